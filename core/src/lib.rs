@@ -1,0 +1,47 @@
+//! Azure Cosmos DB session tokens: parse, render, convert, merge, compare and scope them.
+//!
+//! With Session consistency every write returns an `x-ms-session-token` header such as
+//! `0:1#100#1=20,1:-1#42`: one segment per partition key range, each either *vector*
+//! (`version#globalLsn[#regionId=localLsn]*`) or *simple* (`globalLsn`, SDK v1). A reader that
+//! presents a token at least that new reads its own writes. This crate is the one place the
+//! rules live; the C ABI, .NET, Python and CLI surfaces all call it.
+//!
+//! ```
+//! use cosmos_session_token::{Order, SessionToken};
+//!
+//! let written = SessionToken::parse("0:1#100#1=20,1:-1#42")?;
+//! let later = SessionToken::parse("0:1#101#1=20")?;
+//! let merged = written.merge(&later)?;
+//! assert_eq!(merged.to_string(), "0:1#101#1=20,1:-1#42");
+//! assert_eq!(merged.compare(&written), Order::Greater);
+//! // Send only what the target partition needs:
+//! assert_eq!(merged.scope("1", &[])?.unwrap().to_string(), "1:-1#42");
+//! # Ok::<(), cosmos_session_token::Error>(())
+//! ```
+//!
+//! Behaviour reference: strict parsing by default ([`SessionToken::parse`]), lenient parsing on
+//! request ([`SessionToken::parse_lenient`]) with [`Warning`]s; merge per [`MergePolicy`];
+//! a partial [`Order`] consistent with merge; semantic equality (region *sets*, segment order
+//! ignored, simple `n` equal to `-2#n`).
+
+mod convert;
+mod error;
+mod index;
+mod merge;
+mod model;
+mod order;
+mod parse;
+mod render;
+mod scope;
+
+pub use error::{Error, Field, MergeError, ParseError, ParseErrorKind};
+pub use merge::{MergePolicy, RegionMismatch};
+pub use model::{
+    CONVERTED_SIMPLE_VERSION, Format, NO_PROGRESS, RegionProgress, Segment, SegmentValue,
+    SessionToken, VectorValue,
+};
+pub use order::Order;
+pub use parse::{Limits, Mode, ParseOptions, Parsed, Warning, WarningKind};
+
+/// The HTTP header that carries a session token.
+pub const HEADER: &str = "x-ms-session-token";

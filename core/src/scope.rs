@@ -1,0 +1,64 @@
+//! Scoping a token to the one partition a request goes to.
+//!
+//! Sending a whole composite token makes headers of many kilobytes (HTTP 400/431 on large
+//! containers); the service only needs the target range's progress. After a split the target is
+//! a new child range the token does not know yet: its parents' progress is what it must reach.
+//! After a partition merge there are several parents: it must reach all of them, so their
+//! segments are merged.
+
+use crate::error::MergeError;
+use crate::merge::{MergePolicy, merge_value_into};
+use crate::model::{Segment, Segments, SessionToken};
+
+impl SessionToken {
+    /// The token to send for `range_id`, with the default merge policy: the exact segment if
+    /// present; else the merge of every present parent segment, relabelled `range_id`; else `None`.
+    ///
+    /// ```
+    /// use cosmos_session_token::SessionToken;
+    /// let t = SessionToken::parse("0:1#100#1=199#2=300,1:1#99#1=200#2=299,5:1#7").unwrap();
+    /// assert_eq!(t.scope("5", &[]).unwrap().unwrap().to_string(), "5:1#7");
+    /// // Ranges 0 and 1 were merged into range 2:
+    /// assert_eq!(t.scope("2", &["0", "1"]).unwrap().unwrap().to_string(), "2:1#100#1=200#2=300");
+    /// assert!(t.scope("9", &["8"]).unwrap().is_none());
+    /// ```
+    pub fn scope(
+        &self,
+        range_id: &str,
+        parents: &[&str],
+    ) -> Result<Option<SessionToken>, MergeError> {
+        self.scope_with(range_id, parents, &MergePolicy::DEFAULT)
+    }
+
+    /// [`scope`](Self::scope) with an explicit policy for merging parents.
+    pub fn scope_with(
+        &self,
+        range_id: &str,
+        parents: &[&str],
+        policy: &MergePolicy,
+    ) -> Result<Option<SessionToken>, MergeError> {
+        if let Some(seg) = self.get(range_id) {
+            return Ok(Some(SessionToken {
+                segments: Segments::from_elem(seg.clone(), 1),
+            }));
+        }
+        let mut merged: Option<Segment> = None;
+        for parent in parents {
+            let Some(seg) = self.get(parent) else {
+                continue;
+            };
+            match &mut merged {
+                None => {
+                    merged = Some(Segment {
+                        range_id: range_id.into(),
+                        value: seg.value.clone(),
+                    })
+                }
+                Some(m) => merge_value_into(m, &seg.value, policy)?,
+            }
+        }
+        Ok(merged.map(|seg| SessionToken {
+            segments: Segments::from_elem(seg, 1),
+        }))
+    }
+}
