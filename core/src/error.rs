@@ -268,18 +268,14 @@ impl fmt::Display for ParseError {
             ParseErrorKind::InvalidRangeId { ch } => {
                 write!(f, "range id {t:?} contains {ch:?}, which is not allowed")?
             }
-            ParseErrorKind::DuplicateRangeId => {
-                write!(f, "range id {t:?} appears more than once")?
-            }
+            ParseErrorKind::DuplicateRangeId => write!(f, "range id {t:?} appears more than once")?,
             ParseErrorKind::EmptyField(field) => write!(f, "{field} is empty")?,
             ParseErrorKind::NotANumber(field) => {
                 write!(f, "{field} {t:?} is not a decimal number")?
             }
             ParseErrorKind::PlusSign(field) => write!(f, "{field} {t:?} has a '+' sign")?,
             ParseErrorKind::LeadingZero(field) => write!(f, "{field} {t:?} has leading zeros")?,
-            ParseErrorKind::NegativeZero(field) => {
-                write!(f, "{field} {t:?} is a negative zero")?
-            }
+            ParseErrorKind::NegativeZero(field) => write!(f, "{field} {t:?} is a negative zero")?,
             ParseErrorKind::NegativeNotAllowed(field) => {
                 write!(f, "{field} {t:?} must not be negative")?
             }

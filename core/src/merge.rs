@@ -111,13 +111,18 @@ impl VectorValue {
     /// let m = v("1#100#1=20#2=5").merge(&v("2#97#1=20#2=5"), &MergePolicy::DEFAULT).unwrap();
     /// assert_eq!(m.to_string(), "2#97#1=20#2=5"); // false-progress protection
     /// ```
-    pub fn merge(&self, other: &VectorValue, policy: &MergePolicy) -> Result<VectorValue, MergeError> {
+    pub fn merge(
+        &self,
+        other: &VectorValue,
+        policy: &MergePolicy,
+    ) -> Result<VectorValue, MergeError> {
         let mut out = self.clone();
-        out.merge_from(other, policy).map_err(|()| MergeError::RegionMismatch {
-            range_id: String::new(),
-            left: self.to_string(),
-            right: other.to_string(),
-        })?;
+        out.merge_from(other, policy)
+            .map_err(|()| MergeError::RegionMismatch {
+                range_id: String::new(),
+                left: self.to_string(),
+                right: other.to_string(),
+            })?;
         Ok(out)
     }
 }
@@ -192,7 +197,11 @@ impl SessionToken {
     /// assert!(a.merge(&b).is_err());
     /// assert_eq!(a.merge_with(&b, &MergePolicy::UNION).unwrap().to_string(), "0:1#101#1=20#4=20");
     /// ```
-    pub fn merge_with(&self, other: &SessionToken, policy: &MergePolicy) -> Result<SessionToken, MergeError> {
+    pub fn merge_with(
+        &self,
+        other: &SessionToken,
+        policy: &MergePolicy,
+    ) -> Result<SessionToken, MergeError> {
         let mut segments = self.segments.clone();
         let mut index = RangeIndex::default();
         index.pushed(&segments);

@@ -268,12 +268,10 @@ impl SessionToken {
         let mut index = crate::index::RangeIndex::default();
         for seg in segments {
             if index.find(&out, &seg.range_id).is_some() {
-                return Err(ParseError::new(
-                    ParseErrorKind::DuplicateRangeId,
-                    0,
-                    &seg.range_id,
-                )
-                .in_segment(out.len(), Some(&seg.range_id)));
+                return Err(
+                    ParseError::new(ParseErrorKind::DuplicateRangeId, 0, &seg.range_id)
+                        .in_segment(out.len(), Some(&seg.range_id)),
+                );
             }
             out.push(seg);
             index.pushed(&out);

@@ -19,7 +19,9 @@ use std::fmt;
 use crate::error::{Field, ParseError, ParseErrorKind};
 use crate::index::RangeIndex;
 use crate::merge::{MergePolicy, RegionMismatch, merge_value_into};
-use crate::model::{RegionProgress, Regions, Segment, SegmentValue, Segments, SessionToken, VectorValue};
+use crate::model::{
+    RegionProgress, Regions, Segment, SegmentValue, Segments, SessionToken, VectorValue,
+};
 
 /// Strict (the default) or lenient parsing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -180,9 +182,7 @@ impl fmt::Display for Warning {
             WarningKind::TrailingSeparator => f.write_str("dropped a trailing '#'")?,
             WarningKind::DroppedEmptyRegionEntry => f.write_str("dropped an empty region entry")?,
             WarningKind::PlusSign(field) => write!(f, "dropped the '+' of {field} {t:?}")?,
-            WarningKind::LeadingZero(field) => {
-                write!(f, "dropped leading zeros of {field} {t:?}")?
-            }
+            WarningKind::LeadingZero(field) => write!(f, "dropped leading zeros of {field} {t:?}")?,
             WarningKind::NegativeZero(field) => write!(f, "read {field} {t:?} as 0")?,
             WarningKind::NegativeGlobalLsn => write!(f, "accepted negative global LSN {t:?}")?,
             WarningKind::DuplicateRegion { id } => {
@@ -525,13 +525,26 @@ impl<'a> Parser<'a> {
         }))
     }
 
-    fn region(&mut self, entry: &'a str, offset: usize, regions: &mut Regions) -> Result<(), ParseError> {
+    fn region(
+        &mut self,
+        entry: &'a str,
+        offset: usize,
+        regions: &mut Regions,
+    ) -> Result<(), ParseError> {
         let Some(eq) = entry.find('=') else {
-            return Err(ParseError::new(ParseErrorKind::MissingEquals, offset, entry));
+            return Err(ParseError::new(
+                ParseErrorKind::MissingEquals,
+                offset,
+                entry,
+            ));
         };
         let id = self.number(&entry[..eq], offset, Field::RegionId)?;
         let id = u32::try_from(id).map_err(|_| {
-            ParseError::new(ParseErrorKind::Overflow(Field::RegionId), offset, &entry[..eq])
+            ParseError::new(
+                ParseErrorKind::Overflow(Field::RegionId),
+                offset,
+                &entry[..eq],
+            )
         })?;
         let local_lsn = self.number(&entry[eq + 1..], offset + eq + 1, Field::LocalLsn)?;
         if let Some(existing) = regions.iter_mut().find(|r| r.id == id) {
@@ -561,7 +574,11 @@ impl<'a> Parser<'a> {
     fn number(&mut self, text: &'a str, offset: usize, field: Field) -> Result<i64, ParseError> {
         let bytes = text.as_bytes();
         let Some(&first) = bytes.first() else {
-            return Err(ParseError::new(ParseErrorKind::EmptyField(field), offset, text));
+            return Err(ParseError::new(
+                ParseErrorKind::EmptyField(field),
+                offset,
+                text,
+            ));
         };
         let (negative, digits) = match first {
             b'-' => (true, &bytes[1..]),
@@ -577,7 +594,11 @@ impl<'a> Parser<'a> {
             _ => (false, bytes),
         };
         if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-            return Err(ParseError::new(ParseErrorKind::NotANumber(field), offset, text));
+            return Err(ParseError::new(
+                ParseErrorKind::NotANumber(field),
+                offset,
+                text,
+            ));
         }
         if negative {
             match field {

@@ -97,7 +97,12 @@ impl SessionToken {
     /// assert_eq!(t.encoded_len(), t.to_string().len());
     /// ```
     pub fn encoded_len(&self) -> usize {
-        self.segments.iter().map(Segment::encoded_len).sum::<usize>() + self.segments.len() - 1
+        self.segments
+            .iter()
+            .map(Segment::encoded_len)
+            .sum::<usize>()
+            + self.segments.len()
+            - 1
     }
 
     /// Renders the header value into a string allocated once at the right size.

@@ -1,0 +1,213 @@
+//! Runs every case of `testdata/vectors/*.json` (the cases every binding runs too).
+
+use std::path::PathBuf;
+
+use cosmos_session_token::{
+    Format, MergePolicy, ParseOptions, RegionMismatch, SegmentValue, SessionToken,
+};
+use serde_json::{Value, json};
+
+fn cases(name: &str) -> Vec<Value> {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../testdata/vectors/{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let doc: Value = serde_json::from_str(&text).expect("vector file is JSON");
+    let cases = doc["cases"].as_array().expect("cases array").clone();
+    assert!(!cases.is_empty(), "{name}.json has no cases");
+    cases
+}
+
+fn strict(s: &str) -> SessionToken {
+    SessionToken::parse(s).unwrap_or_else(|e| panic!("vector input {s:?} must parse: {e}"))
+}
+
+fn segment_json(token: &SessionToken) -> Value {
+    let segs: Vec<Value> = token
+        .iter()
+        .map(|s| {
+            let v = s.value();
+            json!({
+                "range_id": s.range_id(),
+                "format": s.format().as_str(),
+                "version": match v { SegmentValue::Vector(v) => json!(v.version()), _ => Value::Null },
+                "global_lsn": v.global_lsn(),
+                "regions": v.regions().iter().map(|r| json!({"id": r.id, "lsn": r.local_lsn})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({ "segments": segs })
+}
+
+fn policy(case: &Value) -> MergePolicy {
+    let p = &case["policy"];
+    if p.is_null() {
+        return MergePolicy::DEFAULT;
+    }
+    MergePolicy {
+        region_mismatch: match p["region_mismatch"].as_str() {
+            Some("union") => RegionMismatch::Union,
+            Some("error") | None => RegionMismatch::Error,
+            Some(other) => panic!("unknown region_mismatch {other}"),
+        },
+        false_progress_protection: p["false_progress_protection"].as_bool().unwrap_or(true),
+    }
+}
+
+#[test]
+fn parse_vectors() {
+    for case in cases("parse") {
+        let id = case["id"].as_str().unwrap();
+        let input = case["input"].as_str().unwrap();
+        let opts = match case["mode"].as_str() {
+            Some("lenient") => ParseOptions::LENIENT,
+            _ => ParseOptions::STRICT,
+        };
+        let result = SessionToken::parse_with(input, &opts);
+        if let Some(expected) = case.get("error") {
+            let err = result
+                .err()
+                .unwrap_or_else(|| panic!("{id}: expected an error"));
+            assert_eq!(err.kind().code(), expected["kind"], "{id}: {err}");
+            assert_eq!(
+                json!(err.segment()),
+                expected["segment"],
+                "{id}: segment of {err}"
+            );
+            assert_eq!(
+                json!(err.offset()),
+                expected["offset"],
+                "{id}: offset of {err}"
+            );
+            continue;
+        }
+        let parsed = result.unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(
+            parsed.token.to_string(),
+            case["render"].as_str().unwrap(),
+            "{id}: render"
+        );
+        assert_eq!(
+            parsed.token.encoded_len(),
+            parsed.token.to_string().len(),
+            "{id}: encoded_len"
+        );
+        if let Some(expected) = case.get("ok") {
+            assert_eq!(segment_json(&parsed.token), *expected, "{id}: fields");
+        }
+        let codes: Vec<&str> = parsed.warnings.iter().map(|w| w.kind().code()).collect();
+        let expected: Vec<&str> = case
+            .get("warnings")
+            .map(|w| {
+                w.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_str().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(codes, expected, "{id}: warnings");
+        // The rendering is normalised: it parses back (same mode) to an equal token. It is
+        // strictly valid unless lenient parsing kept a negative global LSN.
+        let reparsed = SessionToken::parse_with(&parsed.token.to_string(), &opts)
+            .unwrap()
+            .token;
+        assert_eq!(reparsed, parsed.token, "{id}: re-parse");
+    }
+}
+
+#[test]
+fn convert_vectors() {
+    for case in cases("convert") {
+        let id = case["id"].as_str().unwrap();
+        let token = strict(case["input"].as_str().unwrap());
+        let format = match case["to"].as_str().unwrap() {
+            "simple" => Format::Simple,
+            "vector" => Format::Vector,
+            other => panic!("{id}: unknown format {other}"),
+        };
+        let out = token.convert(format);
+        assert_eq!(out.to_string(), case["expect"].as_str().unwrap(), "{id}");
+        assert_eq!(
+            out.convert(format).to_string(),
+            out.to_string(),
+            "{id}: idempotent"
+        );
+    }
+}
+
+#[test]
+fn merge_vectors() {
+    for case in cases("merge") {
+        let id = case["id"].as_str().unwrap();
+        let tokens: Vec<SessionToken> = case["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| strict(s.as_str().unwrap()))
+            .collect();
+        let policy = policy(&case);
+        let all = SessionToken::merge_all(&tokens, &policy);
+        let folded = tokens[1..]
+            .iter()
+            .try_fold(tokens[0].clone(), |acc, t| acc.merge_with(t, &policy));
+        match case.get("error") {
+            Some(kind) => {
+                let err = all.expect_err(id);
+                assert_eq!(err.code(), kind, "{id}: {err}");
+                assert!(folded.is_err(), "{id}: pairwise fold must fail too");
+            }
+            None => {
+                let expected = case["expect"].as_str().unwrap();
+                let merged = all.unwrap_or_else(|e| panic!("{id}: {e}")).unwrap();
+                assert_eq!(merged.to_string(), expected, "{id}: merge_all");
+                assert_eq!(folded.unwrap().to_string(), expected, "{id}: pairwise");
+                if tokens.len() == 2 {
+                    let swapped = tokens[1].merge_with(&tokens[0], &policy).unwrap();
+                    assert_eq!(swapped, merged, "{id}: commutative (semantically)");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn compare_vectors() {
+    for case in cases("compare") {
+        let id = case["id"].as_str().unwrap();
+        let a = strict(case["a"].as_str().unwrap());
+        let b = strict(case["b"].as_str().unwrap());
+        let expected = case["expect"].as_str().unwrap();
+        assert_eq!(a.compare(&b).as_str(), expected, "{id}");
+        let reverse = match expected {
+            "less" => "greater",
+            "greater" => "less",
+            same => same,
+        };
+        assert_eq!(b.compare(&a).as_str(), reverse, "{id}: reverse");
+        assert_eq!(a == b, expected == "equal", "{id}: ==");
+    }
+}
+
+#[test]
+fn scope_vectors() {
+    for case in cases("scope") {
+        let id = case["id"].as_str().unwrap();
+        let token = strict(case["token"].as_str().unwrap());
+        let parents: Vec<&str> = case["parents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        let result = token.scope(case["range_id"].as_str().unwrap(), &parents);
+        match case.get("error") {
+            Some(kind) => assert_eq!(result.expect_err(id).code(), kind, "{id}"),
+            None => {
+                let got = result
+                    .unwrap_or_else(|e| panic!("{id}: {e}"))
+                    .map(|t| t.to_string());
+                assert_eq!(json!(got), case["expect"], "{id}");
+            }
+        }
+    }
+}
