@@ -1,0 +1,88 @@
+//! Reading tokens from arguments or, for `-`, from standard input (one per line).
+
+use std::io::Read;
+
+use cosmos_session_token::{ParseOptions, SessionToken};
+
+/// Most bytes read from standard input: enough for many maximal (1 MiB) tokens, yet bounded.
+const MAX_STDIN_BYTES: u64 = 64 << 20;
+
+pub struct Tokens {
+    options: ParseOptions,
+    stdin_used: bool,
+}
+
+impl Tokens {
+    pub fn new(lenient: bool) -> Self {
+        Tokens {
+            options: if lenient {
+                ParseOptions::LENIENT
+            } else {
+                ParseOptions::STRICT
+            },
+            stdin_used: false,
+        }
+    }
+
+    /// Parses each argument; `-` stands for every non-empty line of standard input.
+    /// Lenient-mode warnings go to stderr, prefixed with the token's position.
+    pub fn parse_all(&mut self, args: &[String]) -> Result<Vec<SessionToken>, String> {
+        let mut texts = Vec::with_capacity(args.len());
+        for arg in args {
+            if arg == "-" {
+                texts.extend(self.read_stdin()?);
+            } else {
+                texts.push(arg.clone());
+            }
+        }
+        let many = texts.len() > 1;
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let which = if many {
+                    format!("token {}: ", i + 1)
+                } else {
+                    String::new()
+                };
+                let parsed = SessionToken::parse_with(text, &self.options)
+                    .map_err(|e| format!("{which}invalid session token: {e}"))?;
+                for w in &parsed.warnings {
+                    eprintln!("cst: warning: {which}{w}");
+                }
+                Ok(parsed.token)
+            })
+            .collect()
+    }
+
+    fn read_stdin(&mut self) -> Result<Vec<String>, String> {
+        if std::mem::replace(&mut self.stdin_used, true) {
+            return Err("'-' (standard input) can be given only once".into());
+        }
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .take(MAX_STDIN_BYTES + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        if buf.len() as u64 > MAX_STDIN_BYTES {
+            return Err(format!(
+                "standard input is larger than {MAX_STDIN_BYTES} bytes"
+            ));
+        }
+        let text = String::from_utf8(buf).map_err(|e| {
+            format!(
+                "standard input is not UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            )
+        })?;
+        let lines: Vec<String> = text
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if lines.is_empty() {
+            return Err("standard input holds no token".into());
+        }
+        Ok(lines)
+    }
+}

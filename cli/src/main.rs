@@ -1,0 +1,214 @@
+//! `cst`: look at and manipulate Azure Cosmos DB session tokens from logs, cookies and traces.
+//!
+//! Exit codes: 0 success; 1 no result (`scope` found nothing); 2 invalid input or usage.
+
+mod explain;
+mod input;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use cosmos_session_token::{Format, MergePolicy, RegionMismatch, SessionToken};
+
+use input::Tokens;
+
+#[derive(Parser)]
+#[command(
+    name = "cst",
+    version,
+    about = "Explain, convert, merge, compare and scope Azure Cosmos DB session tokens",
+    after_help = "A TOKEN is an x-ms-session-token value such as '0:1#100#1=20,1:-1#42'.\n\
+                  Pass '-' instead of a token to read one token per line from standard input.\n\
+                  Exit codes: 0 success, 1 no result, 2 invalid input or usage."
+)]
+struct Cli {
+    /// Accept tokens from old SDKs or hand edits (whitespace, empty segments, '+', leading
+    /// zeros, trailing '#', repeated ids); what was normalised is reported on stderr.
+    #[arg(long, global = true)]
+    lenient: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show each segment: range id, format, version, global LSN and regions.
+    #[command(
+        after_help = "Examples:\n  cst explain '0:1#100#1=20#2=-1,1:-1#42'\n  \
+                            cst explain --json '0:1#100#1=20'\n  \
+                            cst explain --lenient ' 0:1#007#,,1:5'"
+    )]
+    Explain {
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The token.
+        token: String,
+    },
+    /// Convert every segment to the simple (SDK v1, lossy) or vector (SDK v2+) format.
+    #[command(
+        after_help = "Examples:\n  cst convert --to simple '0:1#100#1=20,1:-1#42'   # 0:100,1:42\n  \
+                            cst convert --to vector '7:8,6:2008'               # 7:-2#8,6:-2#2008"
+    )]
+    Convert {
+        /// Target format.
+        #[arg(long, value_enum)]
+        to: FormatArg,
+        /// The token.
+        token: String,
+    },
+    /// Merge tokens into the least token at least as new as each of them.
+    #[command(
+        after_help = "Examples:\n  cst merge '0:1#100#1=20' '0:1#101#1=10,1:-1#42'   # 0:1#101#1=20,1:-1#42\n  \
+                            cst merge --union-regions '0:1#101#1=20' '0:1#100#4=20'\n  \
+                            cat tokens.txt | cst merge -"
+    )]
+    Merge {
+        /// Same version but different regions: take the union instead of failing.
+        #[arg(long)]
+        union_regions: bool,
+        /// On a version change keep the max global LSN (no false-progress protection).
+        #[arg(long)]
+        legacy_max_global_lsn: bool,
+        /// The tokens (at least two, or '-').
+        #[arg(required = true, num_args = 1..)]
+        tokens: Vec<String>,
+    },
+    /// Print how A relates to B: less, equal, greater or concurrent.
+    #[command(
+        after_help = "Examples:\n  cst compare '0:1#100#1=20' '0:2#97#1=20'   # less\n  \
+                            cst compare '0:1#100,1:1#7' '0:1#90'      # greater"
+    )]
+    Compare {
+        /// First token.
+        a: String,
+        /// Second token.
+        b: String,
+    },
+    /// Print the token to send for one partition key range (exit 1 when nothing applies).
+    #[command(
+        after_help = "Examples:\n  cst scope '0:1#100#1=20,1:-1#42' 1                       # 1:-1#42\n  \
+                            cst scope '0:1#100#1=20,1:1#99#1=30' 2 --parent 0 --parent 1   # 2:1#100#1=30"
+    )]
+    Scope {
+        /// The token.
+        token: String,
+        /// Target range id.
+        range: String,
+        /// A parent range of the target (after a split or a partition merge); repeatable.
+        #[arg(long = "parent", value_name = "P")]
+        parents: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Simple,
+    Vector,
+}
+
+/// Why `cst` stopped without printing a result.
+enum Failure {
+    /// Exit 1: the operation had no result.
+    NoResult,
+    /// Exit 2: invalid input; the message is printed on stderr.
+    Invalid(String),
+}
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Invalid(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = std::io::stdout().lock();
+    match run(cli, &mut out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::NoResult) => ExitCode::from(1),
+        Err(Failure::Invalid(message)) => {
+            let _ = out.flush();
+            eprintln!("cst: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
+    let mut tokens = Tokens::new(cli.lenient);
+    match cli.command {
+        Command::Explain { json, token } => {
+            for t in tokens.parse_all(&[token])? {
+                explain::print(&t, json, out)?;
+            }
+        }
+        Command::Convert { to, token } => {
+            let format = match to {
+                FormatArg::Simple => Format::Simple,
+                FormatArg::Vector => Format::Vector,
+            };
+            for t in tokens.parse_all(&[token])? {
+                writeln!(out, "{}", t.convert(format))?;
+            }
+        }
+        Command::Merge {
+            union_regions,
+            legacy_max_global_lsn,
+            tokens: args,
+        } => {
+            let policy = MergePolicy {
+                region_mismatch: if union_regions {
+                    RegionMismatch::Union
+                } else {
+                    RegionMismatch::Error
+                },
+                false_progress_protection: !legacy_max_global_lsn,
+            };
+            let parsed = tokens.parse_all(&args)?;
+            match SessionToken::merge_all(&parsed, &policy)? {
+                Some(merged) => writeln!(out, "{merged}")?,
+                None => return Err(Failure::Invalid("no tokens to merge".into())),
+            }
+        }
+        Command::Compare { a, b } => {
+            let parsed = tokens.parse_all(&[a, b])?;
+            let [a, b] = parsed.as_slice() else {
+                return Err(Failure::Invalid(format!(
+                    "compare needs exactly two tokens, got {}",
+                    parsed.len()
+                )));
+            };
+            writeln!(out, "{}", a.compare(b).as_str())?;
+        }
+        Command::Scope {
+            token,
+            range,
+            parents,
+        } => {
+            let parsed = tokens.parse_all(&[token])?;
+            let [token] = parsed.as_slice() else {
+                return Err(Failure::Invalid(format!(
+                    "scope needs exactly one token, got {}",
+                    parsed.len()
+                )));
+            };
+            let parents: Vec<&str> = parents.iter().map(String::as_str).collect();
+            match token.scope(&range, &parents)? {
+                Some(scoped) => writeln!(out, "{scoped}")?,
+                None => return Err(Failure::NoResult),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,299 @@
+//! Runs the built `cst` binary: every subcommand, exit code, stdin input and bad input.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn cst(args: &[&str]) -> Output {
+    cst_stdin(args, None)
+}
+
+fn cst_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cst"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cst runs");
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        // A large input may be refused before it is all written; that is fine.
+        let _ = pipe.write_all(bytes);
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// Exit 2 with exactly one clear line on stderr, never a panic or a debug dump.
+fn assert_invalid(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert!(o.stdout.is_empty(), "nothing on stdout");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("cst: error: "), "{err}");
+    assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_table() {
+    let o = cst(&["explain", "0:1#100#1=20#2=-1,1:-1#42,7:5"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stdout(&o),
+        "range  format  version  global LSN  regions\n\
+         0      vector  1        100         1=20, 2=no progress\n\
+         1      vector  -1       42          -\n\
+         7      simple  -        5           -\n\
+         segments: 3, bytes: 29\n"
+    );
+}
+
+#[test]
+fn explain_json_shape_is_the_contract() {
+    let o = cst(&["explain", "--json", "0:1#100#1=20"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stdout(&o),
+        "{\"segments\":[{\"range_id\":\"0\",\"format\":\"vector\",\"version\":1,\"global_lsn\":100,\"regions\":[{\"id\":1,\"lsn\":20}]}],\"bytes\":12}\n"
+    );
+    let o = cst(&["explain", "--json", "3:45"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["segments"][0]["version"], Value::Null);
+    assert_eq!(v["segments"][0]["format"], "simple");
+}
+
+#[test]
+fn explain_lenient_warns_on_stderr() {
+    let o = cst(&["explain", "--lenient", "--json", " 0:1#007#,,1:5"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["bytes"], 9);
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 4, "{err}");
+    assert!(
+        err.lines().all(|l| l.starts_with("cst: warning: segment ")),
+        "{err}"
+    );
+    assert!(err.contains("leading zeros of global LSN \"007\""), "{err}");
+    // Strict mode refuses the same input.
+    assert_invalid(&cst(&["explain", " 0:1#007#,,1:5"]), "segment 0");
+}
+
+#[test]
+fn every_parse_vector_through_explain_json() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/vectors/parse.json"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() > 100);
+    for case in cases {
+        let id = case["id"].as_str().unwrap();
+        let input = case["input"].as_str().unwrap();
+        if input == "-" {
+            continue; // means standard input; covered by the Rust vector runner
+        }
+        let mut args = vec!["explain", "--json"];
+        if case["mode"] == "lenient" {
+            args.push("--lenient");
+        }
+        args.push("--");
+        args.push(input);
+        let o = cst(&args);
+        if let Some(err) = case.get("error") {
+            assert_invalid(&o, "invalid session token");
+            let offset = format!("(byte {})", err["offset"]);
+            assert!(
+                stderr(&o).contains(&offset),
+                "{id}: {} lacks {offset}",
+                stderr(&o)
+            );
+            continue;
+        }
+        assert_eq!(o.status.code(), Some(0), "{id}: {}", stderr(&o));
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        if let Some(expected) = case.get("ok") {
+            assert_eq!(v["segments"], expected["segments"], "{id}");
+        }
+        assert_eq!(v["bytes"], case["render"].as_str().unwrap().len(), "{id}");
+        let warnings = case
+            .get("warnings")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        assert_eq!(stderr(&o).lines().count(), warnings, "{id}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn convert_both_ways() {
+    let o = cst(&["convert", "--to", "simple", "0:1#100#1=20,1:-1#42"]);
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "0:100,1:42\n")
+    );
+    let o = cst(&["convert", "--to", "vector", "7:8,6:2008"]);
+    assert_eq!(stdout(&o), "7:-2#8,6:-2#2008\n");
+    assert_eq!(
+        cst(&["convert", "--to", "binary", "0:5"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn merge_policies() {
+    let o = cst(&["merge", "0:1#100#1=20", "0:1#101#1=10,1:-1#42"]);
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "0:1#101#1=20,1:-1#42\n")
+    );
+    assert_invalid(
+        &cst(&["merge", "0:1#101#1=20", "0:1#100#4=20"]),
+        "different region sets",
+    );
+    let o = cst(&["merge", "--union-regions", "0:1#101#1=20", "0:1#100#4=20"]);
+    assert_eq!(stdout(&o), "0:1#101#1=20#4=20\n");
+    let o = cst(&["merge", "0:1#100#1=20#2=5", "0:2#97#1=20#2=5"]);
+    assert_eq!(stdout(&o), "0:2#97#1=20#2=5\n");
+    let o = cst(&[
+        "merge",
+        "--legacy-max-global-lsn",
+        "0:1#100#1=20#2=5",
+        "0:2#97#1=20#2=5",
+    ]);
+    assert_eq!(stdout(&o), "0:2#100#1=20#2=5\n");
+    assert_eq!(cst(&["merge"]).status.code(), Some(2), "usage error");
+}
+
+#[test]
+fn merge_from_stdin() {
+    let o = cst_stdin(&["merge", "-"], Some(b"0:1#5\n1:1#7\r\n\n0:1#9\n"));
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "0:1#9,1:1#7\n"),
+        "{}",
+        stderr(&o)
+    );
+    let o = cst_stdin(&["merge", "0:1#1", "-"], Some(b"0:1#5\nbad\n"));
+    assert_invalid(&o, "token 3: invalid session token: segment 0");
+}
+
+#[test]
+fn compare_prints_one_word() {
+    for (a, b, word) in [
+        ("0:1#100#1=20", "0:2#97#1=20", "less"),
+        ("0:1#100,1:1#7", "0:1#90", "greater"),
+        ("0:1#100#1=5#2=6", "0:1#100#2=6#1=5", "equal"),
+        ("0:1#100#1=5", "0:1#100#2=5", "concurrent"),
+    ] {
+        let o = cst(&["compare", a, b]);
+        assert_eq!(
+            (o.status.code(), stdout(&o)),
+            (Some(0), format!("{word}\n"))
+        );
+    }
+    let o = cst_stdin(&["compare", "-", "0:1#5"], Some(b"0:1#6\n"));
+    assert_eq!(stdout(&o), "greater\n");
+    assert_invalid(
+        &cst_stdin(&["compare", "-", "0:1#5"], Some(b"0:1\n0:2\n")),
+        "exactly two tokens",
+    );
+}
+
+#[test]
+fn scope_exit_codes() {
+    let o = cst(&["scope", "0:1#100#1=20,1:-1#42", "1"]);
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "1:-1#42\n")
+    );
+    let o = cst(&[
+        "scope",
+        "0:1#100#1=20,1:1#99#1=30",
+        "2",
+        "--parent",
+        "0",
+        "--parent",
+        "1",
+    ]);
+    assert_eq!(stdout(&o), "2:1#100#1=30\n");
+    let o = cst(&["scope", "0:1#5", "2", "--parent", "1"]);
+    assert_eq!(
+        (o.status.code(), o.stdout.len(), o.stderr.len()),
+        (Some(1), 0, 0)
+    );
+    assert_invalid(
+        &cst(&[
+            "scope",
+            "0:1#5#1=1,1:1#5#2=2",
+            "2",
+            "--parent",
+            "0",
+            "--parent",
+            "1",
+        ]),
+        "region sets",
+    );
+}
+
+#[test]
+fn bad_input_is_one_clear_line() {
+    assert_invalid(
+        &cst(&["explain", "0:1#5,17:1#x1"]),
+        r#"segment 1 (range "17"): global LSN "x1" is not a decimal number (byte 11)"#,
+    );
+    assert_invalid(&cst(&["explain", ""]), "session token is empty");
+    assert_invalid(
+        &cst_stdin(&["explain", "-"], Some(b"")),
+        "standard input holds no token",
+    );
+    assert_invalid(
+        &cst_stdin(&["explain", "-"], Some(b"0:\xff\n")),
+        "not UTF-8",
+    );
+    let huge = format!("0:{}", "1".repeat(2 << 20));
+    assert_invalid(
+        &cst_stdin(&["explain", "-"], Some(huge.as_bytes())),
+        "more than the limit of 1048576",
+    );
+    let many: String = (0..70_000).map(|i| format!("{i}:1,")).collect();
+    assert_invalid(
+        &cst_stdin(&["merge", "-"], Some(many.trim_end_matches(',').as_bytes())),
+        "more than 65536 segments",
+    );
+    assert_invalid(
+        &cst_stdin(&["merge", "-", "-"], Some(b"0:1\n")),
+        "only once",
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_has_examples() {
+    assert_eq!(cst(&[]).status.code(), Some(2));
+    assert_eq!(cst(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(cst(&["compare", "0:1"]).status.code(), Some(2));
+    for sub in ["explain", "convert", "merge", "compare", "scope"] {
+        let o = cst(&[sub, "--help"]);
+        assert_eq!(o.status.code(), Some(0));
+        let help = stdout(&o);
+        assert!(
+            help.contains("Examples:") && help.contains("cst ") && help.contains('#'),
+            "{sub}: {help}"
+        );
+    }
+}
