@@ -1,0 +1,49 @@
+/*
+ * A C host using libcstoken: merge the token a write returned into the one a user carries,
+ * then keep only what the read's partition needs.
+ *
+ * Build (from the repository root, after `cargo build --release -p cosmos-session-token-ffi`):
+ *   cc -std=c11 -Iffi/include ffi/examples/scope_for_request.c -Ltarget/release -lcstoken \
+ *      -Wl,-rpath,$PWD/target/release -o scope_for_request
+ * or, with the pkg-config file: cc $(pkg-config --cflags --libs cstoken) ...
+ */
+#include "cstoken.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void die(const char *what, int32_t status) {
+    char msg[512];
+    size_t n = 0;
+    cst_last_error_message(msg, sizeof msg, &n);
+    fprintf(stderr, "%s: %s: %s\n", what, cst_status_name(status), msg);
+    exit(2);
+}
+
+int main(int argc, char **argv) {
+    const char *carried = argc > 1 ? argv[1] : "0:1#100#1=20,1:-1#42";
+    const char *written = argc > 2 ? argv[2] : "1:-1#57";
+    const char *range = argc > 3 ? argv[3] : "1";
+
+    size_t need = 0;
+    int32_t st = cst_merge(carried, strlen(carried), written, strlen(written), 0, NULL, 0, &need);
+    if (st != CST_ERR_BUFFER_TOO_SMALL) die("merge", st);
+    char *merged = malloc(need + 1);
+    if (merged == NULL) return 2;
+    st = cst_merge(carried, strlen(carried), written, strlen(written), 0, merged, need + 1, &need);
+    if (st != CST_OK) die("merge", st);
+
+    char scoped[1024];
+    size_t n = 0;
+    st = cst_scope(merged, need, range, strlen(range), NULL, NULL, 0, scoped, sizeof scoped, &n);
+    if (st == CST_ERR_NOT_FOUND) {
+        printf("merged: %s\nno segment for range %s: send no session token\n", merged, range);
+    } else if (st == CST_OK) {
+        printf("merged: %s\nsend for range %s: %s\n", merged, range, scoped);
+    } else {
+        die("scope", st);
+    }
+    free(merged);
+    return 0;
+}

@@ -1,0 +1,259 @@
+//! The boundary: panic catching, failures with their details, and the input/output protocols.
+
+use std::ffi::c_char;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use cosmos_session_token::{
+    MergeError, MergePolicy, ParseError, ParseErrorKind, ParseOptions, RegionMismatch,
+};
+
+use crate::status::*;
+
+/// A failed call: its status and the details later read through cst_last_error_*.
+pub(crate) struct Failure {
+    pub status: i32,
+    pub kind: &'static str,
+    pub message: String,
+    pub segment: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+impl Failure {
+    pub fn new(status: i32, kind: &'static str, message: impl Into<String>) -> Self {
+        Failure {
+            status,
+            kind,
+            message: message.into(),
+            segment: None,
+            offset: None,
+        }
+    }
+
+    pub fn null(what: &str) -> Self {
+        Failure::new(
+            CST_ERR_NULL_ARGUMENT,
+            "null_argument",
+            format!("{what} is NULL"),
+        )
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Failure::new(CST_ERR_INVALID_ARGUMENT, "invalid_argument", message)
+    }
+}
+
+impl From<ParseError> for Failure {
+    fn from(e: ParseError) -> Self {
+        let status = match e.kind() {
+            ParseErrorKind::InvalidUtf8 => CST_ERR_INVALID_UTF8,
+            k if k.is_limit() => CST_ERR_LIMIT_EXCEEDED,
+            _ => CST_ERR_MALFORMED,
+        };
+        Failure {
+            status,
+            kind: e.kind().code(),
+            message: e.to_string(),
+            segment: e.segment(),
+            offset: Some(e.offset()),
+        }
+    }
+}
+
+impl From<MergeError> for Failure {
+    fn from(e: MergeError) -> Self {
+        Failure::new(CST_ERR_INCOMPATIBLE, e.code(), e.to_string())
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let detail = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    format!("internal error in native library (panic: {detail})")
+}
+
+/// Runs an export body: Ok → CST_OK; a failure or a caught panic → its status, recorded as
+/// this thread's last error.
+pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> i32 {
+    let failure = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => return CST_OK,
+        Ok(Err(failure)) => failure,
+        Err(payload) => Failure::new(CST_ERR_PANIC, "panic", panic_message(payload.as_ref())),
+    };
+    let status = failure.status;
+    set_last_error(failure);
+    status
+}
+
+/// Like [`guard`] for functions without a status: a caught panic yields `default`.
+pub(crate) fn guard_or<T>(default: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
+        set_last_error(Failure::new(
+            CST_ERR_PANIC,
+            "panic",
+            panic_message(payload.as_ref()),
+        ));
+        default
+    })
+}
+
+/// Borrows an input span. NULL is accepted only with length 0.
+///
+/// # Safety
+/// `ptr` must be valid for reads of `len` bytes for the duration of the call.
+pub(crate) unsafe fn input<'a>(
+    ptr: *const c_char,
+    len: usize,
+    what: &str,
+) -> Result<&'a [u8], Failure> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(Failure::null(what))
+        };
+    }
+    if len > isize::MAX as usize {
+        return Err(Failure::invalid(format!(
+            "{what}: length {len} is impossible"
+        )));
+    }
+    // SAFETY: non-NULL, length bounded, validity guaranteed by the caller.
+    Ok(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) })
+}
+
+/// Borrows an input span that must be UTF-8 text (range ids).
+///
+/// # Safety
+/// As [`input`].
+pub(crate) unsafe fn input_str<'a>(
+    ptr: *const c_char,
+    len: usize,
+    what: &str,
+) -> Result<&'a str, Failure> {
+    // SAFETY: forwarded.
+    let bytes = unsafe { input(ptr, len, what) }?;
+    std::str::from_utf8(bytes).map_err(|e| {
+        let mut f = Failure::new(
+            CST_ERR_INVALID_UTF8,
+            "invalid_utf8",
+            format!("{what} is not valid UTF-8 (byte {})", e.valid_up_to()),
+        );
+        f.offset = Some(e.valid_up_to());
+        f
+    })
+}
+
+/// Writes `s` + NUL into `buf` per the output protocol.
+///
+/// # Safety
+/// `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` valid for a write.
+pub(crate) unsafe fn write_output(
+    s: &str,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> Result<(), Failure> {
+    if out_len.is_null() {
+        return Err(Failure::null("out_len"));
+    }
+    if buf.is_null() && cap != 0 {
+        return Err(Failure::null("buf (with cap > 0)"));
+    }
+    // SAFETY: checked non-NULL; validity is the caller's guarantee.
+    unsafe { *out_len = s.len() };
+    if cap <= s.len() {
+        return Err(Failure::new(
+            CST_ERR_BUFFER_TOO_SMALL,
+            "buffer_too_small",
+            format!(
+                "output needs {} bytes plus a NUL; the buffer has {cap}",
+                s.len()
+            ),
+        ));
+    }
+    // SAFETY: buf holds at least s.len() + 1 bytes and does not overlap s (caller-owned).
+    unsafe {
+        std::ptr::copy_nonoverlapping(s.as_ptr(), buf.cast::<u8>(), s.len());
+        *buf.add(s.len()) = 0;
+    }
+    Ok(())
+}
+
+/// Checks that `flags` only uses known bits.
+pub(crate) fn check_flags(flags: u32) -> Result<(), Failure> {
+    let known = CST_FLAG_LENIENT | CST_FLAG_UNION_REGIONS | CST_FLAG_LEGACY_MAX_GLOBAL_LSN;
+    if flags & !known != 0 {
+        return Err(Failure::invalid(format!(
+            "unknown flag bits 0x{:x}",
+            flags & !known
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn parse_options(flags: u32) -> ParseOptions {
+    if flags & CST_FLAG_LENIENT != 0 {
+        ParseOptions::LENIENT
+    } else {
+        ParseOptions::STRICT
+    }
+}
+
+pub(crate) fn merge_policy(flags: u32) -> MergePolicy {
+    MergePolicy {
+        region_mismatch: if flags & CST_FLAG_UNION_REGIONS != 0 {
+            RegionMismatch::Union
+        } else {
+            RegionMismatch::Error
+        },
+        false_progress_protection: flags & CST_FLAG_LEGACY_MAX_GLOBAL_LSN == 0,
+    }
+}
+
+/// Writes through an output pointer after checking it.
+///
+/// # Safety
+/// `out` must be NULL or valid for a write.
+pub(crate) unsafe fn put<T>(out: *mut T, value: T, what: &str) -> Result<(), Failure> {
+    if out.is_null() {
+        return Err(Failure::null(what));
+    }
+    // SAFETY: checked non-NULL; validity is the caller's guarantee.
+    unsafe { out.write(value) };
+    Ok(())
+}
+
+/// Reads the `parents` array of the scope functions.
+///
+/// # Safety
+/// When `count > 0`, `ptrs` and `lens` must be valid for `count` elements, each span as [`input`].
+pub(crate) unsafe fn parents<'a>(
+    ptrs: *const *const c_char,
+    lens: *const usize,
+    count: usize,
+) -> Result<Vec<&'a str>, Failure> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if ptrs.is_null() || lens.is_null() {
+        return Err(Failure::null("parents / parent_lens (with nparents > 0)"));
+    }
+    if count > 65_536 {
+        return Err(Failure::new(
+            CST_ERR_LIMIT_EXCEEDED,
+            "too_many_parents",
+            format!("{count} parents; at most 65536"),
+        ));
+    }
+    (0..count)
+        .map(|i| {
+            // SAFETY: i < count; element validity is the caller's guarantee.
+            let (p, l) = unsafe { (*ptrs.add(i), *lens.add(i)) };
+            // SAFETY: forwarded.
+            unsafe { input_str(p, l, "parent range id") }
+        })
+        .collect()
+}

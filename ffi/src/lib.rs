@@ -1,0 +1,17 @@
+//! C ABI of cosmos-session-token (`libcstoken`). The conventions are in the header preamble
+//! (`include/cstoken.h`) and in the README's "C API" section; every function documents its
+//! parameters, ownership, status codes and thread safety.
+//!
+//! Behaviour lives in the core crate; this crate only translates: pointers and lengths in,
+//! status codes and caller-owned buffers out, and no panic ever crosses the boundary.
+#![allow(non_camel_case_types)] // C names
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod boundary;
+mod oneshot;
+mod status;
+mod token;
+
+pub use oneshot::*;
+pub use status::*;
+pub use token::*;

@@ -1,0 +1,756 @@
+/*
+ * C tests of libcstoken: every function, every error path, NULL arguments, the buffer protocol,
+ * threads sharing one handle, and every shared vector (target/vectors.lines, written by
+ * scripts/vectors_to_lines.py). Prints "N passed, M failed"; exits 1 on any failure.
+ *
+ * Usage: test_api VECTORS.lines
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cstoken.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed, current_ok;
+static const char *current;
+
+#define CHECK(cond)                                                                       \
+    do {                                                                                  \
+        if (!(cond)) {                                                                    \
+            fprintf(stderr, "FAIL %s (%s:%d): %s\n", current, __FILE__, __LINE__, #cond); \
+            current_ok = 0;                                                               \
+        }                                                                                 \
+    } while (0)
+
+#define CHECK_STATUS(call, expected)                                                             \
+    do {                                                                                         \
+        int32_t st_ = (call);                                                                    \
+        if (st_ != (expected)) {                                                                 \
+            fprintf(stderr, "FAIL %s (%s:%d): %s returned %s, expected %s: %s\n", current,       \
+                    __FILE__, __LINE__, #call, cst_status_name(st_), cst_status_name(expected),  \
+                    last_message());                                                             \
+            current_ok = 0;                                                                      \
+        }                                                                                        \
+    } while (0)
+
+static void begin(const char *name) {
+    current = name;
+    current_ok = 1;
+}
+
+static void end(void) {
+    if (current_ok) {
+        passed++;
+    } else {
+        failed++;
+    }
+}
+
+#define RUN(fn) \
+    do {        \
+        begin(#fn); \
+        fn();   \
+        end();  \
+    } while (0)
+
+static char message_buf[2048];
+static const char *last_message(void) {
+    size_t n = 0;
+    if (cst_last_error_message(message_buf, sizeof message_buf, &n) != CST_OK) {
+        return "(message too long)";
+    }
+    return message_buf;
+}
+
+static char kind_buf[64];
+static const char *last_kind(void) {
+    size_t n = 0;
+    if (cst_last_error_kind(kind_buf, sizeof kind_buf, &n) != CST_OK) {
+        return "(kind too long)";
+    }
+    return kind_buf;
+}
+
+/* Renders a token into a fresh malloc'd string, using the size-query protocol. */
+static char *render(const cst_token *t) {
+    size_t need = 0;
+    if (cst_token_to_string(t, NULL, 0, &need) != CST_ERR_BUFFER_TOO_SMALL) {
+        return NULL;
+    }
+    char *buf = malloc(need + 1);
+    size_t n = 0;
+    if (buf == NULL || cst_token_to_string(t, buf, need + 1, &n) != CST_OK || n != need) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static cst_token *parse(const char *s, uint32_t flags) {
+    cst_token *t = NULL;
+    if (cst_token_parse(s, strlen(s), flags, &t) != CST_OK) {
+        return NULL;
+    }
+    return t;
+}
+
+static int renders_as(const cst_token *t, const char *expected) {
+    char *s = render(t);
+    int ok = s != NULL && strcmp(s, expected) == 0;
+    if (!ok) {
+        fprintf(stderr, "  rendered \"%s\", expected \"%s\"\n", s ? s : "(null)", expected);
+    }
+    free(s);
+    return ok;
+}
+
+/* ---------------------------------------------------------------- API tests */
+
+static void test_versions(void) {
+    char expected[64];
+    snprintf(expected, sizeof expected, "cosmos-session-token %d.%d.%d", CST_VERSION_MAJOR,
+             CST_VERSION_MINOR, CST_VERSION_PATCH);
+    CHECK(strcmp(cst_version(), expected) == 0);
+    CHECK(cst_abi_version() == CST_ABI_VERSION);
+}
+
+static void test_status_names(void) {
+    CHECK(strcmp(cst_status_name(CST_OK), "CST_OK") == 0);
+    CHECK(strcmp(cst_status_name(CST_ERR_MALFORMED), "CST_ERR_MALFORMED") == 0);
+    CHECK(strcmp(cst_status_name(CST_ERR_PANIC), "CST_ERR_PANIC") == 0);
+    CHECK(strcmp(cst_status_name(12345), "CST_ERR_UNKNOWN") == 0);
+    for (int32_t s = CST_OK; s <= CST_ERR_PANIC; s++) {
+        CHECK(strncmp(cst_status_name(s), "CST_", 4) == 0);
+        CHECK(strcmp(cst_status_name(s), "CST_ERR_UNKNOWN") != 0);
+    }
+}
+
+static void test_buffer_protocol(void) {
+    const char *tok = "0:1#100#1=20,1:42";
+    const char *expected = "0:100,1:42";
+    size_t n = 999;
+    char buf[64];
+    /* size query */
+    CHECK_STATUS(cst_convert(tok, strlen(tok), CST_FORMAT_SIMPLE, NULL, 0, &n), CST_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == strlen(expected));
+    CHECK(strcmp(last_kind(), "buffer_too_small") == 0);
+    /* exactly the length is too small: the NUL needs a byte; nothing is written */
+    memset(buf, 'Z', sizeof buf);
+    n = 0;
+    CHECK_STATUS(cst_convert(tok, strlen(tok), CST_FORMAT_SIMPLE, buf, strlen(expected), &n), CST_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == strlen(expected));
+    CHECK(buf[0] == 'Z' && buf[strlen(expected)] == 'Z');
+    /* length + 1 fits, NUL-terminated */
+    CHECK_STATUS(cst_convert(tok, strlen(tok), CST_FORMAT_SIMPLE, buf, strlen(expected) + 1, &n), CST_OK);
+    CHECK(n == strlen(expected) && strcmp(buf, expected) == 0);
+    /* out_len NULL; buf NULL with a capacity */
+    CHECK_STATUS(cst_convert(tok, strlen(tok), CST_FORMAT_SIMPLE, buf, sizeof buf, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_convert(tok, strlen(tok), CST_FORMAT_SIMPLE, NULL, 10, &n), CST_ERR_NULL_ARGUMENT);
+    /* on a parse failure neither buf nor out_len is written */
+    n = 777;
+    memset(buf, 'Z', sizeof buf);
+    CHECK_STATUS(cst_convert("0:x", 3, CST_FORMAT_SIMPLE, buf, sizeof buf, &n), CST_ERR_MALFORMED);
+    CHECK(n == 777 && buf[0] == 'Z');
+    /* huge capacity is fine: only the needed bytes are touched */
+    CHECK_STATUS(cst_convert(tok, strlen(tok), CST_FORMAT_SIMPLE, buf, SIZE_MAX, &n), CST_OK);
+    CHECK(strcmp(buf, expected) == 0);
+}
+
+static void test_null_arguments(void) {
+    cst_token *t = parse("0:1#5", 0), *out = NULL;
+    size_t n = 0;
+    int32_t order = 0;
+    uint64_t h = 0;
+    int64_t a = 0, b = 0;
+    int32_t f = 0;
+    uint32_t id = 0;
+    char buf[32];
+    CHECK(t != NULL);
+    CHECK_STATUS(cst_parse_check(NULL, 5, 0), CST_ERR_NULL_ARGUMENT);
+    CHECK(strcmp(last_kind(), "null_argument") == 0);
+    CHECK_STATUS(cst_parse_check(NULL, 0, 0), CST_ERR_MALFORMED); /* empty token */
+    CHECK(strcmp(last_kind(), "empty") == 0);
+    CHECK_STATUS(cst_token_parse("0:1", 3, 0, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_parse(NULL, 3, 0, &out), CST_ERR_NULL_ARGUMENT);
+    CHECK(out == NULL);
+    CHECK_STATUS(cst_token_to_string(NULL, buf, sizeof buf, &n), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_encoded_len(NULL, &n), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_encoded_len(t, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_convert(NULL, CST_FORMAT_SIMPLE, &out), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_convert(t, CST_FORMAT_SIMPLE, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_merge(t, NULL, 0, &out), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_merge(NULL, t, 0, &out), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_merge(t, t, 0, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_compare(t, NULL, &order), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_compare(t, t, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_hash(NULL, &h), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_hash(t, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_scope(NULL, "0", 1, NULL, NULL, 0, &out), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_scope(t, "0", 1, NULL, NULL, 0, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_scope(t, "2", 1, NULL, NULL, 1, &out), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_segment_count(NULL, &n), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_segment_count(t, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_segment_range_id(NULL, 0, buf, sizeof buf, &n), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_segment_info(t, 0, NULL, &a, &b, &n), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_segment_info(NULL, 0, &f, &a, &b, &n), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_segment_region(t, 0, 0, NULL, &a), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_segment_region(NULL, 0, 0, &id, &a), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_compare("0:1", 3, NULL, 3, &order), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_compare("0:1", 3, "0:1", 3, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_merge("0:1", 3, NULL, 1, 0, buf, sizeof buf, &n), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_scope("0:1", 3, NULL, 1, NULL, NULL, 0, buf, sizeof buf, &n), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_last_error_message(buf, sizeof buf, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_last_error_kind(NULL, 5, &n), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_last_error_position(NULL, &a), CST_ERR_NULL_ARGUMENT);
+    CHECK(cst_token_clone(NULL) == NULL);
+    cst_token_free(NULL);
+    CHECK(out == NULL);
+    cst_token_free(t);
+}
+
+static void test_invalid_utf8_and_arguments(void) {
+    const char bad[] = {'0', ':', (char)0xff, '1'};
+    size_t n = 0;
+    char buf[32];
+    int64_t seg = 0, off = 0;
+    CHECK_STATUS(cst_parse_check(bad, sizeof bad, 0), CST_ERR_INVALID_UTF8);
+    CHECK(strcmp(last_kind(), "invalid_utf8") == 0);
+    CHECK_STATUS(cst_last_error_position(&seg, &off), CST_OK);
+    CHECK(off == 2);
+    const char *parents[] = {"0"};
+    size_t lens[] = {1};
+    CHECK_STATUS(cst_scope("0:1", 3, bad, sizeof bad, parents, lens, 1, buf, sizeof buf, &n), CST_ERR_INVALID_UTF8);
+    const char *bad_parents[] = {bad};
+    size_t bad_lens[] = {sizeof bad};
+    CHECK_STATUS(cst_scope("0:1", 3, "2", 1, bad_parents, bad_lens, 1, buf, sizeof buf, &n), CST_ERR_INVALID_UTF8);
+    CHECK_STATUS(cst_parse_check("0:1", 3, 8), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "invalid_argument") == 0);
+    CHECK_STATUS(cst_convert("0:1", 3, 7, buf, sizeof buf, &n), CST_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(cst_merge("0:1", 3, "0:2", 3, 0x80, buf, sizeof buf, &n), CST_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(cst_parse_check("0:1", (size_t)-1, 0), CST_ERR_INVALID_ARGUMENT);
+}
+
+static void test_malformed_details(void) {
+    const char *tok = "0:1#5,17:1#x1";
+    int64_t seg = 0, off = 0;
+    size_t n = 0;
+    CHECK_STATUS(cst_parse_check(tok, strlen(tok), 0), CST_ERR_MALFORMED);
+    CHECK(strcmp(last_message(), "segment 1 (range \"17\"): global LSN \"x1\" is not a decimal number (byte 11)") == 0);
+    CHECK(strcmp(last_kind(), "not_a_number") == 0);
+    CHECK_STATUS(cst_last_error_position(&seg, &off), CST_OK);
+    CHECK(seg == 1 && off == 11);
+    /* reading the error does not change it, and a too-small read reports the size */
+    CHECK_STATUS(cst_last_error_message(NULL, 0, &n), CST_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == strlen("segment 1 (range \"17\"): global LSN \"x1\" is not a decimal number (byte 11)"));
+    CHECK(strcmp(last_kind(), "not_a_number") == 0);
+    /* lenient flag accepts what strict refuses */
+    CHECK_STATUS(cst_parse_check(" 0:1#007#", 9, CST_FLAG_LENIENT), CST_OK);
+    CHECK_STATUS(cst_parse_check(" 0:1#007#", 9, 0), CST_ERR_MALFORMED);
+}
+
+static void test_limits(void) {
+    size_t big = (1u << 20) + 10;
+    char *s = malloc(big);
+    CHECK(s != NULL);
+    if (s == NULL) {
+        return;
+    }
+    memset(s, '1', big);
+    s[0] = '0';
+    s[1] = ':';
+    CHECK_STATUS(cst_parse_check(s, big, 0), CST_ERR_LIMIT_EXCEEDED);
+    CHECK(strcmp(last_kind(), "input_too_large") == 0);
+    /* 300 regions > 256 */
+    size_t off = (size_t)sprintf(s, "0:1#5");
+    for (int i = 1; i <= 300; i++) {
+        off += (size_t)sprintf(s + off, "#%d=1", i);
+    }
+    CHECK_STATUS(cst_parse_check(s, off, 0), CST_ERR_LIMIT_EXCEEDED);
+    CHECK(strcmp(last_kind(), "too_many_regions") == 0);
+    /* a 257-byte range id */
+    memset(s, 'a', 257);
+    memcpy(s + 257, ":1", 2);
+    CHECK_STATUS(cst_parse_check(s, 259, 0), CST_ERR_LIMIT_EXCEEDED);
+    CHECK(strcmp(last_kind(), "range_id_too_long") == 0);
+    free(s);
+}
+
+static void test_token_handle(void) {
+    cst_token *a = parse("0:1#100#1=20#2=-1,1:-1#42,2:7", 0);
+    cst_token *b = parse("0:1#101#1=10#2=5", 0);
+    cst_token *m = NULL, *c = NULL, *s = NULL, *v = NULL;
+    size_t n = 0, regions = 0;
+    int32_t order = -5, format = -1;
+    int64_t version = 0, glsn = 0, lsn = 0;
+    uint32_t id = 0;
+    uint64_t h1 = 0, h2 = 0;
+    char buf[64];
+    CHECK(a != NULL && b != NULL);
+    CHECK(renders_as(a, "0:1#100#1=20#2=-1,1:-1#42,2:7"));
+    CHECK_STATUS(cst_token_encoded_len(a, &n), CST_OK);
+    CHECK(n == strlen("0:1#100#1=20#2=-1,1:-1#42,2:7"));
+    CHECK_STATUS(cst_token_segment_count(a, &n), CST_OK);
+    CHECK(n == 3);
+    CHECK_STATUS(cst_token_segment_range_id(a, 1, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "1") == 0 && n == 1);
+    CHECK_STATUS(cst_token_segment_info(a, 0, &format, &version, &glsn, &regions), CST_OK);
+    CHECK(format == CST_FORMAT_VECTOR && version == 1 && glsn == 100 && regions == 2);
+    CHECK_STATUS(cst_token_segment_region(a, 0, 1, &id, &lsn), CST_OK);
+    CHECK(id == 2 && lsn == -1);
+    CHECK_STATUS(cst_token_segment_info(a, 2, &format, &version, &glsn, &regions), CST_OK);
+    CHECK(format == CST_FORMAT_SIMPLE && version == 0 && glsn == 7 && regions == 0);
+    CHECK_STATUS(cst_token_segment_info(a, 3, &format, &version, &glsn, &regions), CST_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(cst_token_segment_region(a, 0, 2, &id, &lsn), CST_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(cst_token_segment_range_id(a, 9, buf, sizeof buf, &n), CST_ERR_INVALID_ARGUMENT);
+
+    CHECK_STATUS(cst_token_merge(a, b, CST_FLAG_UNION_REGIONS, &m), CST_OK);
+    CHECK(m != NULL && renders_as(m, "0:1#101#1=20#2=5,1:-1#42,2:7"));
+    CHECK_STATUS(cst_token_compare(m, a, &order), CST_OK);
+    CHECK(order == CST_ORDER_GREATER);
+    CHECK_STATUS(cst_token_compare(a, m, &order), CST_OK);
+    CHECK(order == CST_ORDER_LESS);
+    CHECK_STATUS(cst_token_compare(a, b, &order), CST_OK);
+    CHECK(order == CST_ORDER_CONCURRENT);
+
+    c = cst_token_clone(a);
+    CHECK(c == a);
+    CHECK_STATUS(cst_token_compare(a, c, &order), CST_OK);
+    CHECK(order == CST_ORDER_EQUAL);
+    cst_token_free(c); /* a is still alive */
+    CHECK(renders_as(a, "0:1#100#1=20#2=-1,1:-1#42,2:7"));
+
+    /* semantic equality and hashing: order of segments and regions does not matter */
+    cst_token *p = parse("2:7,1:-1#42,0:1#100#2=-1#1=20", 0);
+    CHECK_STATUS(cst_token_compare(a, p, &order), CST_OK);
+    CHECK(order == CST_ORDER_EQUAL);
+    CHECK_STATUS(cst_token_hash(a, &h1), CST_OK);
+    CHECK_STATUS(cst_token_hash(p, &h2), CST_OK);
+    CHECK(h1 == h2);
+    cst_token_free(p);
+
+    const char *parents[] = {"0", "1"};
+    size_t lens[] = {1, 1};
+    CHECK_STATUS(cst_token_scope(a, "1", 1, NULL, NULL, 0, &s), CST_OK);
+    CHECK(s != NULL && renders_as(s, "1:-1#42"));
+    cst_token_free(s);
+    s = NULL;
+    CHECK_STATUS(cst_token_scope(b, "5", 1, parents, lens, 1, &s), CST_OK);
+    CHECK(s != NULL && renders_as(s, "5:1#101#1=10#2=5"));
+    cst_token_free(s);
+    s = NULL;
+    CHECK_STATUS(cst_token_scope(a, "9", 1, NULL, NULL, 0, &s), CST_ERR_NOT_FOUND);
+    CHECK(s == NULL && strcmp(last_kind(), "not_found") == 0);
+
+    CHECK_STATUS(cst_token_convert(a, CST_FORMAT_SIMPLE, &v), CST_OK);
+    CHECK(v != NULL && renders_as(v, "0:100,1:42,2:7"));
+    cst_token_free(v);
+    v = NULL;
+    CHECK_STATUS(cst_token_convert(a, 3, &v), CST_ERR_INVALID_ARGUMENT);
+    CHECK(v == NULL);
+
+    cst_token *x = parse("0:1#101#1=20", 0), *y = parse("0:1#100#4=20", 0), *z = NULL;
+    CHECK_STATUS(cst_token_merge(x, y, 0, &z), CST_ERR_INCOMPATIBLE);
+    CHECK(z == NULL && strcmp(last_kind(), "region_mismatch") == 0);
+    CHECK(strstr(last_message(), "range \"0\"") != NULL);
+    CHECK_STATUS(cst_token_merge(x, y, CST_FLAG_LEGACY_MAX_GLOBAL_LSN | CST_FLAG_UNION_REGIONS, &z), CST_OK);
+    CHECK(z != NULL && renders_as(z, "0:1#101#1=20#4=20"));
+    cst_token_free(x);
+    cst_token_free(y);
+    cst_token_free(z);
+
+    cst_token_free(a);
+    cst_token_free(b);
+    cst_token_free(m);
+}
+
+static void test_oneshot(void) {
+    char buf[128];
+    size_t n = 0;
+    int32_t order = -1;
+    CHECK_STATUS(cst_parse_check("0:1#100#1=20", 12, 0), CST_OK);
+    CHECK_STATUS(cst_merge("0:1#100#1=20#2=5", 16, "0:2#97#1=20#2=5", 15, 0, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "0:2#97#1=20#2=5") == 0);
+    CHECK_STATUS(cst_merge("0:1#100#1=20#2=5", 16, "0:2#97#1=20#2=5", 15, CST_FLAG_LEGACY_MAX_GLOBAL_LSN, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "0:2#100#1=20#2=5") == 0);
+    CHECK_STATUS(cst_merge(" 0:1#5 ", 7, "0:1#6,", 6, CST_FLAG_LENIENT, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "0:1#6") == 0);
+    CHECK_STATUS(cst_compare("0:1#100#1=20", 12, "0:2#97#1=20", 11, &order), CST_OK);
+    CHECK(order == CST_ORDER_LESS);
+    const char *parents[] = {"0", "1"};
+    size_t lens[] = {1, 1};
+    const char *tok = "0:1#100#1=199#2=300,1:1#99#1=200#2=299";
+    CHECK_STATUS(cst_scope(tok, strlen(tok), "2", 1, parents, lens, 2, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "2:1#100#1=200#2=300") == 0);
+    CHECK_STATUS(cst_scope(tok, strlen(tok), "2", 1, NULL, NULL, 0, buf, sizeof buf, &n), CST_ERR_NOT_FOUND);
+    CHECK_STATUS(cst_convert("7:8,6:2008", 10, CST_FORMAT_VECTOR, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "7:-2#8,6:-2#2008") == 0);
+}
+
+static void test_panic_boundary(void) {
+    CHECK_STATUS(cst_debug_panic(), CST_ERR_PANIC);
+    CHECK(strcmp(last_kind(), "panic") == 0);
+    CHECK(strstr(last_message(), "internal error in native library") != NULL);
+    /* still usable afterwards */
+    CHECK_STATUS(cst_parse_check("0:1", 3, 0), CST_OK);
+}
+
+/* ---------------------------------------------------------------- threads */
+
+#define THREADS 8
+#define ROUNDS 500
+
+struct shared {
+    const cst_token *a, *b;
+    int ok;
+};
+
+static void *worker(void *arg) {
+    struct shared *sh = arg;
+    char buf[128], msg[256];
+    size_t n = 0;
+    for (int i = 0; i < ROUNDS; i++) {
+        cst_token *m = NULL;
+        int32_t order = -1;
+        if (cst_token_to_string(sh->a, buf, sizeof buf, &n) != CST_OK || strcmp(buf, "0:1#100#1=20,1:-1#42") != 0) {
+            sh->ok = 0;
+        }
+        if (cst_token_merge(sh->a, sh->b, 0, &m) != CST_OK || cst_token_compare(m, sh->a, &order) != CST_OK ||
+            order != CST_ORDER_GREATER) {
+            sh->ok = 0;
+        }
+        cst_token_free(m);
+        /* each thread's last error is its own */
+        char tok[32];
+        int len = snprintf(tok, sizeof tok, "0:1#%dx", i);
+        if (cst_parse_check(tok, (size_t)len, 0) != CST_ERR_MALFORMED ||
+            cst_last_error_message(msg, sizeof msg, &n) != CST_OK) {
+            sh->ok = 0;
+        }
+        char expect[64];
+        snprintf(expect, sizeof expect, "\"%dx\"", i);
+        if (strstr(msg, expect) == NULL) {
+            sh->ok = 0;
+        }
+    }
+    return NULL;
+}
+
+static void *fresh_thread(void *arg) {
+    size_t n = 99;
+    char buf[8];
+    int *ok = arg;
+    *ok = cst_last_error_message(buf, sizeof buf, &n) == CST_OK && n == 0 && buf[0] == '\0';
+    return NULL;
+}
+
+static void test_threads_share_one_handle(void) {
+    cst_token *a = parse("0:1#100#1=20,1:-1#42", 0), *b = parse("0:1#101#1=20", 0);
+    pthread_t th[THREADS];
+    struct shared sh[THREADS];
+    CHECK(a != NULL && b != NULL);
+    for (int i = 0; i < THREADS; i++) {
+        sh[i].a = a;
+        sh[i].b = b;
+        sh[i].ok = 1;
+        CHECK(pthread_create(&th[i], NULL, worker, &sh[i]) == 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(sh[i].ok);
+    }
+    int fresh_ok = 0;
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, fresh_thread, &fresh_ok) == 0);
+    pthread_join(t, NULL);
+    CHECK(fresh_ok);
+    cst_token_free(a);
+    cst_token_free(b);
+}
+
+/* ---------------------------------------------------------------- vectors */
+
+static char *unhex(const char *x, size_t *len) {
+    size_t n = strlen(x);
+    if (n == 0 || x[0] != 'x' || (n - 1) % 2 != 0) {
+        return NULL;
+    }
+    char *out = malloc((n - 1) / 2 + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < (n - 1) / 2; i++) {
+        unsigned v = 0;
+        if (sscanf(x + 1 + 2 * i, "%2x", &v) != 1) {
+            free(out);
+            return NULL;
+        }
+        out[i] = (char)v;
+    }
+    out[(n - 1) / 2] = '\0';
+    *len = (n - 1) / 2;
+    return out;
+}
+
+/* Builds the FIELDS encoding of scripts/vectors_to_lines.py from the handle accessors. */
+static void fields_of(const cst_token *t, char *out, size_t cap) {
+    size_t count = 0, off = 0;
+    out[0] = '\0';
+    cst_token_segment_count(t, &count);
+    for (size_t i = 0; i < count && off < cap; i++) {
+        char id[300];
+        size_t n = 0, regions = 0;
+        int32_t format = 0;
+        int64_t version = 0, glsn = 0;
+        cst_token_segment_range_id(t, i, id, sizeof id, &n);
+        cst_token_segment_info(t, i, &format, &version, &glsn, &regions);
+        off += (size_t)snprintf(out + off, cap - off, "%sx", i ? "|" : "");
+        for (size_t k = 0; k < n && off < cap; k++) {
+            off += (size_t)snprintf(out + off, cap - off, "%02x", (unsigned char)id[k]);
+        }
+        if (format == CST_FORMAT_SIMPLE) {
+            off += (size_t)snprintf(out + off, cap - off, ",simple,null,%lld,", (long long)glsn);
+        } else {
+            off += (size_t)snprintf(out + off, cap - off, ",vector,%lld,%lld,", (long long)version, (long long)glsn);
+        }
+        for (size_t r = 0; r < regions && off < cap; r++) {
+            uint32_t rid = 0;
+            int64_t lsn = 0;
+            cst_token_segment_region(t, i, r, &rid, &lsn);
+            off += (size_t)snprintf(out + off, cap - off, "%s%u=%lld", r ? ";" : "", rid, (long long)lsn);
+        }
+    }
+}
+
+static int32_t order_code(const char *word) {
+    if (strcmp(word, "less") == 0) return CST_ORDER_LESS;
+    if (strcmp(word, "equal") == 0) return CST_ORDER_EQUAL;
+    if (strcmp(word, "greater") == 0) return CST_ORDER_GREATER;
+    return CST_ORDER_CONCURRENT;
+}
+
+#define MAXF 16
+
+static void vector_parse(char **f, int nf) {
+    size_t len = 0;
+    char *input = unhex(f[3], &len);
+    uint32_t flags = strcmp(f[2], "lenient") == 0 ? CST_FLAG_LENIENT : 0;
+    cst_token *t = NULL;
+    int32_t st = cst_token_parse(input, len, flags, &t);
+    CHECK(cst_parse_check(input, len, flags) == st);
+    if (strcmp(f[4], "err") == 0 && nf >= 8) {
+        int64_t seg = 0, off = 0;
+        CHECK(st == CST_ERR_MALFORMED || st == CST_ERR_LIMIT_EXCEEDED || st == CST_ERR_INVALID_UTF8);
+        CHECK(t == NULL);
+        CHECK(strcmp(last_kind(), f[5]) == 0);
+        cst_last_error_position(&seg, &off);
+        CHECK(seg == atoll(f[6]) && off == atoll(f[7]));
+    } else {
+        size_t rlen = 0;
+        char *expected = unhex(f[5], &rlen);
+        CHECK_STATUS(st, CST_OK);
+        if (t != NULL && expected != NULL) {
+            CHECK(renders_as(t, expected));
+            if (nf >= 7 && strcmp(f[6], "-") != 0) {
+                char got[4096];
+                fields_of(t, got, sizeof got);
+                CHECK(strcmp(got, f[6]) == 0);
+            }
+        }
+        free(expected);
+    }
+    cst_token_free(t);
+    free(input);
+}
+
+static void vector_convert(char **f) {
+    size_t len = 0, elen = 0, n = 0;
+    char *input = unhex(f[2], &len), *expected = unhex(f[4], &elen), buf[4096];
+    int32_t format = strcmp(f[3], "simple") == 0 ? CST_FORMAT_SIMPLE : CST_FORMAT_VECTOR;
+    CHECK_STATUS(cst_convert(input, len, format, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, expected) == 0);
+    cst_token *t = NULL, *c = NULL;
+    CHECK_STATUS(cst_token_parse(input, len, 0, &t), CST_OK);
+    CHECK_STATUS(cst_token_convert(t, format, &c), CST_OK);
+    CHECK(c != NULL && renders_as(c, expected));
+    cst_token_free(t);
+    cst_token_free(c);
+    free(input);
+    free(expected);
+}
+
+static void vector_merge(char **f, int nf) {
+    uint32_t flags = (uint32_t)atoi(f[2]);
+    int count = atoi(f[3]);
+    if (count < 2 || 4 + count >= nf) {
+        CHECK(!"malformed merge line");
+        return;
+    }
+    cst_token *acc = NULL;
+    int32_t st = CST_OK;
+    for (int i = 0; i < count; i++) {
+        size_t len = 0;
+        char *in = unhex(f[4 + i], &len);
+        cst_token *t = NULL;
+        CHECK_STATUS(cst_token_parse(in, len, 0, &t), CST_OK);
+        if (acc == NULL) {
+            acc = t;
+        } else if (st == CST_OK) {
+            cst_token *m = NULL;
+            st = cst_token_merge(acc, t, flags, &m);
+            cst_token_free(acc);
+            cst_token_free(t);
+            acc = m;
+        } else {
+            cst_token_free(t);
+        }
+        free(in);
+    }
+    const char *outcome = f[4 + count];
+    if (strcmp(outcome, "err") == 0) {
+        CHECK(st == CST_ERR_INCOMPATIBLE);
+        CHECK(strcmp(last_kind(), f[5 + count]) == 0);
+    } else {
+        size_t elen = 0;
+        char *expected = unhex(f[5 + count], &elen);
+        CHECK_STATUS(st, CST_OK);
+        CHECK(acc != NULL && renders_as(acc, expected));
+        if (count == 2) { /* the one-shot gives the same */
+            size_t la = 0, lb = 0, n = 0;
+            char *a = unhex(f[4], &la), *b = unhex(f[5], &lb), buf[4096];
+            CHECK_STATUS(cst_merge(a, la, b, lb, flags, buf, sizeof buf, &n), CST_OK);
+            CHECK(strcmp(buf, expected) == 0);
+            free(a);
+            free(b);
+        }
+        free(expected);
+    }
+    cst_token_free(acc);
+}
+
+static void vector_compare(char **f) {
+    size_t la = 0, lb = 0;
+    char *a = unhex(f[2], &la), *b = unhex(f[3], &lb);
+    int32_t order = -1, expected = order_code(f[4]);
+    CHECK_STATUS(cst_compare(a, la, b, lb, &order), CST_OK);
+    CHECK(order == expected);
+    cst_token *ta = NULL, *tb = NULL;
+    cst_token_parse(a, la, 0, &ta);
+    cst_token_parse(b, lb, 0, &tb);
+    CHECK_STATUS(cst_token_compare(ta, tb, &order), CST_OK);
+    CHECK(order == expected);
+    if (expected == CST_ORDER_EQUAL) {
+        uint64_t ha = 0, hb = 0;
+        cst_token_hash(ta, &ha);
+        cst_token_hash(tb, &hb);
+        CHECK(ha == hb);
+    }
+    cst_token_free(ta);
+    cst_token_free(tb);
+    free(a);
+    free(b);
+}
+
+static void vector_scope(char **f, int nf) {
+    size_t len = 0, rlen = 0, n = 0;
+    char *tok = unhex(f[2], &len), *range = unhex(f[3], &rlen), buf[4096];
+    int count = atoi(f[4]);
+    if (5 + count >= nf) {
+        CHECK(!"malformed scope line");
+        return;
+    }
+    char *parents[MAXF];
+    size_t lens[MAXF];
+    for (int i = 0; i < count; i++) {
+        parents[i] = unhex(f[5 + i], &lens[i]);
+    }
+    const char *outcome = f[5 + count];
+    int32_t st = cst_scope(tok, len, range, rlen, (const char *const *)parents, lens, (size_t)count, buf, sizeof buf, &n);
+    cst_token *t = NULL, *s = NULL;
+    cst_token_parse(tok, len, 0, &t);
+    int32_t st2 = cst_token_scope(t, range, rlen, (const char *const *)parents, lens, (size_t)count, &s);
+    CHECK(st == st2);
+    if (strcmp(outcome, "none") == 0) {
+        CHECK(st == CST_ERR_NOT_FOUND && s == NULL);
+    } else if (strcmp(outcome, "err") == 0) {
+        CHECK(st == CST_ERR_INCOMPATIBLE && strcmp(last_kind(), f[6 + count]) == 0);
+    } else {
+        size_t elen = 0;
+        char *expected = unhex(f[6 + count], &elen);
+        CHECK_STATUS(st, CST_OK);
+        CHECK(strcmp(buf, expected) == 0);
+        CHECK(s != NULL && renders_as(s, expected));
+        free(expected);
+    }
+    cst_token_free(t);
+    cst_token_free(s);
+    for (int i = 0; i < count; i++) {
+        free(parents[i]);
+    }
+    free(tok);
+    free(range);
+}
+
+static int run_vectors(const char *path) {
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL) {
+        fprintf(stderr, "cannot open %s\n", path);
+        return 0;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    int cases = 0;
+    static char name[256];
+    while (getline(&line, &cap, fp) > 0) {
+        char *f[MAXF + 8];
+        int nf = 0;
+        char *save = NULL;
+        for (char *tok = strtok_r(line, " \n", &save); tok != NULL && nf < MAXF + 8; tok = strtok_r(NULL, " \n", &save)) {
+            f[nf++] = tok;
+        }
+        if (nf < 3) {
+            continue;
+        }
+        snprintf(name, sizeof name, "vector %s %s", f[0], f[1]);
+        begin(name);
+        if (strcmp(f[0], "parse") == 0 && nf >= 6) {
+            vector_parse(f, nf);
+        } else if (strcmp(f[0], "convert") == 0 && nf >= 5) {
+            vector_convert(f);
+        } else if (strcmp(f[0], "merge") == 0) {
+            vector_merge(f, nf);
+        } else if (strcmp(f[0], "compare") == 0 && nf >= 5) {
+            vector_compare(f);
+        } else if (strcmp(f[0], "scope") == 0) {
+            vector_scope(f, nf);
+        } else {
+            CHECK(!"unknown vector line");
+        }
+        end();
+        cases++;
+    }
+    free(line);
+    fclose(fp);
+    return cases;
+}
+
+int main(int argc, char **argv) {
+    RUN(test_versions);
+    RUN(test_status_names);
+    RUN(test_buffer_protocol);
+    RUN(test_null_arguments);
+    RUN(test_invalid_utf8_and_arguments);
+    RUN(test_malformed_details);
+    RUN(test_limits);
+    RUN(test_token_handle);
+    RUN(test_oneshot);
+    RUN(test_panic_boundary);
+    RUN(test_threads_share_one_handle);
+    if (argc < 2 || run_vectors(argv[1]) < 150) {
+        fprintf(stderr, "FAIL: the shared vectors (argument 1) were not run\n");
+        failed++;
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

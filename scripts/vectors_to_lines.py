@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Writes testdata/vectors/*.json as one line per case for the C and Mono test runners.
+
+Strings are hex-encoded UTF-8 prefixed with 'x' ('x' alone is the empty string), so every byte
+survives. Fields are separated by single spaces:
+
+  parse   ID MODE xINPUT ok xRENDER FIELDS      | parse ID MODE xINPUT err KIND SEGMENT OFFSET
+  convert ID xINPUT simple|vector xEXPECT
+  merge   ID FLAGS N xIN1 .. xINn ok xEXPECT    | merge ID FLAGS N xIN1 .. xINn err KIND
+  compare ID xA xB less|equal|greater|concurrent
+  scope   ID xTOKEN xRANGE N xP1 .. xPn ok xEXPECT | ... none | ... err KIND
+
+FIELDS is '-' when the case does not list fields, else the segments joined by '|', each
+'xRANGE,FORMAT,VERSION,GLOBAL_LSN,REGIONS' with VERSION 'null' for simple values and REGIONS
+'id=lsn' pairs joined by ';' (empty when none). SEGMENT is -1 when the error has none.
+FLAGS uses the C ABI bits: 2 = union regions, 4 = legacy max global LSN.
+"""
+import json
+import sys
+from pathlib import Path
+
+VECTORS = Path(__file__).resolve().parent.parent / "testdata" / "vectors"
+
+
+def x(s: str) -> str:
+    return "x" + s.encode("utf-8").hex()
+
+
+def fields(ok) -> str:
+    if ok is None:
+        return "-"
+    segs = []
+    for s in ok["segments"]:
+        version = "null" if s["version"] is None else str(s["version"])
+        regions = ";".join(f"{r['id']}={r['lsn']}" for r in s["regions"])
+        segs.append(f"{x(s['range_id'])},{s['format']},{version},{s['global_lsn']},{regions}")
+    return "|".join(segs)
+
+
+def flags(policy) -> int:
+    if not policy:
+        return 0
+    return (2 if policy.get("region_mismatch") == "union" else 0) | (
+        0 if policy.get("false_progress_protection", True) else 4)
+
+
+def cases(name):
+    return json.loads((VECTORS / f"{name}.json").read_text(encoding="utf-8"))["cases"]
+
+
+def lines():
+    for c in cases("parse"):
+        head = f"parse {c['id']} {c['mode']} {x(c['input'])}"
+        if "error" in c:
+            e = c["error"]
+            seg = -1 if e["segment"] is None else e["segment"]
+            yield f"{head} err {e['kind']} {seg} {e['offset']}"
+        else:
+            yield f"{head} ok {x(c['render'])} {fields(c.get('ok'))}"
+    for c in cases("convert"):
+        yield f"convert {c['id']} {x(c['input'])} {c['to']} {x(c['expect'])}"
+    for c in cases("merge"):
+        ins = " ".join(x(t) for t in c["inputs"])
+        tail = f"err {c['error']}" if "error" in c else f"ok {x(c['expect'])}"
+        yield f"merge {c['id']} {flags(c.get('policy'))} {len(c['inputs'])} {ins} {tail}"
+    for c in cases("compare"):
+        yield f"compare {c['id']} {x(c['a'])} {x(c['b'])} {c['expect']}"
+    for c in cases("scope"):
+        ps = "".join(" " + x(p) for p in c["parents"])
+        if "error" in c:
+            tail = f"err {c['error']}"
+        elif c["expect"] is None:
+            tail = "none"
+        else:
+            tail = f"ok {x(c['expect'])}"
+        yield f"scope {c['id']} {x(c['token'])} {x(c['range_id'])} {len(c['parents'])}{ps} {tail}"
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(lines()) + "\n"
+    out.write_text(text, encoding="utf-8")
+    print(f"{out}: {text.count(chr(10))} cases")
