@@ -1,0 +1,37 @@
+"""Azure Cosmos DB session tokens: parse, render, convert, merge, compare and scope them.
+
+>>> from cosmos_session_token import SessionToken, Order
+>>> t = SessionToken.parse("0:1#100#1=20,1:-1#42")
+>>> str(t.merge("0:1#101#1=10"))
+'0:1#101#1=20,1:-1#42'
+>>> t.compare("0:1#90#1=20") is Order.GREATER
+True
+>>> str(t.scope("1"))
+'1:-1#42'
+"""
+
+from ._native import (
+    HEADER,
+    MergeConflictError,
+    Order,
+    ParseError,
+    Segment,
+    SessionToken,
+    SessionTokenError,
+    __version__,
+    convert,
+    merge,
+)
+
+__all__ = [
+    "HEADER",
+    "MergeConflictError",
+    "Order",
+    "ParseError",
+    "Segment",
+    "SessionToken",
+    "SessionTokenError",
+    "__version__",
+    "convert",
+    "merge",
+]

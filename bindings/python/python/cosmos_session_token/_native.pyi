@@ -1,0 +1,101 @@
+"""Type stubs for the native module (checked against it by mypy.stubtest)."""
+
+from typing import Literal, Sequence, Union, final
+
+__all__ = [
+    "HEADER",
+    "MergeConflictError",
+    "Order",
+    "ParseError",
+    "Segment",
+    "SessionToken",
+    "SessionTokenError",
+    "__version__",
+    "_from_header",
+    "convert",
+    "merge",
+]
+__version__: str
+HEADER: str
+
+class SessionTokenError(ValueError):
+    """Base class of every error raised by cosmos_session_token."""
+
+class ParseError(SessionTokenError):
+    """A token did not parse."""
+
+    kind: str
+    segment: int | None
+    range_id: str | None
+    offset: int
+
+class MergeConflictError(SessionTokenError):
+    """Same version, different region sets (use region_mismatch="union")."""
+
+    range_id: str
+
+@final
+class Order:
+    """How one token relates to another."""
+
+    LESS: Order
+    EQUAL: Order
+    GREATER: Order
+    CONCURRENT: Order
+    def __int__(self) -> int: ...
+
+@final
+class Segment:
+    """One range_id:value segment of a token."""
+
+    @property
+    def range_id(self) -> str: ...
+    @property
+    def format(self) -> Literal["vector", "simple"]: ...
+    @property
+    def version(self) -> int | None: ...
+    @property
+    def global_lsn(self) -> int: ...
+    @property
+    def regions(self) -> dict[int, int]: ...
+    def __hash__(self) -> int: ...
+
+_TokenLike = Union[SessionToken, str]
+
+@final
+class SessionToken:
+    """An Azure Cosmos DB session token (the x-ms-session-token header value). Immutable."""
+
+    @classmethod
+    def parse(cls, s: str, *, lenient: bool = False) -> SessionToken: ...
+    @classmethod
+    def parse_lenient(cls, s: str) -> tuple[SessionToken, list[str]]: ...
+    def __hash__(self) -> int: ...
+    def __len__(self) -> int: ...
+    def __contains__(self, key: str, /) -> bool: ...
+    def __reduce__(self) -> tuple[object, tuple[str]]: ...
+    def to_simple(self) -> SessionToken: ...
+    def to_vector(self) -> SessionToken: ...
+    def merge(
+        self,
+        other: _TokenLike,
+        *,
+        region_mismatch: Literal["error", "union"] = "error",
+        false_progress_protection: bool = True,
+    ) -> SessionToken: ...
+    def compare(self, other: _TokenLike) -> Order: ...
+    def is_at_least_as_new_as(self, other: _TokenLike) -> bool: ...
+    def scope(self, range_id: str, parents: Sequence[str] = ()) -> SessionToken | None: ...
+    @property
+    def segments(self) -> list[Segment]: ...
+    def get(self, range_id: str) -> Segment | None: ...
+    @property
+    def encoded_len(self) -> int: ...
+
+def merge(
+    *tokens: _TokenLike,
+    region_mismatch: Literal["error", "union"] = "error",
+    false_progress_protection: bool = True,
+) -> SessionToken: ...
+def convert(token: str, to: Literal["simple", "vector"]) -> str: ...
+def _from_header(s: str) -> SessionToken: ...

@@ -1,0 +1,440 @@
+//! `cosmos_session_token._native`: the pyo3 module behind the `cosmos_session_token` package.
+//!
+//! It calls the core crate directly (not the C ABI) and only translates: Python values in,
+//! core calls, Python values or exceptions out.
+
+use cosmos_session_token::{
+    Format, MergeError, MergePolicy, Order as CoreOrder, ParseError as CoreParseError,
+    ParseOptions, RegionMismatch, Segment as CoreSegment, SessionToken as CoreToken,
+};
+use pyo3::basic::CompareOp;
+use pyo3::create_exception;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyTuple, PyType};
+
+create_exception!(
+    _native,
+    SessionTokenError,
+    PyValueError,
+    "Base class of every error raised by cosmos_session_token (a ValueError)."
+);
+create_exception!(
+    _native,
+    ParseError,
+    SessionTokenError,
+    "A token did not parse. Attributes: kind, segment, range_id, offset."
+);
+create_exception!(
+    _native,
+    MergeConflictError,
+    SessionTokenError,
+    "Tokens of the same version list different regions (use region_mismatch='union')."
+);
+
+/// Merges batches at least this large with the GIL released.
+const DETACH_AT: usize = 64;
+
+fn parse_error(py: Python<'_>, e: &CoreParseError) -> PyErr {
+    let err = ParseError::new_err(e.to_string());
+    let value = err.value(py);
+    // Setting attributes on a fresh exception instance cannot fail in practice; if it did,
+    // the message still says everything.
+    let _ = value.setattr("kind", e.kind().code());
+    let _ = value.setattr("segment", e.segment());
+    let _ = value.setattr("range_id", e.range_id());
+    let _ = value.setattr("offset", e.offset());
+    err
+}
+
+fn merge_error(py: Python<'_>, e: &MergeError) -> PyErr {
+    let err = MergeConflictError::new_err(e.to_string());
+    let MergeError::RegionMismatch { range_id, .. } = e else {
+        return err;
+    };
+    let _ = err.value(py).setattr("range_id", range_id.as_str());
+    err
+}
+
+fn parse(py: Python<'_>, s: &str, lenient: bool) -> PyResult<(CoreToken, Vec<String>)> {
+    let options = if lenient {
+        ParseOptions::LENIENT
+    } else {
+        ParseOptions::STRICT
+    };
+    let parsed = CoreToken::parse_with(s, &options).map_err(|e| parse_error(py, &e))?;
+    Ok((
+        parsed.token,
+        parsed.warnings.iter().map(ToString::to_string).collect(),
+    ))
+}
+
+fn policy(region_mismatch: &str, false_progress_protection: bool) -> PyResult<MergePolicy> {
+    let region_mismatch = match region_mismatch {
+        "error" => RegionMismatch::Error,
+        "union" => RegionMismatch::Union,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "region_mismatch must be 'error' or 'union', not {other:?}"
+            )));
+        }
+    };
+    Ok(MergePolicy {
+        region_mismatch,
+        false_progress_protection,
+    })
+}
+
+/// A token argument: a `SessionToken`, or a `str` parsed strictly.
+#[derive(FromPyObject)]
+enum TokenArg<'py> {
+    Token(Bound<'py, SessionToken>),
+    Text(String),
+}
+
+impl TokenArg<'_> {
+    fn with<R>(&self, py: Python<'_>, f: impl FnOnce(&CoreToken) -> R) -> PyResult<R> {
+        match self {
+            TokenArg::Token(t) => Ok(f(&t.get().inner)),
+            TokenArg::Text(s) => Ok(f(&parse(py, s, false)?.0)),
+        }
+    }
+}
+
+/// How one token relates to another.
+#[pyclass(eq, eq_int, hash, frozen, module = "cosmos_session_token._native")]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum Order {
+    /// Strictly older.
+    LESS,
+    /// Same progress.
+    EQUAL,
+    /// Strictly newer.
+    GREATER,
+    /// Each is ahead somewhere.
+    CONCURRENT,
+}
+
+impl From<CoreOrder> for Order {
+    fn from(o: CoreOrder) -> Self {
+        match o {
+            CoreOrder::Less => Order::LESS,
+            CoreOrder::Equal => Order::EQUAL,
+            CoreOrder::Greater => Order::GREATER,
+            CoreOrder::Concurrent => Order::CONCURRENT,
+        }
+    }
+}
+
+/// One `range_id:value` segment of a token (read-only).
+#[pyclass(frozen, module = "cosmos_session_token._native")]
+pub struct Segment {
+    inner: CoreSegment,
+}
+
+#[pymethods]
+impl Segment {
+    /// The partition key range id.
+    #[getter]
+    fn range_id(&self) -> &str {
+        self.inner.range_id()
+    }
+    /// "vector" or "simple".
+    #[getter]
+    fn format(&self) -> &'static str {
+        self.inner.format().as_str()
+    }
+    /// The version, or None for a simple value.
+    #[getter]
+    fn version(&self) -> Option<i64> {
+        self.inner.value().version()
+    }
+    /// The global LSN.
+    #[getter]
+    fn global_lsn(&self) -> i64 {
+        self.inner.value().global_lsn()
+    }
+    /// Region id -> local LSN (-1 = no progress), in token order.
+    #[getter]
+    fn regions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for r in self.inner.value().regions() {
+            d.set_item(r.id, r.local_lsn)?;
+        }
+        Ok(d)
+    }
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Segment({})",
+            PyString::new(py, &self.inner.to_string()).repr()?
+        ))
+    }
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp, py: Python<'_>) -> Py<PyAny> {
+        let Ok(other) = other.cast::<Segment>() else {
+            return py.NotImplemented();
+        };
+        let o = other.get();
+        let eq =
+            self.inner.range_id() == o.inner.range_id() && self.inner.value() == o.inner.value();
+        match op {
+            CompareOp::Eq => eq
+                .into_pyobject(py)
+                .map_or_else(|_| py.None(), |b| b.to_owned().into_any().unbind()),
+            CompareOp::Ne => (!eq)
+                .into_pyobject(py)
+                .map_or_else(|_| py.None(), |b| b.to_owned().into_any().unbind()),
+            _ => py.NotImplemented(),
+        }
+    }
+    fn __hash__(&self) -> u64 {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut h = DefaultHasher::new();
+        self.inner.range_id().hash(&mut h);
+        self.inner.value().hash(&mut h);
+        h.finish()
+    }
+}
+
+/// An Azure Cosmos DB session token (the x-ms-session-token header value). Immutable.
+///
+/// == and hash are semantic: segment and region order are ignored, region sets are compared,
+/// and a simple value equals its vector form (5 == -2#5).
+#[pyclass(frozen, module = "cosmos_session_token._native")]
+pub struct SessionToken {
+    inner: CoreToken,
+}
+
+impl SessionToken {
+    fn wrap(inner: CoreToken) -> Self {
+        SessionToken { inner }
+    }
+}
+
+#[pymethods]
+impl SessionToken {
+    /// Parses a header value (strictly unless lenient=True). Raises ParseError.
+    #[classmethod]
+    #[pyo3(signature = (s, *, lenient = false))]
+    fn parse(_cls: &Bound<'_, PyType>, py: Python<'_>, s: &str, lenient: bool) -> PyResult<Self> {
+        Ok(Self::wrap(parse(py, s, lenient)?.0))
+    }
+
+    /// Parses leniently; returns the token and a description of every normalisation.
+    #[classmethod]
+    fn parse_lenient(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        s: &str,
+    ) -> PyResult<(Self, Vec<String>)> {
+        let (token, warnings) = parse(py, s, true)?;
+        Ok((Self::wrap(token), warnings))
+    }
+
+    fn __str__(&self) -> String {
+        self.inner.to_header_value()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "SessionToken({})",
+            PyString::new(py, &self.inner.to_header_value()).repr()?
+        ))
+    }
+
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp, py: Python<'_>) -> Py<PyAny> {
+        let Ok(other) = other.cast::<SessionToken>() else {
+            return py.NotImplemented();
+        };
+        let eq = self.inner == other.get().inner;
+        let result = match op {
+            CompareOp::Eq => eq,
+            CompareOp::Ne => !eq,
+            _ => return py.NotImplemented(),
+        };
+        result
+            .into_pyobject(py)
+            .map_or_else(|_| py.None(), |b| b.to_owned().into_any().unbind())
+    }
+
+    fn __hash__(&self) -> u64 {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut h = DefaultHasher::new();
+        self.inner.hash(&mut h);
+        h.finish()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __contains__(&self, range_id: &str) -> bool {
+        self.inner.contains(range_id)
+    }
+
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let restore = py
+            .import("cosmos_session_token._native")?
+            .getattr("_from_header")?;
+        Ok((restore, PyTuple::new(py, [self.inner.to_header_value()])?))
+    }
+
+    /// Every segment in simple form (lossy: version and regions are dropped).
+    fn to_simple(&self) -> Self {
+        Self::wrap(self.inner.to_simple())
+    }
+
+    /// Every segment in vector form (simple lsn becomes -2#lsn).
+    fn to_vector(&self) -> Self {
+        Self::wrap(self.inner.to_vector())
+    }
+
+    /// Merges with another token (SessionToken or str). Raises MergeConflictError.
+    #[pyo3(signature = (other, *, region_mismatch = "error", false_progress_protection = true))]
+    fn merge(
+        &self,
+        py: Python<'_>,
+        other: TokenArg<'_>,
+        region_mismatch: &str,
+        false_progress_protection: bool,
+    ) -> PyResult<Self> {
+        let policy = policy(region_mismatch, false_progress_protection)?;
+        other
+            .with(py, |o| self.inner.merge_with(o, &policy))?
+            .map(Self::wrap)
+            .map_err(|e| merge_error(py, &e))
+    }
+
+    /// How this token relates to another: Order.LESS, EQUAL, GREATER or CONCURRENT.
+    fn compare(&self, py: Python<'_>, other: TokenArg<'_>) -> PyResult<Order> {
+        other.with(py, |o| self.inner.compare(o).into())
+    }
+
+    /// True when this token is at least as new as other everywhere.
+    fn is_at_least_as_new_as(&self, py: Python<'_>, other: TokenArg<'_>) -> PyResult<bool> {
+        other.with(py, |o| self.inner.is_at_least_as_new_as(o))
+    }
+
+    /// The token to send for one range: the exact segment, else the merge of the present
+    /// parents relabelled with range_id, else None. Raises MergeConflictError.
+    #[pyo3(signature = (range_id, parents = Vec::new()), text_signature = "(self, /, range_id, parents=())")]
+    fn scope(
+        &self,
+        py: Python<'_>,
+        range_id: &str,
+        parents: Vec<String>,
+    ) -> PyResult<Option<Self>> {
+        let parents: Vec<&str> = parents.iter().map(String::as_str).collect();
+        self.inner
+            .scope(range_id, &parents)
+            .map(|t| t.map(Self::wrap))
+            .map_err(|e| merge_error(py, &e))
+    }
+
+    /// The segments, in order.
+    #[getter]
+    fn segments(&self) -> Vec<Segment> {
+        self.inner
+            .iter()
+            .map(|s| Segment { inner: s.clone() })
+            .collect()
+    }
+
+    /// The segment for range_id, or None.
+    fn get(&self, range_id: &str) -> Option<Segment> {
+        self.inner
+            .get(range_id)
+            .map(|s| Segment { inner: s.clone() })
+    }
+
+    /// Length in bytes of str(self).
+    #[getter]
+    fn encoded_len(&self) -> usize {
+        self.inner.encoded_len()
+    }
+}
+
+/// Merges any number of tokens (each a str or SessionToken) in one pass.
+#[pyfunction]
+#[pyo3(signature = (*tokens, region_mismatch = "error", false_progress_protection = true))]
+fn merge(
+    py: Python<'_>,
+    tokens: Vec<TokenArg<'_>>,
+    region_mismatch: &str,
+    false_progress_protection: bool,
+) -> PyResult<SessionToken> {
+    let policy = policy(region_mismatch, false_progress_protection)?;
+    // Parse the str arguments first so every token can be borrowed for the one-pass merge.
+    let parsed: Vec<Option<CoreToken>> = tokens
+        .iter()
+        .map(|t| match t {
+            TokenArg::Text(s) => parse(py, s, false).map(|(t, _)| Some(t)),
+            TokenArg::Token(_) => Ok(None),
+        })
+        .collect::<PyResult<_>>()?;
+    let refs: Vec<&CoreToken> = tokens
+        .iter()
+        .zip(&parsed)
+        .filter_map(|(arg, own)| match arg {
+            TokenArg::Token(t) => Some(&t.get().inner),
+            TokenArg::Text(_) => own.as_ref(),
+        })
+        .collect();
+    let merged = if refs.len() >= DETACH_AT {
+        py.detach(|| CoreToken::merge_all(refs.iter().copied(), &policy))
+    } else {
+        CoreToken::merge_all(refs.iter().copied(), &policy)
+    };
+    match merged {
+        Ok(Some(t)) => Ok(SessionToken::wrap(t)),
+        Ok(None) => Err(SessionTokenError::new_err(
+            "merge() needs at least one token",
+        )),
+        Err(e) => Err(merge_error(py, &e)),
+    }
+}
+
+/// Converts every segment of a token to "simple" (lossy) or "vector".
+#[pyfunction]
+fn convert(py: Python<'_>, token: &str, to: &str) -> PyResult<String> {
+    let format = match to {
+        "simple" => Format::Simple,
+        "vector" => Format::Vector,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "to must be 'simple' or 'vector', not {other:?}"
+            )));
+        }
+    };
+    Ok(parse(py, token, false)?.0.convert(format).to_header_value())
+}
+
+/// Unpickling: rendered tokens always parse leniently, unchanged (a negative global LSN kept
+/// by lenient parsing is not strictly valid).
+#[pyfunction]
+fn _from_header(py: Python<'_>, s: &str) -> PyResult<SessionToken> {
+    Ok(SessionToken::wrap(parse(py, s, true)?.0))
+}
+
+#[pymodule(gil_used = false)]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<SessionToken>()?;
+    m.add_class::<Segment>()?;
+    m.add_class::<Order>()?;
+    m.add_function(wrap_pyfunction!(merge, m)?)?;
+    m.add_function(wrap_pyfunction!(convert, m)?)?;
+    m.add_function(wrap_pyfunction!(_from_header, m)?)?;
+    m.add("SessionTokenError", py.get_type::<SessionTokenError>())?;
+    m.add("ParseError", py.get_type::<ParseError>())?;
+    m.add("MergeConflictError", py.get_type::<MergeConflictError>())?;
+    m.add("HEADER", cosmos_session_token::HEADER)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

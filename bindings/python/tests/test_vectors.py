@@ -1,0 +1,119 @@
+"""Every case of testdata/vectors/*.json, through the Python API."""
+
+import pytest
+
+from conftest import load_cases
+from cosmos_session_token import (
+    MergeConflictError,
+    Order,
+    ParseError,
+    SessionToken,
+    convert,
+    merge,
+)
+
+
+def ids(cases):
+    return [c["id"] for c in cases]
+
+
+def segment_dict(seg):
+    return {
+        "range_id": seg.range_id,
+        "format": seg.format,
+        "version": seg.version,
+        "global_lsn": seg.global_lsn,
+        "regions": [{"id": k, "lsn": v} for k, v in seg.regions.items()],
+    }
+
+
+PARSE = load_cases("parse")
+
+
+@pytest.mark.parametrize("case", PARSE, ids=ids(PARSE))
+def test_parse(case):
+    lenient = case["mode"] == "lenient"
+    if "error" in case:
+        with pytest.raises(ParseError) as info:
+            SessionToken.parse(case["input"], lenient=lenient)
+        err = info.value
+        assert err.kind == case["error"]["kind"], str(err)
+        assert err.segment == case["error"]["segment"], str(err)
+        assert err.offset == case["error"]["offset"], str(err)
+        return
+    token, warnings = (
+        SessionToken.parse_lenient(case["input"])
+        if lenient
+        else (SessionToken.parse(case["input"]), [])
+    )
+    assert str(token) == case["render"]
+    assert token.encoded_len == len(case["render"].encode())
+    assert len(warnings) == len(case.get("warnings", []))
+    if "ok" in case:
+        assert [segment_dict(s) for s in token.segments] == case["ok"]["segments"]
+
+
+CONVERT = load_cases("convert")
+
+
+@pytest.mark.parametrize("case", CONVERT, ids=ids(CONVERT))
+def test_convert(case):
+    assert convert(case["input"], case["to"]) == case["expect"]
+    token = SessionToken.parse(case["input"])
+    method = token.to_simple if case["to"] == "simple" else token.to_vector
+    assert str(method()) == case["expect"]
+
+
+MERGE = load_cases("merge")
+
+
+def policy_kwargs(case):
+    policy = case.get("policy") or {}
+    return {
+        "region_mismatch": policy.get("region_mismatch", "error"),
+        "false_progress_protection": policy.get("false_progress_protection", True),
+    }
+
+
+@pytest.mark.parametrize("case", MERGE, ids=ids(MERGE))
+def test_merge(case):
+    kwargs = policy_kwargs(case)
+    if "error" in case:
+        assert case["error"] == "region_mismatch"
+        with pytest.raises(MergeConflictError):
+            merge(*case["inputs"], **kwargs)
+        return
+    assert str(merge(*case["inputs"], **kwargs)) == case["expect"]
+    acc = SessionToken.parse(case["inputs"][0])
+    for other in case["inputs"][1:]:
+        acc = acc.merge(other, **kwargs)
+    assert str(acc) == case["expect"]
+
+
+COMPARE = load_cases("compare")
+WORDS = {"less": Order.LESS, "equal": Order.EQUAL, "greater": Order.GREATER, "concurrent": Order.CONCURRENT}
+MIRROR = {"less": "greater", "greater": "less", "equal": "equal", "concurrent": "concurrent"}
+
+
+@pytest.mark.parametrize("case", COMPARE, ids=ids(COMPARE))
+def test_compare(case):
+    a, b = SessionToken.parse(case["a"]), SessionToken.parse(case["b"])
+    assert a.compare(b) == WORDS[case["expect"]]
+    assert b.compare(case["a"]) == WORDS[MIRROR[case["expect"]]]
+    assert (a == b) == (case["expect"] == "equal")
+    if a == b:
+        assert hash(a) == hash(b)
+
+
+SCOPE = load_cases("scope")
+
+
+@pytest.mark.parametrize("case", SCOPE, ids=ids(SCOPE))
+def test_scope(case):
+    token = SessionToken.parse(case["token"])
+    if "error" in case:
+        with pytest.raises(MergeConflictError):
+            token.scope(case["range_id"], case["parents"])
+        return
+    result = token.scope(case["range_id"], tuple(case["parents"]))
+    assert (None if result is None else str(result)) == case["expect"]
