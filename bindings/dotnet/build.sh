@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the wrapper, its tests, the load check and the sample with Mono's mcs (C# 7.2), into
+# bindings/dotnet/build/, next to a copy of libcstoken.so.
+#   usage: bindings/dotnet/build.sh [NATIVE_LIB_DIR]   (default: target/debug)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+native=${1:-$root/target/debug}
+out=$here/build
+rm -rf "$out" && mkdir -p "$out/noload" "$out/abi99"
+MCS=(mcs -nologo -langversion:7.2 -warnaserror+)
+"${MCS[@]}" -unsafe -target:library -doc:"$out/CosmosSessionToken.xml" -out:"$out/CosmosSessionToken.dll" \
+  "$here"/src/CosmosSessionToken/*.cs
+cp "$here/src/CosmosSessionToken/CosmosSessionToken.dll.config" "$out/"
+"${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/CosmosSessionToken.Tests.exe" \
+  "$here/tests/Tests.cs" "$here/tests/MiniTest.cs"
+"${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/WebFarm.exe" "$here/samples/WebFarm/Program.cs"
+# The load check runs from a directory that has the assembly but no native library.
+"${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/noload/LoadCheck.exe" "$here/tests/LoadCheck.cs"
+cp "$out/CosmosSessionToken.dll" "$out/CosmosSessionToken.dll.config" "$out/noload/"
+# The ABI check runs next to a fake libcstoken reporting ABI version 99.
+cp "$out/noload/"* "$out/abi99/"
+gcc -shared -fPIC -o "$out/abi99/libcstoken.so" "$here/tests/fake_abi99.c"
+cp "$native/libcstoken.so" "$out/"
+echo "built into $out"

@@ -1,0 +1,172 @@
+using System;
+using System.IO;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace CosmosSessionToken
+{
+    /// <summary>Loading checks, UTF-8 conversion, the output-buffer protocol and status-to-exception mapping.</summary>
+    internal static class Native
+    {
+        private static readonly UTF8Encoding StrictUtf8 = new UTF8Encoding(false, true);
+        private static readonly object LoadLock = new object();
+        private static volatile bool loaded;
+
+        /// <summary>Checks once that libcstoken loads and speaks the expected ABI; throws a clear error otherwise.</summary>
+        internal static void EnsureLoaded()
+        {
+            if (loaded)
+            {
+                return;
+            }
+            lock (LoadLock)
+            {
+                if (loaded)
+                {
+                    return;
+                }
+                uint abi;
+                try
+                {
+                    abi = NativeMethods.cst_abi_version();
+                }
+                catch (DllNotFoundException e)
+                {
+                    throw new DllNotFoundException(MissingLibraryMessage(), e);
+                }
+                catch (EntryPointNotFoundException e)
+                {
+                    throw new DllNotFoundException(
+                        "The loaded native library 'cstoken' does not export cst_abi_version: it is not libcstoken. "
+                        + MissingLibraryMessage(), e);
+                }
+                if (abi != NativeMethods.ExpectedAbiVersion)
+                {
+                    throw new InvalidOperationException(string.Format(
+                        "Native library libcstoken has ABI version {0}, but CosmosSessionToken {1} needs ABI version {2} " +
+                        "(native library version: {3}). Deploy the libcstoken built from the same release as this assembly.",
+                        abi, typeof(Native).Assembly.GetName().Version, NativeMethods.ExpectedAbiVersion, Version()));
+                }
+                loaded = true;
+            }
+        }
+
+        private static string MissingLibraryMessage()
+        {
+            string dir = Path.GetDirectoryName(typeof(Native).Assembly.Location) ?? ".";
+            return string.Format(
+                "Could not load the native library 'cstoken' (libcstoken.so on Linux, libcstoken.dylib on macOS, cstoken.dll " +
+                "on Windows). Looked in: the assembly's directory '{0}', the dllmap of CosmosSessionToken.dll.config, " +
+                "runtimes/<rid>/native of the NuGet package, and the system library path (LD_LIBRARY_PATH / PATH). " +
+                "Build it with 'cargo build --release -p cosmos-session-token-ffi' and copy it next to CosmosSessionToken.dll.",
+                dir);
+        }
+
+        internal static string Version()
+        {
+            IntPtr p = NativeMethods.cst_version();
+            if (p == IntPtr.Zero)
+            {
+                return "?";
+            }
+            int len = 0;
+            while (Marshal.ReadByte(p, len) != 0)
+            {
+                len++;
+            }
+            byte[] bytes = new byte[len];
+            Marshal.Copy(p, bytes, 0, len);
+            return Encoding.UTF8.GetString(bytes);
+        }
+
+        internal static byte[] Utf8(string s, string paramName)
+        {
+            if (s == null)
+            {
+                throw new ArgumentNullException(paramName);
+            }
+            try
+            {
+                return StrictUtf8.GetBytes(s);
+            }
+            catch (EncoderFallbackException e)
+            {
+                throw new ArgumentException("The string is not valid UTF-16 (lone surrogate), so it has no UTF-8 form.", paramName, e);
+            }
+        }
+
+        internal static UIntPtr Len(byte[] bytes)
+        {
+            return new UIntPtr((uint)bytes.Length);
+        }
+
+        /// <summary>Calls a native function that fills (buf, cap, out_len), growing the buffer once if needed.</summary>
+        internal delegate int BufferCall(byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        internal static string ReadString(BufferCall call)
+        {
+            byte[] buf = new byte[256];
+            UIntPtr needed;
+            int status = call(buf, new UIntPtr((uint)buf.Length), out needed);
+            if (status == NativeMethods.CST_ERR_BUFFER_TOO_SMALL)
+            {
+                buf = new byte[checked((int)needed.ToUInt64() + 1)];
+                status = call(buf, new UIntPtr((uint)buf.Length), out needed);
+            }
+            Ensure(status);
+            return Encoding.UTF8.GetString(buf, 0, checked((int)needed.ToUInt64()));
+        }
+
+        private static string LastErrorString(bool kind)
+        {
+            byte[] buf = new byte[1024];
+            UIntPtr len;
+            int status = kind
+                ? NativeMethods.cst_last_error_kind(buf, new UIntPtr((uint)buf.Length), out len)
+                : NativeMethods.cst_last_error_message(buf, new UIntPtr((uint)buf.Length), out len);
+            if (status == NativeMethods.CST_ERR_BUFFER_TOO_SMALL)
+            {
+                buf = new byte[checked((int)len.ToUInt64() + 1)];
+                status = kind
+                    ? NativeMethods.cst_last_error_kind(buf, new UIntPtr((uint)buf.Length), out len)
+                    : NativeMethods.cst_last_error_message(buf, new UIntPtr((uint)buf.Length), out len);
+            }
+            return status == NativeMethods.CST_OK ? Encoding.UTF8.GetString(buf, 0, (int)len.ToUInt64()) : "";
+        }
+
+        /// <summary>Maps a non-OK status to an exception carrying the native error details (same thread).</summary>
+        internal static void Ensure(int status)
+        {
+            if (status == NativeMethods.CST_OK)
+            {
+                return;
+            }
+            string message = LastErrorString(false);
+            string kind = LastErrorString(true);
+            long segment, offset;
+            if (NativeMethods.cst_last_error_position(out segment, out offset) != NativeMethods.CST_OK)
+            {
+                segment = -1;
+                offset = -1;
+            }
+            switch (status)
+            {
+                case NativeMethods.CST_ERR_MALFORMED:
+                case NativeMethods.CST_ERR_INVALID_UTF8:
+                case NativeMethods.CST_ERR_LIMIT_EXCEEDED:
+                    throw new SessionTokenFormatException(message, kind, segment, offset);
+                case NativeMethods.CST_ERR_INCOMPATIBLE:
+                    throw new SessionTokenMergeException(message, kind);
+                case NativeMethods.CST_ERR_INVALID_ARGUMENT:
+                    throw new ArgumentException(message);
+                case NativeMethods.CST_ERR_NULL_ARGUMENT:
+                    throw new ArgumentNullException(null, message);
+                case NativeMethods.CST_ERR_PANIC:
+                    throw new InvalidOperationException("Internal error in native library libcstoken: " + message);
+                default:
+                    throw new InvalidOperationException(string.Format("libcstoken returned status {0}: {1}", status, message));
+            }
+        }
+    }
+}

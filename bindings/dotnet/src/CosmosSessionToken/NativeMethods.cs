@@ -1,0 +1,100 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace CosmosSessionToken
+{
+    /// <summary>P/Invoke declarations for libcstoken (ffi/include/cstoken.h). Cdecl, exact names,
+    /// UTF-8 passed as byte buffers with explicit lengths, no marshalled strings or bools.</summary>
+    internal static class NativeMethods
+    {
+        internal const string Lib = "cstoken";
+
+        internal const int CST_OK = 0;
+        internal const int CST_ERR_NULL_ARGUMENT = 1;
+        internal const int CST_ERR_INVALID_UTF8 = 2;
+        internal const int CST_ERR_MALFORMED = 3;
+        internal const int CST_ERR_INCOMPATIBLE = 4;
+        internal const int CST_ERR_BUFFER_TOO_SMALL = 5;
+        internal const int CST_ERR_NOT_FOUND = 6;
+        internal const int CST_ERR_INVALID_ARGUMENT = 7;
+        internal const int CST_ERR_LIMIT_EXCEEDED = 8;
+        internal const int CST_ERR_PANIC = 9;
+
+        internal const uint CST_FLAG_LENIENT = 1;
+        internal const int CST_FORMAT_SIMPLE = 0;
+        internal const int CST_FORMAT_VECTOR = 1;
+
+        /// <summary>The ABI version this wrapper was written against (CST_ABI_VERSION).</summary>
+        internal const uint ExpectedAbiVersion = 1;
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint cst_abi_version();
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr cst_version();
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_last_error_message(byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_last_error_kind(byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_last_error_position(out long segment, out long offset);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_parse(byte[] s, UIntPtr len, uint flags, out TokenHandle token);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void cst_token_free(IntPtr token);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_to_string(TokenHandle token, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_convert(TokenHandle token, int format, out TokenHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_merge(TokenHandle a, TokenHandle b, uint flags, out TokenHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_compare(TokenHandle a, TokenHandle b, out int order);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_hash(TokenHandle token, out ulong hash);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern unsafe int cst_token_scope(
+            TokenHandle token, byte* rangeId, UIntPtr rangeLen, IntPtr* parentIds, UIntPtr* parentLens,
+            UIntPtr nparents, out TokenHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_segment_count(TokenHandle token, out UIntPtr count);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_segment_range_id(
+            TokenHandle token, UIntPtr index, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_segment_info(
+            TokenHandle token, UIntPtr index, out int format, out long version, out long globalLsn, out UIntPtr regionCount);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_segment_region(
+            TokenHandle token, UIntPtr index, UIntPtr regionIndex, out uint regionId, out long localLsn);
+    }
+
+    /// <summary>Owns one reference to a native cst_token; released by the finalizer if not disposed.</summary>
+    internal sealed class TokenHandle : SafeHandle
+    {
+        public TokenHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.cst_token_free(handle);
+            return true;
+        }
+    }
+}

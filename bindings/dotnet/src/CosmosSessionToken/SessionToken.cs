@@ -1,0 +1,283 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+
+namespace CosmosSessionToken
+{
+    /// <summary>
+    /// An Azure Cosmos DB session token (the <c>x-ms-session-token</c> value, e.g. <c>0:1#100#1=20,1:-1#42</c>).
+    /// Immutable and thread-safe. Equality is semantic: segment and region order are ignored and region
+    /// sets are compared. Holds a native handle: the finalizer releases it, and <see cref="Dispose"/>
+    /// releases it early.
+    /// </summary>
+    public sealed class SessionToken : IEquatable<SessionToken>, IDisposable
+    {
+        private readonly TokenHandle handle;
+        private readonly object segmentsLock = new object();
+        private IReadOnlyList<SessionTokenSegment> segments;
+        private string text;
+
+        private SessionToken(TokenHandle handle)
+        {
+            this.handle = handle;
+        }
+
+        private TokenHandle Handle
+        {
+            get
+            {
+                if (handle.IsClosed)
+                {
+                    throw new ObjectDisposedException("SessionToken");
+                }
+                return handle;
+            }
+        }
+
+        /// <summary>Parses a token (strictly unless <paramref name="lenient"/>). Throws <see cref="SessionTokenFormatException"/>.</summary>
+        /// <example><code>var t = SessionToken.Parse(response.SessionToken);</code></example>
+        public static SessionToken Parse(string s, bool lenient = false)
+        {
+            Native.EnsureLoaded();
+            byte[] bytes = Native.Utf8(s, "s");
+            TokenHandle h;
+            int status = NativeMethods.cst_token_parse(bytes, Native.Len(bytes), lenient ? NativeMethods.CST_FLAG_LENIENT : 0u, out h);
+            Native.Ensure(status);
+            return new SessionToken(h);
+        }
+
+        /// <summary>Parses strictly; false (and null) instead of an exception when <paramref name="s"/> is not a valid token.</summary>
+        public static bool TryParse(string s, out SessionToken token)
+        {
+            token = null;
+            if (s == null)
+            {
+                return false;
+            }
+            Native.EnsureLoaded();
+            byte[] bytes;
+            try
+            {
+                bytes = Native.Utf8(s, "s");
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+            TokenHandle h;
+            if (NativeMethods.cst_token_parse(bytes, Native.Len(bytes), 0u, out h) != NativeMethods.CST_OK)
+            {
+                h.Dispose();
+                return false;
+            }
+            token = new SessionToken(h);
+            return true;
+        }
+
+        /// <summary>The header value. A strictly valid token renders back exactly as it was parsed.</summary>
+        public override string ToString()
+        {
+            string cached = text;
+            if (cached != null)
+            {
+                return cached;
+            }
+            TokenHandle h = Handle;
+            cached = Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_token_to_string(h, buf, cap, out len));
+            text = cached;
+            return cached;
+        }
+
+        /// <summary>Every segment in simple form: <c>id:globalLsn</c>. Lossy: version and region progress are dropped.</summary>
+        public SessionToken ToSimple() { return Convert(NativeMethods.CST_FORMAT_SIMPLE); }
+
+        /// <summary>Every segment in vector form: simple <c>lsn</c> becomes <c>-2#lsn</c>.</summary>
+        public SessionToken ToVector() { return Convert(NativeMethods.CST_FORMAT_VECTOR); }
+
+        private SessionToken Convert(int format)
+        {
+            TokenHandle result;
+            Native.Ensure(NativeMethods.cst_token_convert(Handle, format, out result));
+            return new SessionToken(result);
+        }
+
+        /// <summary>The least token at least as new as both. Throws <see cref="SessionTokenMergeException"/> on a
+        /// region-set mismatch unless <see cref="MergePolicy.UnionRegions"/>.</summary>
+        public SessionToken Merge(SessionToken other, MergePolicy policy = MergePolicy.Default)
+        {
+            if (other == null)
+            {
+                throw new ArgumentNullException("other");
+            }
+            TokenHandle result;
+            Native.Ensure(NativeMethods.cst_token_merge(Handle, other.Handle, (uint)policy, out result));
+            return new SessionToken(result);
+        }
+
+        /// <summary>How <paramref name="a"/> relates to <paramref name="b"/>.</summary>
+        public static SessionTokenOrder Compare(SessionToken a, SessionToken b)
+        {
+            if (a == null)
+            {
+                throw new ArgumentNullException("a");
+            }
+            if (b == null)
+            {
+                throw new ArgumentNullException("b");
+            }
+            int order;
+            Native.Ensure(NativeMethods.cst_token_compare(a.Handle, b.Handle, out order));
+            return (SessionTokenOrder)order;
+        }
+
+        /// <summary>True when this token is at least as new as <paramref name="other"/> everywhere.</summary>
+        public bool IsAtLeastAsNewAs(SessionToken other)
+        {
+            SessionTokenOrder o = Compare(this, other);
+            return o == SessionTokenOrder.Greater || o == SessionTokenOrder.Equal;
+        }
+
+        /// <summary>The token to send for one partition key range: the exact segment, else the merge of the
+        /// present parents relabelled with <paramref name="rangeId"/> (after a split or a partition merge),
+        /// else null.</summary>
+        public unsafe SessionToken Scope(string rangeId, params string[] parents)
+        {
+            byte[] range = Native.Utf8(rangeId, "rangeId");
+            parents = parents ?? new string[0];
+            var encoded = new byte[parents.Length][];
+            int total = 0;
+            for (int i = 0; i < parents.Length; i++)
+            {
+                encoded[i] = Native.Utf8(parents[i], "parents");
+                total += encoded[i].Length;
+            }
+            // All parents in one pinned buffer, addressed by pointer + length.
+            byte[] joined = new byte[Math.Max(total, 1)];
+            var lens = new UIntPtr[Math.Max(parents.Length, 1)];
+            var offsets = new int[parents.Length];
+            int at = 0;
+            for (int i = 0; i < parents.Length; i++)
+            {
+                Buffer.BlockCopy(encoded[i], 0, joined, at, encoded[i].Length);
+                offsets[i] = at;
+                lens[i] = new UIntPtr((uint)encoded[i].Length);
+                at += encoded[i].Length;
+            }
+            var ptrs = new IntPtr[Math.Max(parents.Length, 1)];
+            TokenHandle result;
+            int status;
+            fixed (byte* rangePtr = range.Length == 0 ? new byte[1] : range)
+            fixed (byte* joinedPtr = joined)
+            fixed (IntPtr* ptrsPtr = ptrs)
+            fixed (UIntPtr* lensPtr = lens)
+            {
+                for (int i = 0; i < parents.Length; i++)
+                {
+                    ptrs[i] = new IntPtr(joinedPtr + offsets[i]);
+                }
+                status = NativeMethods.cst_token_scope(
+                    Handle, rangePtr, new UIntPtr((uint)range.Length), ptrsPtr, lensPtr, new UIntPtr((uint)parents.Length), out result);
+            }
+            if (status == NativeMethods.CST_ERR_NOT_FOUND)
+            {
+                result.Dispose();
+                return null;
+            }
+            Native.Ensure(status);
+            return new SessionToken(result);
+        }
+
+        /// <summary>The segments, in token order (read once from the native token, then cached).</summary>
+        public IReadOnlyList<SessionTokenSegment> Segments
+        {
+            get
+            {
+                lock (segmentsLock)
+                {
+                    if (segments == null)
+                    {
+                        segments = ReadSegments();
+                    }
+                    return segments;
+                }
+            }
+        }
+
+        private IReadOnlyList<SessionTokenSegment> ReadSegments()
+        {
+            TokenHandle h = Handle;
+            UIntPtr count;
+            Native.Ensure(NativeMethods.cst_token_segment_count(h, out count));
+            var list = new List<SessionTokenSegment>((int)count.ToUInt64());
+            for (ulong i = 0; i < count.ToUInt64(); i++)
+            {
+                var index = new UIntPtr(i);
+                string rangeId = Native.ReadString(
+                    (byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_token_segment_range_id(h, index, buf, cap, out len));
+                int format;
+                long version, globalLsn;
+                UIntPtr regionCount;
+                Native.Ensure(NativeMethods.cst_token_segment_info(h, index, out format, out version, out globalLsn, out regionCount));
+                var regions = new List<RegionProgress>((int)regionCount.ToUInt64());
+                for (ulong r = 0; r < regionCount.ToUInt64(); r++)
+                {
+                    uint id;
+                    long lsn;
+                    Native.Ensure(NativeMethods.cst_token_segment_region(h, index, new UIntPtr(r), out id, out lsn));
+                    regions.Add(new RegionProgress(id, lsn));
+                }
+                bool simple = format == NativeMethods.CST_FORMAT_SIMPLE;
+                list.Add(new SessionTokenSegment(
+                    rangeId, simple ? SessionTokenFormat.Simple : SessionTokenFormat.Vector,
+                    simple ? (long?)null : version, globalLsn, regions.AsReadOnly()));
+            }
+            return list.AsReadOnly();
+        }
+
+        /// <summary>Semantic equality (<see cref="Compare"/> gives <see cref="SessionTokenOrder.Equal"/>).</summary>
+        public bool Equals(SessionToken other)
+        {
+            if (ReferenceEquals(other, null))
+            {
+                return false;
+            }
+            return ReferenceEquals(this, other) || Compare(this, other) == SessionTokenOrder.Equal;
+        }
+
+        /// <inheritdoc/>
+        public override bool Equals(object obj) { return Equals(obj as SessionToken); }
+
+        /// <summary>A hash consistent with semantic equality.</summary>
+        public override int GetHashCode()
+        {
+            ulong h;
+            Native.Ensure(NativeMethods.cst_token_hash(Handle, out h));
+            return (int)(h ^ (h >> 32));
+        }
+
+        /// <summary>Semantic equality.</summary>
+        public static bool operator ==(SessionToken a, SessionToken b)
+        {
+            return ReferenceEquals(a, null) ? ReferenceEquals(b, null) : a.Equals(b);
+        }
+
+        /// <summary>Semantic inequality.</summary>
+        public static bool operator !=(SessionToken a, SessionToken b) { return !(a == b); }
+
+        /// <summary>Releases the native handle now; later calls throw <see cref="ObjectDisposedException"/>.</summary>
+        public void Dispose()
+        {
+            handle.Dispose();
+        }
+
+        /// <summary>Version of the loaded native library, e.g. "cosmos-session-token 0.1.0".</summary>
+        public static string NativeVersion
+        {
+            get
+            {
+                Native.EnsureLoaded();
+                return Native.Version();
+            }
+        }
+    }
+}

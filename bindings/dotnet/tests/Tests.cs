@@ -1,0 +1,331 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using CosmosSessionToken;
+using MiniTest;
+
+public static class ApiTests
+{
+    const string Token = "0:1#100#1=20#2=-1,1:-1#42";
+
+    [Test]
+    public static void ParseAndRender()
+    {
+        var t = SessionToken.Parse(Token);
+        Assert.Equal(Token, t.ToString());
+        Assert.Equal(2, t.Segments.Count);
+        var s = t.Segments[0];
+        Assert.Equal("0", s.RangeId);
+        Assert.Equal(SessionTokenFormat.Vector, s.Format);
+        Assert.Equal((long?)1, s.Version);
+        Assert.Equal(100L, s.GlobalLsn);
+        Assert.Equal(2, s.Regions.Count);
+        Assert.Equal(new RegionProgress(2, -1), s.Regions[1]);
+        Assert.True(s.Regions[1].IsNoProgress);
+        Assert.Equal("0:1#100#1=20#2=-1", s.ToString());
+        var simple = SessionToken.Parse("3:45").Segments[0];
+        Assert.Equal(SessionTokenFormat.Simple, simple.Format);
+        Assert.Equal((long?)null, simple.Version);
+        Assert.Equal("3:45", simple.ToString());
+        Assert.True(SessionToken.NativeVersion.StartsWith("cosmos-session-token "), SessionToken.NativeVersion);
+    }
+
+    [Test]
+    public static void ParseErrorsNameSegmentFieldAndOffset()
+    {
+        var e = Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse("0:1#5,17:1#x1"));
+        Assert.Equal("segment 1 (range \"17\"): global LSN \"x1\" is not a decimal number (byte 11)", e.Message);
+        Assert.Equal("not_a_number", e.Kind);
+        Assert.Equal((int?)1, e.Segment);
+        Assert.Equal((long?)11, e.Offset);
+        Assert.True(e is FormatException);
+        var empty = Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse(""));
+        Assert.Equal("empty", empty.Kind);
+        Assert.Equal((int?)null, empty.Segment);
+        var big = Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse("0:1#" + new string('1', 1 << 20)));
+        Assert.Equal("input_too_large", big.Kind);
+        Assert.Throws<ArgumentNullException>(() => SessionToken.Parse(null));
+        Assert.Throws<ArgumentException>(() => SessionToken.Parse("0:\ud800"));
+        // Offsets count UTF-8 bytes.
+        var utf8 = Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse("\u00e9:1#x"));
+        Assert.Equal((long?)5, utf8.Offset);
+    }
+
+    [Test]
+    public static void TryParse()
+    {
+        SessionToken t;
+        Assert.True(SessionToken.TryParse("0:1#5", out t) && t.ToString() == "0:1#5");
+        Assert.True(!SessionToken.TryParse("0:1#x", out t) && t == null);
+        Assert.True(!SessionToken.TryParse(null, out t));
+        Assert.True(!SessionToken.TryParse(" 0:1#5", out t), "TryParse is strict");
+    }
+
+    [Test]
+    public static void Lenient()
+    {
+        Assert.Equal("0:1#7,1:5", SessionToken.Parse(" 0:1#007#,,1:5", lenient: true).ToString());
+        Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse(" 0:1#007#,,1:5"));
+    }
+
+    [Test]
+    public static void Convert()
+    {
+        Assert.Equal("0:100,1:42", SessionToken.Parse(Token).ToSimple().ToString());
+        Assert.Equal("7:-2#8,6:-2#2008", SessionToken.Parse("7:8,6:2008").ToVector().ToString());
+    }
+
+    [Test]
+    public static void MergePolicies()
+    {
+        var a = SessionToken.Parse("0:1#101#1=20");
+        var b = SessionToken.Parse("0:1#100#4=20");
+        var e = Assert.Throws<SessionTokenMergeException>(() => a.Merge(b));
+        Assert.Equal("region_mismatch", e.Kind);
+        Assert.True(e is InvalidOperationException && e.Message.Contains("range \"0\""), e.Message);
+        Assert.Equal("0:1#101#1=20#4=20", a.Merge(b, MergePolicy.UnionRegions).ToString());
+        var c = SessionToken.Parse("0:1#100#1=20#2=5");
+        var d = SessionToken.Parse("0:2#97#1=20#2=5");
+        Assert.Equal("0:2#97#1=20#2=5", c.Merge(d).ToString());
+        Assert.Equal("0:2#100#1=20#2=5", c.Merge(d, MergePolicy.LegacyMaxGlobalLsn).ToString());
+        Assert.Throws<ArgumentNullException>(() => c.Merge(null));
+    }
+
+    [Test]
+    public static void CompareAndEquality()
+    {
+        var a = SessionToken.Parse("0:1#100#1=20");
+        Assert.Equal(SessionTokenOrder.Less, SessionToken.Compare(a, SessionToken.Parse("0:2#97#1=20")));
+        Assert.Equal(SessionTokenOrder.Concurrent, SessionToken.Compare(a, SessionToken.Parse("0:1#100#2=20")));
+        Assert.True(SessionToken.Parse("0:2#97#1=20").IsAtLeastAsNewAs(a));
+        Assert.True(!a.IsAtLeastAsNewAs(SessionToken.Parse("0:2#97#1=20")));
+        var x = SessionToken.Parse("0:1#100#1=5#2=6,1:7");
+        var y = SessionToken.Parse("1:7,0:1#100#2=6#1=5");
+        Assert.True(x == y && x.Equals((object)y) && !(x != y));
+        Assert.Equal(x.GetHashCode(), y.GetHashCode());
+        Assert.True(SessionToken.Parse("0:1#100#1=5") != SessionToken.Parse("0:1#100#2=5"), "region sets differ");
+        Assert.True(!x.Equals(null) && !(x == null) && ((SessionToken)null == null));
+        var set = new HashSet<SessionToken> { x, y };
+        Assert.Equal(1, set.Count);
+        Assert.Throws<ArgumentNullException>(() => SessionToken.Compare(a, null));
+    }
+
+    [Test]
+    public static void Scope()
+    {
+        var t = SessionToken.Parse("0:1#100#1=199#2=300,1:1#99#1=200#2=299");
+        Assert.Equal("2:1#100#1=200#2=300", t.Scope("2", "0", "1").ToString());
+        Assert.Equal("1:1#99#1=200#2=299", t.Scope("1").ToString());
+        Assert.True(t.Scope("9", "8") == null);
+        Assert.True(t.Scope("9", null) == null);
+        Assert.Throws<SessionTokenMergeException>(() => SessionToken.Parse("0:1#5#1=1,1:1#5#2=2").Scope("2", "0", "1"));
+        Assert.Throws<ArgumentNullException>(() => t.Scope(null));
+    }
+
+    [Test]
+    public static void DisposeThenUseThrows()
+    {
+        var t = SessionToken.Parse("0:1#5");
+        t.Dispose();
+        t.Dispose(); // idempotent
+        Assert.Throws<ObjectDisposedException>(() => t.ToSimple());
+    }
+
+    [Test]
+    public static void ConcurrentUseOfOneToken()
+    {
+        var shared = SessionToken.Parse("0:1#100#1=20,1:-1#42");
+        var newer = SessionToken.Parse("0:1#101#1=20");
+        var errors = 0;
+        var threads = Enumerable.Range(0, 8).Select(i => new Thread(() =>
+        {
+            for (int k = 0; k < 500; k++)
+            {
+                var m = shared.Merge(newer);
+                if (SessionToken.Compare(m, shared) != SessionTokenOrder.Greater) Interlocked.Increment(ref errors);
+                if (shared.ToString() != "0:1#100#1=20,1:-1#42") Interlocked.Increment(ref errors);
+                if (shared.Segments.Count != 2) Interlocked.Increment(ref errors);
+                try
+                {
+                    SessionToken.Parse("0:1#" + k + "x");
+                    Interlocked.Increment(ref errors);
+                }
+                catch (SessionTokenFormatException e)
+                {
+                    // the native last error is per thread: the message is about this thread's input
+                    if (!e.Message.Contains("\"" + k + "x\"")) Interlocked.Increment(ref errors);
+                }
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Assert.Equal(0, errors);
+    }
+
+    [Test]
+    public static void UndisposedTokensAreReleasedByFinalizers()
+    {
+        // Each native token is a few hundred bytes: 600,000 leaked would add well over 100 MB.
+        Func<long> settle = () =>
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            var p = Process.GetCurrentProcess();
+            p.Refresh();
+            return p.WorkingSet64;
+        };
+        Action churn = () =>
+        {
+            for (int i = 0; i < 100000; i++)
+            {
+                var t = SessionToken.Parse("0:1#100#1=20#2=5#3=30#4=40,1:-1#" + i);
+                t.Merge(t).ToSimple();
+            }
+        };
+        churn();
+        long baseline = settle();
+        for (int round = 0; round < 2; round++) churn();
+        long after = settle();
+        long growthMb = (after - baseline) / (1024 * 1024);
+        Assert.True(growthMb < 40, "working set grew by " + growthMb + " MB after 600,000 undisposed tokens");
+    }
+}
+
+/// <summary>Runs every shared vector (target/vectors.lines, written by scripts/vectors_to_lines.py).</summary>
+public static class VectorTests
+{
+    static string Unhex(string x)
+    {
+        if (!x.StartsWith("x")) throw new FormatException("bad hex field " + x);
+        var bytes = new byte[(x.Length - 1) / 2];
+        for (int i = 0; i < bytes.Length; i++) bytes[i] = System.Convert.ToByte(x.Substring(1 + 2 * i, 2), 16);
+        return new UTF8Encoding(false, true).GetString(bytes);
+    }
+
+    static string Hex(string s)
+    {
+        var sb = new StringBuilder("x");
+        foreach (var b in Encoding.UTF8.GetBytes(s)) sb.Append(b.ToString("x2"));
+        return sb.ToString();
+    }
+
+    static string Fields(SessionToken t)
+    {
+        return string.Join("|", t.Segments.Select(s =>
+            Hex(s.RangeId) + "," + (s.Format == SessionTokenFormat.Simple ? "simple,null" : "vector," + s.Version) + "," +
+            s.GlobalLsn + "," + string.Join(";", s.Regions.Select(r => r.ToString()))));
+    }
+
+    static SessionTokenOrder Order(string word)
+    {
+        switch (word)
+        {
+            case "less": return SessionTokenOrder.Less;
+            case "equal": return SessionTokenOrder.Equal;
+            case "greater": return SessionTokenOrder.Greater;
+            default: return SessionTokenOrder.Concurrent;
+        }
+    }
+
+    static void RunLine(string[] f)
+    {
+        switch (f[0])
+        {
+            case "parse":
+                {
+                    bool lenient = f[2] == "lenient";
+                    string input = Unhex(f[3]);
+                    if (f[4] == "err")
+                    {
+                        var e = Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse(input, lenient));
+                        Assert.Equal(f[5], e.Kind, "kind");
+                        Assert.Equal(long.Parse(f[6]), e.Segment.HasValue ? e.Segment.Value : -1L, "segment");
+                        Assert.Equal(long.Parse(f[7]), e.Offset.HasValue ? e.Offset.Value : -1L, "offset");
+                        SessionToken ignored;
+                        if (!lenient) Assert.True(!SessionToken.TryParse(input, out ignored), "TryParse");
+                    }
+                    else
+                    {
+                        var t = SessionToken.Parse(input, lenient);
+                        Assert.Equal(Unhex(f[5]), t.ToString(), "render");
+                        if (f.Length > 6 && f[6] != "-") Assert.Equal(f[6], Fields(t), "fields");
+                    }
+                    break;
+                }
+            case "convert":
+                {
+                    var t = SessionToken.Parse(Unhex(f[2]));
+                    Assert.Equal(Unhex(f[4]), (f[3] == "simple" ? t.ToSimple() : t.ToVector()).ToString());
+                    break;
+                }
+            case "merge":
+                {
+                    var policy = (MergePolicy)int.Parse(f[2]);
+                    int n = int.Parse(f[3]);
+                    var tokens = Enumerable.Range(0, n).Select(i => SessionToken.Parse(Unhex(f[4 + i]))).ToList();
+                    Func<SessionToken> fold = () => tokens.Skip(1).Aggregate(tokens[0], (acc, t) => acc.Merge(t, policy));
+                    if (f[4 + n] == "err")
+                    {
+                        var e = Assert.Throws<SessionTokenMergeException>(() => fold());
+                        Assert.Equal(f[5 + n], e.Kind);
+                    }
+                    else
+                    {
+                        Assert.Equal(Unhex(f[5 + n]), fold().ToString());
+                    }
+                    break;
+                }
+            case "compare":
+                {
+                    var a = SessionToken.Parse(Unhex(f[2]));
+                    var b = SessionToken.Parse(Unhex(f[3]));
+                    Assert.Equal(Order(f[4]), SessionToken.Compare(a, b));
+                    Assert.Equal(f[4] == "equal", a == b, "==");
+                    if (a == b) Assert.Equal(a.GetHashCode(), b.GetHashCode(), "hash");
+                    break;
+                }
+            case "scope":
+                {
+                    var t = SessionToken.Parse(Unhex(f[2]));
+                    string range = Unhex(f[3]);
+                    int n = int.Parse(f[4]);
+                    var parents = Enumerable.Range(0, n).Select(i => Unhex(f[5 + i])).ToArray();
+                    string outcome = f[5 + n];
+                    if (outcome == "none") Assert.True(t.Scope(range, parents) == null, "expected no token");
+                    else if (outcome == "err") Assert.Equal(f[6 + n], Assert.Throws<SessionTokenMergeException>(() => t.Scope(range, parents)).Kind);
+                    else Assert.Equal(Unhex(f[6 + n]), t.Scope(range, parents).ToString());
+                    break;
+                }
+            default:
+                throw new AssertionException("unknown vector kind " + f[0]);
+        }
+    }
+
+    [Test]
+    public static void SharedVectors()
+    {
+        string path = Environment.GetEnvironmentVariable("CST_VECTORS") ?? "vectors.lines";
+        var lines = File.ReadAllLines(path).Where(l => l.Trim().Length > 0).ToList();
+        Assert.True(lines.Count >= 150, "only " + lines.Count + " vectors in " + path);
+        foreach (var line in lines)
+        {
+            var f = line.Split(' ');
+            Exception error = null;
+            try
+            {
+                RunLine(f);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+            Runner.Record("vector " + f[0] + " " + f[1], error);
+        }
+    }
+}
