@@ -13,6 +13,12 @@ survives. Fields are separated by single spaces:
 FIELDS is '-' when the case does not list fields, else the segments joined by '|', each
 'xRANGE,FORMAT,VERSION,GLOBAL_LSN,REGIONS' with VERSION 'null' for simple values and REGIONS
 'id=lsn' pairs joined by ';' (empty when none). SEGMENT is -1 when the error has none.
+  container ID N STEP1 .. STEPn, each STEP one of
+      cap:xNAME:xRID:xTOKEN:STATUS:SUB_STATUS:true|false   (capture and whether it captured)
+      res:xCOLLECTION:xRANGE:PARENTS:xEXPECT|none          (PARENTS '-' or xP1,xP2,...)
+      all:xCOLLECTION:xEXPECT|none                         (resolve_all)
+      clr:xCOLLECTION:true|false                           (clear and whether anything was stored)
+
 FLAGS uses the C ABI bits: 2 = union regions, 4 = legacy max global LSN.
 """
 import json
@@ -76,9 +82,29 @@ def lines():
         yield f"scope {c['id']} {x(c['token'])} {x(c['range_id'])} {len(c['parents'])}{ps} {tail}"
 
 
+def step(s) -> str:
+    def opt(v):
+        return "none" if v is None else x(v)
+    if s["op"] == "capture":
+        return f"cap:{x(s['name'])}:{x(s['rid'])}:{x(s['token'])}:{s['status']}:{s['sub_status']}:{str(s['expect']).lower()}"
+    if s["op"] == "resolve":
+        parents = ",".join(x(p) for p in s["parents"]) or "-"
+        return f"res:{x(s['collection'])}:{x(s['range_id'])}:{parents}:{opt(s['expect'])}"
+    if s["op"] == "resolve_all":
+        return f"all:{x(s['collection'])}:{opt(s['expect'])}"
+    if s["op"] == "clear":
+        return f"clr:{x(s['collection'])}:{str(s['expect']).lower()}"
+    raise ValueError(s["op"])
+
+
+def container_lines():
+    for c in cases("container"):
+        yield f"container {c['id']} {len(c['steps'])} " + " ".join(step(s) for s in c["steps"])
+
+
 if __name__ == "__main__":
     out = Path(sys.argv[1])
     out.parent.mkdir(parents=True, exist_ok=True)
-    text = "\n".join(lines()) + "\n"
+    text = "\n".join(list(lines()) + list(container_lines())) + "\n"
     out.write_text(text, encoding="utf-8")
     print(f"{out}: {text.count(chr(10))} cases")

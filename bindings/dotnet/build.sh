@@ -9,7 +9,7 @@ native=${1:-$root/target/debug}
 out=$here/build
 rm -rf "$out" && mkdir -p "$out/noload" "$out/abi99"
 MCS=(mcs -nologo -langversion:7.2 -warnaserror+)
-"${MCS[@]}" -unsafe -target:library -doc:"$out/CosmosSessionToken.xml" -out:"$out/CosmosSessionToken.dll" \
+"${MCS[@]}" -target:library -doc:"$out/CosmosSessionToken.xml" -out:"$out/CosmosSessionToken.dll" \
   "$here"/src/CosmosSessionToken/*.cs
 cp "$here/src/CosmosSessionToken/CosmosSessionToken.dll.config" "$out/"
 "${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/CosmosSessionToken.Tests.exe" \

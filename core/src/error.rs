@@ -345,6 +345,9 @@ pub enum Error {
     /// See [`MergeError`].
     #[error(transparent)]
     Merge(#[from] MergeError),
+    /// See [`ContainerError`](crate::ContainerError).
+    #[error(transparent)]
+    Container(crate::ContainerError),
 }
 
 impl Error {
@@ -353,6 +356,7 @@ impl Error {
         match self {
             Error::Parse(e) => e.kind().code(),
             Error::Merge(e) => e.code(),
+            Error::Container(e) => e.code(),
         }
     }
 }

@@ -24,6 +24,7 @@
 //! a partial [`Order`] consistent with merge; semantic equality (region *sets*, segment order
 //! ignored, simple `n` equal to `-2#n`).
 
+mod container;
 mod convert;
 mod error;
 mod index;
@@ -34,6 +35,10 @@ mod parse;
 mod render;
 mod scope;
 
+pub use container::{
+    ContainerError, ContainerLimits, READ_SESSION_NOT_AVAILABLE, SNAPSHOT_FORMAT, SNAPSHOT_VERSION,
+    SessionContainer, should_capture,
+};
 pub use error::{Error, Field, MergeError, ParseError, ParseErrorKind};
 pub use merge::{MergePolicy, RegionMismatch};
 pub use model::{

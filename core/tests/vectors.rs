@@ -211,3 +211,56 @@ fn scope_vectors() {
         }
     }
 }
+
+#[test]
+fn container_vectors() {
+    use cosmos_session_token::SessionContainer;
+    for case in cases("container") {
+        let id = case["id"].as_str().unwrap();
+        let c = SessionContainer::new();
+        for (i, step) in case["steps"].as_array().unwrap().iter().enumerate() {
+            let s = |k: &str| {
+                step[k]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{id} step {i}: {k}"))
+            };
+            let expect_token = |got: Option<SessionToken>| {
+                assert_eq!(
+                    json!(got.map(|t| t.to_string())),
+                    step["expect"],
+                    "{id} step {i}"
+                );
+            };
+            match s("op") {
+                "capture" => {
+                    let got = c
+                        .capture(
+                            s("name"),
+                            s("rid"),
+                            s("token"),
+                            step["status"].as_u64().unwrap() as u16,
+                            step["sub_status"].as_u64().unwrap() as u32,
+                        )
+                        .unwrap_or_else(|e| panic!("{id} step {i}: {e}"));
+                    assert_eq!(json!(got), step["expect"], "{id} step {i}");
+                }
+                "resolve" => {
+                    let parents: Vec<&str> = step["parents"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|p| p.as_str().unwrap())
+                        .collect();
+                    expect_token(c.resolve(s("collection"), s("range_id"), &parents).unwrap());
+                }
+                "resolve_all" => expect_token(c.resolve_all(s("collection"))),
+                "clear" => assert_eq!(
+                    json!(c.clear(s("collection"))),
+                    step["expect"],
+                    "{id} step {i}"
+                ),
+                other => panic!("{id}: unknown op {other}"),
+            }
+        }
+    }
+}

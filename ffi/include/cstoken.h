@@ -151,6 +151,13 @@
 #define CST_VERSION_PATCH 0
 
 /**
+ * A session container: per-partition tokens of many collections, keyed by collection RID with
+ * a name index. Internally synchronized: every function except cst_container_free may be called
+ * from any number of threads at the same time. Free it once with cst_container_free.
+ */
+typedef struct cst_container cst_container;
+
+/**
  * A parsed session token. Immutable and reference-counted: any number of threads may use one
  * handle at the same time. Release each handle (from cst_token_parse, cst_token_clone or any
  * function with a cst_token **out) exactly once with cst_token_free, after every user is done.
@@ -160,6 +167,108 @@ typedef struct cst_token cst_token;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Creates an empty container (merges unite regions at the same version; default limits:
+ * 1,024 collections, 65,536 ranges each, 64 MiB snapshots) into *out.
+ *
+ * # Safety
+ * `out` writable.
+ */
+int32_t cst_container_new(struct cst_container **out);
+
+/**
+ * Releases a container. NULL is ignored. No other call on it may run at the same time or later.
+ *
+ * # Safety
+ * `container` must be NULL or a live handle not used after this call.
+ */
+void cst_container_free(struct cst_container *container);
+
+/**
+ * Records a response's session token when the capture rule allows it: status 2xx, 409, 412,
+ * or 404 with sub_status != 1002. *captured tells whether it did. The name
+ * ("dbs/{db}/colls/{coll}", may be empty) maps to rid; a name now mapping to another RID drops
+ * the old RID's tokens. Returns CST_OK, CST_ERR_MALFORMED (token), CST_ERR_INVALID_ARGUMENT
+ * (empty rid, status outside 0..65535, negative sub_status), CST_ERR_INCOMPATIBLE, ...
+ *
+ * # Safety
+ * `container` live; spans valid as documented; `captured` writable.
+ */
+int32_t cst_container_capture(const struct cst_container *container,
+                              const char *name,
+                              size_t name_len,
+                              const char *rid,
+                              size_t rid_len,
+                              const char *token,
+                              size_t token_len,
+                              int32_t status,
+                              int32_t sub_status,
+                              bool *captured);
+
+/**
+ * The token to send for one range of a collection (name or RID) into a new token handle: the
+ * exact range, else the merge of the known parents relabelled with range_id. Returns
+ * CST_ERR_NOT_FOUND when nothing applies (send no token), CST_OK, or an error.
+ *
+ * # Safety
+ * `container` live; spans valid as documented; `out` writable.
+ */
+int32_t cst_container_resolve(const struct cst_container *container,
+                              const char *collection,
+                              size_t collection_len,
+                              const char *range_id,
+                              size_t range_len,
+                              const char *const *parent_ids,
+                              const size_t *parent_lens,
+                              size_t nparents,
+                              struct cst_token **out);
+
+/**
+ * Every stored range of a collection as one composite token handle (numeric-aware range
+ * order). CST_ERR_NOT_FOUND when nothing is stored. Check its size before sending it.
+ *
+ * # Safety
+ * `container` live; span valid; `out` writable.
+ */
+int32_t cst_container_resolve_all(const struct cst_container *container,
+                                  const char *collection,
+                                  size_t collection_len,
+                                  struct cst_token **out);
+
+/**
+ * Forgets a collection's tokens and name mappings; *cleared tells whether anything was stored.
+ *
+ * # Safety
+ * `container` live; span valid; `cleared` writable.
+ */
+int32_t cst_container_clear(const struct cst_container *container,
+                            const char *collection,
+                            size_t collection_len,
+                            bool *cleared);
+
+/**
+ * The whole container as versioned JSON (output protocol), for another process:
+ * {"format":"cosmos-session-token/container","version":1,"collections":[{"rid","names","token"}]}.
+ *
+ * # Safety
+ * `container` live; `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` writable.
+ */
+int32_t cst_container_snapshot(const struct cst_container *container,
+                               char *buf,
+                               size_t cap,
+                               size_t *out_len);
+
+/**
+ * Merges a snapshot into the container; nothing changes when it is invalid (CST_ERR_MALFORMED,
+ * kind "invalid_snapshot" or a token error), too large (CST_ERR_LIMIT_EXCEEDED) or conflicting.
+ *
+ * # Safety
+ * `container` live; span valid.
+ */
+int32_t cst_container_restore(const struct cst_container *container,
+                              const char *snapshot,
+                              size_t snapshot_len);
 
 /**
  * Validates a token (flags: 0 strict, CST_FLAG_LENIENT lenient). Returns CST_OK,

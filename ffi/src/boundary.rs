@@ -257,3 +257,22 @@ pub(crate) unsafe fn parents<'a>(
         })
         .collect()
 }
+
+impl From<cosmos_session_token::Error> for Failure {
+    fn from(e: cosmos_session_token::Error) -> Self {
+        use cosmos_session_token::{ContainerError, Error};
+        match e {
+            Error::Parse(p) => p.into(),
+            Error::Merge(m) => m.into(),
+            Error::Container(c) => {
+                let status = match c {
+                    ContainerError::EmptyResourceId => CST_ERR_INVALID_ARGUMENT,
+                    ContainerError::SnapshotTooLarge { .. } => CST_ERR_LIMIT_EXCEEDED,
+                    _ => CST_ERR_MALFORMED,
+                };
+                Failure::new(status, c.code(), c.to_string())
+            }
+            other => Failure::new(CST_ERR_MALFORMED, other.code(), other.to_string()),
+        }
+    }
+}

@@ -8,10 +8,12 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod boundary;
+mod container;
 mod oneshot;
 mod status;
 mod token;
 
+pub use container::*;
 pub use oneshot::*;
 pub use status::*;
 pub use token::*;

@@ -19,7 +19,7 @@ pub struct cst_token {
     token: SessionToken,
 }
 
-fn into_handle(token: SessionToken) -> *mut cst_token {
+pub(crate) fn into_handle(token: SessionToken) -> *mut cst_token {
     Arc::into_raw(Arc::new(cst_token { token })).cast_mut()
 }
 
@@ -35,7 +35,7 @@ unsafe fn token<'a>(p: *const cst_token, what: &str) -> Result<&'a SessionToken,
 }
 
 /// Checks an output-handle pointer before any work, so nothing leaks when it is NULL.
-fn check_out(out: *mut *mut cst_token) -> Result<(), Failure> {
+pub(crate) fn check_out(out: *mut *mut cst_token) -> Result<(), Failure> {
     if out.is_null() {
         Err(Failure::null("out"))
     } else {

@@ -197,6 +197,70 @@ public static class ApiTests
     }
 }
 
+public static class ContainerTests
+{
+    const string Name = "dbs/db/colls/orders";
+
+    [Test]
+    public static void CaptureResolveClear()
+    {
+        using (var c = new SessionContainer())
+        {
+            Assert.True(c.Capture(Name, "rid1", "0:1#100#1=20,1:-1#42", 201, 0));
+            Assert.True(!c.Capture(Name, "rid1", "1:-1#99", 404, 1002), "404/1002 is not captured");
+            Assert.True(!c.Capture(Name, "rid1", "1:-1#99", 429, 0), "429 is not captured");
+            Assert.Equal("1:-1#42", c.Resolve(Name, "1").ToString());
+            Assert.Equal("5:1#100#1=20", c.Resolve(Name, "5", "0").ToString());
+            Assert.True(c.Resolve(Name, "9") == null);
+            Assert.Equal("0:1#100#1=20,1:-1#42", c.ResolveAll("rid1").ToString());
+            Assert.True(c.Capture(Name, "rid2", "0:1#1", 200, 0), "recreated container");
+            Assert.True(c.Resolve("rid1", "0") == null, "old RID dropped");
+            Assert.True(c.Clear(Name));
+            Assert.True(!c.Clear(Name));
+            Assert.True(c.ResolveAll(Name) == null);
+            Assert.Throws<SessionTokenFormatException>(() => c.Capture(Name, "rid1", "0:x", 200, 0));
+            Assert.Throws<ArgumentException>(() => c.Capture(Name, "", "0:1", 200, 0));
+            Assert.Throws<ArgumentNullException>(() => c.Capture(Name, null, "0:1", 200, 0));
+        }
+    }
+
+    [Test]
+    public static void SnapshotRestore()
+    {
+        var a = new SessionContainer();
+        a.Capture(Name, "rid1", "0:1#100#1=20,1:-1#42", 200, 0);
+        string snap = a.Snapshot();
+        Assert.True(snap.StartsWith("{\"format\":\"cosmos-session-token/container\",\"version\":1"), snap);
+        var b = SessionContainer.Restore(snap);
+        Assert.Equal("0:1#100#1=20", b.Resolve(Name, "0").ToString());
+        b.Capture(Name, "rid1", "0:1#101#1=20", 200, 0);
+        b.Import(snap);
+        Assert.Equal("0:1#101#1=20", b.Resolve(Name, "0").ToString());
+        var e = Assert.Throws<SessionTokenFormatException>(() => SessionContainer.Restore("{\"format\":1}"));
+        Assert.Equal("invalid_snapshot", e.Kind);
+        a.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => a.Snapshot());
+    }
+
+    [Test]
+    public static void ConcurrentCapturesEqualTheSequentialMerge()
+    {
+        var c = new SessionContainer();
+        var threads = Enumerable.Range(0, 8).Select(t => new Thread(() =>
+        {
+            for (int i = 1; i <= 300; i++)
+            {
+                c.Capture(Name, "rid1", t + ":1#" + i + ",s:1#" + (t * 1000 + i), 200, 0);
+                c.Resolve(Name, t.ToString());
+            }
+        })).ToList();
+        threads.ForEach(th => th.Start());
+        threads.ForEach(th => th.Join());
+        string expected = string.Join(",", Enumerable.Range(0, 8).Select(t => t + ":1#300")) + ",s:1#7300";
+        Assert.Equal(expected, c.ResolveAll(Name).ToString());
+    }
+}
+
 /// <summary>Runs every shared vector (target/vectors.lines, written by scripts/vectors_to_lines.py).</summary>
 public static class VectorTests
 {
@@ -300,6 +364,41 @@ public static class VectorTests
                     if (outcome == "none") Assert.True(t.Scope(range, parents) == null, "expected no token");
                     else if (outcome == "err") Assert.Equal(f[6 + n], Assert.Throws<SessionTokenMergeException>(() => t.Scope(range, parents)).Kind);
                     else Assert.Equal(Unhex(f[6 + n]), t.Scope(range, parents).ToString());
+                    break;
+                }
+            case "container":
+                {
+                    var c = new SessionContainer();
+                    int n = int.Parse(f[2]);
+                    for (int i = 0; i < n; i++)
+                    {
+                        var p = f[3 + i].Split(':');
+                        switch (p[0])
+                        {
+                            case "cap":
+                                Assert.Equal(p[6] == "true", c.Capture(Unhex(p[1]), Unhex(p[2]), Unhex(p[3]), int.Parse(p[4]), int.Parse(p[5])), "captured");
+                                break;
+                            case "res":
+                                {
+                                    var parents = p[3] == "-" ? new string[0] : p[3].Split(',').Select(Unhex).ToArray();
+                                    var t = c.Resolve(Unhex(p[1]), Unhex(p[2]), parents);
+                                    Assert.Equal(p[4] == "none" ? null : Unhex(p[4]), t == null ? null : t.ToString(), "resolve");
+                                    break;
+                                }
+                            case "all":
+                                {
+                                    var t = c.ResolveAll(Unhex(p[1]));
+                                    Assert.Equal(p[2] == "none" ? null : Unhex(p[2]), t == null ? null : t.ToString(), "resolve_all");
+                                    break;
+                                }
+                            case "clr":
+                                Assert.Equal(p[2] == "true", c.Clear(Unhex(p[1])), "clear");
+                                break;
+                            default:
+                                throw new AssertionException("unknown container step " + p[0]);
+                        }
+                    }
+                    c.Dispose();
                     break;
                 }
             default:

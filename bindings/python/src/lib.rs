@@ -4,8 +4,9 @@
 //! core calls, Python values or exceptions out.
 
 use cosmos_session_token::{
-    Format, MergeError, MergePolicy, Order as CoreOrder, ParseError as CoreParseError,
-    ParseOptions, RegionMismatch, Segment as CoreSegment, SessionToken as CoreToken,
+    Error as CoreError, Format, MergeError, MergePolicy, Order as CoreOrder,
+    ParseError as CoreParseError, ParseOptions, RegionMismatch, Segment as CoreSegment,
+    SessionContainer as CoreContainer, SessionToken as CoreToken,
 };
 use pyo3::basic::CompareOp;
 use pyo3::create_exception;
@@ -360,6 +361,93 @@ impl SessionToken {
     }
 }
 
+fn core_error(py: Python<'_>, e: &CoreError) -> PyErr {
+    match e {
+        CoreError::Parse(p) => parse_error(py, p),
+        CoreError::Merge(m) => merge_error(py, m),
+        other => {
+            let err = SessionTokenError::new_err(other.to_string());
+            let _ = err.value(py).setattr("kind", other.code());
+            err
+        }
+    }
+}
+
+/// Per-partition session tokens of many collections, shared by any number of threads.
+#[pyclass(frozen, module = "cosmos_session_token._native")]
+pub struct SessionContainer {
+    inner: CoreContainer,
+}
+
+#[pymethods]
+impl SessionContainer {
+    #[new]
+    fn new() -> Self {
+        SessionContainer {
+            inner: CoreContainer::new(),
+        }
+    }
+
+    /// Records a response's token if the capture rule allows it (2xx, 409, 412, 404 with
+    /// sub_status != 1002); returns whether it did.
+    fn capture(
+        &self,
+        py: Python<'_>,
+        collection_name: &str,
+        collection_rid: &str,
+        token: &str,
+        status: u16,
+        sub_status: u32,
+    ) -> PyResult<bool> {
+        py.detach(|| {
+            self.inner
+                .capture(collection_name, collection_rid, token, status, sub_status)
+        })
+        .map_err(|e| core_error(py, &e))
+    }
+
+    /// The token to send for one range: exact, else merged parents relabelled, else None.
+    #[pyo3(signature = (collection_name, range_id, parents = Vec::new()), text_signature = "(self, /, collection_name, range_id, parents=())")]
+    fn resolve(
+        &self,
+        py: Python<'_>,
+        collection_name: &str,
+        range_id: &str,
+        parents: Vec<String>,
+    ) -> PyResult<Option<SessionToken>> {
+        let parents: Vec<&str> = parents.iter().map(String::as_str).collect();
+        self.inner
+            .resolve(collection_name, range_id, &parents)
+            .map(|t| t.map(SessionToken::wrap))
+            .map_err(|e| core_error(py, &e))
+    }
+
+    /// Every stored range of the collection as one composite token, or None.
+    fn resolve_all(&self, collection_name: &str) -> Option<SessionToken> {
+        self.inner
+            .resolve_all(collection_name)
+            .map(SessionToken::wrap)
+    }
+
+    /// Forgets the collection's tokens; returns whether anything was stored.
+    fn clear(&self, collection_name: &str) -> bool {
+        self.inner.clear(collection_name)
+    }
+
+    /// The whole container as versioned JSON text.
+    fn snapshot(&self) -> String {
+        self.inner.snapshot()
+    }
+
+    /// A new container holding a snapshot (raises SessionTokenError if it is invalid).
+    #[classmethod]
+    fn restore(_cls: &Bound<'_, PyType>, py: Python<'_>, snapshot: &str) -> PyResult<Self> {
+        let c = CoreContainer::new();
+        c.restore(snapshot).map_err(|e| core_error(py, &e))?;
+        Ok(SessionContainer { inner: c })
+    }
+}
+
 /// Merges any number of tokens (each a str or SessionToken) in one pass.
 #[pyfunction]
 #[pyo3(signature = (*tokens, region_mismatch = "error", false_progress_protection = true))]
@@ -428,6 +516,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SessionToken>()?;
     m.add_class::<Segment>()?;
     m.add_class::<Order>()?;
+    m.add_class::<SessionContainer>()?;
     m.add_function(wrap_pyfunction!(merge, m)?)?;
     m.add_function(wrap_pyfunction!(convert, m)?)?;
     m.add_function(wrap_pyfunction!(_from_header, m)?)?;

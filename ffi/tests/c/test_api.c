@@ -469,6 +469,128 @@ static void test_threads_share_one_handle(void) {
     cst_token_free(b);
 }
 
+/* ---------------------------------------------------------------- container */
+
+#define NAME "dbs/db/colls/orders"
+#define S(lit) lit, strlen(lit)
+
+static int resolves_to(const cst_container *c, const char *coll, const char *range, const char *expected) {
+    cst_token *t = NULL;
+    int32_t st = cst_container_resolve(c, coll, strlen(coll), range, strlen(range), NULL, NULL, 0, &t);
+    int ok = expected == NULL ? st == CST_ERR_NOT_FOUND && t == NULL : st == CST_OK && renders_as(t, expected);
+    cst_token_free(t);
+    return ok;
+}
+
+static void test_container_api(void) {
+    cst_container *c = NULL;
+    bool captured = false, cleared = false;
+    cst_token *t = NULL;
+    size_t n = 0;
+    char buf[1024];
+    CHECK_STATUS(cst_container_new(&c), CST_OK);
+    CHECK_STATUS(cst_container_capture(c, S(NAME), S("rid1"), S("0:1#100#1=20,1:-1#42"), 201, 0, &captured), CST_OK);
+    CHECK(captured);
+    CHECK_STATUS(cst_container_capture(c, S(NAME), S("rid1"), S("1:-1#99"), 404, 1002, &captured), CST_OK);
+    CHECK(!captured);
+    CHECK(resolves_to(c, NAME, "1", "1:-1#42"));
+    const char *parents[] = {"0"};
+    size_t lens[] = {1};
+    CHECK_STATUS(cst_container_resolve(c, S(NAME), S("5"), parents, lens, 1, &t), CST_OK);
+    CHECK(t != NULL && renders_as(t, "5:1#100#1=20"));
+    cst_token_free(t);
+    t = NULL;
+    CHECK_STATUS(cst_container_resolve_all(c, S("rid1"), &t), CST_OK);
+    CHECK(t != NULL && renders_as(t, "0:1#100#1=20,1:-1#42"));
+    cst_token_free(t);
+    t = NULL;
+    /* snapshot -> restore into a second container */
+    CHECK_STATUS(cst_container_snapshot(c, NULL, 0, &n), CST_ERR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(cst_container_snapshot(c, buf, sizeof buf, &n), CST_OK);
+    CHECK(strstr(buf, "\"format\":\"cosmos-session-token/container\"") != NULL);
+    cst_container *d = NULL;
+    CHECK_STATUS(cst_container_new(&d), CST_OK);
+    CHECK_STATUS(cst_container_restore(d, buf, n), CST_OK);
+    CHECK(resolves_to(d, NAME, "0", "0:1#100#1=20"));
+    CHECK_STATUS(cst_container_restore(d, S("{\"format\":1}")), CST_ERR_MALFORMED);
+    CHECK(strcmp(last_kind(), "invalid_snapshot") == 0);
+    /* errors */
+    CHECK_STATUS(cst_container_capture(c, S(NAME), S(""), S("0:1"), 200, 0, &captured), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "empty_resource_id") == 0);
+    CHECK_STATUS(cst_container_capture(c, S(NAME), S("rid1"), S("0:x"), 200, 0, &captured), CST_ERR_MALFORMED);
+    CHECK_STATUS(cst_container_capture(c, S(NAME), S("rid1"), S("0:1"), 70000, 0, &captured), CST_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(cst_container_capture(c, S(NAME), S("rid1"), S("0:1"), 200, -1, &captured), CST_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(cst_container_capture(c, S(NAME), S("rid1"), S("0:1"), 200, 0, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_container_capture(NULL, S(NAME), S("rid1"), S("0:1"), 200, 0, &captured), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_container_resolve(c, S(NAME), S("0"), NULL, NULL, 0, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_container_resolve_all(NULL, S(NAME), &t), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_container_clear(c, S(NAME), NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_container_snapshot(NULL, buf, sizeof buf, &n), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_container_restore(NULL, S("{}")), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_container_new(NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_container_clear(c, S(NAME), &cleared), CST_OK);
+    CHECK(cleared && resolves_to(c, NAME, "0", NULL));
+    CHECK_STATUS(cst_container_resolve_all(c, S(NAME), &t), CST_ERR_NOT_FOUND);
+    CHECK(t == NULL);
+    cst_container_free(c);
+    cst_container_free(d);
+    cst_container_free(NULL);
+}
+
+struct container_job {
+    cst_container *c;
+    int thread;
+    int ok;
+};
+
+static void *container_worker(void *arg) {
+    struct container_job *job = arg;
+    char token[64], range[16];
+    bool captured = false;
+    snprintf(range, sizeof range, "%d", job->thread);
+    for (int i = 1; i <= 500; i++) {
+        int len = snprintf(token, sizeof token, "%d:1#%d,s:1#%d", job->thread, i, job->thread * 1000 + i);
+        if (cst_container_capture(job->c, S(NAME), S("rid1"), token, (size_t)len, 200, 0, &captured) != CST_OK || !captured) {
+            job->ok = 0;
+        }
+        cst_token *t = NULL;
+        int32_t st = cst_container_resolve(job->c, S(NAME), range, strlen(range), NULL, NULL, 0, &t);
+        if (st != CST_OK) {
+            job->ok = 0;
+        }
+        cst_token_free(t);
+    }
+    return NULL;
+}
+
+static void test_container_threads(void) {
+    cst_container *c = NULL;
+    pthread_t th[THREADS];
+    struct container_job jobs[THREADS];
+    CHECK_STATUS(cst_container_new(&c), CST_OK);
+    for (int i = 0; i < THREADS; i++) {
+        jobs[i].c = c;
+        jobs[i].thread = i;
+        jobs[i].ok = 1;
+        CHECK(pthread_create(&th[i], NULL, container_worker, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(jobs[i].ok);
+    }
+    char expected[256];
+    size_t off = 0;
+    for (int i = 0; i < THREADS; i++) {
+        off += (size_t)snprintf(expected + off, sizeof expected - off, "%d:1#500,", i);
+    }
+    snprintf(expected + off, sizeof expected - off, "s:1#%d", (THREADS - 1) * 1000 + 500);
+    cst_token *all = NULL;
+    CHECK_STATUS(cst_container_resolve_all(c, S(NAME), &all), CST_OK);
+    CHECK(all != NULL && renders_as(all, expected));
+    cst_token_free(all);
+    cst_container_free(c);
+}
+
 /* ---------------------------------------------------------------- vectors */
 
 static char *unhex(const char *x, size_t *len) {
@@ -530,7 +652,7 @@ static int32_t order_code(const char *word) {
     return CST_ORDER_CONCURRENT;
 }
 
-#define MAXF 16
+#define MAXF 32
 
 static void vector_parse(char **f, int nf) {
     size_t len = 0;
@@ -692,6 +814,87 @@ static void vector_scope(char **f, int nf) {
     free(range);
 }
 
+/* Splits "a:b:c" in place into at most max fields. */
+static int split_colon(char *s, char **out, int max) {
+    int n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(s, ":", &save); tok != NULL && n < max; tok = strtok_r(NULL, ":", &save)) {
+        out[n++] = tok;
+    }
+    return n;
+}
+
+static void vector_container(char **f, int nf) {
+    int steps = atoi(f[2]);
+    cst_container *c = NULL;
+    CHECK_STATUS(cst_container_new(&c), CST_OK);
+    for (int i = 0; i < steps && 3 + i < nf; i++) {
+        char *p[8];
+        int np = split_colon(f[3 + i], p, 8);
+        size_t l1 = 0, l2 = 0, l3 = 0;
+        if (strcmp(p[0], "cap") == 0 && np == 7) {
+            char *name = unhex(p[1], &l1), *rid = unhex(p[2], &l2), *tok = unhex(p[3], &l3);
+            bool captured = false;
+            CHECK_STATUS(cst_container_capture(c, name, l1, rid, l2, tok, l3, atoi(p[4]), atoi(p[5]), &captured), CST_OK);
+            CHECK(captured == (strcmp(p[6], "true") == 0));
+            free(name);
+            free(rid);
+            free(tok);
+        } else if (strcmp(p[0], "res") == 0 && np == 5) {
+            char *coll = unhex(p[1], &l1), *range = unhex(p[2], &l2);
+            char *parents[MAXF];
+            size_t lens[MAXF];
+            int count = 0;
+            if (strcmp(p[3], "-") != 0) {
+                char *save = NULL;
+                for (char *tok = strtok_r(p[3], ",", &save); tok != NULL && count < MAXF; tok = strtok_r(NULL, ",", &save)) {
+                    parents[count] = unhex(tok, &lens[count]);
+                    count++;
+                }
+            }
+            cst_token *t = NULL;
+            int32_t st = cst_container_resolve(c, coll, l1, range, l2, (const char *const *)parents, lens, (size_t)count, &t);
+            if (strcmp(p[4], "none") == 0) {
+                CHECK(st == CST_ERR_NOT_FOUND && t == NULL);
+            } else {
+                char *expected = unhex(p[4], &l3);
+                CHECK_STATUS(st, CST_OK);
+                CHECK(t != NULL && renders_as(t, expected));
+                free(expected);
+            }
+            cst_token_free(t);
+            for (int k = 0; k < count; k++) {
+                free(parents[k]);
+            }
+            free(coll);
+            free(range);
+        } else if (strcmp(p[0], "all") == 0 && np == 3) {
+            char *coll = unhex(p[1], &l1);
+            cst_token *t = NULL;
+            int32_t st = cst_container_resolve_all(c, coll, l1, &t);
+            if (strcmp(p[2], "none") == 0) {
+                CHECK(st == CST_ERR_NOT_FOUND && t == NULL);
+            } else {
+                char *expected = unhex(p[2], &l3);
+                CHECK_STATUS(st, CST_OK);
+                CHECK(t != NULL && renders_as(t, expected));
+                free(expected);
+            }
+            cst_token_free(t);
+            free(coll);
+        } else if (strcmp(p[0], "clr") == 0 && np == 3) {
+            char *coll = unhex(p[1], &l1);
+            bool cleared = false;
+            CHECK_STATUS(cst_container_clear(c, coll, l1, &cleared), CST_OK);
+            CHECK(cleared == (strcmp(p[2], "true") == 0));
+            free(coll);
+        } else {
+            CHECK(!"unknown container step");
+        }
+    }
+    cst_container_free(c);
+}
+
 static int run_vectors(const char *path) {
     FILE *fp = fopen(path, "r");
     if (fp == NULL) {
@@ -724,6 +927,8 @@ static int run_vectors(const char *path) {
             vector_compare(f);
         } else if (strcmp(f[0], "scope") == 0) {
             vector_scope(f, nf);
+        } else if (strcmp(f[0], "container") == 0 && nf >= 3) {
+            vector_container(f, nf);
         } else {
             CHECK(!"unknown vector line");
         }
@@ -747,6 +952,8 @@ int main(int argc, char **argv) {
     RUN(test_oneshot);
     RUN(test_panic_boundary);
     RUN(test_threads_share_one_handle);
+    RUN(test_container_api);
+    RUN(test_container_threads);
     if (argc < 2 || run_vectors(argv[1]) < 150) {
         fprintf(stderr, "FAIL: the shared vectors (argument 1) were not run\n");
         failed++;

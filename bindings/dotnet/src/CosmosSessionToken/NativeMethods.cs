@@ -64,9 +64,39 @@ namespace CosmosSessionToken
         internal static extern int cst_token_hash(TokenHandle token, out ulong hash);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern unsafe int cst_token_scope(
-            TokenHandle token, byte* rangeId, UIntPtr rangeLen, IntPtr* parentIds, UIntPtr* parentLens,
+        internal static extern int cst_token_scope(
+            TokenHandle token, byte[] rangeId, UIntPtr rangeLen, IntPtr parentIds, IntPtr parentLens,
             UIntPtr nparents, out TokenHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_container_new(out ContainerHandle container);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void cst_container_free(IntPtr container);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_container_capture(
+            ContainerHandle container, byte[] name, UIntPtr nameLen, byte[] rid, UIntPtr ridLen, byte[] token, UIntPtr tokenLen,
+            int status, int subStatus, out byte captured);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_container_resolve(
+            ContainerHandle container, byte[] collection, UIntPtr collectionLen, byte[] rangeId, UIntPtr rangeLen,
+            IntPtr parentIds, IntPtr parentLens, UIntPtr nparents, out TokenHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_container_resolve_all(
+            ContainerHandle container, byte[] collection, UIntPtr collectionLen, out TokenHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_container_clear(
+            ContainerHandle container, byte[] collection, UIntPtr collectionLen, out byte cleared);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_container_snapshot(ContainerHandle container, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_container_restore(ContainerHandle container, byte[] snapshot, UIntPtr snapshotLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_token_segment_count(TokenHandle token, out UIntPtr count);
@@ -82,6 +112,20 @@ namespace CosmosSessionToken
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_token_segment_region(
             TokenHandle token, UIntPtr index, UIntPtr regionIndex, out uint regionId, out long localLsn);
+    }
+
+    /// <summary>Owns a native cst_container; released by the finalizer if not disposed.</summary>
+    internal sealed class ContainerHandle : SafeHandle
+    {
+        public ContainerHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.cst_container_free(handle);
+            return true;
+        }
     }
 
     /// <summary>Owns one reference to a native cst_token; released by the finalizer if not disposed.</summary>

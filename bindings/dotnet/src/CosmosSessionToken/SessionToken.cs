@@ -140,44 +140,21 @@ namespace CosmosSessionToken
         /// <summary>The token to send for one partition key range: the exact segment, else the merge of the
         /// present parents relabelled with <paramref name="rangeId"/> (after a split or a partition merge),
         /// else null.</summary>
-        public unsafe SessionToken Scope(string rangeId, params string[] parents)
+        public SessionToken Scope(string rangeId, params string[] parents)
         {
             byte[] range = Native.Utf8(rangeId, "rangeId");
-            parents = parents ?? new string[0];
-            var encoded = new byte[parents.Length][];
-            int total = 0;
-            for (int i = 0; i < parents.Length; i++)
-            {
-                encoded[i] = Native.Utf8(parents[i], "parents");
-                total += encoded[i].Length;
-            }
-            // All parents in one pinned buffer, addressed by pointer + length.
-            byte[] joined = new byte[Math.Max(total, 1)];
-            var lens = new UIntPtr[Math.Max(parents.Length, 1)];
-            var offsets = new int[parents.Length];
-            int at = 0;
-            for (int i = 0; i < parents.Length; i++)
-            {
-                Buffer.BlockCopy(encoded[i], 0, joined, at, encoded[i].Length);
-                offsets[i] = at;
-                lens[i] = new UIntPtr((uint)encoded[i].Length);
-                at += encoded[i].Length;
-            }
-            var ptrs = new IntPtr[Math.Max(parents.Length, 1)];
             TokenHandle result;
             int status;
-            fixed (byte* rangePtr = range.Length == 0 ? new byte[1] : range)
-            fixed (byte* joinedPtr = joined)
-            fixed (IntPtr* ptrsPtr = ptrs)
-            fixed (UIntPtr* lensPtr = lens)
+            using (var p = new Utf8Strings(parents, "parents"))
             {
-                for (int i = 0; i < parents.Length; i++)
-                {
-                    ptrs[i] = new IntPtr(joinedPtr + offsets[i]);
-                }
-                status = NativeMethods.cst_token_scope(
-                    Handle, rangePtr, new UIntPtr((uint)range.Length), ptrsPtr, lensPtr, new UIntPtr((uint)parents.Length), out result);
+                status = NativeMethods.cst_token_scope(Handle, range, Native.Len(range), p.Pointers, p.Lengths, p.Count, out result);
             }
+            return FromOptional(status, result);
+        }
+
+        /// <summary>Wraps a handle from a call that may answer CST_ERR_NOT_FOUND (then null).</summary>
+        internal static SessionToken FromOptional(int status, TokenHandle result)
+        {
             if (status == NativeMethods.CST_ERR_NOT_FOUND)
             {
                 result.Dispose();

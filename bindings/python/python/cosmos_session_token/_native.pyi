@@ -8,6 +8,7 @@ __all__ = [
     "Order",
     "ParseError",
     "Segment",
+    "SessionContainer",
     "SessionToken",
     "SessionTokenError",
     "__version__",
@@ -91,6 +92,23 @@ class SessionToken:
     def get(self, range_id: str) -> Segment | None: ...
     @property
     def encoded_len(self) -> int: ...
+
+@final
+class SessionContainer:
+    """Per-partition session tokens of many collections, shared by any number of threads."""
+
+    def __init__(self) -> None: ...
+    def capture(
+        self, collection_name: str, collection_rid: str, token: str, status: int, sub_status: int
+    ) -> bool: ...
+    def resolve(
+        self, collection_name: str, range_id: str, parents: Sequence[str] = ()
+    ) -> SessionToken | None: ...
+    def resolve_all(self, collection_name: str) -> SessionToken | None: ...
+    def clear(self, collection_name: str) -> bool: ...
+    def snapshot(self) -> str: ...
+    @classmethod
+    def restore(cls, snapshot: str) -> SessionContainer: ...
 
 def merge(
     *tokens: _TokenLike,

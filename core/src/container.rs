@@ -1,0 +1,516 @@
+//! A thread-safe session container: per-partition tokens of many containers (collections), with
+//! the SDKs' capture rule, split/merge-aware resolution, bounded memory and portable snapshots.
+//!
+//! * Keyed by collection resource id (RID); a name (`dbs/{db}/colls/{coll}`) maps to its RID.
+//!   When a name starts mapping to another RID (the container was deleted and recreated), the old
+//!   RID's tokens are dropped.
+//! * [`capture`](SessionContainer::capture) follows the capture rule: 2xx, 409, 412 and 404 with
+//!   a sub-status other than 1002 are captured; 404/1002 ("read session not available") and every
+//!   other status (429, 410, 503, ...) are not. Captured segments are merged into the stored ones
+//!   (never overwritten by an older token).
+//! * [`resolve`](SessionContainer::resolve) returns what one request needs: the exact range, else
+//!   the merge of its known parents relabelled with the target id, else nothing — never the whole
+//!   composite (which makes headers too large on big containers).
+//! * Merges use [`MergePolicy::UNION`] by default: a capture must never fail a request because two
+//!   replicas listed different regions at the same version.
+//! * Memory is bounded by [`ContainerLimits`]: past the limits, the least recently used range of
+//!   a collection (or the least recently used collection) is forgotten. Forgetting only weakens
+//!   consistency for that range until its next capture; it never sends a wrong token.
+//! * The final state is the merge of every captured token whatever the interleaving of threads,
+//!   as long as merge is associative for those tokens (see the `merge` module docs).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ParseError};
+use crate::merge::{MergePolicy, merge_value_into};
+use crate::model::{Segment, SegmentValue, Segments, SessionToken};
+
+/// The sub-status of a 404 that means "the read session is not available for the input token".
+pub const READ_SESSION_NOT_AVAILABLE: u32 = 1002;
+
+/// Snapshot format identifier and version (a contract: bump the version on any change).
+pub const SNAPSHOT_FORMAT: &str = "cosmos-session-token/container";
+/// Current snapshot version.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// True when a response with this status and sub-status carries a token worth capturing.
+///
+/// ```
+/// use cosmos_session_token::should_capture;
+/// assert!(should_capture(201, 0) && should_capture(409, 0) && should_capture(412, 0));
+/// assert!(should_capture(404, 0) && !should_capture(404, 1002));
+/// assert!(!should_capture(429, 3200) && !should_capture(410, 1002) && !should_capture(503, 0));
+/// ```
+pub fn should_capture(status: u16, sub_status: u32) -> bool {
+    matches!(status, 200..=299 | 409 | 412)
+        || (status == 404 && sub_status != READ_SESSION_NOT_AVAILABLE)
+}
+
+/// Bounds on what a container keeps, and on snapshots it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContainerLimits {
+    /// Most collections (RIDs) kept (default 1,024).
+    pub max_collections: usize,
+    /// Most ranges kept per collection (default 65,536).
+    pub max_ranges_per_collection: usize,
+    /// Largest snapshot `restore` accepts, in bytes (default 64 MiB).
+    pub max_snapshot_bytes: usize,
+}
+
+impl Default for ContainerLimits {
+    fn default() -> Self {
+        ContainerLimits {
+            max_collections: 1024,
+            max_ranges_per_collection: 65_536,
+            max_snapshot_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Errors of container operations that are not token errors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContainerError {
+    /// A capture without a collection resource id.
+    #[error("the collection resource id is empty")]
+    EmptyResourceId,
+    /// The snapshot is not a valid container snapshot.
+    #[error("invalid container snapshot: {0}")]
+    InvalidSnapshot(String),
+    /// The snapshot is larger than [`ContainerLimits::max_snapshot_bytes`].
+    #[error("container snapshot is {len} bytes, more than the limit of {max}")]
+    SnapshotTooLarge {
+        /// Snapshot length.
+        len: usize,
+        /// The limit in force.
+        max: usize,
+    },
+}
+
+impl ContainerError {
+    /// A stable snake_case identifier.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ContainerError::EmptyResourceId => "empty_resource_id",
+            ContainerError::InvalidSnapshot(_) => "invalid_snapshot",
+            ContainerError::SnapshotTooLarge { .. } => "snapshot_too_large",
+        }
+    }
+}
+
+struct Entry {
+    value: SegmentValue,
+    last_used: AtomicU64,
+}
+
+#[derive(Default)]
+struct Collection {
+    ranges: HashMap<Box<str>, Entry>,
+    last_used: AtomicU64,
+}
+
+#[derive(Default)]
+struct State {
+    name_to_rid: HashMap<String, String>,
+    collections: HashMap<String, Collection>,
+}
+
+impl State {
+    fn rid_of<'a>(&'a self, collection: &'a str) -> Option<&'a str> {
+        match self.name_to_rid.get(collection) {
+            Some(rid) => Some(rid),
+            None => self
+                .collections
+                .contains_key(collection)
+                .then_some(collection),
+        }
+    }
+
+    fn drop_collection(&mut self, rid: &str) -> bool {
+        self.name_to_rid.retain(|_, r| r != rid);
+        self.collections.remove(rid).is_some()
+    }
+}
+
+/// Per-partition session tokens of many collections, shared by any number of threads.
+///
+/// ```
+/// use cosmos_session_token::SessionContainer;
+/// let c = SessionContainer::new();
+/// assert!(c.capture("dbs/db/colls/orders", "rid1", "0:1#100#1=20", 201, 0)?);
+/// assert!(c.capture("dbs/db/colls/orders", "rid1", "1:1#7#1=3", 200, 0)?);
+/// assert!(!c.capture("dbs/db/colls/orders", "rid1", "1:1#99", 404, 1002)?); // not captured
+/// // Range 2 was split from range 0: it needs range 0's progress.
+/// let t = c.resolve("dbs/db/colls/orders", "2", &["0"])?.unwrap();
+/// assert_eq!(t.to_string(), "2:1#100#1=20");
+/// assert_eq!(c.resolve_all("rid1").unwrap().to_string(), "0:1#100#1=20,1:1#7#1=3");
+/// # Ok::<(), cosmos_session_token::Error>(())
+/// ```
+pub struct SessionContainer {
+    state: RwLock<State>,
+    tick: AtomicU64,
+    policy: MergePolicy,
+    limits: ContainerLimits,
+}
+
+impl Default for SessionContainer {
+    fn default() -> Self {
+        SessionContainer::new()
+    }
+}
+
+impl SessionContainer {
+    /// An empty container merging with [`MergePolicy::UNION`] and default limits.
+    pub fn new() -> Self {
+        SessionContainer::with_config(MergePolicy::UNION, ContainerLimits::default())
+    }
+
+    /// An empty container with an explicit merge policy and limits.
+    pub fn with_config(policy: MergePolicy, limits: ContainerLimits) -> Self {
+        SessionContainer {
+            state: RwLock::new(State::default()),
+            tick: AtomicU64::new(0),
+            policy,
+            limits,
+        }
+    }
+
+    // A panic while holding the lock cannot leave a half-merged value (merges are computed
+    // before they are stored), so a poisoned lock is still consistent.
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn next_tick(&self) -> u64 {
+        self.tick.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Records the token of a response if the capture rule allows it; returns whether it did.
+    /// `collection_name` may be empty when only the RID is known. The token is parsed strictly.
+    pub fn capture(
+        &self,
+        collection_name: &str,
+        collection_rid: &str,
+        response_token: &str,
+        status: u16,
+        sub_status: u32,
+    ) -> Result<bool, Error> {
+        if !should_capture(status, sub_status) {
+            return Ok(false);
+        }
+        if collection_rid.is_empty() {
+            return Err(ContainerError::EmptyResourceId.into());
+        }
+        let token = SessionToken::parse(response_token)?;
+        let mut state = self.write();
+        self.merge_locked(&mut state, collection_name, collection_rid, &token)?;
+        Ok(true)
+    }
+
+    /// Merges `token` into the collection `rid` (remapping `name`), atomically: on a merge error
+    /// nothing changes.
+    fn merge_locked(
+        &self,
+        state: &mut State,
+        name: &str,
+        rid: &str,
+        token: &SessionToken,
+    ) -> Result<(), Error> {
+        let now = self.next_tick();
+        if !name.is_empty() {
+            match state.name_to_rid.get(name) {
+                Some(old) if old != rid => {
+                    let old = old.clone();
+                    state.drop_collection(&old);
+                    state.name_to_rid.insert(name.to_owned(), rid.to_owned());
+                }
+                Some(_) => {}
+                None => {
+                    state.name_to_rid.insert(name.to_owned(), rid.to_owned());
+                }
+            }
+        }
+        // Compute every merged value first so that a conflict leaves the state untouched.
+        let existing = state.collections.get(rid);
+        let mut merged: Vec<(Box<str>, SegmentValue)> = Vec::with_capacity(token.len());
+        for seg in token.iter() {
+            let current = existing.and_then(|c| c.ranges.get(seg.range_id()));
+            let value = match current {
+                Some(entry) => {
+                    let mut target = Segment {
+                        range_id: seg.range_id.clone(),
+                        value: entry.value.clone(),
+                    };
+                    merge_value_into(&mut target, &seg.value, &self.policy)?;
+                    target.value
+                }
+                None => seg.value.clone(),
+            };
+            merged.push((seg.range_id.clone(), value));
+        }
+        if !state.collections.contains_key(rid)
+            && state.collections.len() >= self.limits.max_collections
+        {
+            evict_oldest_collection(state);
+        }
+        let collection = state.collections.entry(rid.to_owned()).or_default();
+        collection.last_used.store(now, Ordering::Relaxed);
+        for (range_id, value) in merged {
+            collection.ranges.insert(
+                range_id,
+                Entry {
+                    value,
+                    last_used: AtomicU64::new(now),
+                },
+            );
+        }
+        let max = self.limits.max_ranges_per_collection.max(1);
+        if collection.ranges.len() > max {
+            evict_oldest_ranges(collection, max);
+        }
+        Ok(())
+    }
+
+    /// The token to send for one range of `collection` (a name or a RID): the exact range, else
+    /// the merge of every known parent relabelled with `range_id`, else `None`.
+    pub fn resolve(
+        &self,
+        collection: &str,
+        range_id: &str,
+        parents: &[&str],
+    ) -> Result<Option<SessionToken>, Error> {
+        let state = self.read();
+        let Some(c) = state
+            .rid_of(collection)
+            .and_then(|rid| state.collections.get(rid))
+        else {
+            return Ok(None);
+        };
+        let now = self.next_tick();
+        c.last_used.store(now, Ordering::Relaxed);
+        let mut segments = Segments::new();
+        for id in std::iter::once(range_id).chain(parents.iter().copied()) {
+            if segments.iter().any(|s: &Segment| &*s.range_id == id) {
+                continue;
+            }
+            if let Some(entry) = c.ranges.get(id) {
+                entry.last_used.store(now, Ordering::Relaxed);
+                segments.push(Segment {
+                    range_id: id.into(),
+                    value: entry.value.clone(),
+                });
+            }
+        }
+        if segments.is_empty() {
+            return Ok(None);
+        }
+        let known = SessionToken { segments };
+        Ok(known.scope_with(range_id, parents, &self.policy)?)
+    }
+
+    /// Every stored range of `collection` as one composite token (ranges in numeric-aware id
+    /// order), or `None`. Only for explicit needs: sending it wholesale makes large headers;
+    /// check its [`encoded_len`](SessionToken::encoded_len).
+    pub fn resolve_all(&self, collection: &str) -> Option<SessionToken> {
+        let state = self.read();
+        let rid = state.rid_of(collection)?;
+        self.resolve_all_locked(&state, rid)
+    }
+
+    /// Forgets every token of `collection` (a name or a RID) and its name mappings; returns
+    /// whether anything was stored.
+    pub fn clear(&self, collection: &str) -> bool {
+        let mut state = self.write();
+        let Some(rid) = state.rid_of(collection).map(str::to_owned) else {
+            return false;
+        };
+        state.drop_collection(&rid)
+    }
+
+    /// Forgets one range (e.g. one that routing says no longer exists); returns whether it was stored.
+    pub fn forget_range(&self, collection: &str, range_id: &str) -> bool {
+        let mut state = self.write();
+        let Some(rid) = state.rid_of(collection).map(str::to_owned) else {
+            return false;
+        };
+        state
+            .collections
+            .get_mut(&rid)
+            .is_some_and(|c| c.ranges.remove(range_id).is_some())
+    }
+
+    /// The whole container as versioned JSON text, for another process or node:
+    /// `{"format":"cosmos-session-token/container","version":1,"collections":[{"rid":"…","names":["dbs/…"],"token":"0:1#5,…"}]}`
+    /// (collections in RID order, names sorted, tokens as in [`resolve_all`](Self::resolve_all)).
+    pub fn snapshot(&self) -> String {
+        let state = self.read();
+        let mut rids: Vec<&String> = state.collections.keys().collect();
+        rids.sort();
+        let collections = rids
+            .into_iter()
+            .filter_map(|rid| {
+                let token = self.resolve_all_locked(&state, rid)?;
+                let mut names: Vec<String> = state
+                    .name_to_rid
+                    .iter()
+                    .filter(|(_, r)| *r == rid)
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                names.sort();
+                Some(SnapshotCollection {
+                    rid: rid.clone(),
+                    names,
+                    token: token.to_header_value(),
+                })
+            })
+            .collect();
+        let doc = Snapshot {
+            format: SNAPSHOT_FORMAT.to_owned(),
+            version: SNAPSHOT_VERSION,
+            collections,
+        };
+        // Serializing plain strings and numbers cannot fail.
+        serde_json::to_string(&doc).unwrap_or_default()
+    }
+
+    fn resolve_all_locked(&self, state: &State, rid: &str) -> Option<SessionToken> {
+        let c = state.collections.get(rid)?;
+        let mut ids: Vec<&Box<str>> = c.ranges.keys().collect();
+        ids.sort_by(|a, b| range_order(a, b));
+        let segments: Segments = ids
+            .into_iter()
+            .filter_map(|id| {
+                c.ranges.get(id).map(|e| Segment {
+                    range_id: id.clone(),
+                    value: e.value.clone(),
+                })
+            })
+            .collect();
+        (!segments.is_empty()).then_some(SessionToken { segments })
+    }
+
+    /// Merges a [`snapshot`](Self::snapshot) into this container (nothing changes if it is
+    /// invalid). A name already mapped to another RID here keeps its current mapping: the live
+    /// process knows best; the snapshot's tokens are still stored under their RID.
+    pub fn restore(&self, snapshot: &str) -> Result<(), Error> {
+        if snapshot.len() > self.limits.max_snapshot_bytes {
+            return Err(ContainerError::SnapshotTooLarge {
+                len: snapshot.len(),
+                max: self.limits.max_snapshot_bytes,
+            }
+            .into());
+        }
+        let doc: Snapshot = serde_json::from_str(snapshot)
+            .map_err(|e| ContainerError::InvalidSnapshot(e.to_string()))?;
+        if doc.format != SNAPSHOT_FORMAT || doc.version != SNAPSHOT_VERSION {
+            return Err(ContainerError::InvalidSnapshot(format!(
+                "format {:?} version {} is not {SNAPSHOT_FORMAT:?} version {SNAPSHOT_VERSION}",
+                doc.format, doc.version
+            ))
+            .into());
+        }
+        let mut parsed = Vec::with_capacity(doc.collections.len());
+        for (i, c) in doc.collections.iter().enumerate() {
+            if c.rid.is_empty() {
+                return Err(
+                    ContainerError::InvalidSnapshot(format!("collection {i}: empty rid")).into(),
+                );
+            }
+            let token = SessionToken::parse(&c.token).map_err(|e: ParseError| {
+                ContainerError::InvalidSnapshot(format!("collection {i} (rid {:?}): {e}", c.rid))
+            })?;
+            parsed.push(token);
+        }
+        let mut state = self.write();
+        // Validate every merge on a scratch copy of the affected values first, so a conflict
+        // leaves the container as it was.
+        for (c, token) in doc.collections.iter().zip(&parsed) {
+            if let Some(existing) = state.collections.get(&c.rid) {
+                for seg in token.iter() {
+                    if let Some(entry) = existing.ranges.get(seg.range_id()) {
+                        let mut probe = Segment {
+                            range_id: seg.range_id.clone(),
+                            value: entry.value.clone(),
+                        };
+                        merge_value_into(&mut probe, &seg.value, &self.policy)?;
+                    }
+                }
+            }
+        }
+        for (c, token) in doc.collections.iter().zip(&parsed) {
+            self.merge_locked(&mut state, "", &c.rid, token)?;
+            for name in &c.names {
+                state
+                    .name_to_rid
+                    .entry(name.clone())
+                    .or_insert_with(|| c.rid.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Snapshot {
+    format: String,
+    version: u32,
+    collections: Vec<SnapshotCollection>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotCollection {
+    rid: String,
+    #[serde(default)]
+    names: Vec<String>,
+    token: String,
+}
+
+/// Numeric ids in numeric order first, then the others in string order.
+fn range_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+        (Err(_), Err(_)) => a.cmp(b),
+    }
+}
+
+fn evict_oldest_collection(state: &mut State) {
+    let oldest = state
+        .collections
+        .iter()
+        .min_by_key(|(_, c)| c.last_used.load(Ordering::Relaxed))
+        .map(|(rid, _)| rid.clone());
+    if let Some(rid) = oldest {
+        state.drop_collection(&rid);
+    }
+}
+
+fn evict_oldest_ranges(collection: &mut Collection, keep: usize) {
+    let mut by_age: Vec<(u64, Box<str>)> = collection
+        .ranges
+        .iter()
+        .map(|(id, e)| (e.last_used.load(Ordering::Relaxed), id.clone()))
+        .collect();
+    by_age.sort_unstable();
+    let excess = collection.ranges.len().saturating_sub(keep);
+    for (_, id) in by_age.into_iter().take(excess) {
+        collection.ranges.remove(&id);
+    }
+}
+
+impl From<ContainerError> for Error {
+    fn from(e: ContainerError) -> Self {
+        Error::Container(e)
+    }
+}

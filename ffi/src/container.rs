@@ -1,0 +1,231 @@
+//! `cst_container`: the session container (per-partition tokens of many collections).
+
+use std::ffi::c_char;
+
+use cosmos_session_token::SessionContainer;
+
+use crate::boundary::{Failure, guard, guard_or, input_str, parents, put, write_output};
+use crate::token::{check_out, cst_token, into_handle, not_found};
+
+/// A session container: per-partition tokens of many collections, keyed by collection RID with
+/// a name index. Internally synchronized: every function except cst_container_free may be called
+/// from any number of threads at the same time. Free it once with cst_container_free.
+pub struct cst_container {
+    inner: SessionContainer,
+}
+
+/// # Safety
+/// `p` must be NULL or a live container handle.
+unsafe fn container<'a>(p: *const cst_container) -> Result<&'a SessionContainer, Failure> {
+    // SAFETY: a live handle points to a Box-owned cst_container that outlives the call.
+    unsafe { p.as_ref() }
+        .map(|c| &c.inner)
+        .ok_or_else(|| Failure::null("container"))
+}
+
+/// Creates an empty container (merges unite regions at the same version; default limits:
+/// 1,024 collections, 65,536 ranges each, 64 MiB snapshots) into *out.
+///
+/// # Safety
+/// `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_container_new(out: *mut *mut cst_container) -> i32 {
+    guard(|| {
+        let handle = Box::into_raw(Box::new(cst_container {
+            inner: SessionContainer::new(),
+        }));
+        if out.is_null() {
+            // SAFETY: just created above, never shared.
+            drop(unsafe { Box::from_raw(handle) });
+            return Err(Failure::null("out"));
+        }
+        // SAFETY: checked non-NULL.
+        unsafe { put(out, handle, "out") }
+    })
+}
+
+/// Releases a container. NULL is ignored. No other call on it may run at the same time or later.
+///
+/// # Safety
+/// `container` must be NULL or a live handle not used after this call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_container_free(container: *mut cst_container) {
+    guard_or((), || {
+        if !container.is_null() {
+            // SAFETY: a live handle is a Box::into_raw pointer, released once.
+            drop(unsafe { Box::from_raw(container) });
+        }
+    })
+}
+
+/// Records a response's session token when the capture rule allows it: status 2xx, 409, 412,
+/// or 404 with sub_status != 1002. *captured tells whether it did. The name
+/// ("dbs/{db}/colls/{coll}", may be empty) maps to rid; a name now mapping to another RID drops
+/// the old RID's tokens. Returns CST_OK, CST_ERR_MALFORMED (token), CST_ERR_INVALID_ARGUMENT
+/// (empty rid, status outside 0..65535, negative sub_status), CST_ERR_INCOMPATIBLE, ...
+///
+/// # Safety
+/// `container` live; spans valid as documented; `captured` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_container_capture(
+    container: *const cst_container,
+    name: *const c_char,
+    name_len: usize,
+    rid: *const c_char,
+    rid_len: usize,
+    token: *const c_char,
+    token_len: usize,
+    status: i32,
+    sub_status: i32,
+    captured: *mut bool,
+) -> i32 {
+    guard(|| {
+        if captured.is_null() {
+            return Err(Failure::null("captured"));
+        }
+        // SAFETY: forwarded caller guarantees.
+        let c = unsafe { self::container(container) }?;
+        // SAFETY: forwarded caller guarantees.
+        let (name, rid, token) = unsafe {
+            (
+                input_str(name, name_len, "collection name")?,
+                input_str(rid, rid_len, "collection rid")?,
+                input_str(token, token_len, "token")?,
+            )
+        };
+        let status = u16::try_from(status)
+            .map_err(|_| Failure::invalid(format!("status {status} is not an HTTP status")))?;
+        let sub_status = u32::try_from(sub_status)
+            .map_err(|_| Failure::invalid(format!("sub_status {sub_status} is negative")))?;
+        let did = c.capture(name, rid, token, status, sub_status)?;
+        // SAFETY: checked non-NULL.
+        unsafe { put(captured, did, "captured") }
+    })
+}
+
+/// The token to send for one range of a collection (name or RID) into a new token handle: the
+/// exact range, else the merge of the known parents relabelled with range_id. Returns
+/// CST_ERR_NOT_FOUND when nothing applies (send no token), CST_OK, or an error.
+///
+/// # Safety
+/// `container` live; spans valid as documented; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_container_resolve(
+    container: *const cst_container,
+    collection: *const c_char,
+    collection_len: usize,
+    range_id: *const c_char,
+    range_len: usize,
+    parent_ids: *const *const c_char,
+    parent_lens: *const usize,
+    nparents: usize,
+    out: *mut *mut cst_token,
+) -> i32 {
+    guard(|| {
+        check_out(out)?;
+        // SAFETY: forwarded caller guarantees.
+        let c = unsafe { self::container(container) }?;
+        // SAFETY: forwarded caller guarantees.
+        let (collection, range, parents) = unsafe {
+            (
+                input_str(collection, collection_len, "collection")?,
+                input_str(range_id, range_len, "range id")?,
+                parents(parent_ids, parent_lens, nparents)?,
+            )
+        };
+        let token = c
+            .resolve(collection, range, &parents)?
+            .ok_or_else(not_found)?;
+        // SAFETY: checked non-NULL.
+        unsafe { put(out, into_handle(token), "out") }
+    })
+}
+
+/// Every stored range of a collection as one composite token handle (numeric-aware range
+/// order). CST_ERR_NOT_FOUND when nothing is stored. Check its size before sending it.
+///
+/// # Safety
+/// `container` live; span valid; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_container_resolve_all(
+    container: *const cst_container,
+    collection: *const c_char,
+    collection_len: usize,
+    out: *mut *mut cst_token,
+) -> i32 {
+    guard(|| {
+        check_out(out)?;
+        // SAFETY: forwarded caller guarantees.
+        let c = unsafe { self::container(container) }?;
+        // SAFETY: forwarded caller guarantees.
+        let collection = unsafe { input_str(collection, collection_len, "collection") }?;
+        let token = c.resolve_all(collection).ok_or_else(not_found)?;
+        // SAFETY: checked non-NULL.
+        unsafe { put(out, into_handle(token), "out") }
+    })
+}
+
+/// Forgets a collection's tokens and name mappings; *cleared tells whether anything was stored.
+///
+/// # Safety
+/// `container` live; span valid; `cleared` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_container_clear(
+    container: *const cst_container,
+    collection: *const c_char,
+    collection_len: usize,
+    cleared: *mut bool,
+) -> i32 {
+    guard(|| {
+        if cleared.is_null() {
+            return Err(Failure::null("cleared"));
+        }
+        // SAFETY: forwarded caller guarantees.
+        let c = unsafe { self::container(container) }?;
+        // SAFETY: forwarded caller guarantees.
+        let collection = unsafe { input_str(collection, collection_len, "collection") }?;
+        let did = c.clear(collection);
+        // SAFETY: checked non-NULL.
+        unsafe { put(cleared, did, "cleared") }
+    })
+}
+
+/// The whole container as versioned JSON (output protocol), for another process:
+/// {"format":"cosmos-session-token/container","version":1,"collections":[{"rid","names","token"}]}.
+///
+/// # Safety
+/// `container` live; `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_container_snapshot(
+    container: *const cst_container,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let c = unsafe { self::container(container) }?;
+        // SAFETY: forwarded caller guarantees.
+        unsafe { write_output(&c.snapshot(), buf, cap, out_len) }
+    })
+}
+
+/// Merges a snapshot into the container; nothing changes when it is invalid (CST_ERR_MALFORMED,
+/// kind "invalid_snapshot" or a token error), too large (CST_ERR_LIMIT_EXCEEDED) or conflicting.
+///
+/// # Safety
+/// `container` live; span valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_container_restore(
+    container: *const cst_container,
+    snapshot: *const c_char,
+    snapshot_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let c = unsafe { self::container(container) }?;
+        // SAFETY: forwarded caller guarantees.
+        let text = unsafe { input_str(snapshot, snapshot_len, "snapshot") }?;
+        Ok(c.restore(text)?)
+    })
+}
