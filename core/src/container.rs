@@ -476,7 +476,7 @@ struct SnapshotCollection {
 }
 
 /// Numeric ids in numeric order first, then the others in string order.
-fn range_order(a: &str, b: &str) -> std::cmp::Ordering {
+pub(crate) fn range_order(a: &str, b: &str) -> std::cmp::Ordering {
     match (a.parse::<u64>(), b.parse::<u64>()) {
         (Ok(x), Ok(y)) => x.cmp(&y),
         (Ok(_), Err(_)) => std::cmp::Ordering::Less,

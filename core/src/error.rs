@@ -348,6 +348,9 @@ pub enum Error {
     /// See [`ContainerError`](crate::ContainerError).
     #[error(transparent)]
     Container(crate::ContainerError),
+    /// See [`FeedRangeError`](crate::FeedRangeError).
+    #[error(transparent)]
+    FeedRange(crate::FeedRangeError),
 }
 
 impl Error {
@@ -357,6 +360,7 @@ impl Error {
             Error::Parse(e) => e.kind().code(),
             Error::Merge(e) => e.code(),
             Error::Container(e) => e.code(),
+            Error::FeedRange(e) => e.code(),
         }
     }
 }

@@ -27,6 +27,7 @@
 mod container;
 mod convert;
 mod error;
+mod feed_range;
 mod index;
 mod merge;
 mod model;
@@ -40,6 +41,10 @@ pub use container::{
     SessionContainer, should_capture,
 };
 pub use error::{Error, Field, MergeError, ParseError, ParseErrorKind};
+pub use feed_range::{
+    FeedRange, FeedRangeError, Latest, MAX_FEED_RANGE_PAIRS, MAX_FEED_RANGE_TEXT, PairFate,
+    latest_for_feed_range, parse_pair_token,
+};
 pub use merge::{MergePolicy, RegionMismatch};
 pub use model::{
     CONVERTED_SIMPLE_VERSION, Format, NO_PROGRESS, RegionProgress, Segment, SegmentValue,

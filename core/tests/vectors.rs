@@ -264,3 +264,46 @@ fn container_vectors() {
         }
     }
 }
+
+#[test]
+fn feed_range_vectors() {
+    use cosmos_session_token::{FeedRange, latest_for_feed_range, parse_pair_token};
+    for case in cases("feed_range") {
+        let id = case["id"].as_str().unwrap();
+        let parsed: Result<Vec<(FeedRange, SessionToken)>, String> = case["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let range =
+                    FeedRange::parse(p[0].as_str().unwrap()).map_err(|e| e.code().to_owned())?;
+                let token = parse_pair_token(p[1].as_str().unwrap())
+                    .map_err(|e| e.kind().code().to_owned())?;
+                Ok((range, token))
+            })
+            .collect();
+        let target = FeedRange::parse(case["target"].as_str().unwrap()).unwrap();
+        let result = parsed.and_then(|pairs| {
+            let latest = latest_for_feed_range(&pairs, &target).map_err(|e| e.code().to_owned())?;
+            assert_eq!(latest.fates.len(), pairs.len(), "{id}");
+            // Order independence: the reversed input gives the same text.
+            let mut reversed = pairs.clone();
+            reversed.reverse();
+            let again = latest_for_feed_range(&reversed, &target).unwrap();
+            assert_eq!(
+                again.token.to_string(),
+                latest.token.to_string(),
+                "{id}: reversed"
+            );
+            Ok(latest.token.to_string())
+        });
+        match case.get("error") {
+            Some(kind) => assert_eq!(json!(result.expect_err(id)), *kind, "{id}"),
+            None => assert_eq!(
+                json!(result.unwrap_or_else(|e| panic!("{id}: {e}"))),
+                case["expect"],
+                "{id}"
+            ),
+        }
+    }
+}

@@ -1,0 +1,527 @@
+//! Feed ranges and the latest token for a feed range, from `(feed range, token)` pairs collected
+//! by several clients or processes.
+//!
+//! A feed range is an effective-partition-key range `[min, max)` of upper-case hex strings
+//! (`""` = start, `"FF"` = end). [`latest_for_feed_range`] is what azure-cosmos's
+//! `get_latest_session_token` tries to do, done so that the result does not depend on the order
+//! of the pairs, versions count, and a parent is dropped only when its children really cover it:
+//!
+//! 1. keep the pairs whose range overlaps the target (touching is not overlapping);
+//! 2. merge pairs with identical ranges: single-segment tokens collapse into one segment labelled
+//!    with the range id of the newest value (a range id can change while its range stays);
+//! 3. among single-segment entries, drop a parent when its strict sub-ranges cover it with no gap
+//!    and every one of them is at least as new (a split happened); drop a sub-range whose token an
+//!    enclosing kept range's token is at least as new as (a merge happened); keep the rest;
+//! 4. merge everything left by range id (union of regions) and render canonically: segments in
+//!    numeric-aware range-id order, regions by id.
+//!
+//! Compound (multi-segment) tokens take part only in step 4. Cost: O(n log n) for sorting plus,
+//! per range, the work over its sub-ranges (O(n · nesting depth); partition hierarchies are shallow).
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::error::{Error, ParseError};
+use crate::merge::MergePolicy;
+use crate::model::{Segment, SegmentValue, Segments, SessionToken};
+use crate::order::Order;
+
+/// Most pairs [`latest_for_feed_range`] accepts (a limit against denial of service).
+pub const MAX_FEED_RANGE_PAIRS: usize = 1_000_000;
+/// Longest feed-range text (JSON or `MIN-MAX`) accepted, in bytes.
+pub const MAX_FEED_RANGE_TEXT: usize = 64 << 10;
+
+/// Why a feed range or a feed-range merge was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FeedRangeError {
+    /// The feed range text is not an accepted form.
+    #[error("invalid feed range: {0}")]
+    Invalid(String),
+    /// No pair overlaps the target.
+    #[error("no feed range overlaps the target {0}")]
+    NoOverlap(String),
+    /// More pairs than [`MAX_FEED_RANGE_PAIRS`].
+    #[error("{len} pairs, more than the limit of {max}")]
+    TooManyPairs {
+        /// Number of pairs given.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl FeedRangeError {
+    /// A stable snake_case identifier.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FeedRangeError::Invalid(_) => "invalid_feed_range",
+            FeedRangeError::NoOverlap(_) => "no_overlapping_feed_range",
+            FeedRangeError::TooManyPairs { .. } => "too_many_pairs",
+        }
+    }
+}
+
+impl From<FeedRangeError> for Error {
+    fn from(e: FeedRangeError) -> Self {
+        Error::FeedRange(e)
+    }
+}
+
+/// An effective-partition-key range `[min, max)`.
+///
+/// ```
+/// use cosmos_session_token::FeedRange;
+/// let a = FeedRange::parse("AA-DD").unwrap();
+/// let b = FeedRange::parse(r#"{"Range":{"min":"AA","max":"BB","isMinInclusive":true,"isMaxInclusive":false}}"#).unwrap();
+/// assert!(a.contains(&b) && a.overlaps(&b));
+/// assert_eq!(FeedRange::parse("-FF").unwrap().to_string(), "[,FF)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FeedRange {
+    min: String,
+    max: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeJson {
+    min: String,
+    max: String,
+    #[serde(rename = "isMinInclusive", default = "yes")]
+    is_min_inclusive: bool,
+    #[serde(rename = "isMaxInclusive", default)]
+    is_max_inclusive: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeedRangeJson {
+    #[serde(rename = "Range")]
+    range: RangeJson,
+}
+
+fn check_hex(what: &str, s: &str) -> Result<(), FeedRangeError> {
+    if s.bytes()
+        .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+    {
+        Ok(())
+    } else {
+        Err(FeedRangeError::Invalid(format!(
+            "{what} {s:?} is not upper-case hexadecimal"
+        )))
+    }
+}
+
+impl FeedRange {
+    /// `[min, max)` from upper-case hex strings; `min` must be below `max`.
+    pub fn new(min: &str, max: &str) -> Result<Self, FeedRangeError> {
+        check_hex("min", min)?;
+        check_hex("max", max)?;
+        if min >= max {
+            return Err(FeedRangeError::Invalid(format!(
+                "min {min:?} is not below max {max:?}"
+            )));
+        }
+        Ok(FeedRange {
+            min: min.to_owned(),
+            max: max.to_owned(),
+        })
+    }
+
+    /// Parses `MIN-MAX` (e.g. `AA-DD`, `-FF`) or the JSON the SDKs produce:
+    /// `{"Range":{"min":"","max":"FF","isMinInclusive":true,"isMaxInclusive":false}}` (flags optional,
+    /// and only `[min, max)` is accepted).
+    pub fn parse(text: &str) -> Result<Self, FeedRangeError> {
+        if text.len() > MAX_FEED_RANGE_TEXT {
+            return Err(FeedRangeError::Invalid(format!(
+                "{} bytes, more than {MAX_FEED_RANGE_TEXT}",
+                text.len()
+            )));
+        }
+        let trimmed = text.trim();
+        if trimmed.starts_with('{') {
+            let doc: FeedRangeJson = serde_json::from_str(trimmed)
+                .map_err(|e| FeedRangeError::Invalid(e.to_string()))?;
+            let r = doc.range;
+            if !r.is_min_inclusive || r.is_max_inclusive {
+                return Err(FeedRangeError::Invalid(
+                    "only ranges with isMinInclusive=true and isMaxInclusive=false are feed ranges"
+                        .into(),
+                ));
+            }
+            return FeedRange::new(&r.min, &r.max);
+        }
+        match trimmed.split_once('-') {
+            Some((min, max)) => FeedRange::new(min, max),
+            None => Err(FeedRangeError::Invalid(format!(
+                "{trimmed:?} is neither MIN-MAX nor feed-range JSON"
+            ))),
+        }
+    }
+
+    /// The inclusive lower bound.
+    pub fn min(&self) -> &str {
+        &self.min
+    }
+
+    /// The exclusive upper bound.
+    pub fn max(&self) -> &str {
+        &self.max
+    }
+
+    /// True when the ranges share at least one key (touching ranges do not overlap).
+    pub fn overlaps(&self, other: &FeedRange) -> bool {
+        self.min < other.max && other.min < self.max
+    }
+
+    /// True when `other` lies within `self` (equal ranges included).
+    pub fn contains(&self, other: &FeedRange) -> bool {
+        self.min <= other.min && other.max <= self.max
+    }
+}
+
+impl fmt::Display for FeedRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{},{})", self.min, self.max)
+    }
+}
+
+impl std::str::FromStr for FeedRange {
+    type Err = FeedRangeError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FeedRange::parse(s)
+    }
+}
+
+/// What happened to one input pair, for diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PairFate {
+    /// Its range does not overlap the target.
+    NotOverlapping,
+    /// Merged with other pairs of the same range (their indexes), then kept.
+    Kept {
+        /// Other pairs merged with it (same range).
+        merged_with: Vec<usize>,
+    },
+    /// Dropped: its sub-ranges cover it with no gap and are all at least as new (a split).
+    DroppedCoveredByNewerChildren {
+        /// The pairs of the covering sub-ranges.
+        children: Vec<usize>,
+    },
+    /// Dropped: an enclosing range's token is at least as new (a merge).
+    DroppedDominatedByParent {
+        /// The pair of the enclosing range.
+        parent: usize,
+    },
+}
+
+/// The result of [`latest_for_feed_range`]: the token and what happened to every pair.
+#[derive(Debug, Clone)]
+pub struct Latest {
+    /// The token covering the target.
+    pub token: SessionToken,
+    /// One entry per input pair, in input order.
+    pub fates: Vec<PairFate>,
+}
+
+impl Latest {
+    /// One human-readable line per input pair.
+    pub fn explain(&self, pairs: &[(FeedRange, SessionToken)]) -> Vec<String> {
+        self.fates
+            .iter()
+            .enumerate()
+            .map(|(i, fate)| {
+                let (range, token) = &pairs[i];
+                let what = match fate {
+                    PairFate::NotOverlapping => "ignored: does not overlap the target".to_owned(),
+                    PairFate::Kept { merged_with } if merged_with.is_empty() => "kept".to_owned(),
+                    PairFate::Kept { merged_with } => format!("kept, merged with pairs {} (same feed range)", list(merged_with)),
+                    PairFate::DroppedCoveredByNewerChildren { children } => format!(
+                        "dropped: sub-ranges in pairs {} cover it with no gap and are at least as new (split)",
+                        list(children)
+                    ),
+                    PairFate::DroppedDominatedByParent { parent } => {
+                        format!("dropped: the enclosing range of pair {parent} is at least as new (merge)")
+                    }
+                };
+                format!("pair {i} {range} {token}: {what}")
+            })
+            .collect()
+    }
+}
+
+fn list(ids: &[usize]) -> String {
+    ids.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One range after identical ranges were merged.
+struct Entry {
+    range: FeedRange,
+    members: Vec<usize>,
+    /// The collapsed single segment, when every member token had exactly one segment.
+    single: Option<Segment>,
+    /// Segments of compound members (merged by range id at the end).
+    compound: Vec<usize>,
+    dropped: bool,
+}
+
+/// Indexes of the single-segment entries strictly inside entry `p` (entries sorted by min asc,
+/// max desc, identical ranges merged: they all follow `p` before the first entry starting at or
+/// after its max).
+fn subs(entries: &[Entry], p: usize) -> impl Iterator<Item = usize> + '_ {
+    let range = &entries[p].range;
+    (p + 1..entries.len())
+        .take_while(move |&q| entries[q].range.min < range.max)
+        .filter(move |&q| entries[q].range.max <= range.max && entries[q].single.is_some())
+}
+
+fn ge(a: &SegmentValue, b: &SegmentValue) -> bool {
+    matches!(a.compare(b), Order::Greater | Order::Equal)
+}
+
+/// Total order used only to pick a label deterministically among incomparable values.
+fn label_key(seg: &Segment) -> (i64, i64, &str) {
+    let v = seg.value();
+    (
+        v.version()
+            .unwrap_or(crate::model::CONVERTED_SIMPLE_VERSION),
+        v.global_lsn(),
+        seg.range_id(),
+    )
+}
+
+/// Merges the single-segment tokens of one feed range into one segment, labelled with the range
+/// id of a member equal to the result (the newest), else the greatest by (version, global LSN, id).
+/// Members are merged in canonical order, so the input order does not matter. Compound members
+/// are recorded in `entry.compound`.
+fn collapse_singles(
+    pairs: &[(FeedRange, SessionToken)],
+    entry: &mut Entry,
+    policy: &MergePolicy,
+) -> Result<Option<Segment>, Error> {
+    let mut singles: Vec<(String, &Segment)> = Vec::new();
+    for &m in &entry.members {
+        let token = &pairs[m].1;
+        if token.len() > 1 {
+            entry.compound.push(m);
+        } else {
+            singles.push((token.canonical().to_string(), &token.segments()[0]));
+        }
+    }
+    singles.sort_by(|a, b| a.0.cmp(&b.0));
+    let Some(((_, first), rest)) = singles.split_first() else {
+        return Ok(None);
+    };
+    let mut merged = (*first).clone();
+    for (_, seg) in rest {
+        crate::merge::merge_value_into(&mut merged, &seg.value, policy)?;
+    }
+    let newest = singles
+        .iter()
+        .map(|(_, s)| *s)
+        .filter(|s| s.value == merged.value)
+        .max_by(|a, b| label_key(a).cmp(&label_key(b)));
+    let label = newest
+        .or_else(|| {
+            singles
+                .iter()
+                .map(|(_, s)| *s)
+                .max_by(|a, b| label_key(a).cmp(&label_key(b)))
+        })
+        .map(|s| s.range_id.clone());
+    if let Some(label) = label {
+        merged.range_id = label;
+    }
+    Ok(Some(merged))
+}
+
+/// The one token covering `target`, from `(feed range, token)` pairs (order does not matter).
+///
+/// ```
+/// use cosmos_session_token::{FeedRange, SessionToken, latest_for_feed_range};
+/// let p = |r: &str, t: &str| (FeedRange::parse(r).unwrap(), SessionToken::parse(t).unwrap());
+/// // Range 0 [AA,DD) split into 1 [AA,BB) and 2 [BB,DD), both newer: the parent is dropped.
+/// let pairs = [p("BB-DD", "2:1#54#3=52"), p("AA-DD", "0:1#51#3=52"), p("AA-BB", "1:1#55#3=52")];
+/// let latest = latest_for_feed_range(&pairs, &FeedRange::parse("AA-DD").unwrap()).unwrap();
+/// assert_eq!(latest.token.to_string(), "1:1#55#3=52,2:1#54#3=52");
+/// ```
+pub fn latest_for_feed_range(
+    pairs: &[(FeedRange, SessionToken)],
+    target: &FeedRange,
+) -> Result<Latest, Error> {
+    if pairs.len() > MAX_FEED_RANGE_PAIRS {
+        return Err(FeedRangeError::TooManyPairs {
+            len: pairs.len(),
+            max: MAX_FEED_RANGE_PAIRS,
+        }
+        .into());
+    }
+    let policy = MergePolicy::UNION;
+    let mut fates = vec![PairFate::NotOverlapping; pairs.len()];
+    // Sort overlapping pairs by (min asc, max desc): identical ranges become adjacent, and every
+    // strict sub-range of an entry follows it within the block of entries starting before its max.
+    let mut order: Vec<usize> = (0..pairs.len())
+        .filter(|&i| pairs[i].0.overlaps(target))
+        .collect();
+    if order.is_empty() {
+        return Err(FeedRangeError::NoOverlap(target.to_string()).into());
+    }
+    order.sort_by(|&a, &b| {
+        let (ra, rb) = (&pairs[a].0, &pairs[b].0);
+        ra.min
+            .cmp(&rb.min)
+            .then_with(|| rb.max.cmp(&ra.max))
+            .then(a.cmp(&b))
+    });
+    let mut entries: Vec<Entry> = Vec::new();
+    for i in order {
+        let range = &pairs[i].0;
+        let same = entries.last().is_some_and(|e| e.range == *range);
+        if !same {
+            entries.push(Entry {
+                range: range.clone(),
+                members: Vec::new(),
+                single: None,
+                compound: Vec::new(),
+                dropped: false,
+            });
+        }
+        if let Some(entry) = entries.last_mut() {
+            entry.members.push(i);
+        }
+    }
+    for entry in &mut entries {
+        entry.single = collapse_singles(pairs, entry, &policy)?;
+    }
+
+    // Step 3, on the original entries (decisions do not depend on each other's outcome).
+    let n = entries.len();
+    let mut covered_by_newer = vec![None; n];
+    for p in 0..n {
+        let Some(parent) = &entries[p].single else {
+            continue;
+        };
+        let mut reach = entries[p].range.min.as_str();
+        let mut gap = false;
+        let mut all_newer = true;
+        let mut children = Vec::new();
+        for q in subs(&entries, p) {
+            let r = &entries[q].range;
+            if r.min.as_str() > reach {
+                gap = true;
+            }
+            if r.max.as_str() > reach {
+                reach = r.max.as_str();
+            }
+            all_newer &= entries[q]
+                .single
+                .as_ref()
+                .is_some_and(|c| ge(&c.value, &parent.value));
+            children.extend(entries[q].members.iter().copied());
+        }
+        if !children.is_empty() && !gap && reach >= entries[p].range.max.as_str() && all_newer {
+            children.sort_unstable();
+            covered_by_newer[p] = Some(children);
+        }
+    }
+    let mut dominated_by = vec![None; n];
+    for p in 0..n {
+        if covered_by_newer[p].is_some() {
+            continue;
+        }
+        let Some(parent) = &entries[p].single else {
+            continue;
+        };
+        for q in subs(&entries, p) {
+            let child_dominated = entries[q]
+                .single
+                .as_ref()
+                .is_some_and(|c| ge(&parent.value, &c.value));
+            if child_dominated && dominated_by[q].is_none() {
+                dominated_by[q] = entries[p].members.iter().min().copied();
+            }
+        }
+    }
+
+    let mut segments: Vec<SessionToken> = Vec::new();
+    for (e, entry) in entries.iter_mut().enumerate() {
+        if let Some(children) = covered_by_newer[e].take() {
+            entry.dropped = true;
+            for &m in &entry.members {
+                fates[m] = PairFate::DroppedCoveredByNewerChildren {
+                    children: children.clone(),
+                };
+            }
+        } else if let Some(parent) = dominated_by[e] {
+            entry.dropped = true;
+            for &m in &entry.members {
+                fates[m] = PairFate::DroppedDominatedByParent { parent };
+            }
+        }
+        if entry.dropped {
+            // Compound members never take part in split/merge detection: keep them.
+            for &m in &entry.compound {
+                fates[m] = PairFate::Kept {
+                    merged_with: Vec::new(),
+                };
+                segments.push(pairs[m].1.clone());
+            }
+            continue;
+        }
+        for &m in &entry.members {
+            let merged_with = entry.members.iter().copied().filter(|&o| o != m).collect();
+            fates[m] = PairFate::Kept { merged_with };
+        }
+        if let Some(single) = entry.single.take() {
+            segments.push(SessionToken {
+                segments: Segments::from_elem(single, 1),
+            });
+        }
+        for &m in &entry.compound {
+            segments.push(pairs[m].1.clone());
+        }
+    }
+    // Merging in a canonical order makes the result a function of the set of pairs, even where
+    // merge is not associative (region sets that change with the version).
+    let mut keyed: Vec<(String, SessionToken)> = segments
+        .into_iter()
+        .map(|t| (t.canonical().to_string(), t))
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    let segments: Vec<SessionToken> = keyed.into_iter().map(|(_, t)| t).collect();
+    let merged = SessionToken::merge_all(&segments, &policy)?
+        .ok_or_else(|| FeedRangeError::NoOverlap(target.to_string()))?;
+    Ok(Latest {
+        token: merged.canonical(),
+        fates,
+    })
+}
+
+impl SessionToken {
+    /// The same token with segments in numeric-aware range-id order and regions sorted by id.
+    pub fn canonical(&self) -> SessionToken {
+        let mut segments = self.segments.clone();
+        segments.sort_by(|a, b| crate::container::range_order(&a.range_id, &b.range_id));
+        for seg in &mut segments {
+            if let SegmentValue::Vector(v) = &mut seg.value {
+                v.regions.sort_by_key(|r| r.id);
+            }
+        }
+        SessionToken { segments }
+    }
+}
+
+/// Parses a pair's token the way feed-range surfaces do: leniently (tokens gathered from logs and
+/// other SDKs may carry whitespace, e.g. `0:1#5, 1:1#6`).
+pub fn parse_pair_token(text: &str) -> Result<SessionToken, ParseError> {
+    Ok(SessionToken::parse_with(text, &crate::parse::ParseOptions::LENIENT)?.token)
+}
