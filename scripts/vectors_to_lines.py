@@ -19,6 +19,9 @@ FIELDS is '-' when the case does not list fields, else the segments joined by '|
       all:xCOLLECTION:xEXPECT|none                         (resolve_all)
       clr:xCOLLECTION:true|false                           (clear and whether anything was stored)
 
+  latest  ID N xRANGE1 xTOKEN1 .. xRANGEn xTOKENn xTARGET ok xEXPECT | ... err KIND
+      (ranges "MIN-MAX"; KIND is the core's error code)
+
 FLAGS uses the C ABI bits: 2 = union regions, 4 = legacy max global LSN.
 """
 import json
@@ -97,6 +100,13 @@ def step(s) -> str:
     raise ValueError(s["op"])
 
 
+def latest_lines():
+    for c in cases("feed_range"):
+        pairs = " ".join(f"{x(r)} {x(t)}" for r, t in c["pairs"])
+        tail = f"err {c['error']}" if "error" in c else f"ok {x(c['expect'])}"
+        yield f"latest {c['id']} {len(c['pairs'])} {pairs} {x(c['target'])} {tail}"
+
+
 def container_lines():
     for c in cases("container"):
         yield f"container {c['id']} {len(c['steps'])} " + " ".join(step(s) for s in c["steps"])
@@ -105,6 +115,6 @@ def container_lines():
 if __name__ == "__main__":
     out = Path(sys.argv[1])
     out.parent.mkdir(parents=True, exist_ok=True)
-    text = "\n".join(list(lines()) + list(container_lines())) + "\n"
+    text = "\n".join(list(lines()) + list(container_lines()) + list(latest_lines())) + "\n"
     out.write_text(text, encoding="utf-8")
     print(f"{out}: {text.count(chr(10))} cases")

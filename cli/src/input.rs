@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use cosmos_session_token::{ParseOptions, SessionToken};
+use cosmos_session_token::{FeedRange, ParseOptions, SessionToken, parse_pair_token};
 
 /// Most bytes read from standard input: enough for many maximal (1 MiB) tokens, yet bounded.
 const MAX_STDIN_BYTES: u64 = 64 << 20;
@@ -51,6 +51,33 @@ impl Tokens {
                     eprintln!("cst: warning: {which}{w}");
                 }
                 Ok(parsed.token)
+            })
+            .collect()
+    }
+
+    /// Parses `MIN-MAX=TOKEN` pairs (`-` reads one pair per line). Tokens are parsed leniently,
+    /// as every feed-range surface does.
+    pub fn pairs(&mut self, args: &[String]) -> Result<Vec<(FeedRange, SessionToken)>, String> {
+        let mut texts = Vec::with_capacity(args.len());
+        for arg in args {
+            if arg == "-" {
+                texts.extend(self.read_stdin()?);
+            } else {
+                texts.push(arg.clone());
+            }
+        }
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let which = i + 1;
+                let (range, token) = text
+                    .split_once('=')
+                    .ok_or_else(|| format!("pair {which}: {text:?} is not MIN-MAX=TOKEN"))?;
+                let range = FeedRange::parse(range).map_err(|e| format!("pair {which}: {e}"))?;
+                let token = parse_pair_token(token)
+                    .map_err(|e| format!("pair {which}: invalid session token: {e}"))?;
+                Ok((range, token))
             })
             .collect()
     }

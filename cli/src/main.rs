@@ -9,7 +9,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cosmos_session_token::{Format, MergePolicy, RegionMismatch, SessionToken};
+use cosmos_session_token::{
+    FeedRange, Format, MergePolicy, RegionMismatch, SessionToken, latest_for_feed_range,
+};
 
 use input::Tokens;
 
@@ -85,6 +87,24 @@ enum Command {
         a: String,
         /// Second token.
         b: String,
+    },
+    /// Print the latest token covering a target feed range, from (feed range, token) pairs.
+    #[command(
+        after_help = "PAIR is MIN-MAX=TOKEN with hex bounds of [MIN,MAX) ('' = start, FF = end).\n\
+                            Examples:\n  cst latest --target AA-DD 'AA-DD=0:1#51#3=52' 'AA-BB=1:1#55#3=52' 'BB-DD=2:1#54#3=52'\n  \
+                            # 1:1#55#3=52,2:1#54#3=52 (a split: the children replace the parent)\n  \
+                            cst latest --explain --target -FF '-FF=3:1#60' '-80=1:1#54'   # a merge"
+    )]
+    Latest {
+        /// Target feed range, MIN-MAX.
+        #[arg(long, allow_hyphen_values = true)]
+        target: String,
+        /// Also print, on stderr, what happened to each pair.
+        #[arg(long)]
+        explain: bool,
+        /// The pairs MIN-MAX=TOKEN (or '-': one pair per line on stdin).
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+        pairs: Vec<String>,
     },
     /// Print the token to send for one partition key range (exit 1 when nothing applies).
     #[command(
@@ -181,6 +201,21 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                 )));
             };
             writeln!(out, "{}", a.compare(b).as_str())?;
+        }
+        Command::Latest {
+            target,
+            explain,
+            pairs,
+        } => {
+            let target = FeedRange::parse(&target).map_err(|e| format!("--target: {e}"))?;
+            let pairs = tokens.pairs(&pairs)?;
+            let latest = latest_for_feed_range(&pairs, &target)?;
+            writeln!(out, "{}", latest.token)?;
+            if explain {
+                for line in latest.explain(&pairs) {
+                    eprintln!("{line}");
+                }
+            }
         }
         Command::Scope {
             token,

@@ -287,7 +287,7 @@ fn usage_errors_exit_2_and_help_has_examples() {
     assert_eq!(cst(&[]).status.code(), Some(2));
     assert_eq!(cst(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(cst(&["compare", "0:1"]).status.code(), Some(2));
-    for sub in ["explain", "convert", "merge", "compare", "scope"] {
+    for sub in ["explain", "convert", "merge", "compare", "scope", "latest"] {
         let o = cst(&[sub, "--help"]);
         assert_eq!(o.status.code(), Some(0));
         let help = stdout(&o);
@@ -295,5 +295,96 @@ fn usage_errors_exit_2_and_help_has_examples() {
             help.contains("Examples:") && help.contains("cst ") && help.contains('#'),
             "{sub}: {help}"
         );
+    }
+}
+
+#[test]
+fn latest_split_merge_explain_and_errors() {
+    let o = cst(&[
+        "latest",
+        "--target",
+        "AA-DD",
+        "AA-DD=0:1#51#3=52",
+        "AA-BB=1:1#55#3=52",
+        "BB-DD=2:1#54#3=52",
+    ]);
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "1:1#55#3=52,2:1#54#3=52\n")
+    );
+    assert!(o.stderr.is_empty());
+    let o = cst(&[
+        "latest",
+        "--explain",
+        "--target",
+        "-FF",
+        "-FF=3:1#60",
+        "-80=1:1#54",
+    ]);
+    assert_eq!(stdout(&o), "3:1#60\n");
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(
+        err.contains(
+            "pair 1 [,80) 1:1#54: dropped: the enclosing range of pair 0 is at least as new (merge)"
+        ),
+        "{err}"
+    );
+    let o = cst_stdin(
+        &["latest", "--target", "AA-DD", "-"],
+        Some(b"AA-DD=0:1#5\nAA-BB=1:1#6\n"),
+    );
+    assert_eq!(stdout(&o), "0:1#5,1:1#6\n");
+    assert_invalid(
+        &cst(&["latest", "--target", "AA-BB", "CC-DD=0:1"]),
+        "no feed range overlaps the target [AA,BB)",
+    );
+    assert_invalid(
+        &cst(&["latest", "--target", "AA-BB", "AA-BB"]),
+        "pair 1: \"AA-BB\" is not MIN-MAX=TOKEN",
+    );
+    assert_invalid(
+        &cst(&["latest", "--target", "AA-BB", "aa-BB=0:1"]),
+        "pair 1: invalid feed range",
+    );
+    assert_invalid(
+        &cst(&["latest", "--target", "BB-AA", "AA-BB=0:1"]),
+        "--target: invalid feed range",
+    );
+    assert_invalid(
+        &cst(&["latest", "--target", "AA-BB", "AA-BB=missing"]),
+        "pair 1: invalid session token",
+    );
+}
+
+#[test]
+fn every_feed_range_vector_through_latest() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/vectors/feed_range.json"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 23);
+    for case in cases {
+        let id = case["id"].as_str().unwrap();
+        let pairs: Vec<String> = case["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}={}", p[0].as_str().unwrap(), p[1].as_str().unwrap()))
+            .collect();
+        let mut args = vec!["latest", "--target", case["target"].as_str().unwrap()];
+        args.extend(pairs.iter().map(String::as_str));
+        let o = cst(&args);
+        match case.get("error") {
+            Some(_) => assert_eq!(o.status.code(), Some(2), "{id}: {}", stderr(&o)),
+            None => assert_eq!(
+                stdout(&o).trim_end(),
+                case["expect"].as_str().unwrap(),
+                "{id}: {}",
+                stderr(&o)
+            ),
+        }
     }
 }

@@ -339,6 +339,28 @@ int32_t cst_scope(const char *token,
                   size_t *out_len);
 
 /**
+ * The latest token covering a target feed range, from `npairs` (feed range, token) pairs given
+ * as parallel arrays (output protocol). Feed ranges are `MIN-MAX` hex text ("" = start, "FF" =
+ * end; e.g. "AA-DD", "-FF") or the SDKs' JSON `{"Range":{"min":"","max":"FF"}}`; tokens are parsed
+ * leniently. The result does not depend on the order of the pairs. Returns CST_OK,
+ * CST_ERR_NOT_FOUND (no pair overlaps the target), CST_ERR_INVALID_ARGUMENT (a feed range),
+ * CST_ERR_MALFORMED (a token; the message names the pair), CST_ERR_LIMIT_EXCEEDED, ...
+ *
+ * # Safety
+ * Arrays valid for `npairs` elements; spans valid as documented; output as documented.
+ */
+int32_t cst_latest_for_feed_range(const char *const *ranges,
+                                  const size_t *range_lens,
+                                  const char *const *tokens,
+                                  const size_t *token_lens,
+                                  size_t npairs,
+                                  const char *target,
+                                  size_t target_len,
+                                  char *buf,
+                                  size_t cap,
+                                  size_t *out_len);
+
+/**
  * The library's version as a static NUL-terminated string, e.g. "cosmos-session-token 0.1.0".
  * Never free it. Thread-safe.
  */

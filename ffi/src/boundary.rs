@@ -226,26 +226,28 @@ pub(crate) unsafe fn put<T>(out: *mut T, value: T, what: &str) -> Result<(), Fai
     Ok(())
 }
 
-/// Reads the `parents` array of the scope functions.
+/// Reads an array of `count` strings given as parallel pointer and length arrays.
 ///
 /// # Safety
 /// When `count > 0`, `ptrs` and `lens` must be valid for `count` elements, each span as [`input`].
-pub(crate) unsafe fn parents<'a>(
+pub(crate) unsafe fn str_array<'a>(
     ptrs: *const *const c_char,
     lens: *const usize,
     count: usize,
+    what: &str,
+    max: usize,
 ) -> Result<Vec<&'a str>, Failure> {
     if count == 0 {
         return Ok(Vec::new());
     }
     if ptrs.is_null() || lens.is_null() {
-        return Err(Failure::null("parents / parent_lens (with nparents > 0)"));
+        return Err(Failure::null(&format!("{what} arrays (with a count > 0)")));
     }
-    if count > 65_536 {
+    if count > max {
         return Err(Failure::new(
             CST_ERR_LIMIT_EXCEEDED,
-            "too_many_parents",
-            format!("{count} parents; at most 65536"),
+            "too_many_items",
+            format!("{count} {what}; at most {max}"),
         ));
     }
     (0..count)
@@ -253,9 +255,22 @@ pub(crate) unsafe fn parents<'a>(
             // SAFETY: i < count; element validity is the caller's guarantee.
             let (p, l) = unsafe { (*ptrs.add(i), *lens.add(i)) };
             // SAFETY: forwarded.
-            unsafe { input_str(p, l, "parent range id") }
+            unsafe { input_str(p, l, &format!("{what}[{i}]")) }
         })
         .collect()
+}
+
+/// Reads the `parents` array of the scope and resolve functions.
+///
+/// # Safety
+/// As [`str_array`].
+pub(crate) unsafe fn parents<'a>(
+    ptrs: *const *const c_char,
+    lens: *const usize,
+    count: usize,
+) -> Result<Vec<&'a str>, Failure> {
+    // SAFETY: forwarded.
+    unsafe { str_array(ptrs, lens, count, "parent range ids", 65_536) }
 }
 
 impl From<cosmos_session_token::Error> for Failure {
@@ -272,7 +287,20 @@ impl From<cosmos_session_token::Error> for Failure {
                 };
                 Failure::new(status, c.code(), c.to_string())
             }
+            Error::FeedRange(f) => f.into(),
             other => Failure::new(CST_ERR_MALFORMED, other.code(), other.to_string()),
         }
+    }
+}
+
+impl From<cosmos_session_token::FeedRangeError> for Failure {
+    fn from(e: cosmos_session_token::FeedRangeError) -> Self {
+        use cosmos_session_token::FeedRangeError;
+        let status = match e {
+            FeedRangeError::NoOverlap(_) => CST_ERR_NOT_FOUND,
+            FeedRangeError::TooManyPairs { .. } => CST_ERR_LIMIT_EXCEEDED,
+            _ => CST_ERR_INVALID_ARGUMENT,
+        };
+        Failure::new(status, e.code(), e.to_string())
     }
 }

@@ -2,7 +2,11 @@
 
 use std::ffi::c_char;
 
-use cosmos_session_token::{ParseOptions, SessionToken};
+use crate::boundary::str_array;
+use cosmos_session_token::{
+    FeedRange, MAX_FEED_RANGE_PAIRS, ParseOptions, SessionToken, latest_for_feed_range,
+    parse_pair_token,
+};
 
 use crate::boundary::{
     Failure, check_flags, guard, input, input_str, merge_policy, parents, parse_options, put,
@@ -151,5 +155,67 @@ pub unsafe extern "C" fn cst_scope(
         let scoped = t.scope(range, &parents)?.ok_or_else(not_found)?;
         // SAFETY: forwarded caller guarantees.
         unsafe { write_output(&scoped.to_header_value(), buf, cap, out_len) }
+    })
+}
+
+/// The latest token covering a target feed range, from `npairs` (feed range, token) pairs given
+/// as parallel arrays (output protocol). Feed ranges are `MIN-MAX` hex text ("" = start, "FF" =
+/// end; e.g. "AA-DD", "-FF") or the SDKs' JSON `{"Range":{"min":"","max":"FF"}}`; tokens are parsed
+/// leniently. The result does not depend on the order of the pairs. Returns CST_OK,
+/// CST_ERR_NOT_FOUND (no pair overlaps the target), CST_ERR_INVALID_ARGUMENT (a feed range),
+/// CST_ERR_MALFORMED (a token; the message names the pair), CST_ERR_LIMIT_EXCEEDED, ...
+///
+/// # Safety
+/// Arrays valid for `npairs` elements; spans valid as documented; output as documented.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_latest_for_feed_range(
+    ranges: *const *const c_char,
+    range_lens: *const usize,
+    tokens: *const *const c_char,
+    token_lens: *const usize,
+    npairs: usize,
+    target: *const c_char,
+    target_len: usize,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let (ranges, tokens, target) = unsafe {
+            (
+                str_array(
+                    ranges,
+                    range_lens,
+                    npairs,
+                    "feed ranges",
+                    MAX_FEED_RANGE_PAIRS,
+                )?,
+                str_array(tokens, token_lens, npairs, "tokens", MAX_FEED_RANGE_PAIRS)?,
+                input_str(target, target_len, "target")?,
+            )
+        };
+        let target = FeedRange::parse(target)?;
+        let pairs = ranges
+            .iter()
+            .zip(&tokens)
+            .enumerate()
+            .map(|(i, (r, t))| {
+                let range = FeedRange::parse(r).map_err(|e| {
+                    let mut f = Failure::from(e);
+                    f.message = format!("pair {i}: {}", f.message);
+                    f
+                })?;
+                let token = parse_pair_token(t).map_err(|e| {
+                    let mut f = Failure::from(e);
+                    f.message = format!("pair {i}: {}", f.message);
+                    f
+                })?;
+                Ok((range, token))
+            })
+            .collect::<Result<Vec<_>, Failure>>()?;
+        let latest = latest_for_feed_range(&pairs, &target)?;
+        // SAFETY: forwarded caller guarantees.
+        unsafe { write_output(&latest.token.to_header_value(), buf, cap, out_len) }
     })
 }

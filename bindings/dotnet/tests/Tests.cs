@@ -128,6 +128,25 @@ public static class ApiTests
     }
 
     [Test]
+    public static void LatestForFeedRange()
+    {
+        var pairs = new[]
+        {
+            new KeyValuePair<string, string>("AA-DD", "0:1#51#3=52"),
+            new KeyValuePair<string, string>("{\"Range\":{\"min\":\"AA\",\"max\":\"BB\"}}", "1:1#55#3=52"),
+            new KeyValuePair<string, string>("BB-DD", "2:1#54#3=52"),
+        };
+        Assert.Equal("1:1#55#3=52,2:1#54#3=52", SessionToken.LatestForFeedRange(pairs, "AA-DD").ToString());
+        Assert.Equal("1:1#55#3=52,2:1#54#3=52", SessionToken.LatestForFeedRange(pairs.Reverse(), "AA-DD").ToString());
+        var none = Assert.Throws<ArgumentException>(() => SessionToken.LatestForFeedRange(pairs, "DD-EE"));
+        Assert.True(none.Message.Contains("no feed range overlaps the target [DD,EE)"), none.Message);
+        Assert.Throws<ArgumentException>(() => SessionToken.LatestForFeedRange(pairs, "dd-EE"));
+        var bad = new[] { new KeyValuePair<string, string>("AA-DD", "0:x") };
+        Assert.True(Assert.Throws<SessionTokenFormatException>(() => SessionToken.LatestForFeedRange(bad, "AA-DD")).Message.StartsWith("pair 0: "));
+        Assert.Throws<ArgumentNullException>(() => SessionToken.LatestForFeedRange(null, "AA-DD"));
+    }
+
+    [Test]
     public static void DisposeThenUseThrows()
     {
         var t = SessionToken.Parse("0:1#5");
@@ -364,6 +383,31 @@ public static class VectorTests
                     if (outcome == "none") Assert.True(t.Scope(range, parents) == null, "expected no token");
                     else if (outcome == "err") Assert.Equal(f[6 + n], Assert.Throws<SessionTokenMergeException>(() => t.Scope(range, parents)).Kind);
                     else Assert.Equal(Unhex(f[6 + n]), t.Scope(range, parents).ToString());
+                    break;
+                }
+            case "latest":
+                {
+                    int n = int.Parse(f[2]);
+                    var pairs = Enumerable.Range(0, n)
+                        .Select(i => new KeyValuePair<string, string>(Unhex(f[3 + 2 * i]), Unhex(f[4 + 2 * i]))).ToList();
+                    string target = Unhex(f[3 + 2 * n]);
+                    if (f[4 + 2 * n] == "err")
+                    {
+                        try
+                        {
+                            SessionToken.LatestForFeedRange(pairs, target);
+                            throw new AssertionException("expected " + f[5 + 2 * n]);
+                        }
+                        catch (ArgumentException) { }
+                        catch (SessionTokenFormatException e)
+                        {
+                            Assert.Equal(f[5 + 2 * n], e.Kind);
+                        }
+                    }
+                    else
+                    {
+                        Assert.Equal(Unhex(f[5 + 2 * n]), SessionToken.LatestForFeedRange(pairs, target).ToString());
+                    }
                     break;
                 }
             case "container":

@@ -4,9 +4,10 @@
 //! core calls, Python values or exceptions out.
 
 use cosmos_session_token::{
-    Error as CoreError, Format, MergeError, MergePolicy, Order as CoreOrder,
-    ParseError as CoreParseError, ParseOptions, RegionMismatch, Segment as CoreSegment,
-    SessionContainer as CoreContainer, SessionToken as CoreToken,
+    Error as CoreError, FeedRange, FeedRangeError, Format, MergeError, MergePolicy,
+    Order as CoreOrder, ParseError as CoreParseError, ParseOptions, RegionMismatch,
+    Segment as CoreSegment, SessionContainer as CoreContainer, SessionToken as CoreToken,
+    latest_for_feed_range as core_latest, parse_pair_token,
 };
 use pyo3::basic::CompareOp;
 use pyo3::create_exception;
@@ -373,6 +374,88 @@ fn core_error(py: Python<'_>, e: &CoreError) -> PyErr {
     }
 }
 
+fn feed_range_error(py: Python<'_>, e: &FeedRangeError) -> PyErr {
+    core_error(py, &CoreError::FeedRange(e.clone()))
+}
+
+/// A feed range from any accepted form: the azure-cosmos dict, JSON text or `MIN-MAX` text, or a
+/// `(min, max)` pair.
+fn feed_range(value: &Bound<'_, PyAny>) -> PyResult<FeedRange> {
+    let py = value.py();
+    if let Ok(text) = value.extract::<String>() {
+        return FeedRange::parse(&text).map_err(|e| feed_range_error(py, &e));
+    }
+    if value.cast::<PyDict>().is_ok() {
+        let text: String = py
+            .import("json")?
+            .call_method1("dumps", (value,))?
+            .extract()?;
+        return FeedRange::parse(&text).map_err(|e| feed_range_error(py, &e));
+    }
+    if let Ok((min, max)) = value.extract::<(String, String)>() {
+        return FeedRange::new(&min, &max).map_err(|e| feed_range_error(py, &e));
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(
+        "a feed range is a dict ({'Range': {...}}), JSON or 'MIN-MAX' text, or a (min, max) pair",
+    ))
+}
+
+type Pairs = Vec<(FeedRange, CoreToken)>;
+
+fn feed_range_pairs(py: Python<'_>, pairs: &Bound<'_, PyAny>) -> PyResult<Pairs> {
+    let mut out = Vec::new();
+    for (i, item) in pairs.try_iter()?.enumerate() {
+        let item = item?;
+        let (range, token): (Bound<'_, PyAny>, TokenArg<'_>) = item.extract()?;
+        let range = feed_range(&range).map_err(|e| {
+            if e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) {
+                return e;
+            }
+            let msg = format!("pair {i}: {}", e.value(py));
+            let err = SessionTokenError::new_err(msg);
+            let _ = err.value(py).setattr("kind", "invalid_feed_range");
+            err
+        })?;
+        let token = match token {
+            TokenArg::Token(t) => t.get().inner.clone(),
+            TokenArg::Text(text) => parse_pair_token(&text).map_err(|e| {
+                let err = parse_error(py, &e);
+                let value = err.value(py);
+                let _ = value.setattr("args", (format!("pair {i}: {e}"),));
+                err
+            })?,
+        };
+        out.push((range, token));
+    }
+    Ok(out)
+}
+
+/// The latest token covering `target`, from `(feed_range, token)` pairs (order does not matter).
+#[pyfunction]
+fn latest_for_feed_range(
+    py: Python<'_>,
+    pairs: &Bound<'_, PyAny>,
+    target: &Bound<'_, PyAny>,
+) -> PyResult<SessionToken> {
+    explain_latest_for_feed_range(py, pairs, target).map(|(t, _)| t)
+}
+
+/// Like `latest_for_feed_range`, also returning one line per pair saying what happened to it.
+#[pyfunction]
+fn explain_latest_for_feed_range(
+    py: Python<'_>,
+    pairs: &Bound<'_, PyAny>,
+    target: &Bound<'_, PyAny>,
+) -> PyResult<(SessionToken, Vec<String>)> {
+    let pairs = feed_range_pairs(py, pairs)?;
+    let target = feed_range(target)?;
+    let latest = py
+        .detach(|| core_latest(&pairs, &target))
+        .map_err(|e| core_error(py, &e))?;
+    let lines = latest.explain(&pairs);
+    Ok((SessionToken::wrap(latest.token), lines))
+}
+
 /// Per-partition session tokens of many collections, shared by any number of threads.
 #[pyclass(frozen, module = "cosmos_session_token._native")]
 pub struct SessionContainer {
@@ -519,6 +602,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SessionContainer>()?;
     m.add_function(wrap_pyfunction!(merge, m)?)?;
     m.add_function(wrap_pyfunction!(convert, m)?)?;
+    m.add_function(wrap_pyfunction!(latest_for_feed_range, m)?)?;
+    m.add_function(wrap_pyfunction!(explain_latest_for_feed_range, m)?)?;
     m.add_function(wrap_pyfunction!(_from_header, m)?)?;
     m.add("SessionTokenError", py.get_type::<SessionTokenError>())?;
     m.add("ParseError", py.get_type::<ParseError>())?;

@@ -388,6 +388,27 @@ static void test_oneshot(void) {
     CHECK(strcmp(buf, "7:-2#8,6:-2#2008") == 0);
 }
 
+static void test_latest_for_feed_range(void) {
+    const char *ranges[] = {"AA-DD", "{\"Range\":{\"min\":\"AA\",\"max\":\"BB\"}}", "BB-DD"};
+    size_t rlens[] = {5, strlen(ranges[1]), 5};
+    const char *tokens[] = {"0:1#51#3=52", "1:1#55#3=52", " 2:1#54#3=52 "};
+    size_t tlens[] = {11, 11, 13};
+    size_t bad_lens[] = {11, 3, 3};
+    char buf[128];
+    size_t n = 0;
+    CHECK_STATUS(cst_latest_for_feed_range(ranges, rlens, tokens, tlens, 3, "AA-DD", 5, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "1:1#55#3=52,2:1#54#3=52") == 0);
+    CHECK_STATUS(cst_latest_for_feed_range(ranges, rlens, tokens, tlens, 3, "DD-EE", 5, buf, sizeof buf, &n), CST_ERR_NOT_FOUND);
+    CHECK(strcmp(last_kind(), "no_overlapping_feed_range") == 0);
+    CHECK_STATUS(cst_latest_for_feed_range(ranges, rlens, tokens, tlens, 3, "dd-EE", 5, buf, sizeof buf, &n), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "invalid_feed_range") == 0);
+    const char *bad_tokens[] = {"0:1#51#3=52", "1:x", "2:1"};
+    CHECK_STATUS(cst_latest_for_feed_range(ranges, rlens, bad_tokens, bad_lens, 3, "AA-DD", 5, buf, sizeof buf, &n), CST_ERR_MALFORMED);
+    CHECK(strncmp(last_message(), "pair 1: ", 8) == 0);
+    CHECK_STATUS(cst_latest_for_feed_range(NULL, rlens, tokens, tlens, 3, "AA-DD", 5, buf, sizeof buf, &n), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_latest_for_feed_range(ranges, rlens, tokens, tlens, 0, "AA-DD", 5, buf, sizeof buf, &n), CST_ERR_NOT_FOUND);
+}
+
 static void test_panic_boundary(void) {
     CHECK_STATUS(cst_debug_panic(), CST_ERR_PANIC);
     CHECK(strcmp(last_kind(), "panic") == 0);
@@ -895,6 +916,38 @@ static void vector_container(char **f, int nf) {
     cst_container_free(c);
 }
 
+static void vector_latest(char **f, int nf) {
+    int n = atoi(f[2]);
+    if (n > MAXF / 2 || 3 + 2 * n + 2 >= nf) {
+        CHECK(!"malformed latest line");
+        return;
+    }
+    char *ranges[MAXF], *tokens[MAXF];
+    size_t rlens[MAXF], tlens[MAXF], target_len = 0, n_out = 0;
+    for (int i = 0; i < n; i++) {
+        ranges[i] = unhex(f[3 + 2 * i], &rlens[i]);
+        tokens[i] = unhex(f[4 + 2 * i], &tlens[i]);
+    }
+    char *target = unhex(f[3 + 2 * n], &target_len), buf[4096];
+    int32_t st = cst_latest_for_feed_range((const char *const *)ranges, rlens, (const char *const *)tokens, tlens, (size_t)n,
+                                           target, target_len, buf, sizeof buf, &n_out);
+    if (strcmp(f[4 + 2 * n], "err") == 0) {
+        CHECK(st != CST_OK);
+        CHECK(strcmp(last_kind(), f[5 + 2 * n]) == 0);
+    } else {
+        size_t elen = 0;
+        char *expected = unhex(f[5 + 2 * n], &elen);
+        CHECK_STATUS(st, CST_OK);
+        CHECK(strcmp(buf, expected) == 0);
+        free(expected);
+    }
+    for (int i = 0; i < n; i++) {
+        free(ranges[i]);
+        free(tokens[i]);
+    }
+    free(target);
+}
+
 static int run_vectors(const char *path) {
     FILE *fp = fopen(path, "r");
     if (fp == NULL) {
@@ -927,6 +980,8 @@ static int run_vectors(const char *path) {
             vector_compare(f);
         } else if (strcmp(f[0], "scope") == 0) {
             vector_scope(f, nf);
+        } else if (strcmp(f[0], "latest") == 0 && nf >= 3) {
+            vector_latest(f, nf);
         } else if (strcmp(f[0], "container") == 0 && nf >= 3) {
             vector_container(f, nf);
         } else {
@@ -950,6 +1005,7 @@ int main(int argc, char **argv) {
     RUN(test_limits);
     RUN(test_token_handle);
     RUN(test_oneshot);
+    RUN(test_latest_for_feed_range);
     RUN(test_panic_boundary);
     RUN(test_threads_share_one_handle);
     RUN(test_container_api);

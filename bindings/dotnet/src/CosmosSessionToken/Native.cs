@@ -159,6 +159,7 @@ namespace CosmosSessionToken
                 case NativeMethods.CST_ERR_INCOMPATIBLE:
                     throw new SessionTokenMergeException(message, kind);
                 case NativeMethods.CST_ERR_INVALID_ARGUMENT:
+                case NativeMethods.CST_ERR_NOT_FOUND:
                     throw new ArgumentException(message);
                 case NativeMethods.CST_ERR_NULL_ARGUMENT:
                     throw new ArgumentNullException(null, message);

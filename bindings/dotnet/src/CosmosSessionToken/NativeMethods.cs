@@ -69,6 +69,11 @@ namespace CosmosSessionToken
             UIntPtr nparents, out TokenHandle result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_latest_for_feed_range(
+            IntPtr ranges, IntPtr rangeLens, IntPtr tokens, IntPtr tokenLens, UIntPtr npairs,
+            byte[] target, UIntPtr targetLen, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_container_new(out ContainerHandle container);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

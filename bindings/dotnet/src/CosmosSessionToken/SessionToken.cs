@@ -152,6 +152,41 @@ namespace CosmosSessionToken
             return FromOptional(status, result);
         }
 
+        /// <summary>
+        /// The latest token covering <paramref name="targetFeedRange"/>, from (feed range, token) pairs collected by
+        /// several clients or processes. Feed ranges are <c>MIN-MAX</c> hex text (<c>""</c> = start, <c>FF</c> = end,
+        /// e.g. <c>"AA-DD"</c>, <c>"-FF"</c>) or the SDK's JSON (<c>FeedRange.ToJsonString()</c>:
+        /// <c>{"Range":{"min":"","max":"FF"}}</c>); tokens are parsed leniently. Splits (children that cover a parent
+        /// and are newer) and merges (a newer enclosing range) are detected by the token order, and the result does
+        /// not depend on the order of the pairs. Throws <see cref="ArgumentException"/> when no pair overlaps the
+        /// target or a feed range is invalid, <see cref="SessionTokenFormatException"/> for a malformed token.
+        /// </summary>
+        public static SessionToken LatestForFeedRange(IEnumerable<KeyValuePair<string, string>> pairs, string targetFeedRange)
+        {
+            if (pairs == null)
+            {
+                throw new ArgumentNullException("pairs");
+            }
+            Native.EnsureLoaded();
+            var list = new List<KeyValuePair<string, string>>(pairs);
+            var ranges = new string[list.Count];
+            var tokens = new string[list.Count];
+            for (int i = 0; i < list.Count; i++)
+            {
+                ranges[i] = list[i].Key;
+                tokens[i] = list[i].Value;
+            }
+            byte[] target = Native.Utf8(targetFeedRange, "targetFeedRange");
+            string text;
+            using (var r = new Utf8Strings(ranges, "pairs"))
+            using (var t = new Utf8Strings(tokens, "pairs"))
+            {
+                text = Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_latest_for_feed_range(
+                    r.Pointers, r.Lengths, t.Pointers, t.Lengths, r.Count, target, Native.Len(target), buf, cap, out len));
+            }
+            return Parse(text, lenient: true);
+        }
+
         /// <summary>Wraps a handle from a call that may answer CST_ERR_NOT_FOUND (then null).</summary>
         internal static SessionToken FromOptional(int status, TokenHandle result)
         {

@@ -21,6 +21,8 @@ from ._native import (
     SessionTokenError,
     __version__,
     convert,
+    explain_latest_for_feed_range,
+    latest_for_feed_range,
     merge,
 )
 
@@ -35,5 +37,7 @@ __all__ = [
     "SessionTokenError",
     "__version__",
     "convert",
+    "explain_latest_for_feed_range",
+    "latest_for_feed_range",
     "merge",
 ]

@@ -1,6 +1,6 @@
 """Type stubs for the native module (checked against it by mypy.stubtest)."""
 
-from typing import Literal, Sequence, Union, final
+from typing import Any, Iterable, Literal, Mapping, Sequence, Tuple, Union, final
 
 __all__ = [
     "HEADER",
@@ -14,6 +14,8 @@ __all__ = [
     "__version__",
     "_from_header",
     "convert",
+    "explain_latest_for_feed_range",
+    "latest_for_feed_range",
     "merge",
 ]
 __version__: str
@@ -117,3 +119,12 @@ def merge(
 ) -> SessionToken: ...
 def convert(token: str, to: Literal["simple", "vector"]) -> str: ...
 def _from_header(s: str) -> SessionToken: ...
+
+_FeedRange = Union[Mapping[str, Any], str, Tuple[str, str]]
+
+def latest_for_feed_range(
+    pairs: Iterable[tuple[_FeedRange, _TokenLike]], target: _FeedRange
+) -> SessionToken: ...
+def explain_latest_for_feed_range(
+    pairs: Iterable[tuple[_FeedRange, _TokenLike]], target: _FeedRange
+) -> tuple[SessionToken, list[str]]: ...
