@@ -351,6 +351,9 @@ pub enum Error {
     /// See [`FeedRangeError`](crate::FeedRangeError).
     #[error(transparent)]
     FeedRange(crate::FeedRangeError),
+    /// See [`SealError`](crate::SealError).
+    #[error(transparent)]
+    Seal(crate::SealError),
 }
 
 impl Error {
@@ -361,6 +364,7 @@ impl Error {
             Error::Merge(e) => e.code(),
             Error::Container(e) => e.code(),
             Error::FeedRange(e) => e.code(),
+            Error::Seal(e) => e.code(),
         }
     }
 }

@@ -35,6 +35,7 @@ mod order;
 mod parse;
 mod render;
 mod scope;
+mod seal;
 
 pub use container::{
     ContainerError, ContainerLimits, READ_SESSION_NOT_AVAILABLE, SNAPSHOT_FORMAT, SNAPSHOT_VERSION,
@@ -52,6 +53,9 @@ pub use model::{
 };
 pub use order::Order;
 pub use parse::{Limits, Mode, ParseOptions, Parsed, Warning, WarningKind};
+pub use seal::{
+    DEFAULT_SEAL_BUDGET, MIN_SEAL_KEY_BYTES, SEAL_VERSION_TAG, SealError, seal, unseal,
+};
 
 /// The HTTP header that carries a session token.
 pub const HEADER: &str = "x-ms-session-token";

@@ -307,3 +307,51 @@ fn feed_range_vectors() {
         }
     }
 }
+
+#[test]
+fn seal_vectors() {
+    use cosmos_session_token::{DEFAULT_SEAL_BUDGET, seal, unseal};
+    let hex = |s: &str| -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    for case in cases("seal") {
+        let id = case["id"].as_str().unwrap();
+        let context = case["context"].as_str().unwrap();
+        if case["op"] == "seal" {
+            let token = strict(case["token"].as_str().unwrap());
+            let key = hex(case["key_hex"].as_str().unwrap());
+            let sealed = seal(&token, &key, context, DEFAULT_SEAL_BUDGET).unwrap();
+            assert_eq!(sealed, case["expect"].as_str().unwrap(), "{id}");
+            assert_eq!(
+                unseal(&sealed, &[&key], context, DEFAULT_SEAL_BUDGET).unwrap(),
+                token,
+                "{id}"
+            );
+            continue;
+        }
+        let keys: Vec<Vec<u8>> = case["keys_hex"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| hex(k.as_str().unwrap()))
+            .collect();
+        let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+        let result = unseal(
+            case["sealed"].as_str().unwrap(),
+            &keys,
+            context,
+            DEFAULT_SEAL_BUDGET,
+        );
+        match case.get("error") {
+            Some(kind) => assert_eq!(result.expect_err(id).code(), kind, "{id}"),
+            None => assert_eq!(
+                result.unwrap().to_string(),
+                case["expect"].as_str().unwrap(),
+                "{id}"
+            ),
+        }
+    }
+}

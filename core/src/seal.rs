@@ -1,0 +1,190 @@
+//! Sealed tokens: an HMAC-SHA256-signed, cookie-safe envelope for carrying a session token through
+//! untrusted hands (a browser cookie, a message property) between web nodes or processes.
+//!
+//! A forged token with a huge LSN makes every read of that user wait through the SDK's 404/1002
+//! retries and fail; sealing lets a node accept only tokens that one of its peers issued, for this
+//! purpose (the `context`), within a size budget.
+//!
+//! Format (version 1): `cst1.` + base64url(token) + `.` + base64url(MAC), no padding, where
+//! MAC = HMAC-SHA256(key, "cst1" ‖ len(context) ‖ context ‖ len(token) ‖ token), lengths as 8-byte
+//! big-endian integers (so no two (context, token) pairs share an input). Only `[A-Za-z0-9_.-]`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::error::{Error, ParseError};
+use crate::model::SessionToken;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Version tag of the envelope format.
+pub const SEAL_VERSION_TAG: &str = "cst1";
+/// Shortest key accepted, in bytes.
+pub const MIN_SEAL_KEY_BYTES: usize = 16;
+/// Default size budget of a sealed token: cookies hold about 4 KB.
+pub const DEFAULT_SEAL_BUDGET: usize = 4000;
+
+/// Why sealing or unsealing failed. Messages never say which byte of a MAC was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealError {
+    /// A key shorter than [`MIN_SEAL_KEY_BYTES`].
+    #[error("seal keys must be at least {MIN_SEAL_KEY_BYTES} bytes; got {len}")]
+    WeakKey {
+        /// The key's length.
+        len: usize,
+    },
+    /// `unseal` was given no key.
+    #[error("no key to check the seal with")]
+    NoKeys,
+    /// The sealed text would exceed (or exceeds) the budget.
+    #[error(
+        "sealed token is {len} bytes, more than the budget of {max}; scope the token to the partitions \
+         the next request needs (SessionToken::scope) before sealing it"
+    )]
+    TooLarge {
+        /// The sealed length.
+        len: usize,
+        /// The budget.
+        max: usize,
+    },
+    /// Not a `cst1.` envelope.
+    #[error("unknown sealed-token version (expected a {SEAL_VERSION_TAG}. prefix)")]
+    UnknownVersion,
+    /// The envelope is not well formed (parts, base64, UTF-8).
+    #[error("malformed sealed token: {0}")]
+    Malformed(&'static str),
+    /// No key produced this MAC for this context: tampered, wrong key or wrong context.
+    #[error(
+        "sealed token rejected: its signature does not match (tampered, other key or other context)"
+    )]
+    BadSignature,
+}
+
+impl SealError {
+    /// A stable snake_case identifier.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SealError::WeakKey { .. } => "weak_key",
+            SealError::NoKeys => "no_keys",
+            SealError::TooLarge { .. } => "seal_too_large",
+            SealError::UnknownVersion => "unknown_seal_version",
+            SealError::Malformed(_) => "malformed_seal",
+            SealError::BadSignature => "bad_signature",
+        }
+    }
+}
+
+impl From<SealError> for Error {
+    fn from(e: SealError) -> Self {
+        Error::Seal(e)
+    }
+}
+
+fn mac(key: &[u8], context: &str, token: &str) -> Result<HmacSha256, SealError> {
+    if key.len() < MIN_SEAL_KEY_BYTES {
+        return Err(SealError::WeakKey { len: key.len() });
+    }
+    let mut m =
+        HmacSha256::new_from_slice(key).map_err(|_| SealError::WeakKey { len: key.len() })?;
+    m.update(SEAL_VERSION_TAG.as_bytes());
+    m.update(&(context.len() as u64).to_be_bytes());
+    m.update(context.as_bytes());
+    m.update(&(token.len() as u64).to_be_bytes());
+    m.update(token.as_bytes());
+    Ok(m)
+}
+
+/// Seals `token` for `context` with `key` (at least 16 bytes), within `max_bytes`.
+///
+/// ```
+/// use cosmos_session_token::{SessionToken, seal, unseal};
+/// let key = b"0123456789abcdef0123456789abcdef";
+/// let token = SessionToken::parse("0:1#100#1=20")?;
+/// let sealed = seal(&token, key, "user-42|orders", 4000)?;
+/// assert!(sealed.starts_with("cst1."));
+/// assert_eq!(unseal(&sealed, &[&key[..]], "user-42|orders", 4000)?, token);
+/// assert!(unseal(&sealed, &[&key[..]], "user-43|orders", 4000).is_err());
+/// # Ok::<(), cosmos_session_token::Error>(())
+/// ```
+pub fn seal(
+    token: &SessionToken,
+    key: &[u8],
+    context: &str,
+    max_bytes: usize,
+) -> Result<String, SealError> {
+    let text = token.to_header_value();
+    let tag = mac(key, context, &text)?.finalize().into_bytes();
+    let len = SEAL_VERSION_TAG.len()
+        + 2
+        + base64::encoded_len(text.len(), false).unwrap_or(usize::MAX)
+        + 43;
+    if len > max_bytes {
+        return Err(SealError::TooLarge {
+            len,
+            max: max_bytes,
+        });
+    }
+    let mut out = String::with_capacity(len);
+    out.push_str(SEAL_VERSION_TAG);
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(text.as_bytes(), &mut out);
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(tag, &mut out);
+    Ok(out)
+}
+
+/// Checks a sealed token against any of `keys` (the first seals; all are accepted, for rotation)
+/// and `context`, in constant time per key, then parses the token strictly.
+pub fn unseal(
+    sealed: &str,
+    keys: &[&[u8]],
+    context: &str,
+    max_bytes: usize,
+) -> Result<SessionToken, Error> {
+    if sealed.len() > max_bytes {
+        return Err(SealError::TooLarge {
+            len: sealed.len(),
+            max: max_bytes,
+        }
+        .into());
+    }
+    if keys.is_empty() {
+        return Err(SealError::NoKeys.into());
+    }
+    if let Some(k) = keys.iter().find(|k| k.len() < MIN_SEAL_KEY_BYTES) {
+        return Err(SealError::WeakKey { len: k.len() }.into());
+    }
+    let rest = sealed
+        .strip_prefix(SEAL_VERSION_TAG)
+        .and_then(|r| r.strip_prefix('.'))
+        .ok_or(SealError::UnknownVersion)?;
+    let (body, tag) = rest
+        .split_once('.')
+        .ok_or(SealError::Malformed("expected version.token.signature"))?;
+    if tag.contains('.') {
+        return Err(SealError::Malformed("expected version.token.signature").into());
+    }
+    let token_bytes = URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|_| SealError::Malformed("token part is not base64url"))?;
+    let tag = URL_SAFE_NO_PAD
+        .decode(tag)
+        .map_err(|_| SealError::Malformed("signature part is not base64url"))?;
+    if tag.len() != 32 {
+        return Err(SealError::Malformed("signature has the wrong length").into());
+    }
+    let text = String::from_utf8(token_bytes)
+        .map_err(|_| SealError::Malformed("token part is not UTF-8"))?;
+    // Check every key (no early exit on a match position) with hmac's constant-time comparison.
+    let mut ok = false;
+    for key in keys {
+        ok |= mac(key, context, &text)?.verify_slice(&tag).is_ok();
+    }
+    if !ok {
+        return Err(SealError::BadSignature.into());
+    }
+    SessionToken::parse(&text).map_err(|e: ParseError| Error::Parse(e))
+}
