@@ -22,6 +22,9 @@ FIELDS is '-' when the case does not list fields, else the segments joined by '|
   latest  ID N xRANGE1 xTOKEN1 .. xRANGEn xTOKENn xTARGET ok xEXPECT | ... err KIND
       (ranges "MIN-MAX"; KIND is the core's error code)
 
+  seal    ID xTOKEN KEYHEX xCONTEXT xEXPECT
+  unseal  ID xSEALED N KEYHEX1 .. KEYHEXn xCONTEXT ok xEXPECT | ... err KIND   (KEYHEX: key bytes in hex)
+
 FLAGS uses the C ABI bits: 2 = union regions, 4 = legacy max global LSN.
 """
 import json
@@ -107,6 +110,16 @@ def latest_lines():
         yield f"latest {c['id']} {len(c['pairs'])} {pairs} {x(c['target'])} {tail}"
 
 
+def seal_lines():
+    for c in cases("seal"):
+        if c["op"] == "seal":
+            yield f"seal {c['id']} {x(c['token'])} {c['key_hex']} {x(c['context'])} {x(c['expect'])}"
+        else:
+            keys = "".join(" " + k for k in c["keys_hex"])
+            tail = f"err {c['error']}" if "error" in c else f"ok {x(c['expect'])}"
+            yield f"unseal {c['id']} {x(c['sealed'])} {len(c['keys_hex'])}{keys} {x(c['context'])} {tail}"
+
+
 def container_lines():
     for c in cases("container"):
         yield f"container {c['id']} {len(c['steps'])} " + " ".join(step(s) for s in c["steps"])
@@ -115,6 +128,6 @@ def container_lines():
 if __name__ == "__main__":
     out = Path(sys.argv[1])
     out.parent.mkdir(parents=True, exist_ok=True)
-    text = "\n".join(list(lines()) + list(container_lines()) + list(latest_lines())) + "\n"
+    text = "\n".join(list(lines()) + list(container_lines()) + list(latest_lines()) + list(seal_lines())) + "\n"
     out.write_text(text, encoding="utf-8")
     print(f"{out}: {text.count(chr(10))} cases")

@@ -86,6 +86,12 @@
 #define CST_ERR_PANIC 9
 
 /**
+ * A sealed token was rejected: bad signature (tampered, other key, other context), unknown
+ * version or malformed envelope.
+ */
+#define CST_ERR_REJECTED 10
+
+/**
  * Flag: parse leniently (trim whitespace, drop empty segments, accept '+', leading zeros, ...).
  */
 #define CST_FLAG_LENIENT 1
@@ -359,6 +365,48 @@ int32_t cst_latest_for_feed_range(const char *const *ranges,
                                   char *buf,
                                   size_t cap,
                                   size_t *out_len);
+
+/**
+ * Seals a (strictly parsed) token for `context` with `key` (at least 16 bytes) into a
+ * cookie-safe envelope `cst1.<token>.<mac>` (output protocol). `max_bytes` = 0 means the default
+ * budget of 4,000 bytes. Returns CST_OK, CST_ERR_MALFORMED, CST_ERR_INVALID_ARGUMENT (weak key),
+ * CST_ERR_LIMIT_EXCEEDED (over budget: scope the token first), ...
+ *
+ * # Safety
+ * Spans valid as documented; output as documented.
+ */
+int32_t cst_seal(const char *token,
+                 size_t len,
+                 const uint8_t *key,
+                 size_t key_len,
+                 const char *context,
+                 size_t context_len,
+                 size_t max_bytes,
+                 char *buf,
+                 size_t cap,
+                 size_t *out_len);
+
+/**
+ * Checks a sealed token against any of `nkeys` keys (keys[i] of key_lens[i] bytes; seal with
+ * the first, accept any: key rotation) and `context`, then writes the token (output protocol).
+ * `max_bytes` = 0 means 4,000. Returns CST_OK, CST_ERR_REJECTED (bad signature, unknown
+ * version, malformed envelope), CST_ERR_INVALID_ARGUMENT (no or weak keys),
+ * CST_ERR_LIMIT_EXCEEDED, CST_ERR_MALFORMED (a signed but malformed token), ...
+ *
+ * # Safety
+ * Spans and arrays valid as documented; output as documented.
+ */
+int32_t cst_unseal(const char *sealed,
+                   size_t len,
+                   const uint8_t *const *keys,
+                   const size_t *key_lens,
+                   size_t nkeys,
+                   const char *context,
+                   size_t context_len,
+                   size_t max_bytes,
+                   char *buf,
+                   size_t cap,
+                   size_t *out_len);
 
 /**
  * The library's version as a static NUL-terminated string, e.g. "cosmos-session-token 0.1.0".

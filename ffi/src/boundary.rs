@@ -288,6 +288,15 @@ impl From<cosmos_session_token::Error> for Failure {
                 Failure::new(status, c.code(), c.to_string())
             }
             Error::FeedRange(f) => f.into(),
+            Error::Seal(e) => {
+                use cosmos_session_token::SealError;
+                let status = match e {
+                    SealError::WeakKey { .. } | SealError::NoKeys => CST_ERR_INVALID_ARGUMENT,
+                    SealError::TooLarge { .. } => CST_ERR_LIMIT_EXCEEDED,
+                    _ => CST_ERR_REJECTED,
+                };
+                Failure::new(status, e.code(), e.to_string())
+            }
             other => Failure::new(CST_ERR_MALFORMED, other.code(), other.to_string()),
         }
     }

@@ -3,6 +3,7 @@
 use std::ffi::c_char;
 
 use crate::boundary::str_array;
+use cosmos_session_token::{DEFAULT_SEAL_BUDGET, seal, unseal};
 use cosmos_session_token::{
     FeedRange, MAX_FEED_RANGE_PAIRS, ParseOptions, SessionToken, latest_for_feed_range,
     parse_pair_token,
@@ -217,5 +218,97 @@ pub unsafe extern "C" fn cst_latest_for_feed_range(
         let latest = latest_for_feed_range(&pairs, &target)?;
         // SAFETY: forwarded caller guarantees.
         unsafe { write_output(&latest.token.to_header_value(), buf, cap, out_len) }
+    })
+}
+
+/// Seals a (strictly parsed) token for `context` with `key` (at least 16 bytes) into a
+/// cookie-safe envelope `cst1.<token>.<mac>` (output protocol). `max_bytes` = 0 means the default
+/// budget of 4,000 bytes. Returns CST_OK, CST_ERR_MALFORMED, CST_ERR_INVALID_ARGUMENT (weak key),
+/// CST_ERR_LIMIT_EXCEEDED (over budget: scope the token first), ...
+///
+/// # Safety
+/// Spans valid as documented; output as documented.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_seal(
+    token: *const c_char,
+    len: usize,
+    key: *const u8,
+    key_len: usize,
+    context: *const c_char,
+    context_len: usize,
+    max_bytes: usize,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let (t, key, context) = unsafe {
+            (
+                parse(token, len, "token", &ParseOptions::STRICT)?,
+                input(key.cast(), key_len, "key")?,
+                input_str(context, context_len, "context")?,
+            )
+        };
+        let budget = if max_bytes == 0 {
+            DEFAULT_SEAL_BUDGET
+        } else {
+            max_bytes
+        };
+        let sealed = seal(&t, key, context, budget).map_err(cosmos_session_token::Error::from)?;
+        // SAFETY: forwarded caller guarantees.
+        unsafe { write_output(&sealed, buf, cap, out_len) }
+    })
+}
+
+/// Checks a sealed token against any of `nkeys` keys (keys[i] of key_lens[i] bytes; seal with
+/// the first, accept any: key rotation) and `context`, then writes the token (output protocol).
+/// `max_bytes` = 0 means 4,000. Returns CST_OK, CST_ERR_REJECTED (bad signature, unknown
+/// version, malformed envelope), CST_ERR_INVALID_ARGUMENT (no or weak keys),
+/// CST_ERR_LIMIT_EXCEEDED, CST_ERR_MALFORMED (a signed but malformed token), ...
+///
+/// # Safety
+/// Spans and arrays valid as documented; output as documented.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_unseal(
+    sealed: *const c_char,
+    len: usize,
+    keys: *const *const u8,
+    key_lens: *const usize,
+    nkeys: usize,
+    context: *const c_char,
+    context_len: usize,
+    max_bytes: usize,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let (sealed, context) = unsafe {
+            (
+                input_str(sealed, len, "sealed")?,
+                input_str(context, context_len, "context")?,
+            )
+        };
+        if nkeys > 0 && (keys.is_null() || key_lens.is_null()) {
+            return Err(Failure::null("keys / key_lens (with nkeys > 0)"));
+        }
+        let keys: Vec<&[u8]> = (0..nkeys.min(1024))
+            .map(|i| {
+                // SAFETY: i < nkeys; element validity is the caller's guarantee.
+                let (p, l) = unsafe { (*keys.add(i), *key_lens.add(i)) };
+                // SAFETY: forwarded.
+                unsafe { input(p.cast(), l, "key") }
+            })
+            .collect::<Result<_, _>>()?;
+        let budget = if max_bytes == 0 {
+            DEFAULT_SEAL_BUDGET
+        } else {
+            max_bytes
+        };
+        let token = unseal(sealed, &keys, context, budget)?;
+        // SAFETY: forwarded caller guarantees.
+        unsafe { write_output(&token.to_header_value(), buf, cap, out_len) }
     })
 }

@@ -25,6 +25,9 @@ pub const CST_ERR_INVALID_ARGUMENT: i32 = 7;
 pub const CST_ERR_LIMIT_EXCEEDED: i32 = 8;
 /// An internal error (a Rust panic) was caught; the library remains usable.
 pub const CST_ERR_PANIC: i32 = 9;
+/// A sealed token was rejected: bad signature (tampered, other key, other context), unknown
+/// version or malformed envelope.
+pub const CST_ERR_REJECTED: i32 = 10;
 
 /// Flag: parse leniently (trim whitespace, drop empty segments, accept '+', leading zeros, ...).
 pub const CST_FLAG_LENIENT: u32 = 1;
@@ -86,6 +89,7 @@ pub extern "C" fn cst_status_name(status: i32) -> *const c_char {
         CST_ERR_INVALID_ARGUMENT => "CST_ERR_INVALID_ARGUMENT\0",
         CST_ERR_LIMIT_EXCEEDED => "CST_ERR_LIMIT_EXCEEDED\0",
         CST_ERR_PANIC => "CST_ERR_PANIC\0",
+        CST_ERR_REJECTED => "CST_ERR_REJECTED\0",
         _ => "CST_ERR_UNKNOWN\0",
     };
     name.as_ptr().cast()

@@ -121,7 +121,8 @@ static void test_status_names(void) {
     CHECK(strcmp(cst_status_name(CST_ERR_MALFORMED), "CST_ERR_MALFORMED") == 0);
     CHECK(strcmp(cst_status_name(CST_ERR_PANIC), "CST_ERR_PANIC") == 0);
     CHECK(strcmp(cst_status_name(12345), "CST_ERR_UNKNOWN") == 0);
-    for (int32_t s = CST_OK; s <= CST_ERR_PANIC; s++) {
+    CHECK(strcmp(cst_status_name(CST_ERR_REJECTED), "CST_ERR_REJECTED") == 0);
+    for (int32_t s = CST_OK; s <= CST_ERR_REJECTED; s++) {
         CHECK(strncmp(cst_status_name(s), "CST_", 4) == 0);
         CHECK(strcmp(cst_status_name(s), "CST_ERR_UNKNOWN") != 0);
     }
@@ -407,6 +408,30 @@ static void test_latest_for_feed_range(void) {
     CHECK(strncmp(last_message(), "pair 1: ", 8) == 0);
     CHECK_STATUS(cst_latest_for_feed_range(NULL, rlens, tokens, tlens, 3, "AA-DD", 5, buf, sizeof buf, &n), CST_ERR_NULL_ARGUMENT);
     CHECK_STATUS(cst_latest_for_feed_range(ranges, rlens, tokens, tlens, 0, "AA-DD", 5, buf, sizeof buf, &n), CST_ERR_NOT_FOUND);
+}
+
+static void test_seal_unseal(void) {
+    const unsigned char key[] = "0123456789abcdef0123456789abcdef";
+    const unsigned char old[] = "an-older-key-still-valid";
+    char sealed[256], back[256];
+    size_t n = 0, m = 0;
+    CHECK_STATUS(cst_seal("0:1#100#1=20", 12, key, 32, "user-42", 7, 0, sealed, sizeof sealed, &n), CST_OK);
+    CHECK(strncmp(sealed, "cst1.", 5) == 0);
+    const unsigned char *keys[] = {old, key};
+    size_t lens[] = {24, 32};
+    CHECK_STATUS(cst_unseal(sealed, n, keys, lens, 2, "user-42", 7, 0, back, sizeof back, &m), CST_OK);
+    CHECK(strcmp(back, "0:1#100#1=20") == 0);
+    CHECK_STATUS(cst_unseal(sealed, n, keys, lens, 2, "user-43", 7, 0, back, sizeof back, &m), CST_ERR_REJECTED);
+    CHECK(strcmp(last_kind(), "bad_signature") == 0);
+    CHECK_STATUS(cst_unseal(sealed, n, keys, lens, 1, "user-42", 7, 0, back, sizeof back, &m), CST_ERR_REJECTED);
+    CHECK_STATUS(cst_unseal(sealed, n, NULL, NULL, 0, "user-42", 7, 0, back, sizeof back, &m), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "no_keys") == 0);
+    CHECK_STATUS(cst_unseal(sealed, n, NULL, lens, 1, "user-42", 7, 0, back, sizeof back, &m), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_seal("0:1#100#1=20", 12, key, 8, "", 0, 0, sealed, sizeof sealed, &n), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "weak_key") == 0);
+    CHECK_STATUS(cst_seal("0:1#100#1=20", 12, key, 32, "", 0, 20, sealed, sizeof sealed, &n), CST_ERR_LIMIT_EXCEEDED);
+    CHECK(strstr(last_message(), "scope the token") != NULL);
+    CHECK_STATUS(cst_seal("0:1#100#1=20", 12, NULL, 32, "", 0, 0, sealed, sizeof sealed, &n), CST_ERR_NULL_ARGUMENT);
 }
 
 static void test_panic_boundary(void) {
@@ -948,6 +973,66 @@ static void vector_latest(char **f, int nf) {
     free(target);
 }
 
+static unsigned char *unhex_bytes(const char *h, size_t *len) {
+    size_t n = strlen(h) / 2;
+    unsigned char *out = malloc(n + 1);
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        unsigned v = 0;
+        sscanf(h + 2 * i, "%2x", &v);
+        out[i] = (unsigned char)v;
+    }
+    *len = n;
+    return out;
+}
+
+static void vector_seal(char **f) {
+    size_t tl = 0, kl = 0, cl = 0, el = 0, n = 0;
+    char *token = unhex(f[2], &tl), *context = unhex(f[4], &cl), *expected = unhex(f[5], &el), buf[8192];
+    unsigned char *key = unhex_bytes(f[3], &kl);
+    CHECK_STATUS(cst_seal(token, tl, key, kl, context, cl, 0, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, expected) == 0);
+    const unsigned char *keys[] = {key};
+    size_t lens[] = {kl};
+    char back[4096];
+    CHECK_STATUS(cst_unseal(buf, n, keys, lens, 1, context, cl, 0, back, sizeof back, &n), CST_OK);
+    CHECK(strcmp(back, token) == 0);
+    free(token);
+    free(context);
+    free(expected);
+    free(key);
+}
+
+static void vector_unseal(char **f, int nf) {
+    int nkeys = atoi(f[3]);
+    if (nkeys > 8 || 4 + nkeys + 2 >= nf) {
+        CHECK(!"malformed unseal line");
+        return;
+    }
+    size_t sl = 0, cl = 0, n = 0;
+    char *sealed = unhex(f[2], &sl), *context = unhex(f[4 + nkeys], &cl), buf[8192];
+    unsigned char *keys[8];
+    size_t lens[8];
+    for (int i = 0; i < nkeys; i++) {
+        keys[i] = unhex_bytes(f[4 + i], &lens[i]);
+    }
+    int32_t st = cst_unseal(sealed, sl, (const unsigned char *const *)keys, lens, (size_t)nkeys, context, cl, 0, buf, sizeof buf, &n);
+    if (strcmp(f[5 + nkeys], "err") == 0) {
+        CHECK(st != CST_OK);
+        CHECK(strcmp(last_kind(), f[6 + nkeys]) == 0);
+    } else {
+        size_t el = 0;
+        char *expected = unhex(f[6 + nkeys], &el);
+        CHECK_STATUS(st, CST_OK);
+        CHECK(strcmp(buf, expected) == 0);
+        free(expected);
+    }
+    for (int i = 0; i < nkeys; i++) {
+        free(keys[i]);
+    }
+    free(sealed);
+    free(context);
+}
+
 static int run_vectors(const char *path) {
     FILE *fp = fopen(path, "r");
     if (fp == NULL) {
@@ -980,6 +1065,10 @@ static int run_vectors(const char *path) {
             vector_compare(f);
         } else if (strcmp(f[0], "scope") == 0) {
             vector_scope(f, nf);
+        } else if (strcmp(f[0], "seal") == 0 && nf >= 6) {
+            vector_seal(f);
+        } else if (strcmp(f[0], "unseal") == 0 && nf >= 7) {
+            vector_unseal(f, nf);
         } else if (strcmp(f[0], "latest") == 0 && nf >= 3) {
             vector_latest(f, nf);
         } else if (strcmp(f[0], "container") == 0 && nf >= 3) {
@@ -1006,6 +1095,7 @@ int main(int argc, char **argv) {
     RUN(test_token_handle);
     RUN(test_oneshot);
     RUN(test_latest_for_feed_range);
+    RUN(test_seal_unseal);
     RUN(test_panic_boundary);
     RUN(test_threads_share_one_handle);
     RUN(test_container_api);
