@@ -29,6 +29,12 @@ create_exception!(
 );
 create_exception!(
     _native,
+    SealError,
+    SessionTokenError,
+    "A sealed token was refused or could not be made (attribute: kind)."
+);
+create_exception!(
+    _native,
     MergeConflictError,
     SessionTokenError,
     "Tokens of the same version list different regions (use region_mismatch='union')."
@@ -366,6 +372,11 @@ fn core_error(py: Python<'_>, e: &CoreError) -> PyErr {
     match e {
         CoreError::Parse(p) => parse_error(py, p),
         CoreError::Merge(m) => merge_error(py, m),
+        CoreError::Seal(e) => {
+            let err = SealError::new_err(e.to_string());
+            let _ = err.value(py).setattr("kind", e.code());
+            err
+        }
         other => {
             let err = SessionTokenError::new_err(other.to_string());
             let _ = err.value(py).setattr("kind", other.code());
@@ -454,6 +465,51 @@ fn explain_latest_for_feed_range(
         .map_err(|e| core_error(py, &e))?;
     let lines = latest.explain(&pairs);
     Ok((SessionToken::wrap(latest.token), lines))
+}
+
+/// Seals a token for `context` with `key` (>= 16 bytes) into a cookie-safe envelope.
+#[pyfunction]
+#[pyo3(
+    signature = (token, key, context = "", *, max_bytes = cosmos_session_token::DEFAULT_SEAL_BUDGET),
+    text_signature = "(token, key, context='', *, max_bytes=4000)"
+)]
+fn seal(
+    py: Python<'_>,
+    token: TokenArg<'_>,
+    key: &[u8],
+    context: &str,
+    max_bytes: usize,
+) -> PyResult<String> {
+    token
+        .with(py, |t| {
+            cosmos_session_token::seal(t, key, context, max_bytes)
+        })?
+        .map_err(|e| core_error(py, &CoreError::Seal(e)))
+}
+
+/// Checks a sealed token against any of `keys` (rotation) and `context`; returns the token.
+#[pyfunction]
+#[pyo3(
+    signature = (sealed, keys, context = "", *, max_bytes = cosmos_session_token::DEFAULT_SEAL_BUDGET),
+    text_signature = "(sealed, keys, context='', *, max_bytes=4000)"
+)]
+fn unseal(
+    py: Python<'_>,
+    sealed: &str,
+    keys: &Bound<'_, PyAny>,
+    context: &str,
+    max_bytes: usize,
+) -> PyResult<SessionToken> {
+    // One bytes object, or a sequence of them (bytes is itself a sequence of ints: check first).
+    let keys: Vec<Vec<u8>> = if keys.cast::<pyo3::types::PyBytes>().is_ok() {
+        vec![keys.extract()?]
+    } else {
+        keys.extract()?
+    };
+    let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    cosmos_session_token::unseal(sealed, &refs, context, max_bytes)
+        .map(SessionToken::wrap)
+        .map_err(|e| core_error(py, &e))
 }
 
 /// Per-partition session tokens of many collections, shared by any number of threads.
@@ -603,6 +659,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(merge, m)?)?;
     m.add_function(wrap_pyfunction!(convert, m)?)?;
     m.add_function(wrap_pyfunction!(latest_for_feed_range, m)?)?;
+    m.add_function(wrap_pyfunction!(seal, m)?)?;
+    m.add_function(wrap_pyfunction!(unseal, m)?)?;
+    m.add("SealError", py.get_type::<SealError>())?;
     m.add_function(wrap_pyfunction!(explain_latest_for_feed_range, m)?)?;
     m.add_function(wrap_pyfunction!(_from_header, m)?)?;
     m.add("SessionTokenError", py.get_type::<SessionTokenError>())?;

@@ -15,6 +15,7 @@ from ._native import (
     MergeConflictError,
     Order,
     ParseError,
+    SealError,
     Segment,
     SessionContainer,
     SessionToken,
@@ -24,6 +25,8 @@ from ._native import (
     explain_latest_for_feed_range,
     latest_for_feed_range,
     merge,
+    seal,
+    unseal,
 )
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "MergeConflictError",
     "Order",
     "ParseError",
+    "SealError",
     "Segment",
     "SessionContainer",
     "SessionToken",
@@ -40,4 +44,6 @@ __all__ = [
     "explain_latest_for_feed_range",
     "latest_for_feed_range",
     "merge",
+    "seal",
+    "unseal",
 ]

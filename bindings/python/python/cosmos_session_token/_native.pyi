@@ -7,6 +7,7 @@ __all__ = [
     "MergeConflictError",
     "Order",
     "ParseError",
+    "SealError",
     "Segment",
     "SessionContainer",
     "SessionToken",
@@ -17,6 +18,8 @@ __all__ = [
     "explain_latest_for_feed_range",
     "latest_for_feed_range",
     "merge",
+    "seal",
+    "unseal",
 ]
 __version__: str
 HEADER: str
@@ -31,6 +34,11 @@ class ParseError(SessionTokenError):
     segment: int | None
     range_id: str | None
     offset: int
+
+class SealError(SessionTokenError):
+    """A sealed token was refused (tampered, other key or context, malformed) or could not be made."""
+
+    kind: str
 
 class MergeConflictError(SessionTokenError):
     """Same version, different region sets (use region_mismatch="union")."""
@@ -128,3 +136,8 @@ def latest_for_feed_range(
 def explain_latest_for_feed_range(
     pairs: Iterable[tuple[_FeedRange, _TokenLike]], target: _FeedRange
 ) -> tuple[SessionToken, list[str]]: ...
+
+def seal(token: _TokenLike, key: bytes, context: str = "", *, max_bytes: int = 4000) -> str: ...
+def unseal(
+    sealed: str, keys: Union[bytes, Sequence[bytes]], context: str = "", *, max_bytes: int = 4000
+) -> SessionToken: ...
