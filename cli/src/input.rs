@@ -82,6 +82,18 @@ impl Tokens {
             .collect()
     }
 
+    /// The single non-empty line of standard input.
+    pub fn stdin_line(&mut self) -> Result<String, String> {
+        let mut lines = self.read_stdin()?;
+        if lines.len() != 1 {
+            return Err(format!(
+                "expected one line on standard input, got {}",
+                lines.len()
+            ));
+        }
+        Ok(lines.remove(0))
+    }
+
     fn read_stdin(&mut self) -> Result<Vec<String>, String> {
         if std::mem::replace(&mut self.stdin_used, true) {
             return Err("'-' (standard input) can be given only once".into());

@@ -106,6 +106,44 @@ enum Command {
         #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
         pairs: Vec<String>,
     },
+    /// Seal a token for a context into a cookie-safe, HMAC-signed envelope.
+    #[command(
+        after_help = "Keys come from files (raw bytes) or environment variables (their value's bytes), never\n\
+                            from the command line; at least 16 bytes.\n\
+                            Examples:\n  head -c 32 /dev/urandom > key.bin\n  \
+                            cst seal --key-file key.bin --context 'user-42|orders' '0:1#100#1=20'\n  \
+                            CST_KEY=... cst seal --key-env CST_KEY '0:1#100#1=20'"
+    )]
+    Seal {
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// What the envelope is bound to (e.g. user id + container); must match on unseal.
+        #[arg(long, default_value = "")]
+        context: String,
+        /// Size budget of the sealed text in bytes.
+        #[arg(long, default_value_t = cosmos_session_token::DEFAULT_SEAL_BUDGET)]
+        max_bytes: usize,
+        /// The token.
+        token: String,
+    },
+    /// Check a sealed token (any of the keys; the context must match) and print the token.
+    #[command(
+        after_help = "Give several --key-file/--key-env for key rotation: any of them is accepted.\n\
+                            Examples:\n  cst unseal --key-file key.bin --context 'user-42|orders' \"$COOKIE\"\n  \
+                            cst unseal --key-file new.bin --key-file old.bin \"$COOKIE\""
+    )]
+    Unseal {
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// The context the token was sealed for.
+        #[arg(long, default_value = "")]
+        context: String,
+        /// Largest sealed text accepted, in bytes.
+        #[arg(long, default_value_t = cosmos_session_token::DEFAULT_SEAL_BUDGET)]
+        max_bytes: usize,
+        /// The sealed token (or '-' for standard input).
+        sealed: String,
+    },
     /// Print the token to send for one partition key range (exit 1 when nothing applies).
     #[command(
         after_help = "Examples:\n  cst scope '0:1#100#1=20,1:-1#42' 1                       # 1:-1#42\n  \
@@ -120,6 +158,37 @@ enum Command {
         #[arg(long = "parent", value_name = "P")]
         parents: Vec<String>,
     },
+}
+
+/// Where keys come from: never the command line itself (it ends up in shell history and `ps`).
+#[derive(clap::Args)]
+struct KeyArgs {
+    /// A file holding a key (raw bytes). Repeatable; the first one seals.
+    #[arg(long = "key-file", value_name = "PATH")]
+    files: Vec<std::path::PathBuf>,
+    /// An environment variable holding a key. Repeatable; files come first.
+    #[arg(long = "key-env", value_name = "VAR")]
+    envs: Vec<String>,
+}
+
+impl KeyArgs {
+    fn load(&self) -> Result<Vec<Vec<u8>>, String> {
+        let mut keys = Vec::new();
+        for path in &self.files {
+            let key =
+                std::fs::read(path).map_err(|e| format!("--key-file {}: {e}", path.display()))?;
+            keys.push(key);
+        }
+        for var in &self.envs {
+            let key = std::env::var_os(var)
+                .ok_or_else(|| format!("--key-env {var}: the variable is not set"))?;
+            keys.push(key.into_encoded_bytes());
+        }
+        if keys.is_empty() {
+            return Err("give a key with --key-file PATH or --key-env VAR".into());
+        }
+        Ok(keys)
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -216,6 +285,45 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                     eprintln!("{line}");
                 }
             }
+        }
+        Command::Seal {
+            keys,
+            context,
+            max_bytes,
+            token,
+        } => {
+            let keys = keys.load()?;
+            let parsed = tokens.parse_all(&[token])?;
+            let [token] = parsed.as_slice() else {
+                return Err(Failure::Invalid(format!(
+                    "seal needs exactly one token, got {}",
+                    parsed.len()
+                )));
+            };
+            writeln!(
+                out,
+                "{}",
+                cosmos_session_token::seal(token, &keys[0], &context, max_bytes)?
+            )?;
+        }
+        Command::Unseal {
+            keys,
+            context,
+            max_bytes,
+            sealed,
+        } => {
+            let keys = keys.load()?;
+            let sealed = if sealed == "-" {
+                tokens.stdin_line()?
+            } else {
+                sealed
+            };
+            let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+            writeln!(
+                out,
+                "{}",
+                cosmos_session_token::unseal(&sealed, &refs, &context, max_bytes)?
+            )?;
         }
         Command::Scope {
             token,

@@ -287,7 +287,9 @@ fn usage_errors_exit_2_and_help_has_examples() {
     assert_eq!(cst(&[]).status.code(), Some(2));
     assert_eq!(cst(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(cst(&["compare", "0:1"]).status.code(), Some(2));
-    for sub in ["explain", "convert", "merge", "compare", "scope", "latest"] {
+    for sub in [
+        "explain", "convert", "merge", "compare", "scope", "latest", "seal", "unseal",
+    ] {
         let o = cst(&[sub, "--help"]);
         assert_eq!(o.status.code(), Some(0));
         let help = stdout(&o);
@@ -385,6 +387,146 @@ fn every_feed_range_vector_through_latest() {
                 "{id}: {}",
                 stderr(&o)
             ),
+        }
+    }
+}
+
+fn temp_key(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("cst-test-{}-{name}", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn seal_and_unseal_with_key_files_and_env() {
+    let key = temp_key("k1", b"0123456789abcdef0123456789abcdef");
+    let old = temp_key("k0", b"an-older-key-still-valid");
+    let k = key.to_str().unwrap();
+    let o = cst(&[
+        "seal",
+        "--key-file",
+        k,
+        "--context",
+        "user-42",
+        "0:1#100#1=20",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let sealed = stdout(&o).trim().to_owned();
+    assert!(sealed.starts_with("cst1."));
+    let o = cst(&[
+        "unseal",
+        "--key-file",
+        old.to_str().unwrap(),
+        "--key-file",
+        k,
+        "--context",
+        "user-42",
+        &sealed,
+    ]);
+    assert_eq!(stdout(&o), "0:1#100#1=20\n", "rotation: {}", stderr(&o));
+    let o = cst_stdin(
+        &["unseal", "--key-file", k, "--context", "user-42", "-"],
+        Some(format!("{sealed}\n").as_bytes()),
+    );
+    assert_eq!(stdout(&o), "0:1#100#1=20\n");
+    assert_invalid(
+        &cst(&["unseal", "--key-file", k, "--context", "user-43", &sealed]),
+        "signature does not match",
+    );
+    assert_invalid(
+        &cst(&["unseal", "--key-file", k, "cst2.x.y"]),
+        "unknown sealed-token version",
+    );
+    assert_invalid(&cst(&["seal", "0:1"]), "--key-file PATH or --key-env VAR");
+    assert_invalid(
+        &cst(&["seal", "--key-file", "/nonexistent/key", "0:1"]),
+        "--key-file /nonexistent/key",
+    );
+    assert_invalid(
+        &cst(&["seal", "--key-env", "CST_TEST_UNSET_VARIABLE", "0:1"]),
+        "is not set",
+    );
+    let weak = temp_key("weak", b"short");
+    assert_invalid(
+        &cst(&["seal", "--key-file", weak.to_str().unwrap(), "0:1"]),
+        "at least 16 bytes",
+    );
+    assert_invalid(
+        &cst(&["seal", "--key-file", k, "--max-bytes", "20", "0:1#100#1=20"]),
+        "scope the token",
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_cst"))
+        .args(["seal", "--key-env", "CST_TEST_KEY", "0:1#5"])
+        .env("CST_TEST_KEY", "0123456789abcdef0123456789abcdef")
+        .output()
+        .unwrap();
+    let via_env = String::from_utf8(o.stdout).unwrap();
+    let o = cst(&["unseal", "--key-file", k, via_env.trim()]);
+    assert_eq!(stdout(&o), "0:1#5\n", "same key bytes from env and file");
+    for p in [key, old, weak] {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+#[test]
+fn every_seal_vector_through_the_cli() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/vectors/seal.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let hex = |s: &str| -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    for (n, case) in doc["cases"].as_array().unwrap().iter().enumerate() {
+        let id = case["id"].as_str().unwrap();
+        let context = case["context"].as_str().unwrap();
+        if case["op"] == "seal" {
+            let key = temp_key(&format!("v{n}"), &hex(case["key_hex"].as_str().unwrap()));
+            let o = cst(&[
+                "seal",
+                "--key-file",
+                key.to_str().unwrap(),
+                "--context",
+                context,
+                case["token"].as_str().unwrap(),
+            ]);
+            assert_eq!(
+                stdout(&o).trim(),
+                case["expect"].as_str().unwrap(),
+                "{id}: {}",
+                stderr(&o)
+            );
+            let _ = std::fs::remove_file(key);
+            continue;
+        }
+        let keys: Vec<std::path::PathBuf> = case["keys_hex"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, k)| temp_key(&format!("v{n}-{i}"), &hex(k.as_str().unwrap())))
+            .collect();
+        let mut args: Vec<String> = vec!["unseal".into(), "--context".into(), context.into()];
+        for k in &keys {
+            args.push("--key-file".into());
+            args.push(k.to_str().unwrap().into());
+        }
+        args.push("--".into());
+        args.push(case["sealed"].as_str().unwrap().into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = cst(&args);
+        match case.get("error") {
+            Some(_) => assert_eq!(o.status.code(), Some(2), "{id}: {}", stdout(&o)),
+            None => assert_eq!(
+                stdout(&o).trim(),
+                case["expect"].as_str().unwrap(),
+                "{id}: {}",
+                stderr(&o)
+            ),
+        }
+        for k in keys {
+            let _ = std::fs::remove_file(k);
         }
     }
 }

@@ -216,6 +216,58 @@ public static class ApiTests
     }
 }
 
+public static class SealTests
+{
+    static readonly byte[] Key = Encoding.ASCII.GetBytes("0123456789abcdef0123456789abcdef");
+    static readonly byte[] Old = Encoding.ASCII.GetBytes("an-older-key-still-valid");
+
+    [Test]
+    public static void SealUnsealRotationAndRejections()
+    {
+        var t = SessionToken.Parse("0:1#100#1=20");
+        string sealedToken = SessionTokenSeal.Seal(t, Key, "user-42");
+        Assert.True(sealedToken.StartsWith("cst1."), sealedToken);
+        Assert.Equal("0:1#100#1=20", SessionTokenSeal.Unseal(sealedToken, new[] { Old, Key }, "user-42").ToString());
+        Assert.Equal("bad_signature", Assert.Throws<SessionTokenSealException>(() => SessionTokenSeal.Unseal(sealedToken, new[] { Key }, "user-43")).Kind);
+        Assert.Throws<SessionTokenSealException>(() => SessionTokenSeal.Unseal(sealedToken, new[] { Old }, "user-42"));
+        Assert.Equal("unknown_seal_version", Assert.Throws<SessionTokenSealException>(() => SessionTokenSeal.Unseal("cst2.a.b", new[] { Key })).Kind);
+        Assert.Throws<ArgumentException>(() => SessionTokenSeal.Seal(t, new byte[8]));
+        Assert.Throws<ArgumentException>(() => SessionTokenSeal.Unseal(sealedToken, new byte[0][]));
+        var big = Assert.Throws<SessionTokenSealException>(() => SessionTokenSeal.Seal(t, Key, "", 20));
+        Assert.True(big.Kind == "seal_too_large" && big.Message.Contains("scope the token"), big.Message);
+        SessionToken ignored;
+        Assert.True(!SessionTokenSeal.TryUnseal(sealedToken + "x", new[] { Key }, "user-42", out ignored) && ignored == null);
+        Assert.Throws<ArgumentNullException>(() => SessionTokenSeal.Unseal(sealedToken, new byte[][] { null }));
+    }
+
+    [Test]
+    public static void CookieFlowBetweenTwoNodes()
+    {
+        var keys = new[] { Key };
+        // Node A: no cookie yet; a write returns a token; the response sets the cookie.
+        var a = new SessionTokenCookie(keys, "user-42");
+        a.Read(null);
+        Assert.True(a.Token == null);
+        a.Merge("0:1#100#1=20");
+        a.Merge("1:-1#42");
+        Assert.True(a.Changed);
+        string cookie = a.CookieValue;
+        // Node B: the next request lands elsewhere; it reads the cookie and scopes per partition.
+        var b = new SessionTokenCookie(keys, "user-42");
+        b.Read(cookie);
+        Assert.Equal("1:-1#42", b.ForRange("1"));
+        Assert.Equal("2:1#100#1=20", b.ForRange("2", "0"));
+        Assert.True(b.ForRange("9") == null && !b.Changed);
+        // A forged or foreign cookie counts as no token.
+        var c = new SessionTokenCookie(keys, "user-43");
+        c.Read(cookie);
+        Assert.True(c.Token == null);
+        c.Read("cst1.garbage");
+        Assert.True(c.Token == null);
+        Assert.Throws<ArgumentException>(() => new SessionTokenCookie(new byte[0][], "x"));
+    }
+}
+
 public static class ContainerTests
 {
     const string Name = "dbs/db/colls/orders";
@@ -289,6 +341,13 @@ public static class VectorTests
         var bytes = new byte[(x.Length - 1) / 2];
         for (int i = 0; i < bytes.Length; i++) bytes[i] = System.Convert.ToByte(x.Substring(1 + 2 * i, 2), 16);
         return new UTF8Encoding(false, true).GetString(bytes);
+    }
+
+    static byte[] HexBytes(string h)
+    {
+        var bytes = new byte[h.Length / 2];
+        for (int i = 0; i < bytes.Length; i++) bytes[i] = System.Convert.ToByte(h.Substring(2 * i, 2), 16);
+        return bytes;
     }
 
     static string Hex(string s)
@@ -407,6 +466,37 @@ public static class VectorTests
                     else
                     {
                         Assert.Equal(Unhex(f[5 + 2 * n]), SessionToken.LatestForFeedRange(pairs, target).ToString());
+                    }
+                    break;
+                }
+            case "seal":
+                {
+                    var key = HexBytes(f[3]);
+                    string sealedToken = SessionTokenSeal.Seal(SessionToken.Parse(Unhex(f[2])), key, Unhex(f[4]));
+                    Assert.Equal(Unhex(f[5]), sealedToken, "seal");
+                    Assert.Equal(Unhex(f[2]), SessionTokenSeal.Unseal(sealedToken, new[] { key }, Unhex(f[4])).ToString(), "unseal");
+                    break;
+                }
+            case "unseal":
+                {
+                    int n = int.Parse(f[3]);
+                    var keys = Enumerable.Range(0, n).Select(i => HexBytes(f[4 + i])).ToList();
+                    string sealedToken = Unhex(f[2]), context = Unhex(f[4 + n]);
+                    if (f[5 + n] == "err")
+                    {
+                        string kind = f[6 + n];
+                        try
+                        {
+                            SessionTokenSeal.Unseal(sealedToken, keys, context);
+                            throw new AssertionException("expected " + kind);
+                        }
+                        catch (SessionTokenSealException e) { Assert.Equal(kind, e.Kind); }
+                        catch (SessionTokenFormatException e) { Assert.Equal(kind, e.Kind); }
+                        catch (ArgumentException) { Assert.True(kind == "weak_key" || kind == "no_keys", kind); }
+                    }
+                    else
+                    {
+                        Assert.Equal(Unhex(f[6 + n]), SessionTokenSeal.Unseal(sealedToken, keys, context).ToString());
                     }
                     break;
                 }

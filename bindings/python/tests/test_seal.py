@@ -112,3 +112,21 @@ def test_two_web_nodes_share_the_sealed_token():
         b.shutdown()
         a.server_close()
         b.server_close()
+
+
+def test_sealed_in_python_unseals_in_the_cli_and_back(tmp_path):
+    """Cross-surface: the `cst` binary (path in CST_BIN, set by scripts/test) and this package."""
+    import os
+
+    cst = os.environ.get("CST_BIN")
+    if not cst:
+        pytest.skip("CST_BIN not set (scripts/test sets it)")
+    key_file = tmp_path / "key.bin"
+    key_file.write_bytes(KEY)
+    sealed = seal("0:1#100#1=20,1:-1#42", KEY, "user-42")
+    out = subprocess.run([cst, "unseal", "--key-file", str(key_file), "--context", "user-42", sealed],
+                         capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "0:1#100#1=20,1:-1#42"
+    out = subprocess.run([cst, "seal", "--key-file", str(key_file), "--context", "user-42", "7:1#5"],
+                         capture_output=True, text=True, check=True, timeout=60)
+    assert str(unseal(out.stdout.strip(), KEY, "user-42")) == "7:1#5"

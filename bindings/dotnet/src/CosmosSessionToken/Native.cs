@@ -150,12 +150,18 @@ namespace CosmosSessionToken
                 segment = -1;
                 offset = -1;
             }
+            if (status == NativeMethods.CST_ERR_LIMIT_EXCEEDED && kind == "seal_too_large")
+            {
+                throw new SessionTokenSealException(message, kind);
+            }
             switch (status)
             {
                 case NativeMethods.CST_ERR_MALFORMED:
                 case NativeMethods.CST_ERR_INVALID_UTF8:
                 case NativeMethods.CST_ERR_LIMIT_EXCEEDED:
                     throw new SessionTokenFormatException(message, kind, segment, offset);
+                case NativeMethods.CST_ERR_REJECTED:
+                    throw new SessionTokenSealException(message, kind);
                 case NativeMethods.CST_ERR_INCOMPATIBLE:
                     throw new SessionTokenMergeException(message, kind);
                 case NativeMethods.CST_ERR_INVALID_ARGUMENT:

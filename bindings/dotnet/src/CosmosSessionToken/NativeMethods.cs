@@ -19,6 +19,7 @@ namespace CosmosSessionToken
         internal const int CST_ERR_INVALID_ARGUMENT = 7;
         internal const int CST_ERR_LIMIT_EXCEEDED = 8;
         internal const int CST_ERR_PANIC = 9;
+        internal const int CST_ERR_REJECTED = 10;
 
         internal const uint CST_FLAG_LENIENT = 1;
         internal const int CST_FORMAT_SIMPLE = 0;
@@ -72,6 +73,16 @@ namespace CosmosSessionToken
         internal static extern int cst_latest_for_feed_range(
             IntPtr ranges, IntPtr rangeLens, IntPtr tokens, IntPtr tokenLens, UIntPtr npairs,
             byte[] target, UIntPtr targetLen, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_seal(
+            byte[] token, UIntPtr len, byte[] key, UIntPtr keyLen, byte[] context, UIntPtr contextLen, UIntPtr maxBytes,
+            byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_unseal(
+            byte[] sealedToken, UIntPtr len, IntPtr keys, IntPtr keyLens, UIntPtr nkeys, byte[] context, UIntPtr contextLen,
+            UIntPtr maxBytes, byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_container_new(out ContainerHandle container);
