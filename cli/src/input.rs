@@ -27,14 +27,7 @@ impl Tokens {
     /// Parses each argument; `-` stands for every non-empty line of standard input.
     /// Lenient-mode warnings go to stderr, prefixed with the token's position.
     pub fn parse_all(&mut self, args: &[String]) -> Result<Vec<SessionToken>, String> {
-        let mut texts = Vec::with_capacity(args.len());
-        for arg in args {
-            if arg == "-" {
-                texts.extend(self.read_stdin()?);
-            } else {
-                texts.push(arg.clone());
-            }
-        }
+        let texts = self.expand(args)?;
         let many = texts.len() > 1;
         texts
             .iter()
@@ -58,14 +51,7 @@ impl Tokens {
     /// Parses `MIN-MAX=TOKEN` pairs (`-` reads one pair per line). Tokens are parsed leniently,
     /// as every feed-range surface does.
     pub fn pairs(&mut self, args: &[String]) -> Result<Vec<(FeedRange, SessionToken)>, String> {
-        let mut texts = Vec::with_capacity(args.len());
-        for arg in args {
-            if arg == "-" {
-                texts.extend(self.read_stdin()?);
-            } else {
-                texts.push(arg.clone());
-            }
-        }
+        let texts = self.expand(args)?;
         texts
             .iter()
             .enumerate()
@@ -80,6 +66,33 @@ impl Tokens {
                 Ok((range, token))
             })
             .collect()
+    }
+
+    /// Parses exactly `N` (1 or 2) tokens (after `-` expansion); `what` names the subcommand in the error.
+    pub fn exactly<const N: usize>(
+        &mut self,
+        args: &[String],
+        what: &str,
+    ) -> Result<[SessionToken; N], String> {
+        let parsed = self.parse_all(args)?;
+        let got = parsed.len();
+        parsed.try_into().map_err(|_| {
+            let n = if N == 1 { "one token" } else { "two tokens" };
+            format!("{what} needs exactly {n}, got {got}")
+        })
+    }
+
+    /// The arguments with `-` replaced by the non-empty lines of standard input.
+    fn expand(&mut self, args: &[String]) -> Result<Vec<String>, String> {
+        let mut texts = Vec::with_capacity(args.len());
+        for arg in args {
+            if arg == "-" {
+                texts.extend(self.read_stdin()?);
+            } else {
+                texts.push(arg.clone());
+            }
+        }
+        Ok(texts)
     }
 
     /// The single non-empty line of standard input.

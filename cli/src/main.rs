@@ -262,14 +262,8 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             }
         }
         Command::Compare { a, b } => {
-            let parsed = tokens.parse_all(&[a, b])?;
-            let [a, b] = parsed.as_slice() else {
-                return Err(Failure::Invalid(format!(
-                    "compare needs exactly two tokens, got {}",
-                    parsed.len()
-                )));
-            };
-            writeln!(out, "{}", a.compare(b).as_str())?;
+            let [a, b] = tokens.exactly::<2>(&[a, b], "compare")?;
+            writeln!(out, "{}", a.compare(&b).as_str())?;
         }
         Command::Latest {
             target,
@@ -293,17 +287,11 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             token,
         } => {
             let keys = keys.load()?;
-            let parsed = tokens.parse_all(&[token])?;
-            let [token] = parsed.as_slice() else {
-                return Err(Failure::Invalid(format!(
-                    "seal needs exactly one token, got {}",
-                    parsed.len()
-                )));
-            };
+            let [token] = tokens.exactly::<1>(&[token], "seal")?;
             writeln!(
                 out,
                 "{}",
-                cosmos_session_token::seal(token, &keys[0], &context, max_bytes)?
+                cosmos_session_token::seal(&token, &keys[0], &context, max_bytes)?
             )?;
         }
         Command::Unseal {
@@ -330,13 +318,7 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             range,
             parents,
         } => {
-            let parsed = tokens.parse_all(&[token])?;
-            let [token] = parsed.as_slice() else {
-                return Err(Failure::Invalid(format!(
-                    "scope needs exactly one token, got {}",
-                    parsed.len()
-                )));
-            };
+            let [token] = tokens.exactly::<1>(&[token], "scope")?;
             let parents: Vec<&str> = parents.iter().map(String::as_str).collect();
             match token.scope(&range, &parents)? {
                 Some(scoped) => writeln!(out, "{scoped}")?,

@@ -221,6 +221,15 @@ pub unsafe extern "C" fn cst_latest_for_feed_range(
     })
 }
 
+/// `max_bytes` of the seal functions: 0 selects the default budget.
+fn seal_budget(max_bytes: usize) -> usize {
+    if max_bytes == 0 {
+        DEFAULT_SEAL_BUDGET
+    } else {
+        max_bytes
+    }
+}
+
 /// Seals a (strictly parsed) token for `context` with `key` (at least 16 bytes) into a
 /// cookie-safe envelope `cst1.<token>.<mac>` (output protocol). `max_bytes` = 0 means the default
 /// budget of 4,000 bytes. Returns CST_OK, CST_ERR_MALFORMED, CST_ERR_INVALID_ARGUMENT (weak key),
@@ -250,11 +259,7 @@ pub unsafe extern "C" fn cst_seal(
                 input_str(context, context_len, "context")?,
             )
         };
-        let budget = if max_bytes == 0 {
-            DEFAULT_SEAL_BUDGET
-        } else {
-            max_bytes
-        };
+        let budget = seal_budget(max_bytes);
         let sealed = seal(&t, key, context, budget).map_err(cosmos_session_token::Error::from)?;
         // SAFETY: forwarded caller guarantees.
         unsafe { write_output(&sealed, buf, cap, out_len) }
@@ -302,11 +307,7 @@ pub unsafe extern "C" fn cst_unseal(
                 unsafe { input(p.cast(), l, "key") }
             })
             .collect::<Result<_, _>>()?;
-        let budget = if max_bytes == 0 {
-            DEFAULT_SEAL_BUDGET
-        } else {
-            max_bytes
-        };
+        let budget = seal_budget(max_bytes);
         let token = unseal(sealed, &keys, context, budget)?;
         // SAFETY: forwarded caller guarantees.
         unsafe { write_output(&token.to_header_value(), buf, cap, out_len) }
