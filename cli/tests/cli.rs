@@ -530,3 +530,33 @@ fn every_seal_vector_through_the_cli() {
         }
     }
 }
+
+#[test]
+fn every_limit_through_the_cli() {
+    let regions: String = (1..=257).map(|i| format!("#{i}=1")).collect();
+    assert_invalid(
+        &cst(&["explain", &format!("0:1#5{regions}")]),
+        "more than 256 regions in one value (limit)",
+    );
+    assert_invalid(
+        &cst(&["explain", &format!("{}:1", "a".repeat(257))]),
+        "more than the limit of 256",
+    );
+    let deep = format!("{}{}", "{\"Range\":".repeat(500), "}".repeat(500));
+    assert_invalid(
+        &cst(&["latest", "--target", "-FF", &format!("{deep}=0:1")]),
+        "invalid feed range",
+    );
+    let key = temp_key("limits", b"0123456789abcdef0123456789abcdef");
+    let sealed_too_big = format!("cst1.{}.x", "A".repeat(5000));
+    assert_invalid(
+        &cst(&[
+            "unseal",
+            "--key-file",
+            key.to_str().unwrap(),
+            &sealed_too_big,
+        ]),
+        "more than the budget of 4000",
+    );
+    let _ = std::fs::remove_file(key);
+}

@@ -174,3 +174,23 @@ fn merge_of_large_composites_is_linear_and_complete() {
     assert_eq!(m.get("0").unwrap().value().global_lsn(), 0);
     assert_eq!(m.compare(&a), cosmos_session_token::Order::Greater);
 }
+
+#[test]
+fn feed_range_text_limits_and_nesting() {
+    use cosmos_session_token::FeedRange;
+    let deep = format!("{}{}", "{\"Range\":".repeat(200), "}".repeat(200));
+    assert_eq!(
+        FeedRange::parse(&deep).unwrap_err().code(),
+        "invalid_feed_range"
+    );
+    let huge = format!("AA-{}", "B".repeat(70 * 1024));
+    assert_eq!(
+        FeedRange::parse(&huge).unwrap_err().code(),
+        "invalid_feed_range"
+    );
+    assert!(FeedRange::parse(r#"{"Range":{"min":"AA","max":"BB"},"extra":1}"#).is_err());
+    assert!(
+        FeedRange::parse(r#"{"PK":"[\"x\"]"}"#).is_err(),
+        "logical-partition feed ranges are not EPK ranges"
+    );
+}

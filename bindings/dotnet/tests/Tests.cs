@@ -216,6 +216,33 @@ public static class ApiTests
     }
 }
 
+public static class LimitTests
+{
+    [Test]
+    public static void EveryLimitGivesAClearError()
+    {
+        var cases = new[]
+        {
+            new[] { "0:" + new string('1', 1 << 20), "input_too_large" },
+            new[] { string.Join(",", Enumerable.Range(0, 70000).Select(i => i + ":1")), "too_many_segments" },
+            new[] { "0:1#5" + string.Concat(Enumerable.Range(1, 257).Select(i => "#" + i + "=1")), "too_many_regions" },
+            new[] { new string('a', 257) + ":1", "range_id_too_long" },
+        };
+        foreach (var c in cases)
+        {
+            var e = Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse(c[0]));
+            Assert.Equal(c[1], e.Kind);
+            Assert.True(e.Message.Contains("limit"), e.Message);
+        }
+        string deep = new string('[', 10000) + new string(']', 10000);
+        Assert.Equal("invalid_snapshot", Assert.Throws<SessionTokenFormatException>(() => SessionContainer.Restore(deep)).Kind);
+        var pair = new[] { new KeyValuePair<string, string>(string.Concat(Enumerable.Repeat("{\"Range\":", 500)) + new string('}', 500), "0:1") };
+        Assert.Throws<ArgumentException>(() => SessionToken.LatestForFeedRange(pair, "-FF"));
+        var big = SessionToken.Parse(string.Join(",", Enumerable.Range(0, 400).Select(i => i + ":1#" + i + "#1=5")));
+        Assert.Equal("seal_too_large", Assert.Throws<SessionTokenSealException>(() => SessionTokenSeal.Seal(big, Encoding.ASCII.GetBytes("0123456789abcdef"))).Kind);
+    }
+}
+
 public static class SealTests
 {
     static readonly byte[] Key = Encoding.ASCII.GetBytes("0123456789abcdef0123456789abcdef");

@@ -275,6 +275,31 @@ static void test_limits(void) {
     memcpy(s + 257, ":1", 2);
     CHECK_STATUS(cst_parse_check(s, 259, 0), CST_ERR_LIMIT_EXCEEDED);
     CHECK(strcmp(last_kind(), "range_id_too_long") == 0);
+    /* 70,000 segments > 65,536 */
+    off = 0;
+    for (int i = 0; i < 70000; i++) {
+        off += (size_t)sprintf(s + off, "%s%d:1", i ? "," : "", i);
+    }
+    CHECK_STATUS(cst_parse_check(s, off, 0), CST_ERR_LIMIT_EXCEEDED);
+    CHECK(strcmp(last_kind(), "too_many_segments") == 0);
+    /* JSON nested 10,000 deep: a clear error, no stack overflow */
+    off = 0;
+    for (int i = 0; i < 10000; i++) s[off++] = '[';
+    for (int i = 0; i < 10000; i++) s[off++] = ']';
+    cst_container *c = NULL;
+    CHECK_STATUS(cst_container_new(&c), CST_OK);
+    CHECK_STATUS(cst_container_restore(c, s, off), CST_ERR_MALFORMED);
+    CHECK(strcmp(last_kind(), "invalid_snapshot") == 0);
+    cst_container_free(c);
+    const char *ranges[] = {s};
+    size_t rlens[] = {off};
+    const char *tokens[] = {"0:1"};
+    size_t tlens[] = {3};
+    char buf[64];
+    size_t n = 0;
+    s[0] = '{';
+    CHECK_STATUS(cst_latest_for_feed_range(ranges, rlens, tokens, tlens, 1, "-FF", 3, buf, sizeof buf, &n), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "invalid_feed_range") == 0);
     free(s);
 }
 

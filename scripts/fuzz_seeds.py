@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Seeds core/fuzz/corpus/<target>/ from testdata/vectors (run before fuzzing)."""
+import hashlib
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VECTORS = ROOT / "testdata" / "vectors"
+CORPUS = ROOT / "core" / "fuzz" / "corpus"
+
+
+def cases(name):
+    return json.loads((VECTORS / f"{name}.json").read_text(encoding="utf-8"))["cases"]
+
+
+def put(target, text):
+    d = CORPUS / target
+    d.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8")
+    (d / hashlib.sha1(data).hexdigest()).write_bytes(data)
+
+
+tokens = [c["input"] for c in cases("parse")]
+for t in tokens:
+    put("parse", t)
+for c in cases("merge"):
+    put("merge_compare", c["inputs"][0] + "\n" + c["inputs"][1])
+for c in cases("compare"):
+    put("merge_compare", c["a"] + "\n" + c["b"])
+for c in cases("feed_range"):
+    put("feed_range", "\n".join([c["target"]] + [f"{r}={t}" for r, t in c["pairs"]]))
+for c in cases("seal"):
+    put("unseal", c.get("sealed") or c.get("expect", ""))
+put("container_restore", '{"format":"cosmos-session-token/container","version":1,"collections":[{"rid":"r","names":["dbs/a/colls/b"],"token":"0:1#5,1:-1#42"}]}')
+put("container_restore", '{"format":"cosmos-session-token/container","version":1,"collections":[]}')
+print(f"seeded {sum(1 for _ in CORPUS.rglob('*') if _.is_file())} files under {CORPUS.relative_to(ROOT)}")
