@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, ParseError};
 use crate::merge::MergePolicy;
-use crate::model::{Segment, SegmentValue, Segments, SessionToken};
+use crate::model::{Segment, SegmentValue, SessionToken};
 use crate::order::Order;
 
 /// Most pairs [`latest_for_feed_range`] accepts (a limit against denial of service).
@@ -482,9 +482,7 @@ pub fn latest_for_feed_range(
             fates[m] = PairFate::Kept { merged_with };
         }
         if let Some(single) = entry.single.take() {
-            segments.push(SessionToken {
-                segments: Segments::from_elem(single, 1),
-            });
+            segments.push(SessionToken::single(single));
         }
         for &m in &entry.compound {
             segments.push(pairs[m].1.clone());

@@ -282,6 +282,13 @@ impl SessionToken {
         Ok(SessionToken { segments: out })
     }
 
+    /// A one-segment token (no allocation beyond the segment's own).
+    pub(crate) fn single(segment: Segment) -> Self {
+        let mut segments = Segments::new();
+        segments.push(segment);
+        SessionToken { segments }
+    }
+
     /// The segments, in order.
     pub fn segments(&self) -> &[Segment] {
         &self.segments

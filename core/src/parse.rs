@@ -390,7 +390,10 @@ impl<'a> Parser<'a> {
             return Err(ParseError::new(ParseErrorKind::Empty, 0, ""));
         }
         let bytes = input.as_bytes();
-        let mut segments = Segments::new();
+        // Size the list once: the number of pieces is known after one pass over the bytes, and
+        // capped by the limit, so a hostile input cannot make this allocation large.
+        let pieces = bytes.iter().filter(|&&b| b == b',').count() + 1;
+        let mut segments = Segments::with_capacity(pieces.min(limits.max_segments));
         let mut index = RangeIndex::default();
         let mut start = 0;
         loop {

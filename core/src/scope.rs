@@ -8,7 +8,7 @@
 
 use crate::error::MergeError;
 use crate::merge::{MergePolicy, merge_value_into};
-use crate::model::{Segment, Segments, SessionToken};
+use crate::model::{Segment, SessionToken};
 
 impl SessionToken {
     /// The token to send for `range_id`, with the default merge policy: the exact segment if
@@ -38,9 +38,7 @@ impl SessionToken {
         policy: &MergePolicy,
     ) -> Result<Option<SessionToken>, MergeError> {
         if let Some(seg) = self.get(range_id) {
-            return Ok(Some(SessionToken {
-                segments: Segments::from_elem(seg.clone(), 1),
-            }));
+            return Ok(Some(SessionToken::single(seg.clone())));
         }
         let mut merged: Option<Segment> = None;
         for parent in parents {
@@ -57,8 +55,6 @@ impl SessionToken {
                 Some(m) => merge_value_into(m, &seg.value, policy)?,
             }
         }
-        Ok(merged.map(|seg| SessionToken {
-            segments: Segments::from_elem(seg, 1),
-        }))
+        Ok(merged.map(SessionToken::single))
     }
 }

@@ -1,0 +1,57 @@
+//! Inputs shared by the benchmarks (and the C/Mono/Python measurement programs): realistic tokens
+//! of a given number of segments and regions, and feed-range pairs of a split hierarchy.
+
+/// A composite token: `segments` segments `i:1#LSN[#r=lsn]*` with `regions` regions each.
+pub fn token(segments: usize, regions: usize, salt: u64) -> String {
+    (0..segments)
+        .map(|i| {
+            let mut s = format!("{i}:1#{}", 1_000_000 + (i as u64) * 7 + salt);
+            for r in 1..=regions {
+                s.push_str(&format!(
+                    "#{r}={}",
+                    500_000 + (i as u64) * 3 + r as u64 + salt
+                ));
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `n` (feed range, token) pairs: a root range, its split children, and a newer duplicate of
+/// each leaf, over 4-hex-digit effective partition keys.
+pub fn feed_range_pairs(n: usize) -> Vec<(String, String)> {
+    let leaves = (n / 3).max(1);
+    let step = 0x10000 / leaves;
+    let bound = |i: usize| {
+        if i == 0 {
+            String::new()
+        } else if i >= leaves {
+            "FF".to_owned()
+        } else {
+            format!("{:04X}", i * step)
+        }
+    };
+    let mut pairs = vec![("-FF".to_owned(), "0:1#100#1=5".to_owned())];
+    for i in 0..leaves {
+        let range = format!("{}-{}", bound(i), bound(i + 1));
+        pairs.push((range.clone(), format!("{}:1#{}#1=6", i + 1, 200 + i)));
+        pairs.push((range, format!("{}:1#{}#1=7", i + 1, 300 + i)));
+    }
+    pairs.truncate(n.max(1));
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use cosmos_session_token::SessionToken;
+
+    #[test]
+    fn generated_inputs_are_valid() {
+        for (s, r) in [(1, 0), (16, 3), (256, 8)] {
+            let t = SessionToken::parse(&super::token(s, r, 1)).unwrap();
+            assert_eq!(t.len(), s);
+        }
+        assert_eq!(super::feed_range_pairs(10).len(), 10);
+    }
+}
