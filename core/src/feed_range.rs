@@ -134,6 +134,22 @@ impl FeedRange {
         })
     }
 
+    /// The SDKs' `Range` object: `[min, max)` only (`isMinInclusive` true, `isMaxInclusive` false).
+    pub fn from_range(
+        min: &str,
+        max: &str,
+        is_min_inclusive: bool,
+        is_max_inclusive: bool,
+    ) -> Result<Self, FeedRangeError> {
+        if !is_min_inclusive || is_max_inclusive {
+            return Err(FeedRangeError::Invalid(
+                "only ranges with isMinInclusive=true and isMaxInclusive=false are feed ranges"
+                    .into(),
+            ));
+        }
+        FeedRange::new(min, max)
+    }
+
     /// Parses `MIN-MAX` (e.g. `AA-DD`, `-FF`) or the JSON the SDKs produce:
     /// `{"Range":{"min":"","max":"FF","isMinInclusive":true,"isMaxInclusive":false}}` (flags optional,
     /// and only `[min, max)` is accepted).

@@ -1,25 +1,77 @@
-//! Finding a segment by range id while a segment list grows.
+//! Finding a segment by range id while a segment list grows, and in a finished token.
 //!
 //! Small lists (the common case: one to a few segments) are scanned linearly, which needs no
-//! allocation; past [`LINEAR_MAX`] entries a hash map keeps parse and merge of composite tokens
-//! with thousands of segments linear instead of quadratic.
+//! allocation. Past [`LINEAR_MAX`] entries a map from the id's hash to its position keeps parse,
+//! merge and compare of tokens with thousands of segments linear instead of quadratic. The hash is
+//! foldhash, seeded per process (so crafted ids cannot force collisions in advance); a collision
+//! is still correct: a position whose id differs falls back to a scan.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 use crate::model::Segment;
 
 const LINEAR_MAX: usize = 16;
 
+/// One seeded hasher for the process: ids hash the same way in every index.
+fn hasher() -> &'static foldhash::fast::RandomState {
+    static STATE: std::sync::OnceLock<foldhash::fast::RandomState> = std::sync::OnceLock::new();
+    STATE.get_or_init(foldhash::fast::RandomState::default)
+}
+
+fn hash(id: &str) -> u64 {
+    hasher().hash_one(id)
+}
+
+/// Hash of the id → position of the first segment with that hash. The map's own hasher is
+/// trivial: its keys are already hashes.
+type Positions = HashMap<u64, usize, std::hash::BuildHasherDefault<IdentityHasher>>;
+
+#[derive(Default)]
+pub(crate) struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed here; fold anything else to stay total.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+fn lookup(map: &Positions, segments: &[Segment], range_id: &str) -> Option<usize> {
+    match map.get(&hash(range_id)) {
+        Some(&i) if &*segments[i].range_id == range_id => Some(i),
+        // A different id with the same hash (or none): scan, which is always correct.
+        Some(_) => segments.iter().position(|s| &*s.range_id == range_id),
+        None => None,
+    }
+}
+
+fn build(segments: &[Segment]) -> Positions {
+    let mut map = Positions::with_capacity_and_hasher(segments.len(), Default::default());
+    for (i, s) in segments.iter().enumerate() {
+        map.entry(hash(&s.range_id)).or_insert(i);
+    }
+    map
+}
+
 #[derive(Default)]
 pub(crate) struct RangeIndex {
-    map: Option<HashMap<Box<str>, usize>>,
+    map: Option<Positions>,
 }
 
 impl RangeIndex {
     /// Position of `range_id` in `segments`, which must be the list this index describes.
     pub(crate) fn find(&self, segments: &[Segment], range_id: &str) -> Option<usize> {
         match &self.map {
-            Some(map) => map.get(range_id).copied(),
+            Some(map) => lookup(map, segments, range_id),
             None => segments.iter().position(|s| &*s.range_id == range_id),
         }
     }
@@ -29,17 +81,11 @@ impl RangeIndex {
         match &mut self.map {
             Some(map) => {
                 if let Some(last) = segments.last() {
-                    map.insert(last.range_id.clone(), segments.len() - 1);
+                    map.entry(hash(&last.range_id))
+                        .or_insert(segments.len() - 1);
                 }
             }
-            None if segments.len() > LINEAR_MAX => {
-                let map = segments
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| (s.range_id.clone(), i))
-                    .collect();
-                self.map = Some(map);
-            }
+            None if segments.len() > LINEAR_MAX => self.map = Some(build(segments)),
             None => {}
         }
     }
@@ -48,25 +94,44 @@ impl RangeIndex {
 /// Read-only lookup by range id over a finished token's segments.
 pub(crate) struct Lookup<'a> {
     segments: &'a [Segment],
-    map: Option<HashMap<&'a str, usize>>,
+    map: Option<Positions>,
 }
 
 impl<'a> Lookup<'a> {
     pub(crate) fn new(segments: &'a [Segment]) -> Self {
-        let map = (segments.len() > LINEAR_MAX).then(|| {
-            segments
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (&*s.range_id, i))
-                .collect()
-        });
+        let map = (segments.len() > LINEAR_MAX).then(|| build(segments));
         Lookup { segments, map }
     }
 
     pub(crate) fn get(&self, range_id: &str) -> Option<&'a Segment> {
-        match &self.map {
-            Some(map) => map.get(range_id).map(|&i| &self.segments[i]),
-            None => self.segments.iter().find(|s| &*s.range_id == range_id),
+        let i = match &self.map {
+            Some(map) => lookup(map, self.segments, range_id),
+            None => self.segments.iter().position(|s| &*s.range_id == range_id),
+        };
+        i.map(|i| &self.segments[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SegmentValue;
+
+    fn seg(id: &str) -> Segment {
+        Segment {
+            range_id: id.into(),
+            value: SegmentValue::Simple { global_lsn: 1 },
         }
+    }
+
+    #[test]
+    fn collisions_fall_back_to_a_scan() {
+        // Force a "collision": a map entry pointing at a segment with another id.
+        let segments: Vec<Segment> = (0..40).map(|i| seg(&i.to_string())).collect();
+        let mut map = build(&segments);
+        map.insert(hash("7"), 3);
+        assert_eq!(lookup(&map, &segments, "7"), Some(7));
+        assert_eq!(lookup(&map, &segments, "3"), Some(3));
+        assert_eq!(lookup(&map, &segments, "none"), None);
     }
 }

@@ -1,52 +1,99 @@
 //! Rendering tokens back to header text, and measuring that text without building it.
 
-use std::fmt::{self, Write};
+use std::fmt;
 
 use crate::model::{RegionProgress, Segment, SegmentValue, SessionToken, VectorValue};
 
+/// Appends header text to a `String` or a formatter without going through `format_args!`
+/// (integers are rendered with `itoa`: rendering is on the hot path of every request).
+trait Sink {
+    fn put(&mut self, s: &str) -> fmt::Result;
+    fn int(&mut self, n: i64) -> fmt::Result {
+        self.put(itoa::Buffer::new().format(n))
+    }
+}
+
+impl Sink for String {
+    fn put(&mut self, s: &str) -> fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
+impl Sink for fmt::Formatter<'_> {
+    fn put(&mut self, s: &str) -> fmt::Result {
+        self.write_str(s)
+    }
+}
+
+fn region<S: Sink>(r: &RegionProgress, out: &mut S) -> fmt::Result {
+    out.int(i64::from(r.id))?;
+    out.put("=")?;
+    out.int(r.local_lsn)
+}
+
+fn vector<S: Sink>(v: &VectorValue, out: &mut S) -> fmt::Result {
+    out.int(v.version)?;
+    out.put("#")?;
+    out.int(v.global_lsn)?;
+    for r in &v.regions {
+        out.put("#")?;
+        region(r, out)?;
+    }
+    Ok(())
+}
+
+fn value<S: Sink>(v: &SegmentValue, out: &mut S) -> fmt::Result {
+    match v {
+        SegmentValue::Simple { global_lsn } => out.int(*global_lsn),
+        SegmentValue::Vector(v) => vector(v, out),
+    }
+}
+
+fn segment<S: Sink>(seg: &Segment, out: &mut S) -> fmt::Result {
+    out.put(&seg.range_id)?;
+    out.put(":")?;
+    value(&seg.value, out)
+}
+
+fn token<S: Sink>(t: &SessionToken, out: &mut S) -> fmt::Result {
+    for (i, seg) in t.segments.iter().enumerate() {
+        if i > 0 {
+            out.put(",")?;
+        }
+        segment(seg, out)?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for RegionProgress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", self.id, self.local_lsn)
+        region(self, f)
     }
 }
 
 impl fmt::Display for VectorValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}#{}", self.version, self.global_lsn)?;
-        for r in &self.regions {
-            write!(f, "#{r}")?;
-        }
-        Ok(())
+        vector(self, f)
     }
 }
 
 impl fmt::Display for SegmentValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SegmentValue::Simple { global_lsn } => write!(f, "{global_lsn}"),
-            SegmentValue::Vector(v) => v.fmt(f),
-        }
+        value(self, f)
     }
 }
 
 impl fmt::Display for Segment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.range_id)?;
-        f.write_char(':')?;
-        self.value.fmt(f)
+        segment(self, f)
     }
 }
 
 /// Renders the header value. For every strictly valid input `s`, `parse(s).to_string() == s`.
 impl fmt::Display for SessionToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, seg) in self.segments.iter().enumerate() {
-            if i > 0 {
-                f.write_char(',')?;
-            }
-            seg.fmt(f)?;
-        }
-        Ok(())
+        token(self, f)
     }
 }
 
@@ -108,8 +155,8 @@ impl SessionToken {
     /// Renders the header value into a string allocated once at the right size.
     pub fn to_header_value(&self) -> String {
         let mut out = String::with_capacity(self.encoded_len());
-        // Writing into a String cannot fail.
-        let _ = write!(out, "{self}");
+        // Appending to a String cannot fail.
+        let _ = token(self, &mut out);
         out
     }
 }

@@ -396,7 +396,11 @@ fn feed_range(value: &Bound<'_, PyAny>) -> PyResult<FeedRange> {
     if let Ok(text) = value.extract::<String>() {
         return FeedRange::parse(&text).map_err(|e| feed_range_error(py, &e));
     }
-    if value.cast::<PyDict>().is_ok() {
+    if let Ok(dict) = value.cast::<PyDict>() {
+        if let Some(range) = range_dict_fast(dict)? {
+            return range.map_err(|e| feed_range_error(py, &e));
+        }
+        // Anything unusual goes through the JSON parser, which gives the precise error.
         let text: String = py
             .import("json")?
             .call_method1("dumps", (value,))?
@@ -409,6 +413,48 @@ fn feed_range(value: &Bound<'_, PyAny>) -> PyResult<FeedRange> {
     Err(pyo3::exceptions::PyTypeError::new_err(
         "a feed range is a dict ({'Range': {...}}), JSON or 'MIN-MAX' text, or a (min, max) pair",
     ))
+}
+
+/// The common azure-cosmos dict `{"Range": {"min", "max"[, "isMinInclusive", "isMaxInclusive"]}}`
+/// read without a JSON round trip; `None` when it has any other shape.
+fn range_dict_fast(
+    dict: &Bound<'_, PyDict>,
+) -> PyResult<Option<Result<FeedRange, FeedRangeError>>> {
+    if dict.len() != 1 {
+        return Ok(None);
+    }
+    let Some(inner) = dict.get_item("Range")? else {
+        return Ok(None);
+    };
+    let Ok(inner) = inner.cast::<PyDict>() else {
+        return Ok(None);
+    };
+    let field = |k: &str| inner.get_item(k);
+    let (Some(min), Some(max)) = (field("min")?, field("max")?) else {
+        return Ok(None);
+    };
+    let (Ok(min), Ok(max)) = (min.extract::<String>(), max.extract::<String>()) else {
+        return Ok(None);
+    };
+    let flag = |k: &str, default: bool| -> PyResult<Option<bool>> {
+        match field(k)? {
+            None => Ok(Some(default)),
+            Some(v) => Ok(v.cast::<pyo3::types::PyBool>().ok().map(|b| b.is_true())),
+        }
+    };
+    let (Some(lo), Some(hi)) = (
+        flag("isMinInclusive", true)?,
+        flag("isMaxInclusive", false)?,
+    ) else {
+        return Ok(None);
+    };
+    let known = 2
+        + usize::from(inner.contains("isMinInclusive")?)
+        + usize::from(inner.contains("isMaxInclusive")?);
+    if inner.len() != known {
+        return Ok(None);
+    }
+    Ok(Some(FeedRange::from_range(&min, &max, lo, hi)))
 }
 
 type Pairs = Vec<(FeedRange, CoreToken)>;
