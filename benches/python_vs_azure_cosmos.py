@@ -39,7 +39,7 @@ def per_call(fn, min_seconds: float) -> float:
 
 def feed_range_pairs(n: int) -> list[tuple[dict, str]]:
     """Same shape as benches/src/lib.rs: a root, its split leaves, a newer duplicate of each leaf."""
-    leaves = max(n // 3, 1)
+    leaves = max(n // 2, 1)
     step = 0x10000 // leaves
 
     def bound(i: int) -> str:

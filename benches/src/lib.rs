@@ -21,7 +21,7 @@ pub fn token(segments: usize, regions: usize, salt: u64) -> String {
 /// `n` (feed range, token) pairs: a root range, its split children, and a newer duplicate of
 /// each leaf, over 4-hex-digit effective partition keys.
 pub fn feed_range_pairs(n: usize) -> Vec<(String, String)> {
-    let leaves = (n / 3).max(1);
+    let leaves = n.saturating_sub(1).div_ceil(2).max(1);
     let step = 0x10000 / leaves;
     let bound = |i: usize| {
         if i == 0 {
