@@ -40,7 +40,7 @@ def per_call(fn, min_seconds: float) -> float:
 def feed_range_pairs(n: int) -> list[tuple[dict, str]]:
     """Same shape as benches/src/lib.rs: a root, its split leaves, a newer duplicate of each leaf."""
     leaves = max(n // 2, 1)
-    step = 0x10000 // leaves
+    step = 0xFF00 // leaves  # keys starting with "FF" would sort after the end sentinel "FF"
 
     def bound(i: int) -> str:
         return "" if i == 0 else "FF" if i >= leaves else f"{i * step:04X}"

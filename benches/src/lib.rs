@@ -22,7 +22,8 @@ pub fn token(segments: usize, regions: usize, salt: u64) -> String {
 /// each leaf, over 4-hex-digit effective partition keys.
 pub fn feed_range_pairs(n: usize) -> Vec<(String, String)> {
     let leaves = n.saturating_sub(1).div_ceil(2).max(1);
-    let step = 0x10000 / leaves;
+    // Keys stay below FF00: a key starting with "FF" would sort after the end sentinel "FF".
+    let step = 0xFF00 / leaves;
     let bound = |i: usize| {
         if i == 0 {
             String::new()
@@ -52,6 +53,13 @@ mod tests {
             let t = SessionToken::parse(&super::token(s, r, 1)).unwrap();
             assert_eq!(t.len(), s);
         }
-        assert_eq!(super::feed_range_pairs(10).len(), 10);
+        for n in [1, 10, 100, 1000, 10_000] {
+            let pairs = super::feed_range_pairs(n);
+            assert_eq!(pairs.len(), n);
+            for (r, t) in &pairs {
+                cosmos_session_token::FeedRange::parse(r).unwrap();
+                SessionToken::parse(t).unwrap();
+            }
+        }
     }
 }
