@@ -33,4 +33,8 @@ for c in cases("seal"):
     put("unseal", c.get("sealed") or c.get("expect", ""))
 put("container_restore", '{"format":"cosmos-session-token/container","version":1,"collections":[{"rid":"r","names":["dbs/a/colls/b"],"token":"0:1#5,1:-1#42"}]}')
 put("container_restore", '{"format":"cosmos-session-token/container","version":1,"collections":[]}')
+
+# Inputs that once failed are kept in core/fuzz/regressions/<target>/ and always replayed.
+for f in (ROOT / "core" / "fuzz" / "regressions").glob("*/*"):
+    put(f.parent.name, f.read_text(encoding="utf-8", errors="surrogateescape"))
 print(f"seeded {sum(1 for _ in CORPUS.rglob('*') if _.is_file())} files under {CORPUS.relative_to(ROOT)}")

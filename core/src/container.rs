@@ -475,10 +475,12 @@ struct SnapshotCollection {
     token: String,
 }
 
-/// Numeric ids in numeric order first, then the others in string order.
+/// Numeric ids in numeric order first, then the others in string order. A total order: ids with
+/// the same numeric value (`0`, `00`) are ordered as strings, so rendering never depends on hash
+/// iteration order (found by the `container_restore` fuzz target).
 pub(crate) fn range_order(a: &str, b: &str) -> std::cmp::Ordering {
     match (a.parse::<u64>(), b.parse::<u64>()) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
+        (Ok(x), Ok(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
         (Ok(_), Err(_)) => std::cmp::Ordering::Less,
         (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
         (Err(_), Err(_)) => a.cmp(b),
