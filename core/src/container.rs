@@ -322,7 +322,7 @@ impl SessionContainer {
     pub fn resolve_all(&self, collection: &str) -> Option<SessionToken> {
         let state = self.read();
         let rid = state.rid_of(collection)?;
-        self.resolve_all_locked(&state, rid)
+        composite(&state, rid)
     }
 
     /// Forgets every token of `collection` (a name or a RID) and its name mappings; returns
@@ -357,7 +357,7 @@ impl SessionContainer {
         let collections = rids
             .into_iter()
             .filter_map(|rid| {
-                let token = self.resolve_all_locked(&state, rid)?;
+                let token = composite(&state, rid)?;
                 let mut names: Vec<String> = state
                     .name_to_rid
                     .iter()
@@ -379,22 +379,6 @@ impl SessionContainer {
         };
         // Serializing plain strings and numbers cannot fail.
         serde_json::to_string(&doc).unwrap_or_default()
-    }
-
-    fn resolve_all_locked(&self, state: &State, rid: &str) -> Option<SessionToken> {
-        let c = state.collections.get(rid)?;
-        let mut ids: Vec<&Box<str>> = c.ranges.keys().collect();
-        ids.sort_by(|a, b| range_order(a, b));
-        let segments: Segments = ids
-            .into_iter()
-            .filter_map(|id| {
-                c.ranges.get(id).map(|e| Segment {
-                    range_id: id.clone(),
-                    value: e.value.clone(),
-                })
-            })
-            .collect();
-        (!segments.is_empty()).then_some(SessionToken { segments })
     }
 
     /// Merges a [`snapshot`](Self::snapshot) into this container (nothing changes if it is
@@ -456,6 +440,21 @@ impl SessionContainer {
         }
         Ok(())
     }
+}
+
+/// Every stored range of collection `rid` as one token, ranges in numeric-aware order.
+fn composite(state: &State, rid: &str) -> Option<SessionToken> {
+    let c = state.collections.get(rid)?;
+    let mut ranges: Vec<(&Box<str>, &Entry)> = c.ranges.iter().collect();
+    ranges.sort_by(|a, b| range_order(a.0, b.0));
+    let segments: Segments = ranges
+        .into_iter()
+        .map(|(id, e)| Segment {
+            range_id: id.clone(),
+            value: e.value.clone(),
+        })
+        .collect();
+    (!segments.is_empty()).then_some(SessionToken { segments })
 }
 
 #[derive(Serialize, Deserialize)]

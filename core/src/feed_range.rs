@@ -287,7 +287,6 @@ struct Entry {
     single: Option<Segment>,
     /// Segments of compound members (merged by range id at the end).
     compound: Vec<usize>,
-    dropped: bool,
 }
 
 /// Indexes of the single-segment entries strictly inside entry `p` (entries sorted by min asc,
@@ -408,7 +407,6 @@ pub fn latest_for_feed_range(
                 members: Vec::new(),
                 single: None,
                 compound: Vec::new(),
-                dropped: false,
             });
         }
         if let Some(entry) = entries.last_mut() {
@@ -470,20 +468,19 @@ pub fn latest_for_feed_range(
 
     let mut segments: Vec<SessionToken> = Vec::new();
     for (e, entry) in entries.iter_mut().enumerate() {
+        let dropped = covered_by_newer[e].is_some() || dominated_by[e].is_some();
         if let Some(children) = covered_by_newer[e].take() {
-            entry.dropped = true;
             for &m in &entry.members {
                 fates[m] = PairFate::DroppedCoveredByNewerChildren {
                     children: children.clone(),
                 };
             }
         } else if let Some(parent) = dominated_by[e] {
-            entry.dropped = true;
             for &m in &entry.members {
                 fates[m] = PairFate::DroppedDominatedByParent { parent };
             }
         }
-        if entry.dropped {
+        if dropped {
             // Compound members never take part in split/merge detection: keep them.
             for &m in &entry.compound {
                 fates[m] = PairFate::Kept {

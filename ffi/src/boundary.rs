@@ -135,6 +135,11 @@ pub(crate) unsafe fn input_str<'a>(
 ) -> Result<&'a str, Failure> {
     // SAFETY: forwarded.
     let bytes = unsafe { input(ptr, len, what) }?;
+    utf8(bytes, what)
+}
+
+/// Checks that an input span is UTF-8 text.
+fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, Failure> {
     std::str::from_utf8(bytes).map_err(|e| {
         let mut f = Failure::new(
             CST_ERR_INVALID_UTF8,
@@ -226,17 +231,18 @@ pub(crate) unsafe fn put<T>(out: *mut T, value: T, what: &str) -> Result<(), Fai
     Ok(())
 }
 
-/// Reads an array of `count` strings given as parallel pointer and length arrays.
+/// Reads an array of `count` byte spans given as parallel pointer and length arrays; more than
+/// `max` is a limit error.
 ///
 /// # Safety
 /// When `count > 0`, `ptrs` and `lens` must be valid for `count` elements, each span as [`input`].
-pub(crate) unsafe fn str_array<'a>(
+pub(crate) unsafe fn bytes_array<'a>(
     ptrs: *const *const c_char,
     lens: *const usize,
     count: usize,
     what: &str,
     max: usize,
-) -> Result<Vec<&'a str>, Failure> {
+) -> Result<Vec<&'a [u8]>, Failure> {
     if count == 0 {
         return Ok(Vec::new());
     }
@@ -255,8 +261,28 @@ pub(crate) unsafe fn str_array<'a>(
             // SAFETY: i < count; element validity is the caller's guarantee.
             let (p, l) = unsafe { (*ptrs.add(i), *lens.add(i)) };
             // SAFETY: forwarded.
-            unsafe { input_str(p, l, &format!("{what}[{i}]")) }
+            unsafe { input(p, l, &format!("{what}[{i}]")) }
         })
+        .collect()
+}
+
+/// Like [`bytes_array`], for UTF-8 text.
+///
+/// # Safety
+/// As [`bytes_array`].
+pub(crate) unsafe fn str_array<'a>(
+    ptrs: *const *const c_char,
+    lens: *const usize,
+    count: usize,
+    what: &str,
+    max: usize,
+) -> Result<Vec<&'a str>, Failure> {
+    // SAFETY: forwarded.
+    let spans = unsafe { bytes_array(ptrs, lens, count, what, max) }?;
+    spans
+        .into_iter()
+        .enumerate()
+        .map(|(i, bytes)| utf8(bytes, &format!("{what}[{i}]")))
         .collect()
 }
 

@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use crate::boundary::str_array;
+use crate::boundary::{bytes_array, str_array};
 use cosmos_session_token::{DEFAULT_SEAL_BUDGET, seal, unseal};
 use cosmos_session_token::{
     FeedRange, MAX_FEED_RANGE_PAIRS, ParseOptions, SessionToken, latest_for_feed_range,
@@ -202,16 +202,12 @@ pub unsafe extern "C" fn cst_latest_for_feed_range(
             .zip(&tokens)
             .enumerate()
             .map(|(i, (r, t))| {
-                let range = FeedRange::parse(r).map_err(|e| {
-                    let mut f = Failure::from(e);
+                let in_pair = |mut f: Failure| {
                     f.message = format!("pair {i}: {}", f.message);
                     f
-                })?;
-                let token = parse_pair_token(t).map_err(|e| {
-                    let mut f = Failure::from(e);
-                    f.message = format!("pair {i}: {}", f.message);
-                    f
-                })?;
+                };
+                let range = FeedRange::parse(r).map_err(|e| in_pair(e.into()))?;
+                let token = parse_pair_token(t).map_err(|e| in_pair(e.into()))?;
                 Ok((range, token))
             })
             .collect::<Result<Vec<_>, Failure>>()?;
@@ -220,6 +216,9 @@ pub unsafe extern "C" fn cst_latest_for_feed_range(
         unsafe { write_output(&latest.token.to_header_value(), buf, cap, out_len) }
     })
 }
+
+/// Most keys `cst_unseal` accepts (rotation needs two or three).
+const MAX_SEAL_KEYS: usize = 1024;
 
 /// `max_bytes` of the seal functions: 0 selects the default budget.
 fn seal_budget(max_bytes: usize) -> usize {
@@ -296,17 +295,8 @@ pub unsafe extern "C" fn cst_unseal(
                 input_str(context, context_len, "context")?,
             )
         };
-        if nkeys > 0 && (keys.is_null() || key_lens.is_null()) {
-            return Err(Failure::null("keys / key_lens (with nkeys > 0)"));
-        }
-        let keys: Vec<&[u8]> = (0..nkeys.min(1024))
-            .map(|i| {
-                // SAFETY: i < nkeys; element validity is the caller's guarantee.
-                let (p, l) = unsafe { (*keys.add(i), *key_lens.add(i)) };
-                // SAFETY: forwarded.
-                unsafe { input(p.cast(), l, "key") }
-            })
-            .collect::<Result<_, _>>()?;
+        // SAFETY: forwarded caller guarantees.
+        let keys = unsafe { bytes_array(keys.cast(), key_lens, nkeys, "keys", MAX_SEAL_KEYS) }?;
         let budget = seal_budget(max_bytes);
         let token = unseal(sealed, &keys, context, budget)?;
         // SAFETY: forwarded caller guarantees.

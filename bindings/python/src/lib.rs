@@ -135,6 +135,21 @@ impl From<CoreOrder> for Order {
     }
 }
 
+/// `==` / `!=` from semantic equality; ordering comparisons are not defined.
+fn equality(py: Python<'_>, op: CompareOp, eq: bool) -> Py<PyAny> {
+    match op {
+        CompareOp::Eq => pyo3::types::PyBool::new(py, eq)
+            .to_owned()
+            .into_any()
+            .unbind(),
+        CompareOp::Ne => pyo3::types::PyBool::new(py, !eq)
+            .to_owned()
+            .into_any()
+            .unbind(),
+        _ => py.NotImplemented(),
+    }
+}
+
 /// One `range_id:value` segment of a token (read-only).
 #[pyclass(frozen, module = "cosmos_session_token._native")]
 pub struct Segment {
@@ -188,15 +203,7 @@ impl Segment {
         let o = other.get();
         let eq =
             self.inner.range_id() == o.inner.range_id() && self.inner.value() == o.inner.value();
-        match op {
-            CompareOp::Eq => eq
-                .into_pyobject(py)
-                .map_or_else(|_| py.None(), |b| b.to_owned().into_any().unbind()),
-            CompareOp::Ne => (!eq)
-                .into_pyobject(py)
-                .map_or_else(|_| py.None(), |b| b.to_owned().into_any().unbind()),
-            _ => py.NotImplemented(),
-        }
+        equality(py, op, eq)
     }
     fn __hash__(&self) -> u64 {
         use std::hash::{DefaultHasher, Hash, Hasher};
@@ -257,15 +264,7 @@ impl SessionToken {
         let Ok(other) = other.cast::<SessionToken>() else {
             return py.NotImplemented();
         };
-        let eq = self.inner == other.get().inner;
-        let result = match op {
-            CompareOp::Eq => eq,
-            CompareOp::Ne => !eq,
-            _ => return py.NotImplemented(),
-        };
-        result
-            .into_pyobject(py)
-            .map_or_else(|_| py.None(), |b| b.to_owned().into_any().unbind())
+        equality(py, op, self.inner == other.get().inner)
     }
 
     fn __hash__(&self) -> u64 {

@@ -452,6 +452,15 @@ static void test_seal_unseal(void) {
     CHECK_STATUS(cst_unseal(sealed, n, NULL, NULL, 0, "user-42", 7, 0, back, sizeof back, &m), CST_ERR_INVALID_ARGUMENT);
     CHECK(strcmp(last_kind(), "no_keys") == 0);
     CHECK_STATUS(cst_unseal(sealed, n, NULL, lens, 1, "user-42", 7, 0, back, sizeof back, &m), CST_ERR_NULL_ARGUMENT);
+    /* More keys than the limit is an error, not a silent truncation. */
+    static const unsigned char *many[1025];
+    static size_t many_lens[1025];
+    for (int i = 0; i < 1025; i++) {
+        many[i] = key;
+        many_lens[i] = 32;
+    }
+    CHECK_STATUS(cst_unseal(sealed, n, many, many_lens, 1025, "user-42", 7, 0, back, sizeof back, &m), CST_ERR_LIMIT_EXCEEDED);
+    CHECK_STATUS(cst_unseal(sealed, n, many, many_lens, 1024, "user-42", 7, 0, back, sizeof back, &m), CST_OK);
     CHECK_STATUS(cst_seal("0:1#100#1=20", 12, key, 8, "", 0, 0, sealed, sizeof sealed, &n), CST_ERR_INVALID_ARGUMENT);
     CHECK(strcmp(last_kind(), "weak_key") == 0);
     CHECK_STATUS(cst_seal("0:1#100#1=20", 12, key, 32, "", 0, 20, sealed, sizeof sealed, &n), CST_ERR_LIMIT_EXCEEDED);

@@ -106,6 +106,15 @@ namespace CosmosSessionToken
 
         internal static string ReadString(BufferCall call)
         {
+            string result;
+            Ensure(TryReadString(call, out result));
+            return result;
+        }
+
+        /// <summary>The buffer protocol without raising: the status, and the string when it is CST_OK.</summary>
+        private static int TryReadString(BufferCall call, out string result)
+        {
+            result = "";
             byte[] buf = new byte[256];
             UIntPtr needed;
             int status = call(buf, new UIntPtr((uint)buf.Length), out needed);
@@ -114,25 +123,19 @@ namespace CosmosSessionToken
                 buf = new byte[checked((int)needed.ToUInt64() + 1)];
                 status = call(buf, new UIntPtr((uint)buf.Length), out needed);
             }
-            Ensure(status);
-            return Encoding.UTF8.GetString(buf, 0, checked((int)needed.ToUInt64()));
+            if (status == NativeMethods.CST_OK)
+            {
+                result = Encoding.UTF8.GetString(buf, 0, checked((int)needed.ToUInt64()));
+            }
+            return status;
         }
 
+        // Reading the last error must never raise (it runs while an error is being reported).
         private static string LastErrorString(bool kind)
         {
-            byte[] buf = new byte[1024];
-            UIntPtr len;
-            int status = kind
-                ? NativeMethods.cst_last_error_kind(buf, new UIntPtr((uint)buf.Length), out len)
-                : NativeMethods.cst_last_error_message(buf, new UIntPtr((uint)buf.Length), out len);
-            if (status == NativeMethods.CST_ERR_BUFFER_TOO_SMALL)
-            {
-                buf = new byte[checked((int)len.ToUInt64() + 1)];
-                status = kind
-                    ? NativeMethods.cst_last_error_kind(buf, new UIntPtr((uint)buf.Length), out len)
-                    : NativeMethods.cst_last_error_message(buf, new UIntPtr((uint)buf.Length), out len);
-            }
-            return status == NativeMethods.CST_OK ? Encoding.UTF8.GetString(buf, 0, (int)len.ToUInt64()) : "";
+            string result;
+            TryReadString(kind ? (BufferCall)NativeMethods.cst_last_error_kind : NativeMethods.cst_last_error_message, out result);
+            return result;
         }
 
         /// <summary>Maps a non-OK status to an exception carrying the native error details (same thread).</summary>
