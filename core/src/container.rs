@@ -25,7 +25,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ParseError};
+use crate::error::{ContainerError, Error, ParseError};
 use crate::merge::{MergePolicy, merge_value_into};
 use crate::model::{Segment, SegmentValue, Segments, SessionToken};
 
@@ -50,6 +50,62 @@ pub fn should_capture(status: u16, sub_status: u32) -> bool {
         || (status == 404 && sub_status != READ_SESSION_NOT_AVAILABLE)
 }
 
+/// What a response answers. Only data-plane responses carry tokens worth keeping: the SDKs never
+/// record tokens of master/metadata requests (databases, collections, offers, partition key
+/// ranges, users, permissions), whose tokens belong to the master partition, not to a data range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestKind {
+    /// Documents and the other resources stored in a collection's partitions.
+    Data,
+    /// Master/metadata resources: nothing is captured.
+    Master,
+}
+
+/// REST resource types (`x-ms-...` paths) of data-plane requests.
+const DATA_RESOURCE_TYPES: [&str; 6] = [
+    "docs",
+    "attachments",
+    "sprocs",
+    "triggers",
+    "udfs",
+    "conflicts",
+];
+/// REST resource types of master/metadata requests.
+const MASTER_RESOURCE_TYPES: [&str; 9] = [
+    "dbs",
+    "colls",
+    "offers",
+    "users",
+    "permissions",
+    "pkranges",
+    "udts",
+    "clientencryptionkeys",
+    "databaseaccount",
+];
+
+impl RequestKind {
+    /// The kind of a REST resource type (`"docs"`, `"colls"`, `"pkranges"`, ...), strictly: an
+    /// unknown type is an error rather than a guess.
+    ///
+    /// ```
+    /// use cosmos_session_token::RequestKind;
+    /// assert_eq!(RequestKind::from_resource_type("docs").unwrap(), RequestKind::Data);
+    /// assert_eq!(RequestKind::from_resource_type("pkranges").unwrap(), RequestKind::Master);
+    /// assert_eq!(RequestKind::from_resource_type("Docs").unwrap_err().code(), "unknown_resource_type");
+    /// ```
+    pub fn from_resource_type(resource_type: &str) -> Result<RequestKind, ContainerError> {
+        if DATA_RESOURCE_TYPES.contains(&resource_type) {
+            Ok(RequestKind::Data)
+        } else if MASTER_RESOURCE_TYPES.contains(&resource_type) {
+            Ok(RequestKind::Master)
+        } else {
+            Err(ContainerError::UnknownResourceType(
+                resource_type.chars().take(64).collect(),
+            ))
+        }
+    }
+}
+
 /// Bounds on what a container keeps, and on snapshots it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ContainerLimits {
@@ -67,37 +123,6 @@ impl Default for ContainerLimits {
             max_collections: 1024,
             max_ranges_per_collection: 65_536,
             max_snapshot_bytes: 64 << 20,
-        }
-    }
-}
-
-/// Errors of container operations that are not token errors.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ContainerError {
-    /// A capture without a collection resource id.
-    #[error("the collection resource id is empty")]
-    EmptyResourceId,
-    /// The snapshot is not a valid container snapshot.
-    #[error("invalid container snapshot: {0}")]
-    InvalidSnapshot(String),
-    /// The snapshot is larger than [`ContainerLimits::max_snapshot_bytes`].
-    #[error("container snapshot is {len} bytes, more than the limit of {max}")]
-    SnapshotTooLarge {
-        /// Snapshot length.
-        len: usize,
-        /// The limit in force.
-        max: usize,
-    },
-}
-
-impl ContainerError {
-    /// A stable snake_case identifier.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ContainerError::EmptyResourceId => "empty_resource_id",
-            ContainerError::InvalidSnapshot(_) => "invalid_snapshot",
-            ContainerError::SnapshotTooLarge { .. } => "snapshot_too_large",
         }
     }
 }
@@ -193,8 +218,10 @@ impl SessionContainer {
         self.tick.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    /// Records the token of a response if the capture rule allows it; returns whether it did.
-    /// `collection_name` may be empty when only the RID is known. The token is parsed strictly.
+    /// Records the token of a data-plane response if the capture rule allows it; returns whether
+    /// it did. `collection_name` may be empty when only the RID is known. The token is parsed
+    /// strictly; an empty header value means "no token" and captures nothing (as every SDK does).
+    /// Same as [`capture_response`](Self::capture_response) with [`RequestKind::Data`].
     pub fn capture(
         &self,
         collection_name: &str,
@@ -203,13 +230,49 @@ impl SessionContainer {
         status: u16,
         sub_status: u32,
     ) -> Result<bool, Error> {
-        if !should_capture(status, sub_status) {
+        self.capture_response(
+            RequestKind::Data,
+            collection_name,
+            collection_rid,
+            Some(response_token),
+            status,
+            sub_status,
+        )
+    }
+
+    /// Records the token of a response: nothing for master/metadata requests, for a missing or
+    /// empty header, or for a status the capture rule skips; otherwise the token is parsed
+    /// strictly and merged. Returns whether a token was recorded.
+    ///
+    /// ```
+    /// use cosmos_session_token::{RequestKind, SessionContainer};
+    /// let c = SessionContainer::new();
+    /// let colls = RequestKind::from_resource_type("colls")?;
+    /// assert!(!c.capture_response(colls, "dbs/d/colls/c", "rid1", Some("0:1#5"), 200, 0)?);
+    /// assert!(!c.capture_response(RequestKind::Data, "dbs/d/colls/c", "rid1", None, 200, 0)?);
+    /// assert!(c.capture_response(RequestKind::Data, "dbs/d/colls/c", "rid1", Some("0:1#5"), 200, 0)?);
+    /// # Ok::<(), cosmos_session_token::Error>(())
+    /// ```
+    pub fn capture_response(
+        &self,
+        kind: RequestKind,
+        collection_name: &str,
+        collection_rid: &str,
+        response_token: Option<&str>,
+        status: u16,
+        sub_status: u32,
+    ) -> Result<bool, Error> {
+        let token = match response_token {
+            Some(t) if !t.is_empty() => t,
+            _ => return Ok(false),
+        };
+        if kind == RequestKind::Master || !should_capture(status, sub_status) {
             return Ok(false);
         }
         if collection_rid.is_empty() {
             return Err(ContainerError::EmptyResourceId.into());
         }
-        let token = SessionToken::parse(response_token)?;
+        let token = SessionToken::parse(token)?;
         let mut state = self.write();
         self.merge_locked(&mut state, collection_name, collection_rid, &token)?;
         Ok(true)
@@ -446,7 +509,7 @@ impl SessionContainer {
 fn composite(state: &State, rid: &str) -> Option<SessionToken> {
     let c = state.collections.get(rid)?;
     let mut ranges: Vec<(&Box<str>, &Entry)> = c.ranges.iter().collect();
-    ranges.sort_by(|a, b| range_order(a.0, b.0));
+    ranges.sort_by(|a, b| crate::range_id::order(a.0, b.0));
     let segments: Segments = ranges
         .into_iter()
         .map(|(id, e)| Segment {
@@ -474,18 +537,6 @@ struct SnapshotCollection {
     token: String,
 }
 
-/// Numeric ids in numeric order first, then the others in string order. A total order: ids with
-/// the same numeric value (`0`, `00`) are ordered as strings, so rendering never depends on hash
-/// iteration order (found by the `container_restore` fuzz target).
-pub(crate) fn range_order(a: &str, b: &str) -> std::cmp::Ordering {
-    match (a.parse::<u64>(), b.parse::<u64>()) {
-        (Ok(x), Ok(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
-        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
-        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
-        (Err(_), Err(_)) => a.cmp(b),
-    }
-}
-
 fn evict_oldest_collection(state: &mut State) {
     let oldest = state
         .collections
@@ -507,11 +558,5 @@ fn evict_oldest_ranges(collection: &mut Collection, keep: usize) {
     let excess = collection.ranges.len().saturating_sub(keep);
     for (_, id) in by_age.into_iter().take(excess) {
         collection.ranges.remove(&id);
-    }
-}
-
-impl From<ContainerError> for Error {
-    fn from(e: ContainerError) -> Self {
-        Error::Container(e)
     }
 }

@@ -22,7 +22,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::error::{Error, ParseError};
+use crate::error::{Error, FeedRangeError, ParseError};
 use crate::merge::MergePolicy;
 use crate::model::{Segment, SegmentValue, SessionToken};
 use crate::order::Order;
@@ -31,43 +31,6 @@ use crate::order::Order;
 pub const MAX_FEED_RANGE_PAIRS: usize = 1_000_000;
 /// Longest feed-range text (JSON or `MIN-MAX`) accepted, in bytes.
 pub const MAX_FEED_RANGE_TEXT: usize = 64 << 10;
-
-/// Why a feed range or a feed-range merge was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FeedRangeError {
-    /// The feed range text is not an accepted form.
-    #[error("invalid feed range: {0}")]
-    Invalid(String),
-    /// No pair overlaps the target.
-    #[error("no feed range overlaps the target {0}")]
-    NoOverlap(String),
-    /// More pairs than [`MAX_FEED_RANGE_PAIRS`].
-    #[error("{len} pairs, more than the limit of {max}")]
-    TooManyPairs {
-        /// Number of pairs given.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-}
-
-impl FeedRangeError {
-    /// A stable snake_case identifier.
-    pub fn code(&self) -> &'static str {
-        match self {
-            FeedRangeError::Invalid(_) => "invalid_feed_range",
-            FeedRangeError::NoOverlap(_) => "no_overlapping_feed_range",
-            FeedRangeError::TooManyPairs { .. } => "too_many_pairs",
-        }
-    }
-}
-
-impl From<FeedRangeError> for Error {
-    fn from(e: FeedRangeError) -> Self {
-        Error::FeedRange(e)
-    }
-}
 
 /// An effective-partition-key range `[min, max)`.
 ///
@@ -515,20 +478,6 @@ pub fn latest_for_feed_range(
         token: merged.canonical(),
         fates,
     })
-}
-
-impl SessionToken {
-    /// The same token with segments in numeric-aware range-id order and regions sorted by id.
-    pub fn canonical(&self) -> SessionToken {
-        let mut segments = self.segments.clone();
-        segments.sort_by(|a, b| crate::container::range_order(&a.range_id, &b.range_id));
-        for seg in &mut segments {
-            if let SegmentValue::Vector(v) = &mut seg.value {
-                v.regions.sort_by_key(|r| r.id);
-            }
-        }
-        SessionToken { segments }
-    }
 }
 
 /// Parses a pair's token the way feed-range surfaces do: leniently (tokens gathered from logs and

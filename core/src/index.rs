@@ -9,7 +9,12 @@
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
-use crate::model::Segment;
+/// Something found by its range id: the index knows nothing else of it (so the model can use the
+/// index without the index depending on the model).
+pub(crate) trait Keyed {
+    /// The range id.
+    fn key(&self) -> &str;
+}
 
 const LINEAR_MAX: usize = 16;
 
@@ -45,19 +50,19 @@ impl std::hash::Hasher for IdentityHasher {
     }
 }
 
-fn lookup(map: &Positions, segments: &[Segment], range_id: &str) -> Option<usize> {
+fn lookup<T: Keyed>(map: &Positions, segments: &[T], range_id: &str) -> Option<usize> {
     match map.get(&hash(range_id)) {
-        Some(&i) if &*segments[i].range_id == range_id => Some(i),
+        Some(&i) if segments[i].key() == range_id => Some(i),
         // A different id with the same hash (or none): scan, which is always correct.
-        Some(_) => segments.iter().position(|s| &*s.range_id == range_id),
+        Some(_) => segments.iter().position(|s| s.key() == range_id),
         None => None,
     }
 }
 
-fn build(segments: &[Segment]) -> Positions {
+fn build<T: Keyed>(segments: &[T]) -> Positions {
     let mut map = Positions::with_capacity_and_hasher(segments.len(), Default::default());
     for (i, s) in segments.iter().enumerate() {
-        map.entry(hash(&s.range_id)).or_insert(i);
+        map.entry(hash(s.key())).or_insert(i);
     }
     map
 }
@@ -69,20 +74,19 @@ pub(crate) struct RangeIndex {
 
 impl RangeIndex {
     /// Position of `range_id` in `segments`, which must be the list this index describes.
-    pub(crate) fn find(&self, segments: &[Segment], range_id: &str) -> Option<usize> {
+    pub(crate) fn find<T: Keyed>(&self, segments: &[T], range_id: &str) -> Option<usize> {
         match &self.map {
             Some(map) => lookup(map, segments, range_id),
-            None => segments.iter().position(|s| &*s.range_id == range_id),
+            None => segments.iter().position(|s| s.key() == range_id),
         }
     }
 
     /// Call after pushing a segment onto the list this index describes.
-    pub(crate) fn pushed(&mut self, segments: &[Segment]) {
+    pub(crate) fn pushed<T: Keyed>(&mut self, segments: &[T]) {
         match &mut self.map {
             Some(map) => {
                 if let Some(last) = segments.last() {
-                    map.entry(hash(&last.range_id))
-                        .or_insert(segments.len() - 1);
+                    map.entry(hash(last.key())).or_insert(segments.len() - 1);
                 }
             }
             None if segments.len() > LINEAR_MAX => self.map = Some(build(segments)),
@@ -92,21 +96,21 @@ impl RangeIndex {
 }
 
 /// Read-only lookup by range id over a finished token's segments.
-pub(crate) struct Lookup<'a> {
-    segments: &'a [Segment],
+pub(crate) struct Lookup<'a, T: Keyed> {
+    segments: &'a [T],
     map: Option<Positions>,
 }
 
-impl<'a> Lookup<'a> {
-    pub(crate) fn new(segments: &'a [Segment]) -> Self {
+impl<'a, T: Keyed> Lookup<'a, T> {
+    pub(crate) fn new(segments: &'a [T]) -> Self {
         let map = (segments.len() > LINEAR_MAX).then(|| build(segments));
         Lookup { segments, map }
     }
 
-    pub(crate) fn get(&self, range_id: &str) -> Option<&'a Segment> {
+    pub(crate) fn get(&self, range_id: &str) -> Option<&'a T> {
         let i = match &self.map {
             Some(map) => lookup(map, self.segments, range_id),
-            None => self.segments.iter().position(|s| &*s.range_id == range_id),
+            None => self.segments.iter().position(|s| s.key() == range_id),
         };
         i.map(|i| &self.segments[i])
     }

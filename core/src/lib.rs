@@ -24,6 +24,7 @@
 //! a partial [`Order`] consistent with merge; semantic equality (region *sets*, segment order
 //! ignored, simple `n` equal to `-2#n`).
 
+mod carrier;
 mod container;
 mod convert;
 mod error;
@@ -33,18 +34,23 @@ mod merge;
 mod model;
 mod order;
 mod parse;
+mod range_id;
 mod render;
 mod scope;
 mod seal;
 
+pub use carrier::{DEFAULT_COOKIE_NAME, SessionCarrier};
 pub use container::{
-    ContainerError, ContainerLimits, READ_SESSION_NOT_AVAILABLE, SNAPSHOT_FORMAT, SNAPSHOT_VERSION,
+    ContainerLimits, READ_SESSION_NOT_AVAILABLE, RequestKind, SNAPSHOT_FORMAT, SNAPSHOT_VERSION,
     SessionContainer, should_capture,
 };
-pub use error::{Error, Field, MergeError, ParseError, ParseErrorKind};
+pub use error::{
+    Category, ContainerError, ERROR_CODES, Error, ErrorCode, FeedRangeError, Field, MergeError,
+    ParseError, ParseErrorKind, SealError, error_code,
+};
 pub use feed_range::{
-    FeedRange, FeedRangeError, Latest, MAX_FEED_RANGE_PAIRS, MAX_FEED_RANGE_TEXT, PairFate,
-    latest_for_feed_range, parse_pair_token,
+    FeedRange, Latest, MAX_FEED_RANGE_PAIRS, MAX_FEED_RANGE_TEXT, PairFate, latest_for_feed_range,
+    parse_pair_token,
 };
 pub use merge::{MergePolicy, RegionMismatch};
 pub use model::{
@@ -53,9 +59,7 @@ pub use model::{
 };
 pub use order::Order;
 pub use parse::{Limits, Mode, ParseOptions, Parsed, Warning, WarningKind};
-pub use seal::{
-    DEFAULT_SEAL_BUDGET, MIN_SEAL_KEY_BYTES, SEAL_VERSION_TAG, SealError, seal, unseal,
-};
+pub use seal::{DEFAULT_SEAL_BUDGET, MIN_SEAL_KEY_BYTES, SEAL_VERSION_TAG, seal, unseal};
 
 /// The HTTP header that carries a session token.
 pub const HEADER: &str = "x-ms-session-token";

@@ -213,7 +213,7 @@ impl Segment {
     /// assert!(Segment::new("a:b", SegmentValue::Simple { global_lsn: 1 }).is_err());
     /// ```
     pub fn new(range_id: &str, value: SegmentValue) -> Result<Self, ParseError> {
-        crate::parse::check_range_id(range_id, 0, &crate::Limits::default())?;
+        crate::range_id::check(range_id, 0, crate::range_id::MAX_BYTES)?;
         Ok(Segment {
             range_id: range_id.into(),
             value,
@@ -252,6 +252,12 @@ impl Segment {
 #[derive(Debug, Clone)]
 pub struct SessionToken {
     pub(crate) segments: Segments,
+}
+
+impl crate::index::Keyed for Segment {
+    fn key(&self) -> &str {
+        &self.range_id
+    }
 }
 
 impl SessionToken {

@@ -184,3 +184,17 @@ impl Hash for SessionToken {
         combined.hash(state);
     }
 }
+
+impl SessionToken {
+    /// The same token with segments in numeric-aware range-id order and regions sorted by id.
+    pub fn canonical(&self) -> SessionToken {
+        let mut segments = self.segments.clone();
+        segments.sort_by(|a, b| crate::range_id::order(&a.range_id, &b.range_id));
+        for seg in &mut segments {
+            if let SegmentValue::Vector(v) = &mut seg.value {
+                v.regions.sort_by_key(|r| r.id);
+            }
+        }
+        SessionToken { segments }
+    }
+}

@@ -55,7 +55,7 @@ impl Limits {
         max_input_bytes: 1 << 20,
         max_segments: 65_536,
         max_regions: 256,
-        max_range_id_bytes: 256,
+        max_range_id_bytes: crate::range_id::MAX_BYTES,
     };
 }
 
@@ -275,38 +275,6 @@ impl std::str::FromStr for SessionToken {
     }
 }
 
-/// Checks a range id against the strict grammar and the limits. `offset` locates it in the input.
-pub(crate) fn check_range_id(id: &str, offset: usize, limits: &Limits) -> Result<(), ParseError> {
-    if id.is_empty() {
-        return Err(ParseError::new(ParseErrorKind::EmptyRangeId, offset, id));
-    }
-    if id.len() > limits.max_range_id_bytes {
-        return Err(ParseError::new(
-            ParseErrorKind::RangeIdTooLong {
-                len: id.len(),
-                max: limits.max_range_id_bytes,
-            },
-            offset,
-            id,
-        ));
-    }
-    // Decimal ids are by far the most common; skip the per-char checks for them.
-    if id.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(());
-    }
-    match id
-        .chars()
-        .find(|&c| matches!(c, ',' | ':' | '#' | '=') || c.is_whitespace() || c.is_control())
-    {
-        Some(ch) => Err(ParseError::new(
-            ParseErrorKind::InvalidRangeId { ch },
-            offset,
-            id,
-        )),
-        None => Ok(()),
-    }
-}
-
 fn find_byte(bytes: &[u8], from: usize, needle: u8) -> usize {
     bytes[from..]
         .iter()
@@ -445,7 +413,8 @@ impl<'a> Parser<'a> {
             );
         };
         let (id, id_offset) = self.trim(&piece[..colon], offset);
-        check_range_id(id, id_offset, &self.options.limits).map_err(|e| e.in_segment(at, None))?;
+        crate::range_id::check(id, id_offset, self.options.limits.max_range_id_bytes)
+            .map_err(|e| e.in_segment(at, None))?;
         let (value, value_offset) = self.trim(&piece[colon + 1..], offset + colon + 1);
         let value = self
             .value(value, value_offset)

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::error::{Error, ParseError};
+use crate::error::{Error, ParseError, SealError};
 use crate::model::SessionToken;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -25,63 +25,6 @@ pub const SEAL_VERSION_TAG: &str = "cst1";
 pub const MIN_SEAL_KEY_BYTES: usize = 16;
 /// Default size budget of a sealed token: cookies hold about 4 KB.
 pub const DEFAULT_SEAL_BUDGET: usize = 4000;
-
-/// Why sealing or unsealing failed. Messages never say which byte of a MAC was wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SealError {
-    /// A key shorter than [`MIN_SEAL_KEY_BYTES`].
-    #[error("seal keys must be at least {MIN_SEAL_KEY_BYTES} bytes; got {len}")]
-    WeakKey {
-        /// The key's length.
-        len: usize,
-    },
-    /// `unseal` was given no key.
-    #[error("no key to check the seal with")]
-    NoKeys,
-    /// The sealed text would exceed (or exceeds) the budget.
-    #[error(
-        "sealed token is {len} bytes, more than the budget of {max}; scope the token to the partitions \
-         the next request needs (SessionToken::scope) before sealing it"
-    )]
-    TooLarge {
-        /// The sealed length.
-        len: usize,
-        /// The budget.
-        max: usize,
-    },
-    /// Not a `cst1.` envelope.
-    #[error("unknown sealed-token version (expected a {SEAL_VERSION_TAG}. prefix)")]
-    UnknownVersion,
-    /// The envelope is not well formed (parts, base64, UTF-8).
-    #[error("malformed sealed token: {0}")]
-    Malformed(&'static str),
-    /// No key produced this MAC for this context: tampered, wrong key or wrong context.
-    #[error(
-        "sealed token rejected: its signature does not match (tampered, other key or other context)"
-    )]
-    BadSignature,
-}
-
-impl SealError {
-    /// A stable snake_case identifier.
-    pub fn code(&self) -> &'static str {
-        match self {
-            SealError::WeakKey { .. } => "weak_key",
-            SealError::NoKeys => "no_keys",
-            SealError::TooLarge { .. } => "seal_too_large",
-            SealError::UnknownVersion => "unknown_seal_version",
-            SealError::Malformed(_) => "malformed_seal",
-            SealError::BadSignature => "bad_signature",
-        }
-    }
-}
-
-impl From<SealError> for Error {
-    fn from(e: SealError) -> Self {
-        Error::Seal(e)
-    }
-}
 
 fn mac(key: &[u8], context: &str, token: &str) -> Result<HmacSha256, SealError> {
     if key.len() < MIN_SEAL_KEY_BYTES {

@@ -4,7 +4,8 @@ use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use cosmos_session_token::{
-    MergeError, MergePolicy, ParseError, ParseErrorKind, ParseOptions, RegionMismatch,
+    Category, ContainerError, Error, FeedRangeError, MergeError, MergePolicy, ParseError,
+    ParseOptions, RegionMismatch, SealError, error_code,
 };
 
 use crate::status::*;
@@ -19,9 +20,11 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    pub fn new(status: i32, kind: &'static str, message: impl Into<String>) -> Self {
+    /// A failure with a code of the core's error table; the status is the code's category.
+    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        let category = error_code(kind).map_or(Category::Internal, |row| row.category);
         Failure {
-            status,
+            status: category.status(),
             kind,
             message: message.into(),
             segment: None,
@@ -30,40 +33,47 @@ impl Failure {
     }
 
     pub fn null(what: &str) -> Self {
-        Failure::new(
-            CST_ERR_NULL_ARGUMENT,
-            "null_argument",
-            format!("{what} is NULL"),
-        )
+        Failure::new("null_argument", format!("{what} is NULL"))
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
-        Failure::new(CST_ERR_INVALID_ARGUMENT, "invalid_argument", message)
+        Failure::new("invalid_argument", message)
     }
 }
 
-impl From<ParseError> for Failure {
-    fn from(e: ParseError) -> Self {
-        let status = match e.kind() {
-            ParseErrorKind::InvalidUtf8 => CST_ERR_INVALID_UTF8,
-            k if k.is_limit() => CST_ERR_LIMIT_EXCEEDED,
-            _ => CST_ERR_MALFORMED,
+/// Every core error becomes its table code, its category's status and its message.
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let (segment, offset) = match &e {
+            Error::Parse(p) => (p.segment(), Some(p.offset())),
+            _ => (None, None),
         };
         Failure {
-            status,
-            kind: e.kind().code(),
+            status: e.category().status(),
+            kind: e.code(),
             message: e.to_string(),
-            segment: e.segment(),
-            offset: Some(e.offset()),
+            segment,
+            offset,
         }
     }
 }
 
-impl From<MergeError> for Failure {
-    fn from(e: MergeError) -> Self {
-        Failure::new(CST_ERR_INCOMPATIBLE, e.code(), e.to_string())
-    }
+macro_rules! failure_from_core {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Self {
+                Error::from(e).into()
+            }
+        }
+    )*};
 }
+failure_from_core!(
+    ParseError,
+    MergeError,
+    ContainerError,
+    FeedRangeError,
+    SealError
+);
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     let detail = payload
@@ -80,7 +90,7 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> i32 {
     let failure = match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => return CST_OK,
         Ok(Err(failure)) => failure,
-        Err(payload) => Failure::new(CST_ERR_PANIC, "panic", panic_message(payload.as_ref())),
+        Err(payload) => Failure::new("panic", panic_message(payload.as_ref())),
     };
     let status = failure.status;
     set_last_error(failure);
@@ -90,11 +100,7 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> i32 {
 /// Like [`guard`] for functions without a status: a caught panic yields `default`.
 pub(crate) fn guard_or<T>(default: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
-        set_last_error(Failure::new(
-            CST_ERR_PANIC,
-            "panic",
-            panic_message(payload.as_ref()),
-        ));
+        set_last_error(Failure::new("panic", panic_message(payload.as_ref())));
         default
     })
 }
@@ -142,7 +148,6 @@ pub(crate) unsafe fn input_str<'a>(
 fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, Failure> {
     std::str::from_utf8(bytes).map_err(|e| {
         let mut f = Failure::new(
-            CST_ERR_INVALID_UTF8,
             "invalid_utf8",
             format!("{what} is not valid UTF-8 (byte {})", e.valid_up_to()),
         );
@@ -171,7 +176,6 @@ pub(crate) unsafe fn write_output(
     unsafe { *out_len = s.len() };
     if cap <= s.len() {
         return Err(Failure::new(
-            CST_ERR_BUFFER_TOO_SMALL,
             "buffer_too_small",
             format!(
                 "output needs {} bytes plus a NUL; the buffer has {cap}",
@@ -187,13 +191,27 @@ pub(crate) unsafe fn write_output(
     Ok(())
 }
 
-/// Checks that `flags` only uses known bits.
-pub(crate) fn check_flags(flags: u32) -> Result<(), Failure> {
+/// Flags that apply to parsing functions.
+pub(crate) const PARSE_FLAGS: u32 = CST_FLAG_LENIENT;
+/// Flags that apply to merging already-parsed handles.
+pub(crate) const MERGE_FLAGS: u32 = CST_FLAG_UNION_REGIONS | CST_FLAG_LEGACY_MAX_GLOBAL_LSN;
+/// Flags that apply to one-shot merges of text (parse, then merge).
+pub(crate) const TEXT_MERGE_FLAGS: u32 = PARSE_FLAGS | MERGE_FLAGS;
+
+/// Checks that `flags` only uses bits that apply to this function (`allowed`): an unknown bit, or
+/// a known one that does not apply (CST_FLAG_LENIENT on a handle merge), is an error.
+pub(crate) fn check_flags(flags: u32, allowed: u32) -> Result<(), Failure> {
     let known = CST_FLAG_LENIENT | CST_FLAG_UNION_REGIONS | CST_FLAG_LEGACY_MAX_GLOBAL_LSN;
     if flags & !known != 0 {
         return Err(Failure::invalid(format!(
             "unknown flag bits 0x{:x}",
             flags & !known
+        )));
+    }
+    if flags & !allowed != 0 {
+        return Err(Failure::invalid(format!(
+            "flag bits 0x{:x} do not apply to this function",
+            flags & !allowed
         )));
     }
     Ok(())
@@ -251,7 +269,6 @@ pub(crate) unsafe fn bytes_array<'a>(
     }
     if count > max {
         return Err(Failure::new(
-            CST_ERR_LIMIT_EXCEEDED,
             "too_many_items",
             format!("{count} {what}; at most {max}"),
         ));
@@ -297,45 +314,4 @@ pub(crate) unsafe fn parents<'a>(
 ) -> Result<Vec<&'a str>, Failure> {
     // SAFETY: forwarded.
     unsafe { str_array(ptrs, lens, count, "parent range ids", 65_536) }
-}
-
-impl From<cosmos_session_token::Error> for Failure {
-    fn from(e: cosmos_session_token::Error) -> Self {
-        use cosmos_session_token::{ContainerError, Error};
-        match e {
-            Error::Parse(p) => p.into(),
-            Error::Merge(m) => m.into(),
-            Error::Container(c) => {
-                let status = match c {
-                    ContainerError::EmptyResourceId => CST_ERR_INVALID_ARGUMENT,
-                    ContainerError::SnapshotTooLarge { .. } => CST_ERR_LIMIT_EXCEEDED,
-                    _ => CST_ERR_MALFORMED,
-                };
-                Failure::new(status, c.code(), c.to_string())
-            }
-            Error::FeedRange(f) => f.into(),
-            Error::Seal(e) => {
-                use cosmos_session_token::SealError;
-                let status = match e {
-                    SealError::WeakKey { .. } | SealError::NoKeys => CST_ERR_INVALID_ARGUMENT,
-                    SealError::TooLarge { .. } => CST_ERR_LIMIT_EXCEEDED,
-                    _ => CST_ERR_REJECTED,
-                };
-                Failure::new(status, e.code(), e.to_string())
-            }
-            other => Failure::new(CST_ERR_MALFORMED, other.code(), other.to_string()),
-        }
-    }
-}
-
-impl From<cosmos_session_token::FeedRangeError> for Failure {
-    fn from(e: cosmos_session_token::FeedRangeError) -> Self {
-        use cosmos_session_token::FeedRangeError;
-        let status = match e {
-            FeedRangeError::NoOverlap(_) => CST_ERR_NOT_FOUND,
-            FeedRangeError::TooManyPairs { .. } => CST_ERR_LIMIT_EXCEEDED,
-            _ => CST_ERR_INVALID_ARGUMENT,
-        };
-        Failure::new(status, e.code(), e.to_string())
-    }
 }

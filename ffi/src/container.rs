@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use cosmos_session_token::SessionContainer;
+use cosmos_session_token::{RequestKind, SessionContainer};
 
 use crate::boundary::{Failure, guard, guard_or, input_str, parents, put, write_output};
 use crate::token::{check_out, cst_token, into_handle, not_found};
@@ -58,17 +58,72 @@ pub unsafe extern "C" fn cst_container_free(container: *mut cst_container) {
     })
 }
 
-/// Records a response's session token when the capture rule allows it: status 2xx, 409, 412,
-/// or 404 with sub_status != 1002. *captured tells whether it did. The name
+/// Reads the HTTP status and sub-status of a response.
+fn statuses(status: i32, sub_status: i32) -> Result<(u16, u32), Failure> {
+    let status = u16::try_from(status)
+        .map_err(|_| Failure::invalid(format!("status {status} is not an HTTP status")))?;
+    let sub_status = u32::try_from(sub_status)
+        .map_err(|_| Failure::invalid(format!("sub_status {sub_status} is negative")))?;
+    Ok((status, sub_status))
+}
+
+/// Records a data-plane response's session token when the capture rule allows it: status 2xx,
+/// 409, 412, or 404 with sub_status != 1002; an empty token (NULL with len 0, or "": the header
+/// was missing or empty) captures nothing. *captured tells whether it did. The name
 /// ("dbs/{db}/colls/{coll}", may be empty) maps to rid; a name now mapping to another RID drops
-/// the old RID's tokens. Returns CST_OK, CST_ERR_MALFORMED (token), CST_ERR_INVALID_ARGUMENT
-/// (empty rid, status outside 0..65535, negative sub_status), CST_ERR_INCOMPATIBLE, ...
+/// the old RID's tokens. Same as cst_container_capture_response with resource type "docs".
+/// Returns CST_OK, CST_ERR_MALFORMED (token), CST_ERR_INVALID_ARGUMENT (empty rid, status outside
+/// 0..65535, negative sub_status), CST_ERR_INCOMPATIBLE, ...
 ///
 /// # Safety
 /// `container` live; spans valid as documented; `captured` writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_container_capture(
     container: *const cst_container,
+    name: *const c_char,
+    name_len: usize,
+    rid: *const c_char,
+    rid_len: usize,
+    token: *const c_char,
+    token_len: usize,
+    status: i32,
+    sub_status: i32,
+    captured: *mut bool,
+) -> i32 {
+    const DOCS: &str = "docs";
+    // SAFETY: forwarded caller guarantees; DOCS is a valid span.
+    unsafe {
+        cst_container_capture_response(
+            container,
+            DOCS.as_ptr().cast(),
+            DOCS.len(),
+            name,
+            name_len,
+            rid,
+            rid_len,
+            token,
+            token_len,
+            status,
+            sub_status,
+            captured,
+        )
+    }
+}
+
+/// Records a response's session token by the SDKs' rules: nothing for master/metadata requests
+/// (resource types "dbs", "colls", "offers", "users", "permissions", "pkranges", "udts",
+/// "clientencryptionkeys", "databaseaccount"), nothing for an empty token, else as
+/// cst_container_capture for data-plane types ("docs", "attachments", "sprocs", "triggers",
+/// "udfs", "conflicts"). Another resource type is CST_ERR_INVALID_ARGUMENT (kind
+/// "unknown_resource_type").
+///
+/// # Safety
+/// `container` live; spans valid as documented; `captured` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_container_capture_response(
+    container: *const cst_container,
+    resource_type: *const c_char,
+    resource_type_len: usize,
     name: *const c_char,
     name_len: usize,
     rid: *const c_char,
@@ -86,18 +141,17 @@ pub unsafe extern "C" fn cst_container_capture(
         // SAFETY: forwarded caller guarantees.
         let c = unsafe { self::container(container) }?;
         // SAFETY: forwarded caller guarantees.
-        let (name, rid, token) = unsafe {
+        let (resource_type, name, rid, token) = unsafe {
             (
+                input_str(resource_type, resource_type_len, "resource type")?,
                 input_str(name, name_len, "collection name")?,
                 input_str(rid, rid_len, "collection rid")?,
                 input_str(token, token_len, "token")?,
             )
         };
-        let status = u16::try_from(status)
-            .map_err(|_| Failure::invalid(format!("status {status} is not an HTTP status")))?;
-        let sub_status = u32::try_from(sub_status)
-            .map_err(|_| Failure::invalid(format!("sub_status {sub_status} is negative")))?;
-        let did = c.capture(name, rid, token, status, sub_status)?;
+        let kind = RequestKind::from_resource_type(resource_type)?;
+        let (status, sub_status) = statuses(status, sub_status)?;
+        let did = c.capture_response(kind, name, rid, Some(token), status, sub_status)?;
         // SAFETY: checked non-NULL.
         unsafe { put(captured, did, "captured") }
     })
@@ -187,6 +241,39 @@ pub unsafe extern "C" fn cst_container_clear(
         let did = c.clear(collection);
         // SAFETY: checked non-NULL.
         unsafe { put(cleared, did, "cleared") }
+    })
+}
+
+/// Forgets one range of a collection (name or RID), e.g. a range that routing says no longer
+/// exists after a split; *forgotten tells whether it was stored.
+///
+/// # Safety
+/// `container` live; spans valid; `forgotten` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_container_forget_range(
+    container: *const cst_container,
+    collection: *const c_char,
+    collection_len: usize,
+    range_id: *const c_char,
+    range_len: usize,
+    forgotten: *mut bool,
+) -> i32 {
+    guard(|| {
+        if forgotten.is_null() {
+            return Err(Failure::null("forgotten"));
+        }
+        // SAFETY: forwarded caller guarantees.
+        let c = unsafe { self::container(container) }?;
+        // SAFETY: forwarded caller guarantees.
+        let (collection, range) = unsafe {
+            (
+                input_str(collection, collection_len, "collection")?,
+                input_str(range_id, range_len, "range id")?,
+            )
+        };
+        let did = c.forget_range(collection, range);
+        // SAFETY: checked non-NULL.
+        unsafe { put(forgotten, did, "forgotten") }
     })
 }
 

@@ -8,12 +8,18 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod boundary;
+mod carrier;
 mod container;
+mod feed_range;
 mod oneshot;
+mod sealing;
 mod status;
 mod token;
 
+pub use carrier::*;
 pub use container::*;
+pub use feed_range::*;
 pub use oneshot::*;
+pub use sealing::*;
 pub use status::*;
 pub use token::*;

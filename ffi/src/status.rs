@@ -3,6 +3,8 @@
 use std::cell::RefCell;
 use std::ffi::c_char;
 
+use cosmos_session_token::ERROR_CODES;
+
 use crate::boundary::{Failure, write_output};
 
 /// Success.
@@ -95,6 +97,40 @@ pub extern "C" fn cst_status_name(status: i32) -> *const c_char {
     name.as_ptr().cast()
 }
 
+/// Number of rows in the error table (every stable code any function can report).
+#[unsafe(no_mangle)]
+pub extern "C" fn cst_error_code_count() -> usize {
+    ERROR_CODES.len()
+}
+
+/// Row `index` of the error table: the stable code into buf (output protocol) and the status its
+/// category maps to into *out_status. CST_ERR_INVALID_ARGUMENT past the end. Bindings use it to
+/// check their own tables against the library's.
+///
+/// # Safety
+/// buf valid for cap bytes (or NULL with cap 0); out_len and out_status writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_error_code_at(
+    index: usize,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+    out_status: *mut i32,
+) -> i32 {
+    crate::boundary::guard(|| {
+        let row = ERROR_CODES.get(index).ok_or_else(|| {
+            Failure::invalid(format!(
+                "error table index {index} is past the end ({} rows)",
+                ERROR_CODES.len()
+            ))
+        })?;
+        // SAFETY: forwarded caller guarantees.
+        unsafe { crate::boundary::put(out_status, row.category.status(), "out_status")? };
+        // SAFETY: forwarded caller guarantees.
+        unsafe { write_output(row.code, buf, cap, out_len) }
+    })
+}
+
 thread_local! {
     static LAST_ERROR: RefCell<Option<Failure>> = const { RefCell::new(None) };
 }
@@ -173,7 +209,9 @@ pub unsafe extern "C" fn cst_last_error_position(
 }
 
 /// Test hook for the panic boundary: panics inside the library and returns CST_ERR_PANIC,
-/// with last error kind "panic". Never needed by applications.
+/// with last error kind "panic". Only in builds with the `debug-panic` feature (tests), declared
+/// when CST_DEBUG_PANIC is defined; never in release artefacts.
+#[cfg(feature = "debug-panic")]
 #[unsafe(no_mangle)]
 pub extern "C" fn cst_debug_panic() -> i32 {
     crate::boundary::guard(|| -> Result<(), Failure> {
@@ -187,6 +225,31 @@ pub extern "C" fn cst_debug_panic() -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_are_the_core_categories() {
+        use cosmos_session_token::Category;
+        let ours = [
+            CST_ERR_NULL_ARGUMENT,
+            CST_ERR_INVALID_UTF8,
+            CST_ERR_MALFORMED,
+            CST_ERR_INCOMPATIBLE,
+            CST_ERR_BUFFER_TOO_SMALL,
+            CST_ERR_NOT_FOUND,
+            CST_ERR_INVALID_ARGUMENT,
+            CST_ERR_LIMIT_EXCEEDED,
+            CST_ERR_PANIC,
+            CST_ERR_REJECTED,
+        ];
+        let core: Vec<i32> = Category::ALL.iter().map(|c| c.status()).collect();
+        assert_eq!(ours.to_vec(), core);
+        for status in ours {
+            // Every status has a name, so C callers can print it.
+            // SAFETY: cst_status_name returns a static NUL-terminated string.
+            let name = unsafe { std::ffi::CStr::from_ptr(cst_status_name(status)) };
+            assert_ne!(name.to_str().unwrap(), "CST_ERR_UNKNOWN");
+        }
+    }
 
     #[test]
     fn header_version_matches_cargo() {

@@ -4,11 +4,11 @@ use std::ffi::c_char;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
-use cosmos_session_token::{Format, Order, SessionToken};
+use cosmos_session_token::{Format, Order, SessionToken, Warning};
 
 use crate::boundary::{
-    Failure, check_flags, guard, guard_or, input, input_str, merge_policy, parents, parse_options,
-    put, write_output,
+    Failure, MERGE_FLAGS, PARSE_FLAGS, check_flags, guard, guard_or, input, input_str,
+    merge_policy, parents, parse_options, put, write_output,
 };
 use crate::status::*;
 
@@ -17,17 +17,26 @@ use crate::status::*;
 /// function with a cst_token **out) exactly once with cst_token_free, after every user is done.
 pub struct cst_token {
     token: SessionToken,
+    /// Warnings of the lenient parse that made this handle (empty for every other handle).
+    warnings: Vec<Warning>,
 }
 
 pub(crate) fn into_handle(token: SessionToken) -> *mut cst_token {
-    Arc::into_raw(Arc::new(cst_token { token })).cast_mut()
+    Arc::into_raw(Arc::new(cst_token {
+        token,
+        warnings: Vec::new(),
+    }))
+    .cast_mut()
 }
 
 /// Borrows the token behind a handle.
 ///
 /// # Safety
 /// `p` must be NULL or a live handle from this library.
-unsafe fn token<'a>(p: *const cst_token, what: &str) -> Result<&'a SessionToken, Failure> {
+pub(crate) unsafe fn token<'a>(
+    p: *const cst_token,
+    what: &str,
+) -> Result<&'a SessionToken, Failure> {
     // SAFETY: live handles point to an Arc-owned cst_token that outlives the call.
     unsafe { p.as_ref() }
         .map(|h| &h.token)
@@ -58,12 +67,17 @@ pub unsafe extern "C" fn cst_token_parse(
 ) -> i32 {
     guard(|| {
         check_out(out)?;
-        check_flags(flags)?;
+        check_flags(flags, PARSE_FLAGS)?;
         // SAFETY: forwarded caller guarantees.
         let bytes = unsafe { input(s, len, "token") }?;
         let parsed = SessionToken::parse_bytes(bytes, &parse_options(flags))?;
+        let handle = Arc::into_raw(Arc::new(cst_token {
+            token: parsed.token,
+            warnings: parsed.warnings,
+        }))
+        .cast_mut();
         // SAFETY: checked non-NULL above.
-        unsafe { put(out, into_handle(parsed.token), "out") }
+        unsafe { put(out, handle, "out") }
     })
 }
 
@@ -184,7 +198,7 @@ pub unsafe extern "C" fn cst_token_merge(
 ) -> i32 {
     guard(|| {
         check_out(out)?;
-        check_flags(flags)?;
+        check_flags(flags, MERGE_FLAGS)?;
         // SAFETY: forwarded caller guarantees.
         let (a, b) = unsafe { (token(a, "a")?, token(b, "b")?) };
         let merged = a.merge_with(b, &merge_policy(flags))?;
@@ -260,11 +274,7 @@ pub unsafe extern "C" fn cst_token_scope(
 }
 
 pub(crate) fn not_found() -> Failure {
-    Failure::new(
-        CST_ERR_NOT_FOUND,
-        "not_found",
-        "no segment applies to the range",
-    )
+    Failure::new("not_found", "no segment applies to the range")
 }
 
 /// Number of segments (at least 1) into *out.
@@ -378,5 +388,75 @@ pub unsafe extern "C" fn cst_token_segment_region(
             local_lsn.write(r.local_lsn);
         }
         Ok(())
+    })
+}
+
+/// Borrows the warnings of the lenient parse behind a handle, and one of them by index.
+///
+/// # Safety
+/// `p` must be NULL or a live handle.
+unsafe fn warning<'a>(p: *const cst_token, index: usize) -> Result<&'a Warning, Failure> {
+    // SAFETY: live handles point to an Arc-owned cst_token that outlives the call.
+    let h = unsafe { p.as_ref() }.ok_or_else(|| Failure::null("token"))?;
+    h.warnings.get(index).ok_or_else(|| {
+        Failure::invalid(format!(
+            "warning index {index} is past the end ({} warnings)",
+            h.warnings.len()
+        ))
+    })
+}
+
+/// Number of warnings of the lenient parse (CST_FLAG_LENIENT) that made this handle into *out;
+/// 0 for a strict parse and for handles made any other way.
+///
+/// # Safety
+/// `token` a live handle; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_token_warning_count(token: *const cst_token, out: *mut usize) -> i32 {
+    guard(|| {
+        // SAFETY: live handles point to an Arc-owned cst_token that outlives the call.
+        let h = unsafe { token.as_ref() }.ok_or_else(|| Failure::null("token"))?;
+        // SAFETY: forwarded caller guarantees.
+        unsafe { put(out, h.warnings.len(), "out") }
+    })
+}
+
+/// Warning `index` of a lenient parse: its stable code (e.g. "trimmed_whitespace", the codes of
+/// testdata/README.md) into code_buf and its message into message_buf (output protocol for each;
+/// either buffer may be NULL with cap 0 to skip it, and its length still goes to its *len), the
+/// 0-based segment (-1 when none) and the byte offset. CST_ERR_INVALID_ARGUMENT past the end.
+///
+/// # Safety
+/// `token` a live handle; buffers valid as documented; the other pointers writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_token_warning(
+    token: *const cst_token,
+    index: usize,
+    code_buf: *mut c_char,
+    code_cap: usize,
+    code_len: *mut usize,
+    message_buf: *mut c_char,
+    message_cap: usize,
+    message_len: *mut usize,
+    out_segment: *mut i64,
+    out_offset: *mut i64,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let w = unsafe { warning(token, index) }?;
+        let to_i64 = |v: Option<usize>| v.and_then(|v| i64::try_from(v).ok()).unwrap_or(-1);
+        // SAFETY: forwarded caller guarantees.
+        unsafe {
+            put(out_segment, to_i64(w.segment()), "out_segment")?;
+            put(out_offset, to_i64(Some(w.offset())), "out_offset")?;
+        }
+        let code = w.kind().code();
+        let message = w.to_string();
+        // Fill both buffers before reporting a too-small one, so one retry with both sizes works.
+        // SAFETY: forwarded caller guarantees.
+        let first = unsafe { write_output(code, code_buf, code_cap, code_len) };
+        // SAFETY: forwarded caller guarantees.
+        let second = unsafe { write_output(&message, message_buf, message_cap, message_len) };
+        first.and(second)
     })
 }

@@ -1,4 +1,4 @@
-//! Typed errors: where a token was malformed, and why two tokens could not be merged.
+//! Token errors: where a token was malformed, and why two tokens could not be merged.
 
 use std::fmt;
 
@@ -331,40 +331,6 @@ impl MergeError {
     pub fn code(&self) -> &'static str {
         match self {
             MergeError::RegionMismatch { .. } => "region_mismatch",
-        }
-    }
-}
-
-/// Any error of this crate: a token that did not parse, or tokens that did not merge.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// See [`ParseError`].
-    #[error(transparent)]
-    Parse(#[from] ParseError),
-    /// See [`MergeError`].
-    #[error(transparent)]
-    Merge(#[from] MergeError),
-    /// See [`ContainerError`](crate::ContainerError).
-    #[error(transparent)]
-    Container(crate::ContainerError),
-    /// See [`FeedRangeError`](crate::FeedRangeError).
-    #[error(transparent)]
-    FeedRange(crate::FeedRangeError),
-    /// See [`SealError`](crate::SealError).
-    #[error(transparent)]
-    Seal(crate::SealError),
-}
-
-impl Error {
-    /// The stable identifier of the underlying error kind.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::Parse(e) => e.kind().code(),
-            Error::Merge(e) => e.code(),
-            Error::Container(e) => e.code(),
-            Error::FeedRange(e) => e.code(),
-            Error::Seal(e) => e.code(),
         }
     }
 }

@@ -1,0 +1,122 @@
+//! Errors of the operations built on tokens: the container, feed-range merge and sealing.
+
+use crate::seal::{MIN_SEAL_KEY_BYTES, SEAL_VERSION_TAG};
+
+/// Errors of container operations that are not token errors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContainerError {
+    /// A capture without a collection resource id.
+    #[error("the collection resource id is empty")]
+    EmptyResourceId,
+    /// A resource type that is neither a data-plane nor a master resource type.
+    #[error(
+        "unknown resource type {0:?} (expected a REST resource type such as \"docs\", \"colls\" or \"pkranges\")"
+    )]
+    UnknownResourceType(String),
+    /// The snapshot is not a valid container snapshot.
+    #[error("invalid container snapshot: {0}")]
+    InvalidSnapshot(String),
+    /// The snapshot is larger than [`ContainerLimits::max_snapshot_bytes`](crate::ContainerLimits::max_snapshot_bytes).
+    #[error("container snapshot is {len} bytes, more than the limit of {max}")]
+    SnapshotTooLarge {
+        /// Snapshot length.
+        len: usize,
+        /// The limit in force.
+        max: usize,
+    },
+}
+
+impl ContainerError {
+    /// A stable snake_case identifier.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ContainerError::EmptyResourceId => "empty_resource_id",
+            ContainerError::UnknownResourceType(_) => "unknown_resource_type",
+            ContainerError::InvalidSnapshot(_) => "invalid_snapshot",
+            ContainerError::SnapshotTooLarge { .. } => "snapshot_too_large",
+        }
+    }
+}
+
+/// Why a feed range or a feed-range merge was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FeedRangeError {
+    /// The feed range text is not an accepted form.
+    #[error("invalid feed range: {0}")]
+    Invalid(String),
+    /// No pair overlaps the target.
+    #[error("no feed range overlaps the target {0}")]
+    NoOverlap(String),
+    /// More pairs than [`MAX_FEED_RANGE_PAIRS`](crate::MAX_FEED_RANGE_PAIRS).
+    #[error("{len} pairs, more than the limit of {max}")]
+    TooManyPairs {
+        /// Number of pairs given.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl FeedRangeError {
+    /// A stable snake_case identifier.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FeedRangeError::Invalid(_) => "invalid_feed_range",
+            FeedRangeError::NoOverlap(_) => "no_overlapping_feed_range",
+            FeedRangeError::TooManyPairs { .. } => "too_many_pairs",
+        }
+    }
+}
+
+/// Why sealing or unsealing failed. Messages never say which byte of a MAC was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealError {
+    /// A key shorter than [`MIN_SEAL_KEY_BYTES`].
+    #[error("seal keys must be at least {MIN_SEAL_KEY_BYTES} bytes; got {len}")]
+    WeakKey {
+        /// The key's length.
+        len: usize,
+    },
+    /// `unseal` was given no key.
+    #[error("no key to check the seal with")]
+    NoKeys,
+    /// The sealed text would exceed (or exceeds) the budget.
+    #[error(
+        "sealed token is {len} bytes, more than the budget of {max}; scope the token to the partitions \
+         the next request needs (SessionToken::scope) before sealing it"
+    )]
+    TooLarge {
+        /// The sealed length.
+        len: usize,
+        /// The budget.
+        max: usize,
+    },
+    /// Not a `cst1.` envelope.
+    #[error("unknown sealed-token version (expected a {SEAL_VERSION_TAG}. prefix)")]
+    UnknownVersion,
+    /// The envelope is not well formed (parts, base64, UTF-8).
+    #[error("malformed sealed token: {0}")]
+    Malformed(&'static str),
+    /// No key produced this MAC for this context: tampered, wrong key or wrong context.
+    #[error(
+        "sealed token rejected: its signature does not match (tampered, other key or other context)"
+    )]
+    BadSignature,
+}
+
+impl SealError {
+    /// A stable snake_case identifier.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SealError::WeakKey { .. } => "weak_key",
+            SealError::NoKeys => "no_keys",
+            SealError::TooLarge { .. } => "seal_too_large",
+            SealError::UnknownVersion => "unknown_seal_version",
+            SealError::Malformed(_) => "malformed_seal",
+            SealError::BadSignature => "bad_signature",
+        }
+    }
+}
