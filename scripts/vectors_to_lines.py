@@ -4,17 +4,21 @@
 Strings are hex-encoded UTF-8 prefixed with 'x' ('x' alone is the empty string), so every byte
 survives. Fields are separated by single spaces:
 
-  parse   ID MODE xINPUT ok xRENDER FIELDS      | parse ID MODE xINPUT err KIND SEGMENT OFFSET
+  parse   ID MODE xINPUT ok xRENDER FIELDS WARNINGS | parse ID MODE xINPUT err KIND SEGMENT OFFSET
   convert ID xINPUT simple|vector xEXPECT
   merge   ID FLAGS N xIN1 .. xINn ok xEXPECT    | merge ID FLAGS N xIN1 .. xINn err KIND
   compare ID xA xB less|equal|greater|concurrent
   scope   ID xTOKEN xRANGE N xP1 .. xPn ok xEXPECT | ... none | ... err KIND
 
+WARNINGS is '-' when a parse has no warnings, else the warning codes in order joined by ','.
 FIELDS is '-' when the case does not list fields, else the segments joined by '|', each
 'xRANGE,FORMAT,VERSION,GLOBAL_LSN,REGIONS' with VERSION 'null' for simple values and REGIONS
 'id=lsn' pairs joined by ';' (empty when none). SEGMENT is -1 when the error has none.
   container ID N STEP1 .. STEPn, each STEP one of
-      cap:xNAME:xRID:xTOKEN:STATUS:SUB_STATUS:true|false   (capture and whether it captured)
+      cap:xNAME:xRID:xTOKEN|none:STATUS:SUB_STATUS:true|false:xRESOURCE_TYPE
+                                                           (capture and whether it captured;
+                                                            none = no header; type default docs)
+      fgt:xCOLLECTION:xRANGE:true|false                    (forget_range and whether it was stored)
       res:xCOLLECTION:xRANGE:PARENTS:xEXPECT|none          (PARENTS '-' or xP1,xP2,...)
       all:xCOLLECTION:xEXPECT|none                         (resolve_all)
       clr:xCOLLECTION:true|false                           (clear and whether anything was stored)
@@ -24,6 +28,13 @@ FIELDS is '-' when the case does not list fields, else the segments joined by '|
 
   seal    ID xTOKEN KEYHEX xCONTEXT xEXPECT
   unseal  ID xSEALED N KEYHEX1 .. KEYHEXn xCONTEXT ok xEXPECT | ... err KIND   (KEYHEX: key bytes in hex)
+
+  error   ID OP KIND STATUS DOTNET_CLASS ARGS...   (errors.json; STATUS = the category's C status,
+      DOTNET_CLASS = the category's .NET exception) with ARGS by OP:
+      parse MODE xINPUT | merge xA xB | scope xTOKEN xRANGE N xP1..xPn
+      seal xTOKEN KEYHEX xCONTEXT MAX | unseal xSEALED N KEYHEX1..KEYHEXn xCONTEXT MAX
+      latest N xRANGE1 xTOKEN1 .. xTARGET | capture xRESOURCE_TYPE xRID xTOKEN HTTP_STATUS
+      restore xSNAPSHOT | carrier N KEYHEX1..KEYHEXn
 
 FLAGS uses the C ABI bits: 2 = union regions, 4 = legacy max global LSN.
 """
@@ -68,7 +79,8 @@ def lines():
             seg = -1 if e["segment"] is None else e["segment"]
             yield f"{head} err {e['kind']} {seg} {e['offset']}"
         else:
-            yield f"{head} ok {x(c['render'])} {fields(c.get('ok'))}"
+            warnings = ",".join(c.get("warnings", [])) or "-"
+            yield f"{head} ok {x(c['render'])} {fields(c.get('ok'))} {warnings}"
     for c in cases("convert"):
         yield f"convert {c['id']} {x(c['input'])} {c['to']} {x(c['expect'])}"
     for c in cases("merge"):
@@ -92,7 +104,11 @@ def step(s) -> str:
     def opt(v):
         return "none" if v is None else x(v)
     if s["op"] == "capture":
-        return f"cap:{x(s['name'])}:{x(s['rid'])}:{x(s['token'])}:{s['status']}:{s['sub_status']}:{str(s['expect']).lower()}"
+        rtype = x(s.get("resource_type", "docs"))
+        return (f"cap:{x(s['name'])}:{x(s['rid'])}:{opt(s['token'])}:{s['status']}:{s['sub_status']}:"
+                f"{str(s['expect']).lower()}:{rtype}")
+    if s["op"] == "forget_range":
+        return f"fgt:{x(s['collection'])}:{x(s['range_id'])}:{str(s['expect']).lower()}"
     if s["op"] == "resolve":
         parents = ",".join(x(p) for p in s["parents"]) or "-"
         return f"res:{x(s['collection'])}:{x(s['range_id'])}:{parents}:{opt(s['expect'])}"
@@ -125,9 +141,39 @@ def container_lines():
         yield f"container {c['id']} {len(c['steps'])} " + " ".join(step(s) for s in c["steps"])
 
 
+def error_lines():
+    doc = json.loads((VECTORS / "errors.json").read_text(encoding="utf-8"))
+    for c in doc["cases"]:
+        cat = doc["categories"][c["category"]]
+        head = f"error {c['id']} {c['op']} {c['kind']} {cat['status']} {cat['dotnet']}"
+        op = c["op"]
+        if op == "parse":
+            args = f"{c['mode']} {x(c['input'])}"
+        elif op == "merge":
+            args = " ".join(x(t) for t in c["inputs"])
+        elif op == "scope":
+            args = f"{x(c['token'])} {x(c['range_id'])} {len(c['parents'])}" + "".join(" " + x(p) for p in c["parents"])
+        elif op == "seal":
+            args = f"{x(c['token'])} {c['key_hex']} {x(c['context'])} {c['max_bytes']}"
+        elif op == "unseal":
+            args = f"{x(c['sealed'])} {len(c['keys_hex'])}" + "".join(" " + k for k in c["keys_hex"]) + f" {x(c['context'])} {c['max_bytes']}"
+        elif op == "latest":
+            args = f"{len(c['pairs'])} " + " ".join(f"{x(r)} {x(t)}" for r, t in c["pairs"]) + f" {x(c['target'])}"
+        elif op == "capture":
+            args = f"{x(c['resource_type'])} {x(c['rid'])} {x(c['token'])} {c['status']}"
+        elif op == "restore":
+            args = x(c["snapshot"])
+        elif op == "carrier":
+            args = f"{len(c['keys_hex'])}" + "".join(" " + k for k in c["keys_hex"])
+        else:
+            raise ValueError(op)
+        yield f"{head} {args}"
+
+
 if __name__ == "__main__":
     out = Path(sys.argv[1])
     out.parent.mkdir(parents=True, exist_ok=True)
-    text = "\n".join(list(lines()) + list(container_lines()) + list(latest_lines()) + list(seal_lines())) + "\n"
+    text = "\n".join(list(lines()) + list(container_lines()) + list(latest_lines()) + list(seal_lines())
+                     + list(error_lines())) + "\n"
     out.write_text(text, encoding="utf-8")
     print(f"{out}: {text.count(chr(10))} cases")

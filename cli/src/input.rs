@@ -1,5 +1,6 @@
 //! Reading tokens from arguments or, for `-`, from standard input (one per line).
 
+use crate::failure::Invalid;
 use std::io::Read;
 
 use cosmos_session_token::{FeedRange, ParseOptions, SessionToken, parse_pair_token};
@@ -26,7 +27,7 @@ impl Tokens {
 
     /// Parses each argument; `-` stands for every non-empty line of standard input.
     /// Lenient-mode warnings go to stderr, prefixed with the token's position.
-    pub fn parse_all(&mut self, args: &[String]) -> Result<Vec<SessionToken>, String> {
+    pub fn parse_all(&mut self, args: &[String]) -> Result<Vec<SessionToken>, Invalid> {
         let texts = self.expand(args)?;
         let many = texts.len() > 1;
         texts
@@ -38,8 +39,9 @@ impl Tokens {
                 } else {
                     String::new()
                 };
-                let parsed = SessionToken::parse_with(text, &self.options)
-                    .map_err(|e| format!("{which}invalid session token: {e}"))?;
+                let parsed = SessionToken::parse_with(text, &self.options).map_err(|e| {
+                    Invalid::from(e).context(&format!("{which}invalid session token: "))
+                })?;
                 for w in &parsed.warnings {
                     eprintln!("cst: warning: {which}{w}");
                 }
@@ -50,7 +52,7 @@ impl Tokens {
 
     /// Parses `MIN-MAX=TOKEN` pairs (`-` reads one pair per line). Tokens are parsed leniently,
     /// as every feed-range surface does.
-    pub fn pairs(&mut self, args: &[String]) -> Result<Vec<(FeedRange, SessionToken)>, String> {
+    pub fn pairs(&mut self, args: &[String]) -> Result<Vec<(FeedRange, SessionToken)>, Invalid> {
         let texts = self.expand(args)?;
         texts
             .iter()
@@ -60,9 +62,11 @@ impl Tokens {
                 let (range, token) = text
                     .split_once('=')
                     .ok_or_else(|| format!("pair {which}: {text:?} is not MIN-MAX=TOKEN"))?;
-                let range = FeedRange::parse(range).map_err(|e| format!("pair {which}: {e}"))?;
-                let token = parse_pair_token(token)
-                    .map_err(|e| format!("pair {which}: invalid session token: {e}"))?;
+                let range = FeedRange::parse(range)
+                    .map_err(|e| Invalid::from(e).context(&format!("pair {which}: ")))?;
+                let token = parse_pair_token(token).map_err(|e| {
+                    Invalid::from(e).context(&format!("pair {which}: invalid session token: "))
+                })?;
                 Ok((range, token))
             })
             .collect()
@@ -73,17 +77,17 @@ impl Tokens {
         &mut self,
         args: &[String],
         what: &str,
-    ) -> Result<[SessionToken; N], String> {
+    ) -> Result<[SessionToken; N], Invalid> {
         let parsed = self.parse_all(args)?;
         let got = parsed.len();
         parsed.try_into().map_err(|_| {
             let n = if N == 1 { "one token" } else { "two tokens" };
-            format!("{what} needs exactly {n}, got {got}")
+            Invalid::from(format!("{what} needs exactly {n}, got {got}"))
         })
     }
 
     /// The arguments with `-` replaced by the non-empty lines of standard input.
-    fn expand(&mut self, args: &[String]) -> Result<Vec<String>, String> {
+    fn expand(&mut self, args: &[String]) -> Result<Vec<String>, Invalid> {
         let mut texts = Vec::with_capacity(args.len());
         for arg in args {
             if arg == "-" {
@@ -96,18 +100,15 @@ impl Tokens {
     }
 
     /// The single non-empty line of standard input.
-    pub fn stdin_line(&mut self) -> Result<String, String> {
+    pub fn stdin_line(&mut self) -> Result<String, Invalid> {
         let mut lines = self.read_stdin()?;
         if lines.len() != 1 {
-            return Err(format!(
-                "expected one line on standard input, got {}",
-                lines.len()
-            ));
+            return Err(format!("expected one line on standard input, got {}", lines.len()).into());
         }
         Ok(lines.remove(0))
     }
 
-    fn read_stdin(&mut self) -> Result<Vec<String>, String> {
+    fn read_stdin(&mut self) -> Result<Vec<String>, Invalid> {
         if std::mem::replace(&mut self.stdin_used, true) {
             return Err("'-' (standard input) can be given only once".into());
         }
@@ -117,9 +118,7 @@ impl Tokens {
             .read_to_end(&mut buf)
             .map_err(|e| format!("cannot read standard input: {e}"))?;
         if buf.len() as u64 > MAX_STDIN_BYTES {
-            return Err(format!(
-                "standard input is larger than {MAX_STDIN_BYTES} bytes"
-            ));
+            return Err(format!("standard input is larger than {MAX_STDIN_BYTES} bytes").into());
         }
         let text = String::from_utf8(buf).map_err(|e| {
             format!(

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 no result (`scope` found nothing); 2 invalid input or usage.
 
 mod explain;
+mod failure;
 mod input;
 
 use std::io::Write;
@@ -13,6 +14,7 @@ use cosmos_session_token::{
     FeedRange, Format, MergePolicy, RegionMismatch, SessionToken, latest_for_feed_range,
 };
 
+use failure::Failure;
 use input::Tokens;
 
 #[derive(Parser)]
@@ -29,6 +31,10 @@ struct Cli {
     /// zeros, trailing '#', repeated ids); what was normalised is reported on stderr.
     #[arg(long, global = true)]
     lenient: bool,
+    /// How to print an error on stderr: one text line, or one JSON line
+    /// {"error":{"code","category","message"}} with the stable code of the error table.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    error_format: ErrorFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -192,34 +198,34 @@ impl KeyArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ErrorFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum FormatArg {
     Simple,
     Vector,
 }
 
-/// Why `cst` stopped without printing a result.
-enum Failure {
-    /// Exit 1: the operation had no result.
-    NoResult,
-    /// Exit 2: invalid input; the message is printed on stderr.
-    Invalid(String),
-}
-
-impl<E: std::fmt::Display> From<E> for Failure {
-    fn from(e: E) -> Self {
-        Failure::Invalid(e.to_string())
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json_errors = matches!(cli.error_format, ErrorFormat::Json);
     let mut out = std::io::stdout().lock();
     match run(cli, &mut out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::NoResult) => ExitCode::from(1),
-        Err(Failure::Invalid(message)) => {
+        Err(Failure::Invalid(e)) => {
             let _ = out.flush();
-            eprintln!("cst: error: {message}");
+            if json_errors {
+                let line = serde_json::json!({"error": {
+                    "code": e.code, "category": e.category().name(), "message": e.message,
+                }});
+                eprintln!("{line}");
+            } else {
+                eprintln!("cst: error: {}", e.message);
+            }
             ExitCode::from(2)
         }
     }

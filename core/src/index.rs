@@ -119,7 +119,7 @@ impl<'a, T: Keyed> Lookup<'a, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SegmentValue;
+    use crate::model::{Segment, SegmentValue};
 
     fn seg(id: &str) -> Segment {
         Segment {

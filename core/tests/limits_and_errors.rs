@@ -194,3 +194,64 @@ fn feed_range_text_limits_and_nesting() {
         "logical-partition feed ranges are not EPK ranges"
     );
 }
+
+mod error_table {
+    use cosmos_session_token::{Category, ERROR_CODES, error_code};
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_categories_cover_statuses() {
+        let mut seen = HashSet::new();
+        for row in ERROR_CODES {
+            assert!(seen.insert(row.code), "duplicate code {}", row.code);
+            assert!(!row.description.is_empty());
+            assert_eq!(error_code(row.code), Some(row));
+        }
+        let statuses: HashSet<i32> = Category::ALL.iter().map(|c| c.status()).collect();
+        assert_eq!(statuses.len(), Category::ALL.len(), "statuses are unique");
+        for c in Category::ALL {
+            assert_eq!(Category::from_status(c.status()), Some(c));
+        }
+        assert_eq!(Category::from_status(0), None);
+    }
+
+    #[test]
+    fn every_core_error_kind_is_in_the_table() {
+        use cosmos_session_token::{ContainerError, FeedRangeError, SealError};
+        let mut codes: Vec<&str> = [
+            ContainerError::EmptyResourceId.code(),
+            ContainerError::UnknownResourceType(String::new()).code(),
+            ContainerError::InvalidSnapshot(String::new()).code(),
+            ContainerError::SnapshotTooLarge { len: 0, max: 0 }.code(),
+            FeedRangeError::Invalid(String::new()).code(),
+            FeedRangeError::NoOverlap(String::new()).code(),
+            FeedRangeError::TooManyPairs { len: 0, max: 0 }.code(),
+            SealError::WeakKey { len: 0 }.code(),
+            SealError::NoKeys.code(),
+            SealError::TooLarge { len: 0, max: 0 }.code(),
+            SealError::UnknownVersion.code(),
+            SealError::Malformed("x").code(),
+            SealError::BadSignature.code(),
+            "region_mismatch",
+        ]
+        .to_vec();
+        // Parse kinds: the codes listed in testdata/README.md.
+        let readme = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/README.md"),
+        )
+        .unwrap();
+        let list = readme.split("Error codes:").nth(1).unwrap();
+        let list = &list[..list.find("\n\n").unwrap()];
+        let parse_codes: Vec<String> = list
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect();
+        assert!(parse_codes.len() >= 22);
+        codes.extend(parse_codes.iter().map(String::as_str));
+        for code in codes {
+            assert!(error_code(code).is_some(), "{code} is not in ERROR_CODES");
+        }
+    }
+}

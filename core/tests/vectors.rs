@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use cosmos_session_token::{
-    Format, MergePolicy, ParseOptions, RegionMismatch, SegmentValue, SessionToken,
+    Category, Error, Format, MergePolicy, ParseOptions, RegionMismatch, RequestKind, SegmentValue,
+    SessionToken,
 };
 use serde_json::{Value, json};
 
@@ -233,17 +234,27 @@ fn container_vectors() {
             };
             match s("op") {
                 "capture" => {
+                    let kind = RequestKind::from_resource_type(
+                        step["resource_type"].as_str().unwrap_or("docs"),
+                    )
+                    .unwrap();
                     let got = c
-                        .capture(
+                        .capture_response(
+                            kind,
                             s("name"),
                             s("rid"),
-                            s("token"),
+                            step["token"].as_str(),
                             step["status"].as_u64().unwrap() as u16,
                             step["sub_status"].as_u64().unwrap() as u32,
                         )
                         .unwrap_or_else(|e| panic!("{id} step {i}: {e}"));
                     assert_eq!(json!(got), step["expect"], "{id} step {i}");
                 }
+                "forget_range" => assert_eq!(
+                    json!(c.forget_range(s("collection"), s("range_id"))),
+                    step["expect"],
+                    "{id} step {i}"
+                ),
                 "resolve" => {
                     let parents: Vec<&str> = step["parents"]
                         .as_array()
@@ -353,5 +364,115 @@ fn seal_vectors() {
                 "{id}"
             ),
         }
+    }
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Runs one case of errors.json; `Ok(None)` is a missing result (the not_found category).
+fn run_error_case(case: &Value) -> Result<Option<SessionToken>, Error> {
+    use cosmos_session_token::{
+        FeedRange, SessionCarrier, SessionContainer, latest_for_feed_range, parse_pair_token, seal,
+        unseal,
+    };
+    let s = |k: &str| case[k].as_str().unwrap();
+    let keys = || -> Vec<Vec<u8>> {
+        case["keys_hex"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| hex(k.as_str().unwrap()))
+            .collect()
+    };
+    let strs = |k: &str| -> Vec<&str> {
+        case[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect()
+    };
+    match s("op") {
+        "parse" => {
+            let options = if s("mode") == "lenient" {
+                ParseOptions::LENIENT
+            } else {
+                ParseOptions::STRICT
+            };
+            Ok(Some(SessionToken::parse_with(s("input"), &options)?.token))
+        }
+        "merge" => {
+            let inputs: Vec<SessionToken> = strs("inputs").into_iter().map(strict).collect();
+            Ok(SessionToken::merge_all(&inputs, &MergePolicy::default())?)
+        }
+        "scope" => Ok(strict(s("token")).scope(s("range_id"), &strs("parents"))?),
+        "seal" => {
+            let max = case["max_bytes"].as_u64().unwrap() as usize;
+            seal(&strict(s("token")), &hex(s("key_hex")), s("context"), max)?;
+            Ok(None)
+        }
+        "unseal" => {
+            let keys = keys();
+            let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+            let max = case["max_bytes"].as_u64().unwrap() as usize;
+            Ok(Some(unseal(s("sealed"), &refs, s("context"), max)?))
+        }
+        "latest" => {
+            let mut pairs = Vec::new();
+            for p in case["pairs"].as_array().unwrap() {
+                let range = FeedRange::parse(p[0].as_str().unwrap())?;
+                pairs.push((range, parse_pair_token(p[1].as_str().unwrap())?));
+            }
+            let target = FeedRange::parse(s("target"))?;
+            Ok(Some(latest_for_feed_range(&pairs, &target)?.token))
+        }
+        "capture" => {
+            let kind = RequestKind::from_resource_type(s("resource_type"))?;
+            let status = case["status"].as_u64().unwrap() as u16;
+            let c = SessionContainer::new();
+            c.capture_response(kind, "dbs/d/colls/c", s("rid"), Some(s("token")), status, 0)?;
+            Ok(None)
+        }
+        "restore" => {
+            SessionContainer::new().restore(s("snapshot"))?;
+            Ok(None)
+        }
+        "carrier" => {
+            let keys = keys();
+            let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+            SessionCarrier::new(&refs, "", 4000)?;
+            Ok(None)
+        }
+        other => panic!("unknown op {other}"),
+    }
+}
+
+#[test]
+fn error_vectors() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors/errors.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    // The vector file's category map is the one the bindings check; it must be the core's.
+    let categories = doc["categories"].as_object().unwrap();
+    assert_eq!(categories.len(), Category::ALL.len());
+    for c in Category::ALL {
+        let row = &categories[c.name()];
+        assert_eq!(row["status"], json!(c.status()), "{c}");
+        assert_eq!(row["dotnet"], json!(c.dotnet_exception()), "{c}");
+        assert_eq!(row["python"], json!(c.python_exception()), "{c}");
+    }
+    for case in cases("errors") {
+        let id = case["id"].as_str().unwrap();
+        let err = run_error_case(&case).expect_err(id);
+        assert_eq!(err.code(), case["kind"].as_str().unwrap(), "{id}: {err}");
+        assert_eq!(
+            err.category().name(),
+            case["category"].as_str().unwrap(),
+            "{id}"
+        );
     }
 }

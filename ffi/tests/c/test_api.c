@@ -468,6 +468,7 @@ static void test_seal_unseal(void) {
     CHECK_STATUS(cst_seal("0:1#100#1=20", 12, NULL, 32, "", 0, 0, sealed, sizeof sealed, &n), CST_ERR_NULL_ARGUMENT);
 }
 
+#if defined(CST_DEBUG_PANIC)
 static void test_panic_boundary(void) {
     CHECK_STATUS(cst_debug_panic(), CST_ERR_PANIC);
     CHECK(strcmp(last_kind(), "panic") == 0);
@@ -475,6 +476,7 @@ static void test_panic_boundary(void) {
     /* still usable afterwards */
     CHECK_STATUS(cst_parse_check("0:1", 3, 0), CST_OK);
 }
+#endif
 
 /* ---------------------------------------------------------------- threads */
 
@@ -553,6 +555,145 @@ static void test_threads_share_one_handle(void) {
 
 #define NAME "dbs/db/colls/orders"
 #define S(lit) lit, strlen(lit)
+
+static void test_flags_apply_per_function(void) {
+    cst_token *a = parse("0:1#5", 0), *b = parse("0:1#6", 0), *m = NULL;
+    char buf[64];
+    size_t n = 0;
+    /* Lenient parsing does not apply to merging parsed handles. */
+    CHECK_STATUS(cst_token_merge(a, b, CST_FLAG_LENIENT, &m), CST_ERR_INVALID_ARGUMENT);
+    CHECK(m == NULL && strcmp(last_kind(), "invalid_argument") == 0);
+    CHECK(strstr(last_message(), "do not apply") != NULL);
+    /* Merge policies do not apply to parsing. */
+    CHECK_STATUS(cst_token_parse("0:1#5", 5, CST_FLAG_UNION_REGIONS, &m), CST_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(cst_parse_check("0:1#5", 5, CST_FLAG_LEGACY_MAX_GLOBAL_LSN), CST_ERR_INVALID_ARGUMENT);
+    /* A text merge parses, so every flag applies. */
+    CHECK_STATUS(cst_merge("0:1#5", 5, "0:1#6", 5, CST_FLAG_LENIENT | CST_FLAG_UNION_REGIONS, buf, sizeof buf, &n), CST_OK);
+    CHECK_STATUS(cst_token_merge(a, b, CST_FLAG_UNION_REGIONS | CST_FLAG_LEGACY_MAX_GLOBAL_LSN, &m), CST_OK);
+    cst_token_free(a);
+    cst_token_free(b);
+    cst_token_free(m);
+}
+
+static void test_handle_variants(void) {
+    static const unsigned char key[] = "0123456789abcdef0123456789abcdef";
+    const unsigned char *keys[] = {key};
+    size_t lens[] = {32}, n = 0, m = 0;
+    cst_token *t = parse("0:1#100#1=20,1:1#7", 0), *back = NULL, *latest = NULL;
+    char sealed[512], text_sealed[512];
+    CHECK_STATUS(cst_token_seal(t, key, 32, "ctx", 3, 0, sealed, sizeof sealed, &n), CST_OK);
+    /* The handle variant and the text helper give the same envelope. */
+    CHECK_STATUS(cst_seal("0:1#100#1=20,1:1#7", 18, key, 32, "ctx", 3, 0, text_sealed, sizeof text_sealed, &m), CST_OK);
+    CHECK(n == m && strcmp(sealed, text_sealed) == 0);
+    CHECK_STATUS(cst_unseal_token(sealed, n, keys, lens, 1, "ctx", 3, 0, &back), CST_OK);
+    CHECK(back != NULL && renders_as(back, "0:1#100#1=20,1:1#7"));
+    CHECK_STATUS(cst_unseal_token(sealed, n, keys, lens, 1, "other", 5, 0, &latest), CST_ERR_REJECTED);
+    CHECK(latest == NULL && strcmp(last_kind(), "bad_signature") == 0);
+    CHECK_STATUS(cst_unseal_token(sealed, n, keys, lens, 1, "ctx", 3, 0, NULL), CST_ERR_NULL_ARGUMENT);
+    const char *ranges[] = {"AA-DD", "AA-BB"}, *tokens[] = {"0:1#5", "1:1#9"};
+    size_t rl[] = {5, 5}, tl[] = {5, 5};
+    CHECK_STATUS(cst_latest_for_feed_range_token(ranges, rl, tokens, tl, 2, "AA-BB", 5, &latest), CST_OK);
+    char text[128];
+    CHECK_STATUS(cst_latest_for_feed_range(ranges, rl, tokens, tl, 2, "AA-BB", 5, text, sizeof text, &n), CST_OK);
+    CHECK(latest != NULL && renders_as(latest, text));
+    cst_token_free(t);
+    cst_token_free(back);
+    cst_token_free(latest);
+}
+
+static void test_carrier(void) {
+    static const unsigned char old_key[] = "0123456789abcdef", new_key[] = "fedcba9876543210";
+    const unsigned char *keys[] = {new_key, old_key};
+    size_t lens[] = {16, 16}, n = 0;
+    cst_carrier *a = NULL, *b = NULL;
+    bool ok = true, changed = true;
+    CHECK_STATUS(cst_carrier_new(keys, lens, 2, "user-1", 6, 0, &a), CST_OK);
+    CHECK_STATUS(cst_carrier_read(a, NULL, 0, &ok), CST_OK);
+    CHECK(!ok);
+    CHECK_STATUS(cst_carrier_sealed(a, NULL, 0, &n), CST_ERR_NOT_FOUND);
+    CHECK_STATUS(cst_carrier_report(a, "", 0, &ok), CST_OK);
+    CHECK(!ok); /* an empty header is no token */
+    CHECK_STATUS(cst_carrier_report(a, "0:1#5#1=1", 9, &ok), CST_OK);
+    CHECK(ok);
+    /* Same version, other regions: the union policy never fails a report. */
+    CHECK_STATUS(cst_carrier_report(a, "0:1#5#2=1,1:1#7", 15, &ok), CST_OK);
+    CHECK_STATUS(cst_carrier_report(a, "0:1#x", 5, &ok), CST_ERR_MALFORMED);
+    CHECK_STATUS(cst_carrier_changed(a, &changed), CST_OK);
+    CHECK(changed);
+    char cookie[512];
+    CHECK_STATUS(cst_carrier_sealed(a, cookie, sizeof cookie, &n), CST_OK);
+    CHECK(strncmp(cookie, "cst1.", 5) == 0);
+    CHECK_STATUS(cst_carrier_new(keys, lens, 2, "user-1", 6, 0, &b), CST_OK);
+    CHECK_STATUS(cst_carrier_read(b, cookie, n, &ok), CST_OK);
+    CHECK(ok);
+    CHECK_STATUS(cst_carrier_changed(b, &changed), CST_OK);
+    CHECK(!changed);
+    cst_token *scoped = NULL, *all = NULL;
+    CHECK_STATUS(cst_carrier_for_range(b, "1", 1, NULL, NULL, 0, &scoped), CST_OK);
+    CHECK(scoped != NULL && renders_as(scoped, "1:1#7"));
+    CHECK_STATUS(cst_carrier_token(b, &all), CST_OK);
+    CHECK(all != NULL && renders_as(all, "0:1#5#1=1#2=1,1:1#7"));
+    CHECK_STATUS(cst_carrier_report_token(b, all), CST_OK);
+    /* Tampered, foreign-context and over-budget cookies are no token, never an error. */
+    cookie[n - 1] = cookie[n - 1] == 'A' ? 'B' : 'A';
+    CHECK_STATUS(cst_carrier_read(b, cookie, n, &ok), CST_OK);
+    CHECK(!ok);
+    CHECK_STATUS(cst_carrier_token(b, &scoped), CST_ERR_NOT_FOUND);
+    cst_carrier *tiny = NULL;
+    CHECK_STATUS(cst_carrier_new(keys, lens, 1, "user-1", 6, 10, &tiny), CST_OK);
+    CHECK_STATUS(cst_carrier_report_token(tiny, all), CST_OK);
+    CHECK_STATUS(cst_carrier_sealed(tiny, cookie, sizeof cookie, &n), CST_ERR_LIMIT_EXCEEDED);
+    CHECK(strcmp(last_kind(), "seal_too_large") == 0);
+    char name[64];
+    CHECK_STATUS(cst_carrier_cookie_name(name, sizeof name, &n), CST_OK);
+    CHECK(strcmp(name, "cosmos_session") == 0);
+    CHECK_STATUS(cst_carrier_read(NULL, NULL, 0, &ok), CST_ERR_NULL_ARGUMENT);
+    cst_token_free(scoped);
+    cst_token_free(all);
+    cst_carrier_free(a);
+    cst_carrier_free(b);
+    cst_carrier_free(tiny);
+    cst_carrier_free(NULL);
+}
+
+static void test_warnings_api(void) {
+    cst_token *t = parse(" 0:1#007 ", CST_FLAG_LENIENT), *strict = parse("0:1#7", 0);
+    size_t count = 9, cl = 0, ml = 0;
+    int64_t seg = 0, off = 0;
+    char code[64], msg[256];
+    CHECK_STATUS(cst_token_warning_count(strict, &count), CST_OK);
+    CHECK(count == 0);
+    CHECK_STATUS(cst_token_warning_count(t, &count), CST_OK);
+    CHECK(count == 2);
+    CHECK_STATUS(cst_token_warning(t, 1, code, sizeof code, &cl, msg, sizeof msg, &ml, &seg, &off), CST_OK);
+    CHECK(strcmp(code, "leading_zero") == 0 && seg == 0 && off == 5 && strstr(msg, "007") != NULL);
+    /* Size query of both buffers at once, then the real call. */
+    CHECK_STATUS(cst_token_warning(t, 0, NULL, 0, &cl, NULL, 0, &ml, &seg, &off), CST_ERR_BUFFER_TOO_SMALL);
+    CHECK(cl == strlen("trimmed_whitespace") && ml > 0);
+    CHECK_STATUS(cst_token_warning(t, 2, code, sizeof code, &cl, msg, sizeof msg, &ml, &seg, &off), CST_ERR_INVALID_ARGUMENT);
+    cst_token_free(t);
+    cst_token_free(strict);
+}
+
+static void test_error_table(void) {
+    size_t count = cst_error_code_count(), n = 0;
+    CHECK(count >= 40);
+    int saw_not_a_number = 0;
+    for (size_t i = 0; i < count; i++) {
+        char code[64];
+        int32_t status = 0;
+        CHECK_STATUS(cst_error_code_at(i, code, sizeof code, &n, &status), CST_OK);
+        CHECK(status >= CST_ERR_NULL_ARGUMENT && status <= CST_ERR_REJECTED);
+        CHECK(strcmp(cst_status_name(status), "CST_ERR_UNKNOWN") != 0);
+        if (strcmp(code, "not_a_number") == 0) {
+            saw_not_a_number = status == CST_ERR_MALFORMED;
+        }
+    }
+    CHECK(saw_not_a_number);
+    int32_t status = 0;
+    char code[64];
+    CHECK_STATUS(cst_error_code_at(count, code, sizeof code, &n, &status), CST_ERR_INVALID_ARGUMENT);
+}
 
 static int resolves_to(const cst_container *c, const char *coll, const char *range, const char *expected) {
     cst_token *t = NULL;
@@ -759,6 +900,22 @@ static void vector_parse(char **f, int nf) {
                 fields_of(t, got, sizeof got);
                 CHECK(strcmp(got, f[6]) == 0);
             }
+            /* Warning codes, in order, joined by ',' ('-' = none). */
+            char codes[1024] = "";
+            size_t count = 0;
+            CHECK_STATUS(cst_token_warning_count(t, &count), CST_OK);
+            for (size_t w = 0; w < count; w++) {
+                char code[64], msg[512];
+                size_t cl = 0, ml = 0;
+                int64_t seg = 0, off = 0;
+                CHECK_STATUS(cst_token_warning(t, w, code, sizeof code, &cl, msg, sizeof msg, &ml, &seg, &off), CST_OK);
+                CHECK(off >= 0 && ml > 0);
+                if (w > 0) {
+                    strncat(codes, ",", sizeof codes - strlen(codes) - 1);
+                }
+                strncat(codes, code, sizeof codes - strlen(codes) - 1);
+            }
+            CHECK(strcmp(count == 0 ? "-" : codes, nf >= 8 ? f[7] : "-") == 0);
         }
         free(expected);
     }
@@ -912,14 +1069,30 @@ static void vector_container(char **f, int nf) {
         char *p[8];
         int np = split_colon(f[3 + i], p, 8);
         size_t l1 = 0, l2 = 0, l3 = 0;
-        if (strcmp(p[0], "cap") == 0 && np == 7) {
-            char *name = unhex(p[1], &l1), *rid = unhex(p[2], &l2), *tok = unhex(p[3], &l3);
+        if (strcmp(p[0], "cap") == 0 && np == 8) {
+            size_t l4 = 0;
+            char *name = unhex(p[1], &l1), *rid = unhex(p[2], &l2), *rtype = unhex(p[7], &l4);
+            /* "none": the header was missing, passed as NULL with length 0. */
+            char *tok = strcmp(p[3], "none") == 0 ? NULL : unhex(p[3], &l3);
             bool captured = false;
-            CHECK_STATUS(cst_container_capture(c, name, l1, rid, l2, tok, l3, atoi(p[4]), atoi(p[5]), &captured), CST_OK);
+            if (strcmp(rtype, "docs") == 0) {
+                CHECK_STATUS(cst_container_capture(c, name, l1, rid, l2, tok, l3, atoi(p[4]), atoi(p[5]), &captured), CST_OK);
+            } else {
+                CHECK_STATUS(cst_container_capture_response(c, rtype, l4, name, l1, rid, l2, tok, l3, atoi(p[4]), atoi(p[5]), &captured),
+                             CST_OK);
+            }
             CHECK(captured == (strcmp(p[6], "true") == 0));
             free(name);
             free(rid);
             free(tok);
+            free(rtype);
+        } else if (strcmp(p[0], "fgt") == 0 && np == 4) {
+            char *coll = unhex(p[1], &l1), *range = unhex(p[2], &l2);
+            bool forgotten = false;
+            CHECK_STATUS(cst_container_forget_range(c, coll, l1, range, l2, &forgotten), CST_OK);
+            CHECK(forgotten == (strcmp(p[3], "true") == 0));
+            free(coll);
+            free(range);
         } else if (strcmp(p[0], "res") == 0 && np == 5) {
             char *coll = unhex(p[1], &l1), *range = unhex(p[2], &l2);
             char *parents[MAXF];
@@ -1067,6 +1240,119 @@ static void vector_unseal(char **f, int nf) {
     free(context);
 }
 
+/* errors.json: the same input gives the same kind and status (its category) as everywhere. */
+static void vector_error(char **f, int nf) {
+    const char *op = f[2], *kind = f[3];
+    int32_t expected = (int32_t)atoi(f[4]), st = CST_OK;
+    char **a = f + 6;
+    int na = nf - 6;
+    char buf[8192];
+    size_t n = 0, l1 = 0, l2 = 0, l3 = 0;
+    if (strcmp(op, "parse") == 0 && na >= 2) {
+        char *in = unhex(a[1], &l1);
+        cst_token *t = NULL;
+        st = cst_token_parse(in, l1, strcmp(a[0], "lenient") == 0 ? CST_FLAG_LENIENT : 0, &t);
+        CHECK(t == NULL);
+        free(in);
+    } else if (strcmp(op, "merge") == 0 && na >= 2) {
+        char *x = unhex(a[0], &l1), *y = unhex(a[1], &l2);
+        st = cst_merge(x, l1, y, l2, 0, buf, sizeof buf, &n);
+        free(x);
+        free(y);
+    } else if (strcmp(op, "scope") == 0 && na >= 3) {
+        char *tok = unhex(a[0], &l1), *range = unhex(a[1], &l2), *parents[8];
+        size_t lens[8];
+        int np = atoi(a[2]);
+        for (int i = 0; i < np && i < 8; i++) {
+            parents[i] = unhex(a[3 + i], &lens[i]);
+        }
+        st = cst_scope(tok, l1, range, l2, (const char *const *)parents, lens, (size_t)np, buf, sizeof buf, &n);
+        for (int i = 0; i < np && i < 8; i++) {
+            free(parents[i]);
+        }
+        free(tok);
+        free(range);
+    } else if (strcmp(op, "seal") == 0 && na >= 4) {
+        char *tok = unhex(a[0], &l1), *ctx = unhex(a[2], &l3);
+        unsigned char *key = unhex_bytes(a[1], &l2);
+        cst_token *t = parse(tok, 0);
+        st = cst_token_seal(t, key, l2, ctx, l3, (size_t)atoll(a[3]), buf, sizeof buf, &n);
+        cst_token_free(t);
+        free(tok);
+        free(ctx);
+        free(key);
+    } else if (strcmp(op, "unseal") == 0 && na >= 2) {
+        int nk = atoi(a[1]);
+        char *sealed = unhex(a[0], &l1), *ctx = unhex(a[2 + nk], &l3);
+        unsigned char *keys[8];
+        size_t lens[8];
+        for (int i = 0; i < nk && i < 8; i++) {
+            keys[i] = unhex_bytes(a[2 + i], &lens[i]);
+        }
+        cst_token *t = NULL;
+        st = cst_unseal_token(sealed, l1, (const unsigned char *const *)keys, lens, (size_t)nk, ctx, l3, (size_t)atoll(a[3 + nk]), &t);
+        CHECK(t == NULL);
+        for (int i = 0; i < nk && i < 8; i++) {
+            free(keys[i]);
+        }
+        free(sealed);
+        free(ctx);
+    } else if (strcmp(op, "latest") == 0 && na >= 1) {
+        int np = atoi(a[0]);
+        char *ranges[8], *tokens[8];
+        size_t rl[8], tl[8];
+        for (int i = 0; i < np && i < 8; i++) {
+            ranges[i] = unhex(a[1 + 2 * i], &rl[i]);
+            tokens[i] = unhex(a[2 + 2 * i], &tl[i]);
+        }
+        char *target = unhex(a[1 + 2 * np], &l1);
+        cst_token *t = NULL;
+        st = cst_latest_for_feed_range_token((const char *const *)ranges, rl, (const char *const *)tokens, tl, (size_t)np, target, l1, &t);
+        CHECK(t == NULL);
+        for (int i = 0; i < np && i < 8; i++) {
+            free(ranges[i]);
+            free(tokens[i]);
+        }
+        free(target);
+    } else if (strcmp(op, "capture") == 0 && na >= 4) {
+        char *rtype = unhex(a[0], &l1), *rid = unhex(a[1], &l2), *tok = unhex(a[2], &l3);
+        cst_container *c = NULL;
+        bool captured = false;
+        CHECK_STATUS(cst_container_new(&c), CST_OK);
+        st = cst_container_capture_response(c, rtype, l1, "dbs/d/colls/c", 13, rid, l2, tok, l3, atoi(a[3]), 0, &captured);
+        cst_container_free(c);
+        free(rtype);
+        free(rid);
+        free(tok);
+    } else if (strcmp(op, "restore") == 0 && na >= 1) {
+        char *snap = unhex(a[0], &l1);
+        cst_container *c = NULL;
+        CHECK_STATUS(cst_container_new(&c), CST_OK);
+        st = cst_container_restore(c, snap, l1);
+        cst_container_free(c);
+        free(snap);
+    } else if (strcmp(op, "carrier") == 0 && na >= 1) {
+        int nk = atoi(a[0]);
+        unsigned char *keys[8];
+        size_t lens[8];
+        for (int i = 0; i < nk && i < 8; i++) {
+            keys[i] = unhex_bytes(a[1 + i], &lens[i]);
+        }
+        cst_carrier *c = NULL;
+        st = cst_carrier_new((const unsigned char *const *)keys, lens, (size_t)nk, "", 0, 0, &c);
+        CHECK(c == NULL);
+        cst_carrier_free(c);
+        for (int i = 0; i < nk && i < 8; i++) {
+            free(keys[i]);
+        }
+    } else {
+        CHECK(!"malformed error line");
+        return;
+    }
+    CHECK_STATUS(st, expected);
+    CHECK(strcmp(last_kind(), kind) == 0);
+}
+
 static int run_vectors(const char *path) {
     FILE *fp = fopen(path, "r");
     if (fp == NULL) {
@@ -1107,6 +1393,8 @@ static int run_vectors(const char *path) {
             vector_latest(f, nf);
         } else if (strcmp(f[0], "container") == 0 && nf >= 3) {
             vector_container(f, nf);
+        } else if (strcmp(f[0], "error") == 0 && nf >= 7) {
+            vector_error(f, nf);
         } else {
             CHECK(!"unknown vector line");
         }
@@ -1130,7 +1418,16 @@ int main(int argc, char **argv) {
     RUN(test_oneshot);
     RUN(test_latest_for_feed_range);
     RUN(test_seal_unseal);
+#if defined(CST_DEBUG_PANIC)
     RUN(test_panic_boundary);
+#else
+#error "the C tests need CST_DEBUG_PANIC and a library built with --features debug-panic"
+#endif
+    RUN(test_flags_apply_per_function);
+    RUN(test_handle_variants);
+    RUN(test_carrier);
+    RUN(test_warnings_api);
+    RUN(test_error_table);
     RUN(test_threads_share_one_handle);
     RUN(test_container_api);
     RUN(test_container_threads);

@@ -1,0 +1,85 @@
+//! Why `cst` stopped: no result (exit 1) or invalid input (exit 2) with the core's error code.
+
+use cosmos_session_token::{Category, Error, error_code};
+
+/// Invalid input or usage: the stable code of the core's error table and the message.
+pub struct Invalid {
+    /// A code of the core's error table (`not_a_number`, `region_mismatch`, ...).
+    pub code: &'static str,
+    /// The one-line message.
+    pub message: String,
+}
+
+impl Invalid {
+    /// Prefixes the message (e.g. with the position of a token among several).
+    pub fn context(mut self, prefix: &str) -> Self {
+        self.message = format!("{prefix}{}", self.message);
+        self
+    }
+
+    /// The code's category, from the core's table.
+    pub fn category(&self) -> Category {
+        error_code(self.code).map_or(Category::Internal, |row| row.category)
+    }
+}
+
+/// Usage errors found by the CLI itself (a missing key, a second `-`).
+impl From<String> for Invalid {
+    fn from(message: String) -> Self {
+        Invalid {
+            code: "invalid_argument",
+            message,
+        }
+    }
+}
+
+impl From<&str> for Invalid {
+    fn from(message: &str) -> Self {
+        Invalid::from(message.to_owned())
+    }
+}
+
+impl From<Error> for Invalid {
+    fn from(e: Error) -> Self {
+        Invalid {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+macro_rules! invalid_from_core {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Invalid {
+            fn from(e: $t) -> Self {
+                Error::from(e).into()
+            }
+        }
+    )*};
+}
+invalid_from_core!(
+    cosmos_session_token::ParseError,
+    cosmos_session_token::MergeError,
+    cosmos_session_token::FeedRangeError,
+    cosmos_session_token::SealError
+);
+
+/// Why `cst` stopped without printing a result.
+pub enum Failure {
+    /// Exit 1: the operation had no result.
+    NoResult,
+    /// Exit 2: invalid input; the message is printed on stderr.
+    Invalid(Invalid),
+}
+
+impl<E: Into<Invalid>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Invalid(e.into())
+    }
+}
+
+impl From<std::io::Error> for Invalid {
+    fn from(e: std::io::Error) -> Self {
+        Invalid::from(format!("cannot write output: {e}"))
+    }
+}
