@@ -4,9 +4,10 @@
 //! core calls, Python values or exceptions out.
 
 use cosmos_session_token::{
-    Error as CoreError, FeedRange, FeedRangeError, Format, MergeError, MergePolicy,
-    Order as CoreOrder, ParseError as CoreParseError, ParseOptions, RegionMismatch,
-    Segment as CoreSegment, SessionContainer as CoreContainer, SessionToken as CoreToken,
+    Category, ERROR_CODES, Error as CoreError, FeedRange, FeedRangeError, Format, MergeError,
+    MergePolicy, Order as CoreOrder, ParseError as CoreParseError, ParseOptions, RegionMismatch,
+    RequestKind, Segment as CoreSegment, SessionCarrier as CoreCarrier,
+    SessionContainer as CoreContainer, SessionToken as CoreToken, Warning as CoreWarning,
     latest_for_feed_range as core_latest, parse_pair_token,
 };
 use pyo3::basic::CompareOp;
@@ -15,66 +16,162 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
+// The exception classes live in `cosmos_session_token._native` (an importable module), so they
+// pickle by reference; their attributes travel in the instance __dict__.
 create_exception!(
-    _native,
+    cosmos_session_token._native,
     SessionTokenError,
     PyValueError,
-    "Base class of every error raised by cosmos_session_token (a ValueError)."
+    "Base class of every error raised by cosmos_session_token (a ValueError). Attributes: kind (the stable code of the error table), category."
 );
 create_exception!(
-    _native,
+    cosmos_session_token._native,
     ParseError,
     SessionTokenError,
-    "A token did not parse. Attributes: kind, segment, range_id, offset."
+    "A token (or snapshot) did not follow its grammar. Attributes: kind, category, segment, range_id, offset."
 );
 create_exception!(
-    _native,
-    SealError,
-    SessionTokenError,
-    "A sealed token was refused or could not be made (attribute: kind)."
-);
-create_exception!(
-    _native,
+    cosmos_session_token._native,
     MergeConflictError,
     SessionTokenError,
-    "Tokens of the same version list different regions (use region_mismatch='union')."
+    "Tokens of the same version list different regions (use region_mismatch='union'). Attributes: kind, category, range_id."
 );
+create_exception!(
+    cosmos_session_token._native,
+    LimitExceededError,
+    SessionTokenError,
+    "An input broke a size limit (token size, segments, regions, seal budget, ...). Attributes: kind, category."
+);
+create_exception!(
+    cosmos_session_token._native,
+    SealError,
+    SessionTokenError,
+    "A sealed token was refused: bad signature, unknown version, malformed envelope. Attributes: kind, category."
+);
+create_exception!(
+    cosmos_session_token._native,
+    InvalidArgumentError,
+    SessionTokenError,
+    "An argument was out of range: a weak or missing key, an invalid feed range, an unknown resource type. Attributes: kind, category."
+);
+create_exception!(
+    cosmos_session_token._native,
+    InternalError,
+    SessionTokenError,
+    "An internal error of the library (a bug). Attributes: kind, category."
+);
+
+/// The exception class of a category (the error table's `python_exception` column).
+fn class_of(category: Category, message: String) -> PyErr {
+    match category {
+        Category::Malformed | Category::InvalidUtf8 => ParseError::new_err(message),
+        Category::Incompatible => MergeConflictError::new_err(message),
+        Category::LimitExceeded => LimitExceededError::new_err(message),
+        Category::Rejected => SealError::new_err(message),
+        Category::Internal => InternalError::new_err(message),
+        _ => InvalidArgumentError::new_err(message),
+    }
+}
+
+/// An exception for a code of the error table raised by the binding itself.
+fn table_error(py: Python<'_>, code: &'static str, message: String) -> PyErr {
+    let category =
+        cosmos_session_token::error_code(code).map_or(Category::Internal, |r| r.category);
+    let err = class_of(category, message);
+    let value = err.value(py);
+    let _ = value.setattr("kind", code);
+    let _ = value.setattr("category", category.name());
+    err
+}
+
+/// The exception of a core error: its class comes from the error table's category, its message
+/// (with an optional prefix) and attributes from the error itself.
+fn core_error_with(py: Python<'_>, e: &CoreError, prefix: &str) -> PyErr {
+    let err = class_of(e.category(), format!("{prefix}{e}"));
+    let value = err.value(py);
+    // Setting attributes on a fresh exception instance cannot fail in practice; if it did,
+    // the message still says everything.
+    let _ = value.setattr("kind", e.code());
+    let _ = value.setattr("category", e.category().name());
+    match e {
+        CoreError::Parse(p) => {
+            let _ = value.setattr("segment", p.segment());
+            let _ = value.setattr("range_id", p.range_id());
+            let _ = value.setattr("offset", p.offset());
+        }
+        CoreError::Merge(MergeError::RegionMismatch { range_id, .. }) => {
+            let _ = value.setattr("range_id", range_id.as_str());
+        }
+        _ => {}
+    }
+    err
+}
+
+fn core_error(py: Python<'_>, e: &CoreError) -> PyErr {
+    core_error_with(py, e, "")
+}
+
+fn parse_error(py: Python<'_>, e: &CoreParseError) -> PyErr {
+    core_error(py, &CoreError::Parse(e.clone()))
+}
+
+fn merge_error(py: Python<'_>, e: &MergeError) -> PyErr {
+    core_error(py, &CoreError::Merge(e.clone()))
+}
 
 /// Merges batches at least this large with the GIL released.
 const DETACH_AT: usize = 64;
 
-fn parse_error(py: Python<'_>, e: &CoreParseError) -> PyErr {
-    let err = ParseError::new_err(e.to_string());
-    let value = err.value(py);
-    // Setting attributes on a fresh exception instance cannot fail in practice; if it did,
-    // the message still says everything.
-    let _ = value.setattr("kind", e.kind().code());
-    let _ = value.setattr("segment", e.segment());
-    let _ = value.setattr("range_id", e.range_id());
-    let _ = value.setattr("offset", e.offset());
-    err
-}
-
-fn merge_error(py: Python<'_>, e: &MergeError) -> PyErr {
-    let err = MergeConflictError::new_err(e.to_string());
-    let MergeError::RegionMismatch { range_id, .. } = e else {
-        return err;
-    };
-    let _ = err.value(py).setattr("range_id", range_id.as_str());
-    err
-}
-
-fn parse(py: Python<'_>, s: &str, lenient: bool) -> PyResult<(CoreToken, Vec<String>)> {
+fn parse(py: Python<'_>, s: &str, lenient: bool) -> PyResult<(CoreToken, Vec<CoreWarning>)> {
     let options = if lenient {
         ParseOptions::LENIENT
     } else {
         ParseOptions::STRICT
     };
     let parsed = CoreToken::parse_with(s, &options).map_err(|e| parse_error(py, &e))?;
-    Ok((
-        parsed.token,
-        parsed.warnings.iter().map(ToString::to_string).collect(),
-    ))
+    Ok((parsed.token, parsed.warnings))
+}
+
+/// One normalisation made by a lenient parse. `str()` is its message.
+#[pyclass(frozen, module = "cosmos_session_token._native")]
+pub struct ParseWarning {
+    inner: CoreWarning,
+}
+
+#[pymethods]
+impl ParseWarning {
+    /// The stable warning code, e.g. "trimmed_whitespace" or "leading_zero".
+    #[getter]
+    fn code(&self) -> &'static str {
+        self.inner.kind().code()
+    }
+    /// 0-based index of the segment, or None when the warning is about the whole input.
+    #[getter]
+    fn segment(&self) -> Option<usize> {
+        self.inner.segment()
+    }
+    /// Byte offset (in the UTF-8 input) of the normalised text.
+    #[getter]
+    fn offset(&self) -> usize {
+        self.inner.offset()
+    }
+    /// The normalised text.
+    #[getter]
+    fn text(&self) -> &str {
+        self.inner.text()
+    }
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "ParseWarning(code={:?}, segment={:?}, offset={}, text={:?})",
+            self.code(),
+            self.inner.segment(),
+            self.inner.offset(),
+            self.inner.text()
+        )
+    }
 }
 
 fn policy(region_mismatch: &str, false_progress_protection: bool) -> PyResult<MergePolicy> {
@@ -238,14 +335,18 @@ impl SessionToken {
         Ok(Self::wrap(parse(py, s, lenient)?.0))
     }
 
-    /// Parses leniently; returns the token and a description of every normalisation.
+    /// Parses leniently; returns the token and a ParseWarning for every normalisation.
     #[classmethod]
     fn parse_lenient(
         _cls: &Bound<'_, PyType>,
         py: Python<'_>,
         s: &str,
-    ) -> PyResult<(Self, Vec<String>)> {
+    ) -> PyResult<(Self, Vec<ParseWarning>)> {
         let (token, warnings) = parse(py, s, true)?;
+        let warnings = warnings
+            .into_iter()
+            .map(|inner| ParseWarning { inner })
+            .collect();
         Ok((Self::wrap(token), warnings))
     }
 
@@ -367,47 +468,31 @@ impl SessionToken {
     }
 }
 
-fn core_error(py: Python<'_>, e: &CoreError) -> PyErr {
-    match e {
-        CoreError::Parse(p) => parse_error(py, p),
-        CoreError::Merge(m) => merge_error(py, m),
-        CoreError::Seal(e) => {
-            let err = SealError::new_err(e.to_string());
-            let _ = err.value(py).setattr("kind", e.code());
-            err
-        }
-        other => {
-            let err = SessionTokenError::new_err(other.to_string());
-            let _ = err.value(py).setattr("kind", other.code());
-            err
-        }
-    }
-}
-
-fn feed_range_error(py: Python<'_>, e: &FeedRangeError) -> PyErr {
-    core_error(py, &CoreError::FeedRange(e.clone()))
-}
-
 /// A feed range from any accepted form: the azure-cosmos dict, JSON text or `MIN-MAX` text, or a
 /// `(min, max)` pair.
 fn feed_range(value: &Bound<'_, PyAny>) -> PyResult<FeedRange> {
+    feed_range_checked(value)?.map_err(|e| core_error(value.py(), &e.into()))
+}
+
+/// [`feed_range`] with the core's error kept as a value (the Python error is for a wrong type).
+fn feed_range_checked(value: &Bound<'_, PyAny>) -> PyResult<Result<FeedRange, FeedRangeError>> {
     let py = value.py();
     if let Ok(text) = value.extract::<String>() {
-        return FeedRange::parse(&text).map_err(|e| feed_range_error(py, &e));
+        return Ok(FeedRange::parse(&text));
     }
     if let Ok(dict) = value.cast::<PyDict>() {
         if let Some(range) = range_dict_fast(dict)? {
-            return range.map_err(|e| feed_range_error(py, &e));
+            return Ok(range);
         }
         // Anything unusual goes through the JSON parser, which gives the precise error.
         let text: String = py
             .import("json")?
             .call_method1("dumps", (value,))?
             .extract()?;
-        return FeedRange::parse(&text).map_err(|e| feed_range_error(py, &e));
+        return Ok(FeedRange::parse(&text));
     }
     if let Ok((min, max)) = value.extract::<(String, String)>() {
-        return FeedRange::new(&min, &max).map_err(|e| feed_range_error(py, &e));
+        return Ok(FeedRange::new(&min, &max));
     }
     Err(pyo3::exceptions::PyTypeError::new_err(
         "a feed range is a dict ({'Range': {...}}), JSON or 'MIN-MAX' text, or a (min, max) pair",
@@ -463,53 +548,49 @@ fn feed_range_pairs(py: Python<'_>, pairs: &Bound<'_, PyAny>) -> PyResult<Pairs>
     for (i, item) in pairs.try_iter()?.enumerate() {
         let item = item?;
         let (range, token): (Bound<'_, PyAny>, TokenArg<'_>) = item.extract()?;
-        let range = feed_range(&range).map_err(|e| {
-            if e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) {
-                return e;
-            }
-            let msg = format!("pair {i}: {}", e.value(py));
-            let err = SessionTokenError::new_err(msg);
-            let _ = err.value(py).setattr("kind", "invalid_feed_range");
-            err
-        })?;
+        let range = match feed_range_checked(&range)? {
+            Ok(range) => range,
+            Err(e) => return Err(core_error_with(py, &e.into(), &format!("pair {i}: "))),
+        };
         let token = match token {
             TokenArg::Token(t) => t.get().inner.clone(),
-            TokenArg::Text(text) => parse_pair_token(&text).map_err(|e| {
-                let err = parse_error(py, &e);
-                let value = err.value(py);
-                let _ = value.setattr("args", (format!("pair {i}: {e}"),));
-                err
-            })?,
+            TokenArg::Text(text) => parse_pair_token(&text)
+                .map_err(|e| core_error_with(py, &e.into(), &format!("pair {i}: ")))?,
         };
         out.push((range, token));
     }
     Ok(out)
 }
 
-/// The latest token covering `target`, from `(feed_range, token)` pairs (order does not matter).
+/// The latest token covering `target`, from `(feed_range, token)` pairs (order does not matter);
+/// None when no pair overlaps the target.
 #[pyfunction]
 fn latest_for_feed_range(
     py: Python<'_>,
     pairs: &Bound<'_, PyAny>,
     target: &Bound<'_, PyAny>,
-) -> PyResult<SessionToken> {
-    explain_latest_for_feed_range(py, pairs, target).map(|(t, _)| t)
+) -> PyResult<Option<SessionToken>> {
+    Ok(explain_latest_for_feed_range(py, pairs, target)?.map(|(t, _)| t))
 }
 
-/// Like `latest_for_feed_range`, also returning one line per pair saying what happened to it.
+/// Like `latest_for_feed_range`, also returning one line per pair saying what happened to it;
+/// None when no pair overlaps the target.
 #[pyfunction]
 fn explain_latest_for_feed_range(
     py: Python<'_>,
     pairs: &Bound<'_, PyAny>,
     target: &Bound<'_, PyAny>,
-) -> PyResult<(SessionToken, Vec<String>)> {
+) -> PyResult<Option<(SessionToken, Vec<String>)>> {
     let pairs = feed_range_pairs(py, pairs)?;
     let target = feed_range(target)?;
-    let latest = py
-        .detach(|| core_latest(&pairs, &target))
-        .map_err(|e| core_error(py, &e))?;
+    let latest = match py.detach(|| core_latest(&pairs, &target)) {
+        Ok(latest) => latest,
+        // A missing result is a return value: no pair overlaps the target.
+        Err(e) if e.category() == Category::NotFound => return Ok(None),
+        Err(e) => return Err(core_error(py, &e)),
+    };
     let lines = latest.explain(&pairs);
-    Ok((SessionToken::wrap(latest.token), lines))
+    Ok(Some((SessionToken::wrap(latest.token), lines)))
 }
 
 /// Seals a token for `context` with `key` (>= 16 bytes) into a cookie-safe envelope.
@@ -573,21 +654,38 @@ impl SessionContainer {
     }
 
     /// Records a response's token if the capture rule allows it (2xx, 409, 412, 404 with
-    /// sub_status != 1002); returns whether it did.
+    /// sub_status != 1002); returns whether it did. A missing (None) or empty header and master
+    /// requests (resource_type "colls", "dbs", "pkranges", ...) capture nothing.
+    #[pyo3(signature = (collection_name, collection_rid, token, status, sub_status = 0, *, resource_type = "docs"))]
     fn capture(
         &self,
         py: Python<'_>,
         collection_name: &str,
         collection_rid: &str,
-        token: &str,
+        token: Option<&str>,
         status: u16,
         sub_status: u32,
+        resource_type: &str,
     ) -> PyResult<bool> {
+        let kind = RequestKind::from_resource_type(resource_type)
+            .map_err(|e| core_error(py, &e.into()))?;
         py.detach(|| {
-            self.inner
-                .capture(collection_name, collection_rid, token, status, sub_status)
+            self.inner.capture_response(
+                kind,
+                collection_name,
+                collection_rid,
+                token,
+                status,
+                sub_status,
+            )
         })
         .map_err(|e| core_error(py, &e))
+    }
+
+    /// Forgets one range (e.g. one that routing says is gone after a split); returns whether it
+    /// was stored.
+    fn forget_range(&self, collection_name: &str, range_id: &str) -> bool {
+        self.inner.forget_range(collection_name, range_id)
     }
 
     /// The token to send for one range: exact, else merged parents relabelled, else None.
@@ -632,6 +730,90 @@ impl SessionContainer {
     }
 }
 
+/// One request's carried session token: read the incoming sealed value, report every write's
+/// token, send `for_range(...)` with reads, write `sealed()` back when `changed`. The policy
+/// (union merge, first key seals, anything that does not unseal is no token, the budget of the
+/// sealed text) is the core's, the same on every surface.
+#[pyclass(frozen, module = "cosmos_session_token._native")]
+pub struct SessionCarrier {
+    inner: std::sync::Mutex<CoreCarrier>,
+}
+
+impl SessionCarrier {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CoreCarrier> {
+        // Every operation leaves the carrier valid, so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[pymethods]
+impl SessionCarrier {
+    /// keys: the first seals, all are accepted (rotation); each at least 16 bytes.
+    #[new]
+    #[pyo3(signature = (keys, context = "", *, max_bytes = cosmos_session_token::DEFAULT_SEAL_BUDGET))]
+    fn new(py: Python<'_>, keys: Vec<Vec<u8>>, context: &str, max_bytes: usize) -> PyResult<Self> {
+        let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+        let inner =
+            CoreCarrier::new(&refs, context, max_bytes).map_err(|e| core_error(py, &e.into()))?;
+        Ok(SessionCarrier {
+            inner: std::sync::Mutex::new(inner),
+        })
+    }
+
+    /// Reads the incoming sealed value (None or "": no cookie); returns whether a token was
+    /// accepted. Anything that does not unseal is no token, never an error.
+    #[pyo3(signature = (sealed))]
+    fn read(&self, sealed: Option<&str>) -> bool {
+        self.lock().read(sealed)
+    }
+
+    /// Reports a write's token (a SessionToken, or a header value parsed strictly; "" is no
+    /// token and returns False). Merged with the union policy.
+    fn report(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<bool> {
+        if let Ok(t) = token.cast::<SessionToken>() {
+            self.lock().report(&t.get().inner);
+            return Ok(true);
+        }
+        let text: String = token.extract()?;
+        self.lock()
+            .report_header(&text)
+            .map_err(|e| parse_error(py, &e))
+    }
+
+    /// The carried token, or None.
+    #[getter]
+    fn token(&self) -> Option<SessionToken> {
+        self.lock().token().cloned().map(SessionToken::wrap)
+    }
+
+    /// True when a report changed the token since the last read.
+    #[getter]
+    fn changed(&self) -> bool {
+        self.lock().changed()
+    }
+
+    /// The token to send for one partition key range, or None (send no token).
+    #[pyo3(signature = (range_id, parents = Vec::new()), text_signature = "(self, /, range_id, parents=())")]
+    fn for_range(
+        &self,
+        py: Python<'_>,
+        range_id: &str,
+        parents: Vec<String>,
+    ) -> PyResult<Option<SessionToken>> {
+        let parents: Vec<&str> = parents.iter().map(String::as_str).collect();
+        self.lock()
+            .for_range(range_id, &parents)
+            .map(|t| t.map(SessionToken::wrap))
+            .map_err(|e| core_error(py, &e))
+    }
+
+    /// The sealed value to write back, or None when there is no token. Raises
+    /// LimitExceededError over the budget (scope the token).
+    fn sealed(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.lock().sealed().map_err(|e| core_error(py, &e.into()))
+    }
+}
+
 /// Merges any number of tokens (each a str or SessionToken) in one pass.
 #[pyfunction]
 #[pyo3(signature = (*tokens, region_mismatch = "error", false_progress_protection = true))]
@@ -665,8 +847,10 @@ fn merge(
     };
     match merged {
         Ok(Some(t)) => Ok(SessionToken::wrap(t)),
-        Ok(None) => Err(SessionTokenError::new_err(
-            "merge() needs at least one token",
+        Ok(None) => Err(table_error(
+            py,
+            "invalid_argument",
+            "merge() needs at least one token".to_owned(),
         )),
         Err(e) => Err(merge_error(py, &e)),
     }
@@ -706,7 +890,28 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(latest_for_feed_range, m)?)?;
     m.add_function(wrap_pyfunction!(seal, m)?)?;
     m.add_function(wrap_pyfunction!(unseal, m)?)?;
+    m.add_class::<ParseWarning>()?;
+    m.add_class::<SessionCarrier>()?;
     m.add("SealError", py.get_type::<SealError>())?;
+    m.add("LimitExceededError", py.get_type::<LimitExceededError>())?;
+    m.add(
+        "InvalidArgumentError",
+        py.get_type::<InvalidArgumentError>(),
+    )?;
+    m.add("InternalError", py.get_type::<InternalError>())?;
+    let table: Vec<(&str, &str)> = ERROR_CODES
+        .iter()
+        .map(|row| (row.code, row.category.name()))
+        .collect();
+    m.add("ERROR_CODES", PyTuple::new(py, table)?)?;
+    m.add(
+        "DEFAULT_COOKIE_NAME",
+        cosmos_session_token::DEFAULT_COOKIE_NAME,
+    )?;
+    m.add(
+        "DEFAULT_SEAL_BUDGET",
+        cosmos_session_token::DEFAULT_SEAL_BUDGET,
+    )?;
     m.add_function(wrap_pyfunction!(explain_latest_for_feed_range, m)?)?;
     m.add_function(wrap_pyfunction!(_from_header, m)?)?;
     m.add("SessionTokenError", py.get_type::<SessionTokenError>())?;

@@ -10,7 +10,9 @@ from cosmos_session_token import (
     HEADER,
     MergeConflictError,
     Order,
+    LimitExceededError,
     ParseError,
+    ParseWarning,
     Segment,
     SessionToken,
     SessionTokenError,
@@ -68,16 +70,19 @@ def test_parse_error_attributes():
     with pytest.raises(ParseError) as info:
         SessionToken.parse("")
     assert (info.value.kind, info.value.segment, info.value.range_id) == ("empty", None, None)
-    with pytest.raises(ParseError) as info:
+    with pytest.raises(LimitExceededError) as info:
         SessionToken.parse("0:1#" + "1" * (1 << 20))
-    assert info.value.kind == "input_too_large"
+    assert (info.value.kind, info.value.category) == ("input_too_large", "limit_exceeded")
+    assert e.category == "malformed"
 
 
 def test_lenient():
     t, warnings = SessionToken.parse_lenient(" 0:1#007#,,1:5")
     assert str(t) == "0:1#7,1:5"
-    assert len(warnings) == 4 and all(isinstance(w, str) for w in warnings)
-    assert "leading zeros" in warnings[1]
+    assert len(warnings) == 4 and all(isinstance(w, ParseWarning) for w in warnings)
+    assert [w.code for w in warnings] == ["trimmed_whitespace", "leading_zero", "trailing_separator", "dropped_empty_segment"]
+    assert "leading zeros" in str(warnings[1]) and warnings[1].text == "007" and warnings[1].segment == 0
+    assert warnings[1].offset == 5 and "leading_zero" in repr(warnings[1])
     assert SessionToken.parse(" 0:1#007#", lenient=True) == SessionToken.parse("0:1#7")
     with pytest.raises(ParseError):
         SessionToken.parse(" 0:1#007#")

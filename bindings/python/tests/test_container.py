@@ -20,8 +20,13 @@ def test_container_vectors(case):
     for i, step in enumerate(case["steps"]):
         op = step["op"]
         if op == "capture":
-            got = c.capture(step["name"], step["rid"], step["token"], step["status"], step["sub_status"])
+            got = c.capture(
+                step["name"], step["rid"], step["token"], step["status"], step["sub_status"],
+                resource_type=step.get("resource_type", "docs"),
+            )
             assert got == step["expect"], i
+        elif op == "forget_range":
+            assert c.forget_range(step["collection"], step["range_id"]) == step["expect"], i
         elif op == "resolve":
             t = c.resolve(step["collection"], step["range_id"], step["parents"])
             assert (None if t is None else str(t)) == step["expect"], i

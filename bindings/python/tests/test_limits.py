@@ -3,6 +3,7 @@
 import pytest
 
 from cosmos_session_token import (
+    LimitExceededError,
     ParseError,
     SealError,
     SessionContainer,
@@ -26,7 +27,7 @@ KEY = b"0123456789abcdef0123456789abcdef"
     ],
 )
 def test_token_limits(text, kind):
-    with pytest.raises(ParseError) as info:
+    with pytest.raises(LimitExceededError) as info:
         SessionToken.parse(text)
     assert info.value.kind == kind
     assert "limit" in str(info.value)
@@ -34,10 +35,10 @@ def test_token_limits(text, kind):
 
 def test_seal_budget_and_oversize_envelope():
     big = SessionToken.parse(",".join(f"{i}:1#{i}#1=5" for i in range(400)))
-    with pytest.raises(SealError) as info:
+    with pytest.raises(LimitExceededError) as info:
         seal(big, KEY)
     assert info.value.kind == "seal_too_large"
-    with pytest.raises(SealError) as info:
+    with pytest.raises(LimitExceededError) as info:
         unseal("cst1." + "A" * 5000 + ".x", KEY)
     assert info.value.kind == "seal_too_large"
 

@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 from conftest import load_cases
-from cosmos_session_token import ParseError, SealError, SessionToken, SessionTokenError, seal, unseal
+from cosmos_session_token import (
+    InvalidArgumentError,
+    LimitExceededError,
+    ParseError,
+    SealError,
+    SessionToken,
+    SessionTokenError,
+    seal,
+    unseal,
+)
 from cosmos_session_token.messaging import SEALED_PROPERTY, TOKEN_PROPERTY, put_token, take_token
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -37,17 +46,17 @@ def test_vectors(case):
 
 def test_errors_and_options():
     t = SessionToken.parse("0:1#100#1=20")
-    with pytest.raises(SealError) as info:
+    with pytest.raises(InvalidArgumentError) as info:
         seal(t, b"short", "c")
     assert info.value.kind == "weak_key" and isinstance(info.value, ValueError)
-    with pytest.raises(SealError) as info:
+    with pytest.raises(LimitExceededError) as info:
         seal(t, KEY, "c", max_bytes=20)
     assert info.value.kind == "seal_too_large" and "scope the token" in str(info.value)
     sealed = seal("0:1#100#1=20", KEY, "c")
     assert unseal(sealed, [b"x" * 16, KEY], "c") == t  # rotation
     with pytest.raises(SealError):
         unseal(sealed, [b"x" * 16], "c")
-    with pytest.raises(SealError):
+    with pytest.raises(LimitExceededError):
         unseal(sealed, KEY, "c", max_bytes=10)
     with pytest.raises(ParseError):
         seal("0:x", KEY, "c")

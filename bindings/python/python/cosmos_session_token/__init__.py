@@ -11,12 +11,20 @@ True
 """
 
 from ._native import (
+    DEFAULT_COOKIE_NAME,
+    DEFAULT_SEAL_BUDGET,
+    ERROR_CODES,
     HEADER,
+    InternalError,
+    InvalidArgumentError,
+    LimitExceededError,
     MergeConflictError,
     Order,
     ParseError,
+    ParseWarning,
     SealError,
     Segment,
+    SessionCarrier,
     SessionContainer,
     SessionToken,
     SessionTokenError,
@@ -30,12 +38,20 @@ from ._native import (
 )
 
 __all__ = [
+    "DEFAULT_COOKIE_NAME",
+    "DEFAULT_SEAL_BUDGET",
+    "ERROR_CODES",
     "HEADER",
+    "InternalError",
+    "InvalidArgumentError",
+    "LimitExceededError",
     "MergeConflictError",
     "Order",
     "ParseError",
+    "ParseWarning",
     "SealError",
     "Segment",
+    "SessionCarrier",
     "SessionContainer",
     "SessionToken",
     "SessionTokenError",

@@ -3,12 +3,20 @@
 from typing import Any, Iterable, Literal, Mapping, Sequence, Tuple, Union, final
 
 __all__ = [
+    "DEFAULT_COOKIE_NAME",
+    "DEFAULT_SEAL_BUDGET",
+    "ERROR_CODES",
     "HEADER",
+    "InternalError",
+    "InvalidArgumentError",
+    "LimitExceededError",
     "MergeConflictError",
     "Order",
     "ParseError",
+    "ParseWarning",
     "SealError",
     "Segment",
+    "SessionCarrier",
     "SessionContainer",
     "SessionToken",
     "SessionTokenError",
@@ -24,26 +32,53 @@ __all__ = [
 __version__: str
 HEADER: str
 
+DEFAULT_COOKIE_NAME: str
+DEFAULT_SEAL_BUDGET: int
+#: The error table: (code, category) for every stable code any surface can report.
+ERROR_CODES: tuple[tuple[str, str], ...]
+
 class SessionTokenError(ValueError):
     """Base class of every error raised by cosmos_session_token."""
 
-class ParseError(SessionTokenError):
-    """A token did not parse."""
-
     kind: str
+    category: str
+
+class ParseError(SessionTokenError):
+    """A token (or snapshot) did not follow its grammar (categories malformed, invalid_utf8)."""
+
     segment: int | None
     range_id: str | None
     offset: int
 
-class SealError(SessionTokenError):
-    """A sealed token was refused (tampered, other key or context, malformed) or could not be made."""
-
-    kind: str
-
 class MergeConflictError(SessionTokenError):
-    """Same version, different region sets (use region_mismatch="union")."""
+    """Same version, different region sets (use region_mismatch="union"); category incompatible."""
 
     range_id: str
+
+class LimitExceededError(SessionTokenError):
+    """An input broke a size limit (category limit_exceeded)."""
+
+class SealError(SessionTokenError):
+    """A sealed token was refused: tampered, other key or context, malformed (category rejected)."""
+
+class InvalidArgumentError(SessionTokenError):
+    """An argument was out of range: weak or missing key, invalid feed range, unknown resource type."""
+
+class InternalError(SessionTokenError):
+    """An internal error of the library (a bug)."""
+
+@final
+class ParseWarning:
+    """One normalisation made by a lenient parse; str() is its message."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def segment(self) -> int | None: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def text(self) -> str: ...
 
 @final
 class Order:
@@ -80,7 +115,7 @@ class SessionToken:
     @classmethod
     def parse(cls, s: str, *, lenient: bool = False) -> SessionToken: ...
     @classmethod
-    def parse_lenient(cls, s: str) -> tuple[SessionToken, list[str]]: ...
+    def parse_lenient(cls, s: str) -> tuple[SessionToken, list[ParseWarning]]: ...
     def __hash__(self) -> int: ...
     def __len__(self) -> int: ...
     def __contains__(self, key: str, /) -> bool: ...
@@ -109,8 +144,16 @@ class SessionContainer:
 
     def __init__(self) -> None: ...
     def capture(
-        self, collection_name: str, collection_rid: str, token: str, status: int, sub_status: int
+        self,
+        collection_name: str,
+        collection_rid: str,
+        token: str | None,
+        status: int,
+        sub_status: int = 0,
+        *,
+        resource_type: str = "docs",
     ) -> bool: ...
+    def forget_range(self, collection_name: str, range_id: str) -> bool: ...
     def resolve(
         self, collection_name: str, range_id: str, parents: Sequence[str] = ()
     ) -> SessionToken | None: ...
@@ -132,12 +175,26 @@ _FeedRange = Union[Mapping[str, Any], str, Tuple[str, str]]
 
 def latest_for_feed_range(
     pairs: Iterable[tuple[_FeedRange, _TokenLike]], target: _FeedRange
-) -> SessionToken: ...
+) -> SessionToken | None: ...
 def explain_latest_for_feed_range(
     pairs: Iterable[tuple[_FeedRange, _TokenLike]], target: _FeedRange
-) -> tuple[SessionToken, list[str]]: ...
+) -> tuple[SessionToken, list[str]] | None: ...
 
 def seal(token: _TokenLike, key: bytes, context: str = "", *, max_bytes: int = 4000) -> str: ...
 def unseal(
     sealed: str, keys: Union[bytes, Sequence[bytes]], context: str = "", *, max_bytes: int = 4000
 ) -> SessionToken: ...
+
+@final
+class SessionCarrier:
+    """One request's carried session token (the core's carrier policy)."""
+
+    def __init__(self, keys: Sequence[bytes], context: str = "", *, max_bytes: int = 4000) -> None: ...
+    def read(self, sealed: str | None) -> bool: ...
+    def report(self, token: _TokenLike) -> bool: ...
+    @property
+    def token(self) -> SessionToken | None: ...
+    @property
+    def changed(self) -> bool: ...
+    def for_range(self, range_id: str, parents: Sequence[str] = ()) -> SessionToken | None: ...
+    def sealed(self) -> str | None: ...

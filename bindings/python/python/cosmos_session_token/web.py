@@ -3,13 +3,17 @@
 Behind a round-robin load balancer the node that serves a read is rarely the node that served the
 write. The middleware makes every node see the user's token:
 
-* on each request it unseals the cookie (a missing, forged, expired-key or foreign-context cookie
-  simply counts as "no token") and puts the token in ``environ["cosmos.session_token"]``;
+* on each request it reads the cookie into a :class:`SessionCarrier` (a missing, forged,
+  expired-key or foreign-context cookie simply counts as "no token") and puts the carried token
+  in ``environ["cosmos.session_token"]``;
 * the application reports the token of each write with ``environ["cosmos.report_session_token"](token)``;
-* on the response it merges what was reported into the incoming token, seals it and sets the cookie.
+* on the response, if a report changed the token, it sets the cookie to ``carrier.sealed()``.
 
+The policy (union merge, first key seals, the budget of the sealed text) is the core's
+``SessionCarrier``, the same as the .NET ``SessionTokenCookie``; this module only adapts it to WSGI.
 The application scopes the token to the partition of its next read
-(``token.scope(pk_range_id)``) before passing it to azure-cosmos as ``session_token=``.
+(``environ["cosmos.session_carrier"].for_range(pk_range_id)``) before passing it to azure-cosmos
+as ``session_token=``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Callable, Iterable, Sequence
 
-from ._native import SessionToken, SessionTokenError, merge, seal, unseal
+from ._native import DEFAULT_COOKIE_NAME, DEFAULT_SEAL_BUDGET, SessionCarrier
 
 __all__ = ["SessionTokenMiddleware"]
 
@@ -32,13 +36,13 @@ class SessionTokenMiddleware:
         app: Callable[[dict, StartResponse], Iterable[bytes]],
         keys: Sequence[bytes],
         *,
-        cookie_name: str = "cosmos_session",
+        cookie_name: str = DEFAULT_COOKIE_NAME,
         context: Callable[[dict], str] = lambda environ: "",
-        max_bytes: int = 4000,
+        max_bytes: int = DEFAULT_SEAL_BUDGET,
         secure: bool = False,
     ) -> None:
-        if not keys:
-            raise ValueError("at least one key is needed (the first one seals)")
+        # Checks the keys once, at start-up (no keys or a weak key raise here).
+        SessionCarrier(list(keys), "", max_bytes=max_bytes)
         self.app = app
         self.keys = list(keys)
         self.cookie_name = cookie_name
@@ -46,33 +50,26 @@ class SessionTokenMiddleware:
         self.max_bytes = max_bytes
         self.secure = secure
 
-    def _incoming(self, environ: dict, context: str) -> SessionToken | None:
+    def _cookie(self, environ: dict) -> str | None:
         try:
-            cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+            morsel = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(self.cookie_name)
         except CookieError:
             return None
-        morsel = cookie.get(self.cookie_name)
-        if morsel is None:
-            return None
-        try:
-            return unseal(morsel.value, self.keys, context, max_bytes=self.max_bytes)
-        except SessionTokenError:
-            return None  # forged, tampered, other key/context or oversize: as if absent
+        return None if morsel is None else morsel.value
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        context = self.context(environ)
-        incoming = self._incoming(environ, context)
-        reported: list[SessionToken | str] = []
-        environ["cosmos.session_token"] = incoming
-        environ["cosmos.report_session_token"] = reported.append
+        carrier = SessionCarrier(self.keys, self.context(environ), max_bytes=self.max_bytes)
+        carrier.read(self._cookie(environ))
+        environ["cosmos.session_carrier"] = carrier
+        environ["cosmos.session_token"] = carrier.token
+        environ["cosmos.report_session_token"] = carrier.report
 
         def start(status: str, headers: list, exc_info: Any = None) -> Any:
-            if reported:
-                parts = ([incoming] if incoming is not None else []) + reported
-                token = merge(*parts, region_mismatch="union")
-                value = seal(token, self.keys[0], context, max_bytes=self.max_bytes)
-                attrs = f"{self.cookie_name}={value}; Path=/; HttpOnly; SameSite=Lax"
-                headers = list(headers) + [("Set-Cookie", attrs + ("; Secure" if self.secure else ""))]
+            if carrier.changed:
+                value = carrier.sealed()
+                if value is not None:
+                    attrs = f"{self.cookie_name}={value}; Path=/; HttpOnly; SameSite=Lax"
+                    headers = list(headers) + [("Set-Cookie", attrs + ("; Secure" if self.secure else ""))]
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         return self.app(environ, start)
