@@ -657,6 +657,7 @@ impl SessionContainer {
     /// sub_status != 1002); returns whether it did. A missing (None) or empty header and master
     /// requests (resource_type "colls", "dbs", "pkranges", ...) capture nothing.
     #[pyo3(signature = (collection_name, collection_rid, token, status, sub_status = 0, *, resource_type = "docs"))]
+    #[allow(clippy::too_many_arguments)] // the Python signature, plus py
     fn capture(
         &self,
         py: Python<'_>,
@@ -750,7 +751,10 @@ impl SessionCarrier {
 impl SessionCarrier {
     /// keys: the first seals, all are accepted (rotation); each at least 16 bytes.
     #[new]
-    #[pyo3(signature = (keys, context = "", *, max_bytes = cosmos_session_token::DEFAULT_SEAL_BUDGET))]
+    #[pyo3(
+        signature = (keys, context = "", *, max_bytes = cosmos_session_token::DEFAULT_SEAL_BUDGET),
+        text_signature = "(keys, context='', *, max_bytes=4000)"
+    )]
     fn new(py: Python<'_>, keys: Vec<Vec<u8>>, context: &str, max_bytes: usize) -> PyResult<Self> {
         let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
         let inner =
