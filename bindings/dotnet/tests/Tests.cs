@@ -43,11 +43,11 @@ public static class ApiTests
         Assert.Equal("not_a_number", e.Kind);
         Assert.Equal((int?)1, e.Segment);
         Assert.Equal((long?)11, e.Offset);
-        Assert.True(e is FormatException);
+        Assert.True(e is CosmosSessionTokenException);
         var empty = Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse(""));
         Assert.Equal("empty", empty.Kind);
         Assert.Equal((int?)null, empty.Segment);
-        var big = Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse("0:1#" + new string('1', 1 << 20)));
+        var big = Assert.Throws<SessionTokenLimitException>(() => SessionToken.Parse("0:1#" + new string('1', 1 << 20)));
         Assert.Equal("input_too_large", big.Kind);
         Assert.Throws<ArgumentNullException>(() => SessionToken.Parse(null));
         Assert.Throws<ArgumentException>(() => SessionToken.Parse("0:\ud800"));
@@ -87,7 +87,7 @@ public static class ApiTests
         var b = SessionToken.Parse("0:1#100#4=20");
         var e = Assert.Throws<SessionTokenMergeException>(() => a.Merge(b));
         Assert.Equal("region_mismatch", e.Kind);
-        Assert.True(e is InvalidOperationException && e.Message.Contains("range \"0\""), e.Message);
+        Assert.True(e is CosmosSessionTokenException && e.Message.Contains("range \"0\""), e.Message);
         Assert.Equal("0:1#101#1=20#4=20", a.Merge(b, MergePolicy.UnionRegions).ToString());
         var c = SessionToken.Parse("0:1#100#1=20#2=5");
         var d = SessionToken.Parse("0:2#97#1=20#2=5");
@@ -138,9 +138,9 @@ public static class ApiTests
         };
         Assert.Equal("1:1#55#3=52,2:1#54#3=52", SessionToken.LatestForFeedRange(pairs, "AA-DD").ToString());
         Assert.Equal("1:1#55#3=52,2:1#54#3=52", SessionToken.LatestForFeedRange(pairs.Reverse(), "AA-DD").ToString());
-        var none = Assert.Throws<ArgumentException>(() => SessionToken.LatestForFeedRange(pairs, "DD-EE"));
-        Assert.True(none.Message.Contains("no feed range overlaps the target [DD,EE)"), none.Message);
-        Assert.Throws<ArgumentException>(() => SessionToken.LatestForFeedRange(pairs, "dd-EE"));
+        // No pair overlaps: a missing result is null, never an exception.
+        Assert.True(SessionToken.LatestForFeedRange(pairs, "DD-EE") == null);
+        Assert.Equal("invalid_feed_range", Assert.Throws<SessionTokenArgumentException>(() => SessionToken.LatestForFeedRange(pairs, "dd-EE")).Kind);
         var bad = new[] { new KeyValuePair<string, string>("AA-DD", "0:x") };
         Assert.True(Assert.Throws<SessionTokenFormatException>(() => SessionToken.LatestForFeedRange(bad, "AA-DD")).Message.StartsWith("pair 0: "));
         Assert.Throws<ArgumentNullException>(() => SessionToken.LatestForFeedRange(null, "AA-DD"));
@@ -230,16 +230,31 @@ public static class LimitTests
         };
         foreach (var c in cases)
         {
-            var e = Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse(c[0]));
+            var e = Assert.Throws<SessionTokenLimitException>(() => SessionToken.Parse(c[0]));
             Assert.Equal(c[1], e.Kind);
             Assert.True(e.Message.Contains("limit"), e.Message);
         }
         string deep = new string('[', 10000) + new string(']', 10000);
         Assert.Equal("invalid_snapshot", Assert.Throws<SessionTokenFormatException>(() => SessionContainer.Restore(deep)).Kind);
         var pair = new[] { new KeyValuePair<string, string>(string.Concat(Enumerable.Repeat("{\"Range\":", 500)) + new string('}', 500), "0:1") };
-        Assert.Throws<ArgumentException>(() => SessionToken.LatestForFeedRange(pair, "-FF"));
+        Assert.Throws<SessionTokenArgumentException>(() => SessionToken.LatestForFeedRange(pair, "-FF"));
         var big = SessionToken.Parse(string.Join(",", Enumerable.Range(0, 400).Select(i => i + ":1#" + i + "#1=5")));
-        Assert.Equal("seal_too_large", Assert.Throws<SessionTokenSealException>(() => SessionTokenSeal.Seal(big, Encoding.ASCII.GetBytes("0123456789abcdef"))).Kind);
+        Assert.Equal("seal_too_large", Assert.Throws<SessionTokenLimitException>(() => SessionTokenSeal.Seal(big, Encoding.ASCII.GetBytes("0123456789abcdef"))).Kind);
+    }
+}
+
+public static class ErrorTableTests
+{
+    [Test]
+    public static void EveryCodeOfTheLibraryMapsToAnExceptionClass()
+    {
+        var rows = Native.ErrorCodes();
+        Assert.True(rows.Count >= 40, "rows: " + rows.Count);
+        foreach (var row in rows)
+        {
+            Assert.True(ErrorTable.ByStatus.ContainsKey(row.Value), row.Key + " has status " + row.Value + " with no exception class");
+        }
+        Assert.True(rows.Any(r => r.Key == "not_a_number" && r.Value == NativeMethods.CST_ERR_MALFORMED), "not_a_number");
     }
 }
 
@@ -258,9 +273,9 @@ public static class SealTests
         Assert.Equal("bad_signature", Assert.Throws<SessionTokenSealException>(() => SessionTokenSeal.Unseal(sealedToken, new[] { Key }, "user-43")).Kind);
         Assert.Throws<SessionTokenSealException>(() => SessionTokenSeal.Unseal(sealedToken, new[] { Old }, "user-42"));
         Assert.Equal("unknown_seal_version", Assert.Throws<SessionTokenSealException>(() => SessionTokenSeal.Unseal("cst2.a.b", new[] { Key })).Kind);
-        Assert.Throws<ArgumentException>(() => SessionTokenSeal.Seal(t, new byte[8]));
-        Assert.Throws<ArgumentException>(() => SessionTokenSeal.Unseal(sealedToken, new byte[0][]));
-        var big = Assert.Throws<SessionTokenSealException>(() => SessionTokenSeal.Seal(t, Key, "", 20));
+        Assert.Equal("weak_key", Assert.Throws<SessionTokenArgumentException>(() => SessionTokenSeal.Seal(t, new byte[8])).Kind);
+        Assert.Equal("no_keys", Assert.Throws<SessionTokenArgumentException>(() => SessionTokenSeal.Unseal(sealedToken, new byte[0][])).Kind);
+        var big = Assert.Throws<SessionTokenLimitException>(() => SessionTokenSeal.Seal(t, Key, "", 20));
         Assert.True(big.Kind == "seal_too_large" && big.Message.Contains("scope the token"), big.Message);
         SessionToken ignored;
         Assert.True(!SessionTokenSeal.TryUnseal(sealedToken + "x", new[] { Key }, "user-42", out ignored) && ignored == null);
@@ -291,7 +306,21 @@ public static class SealTests
         Assert.True(c.Token == null);
         c.Read("cst1.garbage");
         Assert.True(c.Token == null);
-        Assert.Throws<ArgumentException>(() => new SessionTokenCookie(new byte[0][], "x"));
+        Assert.Equal("no_keys", Assert.Throws<SessionTokenArgumentException>(() => new SessionTokenCookie(new byte[0][], "x")).Kind);
+        Assert.Equal("weak_key", Assert.Throws<SessionTokenArgumentException>(() => new SessionTokenCookie(new[] { new byte[3] }, "x")).Kind);
+        Assert.Equal("cosmos_session", SessionTokenCookie.DefaultName);
+        // Same version, other regions: the carrier's union merge never fails a report; an empty header is no token.
+        var d = new SessionTokenCookie(keys, "user-42");
+        d.Merge("0:1#5#1=1");
+        d.Merge(SessionToken.Parse("0:1#5#2=1"));
+        d.Merge("");
+        Assert.Equal("0:1#5#1=1#2=1", d.Token.ToString());
+        Assert.Throws<SessionTokenFormatException>(() => d.Merge("0:x"));
+        var tiny = new SessionTokenCookie(keys, "user-42", 10);
+        tiny.Merge("0:1#5");
+        Assert.Equal("seal_too_large", Assert.Throws<SessionTokenLimitException>(() => { var v = tiny.CookieValue; }).Kind);
+        d.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => d.Merge("0:1#6"));
     }
 }
 
@@ -317,7 +346,10 @@ public static class ContainerTests
             Assert.True(!c.Clear(Name));
             Assert.True(c.ResolveAll(Name) == null);
             Assert.Throws<SessionTokenFormatException>(() => c.Capture(Name, "rid1", "0:x", 200, 0));
-            Assert.Throws<ArgumentException>(() => c.Capture(Name, "", "0:1", 200, 0));
+            Assert.Equal("empty_resource_id", Assert.Throws<SessionTokenArgumentException>(() => c.Capture(Name, "", "0:1", 200, 0)).Kind);
+            Assert.True(!c.Capture(Name, "rid1", null, 200, 0));
+            Assert.True(!c.Capture(Name, "rid1", "0:1", 200, 0, "colls"));
+            Assert.Equal("unknown_resource_type", Assert.Throws<SessionTokenArgumentException>(() => c.Capture(Name, "rid1", "0:1", 200, 0, "bogus")).Kind);
             Assert.Throws<ArgumentNullException>(() => c.Capture(Name, null, "0:1", 200, 0));
         }
     }
@@ -402,6 +434,60 @@ public static class VectorTests
         }
     }
 
+    /// <summary>errors.json: the same kind, and the exception class of its category (or null for not_found).</summary>
+    static void RunErrorLine(string[] f)
+    {
+        string op = f[2], kind = f[3], expectedClass = f[5];
+        int status = int.Parse(f[4]);
+        var a = f.Skip(6).ToArray();
+        Func<object> call;
+        switch (op)
+        {
+            case "parse": call = () => SessionToken.Parse(Unhex(a[1]), a[0] == "lenient"); break;
+            case "merge": call = () => SessionToken.Parse(Unhex(a[0])).Merge(SessionToken.Parse(Unhex(a[1]))); break;
+            case "scope":
+                {
+                    int n = int.Parse(a[2]);
+                    var parents = Enumerable.Range(0, n).Select(i => Unhex(a[3 + i])).ToArray();
+                    call = () => SessionToken.Parse(Unhex(a[0])).Scope(Unhex(a[1]), parents);
+                    break;
+                }
+            case "seal": call = () => SessionTokenSeal.Seal(SessionToken.Parse(Unhex(a[0])), HexBytes(a[1]), Unhex(a[2]), int.Parse(a[3])); break;
+            case "unseal":
+                {
+                    int n = int.Parse(a[1]);
+                    var keys = Enumerable.Range(0, n).Select(i => HexBytes(a[2 + i])).ToList();
+                    call = () => SessionTokenSeal.Unseal(Unhex(a[0]), keys, Unhex(a[2 + n]), int.Parse(a[3 + n]));
+                    break;
+                }
+            case "latest":
+                {
+                    int n = int.Parse(a[0]);
+                    var pairs = Enumerable.Range(0, n).Select(i => new KeyValuePair<string, string>(Unhex(a[1 + 2 * i]), Unhex(a[2 + 2 * i]))).ToList();
+                    call = () => SessionToken.LatestForFeedRange(pairs, Unhex(a[1 + 2 * n]));
+                    break;
+                }
+            case "capture": call = () => new SessionContainer().Capture("dbs/d/colls/c", Unhex(a[1]), Unhex(a[2]), int.Parse(a[3]), 0, Unhex(a[0])); break;
+            case "restore": call = () => SessionContainer.Restore(Unhex(a[0])); break;
+            case "carrier":
+                {
+                    int n = int.Parse(a[0]);
+                    var keys = Enumerable.Range(0, n).Select(i => HexBytes(a[1 + i])).ToList();
+                    call = () => new SessionTokenCookie(keys, "");
+                    break;
+                }
+            default: throw new AssertionException("unknown error op " + op);
+        }
+        if (status == 6)
+        {
+            Assert.True(call() == null, "a missing result is null");  // CST_ERR_NOT_FOUND
+            return;
+        }
+        var e = Assert.Throws<CosmosSessionTokenException>(() => call());
+        Assert.Equal(kind, e.Kind, "kind");
+        Assert.Equal(expectedClass, e.GetType().Name, "exception class");
+    }
+
     static void RunLine(string[] f)
     {
         switch (f[0])
@@ -412,10 +498,15 @@ public static class VectorTests
                     string input = Unhex(f[3]);
                     if (f[4] == "err")
                     {
-                        var e = Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse(input, lenient));
+                        var e = Assert.Throws<CosmosSessionTokenException>(() => SessionToken.Parse(input, lenient));
                         Assert.Equal(f[5], e.Kind, "kind");
-                        Assert.Equal(long.Parse(f[6]), e.Segment.HasValue ? e.Segment.Value : -1L, "segment");
-                        Assert.Equal(long.Parse(f[7]), e.Offset.HasValue ? e.Offset.Value : -1L, "offset");
+                        var fe = e as SessionTokenFormatException;
+                        if (fe != null)
+                        {
+                            Assert.Equal(long.Parse(f[6]), fe.Segment.HasValue ? fe.Segment.Value : -1L, "segment");
+                            Assert.Equal(long.Parse(f[7]), fe.Offset.HasValue ? fe.Offset.Value : -1L, "offset");
+                        }
+                        else Assert.True(e is SessionTokenLimitException, e.GetType().Name);
                         SessionToken ignored;
                         if (!lenient) Assert.True(!SessionToken.TryParse(input, out ignored), "TryParse");
                     }
@@ -424,6 +515,13 @@ public static class VectorTests
                         var t = SessionToken.Parse(input, lenient);
                         Assert.Equal(Unhex(f[5]), t.ToString(), "render");
                         if (f.Length > 6 && f[6] != "-") Assert.Equal(f[6], Fields(t), "fields");
+                        if (lenient)
+                        {
+                            IReadOnlyList<SessionTokenWarning> warnings;
+                            SessionToken.ParseLenient(input, out warnings);
+                            string codes = warnings.Count == 0 ? "-" : string.Join(",", warnings.Select(w => w.Code));
+                            Assert.Equal(f.Length > 7 ? f[7] : "-", codes, "warnings");
+                        }
                     }
                     break;
                 }
@@ -479,16 +577,13 @@ public static class VectorTests
                     string target = Unhex(f[3 + 2 * n]);
                     if (f[4 + 2 * n] == "err")
                     {
-                        try
+                        if (f[5 + 2 * n] == "no_overlapping_feed_range")
                         {
-                            SessionToken.LatestForFeedRange(pairs, target);
-                            throw new AssertionException("expected " + f[5 + 2 * n]);
+                            Assert.True(SessionToken.LatestForFeedRange(pairs, target) == null, "no result is null");
+                            break;
                         }
-                        catch (ArgumentException) { }
-                        catch (SessionTokenFormatException e)
-                        {
-                            Assert.Equal(f[5 + 2 * n], e.Kind);
-                        }
+                        var e = Assert.Throws<CosmosSessionTokenException>(() => SessionToken.LatestForFeedRange(pairs, target));
+                        Assert.Equal(f[5 + 2 * n], e.Kind);
                     }
                     else
                     {
@@ -512,14 +607,7 @@ public static class VectorTests
                     if (f[5 + n] == "err")
                     {
                         string kind = f[6 + n];
-                        try
-                        {
-                            SessionTokenSeal.Unseal(sealedToken, keys, context);
-                            throw new AssertionException("expected " + kind);
-                        }
-                        catch (SessionTokenSealException e) { Assert.Equal(kind, e.Kind); }
-                        catch (SessionTokenFormatException e) { Assert.Equal(kind, e.Kind); }
-                        catch (ArgumentException) { Assert.True(kind == "weak_key" || kind == "no_keys", kind); }
+                        Assert.Equal(kind, Assert.Throws<CosmosSessionTokenException>(() => SessionTokenSeal.Unseal(sealedToken, keys, context)).Kind);
                     }
                     else
                     {
@@ -537,7 +625,14 @@ public static class VectorTests
                         switch (p[0])
                         {
                             case "cap":
-                                Assert.Equal(p[6] == "true", c.Capture(Unhex(p[1]), Unhex(p[2]), Unhex(p[3]), int.Parse(p[4]), int.Parse(p[5])), "captured");
+                                {
+                                    string token = p[3] == "none" ? null : Unhex(p[3]);
+                                    bool got = c.Capture(Unhex(p[1]), Unhex(p[2]), token, int.Parse(p[4]), int.Parse(p[5]), Unhex(p[7]));
+                                    Assert.Equal(p[6] == "true", got, "captured");
+                                    break;
+                                }
+                            case "fgt":
+                                Assert.Equal(p[3] == "true", c.ForgetRange(Unhex(p[1]), Unhex(p[2])), "forget_range");
                                 break;
                             case "res":
                                 {
@@ -562,6 +657,9 @@ public static class VectorTests
                     c.Dispose();
                     break;
                 }
+            case "error":
+                RunErrorLine(f);
+                break;
             default:
                 throw new AssertionException("unknown vector kind " + f[0]);
         }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Reflection;
 using System.Runtime.InteropServices;
@@ -50,6 +51,23 @@ namespace CosmosSessionToken
                 }
                 loaded = true;
             }
+        }
+
+        /// <summary>The error table of the loaded library: (kind, C status) rows.</summary>
+        internal static List<KeyValuePair<string, int>> ErrorCodes()
+        {
+            EnsureLoaded();
+            var rows = new List<KeyValuePair<string, int>>();
+            ulong count = NativeMethods.cst_error_code_count().ToUInt64();
+            for (ulong i = 0; i < count; i++)
+            {
+                int status = 0;
+                UIntPtr index = new UIntPtr(i);
+                string code = ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) =>
+                    NativeMethods.cst_error_code_at(index, buf, cap, out len, out status));
+                rows.Add(new KeyValuePair<string, int>(code, status));
+            }
+            return rows;
         }
 
         private static string MissingLibraryMessage()
@@ -112,7 +130,7 @@ namespace CosmosSessionToken
         }
 
         /// <summary>The buffer protocol without raising: the status, and the string when it is CST_OK.</summary>
-        private static int TryReadString(BufferCall call, out string result)
+        internal static int TryReadString(BufferCall call, out string result)
         {
             result = "";
             byte[] buf = new byte[256];
@@ -153,30 +171,12 @@ namespace CosmosSessionToken
                 segment = -1;
                 offset = -1;
             }
-            if (status == NativeMethods.CST_ERR_LIMIT_EXCEEDED && kind == "seal_too_large")
+            ErrorTable.Factory factory;
+            if (ErrorTable.ByStatus.TryGetValue(status, out factory))
             {
-                throw new SessionTokenSealException(message, kind);
+                throw factory(message, kind, segment, offset);
             }
-            switch (status)
-            {
-                case NativeMethods.CST_ERR_MALFORMED:
-                case NativeMethods.CST_ERR_INVALID_UTF8:
-                case NativeMethods.CST_ERR_LIMIT_EXCEEDED:
-                    throw new SessionTokenFormatException(message, kind, segment, offset);
-                case NativeMethods.CST_ERR_REJECTED:
-                    throw new SessionTokenSealException(message, kind);
-                case NativeMethods.CST_ERR_INCOMPATIBLE:
-                    throw new SessionTokenMergeException(message, kind);
-                case NativeMethods.CST_ERR_INVALID_ARGUMENT:
-                case NativeMethods.CST_ERR_NOT_FOUND:
-                    throw new ArgumentException(message);
-                case NativeMethods.CST_ERR_NULL_ARGUMENT:
-                    throw new ArgumentNullException(null, message);
-                case NativeMethods.CST_ERR_PANIC:
-                    throw new InvalidOperationException("Internal error in native library libcstoken: " + message);
-                default:
-                    throw new InvalidOperationException(string.Format("libcstoken returned status {0}: {1}", status, message));
-            }
+            throw new CosmosSessionTokenException(string.Format("libcstoken returned status {0}: {1}", status, message), kind);
         }
     }
 }

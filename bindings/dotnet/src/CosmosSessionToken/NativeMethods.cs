@@ -70,19 +70,77 @@ namespace CosmosSessionToken
             UIntPtr nparents, out TokenHandle result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_latest_for_feed_range(
+        internal static extern int cst_latest_for_feed_range_token(
             IntPtr ranges, IntPtr rangeLens, IntPtr tokens, IntPtr tokenLens, UIntPtr npairs,
-            byte[] target, UIntPtr targetLen, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+            byte[] target, UIntPtr targetLen, out TokenHandle result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_seal(
-            byte[] token, UIntPtr len, byte[] key, UIntPtr keyLen, byte[] context, UIntPtr contextLen, UIntPtr maxBytes,
+        internal static extern int cst_token_seal(
+            TokenHandle token, byte[] key, UIntPtr keyLen, byte[] context, UIntPtr contextLen, UIntPtr maxBytes,
             byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_unseal(
+        internal static extern int cst_unseal_token(
             byte[] sealedToken, UIntPtr len, IntPtr keys, IntPtr keyLens, UIntPtr nkeys, byte[] context, UIntPtr contextLen,
-            UIntPtr maxBytes, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+            UIntPtr maxBytes, out TokenHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_warning_count(TokenHandle token, out UIntPtr count);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_warning(
+            TokenHandle token, UIntPtr index, byte[] codeBuf, UIntPtr codeCap, out UIntPtr codeLen,
+            byte[] messageBuf, UIntPtr messageCap, out UIntPtr messageLen, out long segment, out long offset);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern UIntPtr cst_error_code_count();
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_error_code_at(UIntPtr index, byte[] buf, UIntPtr cap, out UIntPtr outLen, out int status);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_carrier_new(
+            IntPtr keys, IntPtr keyLens, UIntPtr nkeys, byte[] context, UIntPtr contextLen, UIntPtr maxBytes,
+            out CarrierHandle carrier);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void cst_carrier_free(IntPtr carrier);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_carrier_read(CarrierHandle carrier, byte[] sealedToken, UIntPtr len, out byte accepted);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_carrier_report(CarrierHandle carrier, byte[] headerValue, UIntPtr len, out byte reported);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_carrier_report_token(CarrierHandle carrier, TokenHandle written);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_carrier_token(CarrierHandle carrier, out TokenHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_carrier_for_range(
+            CarrierHandle carrier, byte[] rangeId, UIntPtr rangeLen, IntPtr parentIds, IntPtr parentLens, UIntPtr nparents,
+            out TokenHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_carrier_changed(CarrierHandle carrier, out byte changed);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_carrier_sealed(CarrierHandle carrier, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_carrier_cookie_name(byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_container_capture_response(
+            ContainerHandle container, byte[] resourceType, UIntPtr resourceTypeLen, byte[] name, UIntPtr nameLen,
+            byte[] rid, UIntPtr ridLen, byte[] token, UIntPtr tokenLen, int status, int subStatus, out byte captured);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_container_forget_range(
+            ContainerHandle container, byte[] collection, UIntPtr collectionLen, byte[] rangeId, UIntPtr rangeLen,
+            out byte forgotten);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_container_new(out ContainerHandle container);
@@ -128,6 +186,20 @@ namespace CosmosSessionToken
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_token_segment_region(
             TokenHandle token, UIntPtr index, UIntPtr regionIndex, out uint regionId, out long localLsn);
+    }
+
+    /// <summary>Owns a native cst_carrier; released by the finalizer if not disposed.</summary>
+    internal sealed class CarrierHandle : SafeHandle
+    {
+        public CarrierHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.cst_carrier_free(handle);
+            return true;
+        }
     }
 
     /// <summary>Owns a native cst_container; released by the finalizer if not disposed.</summary>

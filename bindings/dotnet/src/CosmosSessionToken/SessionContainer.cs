@@ -37,16 +37,33 @@ namespace CosmosSessionToken
         }
 
         /// <summary>Records a response's token (e.g. <c>ResourceResponse.SessionToken</c>) when the capture rule
-        /// allows it; returns whether it did. <paramref name="collectionName"/> is <c>dbs/{db}/colls/{coll}</c> (may be empty).</summary>
-        public bool Capture(string collectionName, string collectionRid, string token, int status, int subStatus)
+        /// allows it; returns whether it did. <paramref name="collectionName"/> is <c>dbs/{db}/colls/{coll}</c> (may be
+        /// empty). A null or empty <paramref name="token"/> (the header was missing) and master requests
+        /// (<paramref name="resourceType"/> <c>colls</c>, <c>dbs</c>, <c>pkranges</c>, ...) capture nothing.</summary>
+        public bool Capture(string collectionName, string collectionRid, string token, int status, int subStatus,
+            string resourceType = "docs")
         {
             byte[] name = Native.Utf8(collectionName ?? "", "collectionName");
             byte[] rid = Native.Utf8(collectionRid, "collectionRid");
-            byte[] tok = Native.Utf8(token, "token");
+            byte[] tok = Native.Utf8(token ?? "", "token");
+            byte[] type = Native.Utf8(resourceType, "resourceType");
             byte captured;
-            Native.Ensure(NativeMethods.cst_container_capture(
-                Handle, name, Native.Len(name), rid, Native.Len(rid), tok, Native.Len(tok), status, subStatus, out captured));
+            Native.Ensure(NativeMethods.cst_container_capture_response(
+                Handle, type, Native.Len(type), name, Native.Len(name), rid, Native.Len(rid), tok, Native.Len(tok),
+                status, subStatus, out captured));
             return captured != 0;
+        }
+
+        /// <summary>Forgets one range of a collection (e.g. one that routing says is gone after a split);
+        /// returns whether it was stored.</summary>
+        public bool ForgetRange(string collection, string rangeId)
+        {
+            byte[] coll = Native.Utf8(collection, "collection");
+            byte[] range = Native.Utf8(rangeId, "rangeId");
+            byte forgotten;
+            Native.Ensure(NativeMethods.cst_container_forget_range(
+                Handle, coll, Native.Len(coll), range, Native.Len(range), out forgotten));
+            return forgotten != 0;
         }
 
         /// <summary>The token to send for one range of a collection (name or resource id): the exact range, else the

@@ -17,12 +17,12 @@ namespace CosmosSessionToken
         private IReadOnlyList<SessionTokenSegment> segments;
         private string text;
 
-        private SessionToken(TokenHandle handle)
+        internal SessionToken(TokenHandle handle)
         {
             this.handle = handle;
         }
 
-        private TokenHandle Handle
+        internal TokenHandle Handle
         {
             get
             {
@@ -154,12 +154,13 @@ namespace CosmosSessionToken
 
         /// <summary>
         /// The latest token covering <paramref name="targetFeedRange"/>, from (feed range, token) pairs collected by
-        /// several clients or processes. Feed ranges are <c>MIN-MAX</c> hex text (<c>""</c> = start, <c>FF</c> = end,
-        /// e.g. <c>"AA-DD"</c>, <c>"-FF"</c>) or the SDK's JSON (<c>FeedRange.ToJsonString()</c>:
-        /// <c>{"Range":{"min":"","max":"FF"}}</c>); tokens are parsed leniently. Splits (children that cover a parent
-        /// and are newer) and merges (a newer enclosing range) are detected by the token order, and the result does
-        /// not depend on the order of the pairs. Throws <see cref="ArgumentException"/> when no pair overlaps the
-        /// target or a feed range is invalid, <see cref="SessionTokenFormatException"/> for a malformed token.
+        /// several clients or processes; null when no pair overlaps the target (a missing result, not an error).
+        /// Feed ranges are <c>MIN-MAX</c> hex text (<c>""</c> = start, <c>FF</c> = end, e.g. <c>"AA-DD"</c>,
+        /// <c>"-FF"</c>) or the SDK's JSON (<c>FeedRange.ToJsonString()</c>: <c>{"Range":{"min":"","max":"FF"}}</c>);
+        /// tokens are parsed leniently. Splits (children that cover a parent and are newer) and merges (a newer
+        /// enclosing range) are detected by the token order, and the result does not depend on the order of the
+        /// pairs. Throws <see cref="SessionTokenArgumentException"/> for an invalid feed range,
+        /// <see cref="SessionTokenFormatException"/> for a malformed token.
         /// </summary>
         public static SessionToken LatestForFeedRange(IEnumerable<KeyValuePair<string, string>> pairs, string targetFeedRange)
         {
@@ -177,14 +178,56 @@ namespace CosmosSessionToken
                 tokens[i] = list[i].Value;
             }
             byte[] target = Native.Utf8(targetFeedRange, "targetFeedRange");
-            string text;
             using (var r = new Utf8Strings(ranges, "pairs"))
             using (var t = new Utf8Strings(tokens, "pairs"))
             {
-                text = Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_latest_for_feed_range(
-                    r.Pointers, r.Lengths, t.Pointers, t.Lengths, r.Count, target, Native.Len(target), buf, cap, out len));
+                TokenHandle result;
+                int status = NativeMethods.cst_latest_for_feed_range_token(
+                    r.Pointers, r.Lengths, t.Pointers, t.Lengths, r.Count, target, Native.Len(target), out result);
+                return FromOptional(status, result);
             }
-            return Parse(text, lenient: true);
+        }
+
+        /// <summary>Parses leniently and reports every normalisation as a <see cref="SessionTokenWarning"/>
+        /// (stable <c>Code</c>, segment, byte offset, text). Throws <see cref="SessionTokenFormatException"/> for
+        /// what even lenient parsing refuses.</summary>
+        /// <example><code>
+        /// var t = SessionToken.ParseLenient(" 0:1#007", out var warnings);   // warnings[1].Code == "leading_zero"
+        /// </code></example>
+        public static SessionToken ParseLenient(string s, out IReadOnlyList<SessionTokenWarning> warnings)
+        {
+            var token = Parse(s, lenient: true);
+            UIntPtr count;
+            Native.Ensure(NativeMethods.cst_token_warning_count(token.Handle, out count));
+            var list = new List<SessionTokenWarning>();
+            for (ulong i = 0; i < count.ToUInt64(); i++)
+            {
+                list.Add(ReadWarning(token.Handle, new UIntPtr(i)));
+            }
+            warnings = list;
+            return token;
+        }
+
+        private static SessionTokenWarning ReadWarning(TokenHandle h, UIntPtr index)
+        {
+            var code = new byte[64];
+            var message = new byte[512];
+            UIntPtr codeLen, messageLen;
+            long segment, offset;
+            int status = NativeMethods.cst_token_warning(h, index, code, new UIntPtr((uint)code.Length), out codeLen,
+                message, new UIntPtr((uint)message.Length), out messageLen, out segment, out offset);
+            if (status == NativeMethods.CST_ERR_BUFFER_TOO_SMALL)
+            {
+                code = new byte[checked((int)codeLen.ToUInt64() + 1)];
+                message = new byte[checked((int)messageLen.ToUInt64() + 1)];
+                status = NativeMethods.cst_token_warning(h, index, code, new UIntPtr((uint)code.Length), out codeLen,
+                    message, new UIntPtr((uint)message.Length), out messageLen, out segment, out offset);
+            }
+            Native.Ensure(status);
+            return new SessionTokenWarning(
+                System.Text.Encoding.UTF8.GetString(code, 0, (int)codeLen.ToUInt64()),
+                System.Text.Encoding.UTF8.GetString(message, 0, (int)messageLen.ToUInt64()),
+                segment < 0 ? (int?)null : (int)segment, offset);
         }
 
         /// <summary>Wraps a handle from a call that may answer CST_ERR_NOT_FOUND (then null).</summary>

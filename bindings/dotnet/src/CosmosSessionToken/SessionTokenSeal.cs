@@ -7,28 +7,29 @@ namespace CosmosSessionToken
     /// Sealed tokens: an HMAC-SHA256-signed, cookie-safe envelope (<c>cst1.&lt;token&gt;.&lt;mac&gt;</c>) for carrying a
     /// session token through untrusted hands (cookies, message properties). The context binds the envelope to its
     /// use (e.g. user id + container) so it cannot be replayed elsewhere; keys must be at least 16 bytes.
+    /// <c>maxBytes</c> is the budget of the sealed text in both directions (0: the default, 4,000).
     /// </summary>
     public static class SessionTokenSeal
     {
         /// <summary>Default size budget of a sealed token (cookies hold about 4 KB).</summary>
         public const int DefaultMaxBytes = 4000;
 
-        /// <summary>Seals <paramref name="token"/>. Throws <see cref="ArgumentException"/> for a weak key,
-        /// <see cref="SessionTokenSealException"/> when over budget (scope the token first).</summary>
+        /// <summary>Seals <paramref name="token"/>. Throws <see cref="SessionTokenArgumentException"/> for a weak key,
+        /// <see cref="SessionTokenLimitException"/> when over budget (scope the token first).</summary>
         public static string Seal(SessionToken token, byte[] key, string context = "", int maxBytes = DefaultMaxBytes)
         {
             if (token == null) throw new ArgumentNullException("token");
             if (key == null) throw new ArgumentNullException("key");
             Native.EnsureLoaded();
-            byte[] tok = Native.Utf8(token.ToString(), "token");
             byte[] ctx = Native.Utf8(context ?? "", "context");
-            return Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_seal(
-                tok, Native.Len(tok), key, Native.Len(key), ctx, Native.Len(ctx), new UIntPtr((uint)Math.Max(maxBytes, 1)), buf, cap, out len));
+            return Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_token_seal(
+                token.Handle, key, Native.Len(key), ctx, Native.Len(ctx), Budget(maxBytes), buf, cap, out len));
         }
 
         /// <summary>Checks a sealed token against any of <paramref name="keys"/> (the first seals; all are
         /// accepted, for rotation) and the context; returns the token. Throws <see cref="SessionTokenSealException"/>
-        /// when it is tampered, signed with another key or for another context, malformed or too large.</summary>
+        /// when it is tampered, signed with another key or for another context, or malformed;
+        /// <see cref="SessionTokenLimitException"/> when over budget.</summary>
         public static SessionToken Unseal(string sealedToken, IList<byte[]> keys, string context = "", int maxBytes = DefaultMaxBytes)
         {
             if (sealedToken == null) throw new ArgumentNullException("sealedToken");
@@ -36,18 +37,17 @@ namespace CosmosSessionToken
             Native.EnsureLoaded();
             byte[] sealedBytes = Native.Utf8(sealedToken, "sealedToken");
             byte[] ctx = Native.Utf8(context ?? "", "context");
-            string text;
             using (var k = new Utf8Strings(keys))
             {
-                text = Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_unseal(
-                    sealedBytes, Native.Len(sealedBytes), k.Pointers, k.Lengths, k.Count, ctx, Native.Len(ctx),
-                    new UIntPtr((uint)Math.Max(maxBytes, 1)), buf, cap, out len));
+                TokenHandle result;
+                Native.Ensure(NativeMethods.cst_unseal_token(sealedBytes, Native.Len(sealedBytes), k.Pointers, k.Lengths,
+                    k.Count, ctx, Native.Len(ctx), Budget(maxBytes), out result));
+                return new SessionToken(result);
             }
-            return SessionToken.Parse(text);
         }
 
-        /// <summary>Like <see cref="Unseal"/> but false (and null) instead of an exception for a refused or
-        /// malformed sealed token — what a web node does with an untrusted cookie.</summary>
+        /// <summary>Like <see cref="Unseal"/> but false (and null) instead of an exception for a refused,
+        /// malformed or oversize sealed token — what a web node does with an untrusted cookie.</summary>
         public static bool TryUnseal(string sealedToken, IList<byte[]> keys, string context, out SessionToken token)
         {
             token = null;
@@ -65,83 +65,145 @@ namespace CosmosSessionToken
             {
                 return false;
             }
+            catch (SessionTokenLimitException)
+            {
+                return false;
+            }
         }
-    }
 
-    /// <summary>A sealed token was refused (bad signature, unknown version, malformed) or is over budget.</summary>
-    [Serializable]
-    public class SessionTokenSealException : Exception
-    {
-        /// <summary>Creates the exception.</summary>
-        public SessionTokenSealException(string message, string kind) : base(message)
+        internal static UIntPtr Budget(int maxBytes)
         {
-            Kind = kind;
+            return new UIntPtr((uint)Math.Max(maxBytes, 0));
         }
-
-        /// <summary>Serialization constructor.</summary>
-        protected SessionTokenSealException(System.Runtime.Serialization.SerializationInfo info, System.Runtime.Serialization.StreamingContext context)
-            : base(info, context) { }
-
-        /// <summary>Stable code: bad_signature, unknown_seal_version, malformed_seal, seal_too_large.</summary>
-        public string Kind { get; private set; }
     }
 
     /// <summary>
-    /// The session token in an HTTP cookie, sealed. Typical ASP.NET flow: in <c>BeginRequest</c>, read the cookie
-    /// with <see cref="Read"/>; after a write, <see cref="Merge"/> the response's <c>SessionToken</c>; in
-    /// <c>EndRequest</c>, write <see cref="CookieValue"/> back if it changed.
+    /// The session token in an HTTP cookie, sealed: an adapter over the library's session carrier, whose policy
+    /// (union merge of reports, the first key seals and all are accepted, anything that does not unseal is no
+    /// token, the budget of the sealed text) is the same on every surface. Typical ASP.NET flow: in
+    /// <c>BeginRequest</c>, <see cref="Read"/> the cookie; after a write, <see cref="Merge(string)"/> the response's
+    /// <c>SessionToken</c>; in <c>EndRequest</c>, if <see cref="Changed"/>, write <see cref="CookieValue"/> back.
     /// </summary>
-    public sealed class SessionTokenCookie
+    /// <example><code>
+    /// var cookie = new SessionTokenCookie(keys, userId);
+    /// cookie.Read(Request.Cookies[SessionTokenCookie.DefaultName]?.Value);
+    /// var options = new RequestOptions { SessionToken = cookie.ForRange(pkRangeId) };
+    /// </code></example>
+    public sealed class SessionTokenCookie : IDisposable
     {
-        private readonly IList<byte[]> keys;
-        private readonly string context;
-        private readonly int maxBytes;
+        private readonly CarrierHandle handle;
 
-        /// <summary>The default cookie name.</summary>
-        public const string DefaultName = "cosmos_session";
-
-        /// <summary>Creates a helper for one request. <paramref name="keys"/>: the first seals, all are accepted.</summary>
-        public SessionTokenCookie(IList<byte[]> keys, string context, int maxBytes = SessionTokenSeal.DefaultMaxBytes)
+        /// <summary>The default cookie name (<c>cosmos_session</c>, from the library).</summary>
+        public static string DefaultName
         {
-            if (keys == null || keys.Count == 0) throw new ArgumentException("at least one key is needed", "keys");
-            this.keys = keys;
-            this.context = context ?? "";
-            this.maxBytes = maxBytes;
+            get
+            {
+                Native.EnsureLoaded();
+                return Native.ReadString(NativeMethods.cst_carrier_cookie_name);
+            }
         }
 
-        /// <summary>The token carried by the request's cookie (null when absent, forged, tampered or foreign).</summary>
-        public SessionToken Token { get; private set; }
+        /// <summary>Creates a helper for one request. <paramref name="keys"/>: the first seals, all are accepted.
+        /// Throws <see cref="SessionTokenArgumentException"/> for no keys or a key shorter than 16 bytes.</summary>
+        public SessionTokenCookie(IList<byte[]> keys, string context, int maxBytes = SessionTokenSeal.DefaultMaxBytes)
+        {
+            if (keys == null) throw new ArgumentNullException("keys");
+            Native.EnsureLoaded();
+            byte[] ctx = Native.Utf8(context ?? "", "context");
+            using (var k = new Utf8Strings(keys))
+            {
+                Native.Ensure(NativeMethods.cst_carrier_new(k.Pointers, k.Lengths, k.Count, ctx, Native.Len(ctx),
+                    SessionTokenSeal.Budget(maxBytes), out handle));
+            }
+        }
 
-        /// <summary>True when <see cref="Merge"/> changed the token since <see cref="Read"/>.</summary>
-        public bool Changed { get; private set; }
+        private CarrierHandle Handle
+        {
+            get
+            {
+                if (handle.IsClosed) throw new ObjectDisposedException("SessionTokenCookie");
+                return handle;
+            }
+        }
+
+        /// <summary>The carried token (null when absent, forged, tampered or foreign).</summary>
+        public SessionToken Token
+        {
+            get
+            {
+                TokenHandle result;
+                return SessionToken.FromOptional(NativeMethods.cst_carrier_token(Handle, out result), result);
+            }
+        }
+
+        /// <summary>True when <see cref="Merge(string)"/> changed the token since <see cref="Read"/>.</summary>
+        public bool Changed
+        {
+            get
+            {
+                byte changed;
+                Native.Ensure(NativeMethods.cst_carrier_changed(Handle, out changed));
+                return changed != 0;
+            }
+        }
 
         /// <summary>Reads the incoming cookie value (null or empty: no token). Untrusted input never throws.</summary>
         public void Read(string cookieValue)
         {
-            SessionToken token;
-            Token = SessionTokenSeal.TryUnseal(cookieValue, keys, context, out token) ? token : null;
-            Changed = false;
+            byte[] value = Native.Utf8(cookieValue ?? "", "cookieValue");
+            byte accepted;
+            Native.Ensure(NativeMethods.cst_carrier_read(Handle, value, Native.Len(value), out accepted));
         }
 
-        /// <summary>Merges a write's token (e.g. <c>ResourceResponse.SessionToken</c>) into the carried one.</summary>
+        /// <summary>Merges a write's token (e.g. <c>ResourceResponse.SessionToken</c>) into the carried one; a null or
+        /// empty value (no header) changes nothing. Throws <see cref="SessionTokenFormatException"/> for a malformed one.</summary>
         public void Merge(string responseSessionToken)
         {
-            var written = SessionToken.Parse(responseSessionToken);
-            Token = Token == null ? written : Token.Merge(written, MergePolicy.UnionRegions);
-            Changed = true;
+            byte[] value = Native.Utf8(responseSessionToken ?? "", "responseSessionToken");
+            byte reported;
+            Native.Ensure(NativeMethods.cst_carrier_report(Handle, value, Native.Len(value), out reported));
+        }
+
+        /// <summary>Merges a parsed token into the carried one.</summary>
+        public void Merge(SessionToken written)
+        {
+            if (written == null) throw new ArgumentNullException("written");
+            Native.Ensure(NativeMethods.cst_carrier_report_token(Handle, written.Handle));
         }
 
         /// <summary>The token to send for one partition key range (null: send none).</summary>
         public string ForRange(string pkRangeId, params string[] parents)
         {
-            var scoped = Token == null ? null : Token.Scope(pkRangeId, parents);
-            return scoped == null ? null : scoped.ToString();
+            byte[] range = Native.Utf8(pkRangeId, "pkRangeId");
+            using (var p = new Utf8Strings(parents, "parents"))
+            {
+                TokenHandle result;
+                int status = NativeMethods.cst_carrier_for_range(Handle, range, Native.Len(range), p.Pointers, p.Lengths,
+                    p.Count, out result);
+                var scoped = SessionToken.FromOptional(status, result);
+                return scoped == null ? null : scoped.ToString();
+            }
         }
 
-        /// <summary>The sealed cookie value to set on the response (null when there is no token).</summary>
+        /// <summary>The sealed cookie value to set on the response (null when there is no token). Throws
+        /// <see cref="SessionTokenLimitException"/> over the budget (scope the token).</summary>
         public string CookieValue
         {
-            get { return Token == null ? null : SessionTokenSeal.Seal(Token, keys[0], context, maxBytes); }
+            get
+            {
+                string value;
+                int status = Native.TryReadString((byte[] buf, UIntPtr cap, out UIntPtr len) =>
+                    NativeMethods.cst_carrier_sealed(Handle, buf, cap, out len), out value);
+                if (status == NativeMethods.CST_ERR_NOT_FOUND) return null;
+                Native.Ensure(status);
+                return value;
+            }
+        }
+
+        /// <summary>Releases the native carrier now.</summary>
+        public void Dispose()
+        {
+            handle.Dispose();
         }
     }
 }

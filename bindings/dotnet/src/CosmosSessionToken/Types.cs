@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Runtime.Serialization;
 
 namespace CosmosSessionToken
 {
@@ -115,45 +114,30 @@ namespace CosmosSessionToken
         }
     }
 
-    /// <summary>A token did not parse. The message names the segment, field, offending text and byte offset.</summary>
-    [Serializable]
-    public class SessionTokenFormatException : FormatException
+    /// <summary>One normalisation made by a lenient parse (<see cref="SessionToken.ParseLenient"/>).</summary>
+    public sealed class SessionTokenWarning
     {
-        /// <summary>Creates the exception.</summary>
-        public SessionTokenFormatException(string message, string kind, long segment, long offset) : base(message)
+        internal SessionTokenWarning(string code, string message, int? segment, long offset)
         {
-            Kind = kind;
-            Segment = segment < 0 ? (int?)null : (int)segment;
-            Offset = offset < 0 ? (long?)null : offset;
+            Code = code;
+            Message = message;
+            Segment = segment;
+            Offset = offset;
         }
 
-        /// <summary>Serialization constructor.</summary>
-        protected SessionTokenFormatException(SerializationInfo info, StreamingContext context) : base(info, context) { }
+        /// <summary>The stable warning code, e.g. <c>trimmed_whitespace</c>, <c>leading_zero</c>.</summary>
+        public string Code { get; private set; }
 
-        /// <summary>Stable error code, e.g. <c>not_a_number</c>, <c>overflow</c>, <c>input_too_large</c>.</summary>
-        public string Kind { get; private set; }
+        /// <summary>What was normalised, in words.</summary>
+        public string Message { get; private set; }
 
-        /// <summary>0-based index of the failing segment, when known.</summary>
+        /// <summary>0-based index of the segment, or null when the warning is about the whole input.</summary>
         public int? Segment { get; private set; }
 
-        /// <summary>Byte offset (in the UTF-8 input) of the offending text, when known.</summary>
-        public long? Offset { get; private set; }
-    }
+        /// <summary>Byte offset (in the UTF-8 input) of the normalised text.</summary>
+        public long Offset { get; private set; }
 
-    /// <summary>Tokens could not be merged: same version, different region sets, and the policy says error.</summary>
-    [Serializable]
-    public class SessionTokenMergeException : InvalidOperationException
-    {
-        /// <summary>Creates the exception.</summary>
-        public SessionTokenMergeException(string message, string kind) : base(message)
-        {
-            Kind = kind;
-        }
-
-        /// <summary>Serialization constructor.</summary>
-        protected SessionTokenMergeException(SerializationInfo info, StreamingContext context) : base(info, context) { }
-
-        /// <summary>Stable error code: <c>region_mismatch</c>.</summary>
-        public string Kind { get; private set; }
+        /// <summary>The message.</summary>
+        public override string ToString() { return Message; }
     }
 }
