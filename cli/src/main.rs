@@ -11,7 +11,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cosmos_session_token::{
-    FeedRange, Format, MergePolicy, RegionMismatch, SessionToken, latest_for_feed_range,
+    Category, Error, FeedRange, Format, MergePolicy, RegionMismatch, SessionToken,
+    latest_for_feed_range,
 };
 
 use failure::Failure;
@@ -278,7 +279,14 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         } => {
             let target = FeedRange::parse(&target).map_err(|e| format!("--target: {e}"))?;
             let pairs = tokens.pairs(&pairs)?;
-            let latest = latest_for_feed_range(&pairs, &target)?;
+            let latest = match latest_for_feed_range(&pairs, &target) {
+                Ok(latest) => latest,
+                // No pair overlaps the target: no result (exit 1), like scope.
+                Err(e) if Error::from(e.clone()).category() == Category::NotFound => {
+                    return Err(Failure::NoResult);
+                }
+                Err(e) => return Err(e.into()),
+            };
             writeln!(out, "{}", latest.token)?;
             if explain {
                 for line in latest.explain(&pairs) {
