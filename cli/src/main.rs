@@ -11,8 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cosmos_session_token::{
-    Category, Error, FeedRange, Format, MergePolicy, RegionMismatch, SessionToken,
-    latest_for_feed_range,
+    Category, FeedRange, Format, MergePolicy, RegionMismatch, SessionToken, latest_for_feed_range,
 };
 
 use failure::Failure;
@@ -282,7 +281,7 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             let latest = match latest_for_feed_range(&pairs, &target) {
                 Ok(latest) => latest,
                 // No pair overlaps the target: no result (exit 1), like scope.
-                Err(e) if Error::from(e.clone()).category() == Category::NotFound => {
+                Err(e) if e.category() == Category::NotFound => {
                     return Err(Failure::NoResult);
                 }
                 Err(e) => return Err(e.into()),
