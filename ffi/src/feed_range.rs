@@ -13,6 +13,7 @@ use crate::token::{check_out, cst_token, into_handle};
 ///
 /// # Safety
 /// Arrays valid for `npairs` elements; spans valid as documented.
+#[allow(clippy::too_many_arguments)] // the export's spans, forwarded as they are
 unsafe fn latest(
     ranges: *const *const c_char,
     range_lens: *const usize,

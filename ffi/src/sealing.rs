@@ -25,6 +25,7 @@ pub(crate) fn seal_budget(max_bytes: usize) -> usize {
 ///
 /// # Safety
 /// Spans and output as documented on the exports.
+#[allow(clippy::too_many_arguments)] // the export's spans, forwarded as they are
 unsafe fn seal_into(
     t: &SessionToken,
     key: *const u8,
@@ -52,6 +53,7 @@ unsafe fn seal_into(
 ///
 /// # Safety
 /// Spans and arrays as documented on the exports.
+#[allow(clippy::too_many_arguments)] // the export's spans, forwarded as they are
 unsafe fn unseal_from(
     sealed: *const c_char,
     len: usize,
