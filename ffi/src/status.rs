@@ -247,7 +247,7 @@ mod tests {
             // Every status has a name, so C callers can print it.
             // SAFETY: cst_status_name returns a static NUL-terminated string.
             let name = unsafe { std::ffi::CStr::from_ptr(cst_status_name(status)) };
-            assert_ne!(name.to_str().unwrap(), "CST_ERR_UNKNOWN");
+            assert_ne!(name.to_bytes(), b"CST_ERR_UNKNOWN");
         }
     }
 
