@@ -92,6 +92,17 @@
 #define CST_ERR_REJECTED 10
 
 /**
+ * Session state: the caller's lock was taken over (it had expired); nothing was written.
+ */
+#define CST_ERR_LOCK_LOST 11
+
+/**
+ * Session state: the store failed (unreachable, throttled past the retries, refused the request,
+ * or returned undecodable content); cst_last_error_kind() says which.
+ */
+#define CST_ERR_STORE 12
+
+/**
  * Flag: parse leniently (trim whitespace, drop empty segments, accept '+', leading zeros, ...).
  */
 #define CST_FLAG_LENIENT 1

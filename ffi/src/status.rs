@@ -30,6 +30,11 @@ pub const CST_ERR_PANIC: i32 = 9;
 /// A sealed token was rejected: bad signature (tampered, other key, other context), unknown
 /// version or malformed envelope.
 pub const CST_ERR_REJECTED: i32 = 10;
+/// Session state: the caller's lock was taken over (it had expired); nothing was written.
+pub const CST_ERR_LOCK_LOST: i32 = 11;
+/// Session state: the store failed (unreachable, throttled past the retries, refused the request,
+/// or returned undecodable content); cst_last_error_kind() says which.
+pub const CST_ERR_STORE: i32 = 12;
 
 /// Flag: parse leniently (trim whitespace, drop empty segments, accept '+', leading zeros, ...).
 pub const CST_FLAG_LENIENT: u32 = 1;
@@ -92,6 +97,8 @@ pub extern "C" fn cst_status_name(status: i32) -> *const c_char {
         CST_ERR_LIMIT_EXCEEDED => "CST_ERR_LIMIT_EXCEEDED\0",
         CST_ERR_PANIC => "CST_ERR_PANIC\0",
         CST_ERR_REJECTED => "CST_ERR_REJECTED\0",
+        CST_ERR_LOCK_LOST => "CST_ERR_LOCK_LOST\0",
+        CST_ERR_STORE => "CST_ERR_STORE\0",
         _ => "CST_ERR_UNKNOWN\0",
     };
     name.as_ptr().cast()
@@ -240,6 +247,8 @@ mod tests {
             CST_ERR_LIMIT_EXCEEDED,
             CST_ERR_PANIC,
             CST_ERR_REJECTED,
+            CST_ERR_LOCK_LOST,
+            CST_ERR_STORE,
         ];
         let core: Vec<i32> = Category::ALL.iter().map(|c| c.status()).collect();
         assert_eq!(ours.to_vec(), core);

@@ -56,6 +56,18 @@ create_exception!(
 );
 create_exception!(
     cosmos_session_token._native,
+    LockLost,
+    SessionTokenError,
+    "Session state: the lock was taken over (it had expired); nothing was written. Attributes: kind, category."
+);
+create_exception!(
+    cosmos_session_token._native,
+    StateStoreError,
+    SessionTokenError,
+    "Session state: the store failed (unreachable, throttled past the retries, refused the request, undecodable content). Attributes: kind, category."
+);
+create_exception!(
+    cosmos_session_token._native,
     InternalError,
     SessionTokenError,
     "An internal error of the library (a bug). Attributes: kind, category."
@@ -69,6 +81,8 @@ fn class_of(category: Category, message: String) -> PyErr {
         Category::LimitExceeded => LimitExceededError::new_err(message),
         Category::Rejected => SealError::new_err(message),
         Category::Internal => InternalError::new_err(message),
+        Category::LockLost => LockLost::new_err(message),
+        Category::Store => StateStoreError::new_err(message),
         _ => InvalidArgumentError::new_err(message),
     }
 }
@@ -903,6 +917,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         py.get_type::<InvalidArgumentError>(),
     )?;
     m.add("InternalError", py.get_type::<InternalError>())?;
+    m.add("LockLost", py.get_type::<LockLost>())?;
+    m.add("StateStoreError", py.get_type::<StateStoreError>())?;
     let table: Vec<(&str, &str)> = ERROR_CODES
         .iter()
         .map(|row| (row.code, row.category.name()))

@@ -35,11 +35,16 @@ pub enum Category {
     Internal,
     /// A sealed token was refused (signature, version, envelope).
     Rejected,
+    /// A session-state lock holder's lock was taken over: nothing was written (fencing).
+    LockLost,
+    /// The session-state store failed: unreachable, throttled past the retries, refused the
+    /// request, or returned content that cannot be decoded.
+    Store,
 }
 
 impl Category {
     /// Every category, in status order.
-    pub const ALL: [Category; 10] = [
+    pub const ALL: [Category; 12] = [
         Category::NullArgument,
         Category::InvalidUtf8,
         Category::Malformed,
@@ -50,6 +55,8 @@ impl Category {
         Category::LimitExceeded,
         Category::Internal,
         Category::Rejected,
+        Category::LockLost,
+        Category::Store,
     ];
 
     /// The stable snake_case name, e.g. `"limit_exceeded"`.
@@ -65,6 +72,8 @@ impl Category {
             Category::LimitExceeded => "limit_exceeded",
             Category::Internal => "internal",
             Category::Rejected => "rejected",
+            Category::LockLost => "lock_lost",
+            Category::Store => "store",
         }
     }
 
@@ -81,6 +90,8 @@ impl Category {
             Category::LimitExceeded => 8,
             Category::Internal => 9,
             Category::Rejected => 10,
+            Category::LockLost => 11,
+            Category::Store => 12,
         }
     }
 
@@ -102,6 +113,8 @@ impl Category {
             Category::LimitExceeded => "SessionTokenLimitException",
             Category::Internal => "SessionTokenInternalException",
             Category::Rejected => "SessionTokenSealException",
+            Category::LockLost => "SessionStateLockLostException",
+            Category::Store => "SessionStateStoreException",
         }
     }
 
@@ -117,6 +130,8 @@ impl Category {
             | Category::NotFound
             | Category::BufferTooSmall => "InvalidArgumentError",
             Category::Internal => "InternalError",
+            Category::LockLost => "LockLost",
+            Category::Store => "StateStoreError",
         }
     }
 }
@@ -279,6 +294,18 @@ pub static ERROR_CODES: &[ErrorCode] = &[
         Rejected,
         "no key produced this signature for this context",
     ),
+    // Session state (crate cosmos-session-state).
+    row("lock_lost", LockLost, "the session's lock was taken over; nothing was written"),
+    row("item_too_large", LimitExceeded, "session content larger than a Cosmos DB item may be"),
+    row("invalid_session_id", InvalidArgument, "a session id that is empty or too long"),
+    row("invalid_connection_string", InvalidArgument, "a connection string that is not AccountEndpoint=...;AccountKey=...;"),
+    row("invalid_option", InvalidArgument, "a store option out of range (timeouts, consistency)"),
+    row("session_exists", Incompatible, "a new session's id is already in use"),
+    row("corrupt_content", Store, "stored session content that cannot be decoded"),
+    row("store_unavailable", Store, "the store could not be reached in time (after the retries)"),
+    row("store_throttled", Store, "the store kept answering 429/449 past the retry budget"),
+    row("store_rejected", Store, "the store refused the request (authorization, bad request, ...)"),
+    row("store_error", Store, "the store answered with an unexpected status or body"),
     // The C boundary.
     row("null_argument", NullArgument, "a required pointer is NULL"),
     row(

@@ -119,6 +119,30 @@ namespace CosmosSessionToken
         protected SessionTokenInternalException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
+    /// <summary>Session state: the caller's lock was taken over (it had expired) and nothing was written
+    /// (category lock_lost, kind <c>lock_lost</c>).</summary>
+    [Serializable]
+    public class SessionStateLockLostException : CosmosSessionTokenException
+    {
+        /// <summary>Creates the exception.</summary>
+        public SessionStateLockLostException(string message, string kind) : base(message, kind) { }
+
+        /// <summary>Serialization constructor.</summary>
+        protected SessionStateLockLostException(SerializationInfo info, StreamingContext context) : base(info, context) { }
+    }
+
+    /// <summary>Session state: the store failed — unreachable, throttled past the retries, refused the request,
+    /// or returned content that cannot be decoded (category store).</summary>
+    [Serializable]
+    public class SessionStateStoreException : CosmosSessionTokenException
+    {
+        /// <summary>Creates the exception.</summary>
+        public SessionStateStoreException(string message, string kind) : base(message, kind) { }
+
+        /// <summary>Serialization constructor.</summary>
+        protected SessionStateStoreException(SerializationInfo info, StreamingContext context) : base(info, context) { }
+    }
+
     /// <summary>The category (C status) → exception table. Keyed by status, never by message or kind text; the
     /// tests check it against the library's error table and the shared error vectors.</summary>
     internal static class ErrorTable
@@ -137,6 +161,8 @@ namespace CosmosSessionToken
             { NativeMethods.CST_ERR_LIMIT_EXCEEDED, (m, k, s, o) => new SessionTokenLimitException(m, k) },
             { NativeMethods.CST_ERR_PANIC, (m, k, s, o) => new SessionTokenInternalException("Internal error in native library libcstoken: " + m, k) },
             { NativeMethods.CST_ERR_REJECTED, (m, k, s, o) => new SessionTokenSealException(m, k) },
+            { NativeMethods.CST_ERR_LOCK_LOST, (m, k, s, o) => new SessionStateLockLostException(m, k) },
+            { NativeMethods.CST_ERR_STORE, (m, k, s, o) => new SessionStateStoreException(m, k) },
         };
     }
 }

@@ -20,6 +20,8 @@ namespace CosmosSessionToken
         internal const int CST_ERR_LIMIT_EXCEEDED = 8;
         internal const int CST_ERR_PANIC = 9;
         internal const int CST_ERR_REJECTED = 10;
+        internal const int CST_ERR_LOCK_LOST = 11;
+        internal const int CST_ERR_STORE = 12;
 
         internal const uint CST_FLAG_LENIENT = 1;
         internal const int CST_FORMAT_SIMPLE = 0;

@@ -10,6 +10,7 @@ __all__ = [
     "InternalError",
     "InvalidArgumentError",
     "LimitExceededError",
+    "LockLost",
     "MergeConflictError",
     "Order",
     "ParseError",
@@ -20,6 +21,7 @@ __all__ = [
     "SessionContainer",
     "SessionToken",
     "SessionTokenError",
+    "StateStoreError",
     "__version__",
     "_from_header",
     "convert",
@@ -63,6 +65,12 @@ class SealError(SessionTokenError):
 
 class InvalidArgumentError(SessionTokenError):
     """An argument was out of range: weak or missing key, invalid feed range, unknown resource type."""
+
+class LockLost(SessionTokenError):
+    """Session state: the lock was taken over (it had expired); nothing was written."""
+
+class StateStoreError(SessionTokenError):
+    """Session state: the store failed (unreachable, throttled, refused, undecodable content)."""
 
 class InternalError(SessionTokenError):
     """An internal error of the library (a bug)."""
