@@ -295,17 +295,61 @@ pub static ERROR_CODES: &[ErrorCode] = &[
         "no key produced this signature for this context",
     ),
     // Session state (crate cosmos-session-state).
-    row("lock_lost", LockLost, "the session's lock was taken over; nothing was written"),
-    row("item_too_large", LimitExceeded, "session content larger than a Cosmos DB item may be"),
-    row("invalid_session_id", InvalidArgument, "a session id that is empty or too long"),
-    row("invalid_connection_string", InvalidArgument, "a connection string that is not AccountEndpoint=...;AccountKey=...;"),
-    row("invalid_option", InvalidArgument, "a store option out of range (timeouts, consistency)"),
-    row("session_exists", Incompatible, "a new session's id is already in use"),
-    row("corrupt_content", Store, "stored session content that cannot be decoded"),
-    row("store_unavailable", Store, "the store could not be reached in time (after the retries)"),
-    row("store_throttled", Store, "the store kept answering 429/449 past the retry budget"),
-    row("store_rejected", Store, "the store refused the request (authorization, bad request, ...)"),
-    row("store_error", Store, "the store answered with an unexpected status or body"),
+    row(
+        "lock_lost",
+        LockLost,
+        "the session's lock was taken over; nothing was written",
+    ),
+    row(
+        "item_too_large",
+        LimitExceeded,
+        "session content larger than a Cosmos DB item may be",
+    ),
+    row(
+        "invalid_session_id",
+        InvalidArgument,
+        "a session id that is empty or too long",
+    ),
+    row(
+        "invalid_connection_string",
+        InvalidArgument,
+        "a connection string that is not AccountEndpoint=...;AccountKey=...;",
+    ),
+    row(
+        "invalid_option",
+        InvalidArgument,
+        "a store option out of range (timeouts, consistency)",
+    ),
+    row(
+        "session_exists",
+        Incompatible,
+        "a new session's id is already in use",
+    ),
+    row(
+        "corrupt_content",
+        Store,
+        "stored session content that cannot be decoded",
+    ),
+    row(
+        "store_unavailable",
+        Store,
+        "the store could not be reached in time (after the retries)",
+    ),
+    row(
+        "store_throttled",
+        Store,
+        "the store kept answering 429/449 past the retry budget",
+    ),
+    row(
+        "store_rejected",
+        Store,
+        "the store refused the request (authorization, bad request, ...)",
+    ),
+    row(
+        "store_error",
+        Store,
+        "the store answered with an unexpected status or body",
+    ),
     // The C boundary.
     row("null_argument", NullArgument, "a required pointer is NULL"),
     row(

@@ -1,0 +1,872 @@
+//! The session-state engine: locks, fenced writes, logical expiry with cheap sliding renewal,
+//! compression and token flow, over any [`Store`].
+//!
+//! Data model: one logical partition per session (the encoded session id) holds two items:
+//!
+//! * `lock` — `{lock_id, held, acquired_at, expires_at}`. It stays after a release (marked not
+//!   held) so lock ids keep increasing: a new lock id is `max(previous + 1, now in ms)`, so ids
+//!   never repeat for a session, even after the item was cleaned up (clock skew between nodes must
+//!   stay below the session timeout). Ids stay below 2^53 (JSON numbers are doubles).
+//! * `content` — `{data (base64, gzip when compressed), compressed, uninitialized, timeout,
+//!   renewed_at, expires_at, lock_id}`.
+//!
+//! Rules:
+//! * **Acquire** (`get_exclusive`): one single-partition query reads both items; a lock that is
+//!   held and not expired is reported with its id and its true age (now − `acquired_at`);
+//!   otherwise the lock item is created, or replaced *with If-Match on its etag* (an expired lock
+//!   is taken over atomically, never by delete-then-create). The content read by the same query is
+//!   current: every content write changes the lock item, so a successful If-Match proves none
+//!   happened since. 2 round trips.
+//! * **Fenced write** (`set_and_release`): one batch whose first operation releases the lock with
+//!   If-Match on the etag the holder got, then upserts the content. A holder whose lock was taken
+//!   over gets [`StateError::LockLost`] and writes nothing. 1 round trip.
+//! * **Release** with a lock id that is not the holder's (or 0) is a no-op, never a delete.
+//! * **Expiry is logical** (`expires_at`, checked on every read); Cosmos DB `ttl` is set too, for
+//!   cleanup only. A read-only `get` writes nothing unless `renew_fraction` (default 25 %) of the
+//!   timeout has passed since the last renewal; the renewal is a replace with If-Match, so it
+//!   never overwrites newer content. Sessions therefore live between 75 % and 100 % of the timeout
+//!   after their last access.
+//! * **Token flow**: every response's session token is captured per session with the core's
+//!   container rules and presented on the next request of that session; [`token`] exports it (for
+//!   a sealed cookie) and [`present_token`] imports one, so read-only requests on any node read
+//!   their own writes even at Session consistency.
+//!
+//! [`token`]: SessionStateStore::token
+//! [`present_token`]: SessionStateStore::present_token
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use cosmos_session_token::{
+    ContainerLimits, MergePolicy, RequestKind, SessionContainer, SessionToken,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::clock::{Clock, SystemClock};
+use crate::codec;
+use crate::error::{Result, StateError};
+use crate::ids::encode_session_id;
+use crate::store::{BatchOp, Item, Outcome, Reply, Store};
+
+const LOCK_ID: &str = "lock";
+const CONTENT_ID: &str = "content";
+/// Cosmos DB's item size limit.
+pub const MAX_ITEM_BYTES: usize = 2 * 1024 * 1024;
+/// Room kept for the item's other fields and the service's system properties.
+const ITEM_OVERHEAD: usize = 1024;
+/// Extra seconds of Cosmos DB `ttl` beyond the logical expiry (cleanup never races a live read).
+const TTL_MARGIN: f64 = 60.0;
+/// Attempts of a compare-and-swap loop before giving up on contention.
+const CAS_ATTEMPTS: usize = 8;
+/// Entries kept in the per-process caches (lock etags, renewal times) before they are cleared.
+const CACHE_MAX: usize = 16_384;
+
+/// Engine options. Times are in seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    /// How long a lock lives before another request may take it over (`xLockTtlSeconds`).
+    pub lock_ttl: f64,
+    /// Default session timeout (ASP.NET `timeout`, in seconds here).
+    pub timeout: f64,
+    /// Gzip new content (items record whether they are compressed).
+    pub compression: bool,
+    /// Fraction of the timeout after which a read renews the session (0.25).
+    pub renew_fraction: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            lock_ttl: 30.0,
+            timeout: 1200.0,
+            compression: true,
+            renew_fraction: 0.25,
+        }
+    }
+}
+
+impl Options {
+    /// Checks the ranges: positive finite times, a renewal fraction in [0, 1].
+    pub fn validate(&self) -> Result<()> {
+        let ok = |v: f64| v.is_finite() && v > 0.0 && v < 1e9;
+        if !ok(self.lock_ttl) {
+            return Err(StateError::InvalidOption(format!(
+                "lock_ttl must be positive seconds, got {}",
+                self.lock_ttl
+            )));
+        }
+        if !ok(self.timeout) {
+            return Err(StateError::InvalidOption(format!(
+                "timeout must be positive seconds, got {}",
+                self.timeout
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.renew_fraction) {
+            return Err(StateError::InvalidOption(format!(
+                "renew_fraction must be within [0, 1], got {}",
+                self.renew_fraction
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Session content as read: the bytes the caller stored, and whether the session was created
+/// uninitialized (ASP.NET cookieless `CreateUninitializedItem`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    /// The bytes of the last write (empty for an uninitialized session).
+    pub data: Vec<u8>,
+    /// True until the first write of a session made by `create_uninitialized`.
+    pub uninitialized: bool,
+}
+
+/// The answer of [`get_exclusive`](SessionStateStore::get_exclusive).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exclusive {
+    /// The content (`None`: no live session), when the lock was acquired.
+    pub content: Option<Content>,
+    /// True when another request holds a live lock: nothing was acquired.
+    pub locked: bool,
+    /// The acquired lock id, or the holder's when `locked`.
+    pub lock_id: u64,
+    /// The holder's true lock age in seconds when `locked`, else 0.
+    pub lock_age: f64,
+}
+
+/// What an operator sees of one session ([`show`](SessionStateStore::show)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionInfo {
+    /// A live (not expired) content item exists.
+    pub exists: bool,
+    /// Stored content size in bytes (base64 text, as in the item).
+    pub stored_bytes: usize,
+    /// Whether the stored content is compressed.
+    pub compressed: bool,
+    /// Seconds until the session expires (negative: expired).
+    pub expires_in: f64,
+    /// The session was created uninitialized and not written yet.
+    pub uninitialized: bool,
+    /// A lock is held and not expired.
+    pub locked: bool,
+    /// The lock item's lock id (0 when there is none).
+    pub lock_id: u64,
+    /// Seconds since the lock was acquired (0 when not locked).
+    pub lock_age: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LockBody {
+    id: String,
+    pk: String,
+    lock_id: u64,
+    held: bool,
+    acquired_at: f64,
+    expires_at: f64,
+    ttl: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ContentBody {
+    id: String,
+    pk: String,
+    data: String,
+    compressed: bool,
+    #[serde(default)]
+    uninitialized: bool,
+    timeout: f64,
+    renewed_at: f64,
+    expires_at: f64,
+    #[serde(default)]
+    lock_id: u64,
+    ttl: i64,
+}
+
+fn ttl_of(seconds: f64) -> i64 {
+    (seconds + TTL_MARGIN).ceil().clamp(1.0, i32::MAX as f64) as i64
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(sid: &str, item: &Item) -> Result<T> {
+    serde_json::from_value(item.body.clone()).map_err(|e| StateError::CorruptContent {
+        sid: sid.to_owned(),
+        detail: format!("item {:?} does not have the expected fields ({e})", item.id),
+    })
+}
+
+fn to_value<T: Serialize>(body: &T) -> Value {
+    // Our bodies are plain structs of strings, numbers and booleans: serialising cannot fail.
+    serde_json::to_value(body).unwrap_or(Value::Null)
+}
+
+/// Small per-process memory, bounded by clearing when full (it only saves round trips).
+#[derive(Default)]
+struct Caches {
+    /// (partition, lock id) → the lock item's etag after acquiring.
+    lock_etags: HashMap<(String, u64), String>,
+    /// partition → (renewed_at, timeout) last seen.
+    renewals: HashMap<String, (f64, f64)>,
+}
+
+/// Session state on a [`Store`]. Thread-safe: share one per process. See the
+/// [module documentation](self) for the data model and the rules.
+///
+/// ```
+/// use cosmos_session_state::{MemoryStore, Options, SessionStateStore};
+/// let store = SessionStateStore::new(MemoryStore::new(), Options::default())?;
+/// let ex = store.get_exclusive("sid-1")?;
+/// assert!(!ex.locked && ex.content.is_none());             // a new session, now locked by us
+/// store.set_and_release("sid-1", b"n=1", ex.lock_id, true, None)?;
+/// assert_eq!(store.get("sid-1")?.unwrap().data, b"n=1");   // read-only: no lock needed
+/// let again = store.get_exclusive("sid-1")?;
+/// assert!(store.get_exclusive("sid-1")?.locked);            // a second request waits
+/// store.release("sid-1", again.lock_id)?;
+/// # Ok::<(), cosmos_session_state::StateError>(())
+/// ```
+pub struct SessionStateStore {
+    store: Box<dyn Store>,
+    clock: Box<dyn Clock>,
+    options: Options,
+    tokens: SessionContainer,
+    caches: Mutex<Caches>,
+}
+
+impl SessionStateStore {
+    /// An engine over `store` with the system clock.
+    pub fn new(store: impl Store + 'static, options: Options) -> Result<Self> {
+        SessionStateStore::with_clock(store, SystemClock, options)
+    }
+
+    /// An engine over `store` with `clock` (tests move a [`ManualClock`](crate::ManualClock)).
+    pub fn with_clock(
+        store: impl Store + 'static,
+        clock: impl Clock + 'static,
+        options: Options,
+    ) -> Result<Self> {
+        options.validate()?;
+        let limits = ContainerLimits {
+            max_collections: 65_536,
+            ..ContainerLimits::default()
+        };
+        Ok(SessionStateStore {
+            store: Box::new(store),
+            clock: Box::new(clock),
+            options,
+            tokens: SessionContainer::with_config(MergePolicy::UNION, limits),
+            caches: Mutex::new(Caches::default()),
+        })
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    fn caches(&self) -> std::sync::MutexGuard<'_, Caches> {
+        self.caches.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The token to present for a session's partition.
+    fn presented(&self, pk: &str) -> Option<String> {
+        self.tokens.resolve_all(pk).map(|t| t.to_string())
+    }
+
+    /// Records a reply's session token for the session and returns its value.
+    fn seen<T>(&self, pk: &str, reply: Reply<T>) -> T {
+        if let Some(token) = reply.session_token.as_deref() {
+            // An unparsable token from the service is ignored: token flow is best effort, the
+            // fenced writes do not depend on it.
+            let _ = self
+                .tokens
+                .capture_response(RequestKind::Data, "", pk, Some(token), 200, 0);
+        }
+        reply.value
+    }
+
+    /// The session token gathered for `sid` (to carry to another node, e.g. in a sealed cookie).
+    pub fn token(&self, sid: &str) -> Result<Option<SessionToken>> {
+        let pk = encode_session_id(sid)?;
+        Ok(self.tokens.resolve_all(&pk))
+    }
+
+    /// Presents a token carried from another node: later requests for `sid` read at least what
+    /// that token saw.
+    pub fn present_token(&self, sid: &str, token: &SessionToken) -> Result<()> {
+        let pk = encode_session_id(sid)?;
+        let text = token.to_string();
+        let _ = self
+            .tokens
+            .capture_response(RequestKind::Data, "", &pk, Some(&text), 200, 0);
+        Ok(())
+    }
+
+    fn read_items(&self, pk: &str) -> Result<(Option<Item>, Option<Item>)> {
+        let reply = self
+            .store
+            .query_partition(pk, self.presented(pk).as_deref())?;
+        let items = self.seen(pk, reply);
+        let mut lock = None;
+        let mut content = None;
+        for item in items {
+            match item.id.as_str() {
+                LOCK_ID => lock = Some(item),
+                CONTENT_ID => content = Some(item),
+                _ => {}
+            }
+        }
+        Ok((lock, content))
+    }
+
+    fn read_one(&self, pk: &str, id: &str) -> Result<Option<Item>> {
+        let reply = self.store.read(pk, id, self.presented(pk).as_deref())?;
+        Ok(self.seen(pk, reply).item())
+    }
+
+    /// Live content (not expired), decoded.
+    fn live_content(&self, sid: &str, body: &ContentBody, now: f64) -> Result<Option<Content>> {
+        if body.expires_at <= now {
+            return Ok(None);
+        }
+        let data =
+            codec::decode(&body.data, body.compressed, MAX_ITEM_BYTES * 64).map_err(|detail| {
+                StateError::CorruptContent {
+                    sid: sid.to_owned(),
+                    detail,
+                }
+            })?;
+        Ok(Some(Content {
+            data,
+            uninitialized: body.uninitialized,
+        }))
+    }
+
+    /// Renews a live session if the renewal is due: a replace with If-Match, so a concurrent write
+    /// always wins. Returns whether the item was renewed.
+    fn renew_if_due(&self, pk: &str, item: &Item, body: &ContentBody, now: f64) -> Result<bool> {
+        if body.expires_at <= now
+            || now - body.renewed_at < self.options.renew_fraction * body.timeout
+        {
+            self.caches()
+                .renewals
+                .insert(pk.to_owned(), (body.renewed_at, body.timeout));
+            return Ok(false);
+        }
+        let mut renewed = body.clone();
+        renewed.renewed_at = now;
+        renewed.expires_at = now + body.timeout;
+        renewed.ttl = ttl_of(body.timeout);
+        let reply = self.store.replace(
+            pk,
+            CONTENT_ID,
+            &item.etag,
+            to_value(&renewed),
+            self.presented(pk).as_deref(),
+        )?;
+        let done = matches!(self.seen(pk, reply), Outcome::Done(_));
+        if done {
+            self.remember_renewal(pk, now, body.timeout);
+        }
+        // 412/404: someone wrote or removed the session since; their write renewed it.
+        Ok(done)
+    }
+
+    fn remember_renewal(&self, pk: &str, at: f64, timeout: f64) {
+        let mut c = self.caches();
+        if c.renewals.len() >= CACHE_MAX {
+            c.renewals.clear();
+        }
+        c.renewals.insert(pk.to_owned(), (at, timeout));
+    }
+
+    /// Read-only access: the committed content, without taking or waiting for the lock.
+    /// `None` when there is no live session. One round trip, plus a conditional renewal at most
+    /// once per `renew_fraction` of the timeout.
+    pub fn get(&self, sid: &str) -> Result<Option<Content>> {
+        let pk = encode_session_id(sid)?;
+        let Some(item) = self.read_one(&pk, CONTENT_ID)? else {
+            return Ok(None);
+        };
+        let body: ContentBody = parse(sid, &item)?;
+        let now = self.clock.now();
+        let content = self.live_content(sid, &body, now)?;
+        if content.is_some() {
+            self.renew_if_due(&pk, &item, &body, now)?;
+        }
+        Ok(content)
+    }
+
+    /// Exclusive access: acquires the session's lock and returns the content, or reports that a
+    /// live lock is held (with the holder's lock id and true age). See the module documentation.
+    pub fn get_exclusive(&self, sid: &str) -> Result<Exclusive> {
+        let pk = encode_session_id(sid)?;
+        let mut last_holder = (0, 0.0);
+        for _ in 0..CAS_ATTEMPTS {
+            let (lock_item, content_item) = self.read_items(&pk)?;
+            let now = self.clock.now();
+            let lock: Option<LockBody> = lock_item.as_ref().map(|i| parse(sid, i)).transpose()?;
+            let content: Option<ContentBody> =
+                content_item.as_ref().map(|i| parse(sid, i)).transpose()?;
+            if let Some(l) = lock.as_ref().filter(|l| l.held && l.expires_at > now) {
+                return Ok(Exclusive {
+                    content: None,
+                    locked: true,
+                    lock_id: l.lock_id,
+                    lock_age: (now - l.acquired_at).max(0.0),
+                });
+            }
+            let previous = lock
+                .as_ref()
+                .map_or(0, |l| l.lock_id)
+                .max(content.as_ref().map_or(0, |c| c.lock_id));
+            let lock_id = (previous + 1).max((now * 1000.0) as u64);
+            let timeout = content.as_ref().map_or(self.options.timeout, |c| c.timeout);
+            let body = LockBody {
+                id: LOCK_ID.into(),
+                pk: pk.clone(),
+                lock_id,
+                held: true,
+                acquired_at: now,
+                expires_at: now + self.options.lock_ttl,
+                ttl: ttl_of(timeout.max(self.options.lock_ttl)),
+            };
+            let token = self.presented(&pk);
+            let reply = match &lock_item {
+                Some(current) => self.store.replace(
+                    &pk,
+                    LOCK_ID,
+                    &current.etag,
+                    to_value(&body),
+                    token.as_deref(),
+                )?,
+                None => self.store.create(&pk, to_value(&body), token.as_deref())?,
+            };
+            match self.seen(&pk, reply) {
+                Outcome::Done(Some(acquired)) => {
+                    self.remember_lock(&pk, lock_id, acquired.etag);
+                    let data = match &content {
+                        Some(c) => self.live_content(sid, c, now)?,
+                        None => None,
+                    };
+                    return Ok(Exclusive {
+                        content: data,
+                        locked: false,
+                        lock_id,
+                        lock_age: 0.0,
+                    });
+                }
+                // Another request changed the lock since we read it: look again.
+                _ => {
+                    last_holder =
+                        lock.map_or((0, 0.0), |l| (l.lock_id, (now - l.acquired_at).max(0.0)));
+                }
+            }
+        }
+        // Heavy contention: report it as locked; the caller polls as it does for a held lock.
+        Ok(Exclusive {
+            content: None,
+            locked: true,
+            lock_id: last_holder.0,
+            lock_age: last_holder.1,
+        })
+    }
+
+    fn remember_lock(&self, pk: &str, lock_id: u64, etag: String) {
+        let mut c = self.caches();
+        if c.lock_etags.len() >= CACHE_MAX {
+            c.lock_etags.clear();
+        }
+        c.lock_etags.insert((pk.to_owned(), lock_id), etag);
+    }
+
+    fn forget_lock(&self, pk: &str, lock_id: u64) {
+        self.caches().lock_etags.remove(&(pk.to_owned(), lock_id));
+    }
+
+    /// The current lock item, and its etag when it is held under `lock_id`.
+    fn held_lock(
+        &self,
+        sid: &str,
+        pk: &str,
+        lock_id: u64,
+    ) -> Result<(Option<LockBody>, Option<String>)> {
+        let Some(item) = self.read_one(pk, LOCK_ID)? else {
+            return Ok((None, None));
+        };
+        let body: LockBody = parse(sid, &item)?;
+        let etag = (body.held && body.lock_id == lock_id).then_some(item.etag);
+        Ok((Some(body), etag))
+    }
+
+    fn content_body(
+        &self,
+        sid: &str,
+        pk: &str,
+        data: &[u8],
+        timeout: f64,
+        lock_id: u64,
+        now: f64,
+    ) -> Result<ContentBody> {
+        let text = codec::encode(data, self.options.compression);
+        let max = MAX_ITEM_BYTES - ITEM_OVERHEAD;
+        if text.len() > max {
+            return Err(StateError::ItemTooLarge {
+                sid: sid.to_owned(),
+                len: text.len(),
+                max,
+            });
+        }
+        Ok(ContentBody {
+            id: CONTENT_ID.into(),
+            pk: pk.to_owned(),
+            data: text,
+            compressed: self.options.compression,
+            uninitialized: false,
+            timeout,
+            renewed_at: now,
+            expires_at: now + timeout,
+            lock_id,
+            ttl: ttl_of(timeout),
+        })
+    }
+
+    fn check_timeout(timeout: Option<f64>, default: f64) -> Result<f64> {
+        match timeout {
+            None => Ok(default),
+            Some(t) if t.is_finite() && t > 0.0 && t < 1e9 => Ok(t),
+            Some(t) => Err(StateError::InvalidOption(format!(
+                "timeout must be positive seconds, got {t}"
+            ))),
+        }
+    }
+
+    /// Writes `data` and releases the lock `lock_id`, as one fenced batch: if the lock was taken
+    /// over, [`StateError::LockLost`] and nothing is written. `new_item`: the session was created
+    /// by this request (ASP.NET `newItem`); without a matching lock it is created, and an existing
+    /// live session with that id is [`StateError::SessionExists`]. `timeout` defaults to the
+    /// options' timeout (or the session's own).
+    pub fn set_and_release(
+        &self,
+        sid: &str,
+        data: &[u8],
+        lock_id: u64,
+        new_item: bool,
+        timeout: Option<f64>,
+    ) -> Result<()> {
+        let pk = encode_session_id(sid)?;
+        let timeout = Self::check_timeout(timeout, self.options.timeout)?;
+        let now = self.clock.now();
+        let content = self.content_body(sid, &pk, data, timeout, lock_id, now)?;
+        let cached = self
+            .caches()
+            .lock_etags
+            .get(&(pk.clone(), lock_id))
+            .cloned();
+        let mut etag = match cached {
+            Some(etag) => Some(etag),
+            None if lock_id == 0 => None,
+            None => self.held_lock(sid, &pk, lock_id)?.1,
+        };
+        for _ in 0..CAS_ATTEMPTS {
+            let Some(lock_etag) = etag.clone() else {
+                if new_item {
+                    return self.create_content(sid, &pk, content, now);
+                }
+                let holder = self
+                    .held_lock(sid, &pk, lock_id)?
+                    .0
+                    .filter(|l| l.held)
+                    .map_or(0, |l| l.lock_id);
+                return Err(StateError::LockLost {
+                    sid: sid.to_owned(),
+                    lock_id,
+                    holder,
+                });
+            };
+            let released = self.released_lock(sid, &pk, lock_id, now)?;
+            let ops = [
+                BatchOp::Replace {
+                    id: LOCK_ID.into(),
+                    if_match: lock_etag,
+                    body: to_value(&released),
+                },
+                BatchOp::Upsert(to_value(&content)),
+            ];
+            let outcome = self.store.batch(&pk, &ops, self.presented(&pk).as_deref());
+            match outcome {
+                Ok(reply) => {
+                    let outcomes = self.seen(&pk, reply);
+                    if outcomes.len() == 2 && outcomes.iter().all(|o| matches!(o, Outcome::Done(_)))
+                    {
+                        self.forget_lock(&pk, lock_id);
+                        self.remember_renewal(&pk, now, timeout);
+                        return Ok(());
+                    }
+                }
+                // An ambiguous failure (the connection dropped): find out below whether it landed.
+                Err(StateError::Unavailable(_)) => {}
+                Err(e) => return Err(e),
+            }
+            // The batch did not apply as a whole, or we do not know: look at the lock.
+            let (lock, held_etag) = self.held_lock(sid, &pk, lock_id)?;
+            match lock {
+                Some(l) if l.lock_id == lock_id && !l.held => {
+                    // Released under our id: our batch landed if the content carries our id.
+                    let current = self.read_one(&pk, CONTENT_ID)?;
+                    let ours = current
+                        .map(|i| parse::<ContentBody>(sid, &i))
+                        .transpose()?
+                        .is_some_and(|c| c.lock_id == lock_id && c.data == content.data);
+                    self.forget_lock(&pk, lock_id);
+                    if ours {
+                        return Ok(());
+                    }
+                    return Err(StateError::LockLost {
+                        sid: sid.to_owned(),
+                        lock_id,
+                        holder: 0,
+                    });
+                }
+                Some(l) if l.lock_id == lock_id => etag = held_etag, // still ours: retry with its etag
+                Some(l) => {
+                    self.forget_lock(&pk, lock_id);
+                    let holder = if l.held { l.lock_id } else { 0 };
+                    return Err(StateError::LockLost {
+                        sid: sid.to_owned(),
+                        lock_id,
+                        holder,
+                    });
+                }
+                None => {
+                    self.forget_lock(&pk, lock_id);
+                    return Err(StateError::LockLost {
+                        sid: sid.to_owned(),
+                        lock_id,
+                        holder: 0,
+                    });
+                }
+            }
+        }
+        Err(StateError::Store(format!(
+            "session {sid:?}: the write did not settle after {CAS_ATTEMPTS} attempts"
+        )))
+    }
+
+    /// The lock body after releasing `lock_id` (keeps the id, so ids keep increasing).
+    fn released_lock(&self, _sid: &str, pk: &str, lock_id: u64, now: f64) -> Result<LockBody> {
+        Ok(LockBody {
+            id: LOCK_ID.into(),
+            pk: pk.to_owned(),
+            lock_id,
+            held: false,
+            acquired_at: now,
+            expires_at: now,
+            ttl: ttl_of(self.options.timeout.max(self.options.lock_ttl)),
+        })
+    }
+
+    /// Creates the content item; an expired or removed one is replaced (If-Match), a live one is
+    /// [`StateError::SessionExists`].
+    fn create_content(&self, sid: &str, pk: &str, content: ContentBody, now: f64) -> Result<()> {
+        for _ in 0..CAS_ATTEMPTS {
+            let reply = self
+                .store
+                .create(pk, to_value(&content), self.presented(pk).as_deref())?;
+            match self.seen(pk, reply) {
+                Outcome::Done(_) => {
+                    self.remember_renewal(pk, now, content.timeout);
+                    return Ok(());
+                }
+                Outcome::Conflict => {
+                    let Some(item) = self.read_one(pk, CONTENT_ID)? else {
+                        continue;
+                    };
+                    let existing: ContentBody = parse(sid, &item)?;
+                    if existing.expires_at > now {
+                        return Err(StateError::SessionExists(sid.to_owned()));
+                    }
+                    let reply = self.store.replace(
+                        pk,
+                        CONTENT_ID,
+                        &item.etag,
+                        to_value(&content),
+                        self.presented(pk).as_deref(),
+                    )?;
+                    if matches!(self.seen(pk, reply), Outcome::Done(_)) {
+                        self.remember_renewal(pk, now, content.timeout);
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Err(StateError::Store(format!(
+            "session {sid:?}: creating it did not settle after {CAS_ATTEMPTS} attempts"
+        )))
+    }
+
+    /// Releases lock `lock_id` without writing. A lock id that is not the holder's, or 0, is a
+    /// no-op (never a delete). Returns whether a lock was released.
+    pub fn release(&self, sid: &str, lock_id: u64) -> Result<bool> {
+        let pk = encode_session_id(sid)?;
+        if lock_id == 0 {
+            return Ok(false);
+        }
+        let cached = self
+            .caches()
+            .lock_etags
+            .get(&(pk.clone(), lock_id))
+            .cloned();
+        let mut etag = match cached {
+            Some(e) => Some(e),
+            None => self.held_lock(sid, &pk, lock_id)?.1,
+        };
+        for _ in 0..CAS_ATTEMPTS {
+            let Some(current) = etag else {
+                self.forget_lock(&pk, lock_id);
+                return Ok(false);
+            };
+            let now = self.clock.now();
+            let released = self.released_lock(sid, &pk, lock_id, now)?;
+            let reply = self.store.replace(
+                &pk,
+                LOCK_ID,
+                &current,
+                to_value(&released),
+                self.presented(&pk).as_deref(),
+            )?;
+            if matches!(self.seen(&pk, reply), Outcome::Done(_)) {
+                self.forget_lock(&pk, lock_id);
+                return Ok(true);
+            }
+            etag = self.held_lock(sid, &pk, lock_id)?.1;
+        }
+        Err(StateError::Store(format!(
+            "session {sid:?}: the release did not settle after {CAS_ATTEMPTS} attempts"
+        )))
+    }
+
+    /// Creates an empty, uninitialized session (ASP.NET cookieless sessions) unless a live one
+    /// exists.
+    pub fn create_uninitialized(&self, sid: &str, timeout: Option<f64>) -> Result<()> {
+        let pk = encode_session_id(sid)?;
+        let timeout = Self::check_timeout(timeout, self.options.timeout)?;
+        let now = self.clock.now();
+        let mut content = self.content_body(sid, &pk, &[], timeout, 0, now)?;
+        content.uninitialized = true;
+        match self.create_content(sid, &pk, content, now) {
+            Err(StateError::SessionExists(_)) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Removes the session (ASP.NET `RemoveItem`, on abandon) under lock `lock_id`, releasing the
+    /// lock in the same fenced batch; [`StateError::LockLost`] if the lock is not held by
+    /// `lock_id`. The content is replaced by an expired tombstone that Cosmos DB `ttl` removes.
+    pub fn remove(&self, sid: &str, lock_id: u64) -> Result<()> {
+        let pk = encode_session_id(sid)?;
+        let now = self.clock.now();
+        let mut tombstone = self.content_body(sid, &pk, &[], 1.0, lock_id, now)?;
+        tombstone.expires_at = now;
+        tombstone.ttl = 1;
+        let (lock, etag) = self.held_lock(sid, &pk, lock_id)?;
+        let Some(etag) = etag else {
+            let holder = lock.filter(|l| l.held).map_or(0, |l| l.lock_id);
+            return Err(StateError::LockLost {
+                sid: sid.to_owned(),
+                lock_id,
+                holder,
+            });
+        };
+        let ops = [
+            BatchOp::Replace {
+                id: LOCK_ID.into(),
+                if_match: etag,
+                body: to_value(&self.released_lock(sid, &pk, lock_id, now)?),
+            },
+            BatchOp::Upsert(to_value(&tombstone)),
+        ];
+        let reply = self
+            .store
+            .batch(&pk, &ops, self.presented(&pk).as_deref())?;
+        let outcomes = self.seen(&pk, reply);
+        self.forget_lock(&pk, lock_id);
+        self.caches().renewals.remove(&pk);
+        if outcomes.len() == 2 && outcomes.iter().all(|o| matches!(o, Outcome::Done(_))) {
+            return Ok(());
+        }
+        Err(StateError::LockLost {
+            sid: sid.to_owned(),
+            lock_id,
+            holder: 0,
+        })
+    }
+
+    /// Extends the session's life (ASP.NET `ResetItemTimeout`), by the same rule as a read: only
+    /// when the renewal is due, conditionally. Free when this process saw the session renewed
+    /// recently.
+    pub fn reset_timeout(&self, sid: &str) -> Result<bool> {
+        let pk = encode_session_id(sid)?;
+        let now = self.clock.now();
+        if let Some(&(renewed_at, timeout)) = self.caches().renewals.get(&pk) {
+            if now - renewed_at < self.options.renew_fraction * timeout {
+                return Ok(false);
+            }
+        }
+        let Some(item) = self.read_one(&pk, CONTENT_ID)? else {
+            return Ok(false);
+        };
+        let body: ContentBody = parse(sid, &item)?;
+        self.renew_if_due(&pk, &item, &body, now)
+    }
+
+    /// What an operator sees of one session (`cst state show`).
+    pub fn show(&self, sid: &str) -> Result<SessionInfo> {
+        let pk = encode_session_id(sid)?;
+        let (lock_item, content_item) = self.read_items(&pk)?;
+        let now = self.clock.now();
+        let lock: Option<LockBody> = lock_item.as_ref().map(|i| parse(sid, i)).transpose()?;
+        let content: Option<ContentBody> =
+            content_item.as_ref().map(|i| parse(sid, i)).transpose()?;
+        let live_lock = lock.as_ref().filter(|l| l.held && l.expires_at > now);
+        Ok(SessionInfo {
+            exists: content.as_ref().is_some_and(|c| c.expires_at > now),
+            stored_bytes: content.as_ref().map_or(0, |c| c.data.len()),
+            compressed: content.as_ref().is_some_and(|c| c.compressed),
+            expires_in: content.as_ref().map_or(0.0, |c| c.expires_at - now),
+            uninitialized: content.as_ref().is_some_and(|c| c.uninitialized),
+            locked: live_lock.is_some(),
+            lock_id: lock.as_ref().map_or(0, |l| l.lock_id),
+            lock_age: live_lock.map_or(0.0, |l| (now - l.acquired_at).max(0.0)),
+        })
+    }
+
+    /// Breaks a lock (`cst state unlock --force`), e.g. one left by a crashed node. Returns the
+    /// lock id that was released, if one was held. The broken holder's next write gets
+    /// [`StateError::LockLost`].
+    pub fn force_unlock(&self, sid: &str) -> Result<Option<u64>> {
+        let pk = encode_session_id(sid)?;
+        for _ in 0..CAS_ATTEMPTS {
+            let Some(item) = self.read_one(&pk, LOCK_ID)? else {
+                return Ok(None);
+            };
+            let lock: LockBody = parse(sid, &item)?;
+            if !lock.held {
+                return Ok(None);
+            }
+            let released = self.released_lock(sid, &pk, lock.lock_id, self.clock.now())?;
+            let reply = self.store.replace(
+                &pk,
+                LOCK_ID,
+                &item.etag,
+                to_value(&released),
+                self.presented(&pk).as_deref(),
+            )?;
+            if matches!(self.seen(&pk, reply), Outcome::Done(_)) {
+                return Ok(Some(lock.lock_id));
+            }
+        }
+        Err(StateError::Store(format!(
+            "session {sid:?}: unlocking did not settle after {CAS_ATTEMPTS} attempts"
+        )))
+    }
+}

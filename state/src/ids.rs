@@ -1,0 +1,48 @@
+//! Session ids as Cosmos DB partition keys: a one-to-one encoding of the characters the service
+//! refuses in ids (`/ \ ? #`), so two session ids never share an item and none is refused late.
+
+use crate::error::{Result, StateError};
+
+/// Longest session id accepted, in bytes (Cosmos DB ids hold at most 255 characters; the
+/// encoding can triple a character).
+pub const MAX_SESSION_ID_BYTES: usize = 80;
+
+/// Encodes a session id: `%` → `%25`, `/` → `%2F`, `\` → `%5C`, `?` → `%3F`, `#` → `%23`; every
+/// other character stays. Escaping `%` itself keeps the map one-to-one.
+///
+/// ```
+/// use cosmos_session_state::encode_session_id;
+/// assert_eq!(encode_session_id("a/b#c").unwrap(), "a%2Fb%23c");
+/// assert_ne!(encode_session_id("a%2F").unwrap(), encode_session_id("a/").unwrap());
+/// assert!(encode_session_id("").is_err());
+/// ```
+pub fn encode_session_id(sid: &str) -> Result<String> {
+    if sid.is_empty() {
+        return Err(StateError::InvalidSessionId(
+            "the session id is empty".into(),
+        ));
+    }
+    if sid.len() > MAX_SESSION_ID_BYTES {
+        return Err(StateError::InvalidSessionId(format!(
+            "the session id is {} bytes, more than {MAX_SESSION_ID_BYTES}",
+            sid.len()
+        )));
+    }
+    if sid.chars().any(char::is_control) {
+        return Err(StateError::InvalidSessionId(
+            "the session id contains a control character".into(),
+        ));
+    }
+    let mut out = String::with_capacity(sid.len());
+    for c in sid.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '/' => out.push_str("%2F"),
+            '\\' => out.push_str("%5C"),
+            '?' => out.push_str("%3F"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}

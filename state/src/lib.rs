@@ -1,0 +1,40 @@
+//! Session state on Azure Cosmos DB: one lock/expiry/compression engine (what an ASP.NET
+//! session-state provider, a Django session engine or a Flask session interface needs), correct
+//! where the existing providers are not, and cheaper.
+//!
+//! * [`SessionStateStore`] — the engine: `get` (read-only, never waits for a lock),
+//!   `get_exclusive` (lock + read), `set_and_release` (a fenced write: a lost lock is reported,
+//!   nothing written), `release`, `create_uninitialized`, `remove`, `reset_timeout`, and token
+//!   flow (`token`, `present_token`). The rules are in the [`engine`] module.
+//! * [`Store`] — what the engine needs of a database: conditional item operations and an ordered
+//!   batch in one logical partition. [`MemoryStore`] (deterministic, with a replica model for
+//!   Session consistency) and [`CosmosStore`] (the Cosmos DB REST API over HTTPS) implement it.
+//!
+//! ```
+//! use cosmos_session_state::{ManualClock, MemoryStore, Options, SessionStateStore};
+//! let options = Options { timeout: 60.0, ..Options::default() };
+//! let store = SessionStateStore::with_clock(MemoryStore::new(), ManualClock::new(0.0), options)?;
+//! let ex = store.get_exclusive("user-42")?;
+//! store.set_and_release("user-42", b"cart=3", ex.lock_id, true, None)?;
+//! assert_eq!(store.get("user-42")?.unwrap().data, b"cart=3");
+//! # Ok::<(), cosmos_session_state::StateError>(())
+//! ```
+
+mod clock;
+mod codec;
+mod cosmos;
+pub mod engine;
+mod error;
+mod ids;
+mod memory;
+mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use cosmos::{
+    ConnectionString, Consistency, CosmosOptions, CosmosStore, Counters, master_key_signature,
+};
+pub use engine::{Content, Exclusive, MAX_ITEM_BYTES, Options, SessionInfo, SessionStateStore};
+pub use error::{Result, StateError};
+pub use ids::{MAX_SESSION_ID_BYTES, encode_session_id};
+pub use memory::{MemoryStore, Stats};
+pub use store::{BatchOp, Item, Outcome, Reply, Store};
