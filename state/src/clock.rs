@@ -53,3 +53,10 @@ impl Clock for ManualClock {
         *self.now.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// A shared clock (several engines in one test).
+impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
+    fn now(&self) -> f64 {
+        (**self).now()
+    }
+}

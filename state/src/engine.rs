@@ -16,7 +16,7 @@
 //!   otherwise the lock item is created, or replaced *with If-Match on its etag* (an expired lock
 //!   is taken over atomically, never by delete-then-create). The content read by the same query is
 //!   current: every content write changes the lock item, so a successful If-Match proves none
-//!   happened since. 2 round trips.
+//!   happened since. 2 round trips (3 when the sliding renewal is due: reading is an access).
 //! * **Fenced write** (`set_and_release`): one batch whose first operation releases the lock with
 //!   If-Match on the etag the holder got, then upserts the content. A holder whose lock was taken
 //!   over gets [`StateError::LockLost`] and writes nothing. 1 round trip.
@@ -443,9 +443,17 @@ impl SessionStateStore {
             match self.seen(&pk, reply) {
                 Outcome::Done(Some(acquired)) => {
                     self.remember_lock(&pk, lock_id, acquired.etag);
-                    let data = match &content {
-                        Some(c) => self.live_content(sid, c, now)?,
-                        None => None,
+                    let data = match (&content, &content_item) {
+                        (Some(c), Some(item)) => {
+                            let data = self.live_content(sid, c, now)?;
+                            if data.is_some() {
+                                // Reading is an access: renew if due (the holder's write, if any,
+                                // renews again; a conditional renewal never loses data).
+                                self.renew_if_due(&pk, item, c, now)?;
+                            }
+                            data
+                        }
+                        _ => None,
                     };
                     return Ok(Exclusive {
                         content: data,

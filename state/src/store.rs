@@ -121,3 +121,38 @@ pub trait Store: Send + Sync {
     /// Runs `ops` in order; one outcome per operation that ran (the first failure ends it).
     fn batch(&self, pk: &str, ops: &[BatchOp], token: Option<&str>) -> Result<Reply<Vec<Outcome>>>;
 }
+
+/// A shared store: several engines (web nodes, clients in a test) over one database.
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    fn read(&self, pk: &str, id: &str, token: Option<&str>) -> Result<Reply<Outcome>> {
+        (**self).read(pk, id, token)
+    }
+    fn create(&self, pk: &str, body: Value, token: Option<&str>) -> Result<Reply<Outcome>> {
+        (**self).create(pk, body, token)
+    }
+    fn replace(
+        &self,
+        pk: &str,
+        id: &str,
+        if_match: &str,
+        body: Value,
+        token: Option<&str>,
+    ) -> Result<Reply<Outcome>> {
+        (**self).replace(pk, id, if_match, body, token)
+    }
+    fn delete(
+        &self,
+        pk: &str,
+        id: &str,
+        if_match: &str,
+        token: Option<&str>,
+    ) -> Result<Reply<Outcome>> {
+        (**self).delete(pk, id, if_match, token)
+    }
+    fn query_partition(&self, pk: &str, token: Option<&str>) -> Result<Reply<Vec<Item>>> {
+        (**self).query_partition(pk, token)
+    }
+    fn batch(&self, pk: &str, ops: &[BatchOp], token: Option<&str>) -> Result<Reply<Vec<Outcome>>> {
+        (**self).batch(pk, ops, token)
+    }
+}
