@@ -400,12 +400,30 @@ impl SessionStateStore {
     pub fn get_exclusive(&self, sid: &str) -> Result<Exclusive> {
         let pk = encode_session_id(sid)?;
         let mut last_holder = (0, 0.0);
+        // Our last attempt: if its answer was lost (a dropped connection) but it landed, the lock
+        // we find is ours, recognised by its id and acquisition time.
+        let mut attempted: Option<(u64, f64)> = None;
         for _ in 0..CAS_ATTEMPTS {
             let (lock_item, content_item) = self.read_items(&pk)?;
             let now = self.clock.now();
             let lock: Option<LockBody> = lock_item.as_ref().map(|i| parse(sid, i)).transpose()?;
             let content: Option<ContentBody> =
                 content_item.as_ref().map(|i| parse(sid, i)).transpose()?;
+            if let (Some(l), Some(item), Some((id, at))) = (&lock, &lock_item, attempted) {
+                if l.held && l.lock_id == id && l.acquired_at == at {
+                    self.remember_lock(&pk, id, item.etag.clone());
+                    let data = match &content {
+                        Some(c) => self.live_content(sid, c, now)?,
+                        None => None,
+                    };
+                    return Ok(Exclusive {
+                        content: data,
+                        locked: false,
+                        lock_id: id,
+                        lock_age: 0.0,
+                    });
+                }
+            }
             if let Some(l) = lock.as_ref().filter(|l| l.held && l.expires_at > now) {
                 return Ok(Exclusive {
                     content: None,
@@ -430,6 +448,7 @@ impl SessionStateStore {
                 ttl: ttl_of(timeout.max(self.options.lock_ttl)),
             };
             let token = self.presented(&pk);
+            attempted = Some((lock_id, now));
             let reply = match &lock_item {
                 Some(current) => self.store.replace(
                     &pk,

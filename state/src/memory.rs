@@ -29,10 +29,13 @@ pub struct Stats {
     pub stale_reads: u64,
 }
 
+/// An item's versions, oldest first: (lsn, the item, or `None` once deleted).
+type Versions = Vec<(u64, Option<Item>)>;
+
 #[derive(Default)]
 struct State {
-    /// (pk, id) → versions, oldest first: (lsn, item or None when deleted).
-    items: HashMap<(String, String), Vec<(u64, Option<Item>)>>,
+    /// (pk, id) → versions.
+    items: HashMap<(String, String), Versions>,
     lsn: u64,
     etags: u64,
     stats: Stats,

@@ -116,7 +116,7 @@ pub trait Store: Send + Sync {
         if_match: &str,
         token: Option<&str>,
     ) -> Result<Reply<Outcome>>;
-    /// Every item of the partition (one single-partition query: `SELECT * FROM c`).
+    /// Every item of the partition (one single-partition query, `WHERE c.pk = @pk`).
     fn query_partition(&self, pk: &str, token: Option<&str>) -> Result<Reply<Vec<Item>>>;
     /// Runs `ops` in order; one outcome per operation that ran (the first failure ends it).
     fn batch(&self, pk: &str, ops: &[BatchOp], token: Option<&str>) -> Result<Reply<Vec<Outcome>>>;

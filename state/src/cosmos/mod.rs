@@ -376,8 +376,9 @@ impl CosmosStore {
         let coll = json!({
             "id": self.options.container,
             "partitionKey": {"paths": ["/pk"], "kind": "Hash"},
+            // Only the partition key is indexed (the one query filters on it); nothing else.
             "indexingPolicy": {"indexingMode": "consistent", "automatic": true,
-                               "includedPaths": [], "excludedPaths": [{"path": "/*"}]},
+                               "includedPaths": [{"path": "/pk/?"}], "excludedPaths": [{"path": "/*"}]},
             "defaultTtl": -1
         })
         .to_string();
@@ -567,7 +568,11 @@ impl Store for CosmosStore {
         headers.push(("content-type", "application/query+json".to_owned()));
         headers.push(("x-ms-documentdb-isquery", "True".to_owned()));
         headers.push(("x-ms-max-item-count", "100".to_owned()));
-        let query = json!({"query": "SELECT * FROM c", "parameters": []}).to_string();
+        let query = json!({
+            "query": "SELECT * FROM c WHERE c.pk = @pk",
+            "parameters": [{"name": "@pk", "value": pk}]
+        })
+        .to_string();
         let a = self.send(
             "POST",
             &format!("{coll}/docs"),
@@ -590,17 +595,24 @@ impl Store for CosmosStore {
             .and_then(Value::as_array)
             .cloned()
             .ok_or_else(|| StateError::Store("a query response has no Documents".into()))?;
-        let items = docs.into_iter().map(item_of).collect::<Result<Vec<_>>>()?;
+        let items = docs
+            .into_iter()
+            .filter(|d| d.get("pk").and_then(Value::as_str) == Some(pk))
+            .map(item_of)
+            .collect::<Result<Vec<_>>>()?;
         Ok(self.reply(&a, items))
     }
 
     fn batch(&self, pk: &str, ops: &[BatchOp], token: Option<&str>) -> Result<Reply<Vec<Outcome>>> {
         self.ensure()?;
         let coll = self.collection_link();
+        // Each operation names its partition key too (as the SDKs' batch encoding does; the test
+        // server needs it).
+        let op_pk = json!([pk]).to_string();
         let body: Vec<Value> = ops
             .iter()
             .map(|op| {
-                Ok(match op {
+                let mut value = match op {
                     BatchOp::Create(b) => json!({"operationType": "Create", "resourceBody": b}),
                     BatchOp::Upsert(b) => json!({"operationType": "Upsert", "resourceBody": b}),
                     BatchOp::Replace { id, if_match, body } => json!({
@@ -609,7 +621,9 @@ impl Store for CosmosStore {
                     BatchOp::Delete { id, if_match } => {
                         json!({"operationType": "Delete", "id": id, "ifMatch": if_match})
                     }
-                })
+                };
+                value["partitionKey"] = Value::String(op_pk.clone());
+                Ok(value)
             })
             .collect::<Result<_>>()?;
         for op in ops {

@@ -1,0 +1,146 @@
+//! The Cosmos DB test server for integration tests: `state/testserver/server.js` started on
+//! 127.0.0.1 with a free port, waited for until it answers, and stopped by its PID when dropped
+//! (it also exits by itself when its standard input closes, i.e. when this process dies).
+
+#![allow(dead_code)] // each test binary uses a part
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use cosmos_session_state::{CosmosOptions, CosmosStore, Options, SessionStateStore};
+use serde_json::Value;
+
+pub struct TestServer {
+    child: Child,
+    pub port: u16,
+}
+
+fn testserver_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testserver")
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        let dir = testserver_dir();
+        assert!(
+            dir.join("node_modules/@vercel/cosmosdb-server").is_dir(),
+            "the test server is not installed: run `npm ci` in {} (scripts/test does)",
+            dir.display()
+        );
+        let mut child = Command::new("node")
+            .arg(dir.join("server.js"))
+            .args(["--port", "0"])
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node must be installed to run the Cosmos DB test server");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the test server did not start within 30 s");
+            }
+        };
+        let port = line
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line from the test server: {line:?}"));
+        let server = TestServer { child, port };
+        // Wait until it answers.
+        for _ in 0..100 {
+            if server.get("/_shim/stats").is_some() {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the test server on port {port} does not answer");
+    }
+
+    pub fn connection_string(&self) -> String {
+        // The test server does not check keys; any base64 will do.
+        format!(
+            "AccountEndpoint=http://127.0.0.1:{}/;AccountKey=dGVzdC1rZXktbm90LWEtc2VjcmV0LTAxMjM0NTY3ODk=;",
+            self.port
+        )
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .http_status_as_error(false)
+            .build()
+            .into()
+    }
+
+    pub fn get(&self, path: &str) -> Option<Value> {
+        let mut r = Self::agent()
+            .get(&format!("http://127.0.0.1:{}{path}", self.port))
+            .call()
+            .ok()?;
+        serde_json::from_str(&r.body_mut().read_to_string().ok()?).ok()
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let mut r = Self::agent()
+            .post(&format!("http://127.0.0.1:{}{path}", self.port))
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .expect("the test server answers");
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub fn fault(&self, fault: Value) {
+        assert_eq!(self.post("/_shim/faults", &fault).0, 200);
+    }
+
+    pub fn stats(&self) -> Value {
+        self.get("/_shim/stats").expect("stats")
+    }
+
+    pub fn reset(&self) {
+        self.post("/_shim/reset", &Value::Null);
+    }
+
+    pub fn store(&self, database: &str) -> CosmosStore {
+        self.store_with(CosmosOptions {
+            database: database.into(),
+            ..CosmosOptions::default()
+        })
+    }
+
+    pub fn store_with(&self, options: CosmosOptions) -> CosmosStore {
+        CosmosStore::connect(&self.connection_string(), options).expect("connect")
+    }
+
+    pub fn engine(&self, database: &str, options: Options) -> SessionStateStore {
+        SessionStateStore::new(self.store(database), options).expect("engine")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // Stopped by PID, whatever happened in the test.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Counts from the shim's stats.
+pub fn count(stats: &Value, key: &str) -> u64 {
+    stats[key].as_u64().unwrap_or(0)
+}
