@@ -181,11 +181,149 @@ typedef struct cst_carrier cst_carrier;
 typedef struct cst_container cst_container;
 
 /**
+ * A session-state store: one per process (or per configuration), shared by every thread. Every
+ * function but cst_state_free may be called from any thread at any time.
+ */
+typedef struct cst_state cst_state;
+
+/**
+ * The answer of a read (cst_state_get, cst_state_get_exclusive): immutable; free it with
+ * cst_state_result_free.
+ */
+typedef struct cst_state_result cst_state_result;
+
+/**
  * A parsed session token. Immutable and reference-counted: any number of threads may use one
  * handle at the same time. Release each handle (from cst_token_parse, cst_token_clone or any
  * function with a cst_token **out) exactly once with cst_token_free, after every user is done.
  */
 typedef struct cst_token cst_token;
+
+/**
+ * Options of cst_state_open. Fill with cst_state_options_default, then change what you need.
+ * Strings are (pointer, length) UTF-8 spans; NULL with length 0 means "the default".
+ */
+typedef struct cst_state_options {
+  /**
+   * Database id (default "sessions"); created on first use.
+   */
+  const char *database;
+  /**
+   * Length of `database` in bytes.
+   */
+  size_t database_len;
+  /**
+   * Container id (default "SessionStore"); created on first use.
+   */
+  const char *container;
+  /**
+   * Length of `container` in bytes.
+   */
+  size_t container_len;
+  /**
+   * Consistency level asked for: "Strong" (default), "BoundedStaleness", "Session",
+   * "ConsistentPrefix", "Eventual", or "" for the account's default.
+   */
+  const char *consistency;
+  /**
+   * Length of `consistency` in bytes.
+   */
+  size_t consistency_len;
+  /**
+   * Seconds a lock lives before another request may take it over (default 30).
+   */
+  double lock_ttl;
+  /**
+   * Default session timeout in seconds (default 1200).
+   */
+  double timeout;
+  /**
+   * Gzip new content (default true); items record their own flag.
+   */
+  bool compression;
+  /**
+   * Fraction of the timeout after which a read renews the session (default 0.25).
+   */
+  double renew_fraction;
+  /**
+   * Timeout of one HTTP request in seconds (default 10).
+   */
+  double request_timeout;
+  /**
+   * Retries of a throttled or failed request (default 9).
+   */
+  uint32_t max_retries;
+} cst_state_options;
+
+/**
+ * What a read found. `found`: a live session's content is in the result (`data_len` bytes);
+ * `locked`: another request holds a live lock (`lock_id`, `lock_age` are the holder's);
+ * otherwise `lock_id` is the caller's new lock (cst_state_get_exclusive) or 0 (cst_state_get).
+ */
+typedef struct cst_state_entry {
+  /**
+   * A live session's content is in the result.
+   */
+  bool found;
+  /**
+   * The session was created uninitialized and not written yet.
+   */
+  bool uninitialized;
+  /**
+   * Another request holds a live lock; nothing was acquired.
+   */
+  bool locked;
+  /**
+   * The caller's new lock id, or the holder's when `locked` (0: none).
+   */
+  uint64_t lock_id;
+  /**
+   * The holder's true lock age in seconds when `locked`, else 0.
+   */
+  double lock_age;
+  /**
+   * Length of the content in bytes.
+   */
+  size_t data_len;
+} cst_state_entry;
+
+/**
+ * What an operator sees of one session (cst_state_show).
+ */
+typedef struct cst_state_session_info {
+  /**
+   * A live content item exists.
+   */
+  bool exists;
+  /**
+   * Stored size in bytes (base64 text as stored).
+   */
+  size_t stored_bytes;
+  /**
+   * The stored content is compressed.
+   */
+  bool compressed;
+  /**
+   * Seconds until expiry (negative: expired).
+   */
+  double expires_in;
+  /**
+   * Created uninitialized and not written yet.
+   */
+  bool uninitialized;
+  /**
+   * A lock is held and not expired.
+   */
+  bool locked;
+  /**
+   * The lock item's lock id (0: none).
+   */
+  uint64_t lock_id;
+  /**
+   * Seconds since the lock was acquired (0 when not locked).
+   */
+  double lock_age;
+} cst_state_session_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -625,6 +763,215 @@ int32_t cst_unseal(const char *sealed,
                    char *buf,
                    size_t cap,
                    size_t *out_len);
+
+/**
+ * Fills *out with the defaults (see cst_state_options). Returns CST_OK or CST_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `out` writable.
+ */
+int32_t cst_state_options_default(struct cst_state_options *out);
+
+/**
+ * Opens a store on Cosmos DB from a connection string `AccountEndpoint=…;AccountKey=…;` and
+ * options (NULL: the defaults) into *out. Nothing is sent until the first operation, which
+ * creates the database and container if needed. Errors never contain the account key.
+ * Returns CST_OK, CST_ERR_INVALID_ARGUMENT (kinds invalid_connection_string, invalid_option),
+ * CST_ERR_NULL_ARGUMENT, CST_ERR_INVALID_UTF8.
+ *
+ * # Safety
+ * Spans valid as documented; `options` NULL or valid; `out` writable.
+ */
+int32_t cst_state_open(const char *connection_string,
+                       size_t len,
+                       const struct cst_state_options *options,
+                       struct cst_state **out);
+
+/**
+ * Opens a store kept in this process's memory (tests, single-process hosts) into *out; options
+ * as cst_state_open (the Cosmos DB ones are ignored).
+ *
+ * # Safety
+ * `options` NULL or valid; `out` writable.
+ */
+int32_t cst_state_open_memory(const struct cst_state_options *options, struct cst_state **out);
+
+/**
+ * Releases a store. NULL is ignored. No other call may use it at the same time or after.
+ *
+ * # Safety
+ * `state` NULL or a live handle not used after this call.
+ */
+void cst_state_free(struct cst_state *state);
+
+/**
+ * Read-only access: the committed content of session `sid` into a new result *out, without
+ * taking or waiting for the lock. CST_ERR_NOT_FOUND when there is no live session. One round
+ * trip (plus a conditional renewal when due). Store failures: CST_ERR_STORE.
+ *
+ * # Safety
+ * `state` live; span valid; `out` writable.
+ */
+int32_t cst_state_get(const struct cst_state *state,
+                      const char *sid,
+                      size_t sid_len,
+                      struct cst_state_result **out);
+
+/**
+ * Exclusive access: acquires the lock of session `sid` and returns its content in a new result
+ * *out (entry.found false: no live session — the caller may create it), or reports that another
+ * request holds a live lock (entry.locked, with the holder's id and true age). Always CST_OK on
+ * an answer.
+ *
+ * # Safety
+ * `state` live; span valid; `out` writable.
+ */
+int32_t cst_state_get_exclusive(const struct cst_state *state,
+                                const char *sid,
+                                size_t sid_len,
+                                struct cst_state_result **out);
+
+/**
+ * The entry of a result into *out.
+ *
+ * # Safety
+ * `result` live; `out` writable.
+ */
+int32_t cst_state_result_entry(const struct cst_state_result *result, struct cst_state_entry *out);
+
+/**
+ * The content bytes of a result: *data points into the result (valid until
+ * cst_state_result_free; not NUL-terminated), *len is entry.data_len.
+ *
+ * # Safety
+ * `result` live; `data` and `len` writable.
+ */
+int32_t cst_state_result_data(const struct cst_state_result *result,
+                              const uint8_t **data,
+                              size_t *len);
+
+/**
+ * Releases a result. NULL is ignored.
+ *
+ * # Safety
+ * `result` NULL or live, not used after this call.
+ */
+void cst_state_result_free(struct cst_state_result *result);
+
+/**
+ * Writes `data` to session `sid` and releases lock `lock_id`, as one fenced operation: if the
+ * lock was taken over, CST_ERR_LOCK_LOST and nothing is written. `new_item`: the caller created
+ * the session (without a matching lock it is created; an existing live one is
+ * CST_ERR_INCOMPATIBLE, kind session_exists). `timeout` seconds (<= 0: the store's default).
+ * Over-size content: CST_ERR_LIMIT_EXCEEDED (item_too_large), checked before sending.
+ *
+ * # Safety
+ * `state` live; spans valid.
+ */
+int32_t cst_state_set_and_release(const struct cst_state *state,
+                                  const char *sid,
+                                  size_t sid_len,
+                                  const uint8_t *data,
+                                  size_t data_len,
+                                  uint64_t lock_id,
+                                  bool new_item,
+                                  double timeout);
+
+/**
+ * Releases lock `lock_id` of session `sid` without writing; *released tells whether it did. A
+ * lock id that is not the holder's (or 0) is a no-op, never a delete.
+ *
+ * # Safety
+ * `state` live; span valid; `released` writable.
+ */
+int32_t cst_state_release(const struct cst_state *state,
+                          const char *sid,
+                          size_t sid_len,
+                          uint64_t lock_id,
+                          bool *released);
+
+/**
+ * Creates an empty, uninitialized session unless a live one exists (ASP.NET cookieless).
+ * `timeout` seconds (<= 0: the default).
+ *
+ * # Safety
+ * `state` live; span valid.
+ */
+int32_t cst_state_create_uninitialized(const struct cst_state *state,
+                                       const char *sid,
+                                       size_t sid_len,
+                                       double timeout);
+
+/**
+ * Removes session `sid` under lock `lock_id` (ASP.NET abandon), releasing the lock;
+ * CST_ERR_LOCK_LOST when `lock_id` does not hold it.
+ *
+ * # Safety
+ * `state` live; span valid.
+ */
+int32_t cst_state_remove(const struct cst_state *state,
+                         const char *sid,
+                         size_t sid_len,
+                         uint64_t lock_id);
+
+/**
+ * Extends session `sid`'s life when the sliding renewal is due (conditionally; free when this
+ * process saw it renewed recently); *renewed tells whether it wrote.
+ *
+ * # Safety
+ * `state` live; span valid; `renewed` writable.
+ */
+int32_t cst_state_reset_timeout(const struct cst_state *state,
+                                const char *sid,
+                                size_t sid_len,
+                                bool *renewed);
+
+/**
+ * The session token gathered for session `sid` into a new token handle *out (to carry to another
+ * node, e.g. in a sealed cookie); CST_ERR_NOT_FOUND when none was seen.
+ *
+ * # Safety
+ * `state` live; span valid; `out` writable.
+ */
+int32_t cst_state_token(const struct cst_state *state,
+                        const char *sid,
+                        size_t sid_len,
+                        struct cst_token **out);
+
+/**
+ * Presents a token carried from another node for session `sid`: later requests read at least
+ * what it saw.
+ *
+ * # Safety
+ * `state` and `carried` live; span valid.
+ */
+int32_t cst_state_present_token(const struct cst_state *state,
+                                const char *sid,
+                                size_t sid_len,
+                                const struct cst_token *carried);
+
+/**
+ * What an operator sees of session `sid` into *out (cst state show).
+ *
+ * # Safety
+ * `state` live; span valid; `out` writable.
+ */
+int32_t cst_state_show(const struct cst_state *state,
+                       const char *sid,
+                       size_t sid_len,
+                       struct cst_state_session_info *out);
+
+/**
+ * Breaks session `sid`'s lock (an operator's tool for a crashed node); *unlocked receives the
+ * lock id released, 0 when none was held.
+ *
+ * # Safety
+ * `state` live; span valid; `unlocked` writable.
+ */
+int32_t cst_state_force_unlock(const struct cst_state *state,
+                               const char *sid,
+                               size_t sid_len,
+                               uint64_t *unlocked);
 
 /**
  * The library's version as a static NUL-terminated string, e.g. "cosmos-session-token 0.1.0".

@@ -75,6 +75,19 @@ failure_from_core!(
     SealError
 );
 
+/// Session-state errors: their table code and its category's status.
+impl From<cosmos_session_state::StateError> for Failure {
+    fn from(e: cosmos_session_state::StateError) -> Self {
+        Failure {
+            status: e.category().status(),
+            kind: e.code(),
+            message: e.to_string(),
+            segment: None,
+            offset: None,
+        }
+    }
+}
+
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     let detail = payload
         .downcast_ref::<&str>()

@@ -13,6 +13,7 @@ mod container;
 mod feed_range;
 mod oneshot;
 mod sealing;
+mod state;
 mod status;
 mod token;
 
@@ -21,5 +22,6 @@ pub use container::*;
 pub use feed_range::*;
 pub use oneshot::*;
 pub use sealing::*;
+pub use state::*;
 pub use status::*;
 pub use token::*;

@@ -695,6 +695,104 @@ static void test_error_table(void) {
     CHECK_STATUS(cst_error_code_at(count, code, sizeof code, &n, &status), CST_ERR_INVALID_ARGUMENT);
 }
 
+static void test_state_api(void) {
+    cst_state_options o;
+    CHECK_STATUS(cst_state_options_default(&o), CST_OK);
+    CHECK(o.lock_ttl == 30.0 && o.timeout == 1200.0 && o.compression && o.max_retries == 9);
+    o.lock_ttl = 5;
+    cst_state *s = NULL;
+    CHECK_STATUS(cst_state_open_memory(&o, &s), CST_OK);
+    cst_state_result *r = NULL;
+    CHECK_STATUS(cst_state_get(s, "sid", 3, &r), CST_ERR_NOT_FOUND);
+    CHECK(r == NULL);
+    CHECK_STATUS(cst_state_get_exclusive(s, "sid", 3, &r), CST_OK);
+    cst_state_entry e;
+    CHECK_STATUS(cst_state_result_entry(r, &e), CST_OK);
+    CHECK(!e.found && !e.locked && e.lock_id > 0);
+    uint64_t lock = e.lock_id;
+    cst_state_result_free(r);
+    /* A second exclusive request sees the lock, with its holder's id. */
+    CHECK_STATUS(cst_state_get_exclusive(s, "sid", 3, &r), CST_OK);
+    CHECK_STATUS(cst_state_result_entry(r, &e), CST_OK);
+    CHECK(e.locked && e.lock_id == lock && e.lock_age >= 0);
+    cst_state_result_free(r);
+    bool released = true;
+    CHECK_STATUS(cst_state_release(s, "sid", 3, lock + 1, &released), CST_OK);
+    CHECK(!released);
+    CHECK_STATUS(cst_state_release(s, "sid", 3, 0, &released), CST_OK);
+    CHECK(!released);
+    CHECK_STATUS(cst_state_set_and_release(s, "sid", 3, (const uint8_t *)"n=1", 3, lock, true, 0), CST_OK);
+    CHECK_STATUS(cst_state_set_and_release(s, "sid", 3, (const uint8_t *)"n=2", 3, lock, false, 0), CST_ERR_LOCK_LOST);
+    CHECK(strcmp(last_kind(), "lock_lost") == 0);
+    CHECK_STATUS(cst_state_get(s, "sid", 3, &r), CST_OK);
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    CHECK_STATUS(cst_state_result_data(r, &data, &len), CST_OK);
+    CHECK(len == 3 && memcmp(data, "n=1", 3) == 0);
+    cst_state_result_free(r);
+    bool renewed = true;
+    CHECK_STATUS(cst_state_reset_timeout(s, "sid", 3, &renewed), CST_OK);
+    CHECK(!renewed); /* just written */
+    cst_token *t = NULL;
+    CHECK_STATUS(cst_state_token(s, "sid", 3, &t), CST_OK);
+    CHECK_STATUS(cst_state_present_token(s, "other", 5, t), CST_OK);
+    cst_token_free(t);
+    cst_state_session_info info;
+    CHECK_STATUS(cst_state_show(s, "sid", 3, &info), CST_OK);
+    CHECK(info.exists && info.compressed && !info.locked && info.expires_in > 1000);
+    CHECK_STATUS(cst_state_get_exclusive(s, "sid", 3, &r), CST_OK);
+    CHECK_STATUS(cst_state_result_entry(r, &e), CST_OK);
+    cst_state_result_free(r);
+    uint64_t unlocked = 0;
+    CHECK_STATUS(cst_state_force_unlock(s, "sid", 3, &unlocked), CST_OK);
+    CHECK(unlocked == e.lock_id);
+    CHECK_STATUS(cst_state_remove(s, "sid", 3, e.lock_id), CST_ERR_LOCK_LOST);
+    CHECK_STATUS(cst_state_get_exclusive(s, "sid", 3, &r), CST_OK);
+    CHECK_STATUS(cst_state_result_entry(r, &e), CST_OK);
+    cst_state_result_free(r);
+    CHECK_STATUS(cst_state_remove(s, "sid", 3, e.lock_id), CST_OK);
+    CHECK_STATUS(cst_state_get(s, "sid", 3, &r), CST_ERR_NOT_FOUND);
+    CHECK_STATUS(cst_state_create_uninitialized(s, "c", 1, 60), CST_OK);
+    CHECK_STATUS(cst_state_get(s, "c", 1, &r), CST_OK);
+    CHECK_STATUS(cst_state_result_entry(r, &e), CST_OK);
+    CHECK(e.found && e.uninitialized && e.data_len == 0);
+    cst_state_result_free(r);
+    /* Over-size content is refused before anything is sent. */
+    o.compression = false;
+    cst_state *plain = NULL;
+    CHECK_STATUS(cst_state_open_memory(&o, &plain), CST_OK);
+    size_t big = 3u << 20;
+    uint8_t *blob = calloc(big, 1);
+    CHECK_STATUS(cst_state_set_and_release(plain, "b", 1, blob, big, 1, true, 0), CST_ERR_LIMIT_EXCEEDED);
+    CHECK(strcmp(last_kind(), "item_too_large") == 0);
+    free(blob);
+    cst_state_free(plain);
+    /* Errors: session ids, options, connection strings (never echoing the key), NULLs. */
+    CHECK_STATUS(cst_state_get(s, "", 0, &r), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "invalid_session_id") == 0);
+    cst_state *bad = NULL;
+    const char *cs = "AccountEndpoint=https://h/;AccountKey=SECRET!!;";
+    CHECK_STATUS(cst_state_open(cs, strlen(cs), NULL, &bad), CST_ERR_INVALID_ARGUMENT);
+    CHECK(bad == NULL && strcmp(last_kind(), "invalid_connection_string") == 0);
+    CHECK(strstr(last_message(), "SECRET") == NULL);
+    o.lock_ttl = -1;
+    CHECK_STATUS(cst_state_open_memory(&o, &bad), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "invalid_option") == 0);
+    CHECK_STATUS(cst_state_options_default(&o), CST_OK);
+    o.consistency = "Strongest";
+    o.consistency_len = 9;
+    CHECK_STATUS(cst_state_open_memory(&o, &bad), CST_ERR_INVALID_ARGUMENT);
+    const char *good = "AccountEndpoint=http://127.0.0.1:9/;AccountKey=c2VjcmV0;";
+    CHECK_STATUS(cst_state_open(good, strlen(good), NULL, &bad), CST_OK); /* nothing sent yet */
+    cst_state_free(bad);
+    CHECK_STATUS(cst_state_get(NULL, "s", 1, &r), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_state_get(s, "s", 1, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_state_result_entry(NULL, &e), CST_ERR_NULL_ARGUMENT);
+    cst_state_result_free(NULL);
+    cst_state_free(NULL);
+    cst_state_free(s);
+}
+
 static int resolves_to(const cst_container *c, const char *coll, const char *range, const char *expected) {
     cst_token *t = NULL;
     int32_t st = cst_container_resolve(c, coll, strlen(coll), range, strlen(range), NULL, NULL, 0, &t);
@@ -1428,6 +1526,7 @@ int main(int argc, char **argv) {
     RUN(test_carrier);
     RUN(test_warnings_api);
     RUN(test_error_table);
+    RUN(test_state_api);
     RUN(test_threads_share_one_handle);
     RUN(test_container_api);
     RUN(test_container_threads);

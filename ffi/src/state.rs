@@ -1,0 +1,622 @@
+//! `cst_state`: the session-state engine (crate cosmos-session-state) as a thread-safe handle,
+//! for the ASP.NET provider and any other host. Results of reads come back as `cst_state_result`
+//! handles (content bytes plus lock information), so a read is one store round trip whatever the
+//! caller's buffer size.
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use cosmos_session_state::{
+    Consistency, Content, CosmosOptions, CosmosStore, MemoryStore, Options, SessionStateStore,
+};
+
+use crate::boundary::{Failure, guard, guard_or, input, input_str, put};
+use crate::token::{check_out, cst_token, into_handle, token};
+
+/// A session-state store: one per process (or per configuration), shared by every thread. Every
+/// function but cst_state_free may be called from any thread at any time.
+pub struct cst_state {
+    engine: SessionStateStore,
+}
+
+/// The answer of a read (cst_state_get, cst_state_get_exclusive): immutable; free it with
+/// cst_state_result_free.
+pub struct cst_state_result {
+    entry: cst_state_entry,
+    data: Vec<u8>,
+}
+
+/// Options of cst_state_open. Fill with cst_state_options_default, then change what you need.
+/// Strings are (pointer, length) UTF-8 spans; NULL with length 0 means "the default".
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct cst_state_options {
+    /// Database id (default "sessions"); created on first use.
+    pub database: *const c_char,
+    /// Length of `database` in bytes.
+    pub database_len: usize,
+    /// Container id (default "SessionStore"); created on first use.
+    pub container: *const c_char,
+    /// Length of `container` in bytes.
+    pub container_len: usize,
+    /// Consistency level asked for: "Strong" (default), "BoundedStaleness", "Session",
+    /// "ConsistentPrefix", "Eventual", or "" for the account's default.
+    pub consistency: *const c_char,
+    /// Length of `consistency` in bytes.
+    pub consistency_len: usize,
+    /// Seconds a lock lives before another request may take it over (default 30).
+    pub lock_ttl: f64,
+    /// Default session timeout in seconds (default 1200).
+    pub timeout: f64,
+    /// Gzip new content (default true); items record their own flag.
+    pub compression: bool,
+    /// Fraction of the timeout after which a read renews the session (default 0.25).
+    pub renew_fraction: f64,
+    /// Timeout of one HTTP request in seconds (default 10).
+    pub request_timeout: f64,
+    /// Retries of a throttled or failed request (default 9).
+    pub max_retries: u32,
+}
+
+/// What a read found. `found`: a live session's content is in the result (`data_len` bytes);
+/// `locked`: another request holds a live lock (`lock_id`, `lock_age` are the holder's);
+/// otherwise `lock_id` is the caller's new lock (cst_state_get_exclusive) or 0 (cst_state_get).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct cst_state_entry {
+    /// A live session's content is in the result.
+    pub found: bool,
+    /// The session was created uninitialized and not written yet.
+    pub uninitialized: bool,
+    /// Another request holds a live lock; nothing was acquired.
+    pub locked: bool,
+    /// The caller's new lock id, or the holder's when `locked` (0: none).
+    pub lock_id: u64,
+    /// The holder's true lock age in seconds when `locked`, else 0.
+    pub lock_age: f64,
+    /// Length of the content in bytes.
+    pub data_len: usize,
+}
+
+/// What an operator sees of one session (cst_state_show).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct cst_state_session_info {
+    /// A live content item exists.
+    pub exists: bool,
+    /// Stored size in bytes (base64 text as stored).
+    pub stored_bytes: usize,
+    /// The stored content is compressed.
+    pub compressed: bool,
+    /// Seconds until expiry (negative: expired).
+    pub expires_in: f64,
+    /// Created uninitialized and not written yet.
+    pub uninitialized: bool,
+    /// A lock is held and not expired.
+    pub locked: bool,
+    /// The lock item's lock id (0: none).
+    pub lock_id: u64,
+    /// Seconds since the lock was acquired (0 when not locked).
+    pub lock_age: f64,
+}
+
+/// Fills *out with the defaults (see cst_state_options). Returns CST_OK or CST_ERR_NULL_ARGUMENT.
+///
+/// # Safety
+/// `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_options_default(out: *mut cst_state_options) -> i32 {
+    guard(|| {
+        let d = Options::default();
+        let c = CosmosOptions::default();
+        let value = cst_state_options {
+            database: std::ptr::null(),
+            database_len: 0,
+            container: std::ptr::null(),
+            container_len: 0,
+            consistency: std::ptr::null(),
+            consistency_len: 0,
+            lock_ttl: d.lock_ttl,
+            timeout: d.timeout,
+            compression: d.compression,
+            renew_fraction: d.renew_fraction,
+            request_timeout: c.request_timeout.as_secs_f64(),
+            max_retries: c.max_retries,
+        };
+        // SAFETY: forwarded caller guarantees.
+        unsafe { put(out, value, "out") }
+    })
+}
+
+/// Reads the options struct (NULL: the defaults).
+///
+/// # Safety
+/// `options` NULL or valid, with valid spans.
+unsafe fn read_options(
+    options: *const cst_state_options,
+) -> Result<(Options, CosmosOptions), Failure> {
+    let mut engine = Options::default();
+    let mut cosmos = CosmosOptions::default();
+    // SAFETY: the caller passes NULL or a valid struct.
+    let Some(o) = (unsafe { options.as_ref() }) else {
+        return Ok((engine, cosmos));
+    };
+    // SAFETY: forwarded caller guarantees on the spans.
+    let (database, container, consistency) = unsafe {
+        (
+            input_str(o.database, o.database_len, "options.database")?,
+            input_str(o.container, o.container_len, "options.container")?,
+            input_str(o.consistency, o.consistency_len, "options.consistency")?,
+        )
+    };
+    if !database.is_empty() {
+        cosmos.database = database.to_owned();
+    }
+    if !container.is_empty() {
+        cosmos.container = container.to_owned();
+    }
+    cosmos.consistency = if consistency.is_empty() {
+        None
+    } else {
+        Some(Consistency::parse(consistency)?)
+    };
+    if !(o.request_timeout.is_finite() && o.request_timeout > 0.0 && o.request_timeout < 3600.0) {
+        return Err(Failure::from(
+            cosmos_session_state::StateError::InvalidOption(format!(
+                "request_timeout must be positive seconds below 3600, got {}",
+                o.request_timeout
+            )),
+        ));
+    }
+    cosmos.request_timeout = Duration::from_secs_f64(o.request_timeout);
+    cosmos.max_retries = o.max_retries.min(100);
+    engine.lock_ttl = o.lock_ttl;
+    engine.timeout = o.timeout;
+    engine.compression = o.compression;
+    engine.renew_fraction = o.renew_fraction;
+    engine.validate()?;
+    Ok((engine, cosmos))
+}
+
+fn into_state(engine: SessionStateStore) -> *mut cst_state {
+    Box::into_raw(Box::new(cst_state { engine }))
+}
+
+/// Opens a store on Cosmos DB from a connection string `AccountEndpoint=…;AccountKey=…;` and
+/// options (NULL: the defaults) into *out. Nothing is sent until the first operation, which
+/// creates the database and container if needed. Errors never contain the account key.
+/// Returns CST_OK, CST_ERR_INVALID_ARGUMENT (kinds invalid_connection_string, invalid_option),
+/// CST_ERR_NULL_ARGUMENT, CST_ERR_INVALID_UTF8.
+///
+/// # Safety
+/// Spans valid as documented; `options` NULL or valid; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_open(
+    connection_string: *const c_char,
+    len: usize,
+    options: *const cst_state_options,
+    out: *mut *mut cst_state,
+) -> i32 {
+    guard(|| {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        // SAFETY: forwarded caller guarantees.
+        let cs = unsafe { input_str(connection_string, len, "connection string") }?;
+        // SAFETY: forwarded caller guarantees.
+        let (engine_options, cosmos_options) = unsafe { read_options(options) }?;
+        let store = CosmosStore::connect(cs, cosmos_options)?;
+        let engine = SessionStateStore::new(store, engine_options)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, into_state(engine), "out") }
+    })
+}
+
+/// Opens a store kept in this process's memory (tests, single-process hosts) into *out; options
+/// as cst_state_open (the Cosmos DB ones are ignored).
+///
+/// # Safety
+/// `options` NULL or valid; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_open_memory(
+    options: *const cst_state_options,
+    out: *mut *mut cst_state,
+) -> i32 {
+    guard(|| {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        // SAFETY: forwarded caller guarantees.
+        let (engine_options, _) = unsafe { read_options(options) }?;
+        let engine = SessionStateStore::new(MemoryStore::new(), engine_options)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, into_state(engine), "out") }
+    })
+}
+
+/// Releases a store. NULL is ignored. No other call may use it at the same time or after.
+///
+/// # Safety
+/// `state` NULL or a live handle not used after this call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_free(state: *mut cst_state) {
+    guard_or((), || {
+        if !state.is_null() {
+            // SAFETY: a live handle is a Box::into_raw pointer, released once.
+            drop(unsafe { Box::from_raw(state) });
+        }
+    })
+}
+
+/// Borrows the engine and reads the session id.
+///
+/// # Safety
+/// `state` NULL or live; the span valid.
+unsafe fn open<'a>(
+    state: *const cst_state,
+    sid: *const c_char,
+    sid_len: usize,
+) -> Result<(&'a SessionStateStore, &'a str), Failure> {
+    // SAFETY: live handles point to a Box-owned cst_state that outlives the call.
+    let s = unsafe { state.as_ref() }.ok_or_else(|| Failure::null("state"))?;
+    // SAFETY: forwarded caller guarantees.
+    let sid = unsafe { input_str(sid, sid_len, "session id") }?;
+    Ok((&s.engine, sid))
+}
+
+fn result_of(
+    content: Option<Content>,
+    locked: bool,
+    lock_id: u64,
+    lock_age: f64,
+) -> *mut cst_state_result {
+    let (found, uninitialized, data) = match content {
+        Some(c) => (true, c.uninitialized, c.data),
+        None => (false, false, Vec::new()),
+    };
+    Box::into_raw(Box::new(cst_state_result {
+        entry: cst_state_entry {
+            found,
+            uninitialized,
+            locked,
+            lock_id,
+            lock_age,
+            data_len: data.len(),
+        },
+        data,
+    }))
+}
+
+/// Read-only access: the committed content of session `sid` into a new result *out, without
+/// taking or waiting for the lock. CST_ERR_NOT_FOUND when there is no live session. One round
+/// trip (plus a conditional renewal when due). Store failures: CST_ERR_STORE.
+///
+/// # Safety
+/// `state` live; span valid; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_get(
+    state: *const cst_state,
+    sid: *const c_char,
+    sid_len: usize,
+    out: *mut *mut cst_state_result,
+) -> i32 {
+    guard(|| {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        // SAFETY: forwarded caller guarantees.
+        let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
+        let content = engine
+            .get(sid)?
+            .ok_or_else(|| Failure::new("not_found", "no live session with this id"))?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, result_of(Some(content), false, 0, 0.0), "out") }
+    })
+}
+
+/// Exclusive access: acquires the lock of session `sid` and returns its content in a new result
+/// *out (entry.found false: no live session — the caller may create it), or reports that another
+/// request holds a live lock (entry.locked, with the holder's id and true age). Always CST_OK on
+/// an answer.
+///
+/// # Safety
+/// `state` live; span valid; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_get_exclusive(
+    state: *const cst_state,
+    sid: *const c_char,
+    sid_len: usize,
+    out: *mut *mut cst_state_result,
+) -> i32 {
+    guard(|| {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        // SAFETY: forwarded caller guarantees.
+        let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
+        let ex = engine.get_exclusive(sid)?;
+        let result = result_of(ex.content, ex.locked, ex.lock_id, ex.lock_age);
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, result, "out") }
+    })
+}
+
+/// The entry of a result into *out.
+///
+/// # Safety
+/// `result` live; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_result_entry(
+    result: *const cst_state_result,
+    out: *mut cst_state_entry,
+) -> i32 {
+    guard(|| {
+        // SAFETY: live results point to a Box-owned cst_state_result.
+        let r = unsafe { result.as_ref() }.ok_or_else(|| Failure::null("result"))?;
+        // SAFETY: forwarded caller guarantees.
+        unsafe { put(out, r.entry, "out") }
+    })
+}
+
+/// The content bytes of a result: *data points into the result (valid until
+/// cst_state_result_free; not NUL-terminated), *len is entry.data_len.
+///
+/// # Safety
+/// `result` live; `data` and `len` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_result_data(
+    result: *const cst_state_result,
+    data: *mut *const u8,
+    len: *mut usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: live results point to a Box-owned cst_state_result.
+        let r = unsafe { result.as_ref() }.ok_or_else(|| Failure::null("result"))?;
+        if data.is_null() || len.is_null() {
+            return Err(Failure::null("data or len"));
+        }
+        // SAFETY: checked non-NULL; validity is the caller's guarantee.
+        unsafe {
+            *data = r.data.as_ptr();
+            *len = r.data.len();
+        }
+        Ok(())
+    })
+}
+
+/// Releases a result. NULL is ignored.
+///
+/// # Safety
+/// `result` NULL or live, not used after this call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_result_free(result: *mut cst_state_result) {
+    guard_or((), || {
+        if !result.is_null() {
+            // SAFETY: a live result is a Box::into_raw pointer, released once.
+            drop(unsafe { Box::from_raw(result) });
+        }
+    })
+}
+
+/// Seconds as the engine takes them: > 0 a value, <= 0 (or NaN) the default.
+fn timeout_arg(seconds: f64) -> Option<f64> {
+    (seconds > 0.0).then_some(seconds)
+}
+
+/// Writes `data` to session `sid` and releases lock `lock_id`, as one fenced operation: if the
+/// lock was taken over, CST_ERR_LOCK_LOST and nothing is written. `new_item`: the caller created
+/// the session (without a matching lock it is created; an existing live one is
+/// CST_ERR_INCOMPATIBLE, kind session_exists). `timeout` seconds (<= 0: the store's default).
+/// Over-size content: CST_ERR_LIMIT_EXCEEDED (item_too_large), checked before sending.
+///
+/// # Safety
+/// `state` live; spans valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_set_and_release(
+    state: *const cst_state,
+    sid: *const c_char,
+    sid_len: usize,
+    data: *const u8,
+    data_len: usize,
+    lock_id: u64,
+    new_item: bool,
+    timeout: f64,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
+        // SAFETY: forwarded caller guarantees.
+        let data = unsafe { input(data.cast(), data_len, "data") }?;
+        engine.set_and_release(sid, data, lock_id, new_item, timeout_arg(timeout))?;
+        Ok(())
+    })
+}
+
+/// Releases lock `lock_id` of session `sid` without writing; *released tells whether it did. A
+/// lock id that is not the holder's (or 0) is a no-op, never a delete.
+///
+/// # Safety
+/// `state` live; span valid; `released` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_release(
+    state: *const cst_state,
+    sid: *const c_char,
+    sid_len: usize,
+    lock_id: u64,
+    released: *mut bool,
+) -> i32 {
+    guard(|| {
+        if released.is_null() {
+            return Err(Failure::null("released"));
+        }
+        // SAFETY: forwarded caller guarantees.
+        let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
+        let did = engine.release(sid, lock_id)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(released, did, "released") }
+    })
+}
+
+/// Creates an empty, uninitialized session unless a live one exists (ASP.NET cookieless).
+/// `timeout` seconds (<= 0: the default).
+///
+/// # Safety
+/// `state` live; span valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_create_uninitialized(
+    state: *const cst_state,
+    sid: *const c_char,
+    sid_len: usize,
+    timeout: f64,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
+        engine.create_uninitialized(sid, timeout_arg(timeout))?;
+        Ok(())
+    })
+}
+
+/// Removes session `sid` under lock `lock_id` (ASP.NET abandon), releasing the lock;
+/// CST_ERR_LOCK_LOST when `lock_id` does not hold it.
+///
+/// # Safety
+/// `state` live; span valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_remove(
+    state: *const cst_state,
+    sid: *const c_char,
+    sid_len: usize,
+    lock_id: u64,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
+        engine.remove(sid, lock_id)?;
+        Ok(())
+    })
+}
+
+/// Extends session `sid`'s life when the sliding renewal is due (conditionally; free when this
+/// process saw it renewed recently); *renewed tells whether it wrote.
+///
+/// # Safety
+/// `state` live; span valid; `renewed` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_reset_timeout(
+    state: *const cst_state,
+    sid: *const c_char,
+    sid_len: usize,
+    renewed: *mut bool,
+) -> i32 {
+    guard(|| {
+        if renewed.is_null() {
+            return Err(Failure::null("renewed"));
+        }
+        // SAFETY: forwarded caller guarantees.
+        let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
+        let did = engine.reset_timeout(sid)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(renewed, did, "renewed") }
+    })
+}
+
+/// The session token gathered for session `sid` into a new token handle *out (to carry to another
+/// node, e.g. in a sealed cookie); CST_ERR_NOT_FOUND when none was seen.
+///
+/// # Safety
+/// `state` live; span valid; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_token(
+    state: *const cst_state,
+    sid: *const c_char,
+    sid_len: usize,
+    out: *mut *mut cst_token,
+) -> i32 {
+    guard(|| {
+        check_out(out)?;
+        // SAFETY: forwarded caller guarantees.
+        let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
+        let t = engine.token(sid)?.ok_or_else(|| {
+            Failure::new("not_found", "no session token was seen for this session")
+        })?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, into_handle(t), "out") }
+    })
+}
+
+/// Presents a token carried from another node for session `sid`: later requests read at least
+/// what it saw.
+///
+/// # Safety
+/// `state` and `carried` live; span valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_present_token(
+    state: *const cst_state,
+    sid: *const c_char,
+    sid_len: usize,
+    carried: *const cst_token,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let t = unsafe { token(carried, "carried") }?;
+        // SAFETY: forwarded caller guarantees.
+        let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
+        engine.present_token(sid, t)?;
+        Ok(())
+    })
+}
+
+/// What an operator sees of session `sid` into *out (cst state show).
+///
+/// # Safety
+/// `state` live; span valid; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_show(
+    state: *const cst_state,
+    sid: *const c_char,
+    sid_len: usize,
+    out: *mut cst_state_session_info,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
+        let i = engine.show(sid)?;
+        let info = cst_state_session_info {
+            exists: i.exists,
+            stored_bytes: i.stored_bytes,
+            compressed: i.compressed,
+            expires_in: i.expires_in,
+            uninitialized: i.uninitialized,
+            locked: i.locked,
+            lock_id: i.lock_id,
+            lock_age: i.lock_age,
+        };
+        // SAFETY: forwarded caller guarantees.
+        unsafe { put(out, info, "out") }
+    })
+}
+
+/// Breaks session `sid`'s lock (an operator's tool for a crashed node); *unlocked receives the
+/// lock id released, 0 when none was held.
+///
+/// # Safety
+/// `state` live; span valid; `unlocked` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_force_unlock(
+    state: *const cst_state,
+    sid: *const c_char,
+    sid_len: usize,
+    unlocked: *mut u64,
+) -> i32 {
+    guard(|| {
+        if unlocked.is_null() {
+            return Err(Failure::null("unlocked"));
+        }
+        // SAFETY: forwarded caller guarantees.
+        let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
+        let id = engine.force_unlock(sid)?.unwrap_or(0);
+        // SAFETY: checked non-NULL above.
+        unsafe { put(unlocked, id, "unlocked") }
+    })
+}
