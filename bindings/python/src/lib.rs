@@ -10,6 +10,8 @@ use cosmos_session_token::{
     SessionContainer as CoreContainer, SessionToken as CoreToken, Warning as CoreWarning,
     latest_for_feed_range as core_latest, parse_pair_token,
 };
+mod state;
+
 use pyo3::basic::CompareOp;
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
@@ -91,8 +93,20 @@ fn class_of(category: Category, message: String) -> PyErr {
 fn table_error(py: Python<'_>, code: &'static str, message: String) -> PyErr {
     let category =
         cosmos_session_token::error_code(code).map_or(Category::Internal, |r| r.category);
+    error_for(py, code, category, message)
+}
+
+/// The exception of a code and its category, with `kind` and `category` set.
+pub(crate) fn error_for(
+    py: Python<'_>,
+    code: &'static str,
+    category: Category,
+    message: String,
+) -> PyErr {
     let err = class_of(category, message);
     let value = err.value(py);
+    // Setting attributes on a fresh exception instance cannot fail in practice; if it did,
+    // the message still says everything.
     let _ = value.setattr("kind", code);
     let _ = value.setattr("category", category.name());
     err
@@ -101,12 +115,8 @@ fn table_error(py: Python<'_>, code: &'static str, message: String) -> PyErr {
 /// The exception of a core error: its class comes from the error table's category, its message
 /// (with an optional prefix) and attributes from the error itself.
 fn core_error_with(py: Python<'_>, e: &CoreError, prefix: &str) -> PyErr {
-    let err = class_of(e.category(), format!("{prefix}{e}"));
+    let err = error_for(py, e.code(), e.category(), format!("{prefix}{e}"));
     let value = err.value(py);
-    // Setting attributes on a fresh exception instance cannot fail in practice; if it did,
-    // the message still says everything.
-    let _ = value.setattr("kind", e.code());
-    let _ = value.setattr("category", e.category().name());
     match e {
         CoreError::Parse(p) => {
             let _ = value.setattr("segment", p.segment());
@@ -331,11 +341,11 @@ impl Segment {
 /// and a simple value equals its vector form (5 == -2#5).
 #[pyclass(frozen, module = "cosmos_session_token._native")]
 pub struct SessionToken {
-    inner: CoreToken,
+    pub(crate) inner: CoreToken,
 }
 
 impl SessionToken {
-    fn wrap(inner: CoreToken) -> Self {
+    pub(crate) fn wrap(inner: CoreToken) -> Self {
         SessionToken { inner }
     }
 }
@@ -910,6 +920,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(unseal, m)?)?;
     m.add_class::<ParseWarning>()?;
     m.add_class::<SessionCarrier>()?;
+    m.add_class::<state::SessionStateStore>()?;
+    m.add_class::<state::Exclusive>()?;
+    m.add_function(wrap_pyfunction!(state::master_key_signature, m)?)?;
     m.add("SealError", py.get_type::<SealError>())?;
     m.add("LimitExceededError", py.get_type::<LimitExceededError>())?;
     m.add(

@@ -4,6 +4,7 @@ from typing import Any, Iterable, Literal, Mapping, Sequence, Tuple, Union, fina
 
 __all__ = [
     "DEFAULT_COOKIE_NAME",
+    "Exclusive",
     "DEFAULT_SEAL_BUDGET",
     "ERROR_CODES",
     "HEADER",
@@ -19,6 +20,7 @@ __all__ = [
     "Segment",
     "SessionCarrier",
     "SessionContainer",
+    "SessionStateStore",
     "SessionToken",
     "SessionTokenError",
     "StateStoreError",
@@ -27,6 +29,7 @@ __all__ = [
     "convert",
     "explain_latest_for_feed_range",
     "latest_for_feed_range",
+    "master_key_signature",
     "merge",
     "seal",
     "unseal",
@@ -206,3 +209,53 @@ class SessionCarrier:
     def changed(self) -> bool: ...
     def for_range(self, range_id: str, parents: Sequence[str] = ()) -> SessionToken | None: ...
     def sealed(self) -> str | None: ...
+
+@final
+class Exclusive:
+    """The answer of SessionStateStore.get_exclusive."""
+
+    @property
+    def data(self) -> bytes | None: ...
+    @property
+    def locked(self) -> bool: ...
+    @property
+    def lock_id(self) -> int: ...
+    @property
+    def lock_age(self) -> float: ...
+    @property
+    def uninitialized(self) -> bool: ...
+
+@final
+class SessionStateStore:
+    """Session state in Cosmos DB (or in memory). Times in seconds."""
+
+    def __new__(
+        cls,
+        connection_string: str,
+        *,
+        database: str,
+        container: str = "SessionStore",
+        lock_ttl: float = 30.0,
+        timeout: float = 1200.0,
+        compression: bool = True,
+        consistency: str | None = "Strong",
+        request_timeout: float = 10.0,
+        max_retries: int = 9,
+    ) -> SessionStateStore: ...
+    @classmethod
+    def memory(cls, *, lock_ttl: float = 30.0, timeout: float = 1200.0, compression: bool = True) -> SessionStateStore: ...
+    def get(self, sid: str) -> bytes | None: ...
+    def get_exclusive(self, sid: str) -> Exclusive: ...
+    def set_and_release(
+        self, sid: str, data: bytes, lock_id: int, *, new_item: bool = False, timeout: float | None = None
+    ) -> None: ...
+    def release(self, sid: str, lock_id: int) -> bool: ...
+    def create_uninitialized(self, sid: str, *, timeout: float | None = None) -> None: ...
+    def remove(self, sid: str, lock_id: int) -> None: ...
+    def reset_timeout(self, sid: str) -> bool: ...
+    def token(self, sid: str) -> SessionToken | None: ...
+    def present_token(self, sid: str, token: SessionToken) -> None: ...
+    def show(self, sid: str) -> dict[str, Any]: ...
+    def force_unlock(self, sid: str) -> int | None: ...
+
+def master_key_signature(key: bytes, verb: str, resource_type: str, resource_link: str, date: str) -> str: ...

@@ -1,0 +1,265 @@
+//! `cosmos_session_token.state`: the session-state engine for Python (tests, tooling, and the
+//! Django and Flask adapters). Every call releases the GIL while it talks to the store.
+
+use std::time::Duration;
+
+use cosmos_session_state::{
+    Consistency, CosmosOptions, CosmosStore, MemoryStore, Options, SessionStateStore as Engine,
+    StateError,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyType};
+
+use crate::{SessionToken, error_for};
+
+fn state_error(py: Python<'_>, e: &StateError) -> PyErr {
+    error_for(py, e.code(), e.category(), e.to_string())
+}
+
+/// The answer of `get_exclusive`: the content (when the lock was acquired), or who holds the lock.
+#[pyclass(frozen, module = "cosmos_session_token._native")]
+pub struct Exclusive {
+    data: Option<Py<PyBytes>>,
+    /// True when another request holds a live lock (nothing was acquired).
+    #[pyo3(get)]
+    locked: bool,
+    /// The acquired lock id, or the holder's when locked.
+    #[pyo3(get)]
+    lock_id: u64,
+    /// The holder's true lock age in seconds when locked, else 0.0.
+    #[pyo3(get)]
+    lock_age: f64,
+    /// The session was created uninitialized and not written yet.
+    #[pyo3(get)]
+    uninitialized: bool,
+}
+
+#[pymethods]
+impl Exclusive {
+    /// The session content (None: no live session, or locked).
+    #[getter]
+    fn data(&self, py: Python<'_>) -> Option<Py<PyBytes>> {
+        self.data.as_ref().map(|d| d.clone_ref(py))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Exclusive(locked={}, lock_id={}, lock_age={:.3}, data={})",
+            if self.locked { "True" } else { "False" },
+            self.lock_id,
+            self.lock_age,
+            if self.data.is_some() {
+                "<bytes>"
+            } else {
+                "None"
+            }
+        )
+    }
+}
+
+/// Session state in Cosmos DB (or in memory): locks with fenced writes, logical expiry with cheap
+/// sliding renewal, per-item compression, token flow. Thread-safe; share one per process.
+#[pyclass(frozen, module = "cosmos_session_token._native")]
+pub struct SessionStateStore {
+    inner: Engine,
+}
+
+fn engine_options(lock_ttl: f64, timeout: f64, compression: bool) -> Options {
+    Options {
+        lock_ttl,
+        timeout,
+        compression,
+        ..Options::default()
+    }
+}
+
+#[pymethods]
+impl SessionStateStore {
+    /// A store on Cosmos DB (`AccountEndpoint=...;AccountKey=...;`). Times in seconds. Nothing
+    /// is sent until the first call, which creates the database and container if needed.
+    #[new]
+    #[pyo3(signature = (connection_string, *, database, container = "SessionStore", lock_ttl = 30.0,
+                        timeout = 1200.0, compression = true, consistency = "Strong",
+                        request_timeout = 10.0, max_retries = 9),
+           text_signature = "(connection_string, *, database, container='SessionStore', lock_ttl=30.0, timeout=1200.0, compression=True, consistency='Strong', request_timeout=10.0, max_retries=9)")]
+    #[allow(clippy::too_many_arguments)] // the Python signature
+    fn new(
+        py: Python<'_>,
+        connection_string: &str,
+        database: &str,
+        container: &str,
+        lock_ttl: f64,
+        timeout: f64,
+        compression: bool,
+        consistency: Option<&str>,
+        request_timeout: f64,
+        max_retries: u32,
+    ) -> PyResult<Self> {
+        let build = || -> Result<Engine, StateError> {
+            if !(request_timeout.is_finite() && request_timeout > 0.0 && request_timeout < 3600.0) {
+                return Err(StateError::InvalidOption(format!(
+                    "request_timeout must be positive seconds below 3600, got {request_timeout}"
+                )));
+            }
+            let options = CosmosOptions {
+                database: database.to_owned(),
+                container: container.to_owned(),
+                consistency: consistency
+                    .filter(|c| !c.is_empty())
+                    .map(Consistency::parse)
+                    .transpose()?,
+                request_timeout: Duration::from_secs_f64(request_timeout),
+                max_retries,
+                ..CosmosOptions::default()
+            };
+            let store = CosmosStore::connect(connection_string, options)?;
+            Engine::new(store, engine_options(lock_ttl, timeout, compression))
+        };
+        build()
+            .map(|inner| SessionStateStore { inner })
+            .map_err(|e| state_error(py, &e))
+    }
+
+    /// A store kept in this process's memory (tests, single-process tools).
+    #[classmethod]
+    #[pyo3(signature = (*, lock_ttl = 30.0, timeout = 1200.0, compression = true))]
+    fn memory(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        lock_ttl: f64,
+        timeout: f64,
+        compression: bool,
+    ) -> PyResult<Self> {
+        Engine::new(
+            MemoryStore::new(),
+            engine_options(lock_ttl, timeout, compression),
+        )
+        .map(|inner| SessionStateStore { inner })
+        .map_err(|e| state_error(py, &e))
+    }
+
+    /// Read-only: the committed content, or None; never takes or waits for the lock.
+    fn get<'py>(&self, py: Python<'py>, sid: &str) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let got = py
+            .detach(|| self.inner.get(sid))
+            .map_err(|e| state_error(py, &e))?;
+        Ok(got.map(|c| PyBytes::new(py, &c.data)))
+    }
+
+    /// Acquires the session's lock and returns its content, or reports the holder's lock.
+    fn get_exclusive(&self, py: Python<'_>, sid: &str) -> PyResult<Exclusive> {
+        let ex = py
+            .detach(|| self.inner.get_exclusive(sid))
+            .map_err(|e| state_error(py, &e))?;
+        let uninitialized = ex.content.as_ref().is_some_and(|c| c.uninitialized);
+        Ok(Exclusive {
+            data: ex.content.map(|c| PyBytes::new(py, &c.data).unbind()),
+            locked: ex.locked,
+            lock_id: ex.lock_id,
+            lock_age: ex.lock_age,
+            uninitialized,
+        })
+    }
+
+    /// Writes and releases the lock as one fenced operation; raises LockLost (nothing written)
+    /// if the lock was taken over.
+    #[pyo3(signature = (sid, data, lock_id, *, new_item = false, timeout = None))]
+    fn set_and_release(
+        &self,
+        py: Python<'_>,
+        sid: &str,
+        data: &[u8],
+        lock_id: u64,
+        new_item: bool,
+        timeout: Option<f64>,
+    ) -> PyResult<()> {
+        py.detach(|| {
+            self.inner
+                .set_and_release(sid, data, lock_id, new_item, timeout)
+        })
+        .map_err(|e| state_error(py, &e))
+    }
+
+    /// Releases the lock without writing; a foreign or zero lock id is a no-op (returns False).
+    fn release(&self, py: Python<'_>, sid: &str, lock_id: u64) -> PyResult<bool> {
+        py.detach(|| self.inner.release(sid, lock_id))
+            .map_err(|e| state_error(py, &e))
+    }
+
+    /// Creates an empty, uninitialized session unless a live one exists.
+    #[pyo3(signature = (sid, *, timeout = None))]
+    fn create_uninitialized(
+        &self,
+        py: Python<'_>,
+        sid: &str,
+        timeout: Option<f64>,
+    ) -> PyResult<()> {
+        py.detach(|| self.inner.create_uninitialized(sid, timeout))
+            .map_err(|e| state_error(py, &e))
+    }
+
+    /// Removes the session under its lock (raises LockLost if `lock_id` does not hold it).
+    fn remove(&self, py: Python<'_>, sid: &str, lock_id: u64) -> PyResult<()> {
+        py.detach(|| self.inner.remove(sid, lock_id))
+            .map_err(|e| state_error(py, &e))
+    }
+
+    /// Extends the session's life when the renewal is due; returns whether it wrote.
+    fn reset_timeout(&self, py: Python<'_>, sid: &str) -> PyResult<bool> {
+        py.detach(|| self.inner.reset_timeout(sid))
+            .map_err(|e| state_error(py, &e))
+    }
+
+    /// The session token gathered for the session (carry it to another node), or None.
+    fn token(&self, py: Python<'_>, sid: &str) -> PyResult<Option<SessionToken>> {
+        let t = self.inner.token(sid).map_err(|e| state_error(py, &e))?;
+        Ok(t.map(SessionToken::wrap))
+    }
+
+    /// Presents a token carried from another node: later reads see at least what it saw.
+    fn present_token(
+        &self,
+        py: Python<'_>,
+        sid: &str,
+        token: &Bound<'_, SessionToken>,
+    ) -> PyResult<()> {
+        self.inner
+            .present_token(sid, &token.get().inner)
+            .map_err(|e| state_error(py, &e))
+    }
+
+    /// What an operator sees of the session (a dict).
+    fn show<'py>(&self, py: Python<'py>, sid: &str) -> PyResult<Bound<'py, PyDict>> {
+        let i = py
+            .detach(|| self.inner.show(sid))
+            .map_err(|e| state_error(py, &e))?;
+        let d = PyDict::new(py);
+        d.set_item("exists", i.exists)?;
+        d.set_item("stored_bytes", i.stored_bytes)?;
+        d.set_item("compressed", i.compressed)?;
+        d.set_item("expires_in", i.expires_in)?;
+        d.set_item("uninitialized", i.uninitialized)?;
+        d.set_item("locked", i.locked)?;
+        d.set_item("lock_id", i.lock_id)?;
+        d.set_item("lock_age", i.lock_age)?;
+        Ok(d)
+    }
+
+    /// Breaks a held lock; returns its id, or None when none was held.
+    fn force_unlock(&self, py: Python<'_>, sid: &str) -> PyResult<Option<u64>> {
+        py.detach(|| self.inner.force_unlock(sid))
+            .map_err(|e| state_error(py, &e))
+    }
+}
+
+/// The master-key `authorization` header value of the Cosmos DB REST API (URL-encoded).
+#[pyfunction]
+pub fn master_key_signature(
+    key: &[u8],
+    verb: &str,
+    resource_type: &str,
+    resource_link: &str,
+    date: &str,
+) -> String {
+    cosmos_session_state::master_key_signature(key, verb, resource_type, resource_link, date)
+}
