@@ -5,6 +5,7 @@
 mod explain;
 mod failure;
 mod input;
+mod state;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -164,6 +165,9 @@ enum Command {
         #[arg(long = "parent", value_name = "P")]
         parents: Vec<String>,
     },
+    /// Session state kept in Cosmos DB: show a session, break a stuck lock.
+    #[command(subcommand)]
+    State(state::StateCommand),
 }
 
 /// Where keys come from: never the command line itself (it ends up in shell history and `ps`).
@@ -326,6 +330,7 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                 cosmos_session_token::unseal(&sealed, &refs, &context, max_bytes)?
             )?;
         }
+        Command::State(command) => state::run(command, out)?,
         Command::Scope {
             token,
             range,

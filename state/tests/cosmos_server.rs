@@ -398,7 +398,8 @@ fn dropped_connections_leave_no_half_written_session() {
     let ex = a.get_exclusive("s").unwrap();
     assert!(
         !ex.locked,
-        "our own acquisition is not reported as someone else's lock"
+        "our own acquisition is not reported as someone else's lock: {ex:?} {}",
+        server.stats()
     );
     a.set_and_release("s", b"v3", ex.lock_id, false, None)
         .unwrap();

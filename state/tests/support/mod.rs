@@ -19,7 +19,27 @@ pub struct TestServer {
 }
 
 fn testserver_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testserver")
+    // This file is compiled into the state crate's tests and the CLI's: find the repository.
+    PathBuf::from(file!())
+        .parent()
+        .and_then(|p| p.parent())
+        .and_then(|p| p.parent())
+        .map(|state| {
+            let dir = state.join("testserver");
+            if dir.is_absolute() {
+                dir
+            } else {
+                workspace_root().join(dir)
+            }
+        })
+        .unwrap_or_default()
+}
+
+/// `file!()` is relative to the workspace root; tests run in the package directory.
+fn workspace_root() -> PathBuf {
+    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    while !dir.join("Cargo.lock").is_file() && dir.pop() {}
+    dir
 }
 
 impl TestServer {

@@ -1,0 +1,110 @@
+//! `cst state show|unlock` against the Cosmos DB test server (the state crate's harness).
+
+#[path = "../../state/tests/support/mod.rs"]
+mod support;
+
+use std::process::{Command, Output};
+
+use cosmos_session_state::Options;
+use serde_json::Value;
+use support::TestServer;
+
+fn cst(server: &TestServer, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cst"))
+        .args(args)
+        .env("COSMOS_CONNECTION_STRING", server.connection_string())
+        .env("COSMOS_SESSION_DATABASE", "cli")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn show_and_unlock_a_session() {
+    let server = TestServer::start();
+    let engine = server.engine("cli", Options::default());
+    let ex = engine.get_exclusive("sid-1").unwrap();
+    engine
+        .set_and_release("sid-1", &b"x".repeat(5000), ex.lock_id, true, None)
+        .unwrap();
+    let held = engine.get_exclusive("sid-1").unwrap();
+
+    let o = cst(&server, &["state", "show", "sid-1"]);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("exists:     yes") && out.contains("(compressed)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("held by lock {}", held.lock_id)),
+        "{out}"
+    );
+
+    let o = cst(&server, &["state", "show", "--json", "sid-1"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["locked"].as_bool(), v["lock_id"].as_u64()),
+        (Some(true), Some(held.lock_id))
+    );
+    assert!(v["expires_in"].as_f64().unwrap() > 1000.0);
+
+    let o = cst(&server, &["state", "unlock", "sid-1"]);
+    assert_eq!(o.status.code(), Some(2), "refuses without --force");
+    let o = cst(&server, &["state", "unlock", "--force", "sid-1"]);
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap().trim(),
+        format!("unlocked: lock {} was released", held.lock_id)
+    );
+    let o = cst(&server, &["state", "unlock", "--force", "sid-1"]);
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap().trim(),
+        "no lock was held"
+    );
+    assert_eq!(
+        engine
+            .set_and_release("sid-1", b"late", held.lock_id, false, None)
+            .unwrap_err()
+            .code(),
+        "lock_lost",
+        "the broken holder's write is refused"
+    );
+
+    let o = cst(&server, &["state", "show", "nobody"]);
+    assert_eq!(o.status.code(), Some(1), "no such session: no result");
+}
+
+#[test]
+fn connection_problems_are_one_line_and_never_show_the_key() {
+    let o = Command::new(env!("CARGO_BIN_EXE_cst"))
+        .args([
+            "--error-format",
+            "json",
+            "state",
+            "show",
+            "--database",
+            "d",
+            "s",
+        ])
+        .env(
+            "COSMOS_CONNECTION_STRING",
+            "AccountEndpoint=https://h/;AccountKey=SECRET!!",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("invalid_connection_string") && !err.contains("SECRET"),
+        "{err}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_cst"))
+        .args(["state", "show", "--database", "d", "s"])
+        .env_remove("COSMOS_CONNECTION_STRING")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a missing connection string is a usage error"
+    );
+}
