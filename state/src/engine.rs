@@ -161,6 +161,10 @@ struct LockBody {
     id: String,
     pk: String,
     lock_id: u64,
+    /// A random tag of the acquisition attempt that wrote this lock (below 2^53), so an attempt
+    /// whose answer was lost recognises its own lock exactly; 0 when released.
+    #[serde(default)]
+    attempt: u64,
     held: bool,
     acquired_at: f64,
     expires_at: f64,
@@ -401,17 +405,17 @@ impl SessionStateStore {
         let pk = encode_session_id(sid)?;
         let mut last_holder = (0, 0.0);
         // Our last attempt: if its answer was lost (a dropped connection) but it landed, the lock
-        // we find is ours, recognised by its id and acquisition time.
-        let mut attempted: Option<(u64, f64)> = None;
+        // we find is ours, recognised by the attempt's random tag (two racers can compute the
+        // same lock id in the same millisecond; only one of them wins the If-Match).
+        let mut attempted: Option<(u64, u64)> = None;
         for _ in 0..CAS_ATTEMPTS {
             let (lock_item, content_item) = self.read_items(&pk)?;
             let now = self.clock.now();
             let lock: Option<LockBody> = lock_item.as_ref().map(|i| parse(sid, i)).transpose()?;
             let content: Option<ContentBody> =
                 content_item.as_ref().map(|i| parse(sid, i)).transpose()?;
-            if let (Some(l), Some(item), Some((id, at))) = (&lock, &lock_item, attempted) {
-                // Times pass through JSON (and the service's own parser): compare within 1 ms.
-                if l.held && l.lock_id == id && (l.acquired_at - at).abs() < 1e-3 {
+            if let (Some(l), Some(item), Some((id, tag))) = (&lock, &lock_item, attempted) {
+                if l.held && l.lock_id == id && l.attempt == tag {
                     self.remember_lock(&pk, id, item.etag.clone());
                     let data = match &content {
                         Some(c) => self.live_content(sid, c, now)?,
@@ -439,17 +443,19 @@ impl SessionStateStore {
                 .max(content.as_ref().map_or(0, |c| c.lock_id));
             let lock_id = (previous + 1).max((now * 1000.0) as u64);
             let timeout = content.as_ref().map_or(self.options.timeout, |c| c.timeout);
+            let tag = fastrand::u64(1..(1 << 53));
             let body = LockBody {
                 id: LOCK_ID.into(),
                 pk: pk.clone(),
                 lock_id,
+                attempt: tag,
                 held: true,
                 acquired_at: now,
                 expires_at: now + self.options.lock_ttl,
                 ttl: ttl_of(timeout.max(self.options.lock_ttl)),
             };
             let token = self.presented(&pk);
-            attempted = Some((lock_id, now));
+            attempted = Some((lock_id, tag));
             let reply = match &lock_item {
                 Some(current) => self.store.replace(
                     &pk,
@@ -685,6 +691,7 @@ impl SessionStateStore {
             id: LOCK_ID.into(),
             pk: pk.to_owned(),
             lock_id,
+            attempt: 0,
             held: false,
             acquired_at: now,
             expires_at: now,

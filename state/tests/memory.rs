@@ -447,3 +447,112 @@ fn options_are_checked() {
         "invalid_option"
     );
 }
+
+/// A store that runs `hook` just before the first write it is asked for: an exact interleaving.
+struct Interleave {
+    inner: Arc<MemoryStore>,
+    hook: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl Interleave {
+    fn fire(&self) {
+        let hook = self.hook.lock().unwrap().take();
+        if let Some(h) = hook {
+            h();
+        }
+    }
+}
+
+impl Store for Interleave {
+    fn read(
+        &self,
+        pk: &str,
+        id: &str,
+        t: Option<&str>,
+    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
+    {
+        self.inner.read(pk, id, t)
+    }
+    fn create(
+        &self,
+        pk: &str,
+        body: serde_json::Value,
+        t: Option<&str>,
+    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
+    {
+        self.fire();
+        self.inner.create(pk, body, t)
+    }
+    fn replace(
+        &self,
+        pk: &str,
+        id: &str,
+        m: &str,
+        body: serde_json::Value,
+        t: Option<&str>,
+    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
+    {
+        self.fire();
+        self.inner.replace(pk, id, m, body, t)
+    }
+    fn delete(
+        &self,
+        pk: &str,
+        id: &str,
+        m: &str,
+        t: Option<&str>,
+    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
+    {
+        self.inner.delete(pk, id, m, t)
+    }
+    fn query_partition(
+        &self,
+        pk: &str,
+        t: Option<&str>,
+    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<Vec<cosmos_session_state::Item>>>
+    {
+        self.inner.query_partition(pk, t)
+    }
+    fn batch(
+        &self,
+        pk: &str,
+        ops: &[cosmos_session_state::BatchOp],
+        t: Option<&str>,
+    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<Vec<cosmos_session_state::Outcome>>>
+    {
+        self.inner.batch(pk, ops, t)
+    }
+}
+
+#[test]
+fn two_racers_in_the_same_millisecond_never_both_hold_the_lock() {
+    // Both nodes share one clock, so both compute the same next lock id; the one whose If-Match
+    // loses must see the winner's lock as someone else's (found by a real 4-process run).
+    for existing_lock in [false, true] {
+        let f = Farm::new();
+        let winner = Arc::new(f.node(true));
+        if existing_lock {
+            let ex = winner.get_exclusive("s").unwrap();
+            winner.release("s", ex.lock_id).unwrap();
+        }
+        let w = winner.clone();
+        let won = Arc::new(std::sync::Mutex::new(None));
+        let won2 = won.clone();
+        let racer_store = Interleave {
+            inner: f.store.clone(),
+            hook: std::sync::Mutex::new(Some(Box::new(move || {
+                *won2.lock().unwrap() = Some(w.get_exclusive("s").unwrap());
+            }))),
+        };
+        let racer =
+            SessionStateStore::with_clock(racer_store, f.clock.clone(), options(true)).unwrap();
+        let lost = racer.get_exclusive("s").unwrap();
+        let won = won.lock().unwrap().clone().unwrap();
+        assert!(!won.locked);
+        assert!(
+            lost.locked,
+            "existing lock {existing_lock}: both racers think they hold the lock"
+        );
+        assert_eq!(lost.lock_id, won.lock_id);
+    }
+}
