@@ -14,7 +14,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cosmos_session_state::{Options, SessionStateStore};
+use cosmos_session_state::Options;
 use support::{TestServer, count};
 
 const OPS_PER_CLIENT: usize = 60;
@@ -57,8 +57,8 @@ fn main() {
         "exclusive request without a write (`get_exclusive` + `release`)",
         server.stats(),
     ));
-    server.reset();
     let held = a.get_exclusive("s").unwrap();
+    server.reset();
     b.get_exclusive("s").unwrap();
     rows.push((
         "a poll while another request holds the lock",
