@@ -34,7 +34,8 @@ FIELDS is '-' when the case does not list fields, else the segments joined by '|
       parse MODE xINPUT | merge xA xB | scope xTOKEN xRANGE N xP1..xPn
       seal xTOKEN KEYHEX xCONTEXT MAX | unseal xSEALED N KEYHEX1..KEYHEXn xCONTEXT MAX
       latest N xRANGE1 xTOKEN1 .. xTARGET | capture xRESOURCE_TYPE xRID xTOKEN HTTP_STATUS
-      restore xSNAPSHOT | carrier N KEYHEX1..KEYHEXn
+      restore xSNAPSHOT | carrier N KEYHEX1..KEYHEXn | state_open xCONNECTION_STRING
+      state_get xSID | state_write_unlocked xSID   (in-memory session-state store)
 
 FLAGS uses the C ABI bits: 2 = union regions, 4 = legacy max global LSN.
 """
@@ -165,6 +166,10 @@ def error_lines():
             args = x(c["snapshot"])
         elif op == "carrier":
             args = f"{len(c['keys_hex'])}" + "".join(" " + k for k in c["keys_hex"])
+        elif op == "state_open":
+            args = x(c["connection_string"])
+        elif op in ("state_get", "state_write_unlocked"):
+            args = x(c["sid"])
         else:
             raise ValueError(op)
         yield f"{head} {args}"

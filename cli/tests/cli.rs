@@ -654,7 +654,30 @@ fn error_vectors_give_the_same_codes() {
                     ));
                 }
             }
-            _ => continue, // container and carrier operations have no CLI command
+            "state_open" => {
+                // The connection string comes from the environment, as operators pass it.
+                let o = Command::new(env!("CARGO_BIN_EXE_cst"))
+                    .args([
+                        "--error-format",
+                        "json",
+                        "state",
+                        "show",
+                        "--database",
+                        "d",
+                        "s",
+                    ])
+                    .env("COSMOS_CONNECTION_STRING", s("connection_string"))
+                    .output()
+                    .unwrap();
+                assert_eq!(o.status.code(), Some(2), "{id}");
+                let err: Value =
+                    serde_json::from_slice(&o.stderr).unwrap_or_else(|e| panic!("{id}: {e}"));
+                assert_eq!(err["error"]["code"], case["kind"], "{id}: {err}");
+                assert!(!String::from_utf8_lossy(&o.stderr).contains("SECRET"));
+                ran += 1;
+                continue;
+            }
+            _ => continue, // container, carrier and in-memory state operations have no CLI command
         }
         ran += 1;
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();

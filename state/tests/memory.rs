@@ -556,3 +556,39 @@ fn two_racers_in_the_same_millisecond_never_both_hold_the_lock() {
         assert_eq!(lost.lock_id, won.lock_id);
     }
 }
+
+/// The session-state cases of testdata/vectors/errors.json (every surface runs them).
+#[test]
+fn shared_error_vectors() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors/errors.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut ran = 0;
+    for case in doc["cases"].as_array().unwrap() {
+        let s = |k: &str| case[k].as_str().unwrap().to_owned();
+        let err = match s("op").as_str() {
+            "state_open" => cosmos_session_state::CosmosStore::connect(
+                &s("connection_string"),
+                Default::default(),
+            )
+            .err()
+            .unwrap(),
+            "state_get" => {
+                let e = SessionStateStore::new(MemoryStore::new(), Options::default()).unwrap();
+                e.get(&s("sid")).unwrap_err()
+            }
+            "state_write_unlocked" => {
+                let e = SessionStateStore::new(MemoryStore::new(), Options::default()).unwrap();
+                e.set_and_release(&s("sid"), b"x", 42, false, None)
+                    .unwrap_err()
+            }
+            _ => continue,
+        };
+        ran += 1;
+        assert_eq!(err.code(), case["kind"], "{}", case["id"]);
+        assert_eq!(err.category().name(), case["category"], "{}", case["id"]);
+        assert!(!err.to_string().contains("SECRET"), "{err}");
+    }
+    assert_eq!(ran, 4);
+}

@@ -194,11 +194,16 @@ fn run(steps: Vec<Step>, clients: usize) -> Result<(), TestCaseError> {
                 }
             }
             Step::Reset(c) => {
-                let alive = m.committed.is_some() && now - m.last_access < 0.75 * TIMEOUT;
-                nodes[c]
+                let surely_alive = m.committed.is_some() && now - m.last_access < 0.75 * TIMEOUT;
+                let renewed = nodes[c]
                     .reset_timeout("s")
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
-                if alive {
+                // A renewal proves the session was alive; so does an age below 75 %.
+                if renewed || surely_alive {
+                    prop_assert!(
+                        m.committed.is_some(),
+                        "renewed a session that was never written"
+                    );
                     m.last_access = now;
                 }
             }

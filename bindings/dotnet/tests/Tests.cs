@@ -438,6 +438,12 @@ public static class VectorTests
     static void RunErrorLine(string[] f)
     {
         string op = f[2], kind = f[3], expectedClass = f[5];
+        if (op.StartsWith("state_"))
+        {
+            // The token wrapper has no session-state API; the ASP.NET provider's assembly runs these.
+            Console.WriteLine("SKIP error vector " + f[1] + ": session-state op in the token wrapper");
+            return;
+        }
         int status = int.Parse(f[4]);
         var a = f.Skip(6).ToArray();
         Func<object> call;

@@ -1,5 +1,11 @@
+import base64
 import json
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
+
+import pytest
 
 VECTORS = Path(__file__).resolve().parents[3] / "testdata" / "vectors"
 
@@ -8,3 +14,36 @@ def load_cases(name: str) -> list[dict]:
     cases = json.loads((VECTORS / f"{name}.json").read_text(encoding="utf-8"))["cases"]
     assert cases, f"{name}.json has no cases"
     return cases
+
+
+ROOT = Path(__file__).resolve().parents[3]
+SERVER = ROOT / "state" / "testserver" / "server.js"
+KEY = base64.b64encode(b"test-key-not-a-secret-0123456789").decode()
+
+
+def conn(port: int) -> str:
+    """A connection string for the test server (which does not check keys)."""
+    return f"AccountEndpoint=http://127.0.0.1:{port}/;AccountKey={KEY};"
+
+
+@pytest.fixture(scope="session")
+def server():
+    assert (SERVER.parent / "node_modules" / "@vercel" / "cosmosdb-server").is_dir(), "run npm ci in state/testserver"
+    proc = subprocess.Popen(["node", str(SERVER), "--port", "0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("listening "), line
+        port = int(line.split()[1])
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_shim/stats", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield port
+    finally:
+        proc.kill()  # by PID, whatever happened
+        proc.wait()
+
+

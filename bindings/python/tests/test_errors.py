@@ -11,6 +11,7 @@ import pytest
 
 import cosmos_session_token as cst
 from conftest import VECTORS
+from cosmos_session_token.state import SessionStateStore
 from cosmos_session_token import (
     ERROR_CODES,
     SessionCarrier,
@@ -49,6 +50,12 @@ def run(case):
         return SessionContainer.restore(case["snapshot"])
     if op == "carrier":
         return SessionCarrier(keys)
+    if op == "state_open":
+        return SessionStateStore(case["connection_string"], database="d")
+    if op == "state_get":
+        return SessionStateStore.memory().get(case["sid"])
+    if op == "state_write_unlocked":
+        return SessionStateStore.memory().set_and_release(case["sid"], b"x", 42)
     raise AssertionError(op)
 
 

@@ -18,34 +18,7 @@ import pytest
 from cosmos_session_token import LockLost, SessionTokenError, StateStoreError
 from cosmos_session_token.state import Exclusive, SessionStateStore, master_key_signature
 
-ROOT = Path(__file__).resolve().parents[3]
-SERVER = ROOT / "state" / "testserver" / "server.js"
-KEY = base64.b64encode(b"test-key-not-a-secret-0123456789").decode()
-
-
-@pytest.fixture(scope="module")
-def server():
-    assert (SERVER.parent / "node_modules" / "@vercel" / "cosmosdb-server").is_dir(), "run npm ci in state/testserver"
-    proc = subprocess.Popen(["node", str(SERVER), "--port", "0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
-    try:
-        line = proc.stdout.readline()
-        assert line.startswith("listening "), line
-        port = int(line.split()[1])
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_shim/stats", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield port
-    finally:
-        proc.kill()  # by PID, whatever happened
-        proc.wait()
-
-
-def conn(port):
-    return f"AccountEndpoint=http://127.0.0.1:{port}/;AccountKey={KEY};"
+from conftest import KEY, conn
 
 
 def shim(port, path, body=None):

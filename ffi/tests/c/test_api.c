@@ -1443,6 +1443,26 @@ static void vector_error(char **f, int nf) {
         for (int i = 0; i < nk && i < 8; i++) {
             free(keys[i]);
         }
+    } else if (strcmp(op, "state_open") == 0 && na >= 1) {
+        char *cs = unhex(a[0], &l1);
+        cst_state *s = NULL;
+        st = cst_state_open(cs, l1, NULL, &s);
+        CHECK(s == NULL && strstr(last_message(), "SECRET") == NULL);
+        cst_state_free(s);
+        free(cs);
+    } else if ((strcmp(op, "state_get") == 0 || strcmp(op, "state_write_unlocked") == 0) && na >= 1) {
+        char *sid = unhex(a[0], &l1);
+        cst_state *s = NULL;
+        CHECK_STATUS(cst_state_open_memory(NULL, &s), CST_OK);
+        if (strcmp(op, "state_get") == 0) {
+            cst_state_result *r = NULL;
+            st = cst_state_get(s, sid, l1, &r);
+            cst_state_result_free(r);
+        } else {
+            st = cst_state_set_and_release(s, sid, l1, (const uint8_t *)"x", 1, 42, false, 0);
+        }
+        cst_state_free(s);
+        free(sid);
     } else {
         CHECK(!"malformed error line");
         return;

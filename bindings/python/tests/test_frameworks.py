@@ -1,0 +1,211 @@
+"""The Django session engine and the Flask session interface against the Cosmos DB test server,
+with each framework's own test client: Django's session behaviours (save/load, exists, create,
+must_create, delete, flush, cycle_key, expiry) and concurrent requests from several threads."""
+
+import concurrent.futures
+import sys
+import time
+import types
+
+import pytest
+
+from conftest import conn
+
+django = pytest.importorskip("django", reason="scripts/test installs Django into .venv")
+flask_module = pytest.importorskip("flask", reason="scripts/test installs Flask into .venv")
+
+
+# ---------------------------------------------------------------- Django
+
+
+@pytest.fixture(scope="module")
+def django_site(server):
+    from django.conf import settings
+
+    urls = types.ModuleType("cst_test_urls")
+
+    def counter(request):
+        from django.http import HttpResponse
+
+        request.session["n"] = request.session.get("n", 0) + 1
+        return HttpResponse(str(request.session["n"]))
+
+    def peek(request):
+        from django.http import HttpResponse
+
+        return HttpResponse(str(request.session.get("n", 0)))
+
+    def logout(request):
+        from django.http import HttpResponse
+
+        request.session.flush()
+        return HttpResponse("flushed")
+
+    from django.urls import path
+
+    urls.urlpatterns = [path("counter", counter), path("peek", peek), path("logout", logout)]
+    sys.modules["cst_test_urls"] = urls
+    if not settings.configured:
+        settings.configure(
+            SECRET_KEY="test-secret-key-not-for-production-0123456789",
+            ROOT_URLCONF="cst_test_urls",
+            ALLOWED_HOSTS=["testserver"],
+            MIDDLEWARE=[
+                "cosmos_session_token.django.SessionTokenMiddleware",
+                "django.contrib.sessions.middleware.SessionMiddleware",
+            ],
+            INSTALLED_APPS=["django.contrib.sessions"],
+            SESSION_ENGINE="cosmos_session_token.django",
+            COSMOS_SESSION_CONNECTION_STRING=conn(server),
+            COSMOS_SESSION_DATABASE="django",
+            SESSION_COOKIE_AGE=600,
+            USE_TZ=True,
+        )
+        django.setup()
+    return settings
+
+
+def test_django_session_backend_behaviours(django_site):
+    from django.contrib.sessions.backends.base import CreateError, UpdateError
+
+    from cosmos_session_token.django import SessionStore
+
+    s = SessionStore()
+    assert s.session_key is None and s.load() == {}
+    s["cart"] = [1, 2, 3]
+    s.save()
+    key = s.session_key
+    assert key and s.exists(key)
+    again = SessionStore(key)
+    assert again["cart"] == [1, 2, 3]
+    # must_create on an existing key refuses.
+    clash = SessionStore(key)
+    clash._session_cache = {"x": 1}
+    with pytest.raises(CreateError):
+        clash.save(must_create=True)
+    # cycle_key keeps the data under a new key and drops the old one.
+    again.cycle_key()
+    assert again.session_key != key and not again.exists(key)
+    assert SessionStore(again.session_key)["cart"] == [1, 2, 3]
+    # flush empties and deletes.
+    new_key = again.session_key
+    again.flush()
+    assert again.session_key is None and not SessionStore().exists(new_key)
+    # Saving a session deleted meanwhile is an UpdateError (as Django's database engine reports).
+    # (Django's own test: a logout elsewhere must not be resurrected by a concurrent save.)
+    s1 = SessionStore()
+    s1["test_data"] = "value1"
+    s1.save(must_create=True)
+    SessionStore(s1.session_key).delete()
+    s1["test_data"] = "value2"
+    with pytest.raises(UpdateError):
+        s1.save()
+    assert s1.load() == {}
+    # Expiry: the session's own age.
+    short = SessionStore()
+    short["v"] = 1
+    short.set_expiry(1)
+    short.save()
+    assert SessionStore(short.session_key).get("v") == 1
+    time.sleep(1.3)
+    assert SessionStore(short.session_key).load() == {}
+    SessionStore.clear_expired()  # a no-op by design (TTL), callable as Django expects
+    assert not SessionStore().exists("")
+
+
+def test_django_client_counts_and_flushes(django_site):
+    from django.test import Client
+
+    c = Client()
+    assert [c.get("/counter").content for _ in range(3)] == [b"1", b"2", b"3"]
+    assert c.get("/peek").content == b"3"
+    assert "cosmos_state_token" in c.cookies, "the store's session token travels in a sealed cookie"
+    c.get("/logout")
+    assert c.get("/counter").content == b"1"
+
+
+def test_django_concurrent_requests(django_site):
+    from django.test import Client
+
+    clients = [Client() for _ in range(6)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda c: [c.get("/counter").content for _ in range(5)], clients))
+    assert all(r == [b"1", b"2", b"3", b"4", b"5"] for r in results)
+
+
+# ---------------------------------------------------------------- Flask
+
+
+@pytest.fixture()
+def flask_app(server):
+    from flask import Flask, session
+
+    from cosmos_session_token.flask import CosmosSessionInterface
+
+    app = Flask("cst_test")
+    app.secret_key = "flask-test-secret-not-for-production"
+    app.config["PERMANENT_SESSION_LIFETIME"] = 600
+    app.session_interface = CosmosSessionInterface(conn(server), database="flask", container="SessionStore", token_flow=True)
+
+    @app.route("/counter")
+    def counter():
+        session["n"] = session.get("n", 0) + 1
+        return str(session["n"])
+
+    @app.route("/peek")
+    def peek():
+        return str(session.get("n", 0))
+
+    @app.route("/clear")
+    def clear():
+        session.clear()
+        return "cleared"
+
+    @app.route("/types")
+    def kinds():
+        session["t"] = (1, "x")
+        session["b"] = b"\x00\xff"
+        return "ok"
+
+    return app
+
+
+def test_flask_server_side_sessions(flask_app):
+    c = flask_app.test_client()
+    assert [c.get("/counter").data for _ in range(3)] == [b"1", b"2", b"3"]
+    cookie = c.get_cookie("session")
+    assert cookie is not None, "a session cookie"
+    sid, _, signature = cookie.value.partition(".")
+    assert len(sid) == 43 and signature, "only a signed random id in the browser, no data"
+    assert c.get_cookie("cosmos_state_token") is not None
+    # The data lives server-side: another client with the same cookie sees it.
+    other = flask_app.test_client()
+    other.set_cookie("session", cookie.value)
+    assert other.get("/peek").data == b"3"
+    # A forged id is a new session.
+    forged = flask_app.test_client()
+    forged.set_cookie("session", "not-a-signed-id")
+    assert forged.get("/peek").data == b"0"
+    # Clearing deletes the server-side data and the cookie.
+    c.get("/clear")
+    assert c.get_cookie("session") is None
+    other2 = flask_app.test_client()
+    other2.set_cookie("session", cookie.value)
+    assert other2.get("/peek").data == b"0"
+    assert c.get("/types").data == b"ok"
+
+
+def test_flask_concurrent_clients(flask_app):
+    def run(_):
+        c = flask_app.test_client()
+        return [c.get("/counter").data for _ in range(5)]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+        assert all(r == [b"1", b"2", b"3", b"4", b"5"] for r in pool.map(run, range(6)))
+
+
+def test_flask_needs_a_connection(server):
+    from cosmos_session_token.flask import CosmosSessionInterface
+
+    with pytest.raises(ValueError):
+        CosmosSessionInterface(None, database="")
