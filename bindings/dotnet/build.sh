@@ -12,6 +12,13 @@ MCS=(mcs -nologo -langversion:7.2 -warnaserror+)
 "${MCS[@]}" -target:library -doc:"$out/CosmosSessionToken.xml" -out:"$out/CosmosSessionToken.dll" \
   "$here"/src/CosmosSessionToken/*.cs
 cp "$here/src/CosmosSessionToken/CosmosSessionToken.dll.config" "$out/"
+# The ASP.NET provider: its own assembly (it references System.Web; the token wrapper must not).
+"${MCS[@]}" -target:library -doc:"$out/CosmosSessionToken.AspNet.xml" -r:System.Web.dll -r:System.Configuration.dll \
+  -r:"$out/CosmosSessionToken.dll" -out:"$out/CosmosSessionToken.AspNet.dll" "$here"/src/CosmosSessionToken.AspNet/*.cs
+# The provider's NUnit tests (NUnit 2.6 from Debian's packages, run by nunit-console).
+NUNIT=/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
+"${MCS[@]}" -target:library -r:System.Web.dll -r:System.Configuration.dll -r:"$NUNIT" -r:"$out/CosmosSessionToken.dll" \
+  -r:"$out/CosmosSessionToken.AspNet.dll" -out:"$out/CosmosSessionToken.AspNet.Tests.dll" "$here"/tests/AspNet/*.cs
 "${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/CosmosSessionToken.Tests.exe" \
   "$here/tests/Tests.cs" "$here/tests/MiniTest.cs"
 "${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/WebFarm.exe" "$here/samples/WebFarm/Program.cs"

@@ -6,3 +6,4 @@ using System.Runtime.CompilerServices;
 [assembly: AssemblyVersion("0.1.0.0")]
 [assembly: AssemblyFileVersion("0.1.0.0")]
 [assembly: InternalsVisibleTo("CosmosSessionToken.Tests")]
+[assembly: InternalsVisibleTo("CosmosSessionToken.AspNet")]

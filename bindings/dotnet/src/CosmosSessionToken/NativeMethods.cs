@@ -145,6 +145,61 @@ namespace CosmosSessionToken
             out byte forgotten);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_options_default(out StateOptions options);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_open(byte[] connectionString, UIntPtr len, ref StateOptions options, out StateHandle state);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_open_memory(ref StateOptions options, out StateHandle state);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void cst_state_free(IntPtr state);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_get(StateHandle state, byte[] sid, UIntPtr sidLen, out StateResultHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_get_exclusive(StateHandle state, byte[] sid, UIntPtr sidLen, out StateResultHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_result_entry(StateResultHandle result, out StateEntry entry);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_result_data(StateResultHandle result, out IntPtr data, out UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void cst_state_result_free(IntPtr result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_set_and_release(
+            StateHandle state, byte[] sid, UIntPtr sidLen, byte[] data, UIntPtr dataLen, ulong lockId, byte newItem, double timeout);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_release(StateHandle state, byte[] sid, UIntPtr sidLen, ulong lockId, out byte released);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_create_uninitialized(StateHandle state, byte[] sid, UIntPtr sidLen, double timeout);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_remove(StateHandle state, byte[] sid, UIntPtr sidLen, ulong lockId);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_reset_timeout(StateHandle state, byte[] sid, UIntPtr sidLen, out byte renewed);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_token(StateHandle state, byte[] sid, UIntPtr sidLen, out TokenHandle token);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_present_token(StateHandle state, byte[] sid, UIntPtr sidLen, TokenHandle token);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_show(StateHandle state, byte[] sid, UIntPtr sidLen, out StateSessionInfo info);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_force_unlock(StateHandle state, byte[] sid, UIntPtr sidLen, out ulong unlocked);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_container_new(out ContainerHandle container);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -188,6 +243,78 @@ namespace CosmosSessionToken
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_token_segment_region(
             TokenHandle token, UIntPtr index, UIntPtr regionIndex, out uint regionId, out long localLsn);
+    }
+
+    /// <summary>cst_state_options (bools as bytes: the C type is a one-byte bool).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct StateOptions
+    {
+        public IntPtr Database;
+        public UIntPtr DatabaseLen;
+        public IntPtr Container;
+        public UIntPtr ContainerLen;
+        public IntPtr Consistency;
+        public UIntPtr ConsistencyLen;
+        public double LockTtl;
+        public double Timeout;
+        public byte Compression;
+        public double RenewFraction;
+        public double RequestTimeout;
+        public uint MaxRetries;
+    }
+
+    /// <summary>cst_state_entry.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct StateEntry
+    {
+        public byte Found;
+        public byte Uninitialized;
+        public byte Locked;
+        public ulong LockId;
+        public double LockAge;
+        public UIntPtr DataLen;
+    }
+
+    /// <summary>cst_state_session_info.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct StateSessionInfo
+    {
+        public byte Exists;
+        public UIntPtr StoredBytes;
+        public byte Compressed;
+        public double ExpiresIn;
+        public byte Uninitialized;
+        public byte Locked;
+        public ulong LockId;
+        public double LockAge;
+    }
+
+    /// <summary>Owns a native cst_state; released by the finalizer if not disposed.</summary>
+    internal sealed class StateHandle : SafeHandle
+    {
+        public StateHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.cst_state_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>Owns a native cst_state_result.</summary>
+    internal sealed class StateResultHandle : SafeHandle
+    {
+        public StateResultHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.cst_state_result_free(handle);
+            return true;
+        }
     }
 
     /// <summary>Owns a native cst_carrier; released by the finalizer if not disposed.</summary>

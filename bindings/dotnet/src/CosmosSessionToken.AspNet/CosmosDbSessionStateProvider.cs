@@ -1,0 +1,386 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Specialized;
+using System.Configuration;
+using System.Configuration.Provider;
+using System.Diagnostics;
+using System.IO;
+using System.Security.Cryptography;
+using System.Text;
+using System.Web;
+using System.Web.Configuration;
+using System.Web.SessionState;
+
+namespace CosmosSessionToken.AspNet
+{
+    /// <summary>
+    /// An ASP.NET (System.Web) session-state store provider on Azure Cosmos DB, a drop-in for the DodoBrands
+    /// provider of the seed: its <c>web.config</c> attributes work unchanged (<c>connectionStringName</c> or
+    /// <c>connectionString</c>, <c>databaseId</c>, <c>xLockTtlSeconds</c>, <c>compressionEnabled</c>,
+    /// <c>consistencyLevel</c>, and <c>&lt;sessionState timeout&gt;</c>); add <c>containerId</c> (default
+    /// <c>SessionStore</c>) and <c>tokenCookie="true"</c> to flow the session's Cosmos DB token to the browser in a
+    /// sealed cookie, which makes Session consistency safe across nodes.
+    /// </summary>
+    /// <remarks>
+    /// Every decision (locks, fencing, expiry, renewal, compression, token flow) is the native engine's; this class
+    /// only translates: it serialises the session items and static objects, maps lock ids and minutes to seconds.
+    /// Read-only requests (<c>IReadOnlySessionState</c>) read the committed content and never take or wait for the
+    /// lock (the seed's read-only requests 3, 4, 5). A write whose lock was taken over throws
+    /// <see cref="SessionStateLockLostException"/> and writes nothing. Trace output goes to the
+    /// <see cref="TraceSource"/> named after this type; it never contains the account key.
+    /// </remarks>
+    public class CosmosDbSessionStateProvider : SessionStateStoreProviderBase
+    {
+        /// <summary>The trace source name (the provider's type name, as the seed's provider does).</summary>
+        public const string TraceSourceName = "CosmosSessionToken.AspNet.CosmosDbSessionStateProvider";
+
+        private static readonly TraceSource Trace = new TraceSource(TraceSourceName);
+
+        // Mono and IIS create several provider instances: one store per configuration, shared by all.
+        private static readonly ConcurrentDictionary<string, SessionStateStore> Stores = new ConcurrentDictionary<string, SessionStateStore>();
+
+        private SessionStateStore store;
+        private TimeSpan timeout = TimeSpan.FromMinutes(20);
+        private TimeSpan? timeoutOverride;
+        private bool tokenCookie;
+        private byte[] cookieKey;
+        private string cookieName = "ASP.NET_SessionId";
+
+        /// <summary>The name of the cookie that carries the sealed Cosmos DB session token (with tokenCookie="true").</summary>
+        public const string TokenCookieName = "cosmos_state_token";
+
+        /// <summary>Reads the configuration. Unknown attributes are an error (a typo is not silently ignored).</summary>
+        public override void Initialize(string name, NameValueCollection config)
+        {
+            if (config == null) throw new ArgumentNullException("config");
+            base.Initialize(string.IsNullOrEmpty(name) ? "CosmosDbSessionStateProvider" : name, config);
+            var settings = new NameValueCollection(config);
+            settings.Remove("name");
+            settings.Remove("type");
+            settings.Remove("description");
+
+            var options = new SessionStateOptions();
+            string connectionString = Take(settings, "connectionString");
+            string connectionStringName = Take(settings, "connectionStringName");
+            if (connectionString == null && connectionStringName != null)
+            {
+                var entry = ConfigurationManager.ConnectionStrings[connectionStringName];
+                if (entry == null)
+                {
+                    throw new ProviderException("connectionStringName '" + connectionStringName + "' names no <connectionStrings> entry");
+                }
+                connectionString = entry.ConnectionString;
+            }
+            bool inMemory = ParseBool(Take(settings, "inMemory"), false, "inMemory");
+            if (connectionString == null && !inMemory)
+            {
+                throw new ProviderException("set connectionStringName (or connectionString) on the session-state provider");
+            }
+            options.Database = Take(settings, "databaseId") ?? options.Database;
+            options.Container = Take(settings, "containerId") ?? options.Container;
+            options.Consistency = Take(settings, "consistencyLevel") ?? options.Consistency;
+            options.Compression = ParseBool(Take(settings, "compressionEnabled"), true, "compressionEnabled");
+            string lockTtl = Take(settings, "xLockTtlSeconds");
+            if (lockTtl != null)
+            {
+                int seconds;
+                if (!int.TryParse(lockTtl, out seconds) || seconds <= 0)
+                {
+                    throw new ProviderException("xLockTtlSeconds must be a positive number of seconds");
+                }
+                options.LockTtl = TimeSpan.FromSeconds(seconds);
+            }
+            tokenCookie = ParseBool(Take(settings, "tokenCookie"), false, "tokenCookie");
+            string keyText = Take(settings, "tokenCookieKey");
+            // The session timeout is <sessionState timeout> (minutes); timeoutSeconds overrides it for tests.
+            var section = WebConfigurationManager.GetSection("system.web/sessionState") as SessionStateSection;
+            if (section != null)
+            {
+                timeout = section.Timeout;
+                cookieName = section.CookieName ?? cookieName;
+            }
+            string timeoutSeconds = Take(settings, "timeoutSeconds");
+            if (timeoutSeconds != null)
+            {
+                int seconds;
+                if (!int.TryParse(timeoutSeconds, out seconds) || seconds <= 0)
+                {
+                    throw new ProviderException("timeoutSeconds must be a positive number of seconds");
+                }
+                timeout = TimeSpan.FromSeconds(seconds);
+                timeoutOverride = timeout;
+            }
+            options.Timeout = timeout;
+            if (settings.Count > 0)
+            {
+                throw new ProviderException("unknown session-state provider attribute '" + settings.GetKey(0) + "'");
+            }
+            if (tokenCookie)
+            {
+                // The sealing key: tokenCookieKey (base64) or one derived from the machine key's validation key.
+                cookieKey = keyText != null ? Convert.FromBase64String(keyText) : DeriveCookieKey();
+            }
+            string key = string.Join("|", inMemory ? "memory" : Digest(connectionString), options.Database, options.Container,
+                options.Consistency, options.Compression, options.LockTtl.Ticks, options.Timeout.Ticks);
+            store = Stores.GetOrAdd(key, _ => inMemory ? SessionStateStore.OpenInMemory(options) : SessionStateStore.Open(connectionString, options));
+            Trace.TraceEvent(TraceEventType.Information, 0,
+                "initialized: database {0}, container {1}, consistency {2}, lock TTL {3}, timeout {4}, compression {5}, token cookie {6}",
+                options.Database, options.Container, options.Consistency, options.LockTtl, options.Timeout, options.Compression, tokenCookie);
+        }
+
+        private static string Take(NameValueCollection settings, string key)
+        {
+            string value = settings[key];
+            settings.Remove(key);
+            return value;
+        }
+
+        private static bool ParseBool(string value, bool fallback, string what)
+        {
+            if (value == null) return fallback;
+            bool result;
+            if (!bool.TryParse(value, out result)) throw new ProviderException(what + " must be true or false");
+            return result;
+        }
+
+        // Identifies a configuration without keeping the key text around.
+        private static string Digest(string text)
+        {
+            using (var sha = SHA256.Create())
+            {
+                return Convert.ToBase64String(sha.ComputeHash(Encoding.UTF8.GetBytes(text)));
+            }
+        }
+
+        private static byte[] DeriveCookieKey()
+        {
+            var machineKey = WebConfigurationManager.GetSection("system.web/machineKey") as MachineKeySection;
+            string validation = machineKey == null ? null : machineKey.ValidationKey;
+            if (string.IsNullOrEmpty(validation) || validation.StartsWith("AutoGenerate", StringComparison.Ordinal))
+            {
+                throw new ProviderException(
+                    "tokenCookie=\"true\" needs a key shared by every node: set tokenCookieKey (base64, 16+ bytes) or an explicit <machineKey validationKey>");
+            }
+            using (var sha = SHA256.Create())
+            {
+                return sha.ComputeHash(Encoding.UTF8.GetBytes("cosmos-session-token:" + validation));
+            }
+        }
+
+        /// <summary>Session expiry callbacks are not supported (Cosmos DB deletes expired items itself); returns false.</summary>
+        public override bool SetItemExpireCallback(SessionStateItemExpireCallback expireCallback)
+        {
+            return false;
+        }
+
+        /// <summary>Presents the token carried by the request's sealed cookie (tokenCookie="true").</summary>
+        public override void InitializeRequest(HttpContext context)
+        {
+            if (!tokenCookie || context == null) return;
+            var sid = context.Request.Cookies[cookieName];
+            var carried = context.Request.Cookies[TokenCookieName];
+            if (sid == null || carried == null) return;
+            using (var carrier = new SessionTokenCookie(new[] { cookieKey }, "aspnet-session"))
+            {
+                carrier.Read(carried.Value);
+                var token = carrier.Token;
+                if (token != null) store.PresentToken(sid.Value, token);
+            }
+        }
+
+        /// <summary>Writes the session's Cosmos DB token back in the sealed cookie (tokenCookie="true").</summary>
+        public override void EndRequest(HttpContext context)
+        {
+            if (!tokenCookie || context == null || context.Session == null) return;
+            string sid = context.Session.SessionID;
+            var token = sid == null ? null : store.Token(sid);
+            if (token == null) return;
+            using (var carrier = new SessionTokenCookie(new[] { cookieKey }, "aspnet-session"))
+            {
+                carrier.Merge(token);
+                string value = carrier.CookieValue;
+                var incoming = context.Request.Cookies[TokenCookieName];
+                if (value != null && (incoming == null || incoming.Value != value))
+                {
+                    context.Response.Cookies.Add(new HttpCookie(TokenCookieName, value) { HttpOnly = true });
+                }
+            }
+        }
+
+        /// <summary>A new, empty session.</summary>
+        public override SessionStateStoreData CreateNewStoreData(HttpContext context, int timeoutMinutes)
+        {
+            var statics = context == null ? new HttpStaticObjectsCollection() : SessionStateUtility.GetSessionStaticObjects(context);
+            return new SessionStateStoreData(new SessionStateItemCollection(), statics, timeoutMinutes);
+        }
+
+        /// <summary>Creates an uninitialized session (cookieless sessions).</summary>
+        public override void CreateUninitializedItem(HttpContext context, string id, int timeoutMinutes)
+        {
+            store.CreateUninitialized(id, timeoutOverride ?? TimeSpan.FromMinutes(timeoutMinutes));
+        }
+
+        /// <summary>Read-only access: the committed session, never waiting for the lock. The lock id handed back is 0,
+        /// which releases nothing (Mono's module calls ReleaseItemExclusive with it).</summary>
+        public override SessionStateStoreData GetItem(HttpContext context, string id, out bool locked, out TimeSpan lockAge,
+            out object lockId, out SessionStateActions actions)
+        {
+            locked = false;
+            lockAge = TimeSpan.Zero;
+            lockId = 0L;
+            actions = SessionStateActions.None;
+            if (id == null) return null; // Mono: a first cookieless request has no id yet
+            var entry = store.Get(id);
+            if (entry == null) return null;
+            if (entry.Uninitialized) actions = SessionStateActions.InitializeItem;
+            return Deserialize(context, entry.Data);
+        }
+
+        /// <summary>Exclusive access: acquires the lock and returns the session, or reports the holder's lock id and
+        /// its true age (the module then polls).</summary>
+        public override SessionStateStoreData GetItemExclusive(HttpContext context, string id, out bool locked,
+            out TimeSpan lockAge, out object lockId, out SessionStateActions actions)
+        {
+            locked = false;
+            lockAge = TimeSpan.Zero;
+            lockId = 0L;
+            actions = SessionStateActions.None;
+            if (id == null) return null;
+            var ex = store.GetExclusive(id);
+            lockId = ex.LockId;
+            if (ex.Locked)
+            {
+                locked = true;
+                lockAge = ex.LockAge;
+                Trace.TraceEvent(TraceEventType.Verbose, 0, "session {0} is locked by {1} for {2}", id, ex.LockId, ex.LockAge);
+                return null;
+            }
+            if (ex.Entry == null) return null;
+            if (ex.Entry.Uninitialized) actions = SessionStateActions.InitializeItem;
+            return Deserialize(context, ex.Entry.Data);
+        }
+
+        private static long LockIdOf(object lockId)
+        {
+            if (lockId == null) return 0;
+            try
+            {
+                return Convert.ToInt64(lockId);
+            }
+            catch (FormatException)
+            {
+                return 0;
+            }
+            catch (InvalidCastException)
+            {
+                return 0;
+            }
+        }
+
+        /// <summary>Writes the session and releases its lock in one fenced operation; a lost lock throws
+        /// <see cref="SessionStateLockLostException"/> and nothing is written.</summary>
+        public override void SetAndReleaseItemExclusive(HttpContext context, string id, SessionStateStoreData item,
+            object lockId, bool newItem)
+        {
+            if (item == null) throw new ArgumentNullException("item");
+            byte[] data = Serialize(item);
+            try
+            {
+                store.SetAndRelease(id, data, LockIdOf(lockId), newItem, timeoutOverride ?? TimeSpan.FromMinutes(item.Timeout));
+            }
+            catch (SessionStateLockLostException e)
+            {
+                Trace.TraceEvent(TraceEventType.Warning, 0, "session {0}: {1}", id, e.Message);
+                throw;
+            }
+        }
+
+        /// <summary>Releases the lock; a foreign or zero lock id is a no-op, never a delete.</summary>
+        public override void ReleaseItemExclusive(HttpContext context, string id, object lockId)
+        {
+            long l = LockIdOf(lockId);
+            if (id == null || l == 0) return;
+            store.Release(id, l);
+        }
+
+        /// <summary>Removes the session (<c>Session.Abandon()</c>) under its lock.</summary>
+        public override void RemoveItem(HttpContext context, string id, object lockId, SessionStateStoreData item)
+        {
+            if (id == null) return;
+            long l = LockIdOf(lockId);
+            if (l == 0)
+            {
+                // Abandoned from a read-only request: take the lock for the removal.
+                var ex = store.GetExclusive(id);
+                if (ex.Locked)
+                {
+                    Trace.TraceEvent(TraceEventType.Warning, 0, "session {0}: not removed, locked by {1}", id, ex.LockId);
+                    return;
+                }
+                if (ex.Entry == null)
+                {
+                    store.Release(id, ex.LockId);
+                    return;
+                }
+                l = ex.LockId;
+            }
+            store.Remove(id, l);
+        }
+
+        /// <summary>Extends the session's life when the renewal is due (Mono calls it after every request; free when
+        /// this node renewed it recently).</summary>
+        public override void ResetItemTimeout(HttpContext context, string id)
+        {
+            if (id == null) return;
+            store.ResetTimeout(id);
+        }
+
+        /// <summary>Nothing per request.</summary>
+        public override void Dispose()
+        {
+        }
+
+        // Format: timeout (minutes), then the items and the static objects with ASP.NET's own serializers.
+        internal static byte[] Serialize(SessionStateStoreData item)
+        {
+            using (var stream = new MemoryStream())
+            using (var writer = new BinaryWriter(stream))
+            {
+                writer.Write(item.Timeout);
+                var items = item.Items as SessionStateItemCollection;
+                writer.Write(items != null);
+                if (items != null) items.Serialize(writer);
+                // Count, not NeverAccessed: Mono's System.Web does not implement the latter.
+                bool statics = item.StaticObjects != null && item.StaticObjects.Count > 0;
+                writer.Write(statics);
+                if (statics) item.StaticObjects.Serialize(writer);
+                writer.Flush();
+                return stream.ToArray();
+            }
+        }
+
+        internal static SessionStateStoreData Deserialize(HttpContext context, byte[] data)
+        {
+            if (data == null || data.Length == 0)
+            {
+                var empty = context == null ? new HttpStaticObjectsCollection() : SessionStateUtility.GetSessionStaticObjects(context);
+                return new SessionStateStoreData(new SessionStateItemCollection(), empty, 20);
+            }
+            using (var reader = new BinaryReader(new MemoryStream(data)))
+            {
+                int timeoutMinutes = reader.ReadInt32();
+                var items = reader.ReadBoolean() ? SessionStateItemCollection.Deserialize(reader) : new SessionStateItemCollection();
+                HttpStaticObjectsCollection statics;
+                if (reader.ReadBoolean())
+                {
+                    statics = HttpStaticObjectsCollection.Deserialize(reader);
+                }
+                else
+                {
+                    statics = context == null ? new HttpStaticObjectsCollection() : SessionStateUtility.GetSessionStaticObjects(context);
+                }
+                return new SessionStateStoreData(items, statics, timeoutMinutes);
+            }
+        }
+    }
+}

@@ -1,0 +1,289 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace CosmosSessionToken
+{
+    /// <summary>Options of a <see cref="SessionStateStore"/>.</summary>
+    public sealed class SessionStateOptions
+    {
+        /// <summary>Database id (created on first use).</summary>
+        public string Database { get; set; } = "sessions";
+
+        /// <summary>Container id (created on first use).</summary>
+        public string Container { get; set; } = "SessionStore";
+
+        /// <summary>Consistency level asked for: Strong (default), BoundedStaleness, Session, ConsistentPrefix,
+        /// Eventual; empty for the account's default.</summary>
+        public string Consistency { get; set; } = "Strong";
+
+        /// <summary>How long a lock lives before another request may take it over (<c>xLockTtlSeconds</c>).</summary>
+        public TimeSpan LockTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>Default session timeout.</summary>
+        public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(20);
+
+        /// <summary>Gzip new content (items record their own flag).</summary>
+        public bool Compression { get; set; } = true;
+
+        /// <summary>Timeout of one HTTP request to Cosmos DB.</summary>
+        public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+        /// <summary>Retries of a throttled or failed request.</summary>
+        public int MaxRetries { get; set; } = 9;
+    }
+
+    /// <summary>What a read returned: the content bytes and whether the session is still uninitialized.</summary>
+    public sealed class SessionStateEntry
+    {
+        internal SessionStateEntry(byte[] data, bool uninitialized)
+        {
+            Data = data;
+            Uninitialized = uninitialized;
+        }
+
+        /// <summary>The bytes of the last write (empty for an uninitialized session).</summary>
+        public byte[] Data { get; private set; }
+
+        /// <summary>Created by <see cref="SessionStateStore.CreateUninitialized"/> and not written yet.</summary>
+        public bool Uninitialized { get; private set; }
+    }
+
+    /// <summary>The answer of <see cref="SessionStateStore.GetExclusive"/>.</summary>
+    public sealed class SessionStateExclusive
+    {
+        internal SessionStateExclusive(SessionStateEntry entry, bool locked, long lockId, TimeSpan lockAge)
+        {
+            Entry = entry;
+            Locked = locked;
+            LockId = lockId;
+            LockAge = lockAge;
+        }
+
+        /// <summary>The content, when the lock was acquired (null: no live session — the caller may create it).</summary>
+        public SessionStateEntry Entry { get; private set; }
+
+        /// <summary>Another request holds a live lock: nothing was acquired.</summary>
+        public bool Locked { get; private set; }
+
+        /// <summary>The acquired lock id, or the holder's when <see cref="Locked"/>.</summary>
+        public long LockId { get; private set; }
+
+        /// <summary>The holder's true lock age when <see cref="Locked"/>.</summary>
+        public TimeSpan LockAge { get; private set; }
+    }
+
+    /// <summary>
+    /// Session state kept in Cosmos DB by the library's engine: locks with fenced writes (a lost lock is reported,
+    /// nothing written), logical expiry with cheap sliding renewal, per-item compression and token flow. Thread-safe:
+    /// share one per process. Every decision is the native engine's; this class only translates.
+    /// </summary>
+    /// <example><code>
+    /// var store = SessionStateStore.Open(connectionString, new SessionStateOptions { Database = "web" });
+    /// var ex = store.GetExclusive(sessionId);
+    /// if (!ex.Locked) store.SetAndRelease(sessionId, bytes, ex.LockId, ex.Entry == null, null);
+    /// </code></example>
+    public sealed class SessionStateStore : IDisposable
+    {
+        private readonly StateHandle handle;
+
+        private SessionStateStore(StateHandle handle)
+        {
+            this.handle = handle;
+        }
+
+        /// <summary>A store on Cosmos DB (<c>AccountEndpoint=…;AccountKey=…;</c>). Nothing is sent until the first call.
+        /// Errors never contain the account key.</summary>
+        public static SessionStateStore Open(string connectionString, SessionStateOptions options)
+        {
+            Native.EnsureLoaded();
+            byte[] cs = Native.Utf8(connectionString, "connectionString");
+            return WithOptions(options, (ref StateOptions o, out StateHandle h) => NativeMethods.cst_state_open(cs, Native.Len(cs), ref o, out h));
+        }
+
+        /// <summary>A store kept in this process's memory (tests, single-process hosts).</summary>
+        public static SessionStateStore OpenInMemory(SessionStateOptions options)
+        {
+            Native.EnsureLoaded();
+            return WithOptions(options, (ref StateOptions o, out StateHandle h) => NativeMethods.cst_state_open_memory(ref o, out h));
+        }
+
+        private delegate int OpenCall(ref StateOptions options, out StateHandle handle);
+
+        private static SessionStateStore WithOptions(SessionStateOptions options, OpenCall open)
+        {
+            options = options ?? new SessionStateOptions();
+            StateOptions o;
+            Native.Ensure(NativeMethods.cst_state_options_default(out o));
+            byte[] database = Native.Utf8(options.Database ?? "", "Database");
+            byte[] container = Native.Utf8(options.Container ?? "", "Container");
+            byte[] consistency = Native.Utf8(options.Consistency ?? "", "Consistency");
+            GCHandle d = GCHandle.Alloc(database, GCHandleType.Pinned);
+            GCHandle c = GCHandle.Alloc(container, GCHandleType.Pinned);
+            GCHandle k = GCHandle.Alloc(consistency, GCHandleType.Pinned);
+            try
+            {
+                o.Database = d.AddrOfPinnedObject();
+                o.DatabaseLen = Native.Len(database);
+                o.Container = c.AddrOfPinnedObject();
+                o.ContainerLen = Native.Len(container);
+                o.Consistency = k.AddrOfPinnedObject();
+                o.ConsistencyLen = Native.Len(consistency);
+                o.LockTtl = options.LockTtl.TotalSeconds;
+                o.Timeout = options.Timeout.TotalSeconds;
+                o.Compression = (byte)(options.Compression ? 1 : 0);
+                o.RequestTimeout = options.RequestTimeout.TotalSeconds;
+                o.MaxRetries = (uint)Math.Max(options.MaxRetries, 0);
+                StateHandle h;
+                Native.Ensure(open(ref o, out h));
+                return new SessionStateStore(h);
+            }
+            finally
+            {
+                d.Free();
+                c.Free();
+                k.Free();
+            }
+        }
+
+        private StateHandle Handle
+        {
+            get
+            {
+                if (handle.IsClosed) throw new ObjectDisposedException("SessionStateStore");
+                return handle;
+            }
+        }
+
+        private static byte[] Sid(string sid)
+        {
+            return Native.Utf8(sid, "sid");
+        }
+
+        private static SessionStateEntry Read(StateResultHandle result, out StateEntry entry)
+        {
+            Native.Ensure(NativeMethods.cst_state_result_entry(result, out entry));
+            if (entry.Found == 0) return null;
+            IntPtr data;
+            UIntPtr len;
+            Native.Ensure(NativeMethods.cst_state_result_data(result, out data, out len));
+            var bytes = new byte[checked((int)len.ToUInt64())];
+            if (bytes.Length > 0) Marshal.Copy(data, bytes, 0, bytes.Length);
+            return new SessionStateEntry(bytes, entry.Uninitialized != 0);
+        }
+
+        /// <summary>Read-only access: the committed content, or null when there is no live session. Never takes or
+        /// waits for the lock. One round trip (plus a conditional renewal when due).</summary>
+        public SessionStateEntry Get(string sid)
+        {
+            byte[] id = Sid(sid);
+            StateResultHandle result;
+            int status = NativeMethods.cst_state_get(Handle, id, Native.Len(id), out result);
+            using (result)
+            {
+                if (status == NativeMethods.CST_ERR_NOT_FOUND) return null;
+                Native.Ensure(status);
+                StateEntry entry;
+                return Read(result, out entry);
+            }
+        }
+
+        /// <summary>Acquires the session's lock and returns its content, or reports the holder's lock (id, true age).</summary>
+        public SessionStateExclusive GetExclusive(string sid)
+        {
+            byte[] id = Sid(sid);
+            StateResultHandle result;
+            Native.Ensure(NativeMethods.cst_state_get_exclusive(Handle, id, Native.Len(id), out result));
+            using (result)
+            {
+                StateEntry entry;
+                var content = Read(result, out entry);
+                return new SessionStateExclusive(content, entry.Locked != 0, (long)entry.LockId, TimeSpan.FromSeconds(entry.LockAge));
+            }
+        }
+
+        /// <summary>Writes and releases the lock as one fenced operation. Throws
+        /// <see cref="SessionStateLockLostException"/> (nothing written) when the lock was taken over;
+        /// <paramref name="newItem"/>: the caller created the session. <paramref name="timeout"/> null: the default.</summary>
+        public void SetAndRelease(string sid, byte[] data, long lockId, bool newItem, TimeSpan? timeout)
+        {
+            if (data == null) throw new ArgumentNullException("data");
+            byte[] id = Sid(sid);
+            Native.Ensure(NativeMethods.cst_state_set_and_release(Handle, id, Native.Len(id), data, Native.Len(data),
+                (ulong)lockId, (byte)(newItem ? 1 : 0), timeout.HasValue ? timeout.Value.TotalSeconds : 0));
+        }
+
+        /// <summary>Releases the lock without writing; a foreign or zero lock id is a no-op (false).</summary>
+        public bool Release(string sid, long lockId)
+        {
+            byte[] id = Sid(sid);
+            byte released;
+            Native.Ensure(NativeMethods.cst_state_release(Handle, id, Native.Len(id), (ulong)lockId, out released));
+            return released != 0;
+        }
+
+        /// <summary>Creates an empty, uninitialized session unless a live one exists (cookieless sessions).</summary>
+        public void CreateUninitialized(string sid, TimeSpan? timeout)
+        {
+            byte[] id = Sid(sid);
+            Native.Ensure(NativeMethods.cst_state_create_uninitialized(Handle, id, Native.Len(id), timeout.HasValue ? timeout.Value.TotalSeconds : 0));
+        }
+
+        /// <summary>Removes the session under its lock; <see cref="SessionStateLockLostException"/> if the lock id does not hold it.</summary>
+        public void Remove(string sid, long lockId)
+        {
+            byte[] id = Sid(sid);
+            Native.Ensure(NativeMethods.cst_state_remove(Handle, id, Native.Len(id), (ulong)lockId));
+        }
+
+        /// <summary>Extends the session's life when the renewal is due; returns whether it wrote.</summary>
+        public bool ResetTimeout(string sid)
+        {
+            byte[] id = Sid(sid);
+            byte renewed;
+            Native.Ensure(NativeMethods.cst_state_reset_timeout(Handle, id, Native.Len(id), out renewed));
+            return renewed != 0;
+        }
+
+        /// <summary>The Cosmos DB session token gathered for the session (carry it to another node), or null.</summary>
+        public SessionToken Token(string sid)
+        {
+            byte[] id = Sid(sid);
+            TokenHandle result;
+            return SessionToken.FromOptional(NativeMethods.cst_state_token(Handle, id, Native.Len(id), out result), result);
+        }
+
+        /// <summary>Presents a token carried from another node: later reads see at least what it saw.</summary>
+        public void PresentToken(string sid, SessionToken token)
+        {
+            if (token == null) throw new ArgumentNullException("token");
+            byte[] id = Sid(sid);
+            Native.Ensure(NativeMethods.cst_state_present_token(Handle, id, Native.Len(id), token.Handle));
+        }
+
+        /// <summary>The lock id a forced unlock released, or null when none was held (an operator's tool).</summary>
+        public long? ForceUnlock(string sid)
+        {
+            byte[] id = Sid(sid);
+            ulong unlocked;
+            Native.Ensure(NativeMethods.cst_state_force_unlock(Handle, id, Native.Len(id), out unlocked));
+            return unlocked == 0 ? (long?)null : (long)unlocked;
+        }
+
+        /// <summary>Whether a live session exists and whether it is locked (an operator's view).</summary>
+        public bool Describe(string sid, out bool locked, out TimeSpan expiresIn)
+        {
+            byte[] id = Sid(sid);
+            StateSessionInfo info;
+            Native.Ensure(NativeMethods.cst_state_show(Handle, id, Native.Len(id), out info));
+            locked = info.Locked != 0;
+            expiresIn = TimeSpan.FromSeconds(info.ExpiresIn);
+            return info.Exists != 0;
+        }
+
+        /// <summary>Releases the native store now.</summary>
+        public void Dispose()
+        {
+            handle.Dispose();
+        }
+    }
+}

@@ -1,0 +1,228 @@
+using System;
+using System.Collections.Specialized;
+using System.Configuration.Provider;
+using System.Threading;
+using System.Web;
+using System.Web.SessionState;
+using CosmosSessionToken;
+using CosmosSessionToken.AspNet;
+using NUnit.Framework;
+
+namespace CosmosSessionToken.AspNet.Tests
+{
+    /// <summary>The provider's contract with ASP.NET's SessionStateModule, on the in-memory engine (no HttpContext).</summary>
+    [TestFixture]
+    public class ProviderTests
+    {
+        private static int counter;
+
+        // Each test gets its own store: a distinct configuration (database name) keys a distinct shared store.
+        private static CosmosDbSessionStateProvider NewProvider(string database = null, int lockTtl = 30)
+        {
+            var p = new CosmosDbSessionStateProvider();
+            var config = new NameValueCollection
+            {
+                { "inMemory", "true" },
+                { "databaseId", database ?? "db" + Interlocked.Increment(ref counter) },
+                { "xLockTtlSeconds", lockTtl.ToString() },
+                { "compressionEnabled", "true" },
+                { "consistencyLevel", "Strong" },
+            };
+            p.Initialize("cosmos", config);
+            return p;
+        }
+
+        private static SessionStateStoreData WithCounter(CosmosDbSessionStateProvider p, int n)
+        {
+            var data = p.CreateNewStoreData(null, 20);
+            data.Items["n"] = n;
+            return data;
+        }
+
+        [Test]
+        public void NewSessionLockWriteRead()
+        {
+            var p = NewProvider();
+            bool locked;
+            TimeSpan age;
+            object lockId;
+            SessionStateActions actions;
+            Assert.IsNull(p.GetItemExclusive(null, "s", out locked, out age, out lockId, out actions));
+            Assert.IsFalse(locked);
+            Assert.Greater((long)lockId, 0L);
+            p.SetAndReleaseItemExclusive(null, "s", WithCounter(p, 1), lockId, true);
+            object readLock;
+            var read = p.GetItem(null, "s", out locked, out age, out readLock, out actions);
+            Assert.AreEqual(1, read.Items["n"]);
+            Assert.AreEqual(0L, readLock, "a read-only get hands back a lock id that releases nothing");
+            Assert.AreEqual(SessionStateActions.None, actions);
+            p.ReleaseItemExclusive(null, "s", readLock);
+        }
+
+        [Test]
+        public void ALockIsReportedWithItsHolderAndTrueAge()
+        {
+            var p = NewProvider();
+            bool locked;
+            TimeSpan age;
+            object held, seen;
+            SessionStateActions actions;
+            p.GetItemExclusive(null, "s", out locked, out age, out held, out actions);
+            p.SetAndReleaseItemExclusive(null, "s", WithCounter(p, 5), held, true);
+            p.GetItemExclusive(null, "s", out locked, out age, out held, out actions);
+            Thread.Sleep(200);
+            Assert.IsNull(p.GetItemExclusive(null, "s", out locked, out age, out seen, out actions));
+            Assert.IsTrue(locked);
+            Assert.AreEqual(held, seen);
+            Assert.That(age, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(150)).And.LessThan(TimeSpan.FromSeconds(10)));
+            // Read-only requests read the committed content while the lock is held, without waiting.
+            object ro;
+            Assert.AreEqual(5, p.GetItem(null, "s", out locked, out age, out ro, out actions).Items["n"]);
+            Assert.IsFalse(locked);
+            // A foreign or zero lock id releases nothing.
+            p.ReleaseItemExclusive(null, "s", (long)held + 1);
+            p.ReleaseItemExclusive(null, "s", 0L);
+            p.ReleaseItemExclusive(null, "s", null);
+            p.GetItemExclusive(null, "s", out locked, out age, out seen, out actions);
+            Assert.IsTrue(locked, "still held");
+            p.ReleaseItemExclusive(null, "s", held);
+            p.GetItemExclusive(null, "s", out locked, out age, out seen, out actions);
+            Assert.IsFalse(locked);
+        }
+
+        [Test]
+        public void ALostLockIsReportedAndNothingIsWritten()
+        {
+            var p = NewProvider(lockTtl: 1);
+            bool locked;
+            TimeSpan age;
+            object slow, fast;
+            SessionStateActions actions;
+            p.GetItemExclusive(null, "s", out locked, out age, out slow, out actions);
+            Thread.Sleep(1100);
+            p.GetItemExclusive(null, "s", out locked, out age, out fast, out actions);
+            Assert.IsFalse(locked, "an expired lock is taken over");
+            p.SetAndReleaseItemExclusive(null, "s", WithCounter(p, 2), fast, true);
+            var e = Assert.Throws<SessionStateLockLostException>(() => p.SetAndReleaseItemExclusive(null, "s", WithCounter(p, 1), slow, true));
+            Assert.AreEqual("lock_lost", e.Kind);
+            object ro;
+            Assert.AreEqual(2, p.GetItem(null, "s", out locked, out age, out ro, out actions).Items["n"]);
+        }
+
+        [Test]
+        public void ProviderInstancesShareTheStore()
+        {
+            var a = NewProvider("shared-db");
+            var b = NewProvider("shared-db");
+            bool locked;
+            TimeSpan age;
+            object l;
+            SessionStateActions actions;
+            a.GetItemExclusive(null, "x", out locked, out age, out l, out actions);
+            a.SetAndReleaseItemExclusive(null, "x", WithCounter(a, 7), l, true);
+            Assert.AreEqual(7, b.GetItem(null, "x", out locked, out age, out l, out actions).Items["n"]);
+        }
+
+        [Test]
+        public void AbandonInMonosOrderAndCookielessSessions()
+        {
+            var p = NewProvider();
+            bool locked;
+            TimeSpan age;
+            object l;
+            SessionStateActions actions;
+            p.GetItemExclusive(null, "s", out locked, out age, out l, out actions);
+            p.SetAndReleaseItemExclusive(null, "s", WithCounter(p, 1), l, true);
+            p.GetItemExclusive(null, "s", out locked, out age, out l, out actions);
+            var item = p.GetItemExclusive(null, "s", out locked, out age, out l, out actions);
+            p.ReleaseItemExclusive(null, "s", l);
+            item = p.GetItemExclusive(null, "s", out locked, out age, out l, out actions);
+            p.RemoveItem(null, "s", l, item);
+            p.ReleaseItemExclusive(null, "s", l); // Mono releases after removing: a no-op
+            Assert.IsNull(p.GetItem(null, "s", out locked, out age, out l, out actions));
+            // Abandon from a read-only request (lock id 0) takes the lock for the removal.
+            p.GetItemExclusive(null, "r", out locked, out age, out l, out actions);
+            p.SetAndReleaseItemExclusive(null, "r", WithCounter(p, 3), l, true);
+            p.RemoveItem(null, "r", 0L, null);
+            Assert.IsNull(p.GetItem(null, "r", out locked, out age, out l, out actions));
+            // Cookieless: an uninitialized item asks the module to initialize it.
+            p.CreateUninitializedItem(null, "c", 20);
+            var c = p.GetItem(null, "c", out locked, out age, out l, out actions);
+            Assert.IsNotNull(c);
+            Assert.AreEqual(SessionStateActions.InitializeItem, actions);
+            p.GetItemExclusive(null, "c", out locked, out age, out l, out actions);
+            Assert.AreEqual(SessionStateActions.InitializeItem, actions);
+            p.ResetItemTimeout(null, "c");
+            p.ResetItemTimeout(null, null);
+            Assert.IsFalse(p.SetItemExpireCallback(null));
+            // A null id (Mono: a first cookieless request) is no session, not an error.
+            Assert.IsNull(p.GetItem(null, null, out locked, out age, out l, out actions));
+            Assert.IsNull(p.GetItemExclusive(null, null, out locked, out age, out l, out actions));
+        }
+
+        [Test]
+        public void SerializationRoundTripsItemsAndTimeout()
+        {
+            var p = NewProvider();
+            var data = p.CreateNewStoreData(null, 42);
+            data.Items["s"] = "text";
+            data.Items["n"] = 12;
+            data.Items["d"] = new DateTime(2026, 11, 22, 0, 0, 0, DateTimeKind.Utc);
+            var back = CosmosDbSessionStateProvider.Deserialize(null, CosmosDbSessionStateProvider.Serialize(data));
+            Assert.AreEqual(42, back.Timeout);
+            Assert.AreEqual("text", back.Items["s"]);
+            Assert.AreEqual(12, back.Items["n"]);
+            Assert.AreEqual(data.Items["d"], back.Items["d"]);
+        }
+
+        [Test]
+        public void ConfigurationIsCheckedAndNeverEchoesTheKey()
+        {
+            var p = new CosmosDbSessionStateProvider();
+            Assert.Throws<ProviderException>(() => p.Initialize("x", new NameValueCollection { { "databaseId", "d" } }));
+            Assert.Throws<ProviderException>(() => new CosmosDbSessionStateProvider().Initialize("x",
+                new NameValueCollection { { "inMemory", "true" }, { "xLockTtlSecond", "30" } }));
+            Assert.Throws<ProviderException>(() => new CosmosDbSessionStateProvider().Initialize("x",
+                new NameValueCollection { { "inMemory", "true" }, { "xLockTtlSeconds", "-1" } }));
+            Assert.Throws<ProviderException>(() => new CosmosDbSessionStateProvider().Initialize("x",
+                new NameValueCollection { { "connectionStringName", "missing" } }));
+            var e = Assert.Throws<SessionTokenArgumentException>(() => new CosmosDbSessionStateProvider().Initialize("x",
+                new NameValueCollection { { "connectionString", "AccountEndpoint=https://h/;AccountKey=SECRET!!" }, { "databaseId", "d" } }));
+            Assert.AreEqual("invalid_connection_string", e.Kind);
+            Assert.IsFalse(e.Message.Contains("SECRET"));
+        }
+    }
+
+    /// <summary>The .NET SessionStateStore over the in-memory engine, and the session-state error vectors.</summary>
+    [TestFixture]
+    public class StateStoreTests
+    {
+        [Test]
+        public void StoreContract()
+        {
+            using (var s = SessionStateStore.OpenInMemory(new SessionStateOptions { LockTtl = TimeSpan.FromSeconds(5) }))
+            {
+                Assert.IsNull(s.Get("a"));
+                var ex = s.GetExclusive("a");
+                Assert.IsFalse(ex.Locked);
+                Assert.IsNull(ex.Entry);
+                Assert.IsTrue(s.GetExclusive("a").Locked);
+                s.SetAndRelease("a", new byte[] { 1, 2, 3 }, ex.LockId, true, null);
+                CollectionAssert.AreEqual(new byte[] { 1, 2, 3 }, s.Get("a").Data);
+                Assert.Throws<SessionStateLockLostException>(() => s.SetAndRelease("a", new byte[] { 9 }, ex.LockId, false, null));
+                Assert.IsNotNull(s.Token("a"));
+                bool locked;
+                TimeSpan expiresIn;
+                Assert.IsTrue(s.Describe("a", out locked, out expiresIn));
+                Assert.IsFalse(locked);
+                var again = s.GetExclusive("a");
+                Assert.AreEqual(again.LockId, s.ForceUnlock("a"));
+                Assert.IsNull(s.ForceUnlock("a"));
+                Assert.AreEqual("invalid_session_id", Assert.Throws<SessionTokenArgumentException>(() => s.Get("")).Kind);
+                Assert.AreEqual("item_too_large", Assert.Throws<SessionTokenLimitException>(() =>
+                    SessionStateStore.OpenInMemory(new SessionStateOptions { Compression = false })
+                        .SetAndRelease("b", new byte[3 << 20], 1, true, null)).Kind);
+            }
+        }
+    }
+}
