@@ -15,9 +15,10 @@
 //                           {"drop": "before"|"after", "times": N, "match": "..."}
 //       GET  /_shim/stats   {"requests", "reads", "queries", "writes", "batches", "charge", ...}
 //       POST /_shim/reset
-// Usage: node server.js [--port N]   (0 = a free port); prints "listening <port>" when ready.
-// It listens on 127.0.0.1 only, and exits when its standard input closes (its parent is gone)
-// or on SIGTERM/SIGINT.
+// Usage: node server.js [--port N] [--detached]   (0 = a free port); prints "listening <port>"
+// when ready. It listens on 127.0.0.1 only, and exits on SIGTERM/SIGINT and, unless --detached
+// (started by scripts/session-farm, which stops it by PID), when its standard input closes (its
+// parent is gone).
 "use strict";
 
 const http = require("http");
@@ -170,6 +171,8 @@ backend.listen(0, HOST, () => {
 function stop() { process.exit(0); }
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
-process.stdin.on("end", stop);
-process.stdin.on("error", stop);
-process.stdin.resume();
+if (!args.includes("--detached")) {
+  process.stdin.on("end", stop);
+  process.stdin.on("error", stop);
+  process.stdin.resume();
+}

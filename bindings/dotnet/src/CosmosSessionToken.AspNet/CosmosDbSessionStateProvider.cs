@@ -191,8 +191,8 @@ namespace CosmosSessionToken.AspNet
         /// <summary>Writes the session's Cosmos DB token back in the sealed cookie (tokenCookie="true").</summary>
         public override void EndRequest(HttpContext context)
         {
-            if (!tokenCookie || context == null || context.Session == null) return;
-            string sid = context.Session.SessionID;
+            if (!tokenCookie || context == null) return;
+            string sid = SessionIdOf(context);
             var token = sid == null ? null : store.Token(sid);
             if (token == null) return;
             using (var carrier = new SessionTokenCookie(new[] { cookieKey }, "aspnet-session"))
@@ -205,6 +205,19 @@ namespace CosmosSessionToken.AspNet
                     context.Response.Cookies.Add(new HttpCookie(TokenCookieName, value) { HttpOnly = true });
                 }
             }
+        }
+
+        // The session id of this request: a new one the module is setting, else the incoming cookie's. (The
+        // Response.Cookies indexer would add an empty cookie, so look the name up first.)
+        private string SessionIdOf(HttpContext context)
+        {
+            if (Array.IndexOf(context.Response.Cookies.AllKeys, cookieName) >= 0)
+            {
+                string issued = context.Response.Cookies[cookieName].Value;
+                if (!string.IsNullOrEmpty(issued)) return issued;
+            }
+            var incoming = context.Request.Cookies[cookieName];
+            return incoming == null || string.IsNullOrEmpty(incoming.Value) ? null : incoming.Value;
         }
 
         /// <summary>A new, empty session.</summary>
