@@ -52,14 +52,10 @@ pub struct FeedRange {
 struct RangeJson {
     min: String,
     max: String,
-    #[serde(rename = "isMinInclusive", default = "yes")]
-    is_min_inclusive: bool,
+    #[serde(rename = "isMinInclusive", default)]
+    is_min_inclusive: Option<bool>,
     #[serde(rename = "isMaxInclusive", default)]
-    is_max_inclusive: bool,
-}
-
-fn yes() -> bool {
-    true
+    is_max_inclusive: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -97,6 +93,29 @@ impl FeedRange {
         })
     }
 
+    /// The SDKs' `Range` object with its flags as given: an absent flag takes the SDKs' default
+    /// (`isMinInclusive` true, `isMaxInclusive` false), so bindings that read the object
+    /// themselves apply the same defaults as [`FeedRange::parse`].
+    ///
+    /// ```
+    /// use cosmos_session_token::FeedRange;
+    /// assert_eq!(FeedRange::from_range_fields("AA", "BB", None, None).unwrap().to_string(), "[AA,BB)");
+    /// assert!(FeedRange::from_range_fields("AA", "BB", None, Some(true)).is_err());
+    /// ```
+    pub fn from_range_fields(
+        min: &str,
+        max: &str,
+        is_min_inclusive: Option<bool>,
+        is_max_inclusive: Option<bool>,
+    ) -> Result<Self, FeedRangeError> {
+        FeedRange::from_range(
+            min,
+            max,
+            is_min_inclusive.unwrap_or(true),
+            is_max_inclusive.unwrap_or(false),
+        )
+    }
+
     /// The SDKs' `Range` object: `[min, max)` only (`isMinInclusive` true, `isMaxInclusive` false).
     pub fn from_range(
         min: &str,
@@ -128,13 +147,12 @@ impl FeedRange {
             let doc: FeedRangeJson = serde_json::from_str(trimmed)
                 .map_err(|e| FeedRangeError::Invalid(e.to_string()))?;
             let r = doc.range;
-            if !r.is_min_inclusive || r.is_max_inclusive {
-                return Err(FeedRangeError::Invalid(
-                    "only ranges with isMinInclusive=true and isMaxInclusive=false are feed ranges"
-                        .into(),
-                ));
-            }
-            return FeedRange::new(&r.min, &r.max);
+            return FeedRange::from_range_fields(
+                &r.min,
+                &r.max,
+                r.is_min_inclusive,
+                r.is_max_inclusive,
+            );
         }
         match trimmed.split_once('-') {
             Some((min, max)) => FeedRange::new(min, max),

@@ -150,7 +150,7 @@
 /**
  * ABI version of this header. Bumped on every incompatible change of the C ABI.
  */
-#define CST_ABI_VERSION 1
+#define CST_ABI_VERSION 2
 
 /**
  * Library version, major part.
@@ -1171,6 +1171,18 @@ int32_t cst_token_segment_range_id(const struct cst_token *token,
                                    char *buf,
                                    size_t cap,
                                    size_t *out_len);
+
+/**
+ * Renders segment `index` as header text, e.g. `0:1#100#1=20` (output protocol).
+ *
+ * # Safety
+ * `token` a live handle; `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` writable.
+ */
+int32_t cst_token_segment_to_string(const struct cst_token *token,
+                                    size_t index,
+                                    char *buf,
+                                    size_t cap,
+                                    size_t *out_len);
 
 /**
  * Fields of segment `index`: *format (CST_FORMAT_*), *version (0 for a simple value),

@@ -321,6 +321,27 @@ pub unsafe extern "C" fn cst_token_segment_range_id(
     })
 }
 
+/// Renders segment `index` as header text, e.g. `0:1#100#1=20` (output protocol).
+///
+/// # Safety
+/// `token` a live handle; `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_token_segment_to_string(
+    token: *const cst_token,
+    index: usize,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let t = unsafe { self::token(token, "token") }?;
+        let seg = segment(t, index)?;
+        // SAFETY: forwarded caller guarantees.
+        unsafe { write_output(&seg.to_string(), buf, cap, out_len) }
+    })
+}
+
 /// Fields of segment `index`: *format (CST_FORMAT_*), *version (0 for a simple value),
 /// *global_lsn and *region_count. Returns CST_ERR_INVALID_ARGUMENT past the end.
 ///

@@ -26,7 +26,7 @@ public static class LoadCheck
         catch (InvalidOperationException e)
         {
             bool clear = mode == "abi-mismatch" && e.Message.Contains("ABI version 99")
-                && e.Message.Contains("needs ABI version 1");
+                && e.Message.Contains("needs ABI version 2");
             return Report(clear, e);
         }
     }

@@ -544,16 +544,18 @@ fn range_dict_fast(
     let (Ok(min), Ok(max)) = (min.extract::<String>(), max.extract::<String>()) else {
         return Ok(None);
     };
-    let flag = |k: &str, default: bool| -> PyResult<Option<bool>> {
+    // An absent flag is None (the core applies the SDKs' defaults); a non-bool value is left to
+    // the JSON path, which gives the precise error.
+    let flag = |k: &str| -> PyResult<Option<Option<bool>>> {
         match field(k)? {
-            None => Ok(Some(default)),
-            Some(v) => Ok(v.cast::<pyo3::types::PyBool>().ok().map(|b| b.is_true())),
+            None => Ok(Some(None)),
+            Some(v) => Ok(v
+                .cast::<pyo3::types::PyBool>()
+                .ok()
+                .map(|b| Some(b.is_true()))),
         }
     };
-    let (Some(lo), Some(hi)) = (
-        flag("isMinInclusive", true)?,
-        flag("isMaxInclusive", false)?,
-    ) else {
+    let (Some(lo), Some(hi)) = (flag("isMinInclusive")?, flag("isMaxInclusive")?) else {
         return Ok(None);
     };
     let known = 2
@@ -562,7 +564,7 @@ fn range_dict_fast(
     if inner.len() != known {
         return Ok(None);
     }
-    Ok(Some(FeedRange::from_range(&min, &max, lo, hi)))
+    Ok(Some(FeedRange::from_range_fields(&min, &max, lo, hi)))
 }
 
 type Pairs = Vec<(FeedRange, CoreToken)>;

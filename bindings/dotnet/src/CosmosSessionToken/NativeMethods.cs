@@ -28,7 +28,7 @@ namespace CosmosSessionToken
         internal const int CST_FORMAT_VECTOR = 1;
 
         /// <summary>The ABI version this wrapper was written against (CST_ABI_VERSION).</summary>
-        internal const uint ExpectedAbiVersion = 1;
+        internal const uint ExpectedAbiVersion = 2;
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint cst_abi_version();
@@ -231,6 +231,9 @@ namespace CosmosSessionToken
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_token_segment_count(TokenHandle token, out UIntPtr count);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_segment_to_string(TokenHandle token, UIntPtr index, byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_token_segment_range_id(

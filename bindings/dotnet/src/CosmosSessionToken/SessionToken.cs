@@ -282,9 +282,11 @@ namespace CosmosSessionToken
                     regions.Add(new RegionProgress(id, lsn));
                 }
                 bool simple = format == NativeMethods.CST_FORMAT_SIMPLE;
+                string text = Native.ReadString(
+                    (byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_token_segment_to_string(h, index, buf, cap, out len));
                 list.Add(new SessionTokenSegment(
                     rangeId, simple ? SessionTokenFormat.Simple : SessionTokenFormat.Vector,
-                    simple ? (long?)null : version, globalLsn, regions.AsReadOnly()));
+                    simple ? (long?)null : version, globalLsn, regions.AsReadOnly(), text));
             }
             return list.AsReadOnly();
         }

@@ -74,13 +74,17 @@ namespace CosmosSessionToken
     /// <summary>One <c>rangeId:value</c> segment of a token: the progress of one partition key range.</summary>
     public sealed class SessionTokenSegment
     {
-        internal SessionTokenSegment(string rangeId, SessionTokenFormat format, long? version, long globalLsn, IReadOnlyList<RegionProgress> regions)
+        private readonly string text;
+
+        internal SessionTokenSegment(string rangeId, SessionTokenFormat format, long? version, long globalLsn,
+            IReadOnlyList<RegionProgress> regions, string text)
         {
             RangeId = rangeId;
             Format = format;
             Version = version;
             GlobalLsn = globalLsn;
             Regions = regions;
+            this.text = text;
         }
 
         /// <summary>The partition key range id.</summary>
@@ -98,19 +102,10 @@ namespace CosmosSessionToken
         /// <summary>Satellite-region progress, in token order (empty for a simple value).</summary>
         public IReadOnlyList<RegionProgress> Regions { get; private set; }
 
-        /// <summary>The segment as header text, e.g. <c>0:1#100#1=20</c>.</summary>
+        /// <summary>The segment as header text, e.g. <c>0:1#100#1=20</c> (rendered by the native library).</summary>
         public override string ToString()
         {
-            if (Format == SessionTokenFormat.Simple)
-            {
-                return RangeId + ":" + GlobalLsn;
-            }
-            var parts = new List<string> { Version.ToString(), GlobalLsn.ToString() };
-            foreach (var r in Regions)
-            {
-                parts.Add(r.ToString());
-            }
-            return RangeId + ":" + string.Join("#", parts);
+            return text;
         }
     }
 
