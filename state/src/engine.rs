@@ -516,6 +516,23 @@ impl SessionStateStore {
         self.caches().lock_etags.remove(&(pk.to_owned(), lock_id));
     }
 
+    /// The etag of the lock held under `lock_id`: remembered from acquiring it on this node, else
+    /// read (`None`: not held under that id; lock id 0 never is).
+    fn lock_etag(&self, sid: &str, pk: &str, lock_id: u64) -> Result<Option<String>> {
+        if lock_id == 0 {
+            return Ok(None);
+        }
+        let cached = self
+            .caches()
+            .lock_etags
+            .get(&(pk.to_owned(), lock_id))
+            .cloned();
+        match cached {
+            Some(etag) => Ok(Some(etag)),
+            None => Ok(self.held_lock(sid, pk, lock_id)?.1),
+        }
+    }
+
     /// The current lock item, and its etag when it is held under `lock_id`.
     fn held_lock(
         &self,
@@ -590,16 +607,7 @@ impl SessionStateStore {
         let timeout = Self::check_timeout(timeout, self.options.timeout)?;
         let now = self.clock.now();
         let content = self.content_body(sid, &pk, data, timeout, lock_id, now)?;
-        let cached = self
-            .caches()
-            .lock_etags
-            .get(&(pk.clone(), lock_id))
-            .cloned();
-        let mut etag = match cached {
-            Some(etag) => Some(etag),
-            None if lock_id == 0 => None,
-            None => self.held_lock(sid, &pk, lock_id)?.1,
-        };
+        let mut etag = self.lock_etag(sid, &pk, lock_id)?;
         for _ in 0..CAS_ATTEMPTS {
             let Some(lock_etag) = etag.clone() else {
                 if new_item {
@@ -746,15 +754,7 @@ impl SessionStateStore {
         if lock_id == 0 {
             return Ok(false);
         }
-        let cached = self
-            .caches()
-            .lock_etags
-            .get(&(pk.clone(), lock_id))
-            .cloned();
-        let mut etag = match cached {
-            Some(e) => Some(e),
-            None => self.held_lock(sid, &pk, lock_id)?.1,
-        };
+        let mut etag = self.lock_etag(sid, &pk, lock_id)?;
         for _ in 0..CAS_ATTEMPTS {
             let Some(current) = etag else {
                 self.forget_lock(&pk, lock_id);
