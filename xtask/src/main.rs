@@ -1,6 +1,9 @@
 //! Repository tasks. `cargo run -p xtask -- header` regenerates `ffi/include/cstoken.h` with the
 //! pinned cbindgen; `cargo run -p xtask -- header --check` fails when the committed header differs
-//! from a fresh generation. Kept out of `ffi`'s build so consumers never compile cbindgen.
+//! from a fresh generation (kept out of `ffi`'s build so consumers never compile cbindgen).
+//! `cargo run -p xtask -- versions` checks that every place that spells the version (the C
+//! pkg-config template, the .NET assembly attributes and csproj, the workspace dependencies)
+//! spells the workspace version: one version source.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -51,7 +54,71 @@ fn run(args: &[String]) -> Result<(), String> {
                 ))
             }
         }
-        _ => Err("usage: cargo run -p xtask -- header [--check]".to_owned()),
+        ["versions"] => check_versions(&root),
+        _ => Err("usage: cargo run -p xtask -- header [--check] | versions".to_owned()),
+    }
+}
+
+/// The workspace version, and every file that must spell it (in the form given).
+fn check_versions(root: &Path) -> Result<(), String> {
+    let manifest =
+        std::fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
+    let doc: toml::Table = manifest.parse().map_err(|e| format!("Cargo.toml: {e}"))?;
+    let version = doc
+        .get("workspace")
+        .and_then(|w| w.get("package"))
+        .and_then(|p| p.get("version"))
+        .and_then(|v| v.as_str())
+        .ok_or("Cargo.toml has no [workspace.package] version")?
+        .to_owned();
+    let four = format!("{version}.0");
+    let expected: Vec<(&str, String)> = vec![
+        ("ffi/cstoken.pc.in", format!("Version: {version}")),
+        (
+            "bindings/dotnet/src/CosmosSessionToken/CosmosSessionToken.csproj",
+            format!("<Version>{version}</Version>"),
+        ),
+        (
+            "bindings/dotnet/src/CosmosSessionToken/AssemblyInfo.cs",
+            format!("AssemblyVersion(\"{four}\")"),
+        ),
+        (
+            "bindings/dotnet/src/CosmosSessionToken/AssemblyInfo.cs",
+            format!("AssemblyFileVersion(\"{four}\")"),
+        ),
+        (
+            "bindings/dotnet/src/CosmosSessionToken.AspNet/AssemblyInfo.cs",
+            format!("AssemblyVersion(\"{four}\")"),
+        ),
+        (
+            "bindings/dotnet/src/CosmosSessionToken.AspNet/AssemblyInfo.cs",
+            format!("AssemblyFileVersion(\"{four}\")"),
+        ),
+        (
+            "Cargo.toml",
+            format!("cosmos-session-token = {{ path = \"core\", version = \"{version}\" }}"),
+        ),
+        (
+            "Cargo.toml",
+            format!("cosmos-session-state = {{ path = \"state\", version = \"{version}\" }}"),
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (file, text) in &expected {
+        let content =
+            std::fs::read_to_string(root.join(file)).map_err(|e| format!("{file}: {e}"))?;
+        if !content.contains(text.as_str()) {
+            wrong.push(format!("{file} does not contain `{text}`"));
+        }
+    }
+    if wrong.is_empty() {
+        println!("every version is {version}");
+        Ok(())
+    } else {
+        Err(format!(
+            "the workspace version is {version}, but:\n  {}",
+            wrong.join("\n  ")
+        ))
     }
 }
 
