@@ -17,6 +17,12 @@ impl Invalid {
         self
     }
 
+    /// Adds a hint naming the flag to use, e.g. `pass --union-regions …`.
+    pub fn hint(mut self, hint: &str) -> Self {
+        self.message = format!("{} ({hint})", self.message);
+        self
+    }
+
     /// The code's category, from the core's table.
     pub fn category(&self) -> Category {
         error_code(self.code).map_or(Category::Internal, |row| row.category)
@@ -68,18 +74,25 @@ invalid_from_core!(
 pub enum Failure {
     /// Exit 1: the operation had no result.
     NoResult,
-    /// Exit 2: invalid input; the message is printed on stderr.
+    /// Exit 2 (invalid input or usage) or 3 (the session store failed); the message is printed
+    /// on stderr.
     Invalid(Invalid),
+    /// The reader of standard output went away (`cst … | head`): stop quietly, exit 0.
+    ClosedPipe,
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::ClosedPipe
+        } else {
+            Failure::Invalid(Invalid::from(format!("cannot write output: {e}")))
+        }
+    }
 }
 
 impl<E: Into<Invalid>> From<E> for Failure {
     fn from(e: E) -> Self {
         Failure::Invalid(e.into())
-    }
-}
-
-impl From<std::io::Error> for Invalid {
-    fn from(e: std::io::Error) -> Self {
-        Invalid::from(format!("cannot write output: {e}"))
     }
 }

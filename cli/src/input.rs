@@ -40,7 +40,15 @@ impl Tokens {
                     String::new()
                 };
                 let parsed = SessionToken::parse_with(text, &self.options).map_err(|e| {
-                    Invalid::from(e).context(&format!("{which}invalid session token: "))
+                    let invalid =
+                        Invalid::from(e).context(&format!("{which}invalid session token: "));
+                    // Name the flag when it would help: the token parses leniently.
+                    let lenient = SessionToken::parse_with(text, &ParseOptions::LENIENT);
+                    if self.options != ParseOptions::LENIENT && lenient.is_ok() {
+                        invalid.hint("it parses with --lenient, which reports what it normalises")
+                    } else {
+                        invalid
+                    }
                 })?;
                 for w in &parsed.warnings {
                     eprintln!("cst: warning: {which}{w}");

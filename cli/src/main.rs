@@ -10,12 +10,12 @@ mod state;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use cosmos_session_token::{
     Category, FeedRange, Format, MergePolicy, RegionMismatch, SessionToken, latest_for_feed_range,
 };
 
-use failure::Failure;
+use failure::{Failure, Invalid};
 use input::Tokens;
 
 #[derive(Parser)]
@@ -36,6 +36,9 @@ struct Cli {
     /// {"error":{"code","category","message"}} with the stable code of the error table.
     #[arg(long, global = true, value_enum, default_value = "text")]
     error_format: ErrorFormat,
+    /// Print results as JSON: one object per line (shapes in the README's cst section).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,9 +52,6 @@ enum Command {
                             cst explain --lenient ' 0:1#007#,,1:5'"
     )]
     Explain {
-        /// Print one JSON object instead of a table.
-        #[arg(long)]
-        json: bool,
         /// The token.
         token: String,
     },
@@ -168,6 +168,14 @@ enum Command {
     /// Session state kept in Cosmos DB: show a session, break a stuck lock.
     #[command(subcommand)]
     State(state::StateCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    #[command(after_help = "Example:\n  cst completions bash > /etc/bash_completion.d/cst")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `cst man > cst.1`.
+    Man,
 }
 
 /// Where keys come from: never the command line itself (it ends up in shell history and `ps`).
@@ -217,8 +225,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let json_errors = matches!(cli.error_format, ErrorFormat::Json);
     let mut out = std::io::stdout().lock();
-    match run(cli, &mut out) {
-        Ok(()) => ExitCode::SUCCESS,
+    let result = run(cli, &mut out).and_then(|()| out.flush().map_err(Failure::from));
+    match result {
+        Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
         Err(Failure::NoResult) => ExitCode::from(1),
         Err(Failure::Invalid(e)) => {
             let _ = out.flush();
@@ -230,15 +239,31 @@ fn main() -> ExitCode {
             } else {
                 eprintln!("cst: error: {}", e.message);
             }
-            ExitCode::from(2)
+            // The exit-code table: 0 success, 1 no result, 2 invalid input or usage, 3 the
+            // session store failed (unreachable, throttled, refused, undecodable).
+            if e.category() == Category::Store {
+                ExitCode::from(3)
+            } else {
+                ExitCode::from(2)
+            }
         }
+    }
+}
+
+/// Prints one result: the text line, or `{"<key>": <value>}` with --json.
+fn emit(out: &mut impl Write, json: bool, key: &str, value: &str) -> std::io::Result<()> {
+    if json {
+        writeln!(out, "{}", serde_json::json!({ key: value }))
+    } else {
+        writeln!(out, "{value}")
     }
 }
 
 fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
     let mut tokens = Tokens::new(cli.lenient);
+    let json = cli.json;
     match cli.command {
-        Command::Explain { json, token } => {
+        Command::Explain { token } => {
             for t in tokens.parse_all(&[token])? {
                 explain::print(&t, json, out)?;
             }
@@ -249,7 +274,7 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                 FormatArg::Vector => Format::Vector,
             };
             for t in tokens.parse_all(&[token])? {
-                writeln!(out, "{}", t.convert(format))?;
+                emit(out, json, "token", &t.convert(format).to_string())?;
             }
         }
         Command::Merge {
@@ -266,14 +291,17 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                 false_progress_protection: !legacy_max_global_lsn,
             };
             let parsed = tokens.parse_all(&args)?;
-            match SessionToken::merge_all(&parsed, &policy)? {
-                Some(merged) => writeln!(out, "{merged}")?,
-                None => return Err(Failure::Invalid("no tokens to merge".into())),
+            let merged = SessionToken::merge_all(&parsed, &policy).map_err(|e| {
+                Invalid::from(e).hint("pass --union-regions to combine the region sets")
+            })?;
+            match merged {
+                Some(merged) => emit(out, json, "token", &merged.to_string())?,
+                None => return Err(Invalid::from("no tokens to merge").into()),
             }
         }
         Command::Compare { a, b } => {
             let [a, b] = tokens.exactly::<2>(&[a, b], "compare")?;
-            writeln!(out, "{}", a.compare(&b).as_str())?;
+            emit(out, json, "order", a.compare(&b).as_str())?;
         }
         Command::Latest {
             target,
@@ -290,10 +318,18 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                 }
                 Err(e) => return Err(e.into()),
             };
-            writeln!(out, "{}", latest.token)?;
-            if explain {
-                for line in latest.explain(&pairs) {
-                    eprintln!("{line}");
+            if json {
+                let mut v = serde_json::json!({"token": latest.token.to_string()});
+                if explain {
+                    v["explanation"] = serde_json::json!(latest.explain(&pairs));
+                }
+                writeln!(out, "{v}")?;
+            } else {
+                writeln!(out, "{}", latest.token)?;
+                if explain {
+                    for line in latest.explain(&pairs) {
+                        eprintln!("{line}");
+                    }
                 }
             }
         }
@@ -305,11 +341,8 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         } => {
             let keys = keys.load()?;
             let [token] = tokens.exactly::<1>(&[token], "seal")?;
-            writeln!(
-                out,
-                "{}",
-                cosmos_session_token::seal(&token, &keys[0], &context, max_bytes)?
-            )?;
+            let sealed = cosmos_session_token::seal(&token, &keys[0], &context, max_bytes)?;
+            emit(out, json, "sealed", &sealed)?;
         }
         Command::Unseal {
             keys,
@@ -324,13 +357,14 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                 sealed
             };
             let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
-            writeln!(
-                out,
-                "{}",
-                cosmos_session_token::unseal(&sealed, &refs, &context, max_bytes)?
-            )?;
+            let token = cosmos_session_token::unseal(&sealed, &refs, &context, max_bytes)?;
+            emit(out, json, "token", &token.to_string())?;
         }
-        Command::State(command) => state::run(command, out)?,
+        Command::State(command) => state::run(command, json, out)?,
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "cst", out);
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command()).render(out)?,
         Command::Scope {
             token,
             range,
@@ -339,8 +373,13 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             let [token] = tokens.exactly::<1>(&[token], "scope")?;
             let parents: Vec<&str> = parents.iter().map(String::as_str).collect();
             match token.scope(&range, &parents)? {
-                Some(scoped) => writeln!(out, "{scoped}")?,
-                None => return Err(Failure::NoResult),
+                Some(scoped) => emit(out, json, "token", &scoped.to_string())?,
+                None => {
+                    if json {
+                        writeln!(out, "{}", serde_json::json!({"token": null}))?;
+                    }
+                    return Err(Failure::NoResult);
+                }
             }
         }
     }

@@ -34,9 +34,6 @@ pub enum StateCommand {
     Show {
         #[command(flatten)]
         target: Target,
-        /// Print one JSON object instead of lines.
-        #[arg(long)]
-        json: bool,
         /// The session id.
         sid: String,
     },
@@ -70,9 +67,10 @@ fn state_err(e: cosmos_session_state::StateError) -> Invalid {
     }
 }
 
-pub fn run(command: StateCommand, out: &mut impl Write) -> Result<(), Failure> {
+pub fn run(command: StateCommand, global_json: bool, out: &mut impl Write) -> Result<(), Failure> {
     match command {
-        StateCommand::Show { target, json, sid } => {
+        StateCommand::Show { target, sid } => {
+            let json = global_json;
             let info = open(&target)?.show(&sid).map_err(state_err)?;
             if json {
                 let v = serde_json::json!({
@@ -81,20 +79,19 @@ pub fn run(command: StateCommand, out: &mut impl Write) -> Result<(), Failure> {
                     "uninitialized": info.uninitialized, "locked": info.locked,
                     "lock_id": info.lock_id, "lock_age": info.lock_age,
                 });
-                writeln!(out, "{v}").map_err(Invalid::from)?;
+                writeln!(out, "{v}")?;
                 return Ok(());
             }
             let yes = |b: bool| if b { "yes" } else { "no" };
-            writeln!(out, "session:    {sid}").map_err(Invalid::from)?;
-            writeln!(out, "exists:     {}", yes(info.exists)).map_err(Invalid::from)?;
+            writeln!(out, "session:    {sid}")?;
+            writeln!(out, "exists:     {}", yes(info.exists))?;
             writeln!(
                 out,
                 "size:       {} bytes stored{}",
                 info.stored_bytes,
                 if info.compressed { " (compressed)" } else { "" }
-            )
-            .map_err(Invalid::from)?;
-            writeln!(out, "expires in: {:.1} s", info.expires_in).map_err(Invalid::from)?;
+            )?;
+            writeln!(out, "expires in: {:.1} s", info.expires_in)?;
             if info.locked {
                 writeln!(
                     out,
@@ -103,8 +100,7 @@ pub fn run(command: StateCommand, out: &mut impl Write) -> Result<(), Failure> {
                 )
             } else {
                 writeln!(out, "lock:       none")
-            }
-            .map_err(Invalid::from)?;
+            }?;
             if !info.exists {
                 return Err(Failure::NoResult);
             }
@@ -117,10 +113,8 @@ pub fn run(command: StateCommand, out: &mut impl Write) -> Result<(), Failure> {
                 .into());
             }
             match open(&target)?.force_unlock(&sid).map_err(state_err)? {
-                Some(id) => {
-                    writeln!(out, "unlocked: lock {id} was released").map_err(Invalid::from)?
-                }
-                None => writeln!(out, "no lock was held").map_err(Invalid::from)?,
+                Some(id) => writeln!(out, "unlocked: lock {id} was released")?,
+                None => writeln!(out, "no lock was held")?,
             }
         }
     }

@@ -700,3 +700,145 @@ fn error_vectors_give_the_same_codes() {
     std::fs::remove_dir_all(&dir).ok();
     assert!(ran >= 14, "only {ran} error cases ran through the CLI");
 }
+
+/// --json on every subcommand: one object per line, the shapes documented in the README.
+#[test]
+fn json_on_every_subcommand() {
+    let one = |args: &[&str]| -> Value {
+        let o = cst(args);
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", stdout(&o)))
+    };
+    assert_eq!(
+        one(&["--json", "convert", "--to", "simple", "0:1#5#1=2"]),
+        serde_json::json!({"token": "0:5"})
+    );
+    assert_eq!(
+        one(&["merge", "--json", "0:1#5", "0:1#6"]),
+        serde_json::json!({"token": "0:1#6"})
+    );
+    assert_eq!(
+        one(&["compare", "--json", "0:1#5", "0:1#6"]),
+        serde_json::json!({"order": "less"})
+    );
+    assert_eq!(
+        one(&["scope", "--json", "0:1#5,1:1#7", "1"]),
+        serde_json::json!({"token": "1:1#7"})
+    );
+    let none = cst(&["scope", "--json", "0:1#5", "9"]);
+    assert_eq!(none.status.code(), Some(1), "no result: exit 1");
+    assert_eq!(stdout(&none).trim(), r#"{"token":null}"#);
+    let latest = one(&[
+        "latest",
+        "--json",
+        "--explain",
+        "--target",
+        "AA-BB",
+        "AA-BB=0:1#5",
+    ]);
+    assert_eq!(latest["token"], "0:1#5");
+    assert!(
+        latest["explanation"]
+            .as_array()
+            .is_some_and(|a| a.len() == 1)
+    );
+    assert!(one(&["explain", "--json", "0:1#5"])["segments"].is_array());
+}
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let o = cst(&["completions", shell]);
+        assert!(o.status.success(), "{shell}");
+        let text = stdout(&o);
+        assert!(
+            text.contains("cst") && text.contains("merge") && text.len() > 500,
+            "{shell}"
+        );
+    }
+    let man = cst(&["man"]);
+    assert!(man.status.success());
+    let roff = stdout(&man);
+    assert!(
+        roff.contains(".TH cst") && roff.contains("explain"),
+        "{roff}"
+    );
+    assert_eq!(
+        cst(&["completions", "tcsh"]).status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cst"))
+        .args(["explain", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input: String = (0..20_000).map(|i| format!("0:1#{i}\n")).collect();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let mut first = [0u8; 64];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away, like `| head -2`
+    let status = child.wait().unwrap();
+    writer.join().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(status.success(), "exit {status:?}: {err}");
+    assert!(err.is_empty(), "nothing on stderr: {err}");
+}
+
+#[test]
+fn errors_name_the_flag_that_would_help() {
+    let o = cst(&["explain", "0:1#007"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--lenient"), "{}", stderr(&o));
+    let o = cst(&["explain", "0:1#x"]);
+    assert!(
+        !stderr(&o).contains("--lenient"),
+        "no hint when --lenient would not help"
+    );
+    let o = cst(&["merge", "0:1#5#1=1", "0:1#5#2=1"]);
+    assert!(stderr(&o).contains("--union-regions"), "{}", stderr(&o));
+}
+
+#[test]
+fn an_unreachable_store_exits_3() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = Command::new(env!("CARGO_BIN_EXE_cst"))
+        .args(["state", "show", "--database", "d", "s"])
+        .env(
+            "COSMOS_CONNECTION_STRING",
+            format!("AccountEndpoint=http://127.0.0.1:{port}/;AccountKey=c2VjcmV0;"),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
