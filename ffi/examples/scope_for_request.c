@@ -2,10 +2,8 @@
  * A C host using libcstoken: merge the token a write returned into the one a user carries,
  * then keep only what the read's partition needs.
  *
- * Build (from the repository root, after `cargo build --release -p cosmos-session-token-ffi`):
- *   cc -std=c11 -Iffi/include ffi/examples/scope_for_request.c -Ltarget/release -lcstoken \
- *      -Wl,-rpath,$PWD/target/release -o scope_for_request
- * or, with the pkg-config file: cc $(pkg-config --cflags --libs cstoken) ...
+ * Build against an installed libcstoken (`make install-c PREFIX=...`):
+ *   cc -std=c11 scope_for_request.c $(pkg-config --cflags --libs cstoken) -o scope_for_request
  */
 #include "cstoken.h"
 
@@ -22,6 +20,11 @@ static void die(const char *what, int32_t status) {
 }
 
 int main(int argc, char **argv) {
+    /* The library loaded at run time must speak the ABI this program was compiled against. */
+    if (cst_abi_version() != CST_ABI_VERSION) {
+        fprintf(stderr, "libcstoken has ABI %u, this program needs %u\n", (unsigned)cst_abi_version(), (unsigned)CST_ABI_VERSION);
+        return 3;
+    }
     const char *carried = argc > 1 ? argv[1] : "0:1#100#1=20,1:-1#42";
     const char *written = argc > 2 ? argv[2] : "1:-1#57";
     const char *range = argc > 3 ? argv[3] : "1";

@@ -73,7 +73,6 @@ fn check_versions(root: &Path) -> Result<(), String> {
         .to_owned();
     let four = format!("{version}.0");
     let expected: Vec<(&str, String)> = vec![
-        ("ffi/cstoken.pc.in", format!("Version: {version}")),
         (
             "bindings/dotnet/src/CosmosSessionToken/CosmosSessionToken.csproj",
             format!("<Version>{version}</Version>"),
