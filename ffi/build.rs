@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-changed=src/status.rs");
-    let status = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("src/status.rs");
+    let status = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default())
+        .join("src/status.rs");
     let text = std::fs::read_to_string(&status).unwrap_or_default();
     let abi = text
         .lines()
