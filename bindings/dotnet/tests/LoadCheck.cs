@@ -20,7 +20,8 @@ public static class LoadCheck
         catch (DllNotFoundException e)
         {
             bool clear = mode == "missing" && e.Message.Contains("Could not load the native library 'cstoken'")
-                && e.Message.Contains("libcstoken.so") && e.Message.Contains("Looked in");
+                && e.Message.Contains("Tried: ") && e.Message.Contains(System.IO.Path.Combine(AppDomain.CurrentDomain.BaseDirectory, "libcstoken.so"))
+                && e.Message.Contains("(absent)");
             return Report(clear, e);
         }
         catch (InvalidOperationException e)

@@ -70,15 +70,44 @@ namespace CosmosSessionToken
             return rows;
         }
 
+        /// <summary>Where the native library may be: next to this assembly (which ASP.NET may have shadow-copied
+        /// away from bin/), where it was copied from (CodeBase), and the application's base and bin directories.</summary>
+        internal static List<string> CandidateDirectories()
+        {
+            var dirs = new List<string>();
+            Action<string> add = d =>
+            {
+                if (!string.IsNullOrEmpty(d) && !dirs.Contains(d)) dirs.Add(d);
+            };
+            var asm = typeof(Native).Assembly;
+            try { add(Path.GetDirectoryName(asm.Location)); } catch (Exception) { }
+            try
+            {
+                var codeBase = new Uri(asm.CodeBase);
+                if (codeBase.IsFile) add(Path.GetDirectoryName(codeBase.LocalPath));
+            }
+            catch (Exception) { }
+            string baseDir = AppDomain.CurrentDomain.BaseDirectory;
+            add(baseDir);
+            if (!string.IsNullOrEmpty(baseDir)) add(Path.Combine(baseDir, "bin"));
+            return dirs;
+        }
+
         private static string MissingLibraryMessage()
         {
-            string dir = Path.GetDirectoryName(typeof(Native).Assembly.Location) ?? ".";
+            string file = Environment.OSVersion.Platform == PlatformID.Unix ? "libcstoken.so" : "cstoken.dll";
+            var tried = new List<string>();
+            foreach (var d in CandidateDirectories())
+            {
+                string path = Path.Combine(d, file);
+                tried.Add(path + (File.Exists(path) ? " (exists, but did not load: check its architecture)" : " (absent)"));
+            }
             return string.Format(
                 "Could not load the native library 'cstoken' (libcstoken.so on Linux, libcstoken.dylib on macOS, cstoken.dll " +
-                "on Windows). Looked in: the assembly's directory '{0}', the dllmap of CosmosSessionToken.dll.config, " +
-                "runtimes/<rid>/native of the NuGet package, and the system library path (LD_LIBRARY_PATH / PATH). " +
-                "Build it with 'cargo build --release -p cosmos-session-token-ffi' and copy it next to CosmosSessionToken.dll.",
-                dir);
+                "on Windows). Tried: {0}; then the dllmap of CosmosSessionToken.dll.config and the system library path " +
+                "(LD_LIBRARY_PATH='{1}' / PATH). Copy it next to CosmosSessionToken.dll (the NuGet package's build targets do) " +
+                "or build it with 'cargo build --release -p cosmos-session-token-ffi'.",
+                string.Join("; ", tried), Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") ?? "");
         }
 
         internal static string Version()
