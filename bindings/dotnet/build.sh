@@ -19,8 +19,8 @@ cp "$here/src/CosmosSessionToken/CosmosSessionToken.dll.config" "$out/"
 NUNIT=/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
 "${MCS[@]}" -target:library -r:System.Web.dll -r:System.Configuration.dll -r:"$NUNIT" -r:"$out/CosmosSessionToken.dll" \
   -r:"$out/CosmosSessionToken.AspNet.dll" -out:"$out/CosmosSessionToken.AspNet.Tests.dll" "$here"/tests/AspNet/*.cs
-"${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/CosmosSessionToken.Tests.exe" \
-  "$here/tests/Tests.cs" "$here/tests/MiniTest.cs"
+"${MCS[@]}" -target:library -r:"$NUNIT" -r:"$out/CosmosSessionToken.dll" -out:"$out/CosmosSessionToken.Tests.dll" \
+  "$here/tests/Tests.cs"
 "${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/WebFarm.exe" "$here/samples/WebFarm/Program.cs"
 # The load check runs from a directory that has the assembly but no native library.
 "${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/noload/LoadCheck.exe" "$here/tests/LoadCheck.cs"

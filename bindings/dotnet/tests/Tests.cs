@@ -7,9 +7,10 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using CosmosSessionToken;
-using MiniTest;
+using NUnit.Framework;
 
-public static class ApiTests
+[TestFixture]
+public class ApiTests
 {
     const string Token = "0:1#100#1=20#2=-1,1:-1#42";
 
@@ -17,67 +18,67 @@ public static class ApiTests
     public static void ParseAndRender()
     {
         var t = SessionToken.Parse(Token);
-        Assert.Equal(Token, t.ToString());
-        Assert.Equal(2, t.Segments.Count);
+        Assert.AreEqual(Token, t.ToString());
+        Assert.AreEqual(2, t.Segments.Count);
         var s = t.Segments[0];
-        Assert.Equal("0", s.RangeId);
-        Assert.Equal(SessionTokenFormat.Vector, s.Format);
-        Assert.Equal((long?)1, s.Version);
-        Assert.Equal(100L, s.GlobalLsn);
-        Assert.Equal(2, s.Regions.Count);
-        Assert.Equal(new RegionProgress(2, -1), s.Regions[1]);
-        Assert.True(s.Regions[1].IsNoProgress);
-        Assert.Equal("0:1#100#1=20#2=-1", s.ToString());
+        Assert.AreEqual("0", s.RangeId);
+        Assert.AreEqual(SessionTokenFormat.Vector, s.Format);
+        Assert.AreEqual((long?)1, s.Version);
+        Assert.AreEqual(100L, s.GlobalLsn);
+        Assert.AreEqual(2, s.Regions.Count);
+        Assert.AreEqual(new RegionProgress(2, -1), s.Regions[1]);
+        Assert.IsTrue(s.Regions[1].IsNoProgress);
+        Assert.AreEqual("0:1#100#1=20#2=-1", s.ToString());
         var simple = SessionToken.Parse("3:45").Segments[0];
-        Assert.Equal(SessionTokenFormat.Simple, simple.Format);
-        Assert.Equal((long?)null, simple.Version);
-        Assert.Equal("3:45", simple.ToString());
-        Assert.True(SessionToken.NativeVersion.StartsWith("cosmos-session-token "), SessionToken.NativeVersion);
+        Assert.AreEqual(SessionTokenFormat.Simple, simple.Format);
+        Assert.AreEqual((long?)null, simple.Version);
+        Assert.AreEqual("3:45", simple.ToString());
+        Assert.IsTrue(SessionToken.NativeVersion.StartsWith("cosmos-session-token "), SessionToken.NativeVersion);
     }
 
     [Test]
     public static void ParseErrorsNameSegmentFieldAndOffset()
     {
-        var e = Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse("0:1#5,17:1#x1"));
-        Assert.Equal("segment 1 (range \"17\"): global LSN \"x1\" is not a decimal number (byte 11)", e.Message);
-        Assert.Equal("not_a_number", e.Kind);
-        Assert.Equal((int?)1, e.Segment);
-        Assert.Equal((long?)11, e.Offset);
-        Assert.True(e is CosmosSessionTokenException);
-        var empty = Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse(""));
-        Assert.Equal("empty", empty.Kind);
-        Assert.Equal((int?)null, empty.Segment);
-        var big = Assert.Throws<SessionTokenLimitException>(() => SessionToken.Parse("0:1#" + new string('1', 1 << 20)));
-        Assert.Equal("input_too_large", big.Kind);
-        Assert.Throws<ArgumentNullException>(() => SessionToken.Parse(null));
-        Assert.Throws<ArgumentException>(() => SessionToken.Parse("0:\ud800"));
+        var e = Assert.Catch<SessionTokenFormatException>(() => SessionToken.Parse("0:1#5,17:1#x1"));
+        Assert.AreEqual("segment 1 (range \"17\"): global LSN \"x1\" is not a decimal number (byte 11)", e.Message);
+        Assert.AreEqual("not_a_number", e.Kind);
+        Assert.AreEqual((int?)1, e.Segment);
+        Assert.AreEqual((long?)11, e.Offset);
+        Assert.IsTrue(e is CosmosSessionTokenException);
+        var empty = Assert.Catch<SessionTokenFormatException>(() => SessionToken.Parse(""));
+        Assert.AreEqual("empty", empty.Kind);
+        Assert.AreEqual((int?)null, empty.Segment);
+        var big = Assert.Catch<SessionTokenLimitException>(() => SessionToken.Parse("0:1#" + new string('1', 1 << 20)));
+        Assert.AreEqual("input_too_large", big.Kind);
+        Assert.Catch<ArgumentNullException>(() => SessionToken.Parse(null));
+        Assert.Catch<ArgumentException>(() => SessionToken.Parse("0:\ud800"));
         // Offsets count UTF-8 bytes.
-        var utf8 = Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse("\u00e9:1#x"));
-        Assert.Equal((long?)5, utf8.Offset);
+        var utf8 = Assert.Catch<SessionTokenFormatException>(() => SessionToken.Parse("\u00e9:1#x"));
+        Assert.AreEqual((long?)5, utf8.Offset);
     }
 
     [Test]
     public static void TryParse()
     {
         SessionToken t;
-        Assert.True(SessionToken.TryParse("0:1#5", out t) && t.ToString() == "0:1#5");
-        Assert.True(!SessionToken.TryParse("0:1#x", out t) && t == null);
-        Assert.True(!SessionToken.TryParse(null, out t));
-        Assert.True(!SessionToken.TryParse(" 0:1#5", out t), "TryParse is strict");
+        Assert.IsTrue(SessionToken.TryParse("0:1#5", out t) && t.ToString() == "0:1#5");
+        Assert.IsTrue(!SessionToken.TryParse("0:1#x", out t) && t == null);
+        Assert.IsTrue(!SessionToken.TryParse(null, out t));
+        Assert.IsTrue(!SessionToken.TryParse(" 0:1#5", out t), "TryParse is strict");
     }
 
     [Test]
     public static void Lenient()
     {
-        Assert.Equal("0:1#7,1:5", SessionToken.Parse(" 0:1#007#,,1:5", lenient: true).ToString());
-        Assert.Throws<SessionTokenFormatException>(() => SessionToken.Parse(" 0:1#007#,,1:5"));
+        Assert.AreEqual("0:1#7,1:5", SessionToken.Parse(" 0:1#007#,,1:5", lenient: true).ToString());
+        Assert.Catch<SessionTokenFormatException>(() => SessionToken.Parse(" 0:1#007#,,1:5"));
     }
 
     [Test]
     public static void Convert()
     {
-        Assert.Equal("0:100,1:42", SessionToken.Parse(Token).ToSimple().ToString());
-        Assert.Equal("7:-2#8,6:-2#2008", SessionToken.Parse("7:8,6:2008").ToVector().ToString());
+        Assert.AreEqual("0:100,1:42", SessionToken.Parse(Token).ToSimple().ToString());
+        Assert.AreEqual("7:-2#8,6:-2#2008", SessionToken.Parse("7:8,6:2008").ToVector().ToString());
     }
 
     [Test]
@@ -85,46 +86,46 @@ public static class ApiTests
     {
         var a = SessionToken.Parse("0:1#101#1=20");
         var b = SessionToken.Parse("0:1#100#4=20");
-        var e = Assert.Throws<SessionTokenMergeException>(() => a.Merge(b));
-        Assert.Equal("region_mismatch", e.Kind);
-        Assert.True(e is CosmosSessionTokenException && e.Message.Contains("range \"0\""), e.Message);
-        Assert.Equal("0:1#101#1=20#4=20", a.Merge(b, MergePolicy.UnionRegions).ToString());
+        var e = Assert.Catch<SessionTokenMergeException>(() => a.Merge(b));
+        Assert.AreEqual("region_mismatch", e.Kind);
+        Assert.IsTrue(e is CosmosSessionTokenException && e.Message.Contains("range \"0\""), e.Message);
+        Assert.AreEqual("0:1#101#1=20#4=20", a.Merge(b, MergePolicy.UnionRegions).ToString());
         var c = SessionToken.Parse("0:1#100#1=20#2=5");
         var d = SessionToken.Parse("0:2#97#1=20#2=5");
-        Assert.Equal("0:2#97#1=20#2=5", c.Merge(d).ToString());
-        Assert.Equal("0:2#100#1=20#2=5", c.Merge(d, MergePolicy.LegacyMaxGlobalLsn).ToString());
-        Assert.Throws<ArgumentNullException>(() => c.Merge(null));
+        Assert.AreEqual("0:2#97#1=20#2=5", c.Merge(d).ToString());
+        Assert.AreEqual("0:2#100#1=20#2=5", c.Merge(d, MergePolicy.LegacyMaxGlobalLsn).ToString());
+        Assert.Catch<ArgumentNullException>(() => c.Merge(null));
     }
 
     [Test]
     public static void CompareAndEquality()
     {
         var a = SessionToken.Parse("0:1#100#1=20");
-        Assert.Equal(SessionTokenOrder.Less, SessionToken.Compare(a, SessionToken.Parse("0:2#97#1=20")));
-        Assert.Equal(SessionTokenOrder.Concurrent, SessionToken.Compare(a, SessionToken.Parse("0:1#100#2=20")));
-        Assert.True(SessionToken.Parse("0:2#97#1=20").IsAtLeastAsNewAs(a));
-        Assert.True(!a.IsAtLeastAsNewAs(SessionToken.Parse("0:2#97#1=20")));
+        Assert.AreEqual(SessionTokenOrder.Less, SessionToken.Compare(a, SessionToken.Parse("0:2#97#1=20")));
+        Assert.AreEqual(SessionTokenOrder.Concurrent, SessionToken.Compare(a, SessionToken.Parse("0:1#100#2=20")));
+        Assert.IsTrue(SessionToken.Parse("0:2#97#1=20").IsAtLeastAsNewAs(a));
+        Assert.IsTrue(!a.IsAtLeastAsNewAs(SessionToken.Parse("0:2#97#1=20")));
         var x = SessionToken.Parse("0:1#100#1=5#2=6,1:7");
         var y = SessionToken.Parse("1:7,0:1#100#2=6#1=5");
-        Assert.True(x == y && x.Equals((object)y) && !(x != y));
-        Assert.Equal(x.GetHashCode(), y.GetHashCode());
-        Assert.True(SessionToken.Parse("0:1#100#1=5") != SessionToken.Parse("0:1#100#2=5"), "region sets differ");
-        Assert.True(!x.Equals(null) && !(x == null) && ((SessionToken)null == null));
+        Assert.IsTrue(x == y && x.Equals((object)y) && !(x != y));
+        Assert.AreEqual(x.GetHashCode(), y.GetHashCode());
+        Assert.IsTrue(SessionToken.Parse("0:1#100#1=5") != SessionToken.Parse("0:1#100#2=5"), "region sets differ");
+        Assert.IsTrue(!x.Equals(null) && !(x == null) && ((SessionToken)null == null));
         var set = new HashSet<SessionToken> { x, y };
-        Assert.Equal(1, set.Count);
-        Assert.Throws<ArgumentNullException>(() => SessionToken.Compare(a, null));
+        Assert.AreEqual(1, set.Count);
+        Assert.Catch<ArgumentNullException>(() => SessionToken.Compare(a, null));
     }
 
     [Test]
     public static void Scope()
     {
         var t = SessionToken.Parse("0:1#100#1=199#2=300,1:1#99#1=200#2=299");
-        Assert.Equal("2:1#100#1=200#2=300", t.Scope("2", "0", "1").ToString());
-        Assert.Equal("1:1#99#1=200#2=299", t.Scope("1").ToString());
-        Assert.True(t.Scope("9", "8") == null);
-        Assert.True(t.Scope("9", null) == null);
-        Assert.Throws<SessionTokenMergeException>(() => SessionToken.Parse("0:1#5#1=1,1:1#5#2=2").Scope("2", "0", "1"));
-        Assert.Throws<ArgumentNullException>(() => t.Scope(null));
+        Assert.AreEqual("2:1#100#1=200#2=300", t.Scope("2", "0", "1").ToString());
+        Assert.AreEqual("1:1#99#1=200#2=299", t.Scope("1").ToString());
+        Assert.IsTrue(t.Scope("9", "8") == null);
+        Assert.IsTrue(t.Scope("9", null) == null);
+        Assert.Catch<SessionTokenMergeException>(() => SessionToken.Parse("0:1#5#1=1,1:1#5#2=2").Scope("2", "0", "1"));
+        Assert.Catch<ArgumentNullException>(() => t.Scope(null));
     }
 
     [Test]
@@ -136,14 +137,14 @@ public static class ApiTests
             new KeyValuePair<string, string>("{\"Range\":{\"min\":\"AA\",\"max\":\"BB\"}}", "1:1#55#3=52"),
             new KeyValuePair<string, string>("BB-DD", "2:1#54#3=52"),
         };
-        Assert.Equal("1:1#55#3=52,2:1#54#3=52", SessionToken.LatestForFeedRange(pairs, "AA-DD").ToString());
-        Assert.Equal("1:1#55#3=52,2:1#54#3=52", SessionToken.LatestForFeedRange(pairs.Reverse(), "AA-DD").ToString());
+        Assert.AreEqual("1:1#55#3=52,2:1#54#3=52", SessionToken.LatestForFeedRange(pairs, "AA-DD").ToString());
+        Assert.AreEqual("1:1#55#3=52,2:1#54#3=52", SessionToken.LatestForFeedRange(pairs.Reverse(), "AA-DD").ToString());
         // No pair overlaps: a missing result is null, never an exception.
-        Assert.True(SessionToken.LatestForFeedRange(pairs, "DD-EE") == null);
-        Assert.Equal("invalid_feed_range", Assert.Throws<SessionTokenArgumentException>(() => SessionToken.LatestForFeedRange(pairs, "dd-EE")).Kind);
+        Assert.IsTrue(SessionToken.LatestForFeedRange(pairs, "DD-EE") == null);
+        Assert.AreEqual("invalid_feed_range", Assert.Catch<SessionTokenArgumentException>(() => SessionToken.LatestForFeedRange(pairs, "dd-EE")).Kind);
         var bad = new[] { new KeyValuePair<string, string>("AA-DD", "0:x") };
-        Assert.True(Assert.Throws<SessionTokenFormatException>(() => SessionToken.LatestForFeedRange(bad, "AA-DD")).Message.StartsWith("pair 0: "));
-        Assert.Throws<ArgumentNullException>(() => SessionToken.LatestForFeedRange(null, "AA-DD"));
+        Assert.IsTrue(Assert.Catch<SessionTokenFormatException>(() => SessionToken.LatestForFeedRange(bad, "AA-DD")).Message.StartsWith("pair 0: "));
+        Assert.Catch<ArgumentNullException>(() => SessionToken.LatestForFeedRange(null, "AA-DD"));
     }
 
     [Test]
@@ -152,7 +153,7 @@ public static class ApiTests
         var t = SessionToken.Parse("0:1#5");
         t.Dispose();
         t.Dispose(); // idempotent
-        Assert.Throws<ObjectDisposedException>(() => t.ToSimple());
+        Assert.Catch<ObjectDisposedException>(() => t.ToSimple());
     }
 
     [Test]
@@ -183,7 +184,7 @@ public static class ApiTests
         })).ToList();
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
-        Assert.Equal(0, errors);
+        Assert.AreEqual(0, errors);
     }
 
     [Test]
@@ -214,7 +215,7 @@ public static class ApiTests
         settle();
         // Each churn round makes 3 native tokens per iteration (parse, merge, convert).
         long released = System.Threading.Interlocked.Read(ref TokenHandle.Released) - releasedBefore;
-        Assert.True(released >= 600000 - 1000, "only " + released + " of 600,000 undisposed native tokens were released");
+        Assert.IsTrue(released >= 600000 - 1000, "only " + released + " of 600,000 undisposed native tokens were released");
         // Finalizers can lag on a loaded machine: take the lowest of a few settled readings.
         long after = settle();
         for (int i = 0; i < 3 && (after - baseline) / (1024 * 1024) >= 40; i++)
@@ -224,11 +225,12 @@ public static class ApiTests
         }
         long growthMb = (after - baseline) / (1024 * 1024);
         // A coarse second check (the count above is the precise one): a real leak adds well over 100 MB.
-        Assert.True(growthMb < 80, "working set grew by " + growthMb + " MB after 600,000 undisposed tokens");
+        Assert.IsTrue(growthMb < 80, "working set grew by " + growthMb + " MB after 600,000 undisposed tokens");
     }
 }
 
-public static class LimitTests
+[TestFixture]
+public class LimitTests
 {
     [Test]
     public static void EveryLimitGivesAClearError()
@@ -242,35 +244,37 @@ public static class LimitTests
         };
         foreach (var c in cases)
         {
-            var e = Assert.Throws<SessionTokenLimitException>(() => SessionToken.Parse(c[0]));
-            Assert.Equal(c[1], e.Kind);
-            Assert.True(e.Message.Contains("limit"), e.Message);
+            var e = Assert.Catch<SessionTokenLimitException>(() => SessionToken.Parse(c[0]));
+            Assert.AreEqual(c[1], e.Kind);
+            Assert.IsTrue(e.Message.Contains("limit"), e.Message);
         }
         string deep = new string('[', 10000) + new string(']', 10000);
-        Assert.Equal("invalid_snapshot", Assert.Throws<SessionTokenFormatException>(() => SessionContainer.Restore(deep)).Kind);
+        Assert.AreEqual("invalid_snapshot", Assert.Catch<SessionTokenFormatException>(() => SessionContainer.Restore(deep)).Kind);
         var pair = new[] { new KeyValuePair<string, string>(string.Concat(Enumerable.Repeat("{\"Range\":", 500)) + new string('}', 500), "0:1") };
-        Assert.Throws<SessionTokenArgumentException>(() => SessionToken.LatestForFeedRange(pair, "-FF"));
+        Assert.Catch<SessionTokenArgumentException>(() => SessionToken.LatestForFeedRange(pair, "-FF"));
         var big = SessionToken.Parse(string.Join(",", Enumerable.Range(0, 400).Select(i => i + ":1#" + i + "#1=5")));
-        Assert.Equal("seal_too_large", Assert.Throws<SessionTokenLimitException>(() => SessionTokenSeal.Seal(big, Encoding.ASCII.GetBytes("0123456789abcdef"))).Kind);
+        Assert.AreEqual("seal_too_large", Assert.Catch<SessionTokenLimitException>(() => SessionTokenSeal.Seal(big, Encoding.ASCII.GetBytes("0123456789abcdef"))).Kind);
     }
 }
 
-public static class ErrorTableTests
+[TestFixture]
+public class ErrorTableTests
 {
     [Test]
     public static void EveryCodeOfTheLibraryMapsToAnExceptionClass()
     {
         var rows = Native.ErrorCodes();
-        Assert.True(rows.Count >= 40, "rows: " + rows.Count);
+        Assert.IsTrue(rows.Count >= 40, "rows: " + rows.Count);
         foreach (var row in rows)
         {
-            Assert.True(ErrorTable.ByStatus.ContainsKey(row.Value), row.Key + " has status " + row.Value + " with no exception class");
+            Assert.IsTrue(ErrorTable.ByStatus.ContainsKey(row.Value), row.Key + " has status " + row.Value + " with no exception class");
         }
-        Assert.True(rows.Any(r => r.Key == "not_a_number" && r.Value == NativeMethods.CST_ERR_MALFORMED), "not_a_number");
+        Assert.IsTrue(rows.Any(r => r.Key == "not_a_number" && r.Value == NativeMethods.CST_ERR_MALFORMED), "not_a_number");
     }
 }
 
-public static class SealTests
+[TestFixture]
+public class SealTests
 {
     static readonly byte[] Key = Encoding.ASCII.GetBytes("0123456789abcdef0123456789abcdef");
     static readonly byte[] Old = Encoding.ASCII.GetBytes("an-older-key-still-valid");
@@ -280,18 +284,18 @@ public static class SealTests
     {
         var t = SessionToken.Parse("0:1#100#1=20");
         string sealedToken = SessionTokenSeal.Seal(t, Key, "user-42");
-        Assert.True(sealedToken.StartsWith("cst1."), sealedToken);
-        Assert.Equal("0:1#100#1=20", SessionTokenSeal.Unseal(sealedToken, new[] { Old, Key }, "user-42").ToString());
-        Assert.Equal("bad_signature", Assert.Throws<SessionTokenSealException>(() => SessionTokenSeal.Unseal(sealedToken, new[] { Key }, "user-43")).Kind);
-        Assert.Throws<SessionTokenSealException>(() => SessionTokenSeal.Unseal(sealedToken, new[] { Old }, "user-42"));
-        Assert.Equal("unknown_seal_version", Assert.Throws<SessionTokenSealException>(() => SessionTokenSeal.Unseal("cst2.a.b", new[] { Key })).Kind);
-        Assert.Equal("weak_key", Assert.Throws<SessionTokenArgumentException>(() => SessionTokenSeal.Seal(t, new byte[8])).Kind);
-        Assert.Equal("no_keys", Assert.Throws<SessionTokenArgumentException>(() => SessionTokenSeal.Unseal(sealedToken, new byte[0][])).Kind);
-        var big = Assert.Throws<SessionTokenLimitException>(() => SessionTokenSeal.Seal(t, Key, "", 20));
-        Assert.True(big.Kind == "seal_too_large" && big.Message.Contains("scope the token"), big.Message);
+        Assert.IsTrue(sealedToken.StartsWith("cst1."), sealedToken);
+        Assert.AreEqual("0:1#100#1=20", SessionTokenSeal.Unseal(sealedToken, new[] { Old, Key }, "user-42").ToString());
+        Assert.AreEqual("bad_signature", Assert.Catch<SessionTokenSealException>(() => SessionTokenSeal.Unseal(sealedToken, new[] { Key }, "user-43")).Kind);
+        Assert.Catch<SessionTokenSealException>(() => SessionTokenSeal.Unseal(sealedToken, new[] { Old }, "user-42"));
+        Assert.AreEqual("unknown_seal_version", Assert.Catch<SessionTokenSealException>(() => SessionTokenSeal.Unseal("cst2.a.b", new[] { Key })).Kind);
+        Assert.AreEqual("weak_key", Assert.Catch<SessionTokenArgumentException>(() => SessionTokenSeal.Seal(t, new byte[8])).Kind);
+        Assert.AreEqual("no_keys", Assert.Catch<SessionTokenArgumentException>(() => SessionTokenSeal.Unseal(sealedToken, new byte[0][])).Kind);
+        var big = Assert.Catch<SessionTokenLimitException>(() => SessionTokenSeal.Seal(t, Key, "", 20));
+        Assert.IsTrue(big.Kind == "seal_too_large" && big.Message.Contains("scope the token"), big.Message);
         SessionToken ignored;
-        Assert.True(!SessionTokenSeal.TryUnseal(sealedToken + "x", new[] { Key }, "user-42", out ignored) && ignored == null);
-        Assert.Throws<ArgumentNullException>(() => SessionTokenSeal.Unseal(sealedToken, new byte[][] { null }));
+        Assert.IsTrue(!SessionTokenSeal.TryUnseal(sealedToken + "x", new[] { Key }, "user-42", out ignored) && ignored == null);
+        Assert.Catch<ArgumentNullException>(() => SessionTokenSeal.Unseal(sealedToken, new byte[][] { null }));
     }
 
     [Test]
@@ -301,42 +305,43 @@ public static class SealTests
         // Node A: no cookie yet; a write returns a token; the response sets the cookie.
         var a = new SessionTokenCookie(keys, "user-42");
         a.Read(null);
-        Assert.True(a.Token == null);
+        Assert.IsTrue(a.Token == null);
         a.Merge("0:1#100#1=20");
         a.Merge("1:-1#42");
-        Assert.True(a.Changed);
+        Assert.IsTrue(a.Changed);
         string cookie = a.CookieValue;
         // Node B: the next request lands elsewhere; it reads the cookie and scopes per partition.
         var b = new SessionTokenCookie(keys, "user-42");
         b.Read(cookie);
-        Assert.Equal("1:-1#42", b.ForRange("1"));
-        Assert.Equal("2:1#100#1=20", b.ForRange("2", "0"));
-        Assert.True(b.ForRange("9") == null && !b.Changed);
+        Assert.AreEqual("1:-1#42", b.ForRange("1"));
+        Assert.AreEqual("2:1#100#1=20", b.ForRange("2", "0"));
+        Assert.IsTrue(b.ForRange("9") == null && !b.Changed);
         // A forged or foreign cookie counts as no token.
         var c = new SessionTokenCookie(keys, "user-43");
         c.Read(cookie);
-        Assert.True(c.Token == null);
+        Assert.IsTrue(c.Token == null);
         c.Read("cst1.garbage");
-        Assert.True(c.Token == null);
-        Assert.Equal("no_keys", Assert.Throws<SessionTokenArgumentException>(() => new SessionTokenCookie(new byte[0][], "x")).Kind);
-        Assert.Equal("weak_key", Assert.Throws<SessionTokenArgumentException>(() => new SessionTokenCookie(new[] { new byte[3] }, "x")).Kind);
-        Assert.Equal("cosmos_session", SessionTokenCookie.DefaultName);
+        Assert.IsTrue(c.Token == null);
+        Assert.AreEqual("no_keys", Assert.Catch<SessionTokenArgumentException>(() => new SessionTokenCookie(new byte[0][], "x")).Kind);
+        Assert.AreEqual("weak_key", Assert.Catch<SessionTokenArgumentException>(() => new SessionTokenCookie(new[] { new byte[3] }, "x")).Kind);
+        Assert.AreEqual("cosmos_session", SessionTokenCookie.DefaultName);
         // Same version, other regions: the carrier's union merge never fails a report; an empty header is no token.
         var d = new SessionTokenCookie(keys, "user-42");
         d.Merge("0:1#5#1=1");
         d.Merge(SessionToken.Parse("0:1#5#2=1"));
         d.Merge("");
-        Assert.Equal("0:1#5#1=1#2=1", d.Token.ToString());
-        Assert.Throws<SessionTokenFormatException>(() => d.Merge("0:x"));
+        Assert.AreEqual("0:1#5#1=1#2=1", d.Token.ToString());
+        Assert.Catch<SessionTokenFormatException>(() => d.Merge("0:x"));
         var tiny = new SessionTokenCookie(keys, "user-42", 10);
         tiny.Merge("0:1#5");
-        Assert.Equal("seal_too_large", Assert.Throws<SessionTokenLimitException>(() => { var v = tiny.CookieValue; }).Kind);
+        Assert.AreEqual("seal_too_large", Assert.Catch<SessionTokenLimitException>(() => { var v = tiny.CookieValue; }).Kind);
         d.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => d.Merge("0:1#6"));
+        Assert.Catch<ObjectDisposedException>(() => d.Merge("0:1#6"));
     }
 }
 
-public static class ContainerTests
+[TestFixture]
+public class ContainerTests
 {
     const string Name = "dbs/db/colls/orders";
 
@@ -345,24 +350,24 @@ public static class ContainerTests
     {
         using (var c = new SessionContainer())
         {
-            Assert.True(c.Capture(Name, "rid1", "0:1#100#1=20,1:-1#42", 201, 0));
-            Assert.True(!c.Capture(Name, "rid1", "1:-1#99", 404, 1002), "404/1002 is not captured");
-            Assert.True(!c.Capture(Name, "rid1", "1:-1#99", 429, 0), "429 is not captured");
-            Assert.Equal("1:-1#42", c.Resolve(Name, "1").ToString());
-            Assert.Equal("5:1#100#1=20", c.Resolve(Name, "5", "0").ToString());
-            Assert.True(c.Resolve(Name, "9") == null);
-            Assert.Equal("0:1#100#1=20,1:-1#42", c.ResolveAll("rid1").ToString());
-            Assert.True(c.Capture(Name, "rid2", "0:1#1", 200, 0), "recreated container");
-            Assert.True(c.Resolve("rid1", "0") == null, "old RID dropped");
-            Assert.True(c.Clear(Name));
-            Assert.True(!c.Clear(Name));
-            Assert.True(c.ResolveAll(Name) == null);
-            Assert.Throws<SessionTokenFormatException>(() => c.Capture(Name, "rid1", "0:x", 200, 0));
-            Assert.Equal("empty_resource_id", Assert.Throws<SessionTokenArgumentException>(() => c.Capture(Name, "", "0:1", 200, 0)).Kind);
-            Assert.True(!c.Capture(Name, "rid1", null, 200, 0));
-            Assert.True(!c.Capture(Name, "rid1", "0:1", 200, 0, "colls"));
-            Assert.Equal("unknown_resource_type", Assert.Throws<SessionTokenArgumentException>(() => c.Capture(Name, "rid1", "0:1", 200, 0, "bogus")).Kind);
-            Assert.Throws<ArgumentNullException>(() => c.Capture(Name, null, "0:1", 200, 0));
+            Assert.IsTrue(c.Capture(Name, "rid1", "0:1#100#1=20,1:-1#42", 201, 0));
+            Assert.IsTrue(!c.Capture(Name, "rid1", "1:-1#99", 404, 1002), "404/1002 is not captured");
+            Assert.IsTrue(!c.Capture(Name, "rid1", "1:-1#99", 429, 0), "429 is not captured");
+            Assert.AreEqual("1:-1#42", c.Resolve(Name, "1").ToString());
+            Assert.AreEqual("5:1#100#1=20", c.Resolve(Name, "5", "0").ToString());
+            Assert.IsTrue(c.Resolve(Name, "9") == null);
+            Assert.AreEqual("0:1#100#1=20,1:-1#42", c.ResolveAll("rid1").ToString());
+            Assert.IsTrue(c.Capture(Name, "rid2", "0:1#1", 200, 0), "recreated container");
+            Assert.IsTrue(c.Resolve("rid1", "0") == null, "old RID dropped");
+            Assert.IsTrue(c.Clear(Name));
+            Assert.IsTrue(!c.Clear(Name));
+            Assert.IsTrue(c.ResolveAll(Name) == null);
+            Assert.Catch<SessionTokenFormatException>(() => c.Capture(Name, "rid1", "0:x", 200, 0));
+            Assert.AreEqual("empty_resource_id", Assert.Catch<SessionTokenArgumentException>(() => c.Capture(Name, "", "0:1", 200, 0)).Kind);
+            Assert.IsTrue(!c.Capture(Name, "rid1", null, 200, 0));
+            Assert.IsTrue(!c.Capture(Name, "rid1", "0:1", 200, 0, "colls"));
+            Assert.AreEqual("unknown_resource_type", Assert.Catch<SessionTokenArgumentException>(() => c.Capture(Name, "rid1", "0:1", 200, 0, "bogus")).Kind);
+            Assert.Catch<ArgumentNullException>(() => c.Capture(Name, null, "0:1", 200, 0));
         }
     }
 
@@ -372,16 +377,16 @@ public static class ContainerTests
         var a = new SessionContainer();
         a.Capture(Name, "rid1", "0:1#100#1=20,1:-1#42", 200, 0);
         string snap = a.Snapshot();
-        Assert.True(snap.StartsWith("{\"format\":\"cosmos-session-token/container\",\"version\":1"), snap);
+        Assert.IsTrue(snap.StartsWith("{\"format\":\"cosmos-session-token/container\",\"version\":1"), snap);
         var b = SessionContainer.Restore(snap);
-        Assert.Equal("0:1#100#1=20", b.Resolve(Name, "0").ToString());
+        Assert.AreEqual("0:1#100#1=20", b.Resolve(Name, "0").ToString());
         b.Capture(Name, "rid1", "0:1#101#1=20", 200, 0);
         b.Import(snap);
-        Assert.Equal("0:1#101#1=20", b.Resolve(Name, "0").ToString());
-        var e = Assert.Throws<SessionTokenFormatException>(() => SessionContainer.Restore("{\"format\":1}"));
-        Assert.Equal("invalid_snapshot", e.Kind);
+        Assert.AreEqual("0:1#101#1=20", b.Resolve(Name, "0").ToString());
+        var e = Assert.Catch<SessionTokenFormatException>(() => SessionContainer.Restore("{\"format\":1}"));
+        Assert.AreEqual("invalid_snapshot", e.Kind);
         a.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => a.Snapshot());
+        Assert.Catch<ObjectDisposedException>(() => a.Snapshot());
     }
 
     [Test]
@@ -399,12 +404,13 @@ public static class ContainerTests
         threads.ForEach(th => th.Start());
         threads.ForEach(th => th.Join());
         string expected = string.Join(",", Enumerable.Range(0, 8).Select(t => t + ":1#300")) + ",s:1#7300";
-        Assert.Equal(expected, c.ResolveAll(Name).ToString());
+        Assert.AreEqual(expected, c.ResolveAll(Name).ToString());
     }
 }
 
 /// <summary>Runs every shared vector (target/vectors.lines, written by scripts/vectors_to_lines.py).</summary>
-public static class VectorTests
+[TestFixture]
+public class VectorTests
 {
     static string Unhex(string x)
     {
@@ -498,12 +504,12 @@ public static class VectorTests
         }
         if (status == 6)
         {
-            Assert.True(call() == null, "a missing result is null");  // CST_ERR_NOT_FOUND
+            Assert.IsTrue(call() == null, "a missing result is null");  // CST_ERR_NOT_FOUND
             return;
         }
-        var e = Assert.Throws<CosmosSessionTokenException>(() => call());
-        Assert.Equal(kind, e.Kind, "kind");
-        Assert.Equal(expectedClass, e.GetType().Name, "exception class");
+        var e = Assert.Catch<CosmosSessionTokenException>(() => call());
+        Assert.AreEqual(kind, e.Kind, "kind");
+        Assert.AreEqual(expectedClass, e.GetType().Name, "exception class");
     }
 
     static void RunLine(string[] f)
@@ -516,29 +522,29 @@ public static class VectorTests
                     string input = Unhex(f[3]);
                     if (f[4] == "err")
                     {
-                        var e = Assert.Throws<CosmosSessionTokenException>(() => SessionToken.Parse(input, lenient));
-                        Assert.Equal(f[5], e.Kind, "kind");
+                        var e = Assert.Catch<CosmosSessionTokenException>(() => SessionToken.Parse(input, lenient));
+                        Assert.AreEqual(f[5], e.Kind, "kind");
                         var fe = e as SessionTokenFormatException;
                         if (fe != null)
                         {
-                            Assert.Equal(long.Parse(f[6]), fe.Segment.HasValue ? fe.Segment.Value : -1L, "segment");
-                            Assert.Equal(long.Parse(f[7]), fe.Offset.HasValue ? fe.Offset.Value : -1L, "offset");
+                            Assert.AreEqual(long.Parse(f[6]), fe.Segment.HasValue ? fe.Segment.Value : -1L, "segment");
+                            Assert.AreEqual(long.Parse(f[7]), fe.Offset.HasValue ? fe.Offset.Value : -1L, "offset");
                         }
-                        else Assert.True(e is SessionTokenLimitException, e.GetType().Name);
+                        else Assert.IsTrue(e is SessionTokenLimitException, e.GetType().Name);
                         SessionToken ignored;
-                        if (!lenient) Assert.True(!SessionToken.TryParse(input, out ignored), "TryParse");
+                        if (!lenient) Assert.IsTrue(!SessionToken.TryParse(input, out ignored), "TryParse");
                     }
                     else
                     {
                         var t = SessionToken.Parse(input, lenient);
-                        Assert.Equal(Unhex(f[5]), t.ToString(), "render");
-                        if (f.Length > 6 && f[6] != "-") Assert.Equal(f[6], Fields(t), "fields");
+                        Assert.AreEqual(Unhex(f[5]), t.ToString(), "render");
+                        if (f.Length > 6 && f[6] != "-") Assert.AreEqual(f[6], Fields(t), "fields");
                         if (lenient)
                         {
                             IReadOnlyList<SessionTokenWarning> warnings;
                             SessionToken.ParseLenient(input, out warnings);
                             string codes = warnings.Count == 0 ? "-" : string.Join(",", warnings.Select(w => w.Code));
-                            Assert.Equal(f.Length > 7 ? f[7] : "-", codes, "warnings");
+                            Assert.AreEqual(f.Length > 7 ? f[7] : "-", codes, "warnings");
                         }
                     }
                     break;
@@ -546,7 +552,7 @@ public static class VectorTests
             case "convert":
                 {
                     var t = SessionToken.Parse(Unhex(f[2]));
-                    Assert.Equal(Unhex(f[4]), (f[3] == "simple" ? t.ToSimple() : t.ToVector()).ToString());
+                    Assert.AreEqual(Unhex(f[4]), (f[3] == "simple" ? t.ToSimple() : t.ToVector()).ToString());
                     break;
                 }
             case "merge":
@@ -557,12 +563,12 @@ public static class VectorTests
                     Func<SessionToken> fold = () => tokens.Skip(1).Aggregate(tokens[0], (acc, t) => acc.Merge(t, policy));
                     if (f[4 + n] == "err")
                     {
-                        var e = Assert.Throws<SessionTokenMergeException>(() => fold());
-                        Assert.Equal(f[5 + n], e.Kind);
+                        var e = Assert.Catch<SessionTokenMergeException>(() => fold());
+                        Assert.AreEqual(f[5 + n], e.Kind);
                     }
                     else
                     {
-                        Assert.Equal(Unhex(f[5 + n]), fold().ToString());
+                        Assert.AreEqual(Unhex(f[5 + n]), fold().ToString());
                     }
                     break;
                 }
@@ -570,9 +576,9 @@ public static class VectorTests
                 {
                     var a = SessionToken.Parse(Unhex(f[2]));
                     var b = SessionToken.Parse(Unhex(f[3]));
-                    Assert.Equal(Order(f[4]), SessionToken.Compare(a, b));
-                    Assert.Equal(f[4] == "equal", a == b, "==");
-                    if (a == b) Assert.Equal(a.GetHashCode(), b.GetHashCode(), "hash");
+                    Assert.AreEqual(Order(f[4]), SessionToken.Compare(a, b));
+                    Assert.AreEqual(f[4] == "equal", a == b, "==");
+                    if (a == b) Assert.AreEqual(a.GetHashCode(), b.GetHashCode(), "hash");
                     break;
                 }
             case "scope":
@@ -582,9 +588,9 @@ public static class VectorTests
                     int n = int.Parse(f[4]);
                     var parents = Enumerable.Range(0, n).Select(i => Unhex(f[5 + i])).ToArray();
                     string outcome = f[5 + n];
-                    if (outcome == "none") Assert.True(t.Scope(range, parents) == null, "expected no token");
-                    else if (outcome == "err") Assert.Equal(f[6 + n], Assert.Throws<SessionTokenMergeException>(() => t.Scope(range, parents)).Kind);
-                    else Assert.Equal(Unhex(f[6 + n]), t.Scope(range, parents).ToString());
+                    if (outcome == "none") Assert.IsTrue(t.Scope(range, parents) == null, "expected no token");
+                    else if (outcome == "err") Assert.AreEqual(f[6 + n], Assert.Catch<SessionTokenMergeException>(() => t.Scope(range, parents)).Kind);
+                    else Assert.AreEqual(Unhex(f[6 + n]), t.Scope(range, parents).ToString());
                     break;
                 }
             case "latest":
@@ -597,15 +603,15 @@ public static class VectorTests
                     {
                         if (f[5 + 2 * n] == "no_overlapping_feed_range")
                         {
-                            Assert.True(SessionToken.LatestForFeedRange(pairs, target) == null, "no result is null");
+                            Assert.IsTrue(SessionToken.LatestForFeedRange(pairs, target) == null, "no result is null");
                             break;
                         }
-                        var e = Assert.Throws<CosmosSessionTokenException>(() => SessionToken.LatestForFeedRange(pairs, target));
-                        Assert.Equal(f[5 + 2 * n], e.Kind);
+                        var e = Assert.Catch<CosmosSessionTokenException>(() => SessionToken.LatestForFeedRange(pairs, target));
+                        Assert.AreEqual(f[5 + 2 * n], e.Kind);
                     }
                     else
                     {
-                        Assert.Equal(Unhex(f[5 + 2 * n]), SessionToken.LatestForFeedRange(pairs, target).ToString());
+                        Assert.AreEqual(Unhex(f[5 + 2 * n]), SessionToken.LatestForFeedRange(pairs, target).ToString());
                     }
                     break;
                 }
@@ -613,8 +619,8 @@ public static class VectorTests
                 {
                     var key = HexBytes(f[3]);
                     string sealedToken = SessionTokenSeal.Seal(SessionToken.Parse(Unhex(f[2])), key, Unhex(f[4]));
-                    Assert.Equal(Unhex(f[5]), sealedToken, "seal");
-                    Assert.Equal(Unhex(f[2]), SessionTokenSeal.Unseal(sealedToken, new[] { key }, Unhex(f[4])).ToString(), "unseal");
+                    Assert.AreEqual(Unhex(f[5]), sealedToken, "seal");
+                    Assert.AreEqual(Unhex(f[2]), SessionTokenSeal.Unseal(sealedToken, new[] { key }, Unhex(f[4])).ToString(), "unseal");
                     break;
                 }
             case "unseal":
@@ -625,11 +631,11 @@ public static class VectorTests
                     if (f[5 + n] == "err")
                     {
                         string kind = f[6 + n];
-                        Assert.Equal(kind, Assert.Throws<CosmosSessionTokenException>(() => SessionTokenSeal.Unseal(sealedToken, keys, context)).Kind);
+                        Assert.AreEqual(kind, Assert.Catch<CosmosSessionTokenException>(() => SessionTokenSeal.Unseal(sealedToken, keys, context)).Kind);
                     }
                     else
                     {
-                        Assert.Equal(Unhex(f[6 + n]), SessionTokenSeal.Unseal(sealedToken, keys, context).ToString());
+                        Assert.AreEqual(Unhex(f[6 + n]), SessionTokenSeal.Unseal(sealedToken, keys, context).ToString());
                     }
                     break;
                 }
@@ -646,27 +652,27 @@ public static class VectorTests
                                 {
                                     string token = p[3] == "none" ? null : Unhex(p[3]);
                                     bool got = c.Capture(Unhex(p[1]), Unhex(p[2]), token, int.Parse(p[4]), int.Parse(p[5]), Unhex(p[7]));
-                                    Assert.Equal(p[6] == "true", got, "captured");
+                                    Assert.AreEqual(p[6] == "true", got, "captured");
                                     break;
                                 }
                             case "fgt":
-                                Assert.Equal(p[3] == "true", c.ForgetRange(Unhex(p[1]), Unhex(p[2])), "forget_range");
+                                Assert.AreEqual(p[3] == "true", c.ForgetRange(Unhex(p[1]), Unhex(p[2])), "forget_range");
                                 break;
                             case "res":
                                 {
                                     var parents = p[3] == "-" ? new string[0] : p[3].Split(',').Select(Unhex).ToArray();
                                     var t = c.Resolve(Unhex(p[1]), Unhex(p[2]), parents);
-                                    Assert.Equal(p[4] == "none" ? null : Unhex(p[4]), t == null ? null : t.ToString(), "resolve");
+                                    Assert.AreEqual(p[4] == "none" ? null : Unhex(p[4]), t == null ? null : t.ToString(), "resolve");
                                     break;
                                 }
                             case "all":
                                 {
                                     var t = c.ResolveAll(Unhex(p[1]));
-                                    Assert.Equal(p[2] == "none" ? null : Unhex(p[2]), t == null ? null : t.ToString(), "resolve_all");
+                                    Assert.AreEqual(p[2] == "none" ? null : Unhex(p[2]), t == null ? null : t.ToString(), "resolve_all");
                                     break;
                                 }
                             case "clr":
-                                Assert.Equal(p[2] == "true", c.Clear(Unhex(p[1])), "clear");
+                                Assert.AreEqual(p[2] == "true", c.Clear(Unhex(p[1])), "clear");
                                 break;
                             default:
                                 throw new AssertionException("unknown container step " + p[0]);
@@ -683,25 +689,31 @@ public static class VectorTests
         }
     }
 
-    [Test]
-    public static void SharedVectors()
+    private static string VectorsPath()
     {
-        string path = Environment.GetEnvironmentVariable("CST_VECTORS") ?? "vectors.lines";
-        var lines = File.ReadAllLines(path).Where(l => l.Trim().Length > 0).ToList();
-        Assert.True(lines.Count >= 150, "only " + lines.Count + " vectors in " + path);
-        foreach (var line in lines)
+        return Environment.GetEnvironmentVariable("CST_VECTORS") ?? "vectors.lines";
+    }
+
+    /// <summary>Every shared vector line (scripts/vectors_to_lines.py) as its own test case.</summary>
+    public static IEnumerable<TestCaseData> Vectors()
+    {
+        foreach (var line in File.ReadAllLines(VectorsPath()).Where(l => l.Trim().Length > 0))
         {
             var f = line.Split(' ');
-            Exception error = null;
-            try
-            {
-                RunLine(f);
-            }
-            catch (Exception e)
-            {
-                error = e;
-            }
-            Runner.Record("vector " + f[0] + " " + f[1], error);
+            yield return new TestCaseData(line).SetName("vector " + f[0] + " " + f[1]);
         }
+    }
+
+    [Test]
+    public static void AllSharedVectorsAreThere()
+    {
+        int count = File.ReadAllLines(VectorsPath()).Count(l => l.Trim().Length > 0);
+        Assert.IsTrue(count >= 150, "only " + count + " vectors in " + VectorsPath());
+    }
+
+    [TestCaseSource("Vectors")]
+    public static void SharedVector(string line)
+    {
+        RunLine(line.Split(' '));
     }
 }
