@@ -27,29 +27,39 @@ namespace CosmosSessionToken
                 {
                     return;
                 }
-                uint abi;
-                try
-                {
-                    abi = NativeMethods.cst_abi_version();
-                }
-                catch (DllNotFoundException e)
-                {
-                    throw new DllNotFoundException(MissingLibraryMessage(), e);
-                }
-                catch (EntryPointNotFoundException e)
-                {
-                    throw new DllNotFoundException(
-                        "The loaded native library 'cstoken' does not export cst_abi_version: it is not libcstoken. "
-                        + MissingLibraryMessage(), e);
-                }
-                if (abi != NativeMethods.ExpectedAbiVersion)
-                {
-                    throw new InvalidOperationException(string.Format(
-                        "Native library libcstoken has ABI version {0}, but CosmosSessionToken {1} needs ABI version {2} " +
-                        "(native library version: {3}). Deploy the libcstoken built from the same release as this assembly.",
-                        abi, typeof(Native).Assembly.GetName().Version, NativeMethods.ExpectedAbiVersion, Version()));
-                }
+                // ASP.NET shadow-copies assemblies away from bin/, where the native library is, and the runtime looks
+                // next to the shadow copy: put a copy there first. The check runs in its own method because Mono
+                // resolves a P/Invoke when it compiles the calling method, and caches a failure.
+                CopyNextToAssembly();
+                CheckAbi();
                 loaded = true;
+            }
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void CheckAbi()
+        {
+            uint abi;
+            try
+            {
+                abi = NativeMethods.cst_abi_version();
+            }
+            catch (DllNotFoundException e)
+            {
+                throw new DllNotFoundException(MissingLibraryMessage(), e);
+            }
+            catch (EntryPointNotFoundException e)
+            {
+                throw new DllNotFoundException(
+                    "The loaded native library 'cstoken' does not export cst_abi_version: it is not libcstoken. "
+                    + MissingLibraryMessage(), e);
+            }
+            if (abi != NativeMethods.ExpectedAbiVersion)
+            {
+                throw new InvalidOperationException(string.Format(
+                    "Native library libcstoken has ABI version {0}, but CosmosSessionToken {1} needs ABI version {2} " +
+                    "(native library version: {3}). Deploy the libcstoken built from the same release as this assembly.",
+                    abi, typeof(Native).Assembly.GetName().Version, NativeMethods.ExpectedAbiVersion, Version()));
             }
         }
 
@@ -93,14 +103,59 @@ namespace CosmosSessionToken
             return dirs;
         }
 
+        private static string NativeFileName()
+        {
+            return Environment.OSVersion.Platform == PlatformID.Unix ? "libcstoken.so" : "cstoken.dll";
+        }
+
+        /// <summary>Copies the native library from a candidate directory next to this assembly when it is not
+        /// there (a shadow copy); false when there was nothing to copy or the copy failed.</summary>
+        private static bool CopyNextToAssembly()
+        {
+            try
+            {
+                string here = Path.GetDirectoryName(typeof(Native).Assembly.Location);
+                if (string.IsNullOrEmpty(here)) return false;
+                string target = Path.Combine(here, NativeFileName());
+                if (File.Exists(target)) return false;
+                foreach (var dir in CandidateDirectories())
+                {
+                    string source = Path.Combine(dir, NativeFileName());
+                    if (dir != here && File.Exists(source))
+                    {
+                        // Several worker processes may share one shadow directory: copy to a private name, then
+                        // rename, so nobody ever loads a half-written file.
+                        string temp = target + "." + Guid.NewGuid().ToString("N") + ".tmp";
+                        File.Copy(source, temp);
+                        try
+                        {
+                            File.Move(temp, target);
+                        }
+                        catch (IOException)
+                        {
+                            File.Delete(temp); // another process put it there first
+                        }
+                        return true;
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+            return false;
+        }
+
         private static string MissingLibraryMessage()
         {
-            string file = Environment.OSVersion.Platform == PlatformID.Unix ? "libcstoken.so" : "cstoken.dll";
+            string file = NativeFileName();
             var tried = new List<string>();
             foreach (var d in CandidateDirectories())
             {
                 string path = Path.Combine(d, file);
-                tried.Add(path + (File.Exists(path) ? " (exists, but did not load: check its architecture)" : " (absent)"));
+                tried.Add(path + (File.Exists(path) ? " (present, but it did not load: check its architecture and ABI)" : " (absent)"));
             }
             return string.Format(
                 "Could not load the native library 'cstoken' (libcstoken.so on Linux, libcstoken.dylib on macOS, cstoken.dll " +
