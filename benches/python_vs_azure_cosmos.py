@@ -72,11 +72,22 @@ def main() -> None:
     ours_a, ours_b = cst.SessionToken.parse("0:" + value), cst.SessionToken.parse("0:" + other)
     assert cst.SessionToken.parse("0:" + sdk_a.merge(sdk_b).convert_to_string()) == ours_a.merge(ours_b)
 
+    text_a, text_b = "0:" + value, "0:" + other  # built once: string building is not the parse
     rows = []
-    rows.append(("parse 1 segment, 3 regions", per_call(lambda: VectorSessionToken.create(value), secs),
-                 per_call(lambda: cst.SessionToken.parse("0:" + value), secs)))
-    rows.append(("merge 1 segment, 3 regions", per_call(lambda: sdk_a.merge(sdk_b), secs),
+    rows.append(("parse 1 segment, 3 regions (SessionToken.parse)",
+                 per_call(lambda: VectorSessionToken.create(value), secs),
+                 per_call(lambda: cst.SessionToken.parse(text_a), secs)))
+    rows.append(("parse 1 segment, 3 regions (module parse)",
+                 per_call(lambda: VectorSessionToken.create(value), secs),
+                 per_call(lambda: cst.parse(text_a), secs)))
+    rows.append(("merge 1 segment, 3 regions (parsed tokens)", per_call(lambda: sdk_a.merge(sdk_b), secs),
                  per_call(lambda: ours_a.merge(ours_b), secs)))
+    rows.append(("merge(str, str) vs create + create + merge",
+                 per_call(lambda: VectorSessionToken.create(value).merge(VectorSessionToken.create(other)), secs),
+                 per_call(lambda: cst.merge(text_a, text_b), secs)))
+    rows.append(("token.merge(str) vs create + merge",
+                 per_call(lambda: sdk_a.merge(VectorSessionToken.create(other)), secs),
+                 per_call(lambda: ours_a.merge(text_b), secs)))
     for n in (100, 1000):
         pairs = feed_range_pairs(n)
         expected = cst.latest_for_feed_range(pairs, TARGET)

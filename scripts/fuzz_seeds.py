@@ -23,6 +23,7 @@ def put(target, text):
 tokens = [c["input"] for c in cases("parse")]
 for t in tokens:
     put("parse", t)
+    put("parse_differential", t)
 for c in cases("merge"):
     put("merge_compare", c["inputs"][0] + "\n" + c["inputs"][1])
 for c in cases("compare"):

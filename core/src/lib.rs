@@ -36,6 +36,7 @@ mod order;
 mod parse;
 mod range_id;
 mod render;
+mod scan;
 mod scope;
 mod seal;
 

@@ -14,7 +14,7 @@ mod state;
 
 use pyo3::basic::CompareOp;
 use pyo3::create_exception;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
@@ -215,17 +215,41 @@ fn policy(region_mismatch: &str, false_progress_protection: bool) -> PyResult<Me
 }
 
 /// A token argument: a `SessionToken`, or a `str` parsed strictly.
-#[derive(FromPyObject)]
+///
+/// Extracted by hand rather than derived: the derived enum tries each variant in turn and
+/// builds (then discards) a formatted `TypeError` for every `str`, which cost more than the
+/// merge itself. Text stays borrowed from the Python object (abi3-py310 reads UTF-8 in place).
 enum TokenArg<'py> {
     Token(Bound<'py, SessionToken>),
-    Text(String),
+    Text(Bound<'py, PyString>),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for TokenArg<'py> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(token) = obj.cast::<SessionToken>() {
+            return Ok(TokenArg::Token(token.to_owned()));
+        }
+        if let Ok(text) = obj.cast::<PyString>() {
+            return Ok(TokenArg::Text(text.to_owned()));
+        }
+        let type_name = obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "?".to_owned());
+        Err(PyTypeError::new_err(format!(
+            "expected a SessionToken or str, not {type_name}"
+        )))
+    }
 }
 
 impl TokenArg<'_> {
     fn with<R>(&self, py: Python<'_>, f: impl FnOnce(&CoreToken) -> R) -> PyResult<R> {
         match self {
             TokenArg::Token(t) => Ok(f(&t.get().inner)),
-            TokenArg::Text(s) => Ok(f(&parse(py, s, false)?.0)),
+            TokenArg::Text(s) => Ok(f(&parse(py, s.to_str()?, false)?.0)),
         }
     }
 }
@@ -580,7 +604,7 @@ fn feed_range_pairs(py: Python<'_>, pairs: &Bound<'_, PyAny>) -> PyResult<Pairs>
         };
         let token = match token {
             TokenArg::Token(t) => t.get().inner.clone(),
-            TokenArg::Text(text) => parse_pair_token(&text)
+            TokenArg::Text(text) => parse_pair_token(text.to_str()?)
                 .map_err(|e| core_error_with(py, &e.into(), &format!("pair {i}: ")))?,
         };
         out.push((range, token));
@@ -844,6 +868,14 @@ impl SessionCarrier {
     }
 }
 
+/// Parses a header value (strictly unless lenient=True); the same as `SessionToken.parse`,
+/// without the bound-method construction a classmethod costs per call (for hot loops).
+#[pyfunction(name = "parse")]
+#[pyo3(signature = (s, *, lenient = false))]
+fn parse_token(py: Python<'_>, s: &str, lenient: bool) -> PyResult<SessionToken> {
+    Ok(SessionToken::wrap(parse(py, s, lenient)?.0))
+}
+
 /// Merges any number of tokens (each a str or SessionToken) in one pass.
 #[pyfunction]
 #[pyo3(signature = (*tokens, region_mismatch = "error", false_progress_protection = true))]
@@ -858,7 +890,7 @@ fn merge(
     let parsed: Vec<Option<CoreToken>> = tokens
         .iter()
         .map(|t| match t {
-            TokenArg::Text(s) => parse(py, s, false).map(|(t, _)| Some(t)),
+            TokenArg::Text(s) => parse(py, s.to_str()?, false).map(|(t, _)| Some(t)),
             TokenArg::Token(_) => Ok(None),
         })
         .collect::<PyResult<_>>()?;
@@ -915,6 +947,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Segment>()?;
     m.add_class::<Order>()?;
     m.add_class::<SessionContainer>()?;
+    m.add_function(wrap_pyfunction!(parse_token, m)?)?;
     m.add_function(wrap_pyfunction!(merge, m)?)?;
     m.add_function(wrap_pyfunction!(convert, m)?)?;
     m.add_function(wrap_pyfunction!(latest_for_feed_range, m)?)?;

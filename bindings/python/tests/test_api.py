@@ -112,10 +112,21 @@ def test_merge_policies_and_arguments():
         a.merge(a, region_mismatch="maybe")
     with pytest.raises(ParseError):
         a.merge("not a token")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="expected a SessionToken or str, not int"):
         a.merge(42)
+    with pytest.raises(TypeError, match="not bytes"):
+        cst.merge(a, b"0:1#5")
     with pytest.raises(TypeError):
         a.merge(a, "union")  # keyword-only
+
+
+def test_module_parse_is_the_classmethod():
+    assert cst.parse("0:1#5#1=2") == SessionToken.parse("0:1#5#1=2")
+    assert str(cst.parse("0:1#5 ", lenient=True)) == "0:1#5"
+    with pytest.raises(ParseError):
+        cst.parse("0:1#5 ")
+    with pytest.raises(TypeError):
+        cst.parse("0:1#5", True)  # lenient is keyword-only
 
 
 def test_module_merge_many_tokens_in_one_pass():

@@ -1,6 +1,7 @@
 """Every case of testdata/vectors/*.json, through the Python API."""
 
 import pytest
+import cosmos_session_token as cst
 
 from conftest import load_cases
 from cosmos_session_token import (
@@ -40,7 +41,11 @@ def test_parse(case):
         assert err.kind == case["error"]["kind"], str(err)
         assert err.segment == case["error"]["segment"], str(err)
         assert err.offset == case["error"]["offset"], str(err)
+        with pytest.raises(ParseError) as module_info:
+            cst.parse(case["input"], lenient=lenient)
+        assert str(module_info.value) == str(err)
         return
+    assert str(cst.parse(case["input"], lenient=lenient)) == case["render"]
     token, warnings = (
         SessionToken.parse_lenient(case["input"])
         if lenient

@@ -28,7 +28,10 @@ fuzz_target!(|data: &[u8]| {
             .expect("rendered text re-parses");
         // Rendering is normalised; only a kept negative global LSN is still reported.
         assert!(
-            again.warnings.iter().all(|w| w.kind() == &WarningKind::NegativeGlobalLsn),
+            again
+                .warnings
+                .iter()
+                .all(|w| w.kind() == &WarningKind::NegativeGlobalLsn),
             "rendering is normalised: {text}"
         );
         assert_eq!(again.token.to_string(), text);

@@ -35,6 +35,7 @@ from ._native import (
     explain_latest_for_feed_range,
     latest_for_feed_range,
     merge,
+    parse,
     seal,
     unseal,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "explain_latest_for_feed_range",
     "latest_for_feed_range",
     "merge",
+    "parse",
     "seal",
     "unseal",
 ]

@@ -174,6 +174,7 @@ class SessionContainer:
     @classmethod
     def restore(cls, snapshot: str) -> SessionContainer: ...
 
+def parse(s: str, *, lenient: bool = False) -> SessionToken: ...
 def merge(
     *tokens: _TokenLike,
     region_mismatch: Literal["error", "union"] = "error",
