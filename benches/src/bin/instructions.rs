@@ -7,7 +7,9 @@
 use std::hint::black_box;
 use std::process::ExitCode;
 
-use cosmos_session_token::{FeedRange, SessionToken, latest_for_feed_range, parse_pair_token};
+use cosmos_session_token::{
+    FeedRange, ParseOptions, SessionToken, latest_for_feed_range, parse_pair_token,
+};
 use cosmos_session_token_benches::{feed_range_pairs, token};
 
 /// Operation name, unit the count is divided by (1 = per call), and a body run `N` times.
@@ -41,6 +43,26 @@ fn operations() -> Vec<Op> {
             let s = big.clone();
             Box::new(move || drop(black_box(SessionToken::parse(black_box(&s)).unwrap())))
         }),
+        // The full parser alone, as every parse ran before the one-pass scanner: the baseline.
+        ("full parser alone: parse 1 segment, 3 regions", 1, {
+            let s = one_3.clone();
+            Box::new(move || {
+                let parsed = SessionToken::__parse_reference(black_box(&s), &ParseOptions::STRICT);
+                drop(black_box(parsed.unwrap()))
+            })
+        }),
+        (
+            "full parser alone: parse 4,096 segments x 3 regions (per segment)",
+            4096,
+            {
+                let s = big.clone();
+                Box::new(move || {
+                    let parsed =
+                        SessionToken::__parse_reference(black_box(&s), &ParseOptions::STRICT);
+                    drop(black_box(parsed.unwrap()))
+                })
+            },
+        ),
         ("render 1 segment, 3 regions", 1, {
             Box::new(move || drop(black_box(black_box(&pa).to_string())))
         }),
