@@ -31,6 +31,7 @@ __all__ = [
     "latest_for_feed_range",
     "master_key_signature",
     "merge",
+    "parse",
     "seal",
     "unseal",
 ]
