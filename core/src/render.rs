@@ -97,17 +97,13 @@ impl fmt::Display for SessionToken {
     }
 }
 
-/// Number of bytes `n` takes in decimal, sign included.
+/// Number of bytes `n` takes in decimal, sign included (`ilog10`: no division loop).
 fn decimal_len(n: i64) -> usize {
-    let mut len = usize::from(n < 0);
-    let mut m = n.unsigned_abs();
-    loop {
-        len += 1;
-        m /= 10;
-        if m == 0 {
-            return len;
-        }
-    }
+    let digits = n
+        .unsigned_abs()
+        .checked_ilog10()
+        .map_or(1, |log| log as usize + 1);
+    usize::from(n < 0) + digits
 }
 
 impl SegmentValue {
@@ -167,7 +163,10 @@ mod tests {
 
     #[test]
     fn decimal_len_matches_display() {
-        for n in [0, 1, 9, 10, -1, -10, 99, 100, i64::MAX, i64::MIN, 1_000_000] {
+        // Every power of ten, its neighbours and their negatives, plus the extremes.
+        let powers = (0..19).map(|e| 10i64.pow(e));
+        let edges = powers.flat_map(|p| [p - 1, p, p + 1, -p - 1, -p, -p + 1]);
+        for n in edges.chain([i64::MAX, i64::MIN]) {
             assert_eq!(decimal_len(n), n.to_string().len(), "{n}");
         }
     }

@@ -66,6 +66,10 @@ fn operations() -> Vec<Op> {
         ("render 1 segment, 3 regions", 1, {
             Box::new(move || drop(black_box(black_box(&pa).to_string())))
         }),
+        ("to_header_value 1 segment, 3 regions", 1, {
+            let t = SessionToken::parse(&one_3).unwrap();
+            Box::new(move || drop(black_box(black_box(&t).to_header_value())))
+        }),
         ("render 4,096 segments x 3 regions (per segment)", 4096, {
             Box::new(move || drop(black_box(black_box(&parsed_big).to_string())))
         }),
