@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ContainerError, Error, ParseError};
 use crate::merge::{MergePolicy, merge_value_into};
-use crate::model::{Segment, SegmentValue, Segments, SessionToken};
+use crate::model::{RangeIdText, Segment, SegmentValue, Segments, SessionToken};
 
 /// The sub-status of a 404 that means "the read session is not available for the input token".
 pub const READ_SESSION_NOT_AVAILABLE: u32 = 1002;
@@ -134,7 +134,7 @@ struct Entry {
 
 #[derive(Default)]
 struct Collection {
-    ranges: HashMap<Box<str>, Entry>,
+    ranges: HashMap<RangeIdText, Entry>,
     last_used: AtomicU64,
 }
 
@@ -303,7 +303,7 @@ impl SessionContainer {
         }
         // Compute every merged value first so that a conflict leaves the state untouched.
         let existing = state.collections.get(rid);
-        let mut merged: Vec<(Box<str>, SegmentValue)> = Vec::with_capacity(token.len());
+        let mut merged: Vec<(RangeIdText, SegmentValue)> = Vec::with_capacity(token.len());
         for seg in token.iter() {
             let current = existing.and_then(|c| c.ranges.get(seg.range_id()));
             let value = match current {
@@ -508,7 +508,7 @@ impl SessionContainer {
 /// Every stored range of collection `rid` as one token, ranges in numeric-aware order.
 fn composite(state: &State, rid: &str) -> Option<SessionToken> {
     let c = state.collections.get(rid)?;
-    let mut ranges: Vec<(&Box<str>, &Entry)> = c.ranges.iter().collect();
+    let mut ranges: Vec<(&RangeIdText, &Entry)> = c.ranges.iter().collect();
     ranges.sort_by(|a, b| crate::range_id::order(a.0, b.0));
     let segments: Segments = ranges
         .into_iter()
@@ -549,7 +549,7 @@ fn evict_oldest_collection(state: &mut State) {
 }
 
 fn evict_oldest_ranges(collection: &mut Collection, keep: usize) {
-    let mut by_age: Vec<(u64, Box<str>)> = collection
+    let mut by_age: Vec<(u64, RangeIdText)> = collection
         .ranges
         .iter()
         .map(|(id, e)| (e.last_used.load(Ordering::Relaxed), id.clone()))

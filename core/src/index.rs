@@ -60,7 +60,11 @@ fn lookup<T: Keyed>(map: &Positions, segments: &[T], range_id: &str) -> Option<u
 }
 
 fn build<T: Keyed>(segments: &[T]) -> Positions {
-    let mut map = Positions::with_capacity_and_hasher(segments.len(), Default::default());
+    build_with_capacity(segments, segments.len())
+}
+
+fn build_with_capacity<T: Keyed>(segments: &[T], capacity: usize) -> Positions {
+    let mut map = Positions::with_capacity_and_hasher(capacity, Default::default());
     for (i, s) in segments.iter().enumerate() {
         map.entry(hash(s.key())).or_insert(i);
     }
@@ -70,6 +74,8 @@ fn build<T: Keyed>(segments: &[T]) -> Positions {
 #[derive(Default)]
 pub(crate) struct RangeIndex {
     map: Option<Positions>,
+    /// Set by [`RangeIndex::claim`] when it has already recorded the next push in the map.
+    claimed: bool,
 }
 
 impl RangeIndex {
@@ -81,8 +87,53 @@ impl RangeIndex {
         }
     }
 
+    /// Records that `range_id` is about to be pushed onto `segments` (at position
+    /// `segments.len()`), hashing it once; false, recording nothing, when the list already holds
+    /// it. The caller pushes and then calls [`pushed`](Self::pushed) as usual, which then has
+    /// nothing left to do for a mapped list.
+    #[inline]
+    pub(crate) fn claim<T: Keyed>(&mut self, segments: &[T], range_id: &str) -> bool {
+        let Some(map) = &mut self.map else {
+            return !segments.iter().any(|s| s.key() == range_id);
+        };
+        match map.entry(hash(range_id)) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(segments.len());
+                self.claimed = true;
+                true
+            }
+            // Another id with the same hash holds the slot: the new id stays out of the map,
+            // and lookups for it fall back to a scan (see `lookup`).
+            std::collections::hash_map::Entry::Occupied(slot) => {
+                let i = *slot.get();
+                segments[i].key() != range_id && !segments.iter().any(|s| s.key() == range_id)
+            }
+        }
+    }
+
+    /// Call once the final length of the list is known (`n` segments in all, `segments` the ones
+    /// so far): a list that will outgrow the linear scan gets its map now, sized once, instead
+    /// of rehashing as it grows.
+    pub(crate) fn expect<T: Keyed>(&mut self, segments: &[T], n: usize) {
+        if n > LINEAR_MAX && self.map.is_none() {
+            self.map = Some(build_with_capacity(segments, n));
+        }
+    }
+
     /// Call after pushing a segment onto the list this index describes.
+    #[inline]
     pub(crate) fn pushed<T: Keyed>(&mut self, segments: &[T]) {
+        // The common case (a short list without a map) decides here, inlined, with no call.
+        if self.map.is_none() && segments.len() <= LINEAR_MAX {
+            return;
+        }
+        self.pushed_slow(segments);
+    }
+
+    fn pushed_slow<T: Keyed>(&mut self, segments: &[T]) {
+        if std::mem::take(&mut self.claimed) {
+            return;
+        }
         match &mut self.map {
             Some(map) => {
                 if let Some(last) = segments.last() {
@@ -137,5 +188,39 @@ mod tests {
         assert_eq!(lookup(&map, &segments, "7"), Some(7));
         assert_eq!(lookup(&map, &segments, "3"), Some(3));
         assert_eq!(lookup(&map, &segments, "none"), None);
+    }
+
+    #[test]
+    fn claim_finds_duplicates_with_and_without_a_map() {
+        for n in [3, 40] {
+            let mut segments: Vec<Segment> = Vec::new();
+            let mut index = RangeIndex::default();
+            index.expect(&segments, n);
+            for i in 0..n {
+                let id = i.to_string();
+                assert!(index.claim(&segments, &id), "{id}");
+                segments.push(seg(&id));
+                index.pushed(&segments);
+                assert!(!index.claim(&segments, &id), "{id} twice");
+            }
+            for i in 0..n {
+                assert_eq!(index.find(&segments, &i.to_string()), Some(i));
+            }
+        }
+    }
+
+    #[test]
+    fn claim_after_a_collision_still_sees_the_id() {
+        let mut segments: Vec<Segment> = (0..40).map(|i| seg(&i.to_string())).collect();
+        let mut index = RangeIndex::default();
+        index.expect(&segments, 41);
+        // "new"'s hash already points at segment 3: as if "new" and "3" collided.
+        index.map.as_mut().unwrap().insert(hash("new"), 3);
+        assert!(index.claim(&segments, "new"));
+        segments.push(seg("new"));
+        index.pushed(&segments);
+        assert!(!index.claim(&segments, "new"));
+        assert_eq!(index.find(&segments, "new"), Some(40));
+        assert_eq!(index.find(&segments, "3"), Some(3));
     }
 }

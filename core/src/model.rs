@@ -5,9 +5,13 @@ use smallvec::SmallVec;
 use crate::error::{ParseError, ParseErrorKind};
 
 /// Inline capacity for regions: a typical value (≤ 4 regions) needs no heap allocation.
-pub(crate) type Regions = SmallVec<[RegionProgress; 4]>;
+pub(crate) const INLINE_REGIONS: usize = 4;
+pub(crate) type Regions = SmallVec<[RegionProgress; INLINE_REGIONS]>;
 /// Inline capacity for segments: a typical response token has exactly one.
 pub(crate) type Segments = SmallVec<[Segment; 1]>;
+/// A range id's text. Ids of up to 24 bytes (every id the service assigns: decimal numbers) are
+/// stored inline, so a segment costs no allocation of its own; longer ids go to the heap.
+pub(crate) type RangeIdText = compact_str::CompactString;
 
 /// The local LSN that means "no progress in this region yet".
 pub const NO_PROGRESS: i64 = -1;
@@ -199,7 +203,7 @@ impl SegmentValue {
 /// One `rangeId:value` segment of a token: the progress of one partition key range.
 #[derive(Debug, Clone)]
 pub struct Segment {
-    pub(crate) range_id: Box<str>,
+    pub(crate) range_id: RangeIdText,
     pub(crate) value: SegmentValue,
 }
 

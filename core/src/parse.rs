@@ -215,7 +215,19 @@ impl SessionToken {
     /// assert!(SessionToken::parse("0:+1#100").is_err());
     /// ```
     pub fn parse(s: &str) -> Result<SessionToken, ParseError> {
-        SessionToken::parse_with(s, &ParseOptions::STRICT).map(|parsed| parsed.token)
+        // The scanner directly: no `Parsed` (and no warnings list) to build and unwrap.
+        match crate::scan::scan(s, &ParseOptions::STRICT.limits) {
+            Some(token) => Ok(token),
+            None => SessionToken::parse_declined(s),
+        }
+    }
+
+    /// The full parser for input the scanner declined: kept out of line, so the hot path of
+    /// `parse` stays small.
+    #[cold]
+    #[inline(never)]
+    fn parse_declined(s: &str) -> Result<SessionToken, ParseError> {
+        SessionToken::__parse_reference(s, &ParseOptions::STRICT).map(|parsed| parsed.token)
     }
 
     /// Parses leniently, with default limits, returning what was normalised.

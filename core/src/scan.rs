@@ -13,7 +13,9 @@
 
 use crate::SessionToken;
 use crate::index::RangeIndex;
-use crate::model::{RegionProgress, Regions, Segment, SegmentValue, Segments, VectorValue};
+use crate::model::{
+    INLINE_REGIONS, RegionProgress, Regions, Segment, SegmentValue, Segments, VectorValue,
+};
 use crate::parse::Limits;
 
 /// Scans a strict token, or returns `None` when the full parser must decide.
@@ -30,55 +32,73 @@ pub(crate) fn scan(input: &str, limits: &Limits) -> Option<SessionToken> {
     let mut index = RangeIndex::default();
     let mut at = 0;
     loop {
-        let (segment, end) = segment(input, at, limits)?;
-        if index.find(&segments, &segment.range_id).is_some() {
-            return None;
-        }
-        segments.push(segment);
-        index.pushed(&segments);
+        let end = segment(input, at, limits, &mut segments, &mut index)?;
         if end == bytes.len() {
             return Some(SessionToken { segments });
         }
         // `end` is at a comma: the next segment starts after it.
         at = end + 1;
         if segments.len() == 1 {
-            // A sum of 0/1 bytes vectorises; `filter().count()` does not.
-            let rest = bytes[at..]
-                .iter()
-                .map(|&b| usize::from(b == b','))
-                .sum::<usize>()
-                + 1;
+            let rest = count_commas(&bytes[at..]) + 1;
             if 1 + rest > limits.max_segments {
                 return None;
             }
             segments.reserve_exact(rest);
+            index.expect(&segments, 1 + rest);
         }
     }
 }
 
-/// One `rangeId:value` segment starting at `at`; returns it and the index just past it.
-fn segment(input: &str, at: usize, limits: &Limits) -> Option<(Segment, usize)> {
+/// Number of `,` bytes. Counted in 255-byte blocks with a `u8` sum per block, which the compiler
+/// turns into 16- or 32-byte vector compares; a `usize` sum per byte (or `filter().count()`)
+/// stays scalar and measured ~5 instructions per byte.
+fn count_commas(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|block| {
+            let in_block: u8 = block.iter().map(|&b| u8::from(b == b',')).sum();
+            usize::from(in_block)
+        })
+        .sum()
+}
+
+/// One `rangeId:value` segment starting at `at`, pushed onto `segments` (built in place: a
+/// segment is large enough that moving it through a return value shows in the counts); returns
+/// the index just past it.
+#[inline]
+fn segment(
+    input: &str,
+    at: usize,
+    limits: &Limits,
+    segments: &mut Segments,
+    index: &mut RangeIndex,
+) -> Option<usize> {
     let bytes = input.as_bytes();
     let mut i = at;
-    let mut decimal = true;
-    while i < bytes.len() && bytes[i] != b':' {
-        let b = bytes[i];
-        if b == b',' {
+    // Decimal ids (what the service assigns) are read by the digit test alone; any other id is
+    // delimited by `:` and checked against the grammar in one place (`range_id::check`).
+    let rest = &bytes[at..];
+    let mut len = rest.iter().position(|b| !b.is_ascii_digit())?;
+    if rest[len] != b':' {
+        len = rest.iter().position(|&b| b == b':' || b == b',')?;
+        if rest[len] != b':' {
             return None;
         }
-        decimal &= b.is_ascii_digit();
-        i += 1;
+        let id = &input[at..at + len];
+        if crate::range_id::check(id, at, limits.max_range_id_bytes).is_err() {
+            return None;
+        }
     }
-    if i == bytes.len() || i == at || i - at > limits.max_range_id_bytes {
+    if len == 0 || len > limits.max_range_id_bytes {
         return None;
     }
-    let range_id = &input[at..i];
-    // Non-decimal ids are rare: the grammar's character checks live in one place.
-    if !decimal && crate::range_id::check(range_id, at, limits.max_range_id_bytes).is_err() {
+    let range_id = &input[at..at + len];
+    i += len;
+    if !segments.is_empty() && !index.claim(segments, range_id) {
         return None;
     }
     i += 1;
-    let first = number(bytes, &mut i, true)?;
+    let first = number::<false>(bytes, &mut i, true)?;
     let value = if i == bytes.len() || bytes[i] == b',' {
         if first < 0 {
             return None; // a negative global LSN is an error (or a lenient warning)
@@ -86,22 +106,49 @@ fn segment(input: &str, at: usize, limits: &Limits) -> Option<(Segment, usize)> 
         SegmentValue::Simple { global_lsn: first }
     } else if bytes[i] == b'#' {
         i += 1;
-        let global_lsn = number(bytes, &mut i, false)?;
-        let mut regions = Regions::new();
+        let global_lsn = number::<true>(bytes, &mut i, false)?;
+        // Regions go to a plain array first and become the inline list in one step: pushing
+        // onto the small vector checks its spill state per push. Past the inline capacity (a
+        // rare token) they continue in a heap list.
+        let mut inline = [RegionProgress {
+            id: 0,
+            local_lsn: 0,
+        }; INLINE_REGIONS];
+        let mut count = 0;
+        let mut spilled = Regions::new();
         while i < bytes.len() && bytes[i] == b'#' {
             i += 1;
-            let id = number(bytes, &mut i, false)?;
+            let id = number::<false>(bytes, &mut i, false)?;
             if i == bytes.len() || bytes[i] != b'=' {
                 return None;
             }
             i += 1;
-            let local_lsn = number(bytes, &mut i, true)?;
+            let local_lsn = number::<true>(bytes, &mut i, true)?;
             let id = u32::try_from(id).ok()?;
-            if regions.len() >= limits.max_regions || regions.iter().any(|r| r.id == id) {
+            let so_far = if count <= INLINE_REGIONS {
+                &inline[..count]
+            } else {
+                &spilled[..]
+            };
+            if count >= limits.max_regions || so_far.iter().any(|r| r.id == id) {
                 return None;
             }
-            regions.push(RegionProgress { id, local_lsn });
+            let region = RegionProgress { id, local_lsn };
+            if count < INLINE_REGIONS {
+                inline[count] = region;
+            } else {
+                if count == INLINE_REGIONS {
+                    spilled.extend_from_slice(&inline);
+                }
+                spilled.push(region);
+            }
+            count += 1;
         }
+        let regions = if count <= INLINE_REGIONS {
+            Regions::from_buf_and_len(inline, count)
+        } else {
+            spilled
+        };
         if i < bytes.len() && bytes[i] != b',' {
             return None;
         }
@@ -113,44 +160,65 @@ fn segment(input: &str, at: usize, limits: &Limits) -> Option<(Segment, usize)> 
     } else {
         return None;
     };
-    Some((
-        Segment {
-            range_id: range_id.into(),
-            value,
-        },
-        i,
-    ))
+    segments.push(Segment {
+        range_id: range_id.into(),
+        value,
+    });
+    index.pushed(segments);
+    Some(i)
 }
 
 /// One canonical decimal field at `*i`: an optional `-` (when allowed), then digits with no
-/// leading zero, no `-0`, within `i64`. Advances `*i` past the digits.
-#[inline]
-fn number(bytes: &[u8], i: &mut usize, allow_negative: bool) -> Option<i64> {
-    let negative = allow_negative && bytes.get(*i) == Some(&b'-');
-    let start = *i + usize::from(negative);
-    let mut end = start;
-    let mut n: u64 = 0;
-    // One byte per step: in real tokens most fields are short (region ids, versions, 6-12 digit
-    // LSNs), where an eight-byte SWAR step measured more instructions than this loop (see
-    // benches/RESULTS.md). 19 digits always fit a u64 (10^19 - 1 < 2^64), so accumulate
-    // unchecked up to there; a 20th digit is an overflow.
-    while end < bytes.len() && end - start < 19 {
-        let d = bytes[end].wrapping_sub(b'0');
-        if d > 9 {
-            break;
+/// leading zero, no `-0`, within `i64`. Advances `*i` past the digits. `LONG` marks the fields
+/// that are usually long (LSNs, 6 to 19 digits), which are worth reading eight bytes at a time;
+/// on short fields (versions, region ids: one or two digits) the word step measured more
+/// instructions than the byte loop, so they take the loop alone.
+#[inline(always)]
+fn number<const LONG: bool>(bytes: &[u8], i: &mut usize, allow_negative: bool) -> Option<i64> {
+    let rest = bytes.get(*i..)?;
+    let negative = allow_negative && rest.first() == Some(&b'-');
+    let field = &rest[usize::from(negative)..];
+    // Up to eight digits at once when eight bytes remain (LSNs have 6 to 19 digits); the rest,
+    // and fields at the very end of the input, one byte per step. 19 digits always fit a u64
+    // (10^19 - 1 < 2^64), so the sum needs no overflow check up to there; a 20th digit is an
+    // overflow.
+    let (mut n, mut digits) = if !LONG {
+        (0, 0)
+    } else if let Some(chunk) = field.first_chunk::<8>() {
+        eight_digits(u64::from_le_bytes(*chunk))
+    } else if let (false, Some(last)) = (field.is_empty(), bytes.last_chunk::<8>()) {
+        // Fewer than eight bytes left (the token's last field, usually an LSN): read the input's
+        // last eight bytes and shift out the ones before the field; the zero bytes shifted in
+        // end the digits like any other non-digit.
+        eight_digits(u64::from_le_bytes(*last) >> (8 * (8 - field.len())))
+    } else {
+        (0, 0)
+    };
+    if digits == 8 || !LONG || bytes.len() < 8 {
+        // `limit` bounds the loop once: no bounds check and no second length test inside.
+        let limit = field.len().min(19);
+        while digits < limit {
+            let d = field[digits].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            n = n * 10 + u64::from(d);
+            digits += 1;
         }
-        n = n * 10 + u64::from(d);
-        end += 1;
     }
-    let digits = end - start;
     if digits == 0
-        || (end < bytes.len() && bytes[end].is_ascii_digit())
-        || (digits > 1 && bytes[start] == b'0')
+        || (digits > 1 && field[0] == b'0')
+        || (digits == 19 && field.get(19).is_some_and(u8::is_ascii_digit))
         || (negative && n == 0)
     {
         return None;
     }
-    *i = end;
+    *i += usize::from(negative) + digits;
+    if digits < 19 {
+        // Below 10^18: fits an i64 either way, no range check needed.
+        let n = n as i64;
+        return Some(if negative { -n } else { n });
+    }
     if negative {
         // i64::MIN's magnitude is 2^63, one more than i64::MAX.
         if n > 1 << 63 {
@@ -162,14 +230,107 @@ fn number(bytes: &[u8], i: &mut usize, allow_negative: bool) -> Option<i64> {
     }
 }
 
+/// The leading decimal digits of eight bytes (loaded little-endian into `word`), as (value, how
+/// many: 0 to 8), with a handful of word operations instead of a loop (SWAR).
+#[inline(always)]
+fn eight_digits(word: u64) -> (u64, usize) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Little-endian: the first byte is the lowest. After subtracting '0' a digit byte is 0..=9;
+    // any other byte has its high bit set either now (below '0', or 0xB0 and up) or after
+    // adding 0x76 (from ':' up). Borrows and carries only run upwards from a non-digit byte, so
+    // the bytes before the first non-digit stay exact.
+    let x = word.wrapping_sub(ONES * b'0' as u64);
+    let non_digit = (x | x.wrapping_add(ONES * 0x76)) & (ONES * 0x80);
+    let len = (non_digit.trailing_zeros() / 8) as usize;
+    if len == 0 {
+        return (0, 0);
+    }
+    // Keep only the `len` digit bytes, moved to the top: the emptied low bytes read as leading
+    // zeros. Then combine neighbours: pairs (x10), quads (x100), the whole (x10^4).
+    let x = x << (8 * (8 - len));
+    let x = (x * 10 + (x >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let x = (x * 100 + (x >> 16)) & 0x0000_FFFF_0000_FFFF;
+    let x = (x * 10_000 + (x >> 32)) & 0xFFFF_FFFF;
+    (x, len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Both variants of `number`, which must agree, on a whole field.
     fn num(s: &str, neg: bool) -> Option<i64> {
-        let mut i = 0;
-        let n = number(s.as_bytes(), &mut i, neg)?;
-        (i == s.len()).then_some(n)
+        let (mut i, mut j) = (0, 0);
+        let short = number::<false>(s.as_bytes(), &mut i, neg);
+        let long = number::<true>(s.as_bytes(), &mut j, neg);
+        assert_eq!((short, i), (long, j), "{s:?}");
+        // The same field at the end of a longer input (the last-eight-bytes path), and followed
+        // by a separator.
+        for (prefix, suffix) in [("0:1#2#33=", ""), ("", "#"), ("12345678", ",")] {
+            let text = format!("{prefix}{s}{suffix}");
+            let (mut a, mut b) = (prefix.len(), prefix.len());
+            let short_there = number::<false>(text.as_bytes(), &mut a, neg);
+            let long_there = number::<true>(text.as_bytes(), &mut b, neg);
+            assert_eq!((short_there, a), (long_there, b), "{text:?}");
+            assert_eq!((short_there, a - prefix.len()), (short, i), "{text:?}");
+        }
+        (i == s.len()).then_some(short?)
+    }
+
+    /// The digits a byte loop reads: the reference for `eight_digits`.
+    fn leading_digits(bytes: &[u8]) -> (u64, usize) {
+        let len = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+        let value = bytes[..len]
+            .iter()
+            .fold(0, |n, &b| n * 10 + u64::from(b - b'0'));
+        (value, len)
+    }
+
+    #[test]
+    fn eight_digits_reads_what_a_byte_loop_reads() {
+        let alphabet = b"0123456789,:#=-/ \x7f\xff\xc3\xa9\x00\x2f\x3a";
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..200_000 {
+            let mut chunk = [0u8; 8];
+            for b in &mut chunk {
+                // xorshift: a cheap deterministic stream, biased towards digits.
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let pick = (state % 24) as usize;
+                *b = if pick < 10 {
+                    b'0' + pick as u8
+                } else {
+                    alphabet[pick % alphabet.len()]
+                };
+            }
+            assert_eq!(
+                eight_digits(u64::from_le_bytes(chunk)),
+                leading_digits(&chunk),
+                "{chunk:?}"
+            );
+        }
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut chunk = *b"98765432";
+                chunk[at] = b;
+                assert_eq!(
+                    eight_digits(u64::from_le_bytes(chunk)),
+                    leading_digits(&chunk),
+                    "{chunk:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn counts_commas_across_blocks() {
+        for n in [0, 1, 254, 255, 256, 511, 1000] {
+            let all = ",".repeat(n);
+            assert_eq!(count_commas(all.as_bytes()), n);
+            let mixed = "0:1#2,".repeat(n);
+            assert_eq!(count_commas(mixed.as_bytes()), n);
+        }
     }
 
     #[test]
@@ -197,6 +358,22 @@ mod tests {
         );
         assert_eq!(num("12345678901234567890123456", false), None);
         assert_eq!(num("100000000", false), Some(100_000_000));
+        assert_eq!(num("12345678#", false), None); // not the whole field
+        assert_eq!(num("123456789012345678901", false), None);
+        assert_eq!(num("00000000", false), None);
+        assert_eq!(num("10000000", false), Some(10_000_000));
+        for k in 1..=20 {
+            let nines = "9".repeat(k);
+            let expected = nines.parse::<i64>().ok();
+            assert_eq!(num(&nines, false), expected, "{nines}");
+            assert_eq!(
+                num(&format!("-{nines}"), true),
+                expected.map(|n| -n),
+                "-{nines}"
+            );
+            let padded = format!("0{nines}");
+            assert_eq!(num(&padded, false), None, "{padded}");
+        }
     }
 
     #[test]

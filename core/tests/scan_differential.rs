@@ -45,6 +45,12 @@ fn options() -> impl Strategy<Value = ParseOptions> {
 fn field() -> impl Strategy<Value = String> {
     prop_oneof![
         16 => (0i64..1000).prop_map(|n| n.to_string()),
+        // LSN-sized: the scanner reads these eight bytes at a time.
+        4 => (100_000i64..10_000_000_000_000).prop_map(|n| n.to_string()),
+        1 => (100_000i64..10_000_000_000_000).prop_map(|n| format!("-{n}")),
+        1 => (0u64..100_000_000_000).prop_map(|n| format!("0{n}")),
+        1 => "[0-9]{1,22}",
+        1 => "[0-9]{5,9}[^0-9]{0,2}[0-9]{0,9}",
         1 => (-3i64..0).prop_map(|n| n.to_string()),
         1 => any::<i64>().prop_map(|n| n.to_string()),
         1 => any::<u64>().prop_map(|n| n.to_string()),
@@ -71,7 +77,7 @@ fn segment_text(position: usize) -> impl Strategy<Value = String> {
     (
         range_id(position),
         field(),
-        prop::option::of((field(), prop::collection::vec((field(), field()), 0..4))),
+        prop::option::of((field(), prop::collection::vec((field(), field()), 0..7))),
     )
         .prop_map(|(id, first, rest)| match rest {
             None => format!("{id}:{first}"),
