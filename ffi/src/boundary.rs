@@ -204,6 +204,48 @@ pub(crate) unsafe fn write_output(
     Ok(())
 }
 
+/// Writes a token's header text and a NUL into a caller's buffer, like [`write_output`], but
+/// rendered in place: no intermediate `String`. Nothing is written when the buffer is too small.
+///
+/// # Safety
+/// As for [`write_output`]: `buf` is NULL with `cap == 0`, or valid for `cap` bytes.
+pub(crate) unsafe fn write_token_output(
+    token: &cosmos_session_token::SessionToken,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> Result<(), Failure> {
+    if out_len.is_null() {
+        return Err(Failure::null("out_len"));
+    }
+    if buf.is_null() && cap != 0 {
+        return Err(Failure::null("buf (with cap > 0)"));
+    }
+    let len = token.encoded_len();
+    // SAFETY: checked non-NULL; validity is the caller's guarantee.
+    unsafe { *out_len = len };
+    if cap <= len {
+        return Err(Failure::new(
+            "buffer_too_small",
+            format!("output needs {len} bytes plus a NUL; the buffer has {cap}"),
+        ));
+    }
+    // SAFETY: buf is non-NULL (cap > len >= 1) and valid for cap bytes, caller-owned.
+    let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), cap) };
+    match token.write_header_value(&mut out[..len]) {
+        Ok(written) => {
+            out[written] = 0;
+            Ok(())
+        }
+        // Cannot happen (the buffer holds exactly `encoded_len` bytes): an internal error,
+        // reported in the internal-error category like a caught panic, never assumed away.
+        Err(needed) => Err(Failure::new(
+            "panic",
+            format!("internal error: rendering needed {needed} bytes, measured {len}"),
+        )),
+    }
+}
+
 /// Flags that apply to parsing functions.
 pub(crate) const PARSE_FLAGS: u32 = CST_FLAG_LENIENT;
 /// Flags that apply to merging already-parsed handles.

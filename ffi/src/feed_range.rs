@@ -6,7 +6,7 @@ use cosmos_session_token::{
     FeedRange, MAX_FEED_RANGE_PAIRS, SessionToken, latest_for_feed_range, parse_pair_token,
 };
 
-use crate::boundary::{Failure, guard, input_str, put, str_array, write_output};
+use crate::boundary::{Failure, guard, input_str, put, str_array, write_token_output};
 use crate::token::{check_out, cst_token, into_handle};
 
 /// Reads the pairs and the target and computes the latest token.
@@ -114,6 +114,6 @@ pub unsafe extern "C" fn cst_latest_for_feed_range(
             )
         }?;
         // SAFETY: forwarded caller guarantees.
-        unsafe { write_output(&t.to_header_value(), buf, cap, out_len) }
+        unsafe { write_token_output(&t, buf, cap, out_len) }
     })
 }

@@ -6,7 +6,7 @@ use cosmos_session_token::{ParseOptions, SessionToken};
 
 use crate::boundary::{
     Failure, PARSE_FLAGS, TEXT_MERGE_FLAGS, check_flags, guard, input, input_str, merge_policy,
-    parents, parse_options, put, write_output,
+    parents, parse_options, put, write_token_output,
 };
 use crate::token::{format_from, not_found, order_code};
 
@@ -57,7 +57,7 @@ pub unsafe extern "C" fn cst_convert(
         // SAFETY: forwarded caller guarantees.
         let t = unsafe { parse(token, len, "token", &ParseOptions::STRICT) }?;
         // SAFETY: forwarded caller guarantees.
-        unsafe { write_output(&t.convert(format).to_header_value(), buf, cap, out_len) }
+        unsafe { write_token_output(&t.convert(format), buf, cap, out_len) }
     })
 }
 
@@ -90,7 +90,7 @@ pub unsafe extern "C" fn cst_merge(
         };
         let merged = a.merge_with(&b, &merge_policy(policy_flags))?;
         // SAFETY: forwarded caller guarantees.
-        unsafe { write_output(&merged.to_header_value(), buf, cap, out_len) }
+        unsafe { write_token_output(&merged, buf, cap, out_len) }
     })
 }
 
@@ -150,6 +150,6 @@ pub unsafe extern "C" fn cst_scope(
         let parents = unsafe { parents(parent_ids, parent_lens, nparents) }?;
         let scoped = t.scope(range, &parents)?.ok_or_else(not_found)?;
         // SAFETY: forwarded caller guarantees.
-        unsafe { write_output(&scoped.to_header_value(), buf, cap, out_len) }
+        unsafe { write_token_output(&scoped, buf, cap, out_len) }
     })
 }

@@ -5,7 +5,9 @@ use std::ffi::c_char;
 
 use cosmos_session_token::{DEFAULT_SEAL_BUDGET, ParseOptions, SessionToken, seal, unseal};
 
-use crate::boundary::{Failure, bytes_array, guard, input, input_str, put, write_output};
+use crate::boundary::{
+    Failure, bytes_array, guard, input, input_str, put, write_output, write_token_output,
+};
 use crate::oneshot::parse;
 use crate::token::{check_out, cst_token, into_handle, token};
 
@@ -227,6 +229,6 @@ pub unsafe extern "C" fn cst_unseal(
             )
         }?;
         // SAFETY: forwarded caller guarantees.
-        unsafe { write_output(&t.to_header_value(), buf, cap, out_len) }
+        unsafe { write_token_output(&t, buf, cap, out_len) }
     })
 }

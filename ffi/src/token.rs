@@ -8,7 +8,7 @@ use cosmos_session_token::{Format, Order, SessionToken, Warning};
 
 use crate::boundary::{
     Failure, MERGE_FLAGS, PARSE_FLAGS, check_flags, guard, guard_or, input, input_str,
-    merge_policy, parents, parse_options, put, write_output,
+    merge_policy, parents, parse_options, put, write_output, write_token_output,
 };
 use crate::status::*;
 
@@ -128,7 +128,7 @@ pub unsafe extern "C" fn cst_token_to_string(
         // SAFETY: forwarded caller guarantees.
         let t = unsafe { self::token(token, "token") }?;
         // SAFETY: forwarded caller guarantees.
-        unsafe { write_output(&t.to_header_value(), buf, cap, out_len) }
+        unsafe { write_token_output(t, buf, cap, out_len) }
     })
 }
 
