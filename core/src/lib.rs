@@ -50,7 +50,8 @@ pub use error::{
     ParseError, ParseErrorKind, SealError, error_code,
 };
 pub use feed_range::{
-    FeedRange, Latest, MAX_FEED_RANGE_PAIRS, MAX_FEED_RANGE_TEXT, PairFate, latest_for_feed_range,
+    __latest_for_feed_range_reference, FeedRange, Latest, MAX_FEED_RANGE_PAIRS,
+    MAX_FEED_RANGE_TEXT, PairFate, latest_for_feed_range, latest_token_for_feed_range,
     parse_pair_token,
 };
 pub use merge::{MergePolicy, RegionMismatch};

@@ -13,7 +13,7 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::index::Lookup;
-use crate::model::{SegmentValue, SessionToken, VectorValue};
+use crate::model::{Segment, SegmentValue, SessionToken, VectorValue};
 
 /// How one token relates to another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -190,11 +190,16 @@ impl SessionToken {
     pub fn canonical(&self) -> SessionToken {
         let mut segments = self.segments.clone();
         segments.sort_by(|a, b| crate::range_id::order(&a.range_id, &b.range_id));
-        for seg in &mut segments {
-            if let SegmentValue::Vector(v) = &mut seg.value {
-                v.regions.sort_by_key(|r| r.id);
-            }
-        }
+        sort_regions(&mut segments);
         SessionToken { segments }
+    }
+}
+
+/// Sorts every vector value's regions by id (the canonical region order).
+pub(crate) fn sort_regions(segments: &mut [Segment]) {
+    for seg in segments {
+        if let SegmentValue::Vector(v) = &mut seg.value {
+            v.regions.sort_by_key(|r| r.id);
+        }
     }
 }

@@ -8,7 +8,8 @@ use std::hint::black_box;
 use std::process::ExitCode;
 
 use cosmos_session_token::{
-    FeedRange, ParseOptions, SessionToken, latest_for_feed_range, parse_pair_token,
+    FeedRange, ParseOptions, SessionToken, latest_for_feed_range, latest_token_for_feed_range,
+    parse_pair_token,
 };
 use cosmos_session_token_benches::{feed_range_pairs, token};
 
@@ -78,8 +79,21 @@ fn operations() -> Vec<Op> {
             Box::new(move || drop(black_box(black_box(&a).merge(black_box(&pb)).unwrap())))
         }),
         ("latest for feed range, 1,000 pairs (per pair)", 1000, {
+            let (pairs, target) = (pairs.clone(), target.clone());
             Box::new(move || drop(black_box(latest_for_feed_range(black_box(&pairs), &target))))
         }),
+        (
+            "latest token for feed range, 1,000 pairs (per pair)",
+            1000,
+            {
+                Box::new(move || {
+                    drop(black_box(latest_token_for_feed_range(
+                        black_box(&pairs),
+                        &target,
+                    )))
+                })
+            },
+        ),
     ];
     peers(&mut ops, one_0, one_3, big);
     ops

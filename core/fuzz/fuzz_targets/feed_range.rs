@@ -1,8 +1,12 @@
 //! Feed-range merge: lines "MIN-MAX=TOKEN", the first line is the target range. The result (or the
-//! error) must not depend on the order of the pairs.
+//! error) must not depend on the order of the pairs, and must be exactly what the first
+//! implementation (kept as the reference) gives, fates included.
 #![no_main]
 
-use cosmos_session_token::{FeedRange, latest_for_feed_range, parse_pair_token};
+use cosmos_session_token::{
+    __latest_for_feed_range_reference, FeedRange, latest_for_feed_range, latest_token_for_feed_range,
+    parse_pair_token,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -24,6 +28,20 @@ fuzz_target!(|data: &[u8]| {
         pairs.push((range, token));
     }
     let forward = latest_for_feed_range(&pairs, &target);
+    let reference = __latest_for_feed_range_reference(&pairs, &target);
+    let token_only = latest_token_for_feed_range(&pairs, &target);
+    match (&forward, &reference, &token_only) {
+        (Ok(f), Ok(r), Ok(t)) => {
+            assert_eq!(f.token.to_string(), r.token.to_string(), "same as the reference");
+            assert_eq!(t.to_string(), r.token.to_string(), "token alone");
+            assert_eq!(f.fates, r.fates, "same fates as the reference");
+        }
+        (Err(f), Err(r), Err(t)) => {
+            assert_eq!(f.to_string(), r.to_string());
+            assert_eq!(t.to_string(), r.to_string());
+        }
+        _ => panic!("success differs from the reference"),
+    }
     pairs.reverse();
     let backward = latest_for_feed_range(&pairs, &target);
     match (forward, backward) {
