@@ -9,7 +9,9 @@ native=${1:-$root/target/debug}
 out=$here/build
 rm -rf "$out" && mkdir -p "$out/noload" "$out/abi99"
 MCS=(mcs -nologo -langversion:7.2 -warnaserror+)
-"${MCS[@]}" -target:library -doc:"$out/CosmosSessionToken.xml" -out:"$out/CosmosSessionToken.dll" \
+# The token wrapper uses pointers on its hot paths (see NativeMethods.cs); nothing else does.
+WRAPPER=(-unsafe)
+"${MCS[@]}" "${WRAPPER[@]}" -target:library -doc:"$out/CosmosSessionToken.xml" -out:"$out/CosmosSessionToken.dll" \
   "$here"/src/CosmosSessionToken/*.cs
 cp "$here/src/CosmosSessionToken/CosmosSessionToken.dll.config" "$out/"
 # The ASP.NET provider: its own assembly (it references System.Web; the token wrapper must not).

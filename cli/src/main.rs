@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use cosmos_session_token::{
     Category, FeedRange, Format, MergePolicy, RegionMismatch, SessionToken, latest_for_feed_range,
+    latest_token_for_feed_range,
 };
 
 use failure::{Failure, Invalid};
@@ -310,8 +311,17 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         } => {
             let target = FeedRange::parse(&target).map_err(|e| format!("--target: {e}"))?;
             let pairs = tokens.pairs(&pairs)?;
-            let latest = match latest_for_feed_range(&pairs, &target) {
-                Ok(latest) => latest,
+            // The per-pair explanation is computed only when asked for.
+            let result = if explain {
+                latest_for_feed_range(&pairs, &target).map(|l| {
+                    let lines = l.explain(&pairs);
+                    (l.token, Some(lines))
+                })
+            } else {
+                latest_token_for_feed_range(&pairs, &target).map(|t| (t, None))
+            };
+            let (token, explanation) = match result {
+                Ok(found) => found,
                 // No pair overlaps the target: no result (exit 1), like scope.
                 Err(e) if e.category() == Category::NotFound => {
                     return Err(Failure::NoResult);
@@ -319,17 +329,15 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                 Err(e) => return Err(e.into()),
             };
             if json {
-                let mut v = serde_json::json!({"token": latest.token.to_string()});
-                if explain {
-                    v["explanation"] = serde_json::json!(latest.explain(&pairs));
+                let mut v = serde_json::json!({"token": token.to_string()});
+                if let Some(lines) = &explanation {
+                    v["explanation"] = serde_json::json!(lines);
                 }
                 writeln!(out, "{v}")?;
             } else {
-                writeln!(out, "{}", latest.token)?;
-                if explain {
-                    for line in latest.explain(&pairs) {
-                        eprintln!("{line}");
-                    }
+                writeln!(out, "{token}")?;
+                for line in explanation.iter().flatten() {
+                    eprintln!("{line}");
                 }
             }
         }

@@ -1051,6 +1051,16 @@ int32_t cst_last_error_position(int64_t *out_segment, int64_t *out_offset);
 int32_t cst_debug_panic(void);
 #endif
 
+#if defined(CST_DEBUG_PANIC)
+/**
+ * Test hook for leak checks: how many native tokens are alive (a token shared through
+ * cst_token_clone counts once, until its last reference is freed). Only in builds with the
+ * `debug-panic` feature (tests), declared when CST_DEBUG_PANIC is defined; never in release
+ * artefacts.
+ */
+size_t cst_debug_live_tokens(void);
+#endif
+
 /**
  * Parses a token (flags: 0 = strict, CST_FLAG_LENIENT = lenient) into a new handle *out.
  * Returns CST_OK, CST_ERR_MALFORMED, CST_ERR_INVALID_UTF8, CST_ERR_LIMIT_EXCEEDED,
@@ -1107,7 +1117,7 @@ int32_t cst_token_convert(const struct cst_token *token,
 
 /**
  * Merges b into a (policy from flags: CST_FLAG_UNION_REGIONS, CST_FLAG_LEGACY_MAX_GLOBAL_LSN;
- * CST_FLAG_LENIENT is accepted and has no effect here) into a new handle.
+ * any other bit, CST_FLAG_LENIENT included, is CST_ERR_INVALID_ARGUMENT) into a new handle.
  * Returns CST_OK, CST_ERR_INCOMPATIBLE, CST_ERR_NULL_ARGUMENT or CST_ERR_INVALID_ARGUMENT.
  *
  * # Safety
@@ -1117,6 +1127,23 @@ int32_t cst_token_merge(const struct cst_token *a,
                         const struct cst_token *b,
                         uint32_t flags,
                         struct cst_token **out);
+
+/**
+ * Merges b into a like cst_token_merge, but renders the result's header value into buf (output
+ * protocol) instead of returning a handle: no handle to create and free per merge, for callers
+ * that only send the result on (a binding's hot path). Nothing is written when buf is too small.
+ * Returns CST_OK, CST_ERR_INCOMPATIBLE, CST_ERR_BUFFER_TOO_SMALL, CST_ERR_NULL_ARGUMENT or
+ * CST_ERR_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `a`, `b` live handles; `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` writable.
+ */
+int32_t cst_token_merge_to_string(const struct cst_token *a,
+                                  const struct cst_token *b,
+                                  uint32_t flags,
+                                  char *buf,
+                                  size_t cap,
+                                  size_t *out_len);
 
 /**
  * How a relates to b: *order receives CST_ORDER_LESS, _EQUAL, _GREATER or _CONCURRENT.

@@ -230,8 +230,9 @@ pub(crate) unsafe fn write_token_output(
             format!("output needs {len} bytes plus a NUL; the buffer has {cap}"),
         ));
     }
-    // SAFETY: buf is non-NULL (cap > len >= 1) and valid for cap bytes, caller-owned.
-    let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), cap) };
+    // SAFETY: buf is non-NULL (cap > len) and valid for cap >= len + 1 bytes, caller-owned. Only
+    // the bytes written are borrowed: `cap` itself may be any value (SIZE_MAX included).
+    let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len + 1) };
     match token.write_header_value(&mut out[..len]) {
         Ok(written) => {
             out[written] = 0;

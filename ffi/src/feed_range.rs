@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 
 use cosmos_session_token::{
-    FeedRange, MAX_FEED_RANGE_PAIRS, SessionToken, latest_for_feed_range, parse_pair_token,
+    FeedRange, MAX_FEED_RANGE_PAIRS, SessionToken, latest_token_for_feed_range, parse_pair_token,
 };
 
 use crate::boundary::{Failure, guard, input_str, put, str_array, write_token_output};
@@ -52,7 +52,7 @@ unsafe fn latest(
             Ok((range, token))
         })
         .collect::<Result<Vec<_>, Failure>>()?;
-    Ok(latest_for_feed_range(&pairs, &target)?.token)
+    Ok(latest_token_for_feed_range(&pairs, &target)?)
 }
 
 /// The latest token covering a target feed range, from `npairs` (feed range, token) pairs given

@@ -22,11 +22,34 @@ pub struct cst_token {
 }
 
 pub(crate) fn into_handle(token: SessionToken) -> *mut cst_token {
-    Arc::into_raw(Arc::new(cst_token {
-        token,
-        warnings: Vec::new(),
-    }))
-    .cast_mut()
+    handle_with_warnings(token, Vec::new())
+}
+
+fn handle_with_warnings(token: SessionToken, warnings: Vec<Warning>) -> *mut cst_token {
+    #[cfg(feature = "debug-panic")]
+    LIVE_TOKENS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Arc::into_raw(Arc::new(cst_token { token, warnings })).cast_mut()
+}
+
+/// Native tokens alive, in test builds: what the bindings' leak checks read.
+#[cfg(feature = "debug-panic")]
+static LIVE_TOKENS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[cfg(feature = "debug-panic")]
+impl Drop for cst_token {
+    fn drop(&mut self) {
+        LIVE_TOKENS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Test hook for leak checks: how many native tokens are alive (a token shared through
+/// cst_token_clone counts once, until its last reference is freed). Only in builds with the
+/// `debug-panic` feature (tests), declared when CST_DEBUG_PANIC is defined; never in release
+/// artefacts.
+#[cfg(feature = "debug-panic")]
+#[unsafe(no_mangle)]
+pub extern "C" fn cst_debug_live_tokens() -> usize {
+    LIVE_TOKENS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Borrows the token behind a handle.
@@ -71,11 +94,7 @@ pub unsafe extern "C" fn cst_token_parse(
         // SAFETY: forwarded caller guarantees.
         let bytes = unsafe { input(s, len, "token") }?;
         let parsed = SessionToken::parse_bytes(bytes, &parse_options(flags))?;
-        let handle = Arc::into_raw(Arc::new(cst_token {
-            token: parsed.token,
-            warnings: parsed.warnings,
-        }))
-        .cast_mut();
+        let handle = handle_with_warnings(parsed.token, parsed.warnings);
         // SAFETY: checked non-NULL above.
         unsafe { put(out, handle, "out") }
     })
@@ -184,7 +203,7 @@ pub unsafe extern "C" fn cst_token_convert(
 }
 
 /// Merges b into a (policy from flags: CST_FLAG_UNION_REGIONS, CST_FLAG_LEGACY_MAX_GLOBAL_LSN;
-/// CST_FLAG_LENIENT is accepted and has no effect here) into a new handle.
+/// any other bit, CST_FLAG_LENIENT included, is CST_ERR_INVALID_ARGUMENT) into a new handle.
 /// Returns CST_OK, CST_ERR_INCOMPATIBLE, CST_ERR_NULL_ARGUMENT or CST_ERR_INVALID_ARGUMENT.
 ///
 /// # Safety
@@ -204,6 +223,33 @@ pub unsafe extern "C" fn cst_token_merge(
         let merged = a.merge_with(b, &merge_policy(flags))?;
         // SAFETY: checked non-NULL above.
         unsafe { put(out, into_handle(merged), "out") }
+    })
+}
+
+/// Merges b into a like cst_token_merge, but renders the result's header value into buf (output
+/// protocol) instead of returning a handle: no handle to create and free per merge, for callers
+/// that only send the result on (a binding's hot path). Nothing is written when buf is too small.
+/// Returns CST_OK, CST_ERR_INCOMPATIBLE, CST_ERR_BUFFER_TOO_SMALL, CST_ERR_NULL_ARGUMENT or
+/// CST_ERR_INVALID_ARGUMENT.
+///
+/// # Safety
+/// `a`, `b` live handles; `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_token_merge_to_string(
+    a: *const cst_token,
+    b: *const cst_token,
+    flags: u32,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| {
+        check_flags(flags, MERGE_FLAGS)?;
+        // SAFETY: forwarded caller guarantees.
+        let (a, b) = unsafe { (token(a, "a")?, token(b, "b")?) };
+        let merged = a.merge_with(b, &merge_policy(flags))?;
+        // SAFETY: forwarded caller guarantees.
+        unsafe { write_token_output(&merged, buf, cap, out_len) }
     })
 }
 

@@ -377,6 +377,26 @@ static void test_token_handle(void) {
     CHECK(v == NULL);
 
     cst_token *x = parse("0:1#101#1=20", 0), *y = parse("0:1#100#4=20", 0), *z = NULL;
+    {
+        /* Merge rendered into a caller's buffer: no handle. */
+        char buf[64], small[8];
+        size_t n = 0;
+        CHECK_STATUS(cst_token_merge_to_string(x, y, 0, buf, sizeof buf, &n), CST_ERR_INCOMPATIBLE);
+        CHECK(strcmp(last_kind(), "region_mismatch") == 0);
+        CHECK_STATUS(cst_token_merge_to_string(x, y, CST_FLAG_UNION_REGIONS, buf, sizeof buf, &n), CST_OK);
+        CHECK(strcmp(buf, "0:1#101#1=20#4=20") == 0 && n == 17);
+        /* Too small (17 bytes plus the NUL needed): *out_len says so, the buffer is untouched. */
+        memset(small, 'x', sizeof small);
+        CHECK_STATUS(cst_token_merge_to_string(x, y, CST_FLAG_UNION_REGIONS, small, sizeof small, &n), CST_ERR_BUFFER_TOO_SMALL);
+        CHECK(n == 17 && small[0] == 'x' && small[7] == 'x');
+        CHECK_STATUS(cst_token_merge_to_string(x, y, CST_FLAG_UNION_REGIONS, buf, 17, &n), CST_ERR_BUFFER_TOO_SMALL);
+        CHECK_STATUS(cst_token_merge_to_string(x, y, CST_FLAG_UNION_REGIONS, NULL, 0, &n), CST_ERR_BUFFER_TOO_SMALL);
+        CHECK(n == 17);
+        CHECK_STATUS(cst_token_merge_to_string(x, NULL, 0, buf, sizeof buf, &n), CST_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(cst_token_merge_to_string(NULL, y, 0, buf, sizeof buf, &n), CST_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(cst_token_merge_to_string(x, y, CST_FLAG_UNION_REGIONS, buf, sizeof buf, NULL), CST_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(cst_token_merge_to_string(x, y, CST_FLAG_LENIENT, buf, sizeof buf, &n), CST_ERR_INVALID_ARGUMENT);
+    }
     CHECK_STATUS(cst_token_merge(x, y, 0, &z), CST_ERR_INCOMPATIBLE);
     CHECK(z == NULL && strcmp(last_kind(), "region_mismatch") == 0);
     CHECK(strstr(last_message(), "range \"0\"") != NULL);
@@ -469,6 +489,22 @@ static void test_seal_unseal(void) {
 }
 
 #if defined(CST_DEBUG_PANIC)
+static void test_live_token_count(void) {
+    size_t before = cst_debug_live_tokens();
+    cst_token *t = parse("0:1#5", 0), *u = parse("0:1#6", 0), *m = NULL;
+    CHECK(cst_debug_live_tokens() == before + 2);
+    cst_token *shared = cst_token_clone(t); /* another reference, not another token */
+    CHECK(cst_debug_live_tokens() == before + 2);
+    CHECK_STATUS(cst_token_merge(t, u, 0, &m), CST_OK);
+    CHECK(cst_debug_live_tokens() == before + 3);
+    cst_token_free(t);
+    CHECK(cst_debug_live_tokens() == before + 3);
+    cst_token_free(shared);
+    cst_token_free(u);
+    cst_token_free(m);
+    CHECK(cst_debug_live_tokens() == before);
+}
+
 static void test_panic_boundary(void) {
     CHECK_STATUS(cst_debug_panic(), CST_ERR_PANIC);
     CHECK(strcmp(last_kind(), "panic") == 0);
@@ -1073,11 +1109,17 @@ static void vector_merge(char **f, int nf) {
         char *expected = unhex(f[5 + count], &elen);
         CHECK_STATUS(st, CST_OK);
         CHECK(acc != NULL && renders_as(acc, expected));
-        if (count == 2) { /* the one-shot gives the same */
+        if (count == 2) { /* the one-shot, and the handle merge rendered into a buffer, give the same */
             size_t la = 0, lb = 0, n = 0;
             char *a = unhex(f[4], &la), *b = unhex(f[5], &lb), buf[4096];
             CHECK_STATUS(cst_merge(a, la, b, lb, flags, buf, sizeof buf, &n), CST_OK);
             CHECK(strcmp(buf, expected) == 0);
+            cst_token *ta = parse(a, 0), *tb = parse(b, 0);
+            memset(buf, 'x', sizeof buf);
+            CHECK_STATUS(cst_token_merge_to_string(ta, tb, flags, buf, sizeof buf, &n), CST_OK);
+            CHECK(strcmp(buf, expected) == 0 && n == strlen(expected));
+            cst_token_free(ta);
+            cst_token_free(tb);
             free(a);
             free(b);
         }
@@ -1537,6 +1579,7 @@ int main(int argc, char **argv) {
     RUN(test_latest_for_feed_range);
     RUN(test_seal_unseal);
 #if defined(CST_DEBUG_PANIC)
+    RUN(test_live_token_count);
     RUN(test_panic_boundary);
 #else
 #error "the C tests need CST_DEBUG_PANIC and a library built with --features debug-panic"
