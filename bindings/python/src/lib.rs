@@ -296,6 +296,121 @@ fn equality(py: Python<'_>, op: CompareOp, eq: bool) -> Py<PyAny> {
     }
 }
 
+/// The segments of a token, in order: a lazy, read-only sequence (`len`, indexing, slicing,
+/// iteration, `==` with another sequence of segments).
+#[pyclass(frozen, sequence, module = "cosmos_session_token._native")]
+pub struct Segments {
+    token: Py<SessionToken>,
+}
+
+impl Segments {
+    fn segments(&self) -> &[CoreSegment] {
+        self.token.get().inner.segments()
+    }
+
+    fn at(&self, i: usize) -> Segment {
+        Segment {
+            inner: self.segments()[i].clone(),
+        }
+    }
+}
+
+#[pymethods]
+impl Segments {
+    fn __len__(&self) -> usize {
+        self.segments().len()
+    }
+
+    /// An index (negative counts from the end) gives a Segment; a slice gives a list.
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let len = self.segments().len();
+        if let Ok(slice) = key.cast::<pyo3::types::PySlice>() {
+            let ix = slice.indices(isize::try_from(len).unwrap_or(isize::MAX))?;
+            let items: Vec<Segment> = (0..ix.slicelength)
+                .map(|k| self.at((ix.start + k as isize * ix.step) as usize))
+                .collect();
+            return Ok(pyo3::types::PyList::new(py, items)?.into_any());
+        }
+        let index: isize = key.extract()?;
+        let resolved = if index < 0 {
+            index + len as isize
+        } else {
+            index
+        };
+        if resolved < 0 || resolved as usize >= len {
+            return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+                "segment index {index} out of range for {len} segments"
+            )));
+        }
+        Ok(Bound::new(py, self.at(resolved as usize))?.into_any())
+    }
+
+    fn __iter__(&self, py: Python<'_>) -> SegmentIter {
+        SegmentIter {
+            token: self.token.clone_ref(py),
+            next: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let py = other.py();
+        let Ok(len) = other.len() else {
+            return Ok(false);
+        };
+        if len != self.segments().len() {
+            return Ok(false);
+        }
+        for (i, item) in other.try_iter()?.enumerate() {
+            if !Bound::new(py, self.at(i))?.eq(item?)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let inner = self
+            .segments()
+            .iter()
+            .map(|s| {
+                Ok(format!(
+                    "Segment({})",
+                    PyString::new(py, &s.to_string()).repr()?
+                ))
+            })
+            .collect::<PyResult<Vec<String>>>()?;
+        Ok(format!("Segments([{}])", inner.join(", ")))
+    }
+}
+
+/// Iterator over a token's segments.
+#[pyclass(frozen, module = "cosmos_session_token._native")]
+pub struct SegmentIter {
+    token: Py<SessionToken>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+#[pymethods]
+impl SegmentIter {
+    fn __iter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self) -> Option<Segment> {
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.token
+            .get()
+            .inner
+            .segments()
+            .get(i)
+            .map(|s| Segment { inner: s.clone() })
+    }
+}
+
 /// One `range_id:value` segment of a token (read-only).
 #[pyclass(frozen, module = "cosmos_session_token._native")]
 pub struct Segment {
@@ -492,13 +607,13 @@ impl SessionToken {
             .map_err(|e| merge_error(py, &e))
     }
 
-    /// The segments, in order.
+    /// The segments, in order: a read-only sequence over this token that builds a Segment only
+    /// for the items read (len() and one index are O(1), whatever the token's size).
     #[getter]
-    fn segments(&self) -> Vec<Segment> {
-        self.inner
-            .iter()
-            .map(|s| Segment { inner: s.clone() })
-            .collect()
+    fn segments(slf: Bound<'_, Self>) -> Segments {
+        Segments {
+            token: slf.unbind(),
+        }
     }
 
     /// The segment for range_id, or None.
@@ -978,6 +1093,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<SessionToken>()?;
     m.add_class::<Segment>()?;
+    m.add_class::<Segments>()?;
     m.add_class::<Order>()?;
     m.add_class::<SessionContainer>()?;
     m.add_function(wrap_pyfunction!(parse_token, m)?)?;

@@ -173,3 +173,33 @@ def test_tokens_are_shared_safely_between_threads():
         results = list(pool.map(work, range(400)))
     assert results[5] == "0:1#101#1=20,1:-1#42,5:1#5"
     assert len(set(results)) == 399  # i = 0 and 1 both add 9:1#1
+
+
+def test_segments_are_a_lazy_read_only_sequence() -> None:
+    from collections.abc import Sequence
+
+    from cosmos_session_token import Segment, Segments
+
+    t = SessionToken.parse("0:1#5#1=2,1:7,2:-1#9")
+    segs = t.segments
+    assert isinstance(segs, Segments) and isinstance(segs, Sequence)
+    assert len(segs) == 3
+    assert segs[0].range_id == "0" and segs[-1].range_id == "2"
+    assert [s.range_id for s in segs] == ["0", "1", "2"]
+    assert [s.range_id for s in segs[1:]] == ["1", "2"]
+    assert [s.range_id for s in segs[::-2]] == ["2", "0"]
+    assert segs[5:] == []
+    assert segs == list(segs) and segs == t.segments and list(segs) == [t.get("0"), t.get("1"), t.get("2")]
+    assert segs != [t.get("0")] and segs != 3
+    assert isinstance(segs[1], Segment) and segs[1].global_lsn == 7
+    for bad in (3, -4):
+        with pytest.raises(IndexError, match="out of range for 3 segments"):
+            segs[bad]
+    with pytest.raises(TypeError):
+        segs["0"]  # type: ignore[call-overload]
+    it = iter(segs)
+    assert next(it).range_id == "0" and len(list(it)) == 2 and next(it, None) is None
+    assert "1" in t and repr(segs).startswith("Segments([Segment('0:1#5#1=2')")
+    # Lazy: a large token's length and one item come without building every Segment.
+    big = SessionToken.parse(",".join(f"{i}:1#{i}" for i in range(5000)))
+    assert len(big.segments) == 5000 and big.segments[4999].global_lsn == 4999

@@ -10,6 +10,8 @@ True
 '1:-1#42'
 """
 
+from collections.abc import Sequence
+
 from ._native import (
     DEFAULT_COOKIE_NAME,
     DEFAULT_SEAL_BUDGET,
@@ -25,6 +27,7 @@ from ._native import (
     ParseWarning,
     SealError,
     Segment,
+    Segments,
     SessionCarrier,
     SessionContainer,
     SessionToken,
@@ -39,6 +42,9 @@ from ._native import (
     seal,
     unseal,
 )
+
+# The lazy segment view behaves as a read-only sequence; say so to isinstance checks.
+Sequence.register(Segments)
 
 __all__ = [
     "DEFAULT_COOKIE_NAME",
@@ -55,6 +61,7 @@ __all__ = [
     "ParseWarning",
     "SealError",
     "Segment",
+    "Segments",
     "SessionCarrier",
     "SessionContainer",
     "SessionToken",

@@ -1,6 +1,6 @@
 """Type stubs for the native module (checked against it by mypy.stubtest)."""
 
-from typing import Any, Iterable, Literal, Mapping, Sequence, Tuple, Union, final
+from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence, Tuple, Union, final, overload
 
 __all__ = [
     "DEFAULT_COOKIE_NAME",
@@ -18,6 +18,7 @@ __all__ = [
     "ParseWarning",
     "SealError",
     "Segment",
+    "Segments",
     "SessionCarrier",
     "SessionContainer",
     "SessionStateStore",
@@ -118,6 +119,18 @@ class Segment:
     def regions(self) -> dict[int, int]: ...
     def __hash__(self) -> int: ...
 
+@final
+class Segments(Sequence[Segment]):
+    """A token's segments, in order: lazy and read-only (a Segment is built per item read)."""
+
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, key: int, /) -> Segment: ...
+    @overload
+    def __getitem__(self, key: slice, /) -> list[Segment]: ...
+    def __iter__(self) -> Iterator[Segment]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
 _TokenLike = Union[SessionToken, str]
 
 @final
@@ -145,7 +158,7 @@ class SessionToken:
     def is_at_least_as_new_as(self, other: _TokenLike) -> bool: ...
     def scope(self, range_id: str, parents: Sequence[str] = ()) -> SessionToken | None: ...
     @property
-    def segments(self) -> list[Segment]: ...
+    def segments(self) -> Segments: ...
     def get(self, range_id: str) -> Segment | None: ...
     @property
     def encoded_len(self) -> int: ...
