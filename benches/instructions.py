@@ -35,11 +35,8 @@ def instructions(op: str, n: int) -> int:
         return int(m.group(1))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--iterations", type=int, default=200)
-    ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    args = ap.parse_args()
+def measure(iterations: int = 200) -> list[tuple[str, float]]:
+    """Builds the harness and returns (operation, instructions per unit) for every operation."""
     subprocess.run(
         ["cargo", "build", "-q", "-p", "cosmos-session-token-benches", "--profile", "bench",
          "--features", "peers", "--bin", "instructions"], check=True, cwd=ROOT,
@@ -49,8 +46,17 @@ def main() -> None:
     for line in listing.splitlines():
         unit, op = line.split("\t", 1)
         base = instructions(op, 0)
-        total = instructions(op, args.iterations)
-        rows.append((op, (total - base) / (args.iterations * int(unit))))
+        total = instructions(op, iterations)
+        rows.append((op, (total - base) / (iterations * int(unit))))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--iterations", type=int, default=200)
+    ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = ap.parse_args()
+    rows = measure(args.iterations)
     if args.markdown:
         print("| operation | instructions |")
         print("|---|---|")

@@ -44,7 +44,16 @@ fn main() {
     // `cargo bench` passes "--bench"; nothing to configure.
     println!("| operation | segments | regions | heap allocations |");
     println!("|---|---|---|---|");
-    for (segments, regions) in [(1, 0), (1, 3), (1, 4), (1, 8), (16, 3), (256, 3)] {
+    for (segments, regions) in [
+        (1, 0),
+        (1, 3),
+        (1, 4),
+        (1, 8),
+        (16, 3),
+        (256, 3),
+        (4096, 3),
+        (4096, 8),
+    ] {
         let text = token(segments, regions, 0);
         let other = token(segments, regions, 5);
         let a = SessionToken::parse(&text).unwrap();

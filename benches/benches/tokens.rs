@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use cosmos_session_token::{
     DEFAULT_SEAL_BUDGET, FeedRange, Format, ParseOptions, SessionContainer, SessionToken,
-    latest_for_feed_range, parse_pair_token, seal, unseal,
+    latest_for_feed_range, latest_token_for_feed_range, parse_pair_token, seal, unseal,
 };
 use cosmos_session_token_benches::{feed_range_pairs, token};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -156,8 +156,11 @@ fn feed_ranges(c: &mut Criterion) {
             .collect();
         let target = FeedRange::parse("-FF").unwrap();
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::from_parameter(n), &pairs, |bench, p| {
+        g.bench_with_input(BenchmarkId::new("with_fates", n), &pairs, |bench, p| {
             bench.iter(|| latest_for_feed_range(black_box(p), &target).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("token_only", n), &pairs, |bench, p| {
+            bench.iter(|| latest_token_for_feed_range(black_box(p), &target).unwrap())
         });
     }
     g.finish();
@@ -222,6 +225,22 @@ fn peers(c: &mut Criterion) {
             |bench| bench.iter(|| black_box(&da).merge(black_box(&db)).unwrap().as_str().len()),
         );
     }
+    // Last in the group: the byte throughput set here applies to what follows.
+    // The driver has no public composite parser: split on ',' and parse each segment, as its
+    // session container does when it reads a composite header.
+    let big = token(4096, 3, 0);
+    g.throughput(Throughput::Bytes(big.len() as u64));
+    g.bench_function("parse_4096_segments_3_regions/ours", |bench| {
+        bench.iter(|| SessionToken::parse(black_box(&big)).unwrap())
+    });
+    g.bench_function("parse_4096_segments_3_regions/driver", |bench| {
+        bench.iter(|| {
+            black_box(&big)
+                .split(',')
+                .map(|s| s.parse::<SessionTokenSegment>().unwrap())
+                .collect::<Vec<_>>()
+        })
+    });
     g.finish();
 }
 

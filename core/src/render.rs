@@ -287,7 +287,16 @@ impl SessionToken {
     /// assert_eq!(t.to_header_value(), "0:1#100#1=20,1:-1#42");
     /// ```
     pub fn to_header_value(&self) -> String {
-        with_text(self, str::to_owned)
+        if Render::max_len(self) <= STACK_BYTES {
+            return with_text(self, str::to_owned);
+        }
+        // Long: render straight into the string's own buffer (one allocation, no copy).
+        let mut buf = vec![0u8; Render::len(self)];
+        let mut out = Cursor::new(&mut buf);
+        self.write(&mut out);
+        let written = out.at;
+        buf.truncate(written);
+        String::from_utf8(buf).unwrap_or_default()
     }
 
     /// Renders the header value into `out`, returning the number of bytes written, or
