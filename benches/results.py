@@ -37,10 +37,10 @@ import instructions  # noqa: E402  (benches/instructions.py)
 RENDER_BASELINE_INSTRUCTIONS = 2859
 
 
-def run(cmd: list[str], **kw) -> str:
-    """Runs a command from the repository root; its stdout (stderr passes through)."""
+def run(cmd: list[str], cwd: Path = ROOT, **kw) -> str:
+    """Runs a command (from the repository root unless `cwd`); its stdout (stderr passes through)."""
     print("+", " ".join(cmd), file=sys.stderr, flush=True)
-    return subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True, **kw).stdout
+    return subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.PIPE, text=True, **kw).stdout
 
 
 def machine() -> str:

@@ -29,10 +29,10 @@ pub(crate) fn scan(input: &str, limits: &Limits) -> Option<SessionToken> {
     // the list reserved once: it never regrows, and the count is checked against the limit
     // before anything is reserved, so a hostile input cannot make the reservation large.
     let mut segments = Segments::new();
-    let mut index = RangeIndex::default();
+    let mut distinct = Distinct::default();
     let mut at = 0;
     loop {
-        let end = segment(input, at, limits, &mut segments, &mut index)?;
+        let end = segment(input, at, limits, &mut segments, &mut distinct)?;
         if end == bytes.len() {
             return Some(SessionToken { segments });
         }
@@ -44,7 +44,52 @@ pub(crate) fn scan(input: &str, limits: &Limits) -> Option<SessionToken> {
                 return None;
             }
             segments.reserve_exact(rest);
-            index.expect(&segments, 1 + rest);
+            distinct.expected = 1 + rest;
+        }
+    }
+}
+
+/// The scanner's duplicate check. Range ids that arrive in strictly increasing (length, bytes)
+/// order — decimal ids as the service assigns them, rendered in numeric order, as writers usually
+/// do — are distinct by construction and need no table at all; the first id out of that order
+/// hands every id seen so far to the hash index ([`RangeIndex`], sized once for the whole
+/// token), which decides from then on.
+#[derive(Default)]
+struct Distinct<'a> {
+    /// The last id while ids are still increasing; `None` before the first.
+    last: Option<&'a [u8]>,
+    /// Set once an id broke the order: the index decides.
+    indexed: bool,
+    index: RangeIndex,
+    /// Segments in the whole token (known after the first comma; 0 before).
+    expected: usize,
+}
+
+impl<'a> Distinct<'a> {
+    /// True when `id` is not yet in `segments`; records it.
+    #[inline]
+    fn admit(&mut self, segments: &Segments, id: &'a str) -> bool {
+        if !self.indexed {
+            let bytes = id.as_bytes();
+            if self
+                .last
+                .is_none_or(|last| (bytes.len(), bytes) > (last.len(), last))
+            {
+                self.last = Some(bytes);
+                return true;
+            }
+            self.indexed = true;
+            self.index
+                .expect(segments, self.expected.max(segments.len() + 1));
+        }
+        segments.is_empty() || self.index.claim(segments, id)
+    }
+
+    /// Call after pushing the admitted segment.
+    #[inline]
+    fn pushed(&mut self, segments: &Segments) {
+        if self.indexed {
+            self.index.pushed(segments);
         }
     }
 }
@@ -66,12 +111,12 @@ fn count_commas(bytes: &[u8]) -> usize {
 /// segment is large enough that moving it through a return value shows in the counts); returns
 /// the index just past it.
 #[inline]
-fn segment(
-    input: &str,
+fn segment<'a>(
+    input: &'a str,
     at: usize,
     limits: &Limits,
     segments: &mut Segments,
-    index: &mut RangeIndex,
+    distinct: &mut Distinct<'a>,
 ) -> Option<usize> {
     let bytes = input.as_bytes();
     let mut i = at;
@@ -94,7 +139,7 @@ fn segment(
     }
     let range_id = &input[at..at + len];
     i += len;
-    if !segments.is_empty() && !index.claim(segments, range_id) {
+    if !distinct.admit(segments, range_id) {
         return None;
     }
     i += 1;
@@ -164,7 +209,7 @@ fn segment(
         range_id: range_id.into(),
         value,
     });
-    index.pushed(segments);
+    distinct.pushed(segments);
     Some(i)
 }
 

@@ -118,8 +118,42 @@ fn near_valid() -> impl Strategy<Value = String> {
         })
 }
 
+/// Long tokens (past the size where duplicates are found through a table): ids increasing (the
+/// scanner's table-free path), then perhaps one repeated, zero-padded, non-decimal or out of
+/// order at a random position, or all non-decimal.
+fn long_token() -> impl Strategy<Value = String> {
+    (
+        10usize..60,
+        any::<prop::sample::Index>(),
+        0u8..7,
+        0u32..1000,
+    )
+        .prop_map(|(n, at, twist, x)| {
+            let mut ids: Vec<String> = (0..n).map(|i| (i * 3 + 1).to_string()).collect();
+            let k = at.index(n);
+            match twist {
+                0 => {}                                                     // ascending throughout
+                1 => ids[k] = ids[k / 2].clone(), // a repeat (of itself when k = 0)
+                2 => ids[k] = format!("0{}", ids[k]), // zero-padded: not canonical, still distinct
+                3 => ids[k] = format!("r{x}"),    // not decimal
+                4 => ids.swap(k, (k + 1) % n),    // out of order
+                5 => ids[k] = (x % 200).to_string(), // anything: perhaps a repeat of a later id
+                _ => ids = ids.iter().map(|id| format!("r{id}")).collect(), // r1 < r4 < ... < r10?
+            }
+            ids.iter()
+                .map(|id| format!("{id}:1#{x}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+
+    #[test]
+    fn scanner_matches_reference_on_long_tokens(s in long_token(), o in options()) {
+        same_outcome(&s, &o)?;
+    }
 
     #[test]
     fn scanner_matches_reference_on_near_valid_tokens(s in near_valid(), o in options()) {
