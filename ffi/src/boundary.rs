@@ -169,16 +169,18 @@ fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, Failure> {
     })
 }
 
-/// Writes `s` + NUL into `buf` per the output protocol.
+/// The output protocol up to the write: checks the pointers, reports the length needed
+/// (`len`, without the NUL) in `*out_len`, and returns the `len + 1` bytes to fill, or
+/// `buffer_too_small` (nothing written).
 ///
 /// # Safety
 /// `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` valid for a write.
-pub(crate) unsafe fn write_output(
-    s: &str,
+unsafe fn output_space<'a>(
+    len: usize,
     buf: *mut c_char,
     cap: usize,
     out_len: *mut usize,
-) -> Result<(), Failure> {
+) -> Result<&'a mut [u8], Failure> {
     if out_len.is_null() {
         return Err(Failure::null("out_len"));
     }
@@ -186,21 +188,33 @@ pub(crate) unsafe fn write_output(
         return Err(Failure::null("buf (with cap > 0)"));
     }
     // SAFETY: checked non-NULL; validity is the caller's guarantee.
-    unsafe { *out_len = s.len() };
-    if cap <= s.len() {
+    unsafe { *out_len = len };
+    if cap <= len {
         return Err(Failure::new(
             "buffer_too_small",
-            format!(
-                "output needs {} bytes plus a NUL; the buffer has {cap}",
-                s.len()
-            ),
+            format!("output needs {len} bytes plus a NUL; the buffer has {cap}"),
         ));
     }
-    // SAFETY: buf holds at least s.len() + 1 bytes and does not overlap s (caller-owned).
-    unsafe {
-        std::ptr::copy_nonoverlapping(s.as_ptr(), buf.cast::<u8>(), s.len());
-        *buf.add(s.len()) = 0;
-    }
+    // SAFETY: buf is non-NULL (cap > len) and valid for cap >= len + 1 bytes, caller-owned. Only
+    // the bytes written are borrowed: `cap` itself may be any value (SIZE_MAX included).
+    Ok(unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len + 1) })
+}
+
+/// Writes `s` + NUL into `buf` per the output protocol.
+///
+/// # Safety
+/// `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` valid for a write; `buf` does not
+/// overlap `s`.
+pub(crate) unsafe fn write_output(
+    s: &str,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> Result<(), Failure> {
+    // SAFETY: forwarded caller guarantees.
+    let out = unsafe { output_space(s.len(), buf, cap, out_len) }?;
+    out[..s.len()].copy_from_slice(s.as_bytes());
+    out[s.len()] = 0;
     Ok(())
 }
 
@@ -215,24 +229,9 @@ pub(crate) unsafe fn write_token_output(
     cap: usize,
     out_len: *mut usize,
 ) -> Result<(), Failure> {
-    if out_len.is_null() {
-        return Err(Failure::null("out_len"));
-    }
-    if buf.is_null() && cap != 0 {
-        return Err(Failure::null("buf (with cap > 0)"));
-    }
     let len = token.encoded_len();
-    // SAFETY: checked non-NULL; validity is the caller's guarantee.
-    unsafe { *out_len = len };
-    if cap <= len {
-        return Err(Failure::new(
-            "buffer_too_small",
-            format!("output needs {len} bytes plus a NUL; the buffer has {cap}"),
-        ));
-    }
-    // SAFETY: buf is non-NULL (cap > len) and valid for cap >= len + 1 bytes, caller-owned. Only
-    // the bytes written are borrowed: `cap` itself may be any value (SIZE_MAX included).
-    let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len + 1) };
+    // SAFETY: forwarded caller guarantees.
+    let out = unsafe { output_space(len, buf, cap, out_len) }?;
     match token.write_header_value(&mut out[..len]) {
         Ok(written) => {
             out[written] = 0;
