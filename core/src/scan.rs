@@ -94,17 +94,10 @@ impl<'a> Distinct<'a> {
     }
 }
 
-/// Number of `,` bytes. Counted in 255-byte blocks with a `u8` sum per block, which the compiler
-/// turns into 16- or 32-byte vector compares; a `usize` sum per byte (or `filter().count()`)
-/// stays scalar and measured ~5 instructions per byte.
+/// Number of `,` bytes: `memchr`'s vectorised count (SSE2/AVX2, chosen at run time). A `u8` sum
+/// per 255-byte block measured ~0.6 instructions per byte, `filter().count()` ~5.
 fn count_commas(bytes: &[u8]) -> usize {
-    bytes
-        .chunks(255)
-        .map(|block| {
-            let in_block: u8 = block.iter().map(|&b| u8::from(b == b',')).sum();
-            usize::from(in_block)
-        })
-        .sum()
+    memchr::memchr_iter(b',', bytes).count()
 }
 
 /// One `rangeId:value` segment starting at `at`, pushed onto `segments` (built in place: a
