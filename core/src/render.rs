@@ -5,7 +5,7 @@
 //! length fits [`STACK_BYTES`] — and handed on as one string, so `to_string()` and
 //! [`SessionToken::to_header_value`] cost one allocation of the right size and no length pass.
 //! The exact length ([`SessionToken::encoded_len`]) is computed only where a buffer must be
-//! sized exactly in advance (long tokens, a caller's buffer that is too short).
+//! sized exactly in advance (long tokens, a caller's buffer).
 
 use std::fmt;
 
@@ -176,11 +176,18 @@ fn with_text<T: Render, R>(value: &T, f: impl FnOnce(&str) -> R) -> R {
         value.write(&mut out);
         f(out.text())
     } else {
-        let mut buf = vec![0u8; value.len()];
-        let mut out = Cursor::new(&mut buf);
-        value.write(&mut out);
-        f(out.text())
+        f(std::str::from_utf8(&render_exact(value)).unwrap_or_default())
     }
+}
+
+/// Renders into a heap buffer of exactly the text's length (for text past the stack buffer).
+fn render_exact<T: Render>(value: &T) -> Vec<u8> {
+    let mut buf = vec![0u8; value.len()];
+    let mut out = Cursor::new(&mut buf);
+    value.write(&mut out);
+    let written = out.at;
+    buf.truncate(written);
+    buf
 }
 
 /// `Display` through one `write_str`.
@@ -291,12 +298,7 @@ impl SessionToken {
             return with_text(self, str::to_owned);
         }
         // Long: render straight into the string's own buffer (one allocation, no copy).
-        let mut buf = vec![0u8; Render::len(self)];
-        let mut out = Cursor::new(&mut buf);
-        self.write(&mut out);
-        let written = out.at;
-        buf.truncate(written);
-        String::from_utf8(buf).unwrap_or_default()
+        String::from_utf8(render_exact(self)).unwrap_or_default()
     }
 
     /// Renders the header value into `out`, returning the number of bytes written, or

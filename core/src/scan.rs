@@ -25,7 +25,7 @@ pub(crate) fn scan(input: &str, limits: &Limits) -> Option<SessionToken> {
         return None;
     }
     // A typical token has one segment and fits the list's inline slot, so nothing is counted
-    // up front. Past the first comma, the remaining commas are counted once (a tight loop) and
+    // up front. Past the first comma, the remaining commas are counted once (vectorised) and
     // the list reserved once: it never regrows, and the count is checked against the limit
     // before anything is reserved, so a hostile input cannot make the reservation large.
     let mut segments = Segments::new();
@@ -82,7 +82,8 @@ impl<'a> Distinct<'a> {
             self.index
                 .expect(segments, self.expected.max(segments.len() + 1));
         }
-        segments.is_empty() || self.index.claim(segments, id)
+        // Reached only after an id broke the order, so `segments` is never empty here.
+        self.index.claim(segments, id)
     }
 
     /// Call after pushing the admitted segment.

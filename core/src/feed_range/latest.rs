@@ -98,6 +98,11 @@ struct Group<'a> {
     compound: bool,
 }
 
+/// The input indexes of a group's pairs.
+fn members<'i>(items: &'i [Item<'_>], group: &Group<'_>) -> impl Iterator<Item = usize> + 'i {
+    items[group.members.clone()].iter().map(|it| it.pair)
+}
+
 /// Indexes of the single-segment groups strictly inside group `p` (groups sorted by min asc,
 /// max desc: they all follow `p` before the first group starting at or after its max).
 fn subs<'g>(groups: &'g [Group<'_>], p: usize) -> impl Iterator<Item = usize> + 'g {
@@ -112,7 +117,7 @@ fn subs<'g>(groups: &'g [Group<'_>], p: usize) -> impl Iterator<Item = usize> + 
 pub(super) fn latest(
     pairs: &[(FeedRange, SessionToken)],
     target: &FeedRange,
-    fates: Option<&mut Vec<PairFate>>,
+    fates: Option<&mut [PairFate]>,
 ) -> Result<SessionToken, Error> {
     if pairs.len() > MAX_FEED_RANGE_PAIRS {
         return Err(FeedRangeError::TooManyPairs {
@@ -162,8 +167,6 @@ pub(super) fn latest(
         });
         start = end;
     }
-    let members = |g: &Group<'_>| items[g.members.clone()].iter().map(|it| it.pair);
-
     // Step 3, on the original groups (decisions do not depend on each other's outcome).
     let n = groups.len();
     let mut covered = vec![false; n];
@@ -199,7 +202,7 @@ pub(super) fn latest(
                 .as_ref()
                 .is_some_and(|c| ge(&parent.value, &c.value));
             if child_dominated && dominated_by[q].is_none() {
-                dominated_by[q] = members(&groups[p]).min();
+                dominated_by[q] = members(&items, &groups[p]).min();
             }
         }
     }
@@ -213,9 +216,8 @@ pub(super) fn latest(
     for (e, group) in groups.iter_mut().enumerate() {
         if group.compound {
             compounds.extend(
-                items[group.members.clone()]
-                    .iter()
-                    .map(|it| &pairs[it.pair].1)
+                members(&items, group)
+                    .map(|m| &pairs[m].1)
                     .filter(|t| t.len() > 1),
             );
         }
@@ -327,30 +329,30 @@ fn record_fates(
     covered: &[bool],
     dominated_by: &[Option<usize>],
 ) {
-    let members = |g: &Group<'_>| items[g.members.clone()].iter().map(|it| it.pair);
     for (e, group) in groups.iter().enumerate() {
         if covered[e] {
-            let mut children: Vec<usize> =
-                subs(groups, e).flat_map(|q| members(&groups[q])).collect();
+            let mut children: Vec<usize> = subs(groups, e)
+                .flat_map(|q| members(items, &groups[q]))
+                .collect();
             children.sort_unstable();
-            for m in members(group) {
+            for m in members(items, group) {
                 fates[m] = PairFate::DroppedCoveredByNewerChildren {
                     children: children.clone(),
                 };
             }
         } else if let Some(parent) = dominated_by[e] {
-            for m in members(group) {
+            for m in members(items, group) {
                 fates[m] = PairFate::DroppedDominatedByParent { parent };
             }
         } else {
-            for m in members(group) {
-                let merged_with = members(group).filter(|&o| o != m).collect();
+            for m in members(items, group) {
+                let merged_with = members(items, group).filter(|&o| o != m).collect();
                 fates[m] = PairFate::Kept { merged_with };
             }
             continue;
         }
         // Compound members of a dropped group never took part in split/merge detection.
-        for m in members(group).filter(|&m| pairs[m].1.len() > 1) {
+        for m in members(items, group).filter(|&m| pairs[m].1.len() > 1) {
             fates[m] = PairFate::Kept {
                 merged_with: Vec::new(),
             };

@@ -161,7 +161,7 @@ namespace CosmosSessionToken
                     status = MergeToBuffer(refs, (uint)policy, buf, out len);
                 }
                 Native.Ensure(status);
-                return Utf8(buf, checked((int)len.ToUInt64()));
+                return System.Text.Encoding.UTF8.GetString(buf, 0, checked((int)len.ToUInt64()));
             }
             finally
             {
@@ -174,14 +174,6 @@ namespace CosmosSessionToken
             fixed (byte* p = buf)
             {
                 return NativeMethods.cst_token_merge_to_string(refs.A, refs.B, flags, p, new UIntPtr((uint)buf.Length), out len);
-            }
-        }
-
-        private static unsafe string Utf8(byte[] buf, int len)
-        {
-            fixed (byte* p = buf)
-            {
-                return System.Text.Encoding.UTF8.GetString(p, len);
             }
         }
 
