@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ContainerError, Error, ParseError};
 use crate::merge::{MergePolicy, merge_value_into};
-use crate::model::{RangeIdText, Segment, SegmentValue, Segments, SessionToken};
+use crate::model::{Builder, OwnedSegment, OwnedValue, RangeIdText, Segment, SessionToken};
 
 /// The sub-status of a 404 that means "the read session is not available for the input token".
 pub const READ_SESSION_NOT_AVAILABLE: u32 = 1002;
@@ -128,7 +128,7 @@ impl Default for ContainerLimits {
 }
 
 struct Entry {
-    value: SegmentValue,
+    value: OwnedValue,
     last_used: AtomicU64,
 }
 
@@ -303,21 +303,21 @@ impl SessionContainer {
         }
         // Compute every merged value first so that a conflict leaves the state untouched.
         let existing = state.collections.get(rid);
-        let mut merged: Vec<(RangeIdText, SegmentValue)> = Vec::with_capacity(token.len());
+        let mut merged: Vec<(RangeIdText, OwnedValue)> = Vec::with_capacity(token.len());
         for seg in token.iter() {
             let current = existing.and_then(|c| c.ranges.get(seg.range_id()));
             let value = match current {
                 Some(entry) => {
-                    let mut target = Segment {
-                        range_id: seg.range_id.clone(),
+                    let mut target = OwnedSegment {
+                        range_id: seg.range_id.into(),
                         value: entry.value.clone(),
                     };
-                    merge_value_into(&mut target, &seg.value, &self.policy)?;
+                    merge_value_into(&mut target, seg.value, &self.policy)?;
                     target.value
                 }
-                None => seg.value.clone(),
+                None => seg.value.into(),
             };
-            merged.push((seg.range_id.clone(), value));
+            merged.push((seg.range_id.into(), value));
         }
         if !state.collections.contains_key(rid)
             && state.collections.len() >= self.limits.max_collections
@@ -359,23 +359,23 @@ impl SessionContainer {
         };
         let now = self.next_tick();
         c.last_used.store(now, Ordering::Relaxed);
-        let mut segments = Segments::new();
+        let mut segments = Builder::default();
         for id in std::iter::once(range_id).chain(parents.iter().copied()) {
-            if segments.iter().any(|s: &Segment| &*s.range_id == id) {
+            if crate::index::Keys::position(&segments.spans(), id).is_some() {
                 continue;
             }
             if let Some(entry) = c.ranges.get(id) {
                 entry.last_used.store(now, Ordering::Relaxed);
                 segments.push(Segment {
-                    range_id: id.into(),
-                    value: entry.value.clone(),
+                    range_id: id,
+                    value: entry.value.view(),
                 });
             }
         }
-        if segments.is_empty() {
+        if segments.len() == 0 {
             return Ok(None);
         }
-        let known = SessionToken { segments };
+        let known = segments.finish();
         Ok(known.scope_with(range_id, parents, &self.policy)?)
     }
 
@@ -483,11 +483,11 @@ impl SessionContainer {
             if let Some(existing) = state.collections.get(&c.rid) {
                 for seg in token.iter() {
                     if let Some(entry) = existing.ranges.get(seg.range_id()) {
-                        let mut probe = Segment {
-                            range_id: seg.range_id.clone(),
+                        let mut probe = OwnedSegment {
+                            range_id: seg.range_id.into(),
                             value: entry.value.clone(),
                         };
-                        merge_value_into(&mut probe, &seg.value, &self.policy)?;
+                        merge_value_into(&mut probe, seg.value, &self.policy)?;
                     }
                 }
             }
@@ -510,14 +510,14 @@ fn composite(state: &State, rid: &str) -> Option<SessionToken> {
     let c = state.collections.get(rid)?;
     let mut ranges: Vec<(&RangeIdText, &Entry)> = c.ranges.iter().collect();
     ranges.sort_by(|a, b| crate::range_id::order(a.0, b.0));
-    let segments: Segments = ranges
-        .into_iter()
-        .map(|(id, e)| Segment {
-            range_id: id.clone(),
-            value: e.value.clone(),
-        })
-        .collect();
-    (!segments.is_empty()).then_some(SessionToken { segments })
+    let mut segments = Builder::with_capacity(ranges.len());
+    for (id, e) in ranges {
+        segments.push(Segment {
+            range_id: id,
+            value: e.value.view(),
+        });
+    }
+    (segments.len() > 0).then(|| segments.finish())
 }
 
 #[derive(Serialize, Deserialize)]

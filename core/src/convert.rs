@@ -3,13 +3,13 @@
 //! Follows Microsoft's "Convert session token formats in .NET SDK" article, but for every
 //! segment of a composite token (the published sample handles only one).
 
-use crate::model::{Format, SegmentValue, SessionToken, VectorValue};
+use crate::model::{Builder, Format, Segment, SegmentValue, SessionToken, VectorValue};
 
-impl SegmentValue {
+impl<'a> SegmentValue<'a> {
     /// The value in `format`. To simple keeps only the global LSN — **lossy**: the version and
     /// all region progress are dropped, so a multi-region read may no longer see its writes.
     /// To vector turns `lsn` into `-2#lsn`. Values already in `format` are returned unchanged.
-    pub fn to_format(&self, format: Format) -> SegmentValue {
+    pub fn to_format(&self, format: Format) -> SegmentValue<'a> {
         match (self, format) {
             (SegmentValue::Vector(v), Format::Simple) => SegmentValue::Simple {
                 global_lsn: v.global_lsn,
@@ -17,7 +17,7 @@ impl SegmentValue {
             (SegmentValue::Simple { global_lsn }, Format::Vector) => {
                 SegmentValue::Vector(VectorValue::from_simple(*global_lsn))
             }
-            (value, _) => value.clone(),
+            (value, _) => *value,
         }
     }
 }
@@ -32,15 +32,14 @@ impl SessionToken {
     /// assert_eq!(t.convert(Format::Vector).to_string(), "0:1#100#1=20,1:-2#42");
     /// ```
     pub fn convert(&self, format: Format) -> SessionToken {
-        let segments = self
-            .segments
-            .iter()
-            .map(|s| crate::model::Segment {
-                range_id: s.range_id.clone(),
+        let mut out = Builder::with_capacity(self.len());
+        for s in self {
+            out.push(Segment {
+                range_id: s.range_id,
                 value: s.value.to_format(format),
-            })
-            .collect();
-        SessionToken { segments }
+            });
+        }
+        out.finish()
     }
 
     /// Shorthand for [`convert(Format::Simple)`](Self::convert) — lossy, for SDK v1 clients.

@@ -16,6 +16,28 @@ pub(crate) trait Keyed {
     fn key(&self) -> &str;
 }
 
+/// A list of range ids the index reads by position: a slice of [`Keyed`] items, or a token's
+/// records (ids as spans of its text).
+pub(crate) trait Keys {
+    /// Number of ids.
+    fn count(&self) -> usize;
+    /// Id `i` (`i < count()`).
+    fn key(&self, i: usize) -> &str;
+    /// Position of the first `id`, by a scan.
+    fn position(&self, id: &str) -> Option<usize> {
+        (0..self.count()).find(|&i| self.key(i) == id)
+    }
+}
+
+impl<T: Keyed> Keys for [T] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn key(&self, i: usize) -> &str {
+        self[i].key()
+    }
+}
+
 const LINEAR_MAX: usize = 16;
 
 /// One seeded hasher for the process: ids hash the same way in every index.
@@ -50,23 +72,23 @@ impl std::hash::Hasher for IdentityHasher {
     }
 }
 
-fn lookup<T: Keyed>(map: &Positions, segments: &[T], range_id: &str) -> Option<usize> {
+fn lookup<K: Keys + ?Sized>(map: &Positions, segments: &K, range_id: &str) -> Option<usize> {
     match map.get(&hash(range_id)) {
-        Some(&i) if segments[i].key() == range_id => Some(i),
+        Some(&i) if segments.key(i) == range_id => Some(i),
         // A different id with the same hash (or none): scan, which is always correct.
-        Some(_) => segments.iter().position(|s| s.key() == range_id),
+        Some(_) => segments.position(range_id),
         None => None,
     }
 }
 
-fn build<T: Keyed>(segments: &[T]) -> Positions {
-    build_with_capacity(segments, segments.len())
+fn build<K: Keys + ?Sized>(segments: &K) -> Positions {
+    build_with_capacity(segments, segments.count())
 }
 
-fn build_with_capacity<T: Keyed>(segments: &[T], capacity: usize) -> Positions {
+fn build_with_capacity<K: Keys + ?Sized>(segments: &K, capacity: usize) -> Positions {
     let mut map = Positions::with_capacity_and_hasher(capacity, Default::default());
-    for (i, s) in segments.iter().enumerate() {
-        map.entry(hash(s.key())).or_insert(i);
+    for i in 0..segments.count() {
+        map.entry(hash(segments.key(i))).or_insert(i);
     }
     map
 }
@@ -80,10 +102,10 @@ pub(crate) struct RangeIndex {
 
 impl RangeIndex {
     /// Position of `range_id` in `segments`, which must be the list this index describes.
-    pub(crate) fn find<T: Keyed>(&self, segments: &[T], range_id: &str) -> Option<usize> {
+    pub(crate) fn find<K: Keys + ?Sized>(&self, segments: &K, range_id: &str) -> Option<usize> {
         match &self.map {
             Some(map) => lookup(map, segments, range_id),
-            None => segments.iter().position(|s| s.key() == range_id),
+            None => segments.position(range_id),
         }
     }
 
@@ -92,13 +114,13 @@ impl RangeIndex {
     /// it. The caller pushes and then calls [`pushed`](Self::pushed) as usual, which then has
     /// nothing left to do for a mapped list.
     #[inline]
-    pub(crate) fn claim<T: Keyed>(&mut self, segments: &[T], range_id: &str) -> bool {
+    pub(crate) fn claim<K: Keys + ?Sized>(&mut self, segments: &K, range_id: &str) -> bool {
         let Some(map) = &mut self.map else {
-            return !segments.iter().any(|s| s.key() == range_id);
+            return segments.position(range_id).is_none();
         };
         match map.entry(hash(range_id)) {
             std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(segments.len());
+                slot.insert(segments.count());
                 self.claimed = true;
                 true
             }
@@ -106,7 +128,7 @@ impl RangeIndex {
             // and lookups for it fall back to a scan (see `lookup`).
             std::collections::hash_map::Entry::Occupied(slot) => {
                 let i = *slot.get();
-                segments[i].key() != range_id && !segments.iter().any(|s| s.key() == range_id)
+                segments.key(i) != range_id && segments.position(range_id).is_none()
             }
         }
     }
@@ -114,7 +136,7 @@ impl RangeIndex {
     /// Call once the final length of the list is known (`n` segments in all, `segments` the ones
     /// so far): a list that will outgrow the linear scan gets its map now, sized once, instead
     /// of rehashing as it grows.
-    pub(crate) fn expect<T: Keyed>(&mut self, segments: &[T], n: usize) {
+    pub(crate) fn expect<K: Keys + ?Sized>(&mut self, segments: &K, n: usize) {
         if n > LINEAR_MAX && self.map.is_none() {
             self.map = Some(build_with_capacity(segments, n));
         }
@@ -122,105 +144,105 @@ impl RangeIndex {
 
     /// Call after pushing a segment onto the list this index describes.
     #[inline]
-    pub(crate) fn pushed<T: Keyed>(&mut self, segments: &[T]) {
+    pub(crate) fn pushed<K: Keys + ?Sized>(&mut self, segments: &K) {
         // The common case (a short list without a map) decides here, inlined, with no call.
-        if self.map.is_none() && segments.len() <= LINEAR_MAX {
+        if self.map.is_none() && segments.count() <= LINEAR_MAX {
             return;
         }
         self.pushed_slow(segments);
     }
 
-    fn pushed_slow<T: Keyed>(&mut self, segments: &[T]) {
+    fn pushed_slow<K: Keys + ?Sized>(&mut self, segments: &K) {
         if std::mem::take(&mut self.claimed) {
             return;
         }
         match &mut self.map {
             Some(map) => {
-                if let Some(last) = segments.last() {
-                    map.entry(hash(last.key())).or_insert(segments.len() - 1);
+                if let Some(last) = segments.count().checked_sub(1) {
+                    map.entry(hash(segments.key(last))).or_insert(last);
                 }
             }
-            None if segments.len() > LINEAR_MAX => self.map = Some(build(segments)),
+            None if segments.count() > LINEAR_MAX => self.map = Some(build(segments)),
             None => {}
         }
     }
 }
 
 /// Read-only lookup by range id over a finished token's segments.
-pub(crate) struct Lookup<'a, T: Keyed> {
-    segments: &'a [T],
+pub(crate) struct Lookup<'a, K: Keys + ?Sized> {
+    segments: &'a K,
     map: Option<Positions>,
 }
 
-impl<'a, T: Keyed> Lookup<'a, T> {
-    pub(crate) fn new(segments: &'a [T]) -> Self {
-        let map = (segments.len() > LINEAR_MAX).then(|| build(segments));
+impl<'a, K: Keys + ?Sized> Lookup<'a, K> {
+    pub(crate) fn new(segments: &'a K) -> Self {
+        let map = (segments.count() > LINEAR_MAX).then(|| build(segments));
         Lookup { segments, map }
     }
 
-    pub(crate) fn get(&self, range_id: &str) -> Option<&'a T> {
-        let i = match &self.map {
+    /// Position of `range_id`, if present.
+    pub(crate) fn get(&self, range_id: &str) -> Option<usize> {
+        match &self.map {
             Some(map) => lookup(map, self.segments, range_id),
-            None => self.segments.iter().position(|s| s.key() == range_id),
-        };
-        i.map(|i| &self.segments[i])
+            None => self.segments.position(range_id),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Segment, SegmentValue};
+    use crate::model::{OwnedSegment, OwnedValue};
 
-    fn seg(id: &str) -> Segment {
-        Segment {
+    fn seg(id: &str) -> OwnedSegment {
+        OwnedSegment {
             range_id: id.into(),
-            value: SegmentValue::Simple { global_lsn: 1 },
+            value: OwnedValue::Simple { global_lsn: 1 },
         }
     }
 
     #[test]
     fn collisions_fall_back_to_a_scan() {
         // Force a "collision": a map entry pointing at a segment with another id.
-        let segments: Vec<Segment> = (0..40).map(|i| seg(&i.to_string())).collect();
-        let mut map = build(&segments);
+        let segments: Vec<OwnedSegment> = (0..40).map(|i| seg(&i.to_string())).collect();
+        let mut map = build(segments.as_slice());
         map.insert(hash("7"), 3);
-        assert_eq!(lookup(&map, &segments, "7"), Some(7));
-        assert_eq!(lookup(&map, &segments, "3"), Some(3));
-        assert_eq!(lookup(&map, &segments, "none"), None);
+        assert_eq!(lookup(&map, segments.as_slice(), "7"), Some(7));
+        assert_eq!(lookup(&map, segments.as_slice(), "3"), Some(3));
+        assert_eq!(lookup(&map, segments.as_slice(), "none"), None);
     }
 
     #[test]
     fn claim_finds_duplicates_with_and_without_a_map() {
         for n in [3, 40] {
-            let mut segments: Vec<Segment> = Vec::new();
+            let mut segments: Vec<OwnedSegment> = Vec::new();
             let mut index = RangeIndex::default();
-            index.expect(&segments, n);
+            index.expect(segments.as_slice(), n);
             for i in 0..n {
                 let id = i.to_string();
-                assert!(index.claim(&segments, &id), "{id}");
+                assert!(index.claim(segments.as_slice(), &id), "{id}");
                 segments.push(seg(&id));
-                index.pushed(&segments);
-                assert!(!index.claim(&segments, &id), "{id} twice");
+                index.pushed(segments.as_slice());
+                assert!(!index.claim(segments.as_slice(), &id), "{id} twice");
             }
             for i in 0..n {
-                assert_eq!(index.find(&segments, &i.to_string()), Some(i));
+                assert_eq!(index.find(segments.as_slice(), &i.to_string()), Some(i));
             }
         }
     }
 
     #[test]
     fn claim_after_a_collision_still_sees_the_id() {
-        let mut segments: Vec<Segment> = (0..40).map(|i| seg(&i.to_string())).collect();
+        let mut segments: Vec<OwnedSegment> = (0..40).map(|i| seg(&i.to_string())).collect();
         let mut index = RangeIndex::default();
-        index.expect(&segments, 41);
+        index.expect(segments.as_slice(), 41);
         // "new"'s hash already points at segment 3: as if "new" and "3" collided.
         index.map.as_mut().unwrap().insert(hash("new"), 3);
-        assert!(index.claim(&segments, "new"));
+        assert!(index.claim(segments.as_slice(), "new"));
         segments.push(seg("new"));
-        index.pushed(&segments);
-        assert!(!index.claim(&segments, "new"));
-        assert_eq!(index.find(&segments, "new"), Some(40));
-        assert_eq!(index.find(&segments, "3"), Some(3));
+        index.pushed(segments.as_slice());
+        assert!(!index.claim(segments.as_slice(), "new"));
+        assert_eq!(index.find(segments.as_slice(), "new"), Some(40));
+        assert_eq!(index.find(segments.as_slice(), "3"), Some(3));
     }
 }

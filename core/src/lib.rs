@@ -56,8 +56,8 @@ pub use feed_range::{
 };
 pub use merge::{MergePolicy, RegionMismatch};
 pub use model::{
-    CONVERTED_SIMPLE_VERSION, Format, NO_PROGRESS, RegionProgress, Segment, SegmentValue,
-    SessionToken, VectorValue,
+    CONVERTED_SIMPLE_VERSION, Format, NO_PROGRESS, RegionProgress, Segment, SegmentIter,
+    SegmentValue, Segments, SessionToken, VectorValue,
 };
 pub use order::Order;
 pub use parse::{Limits, Mode, ParseOptions, Parsed, Warning, WarningKind};

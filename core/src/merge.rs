@@ -17,8 +17,11 @@
 //! has this property; it follows from dropping lower-version regions.
 
 use crate::error::MergeError;
-use crate::index::RangeIndex;
-use crate::model::{Segment, SegmentValue, SessionToken, VectorValue};
+use crate::index::{Lookup, RangeIndex};
+use crate::model::{
+    Builder, OwnedSegment, OwnedValue, OwnedVector, RegionProgress, Regions, SegmentValue,
+    SessionToken, VectorValue,
+};
 
 /// What to do when two values of the same version list different regions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
@@ -59,116 +62,131 @@ impl Default for MergePolicy {
     }
 }
 
-impl VectorValue {
-    /// Merges `other` into `self`. On error `self` is unchanged.
-    fn merge_from(&mut self, other: &VectorValue, policy: &MergePolicy) -> Result<(), ()> {
-        if self.version == other.version {
-            if !self.same_regions(other) && policy.region_mismatch == RegionMismatch::Error {
-                return Err(());
-            }
-            self.global_lsn = self.global_lsn.max(other.global_lsn);
-            for r in &other.regions {
-                match self.region_mut(r.id) {
-                    Some(mine) => mine.local_lsn = mine.local_lsn.max(r.local_lsn),
-                    None => self.regions.push(*r),
-                }
-            }
-        } else if other.version > self.version {
-            let mut regions = other.regions.clone();
-            for r in &mut regions {
-                if let Some(mine) = self.region(r.id) {
-                    r.local_lsn = r.local_lsn.max(mine);
-                }
-            }
-            self.global_lsn = if policy.false_progress_protection {
-                other.global_lsn
-            } else {
-                self.global_lsn.max(other.global_lsn)
-            };
-            self.version = other.version;
-            self.regions = regions;
-        } else {
-            for r in &mut self.regions {
-                if let Some(theirs) = other.region(r.id) {
-                    r.local_lsn = r.local_lsn.max(theirs);
-                }
-            }
-            if !policy.false_progress_protection {
-                self.global_lsn = self.global_lsn.max(other.global_lsn);
-            }
-        }
-        Ok(())
-    }
+/// The numbers of a merged value; its regions were appended to the output list.
+pub(crate) struct Merged {
+    pub(crate) vector: bool,
+    pub(crate) version: i64,
+    pub(crate) global_lsn: i64,
+}
 
-    /// Merges two vector values.
-    ///
-    /// ```
-    /// use cosmos_session_token::{MergePolicy, SessionToken, SegmentValue};
-    /// let v = |s: &str| match SessionToken::parse(&format!("0:{s}")).unwrap().segments()[0].value() {
-    ///     SegmentValue::Vector(v) => v.clone(),
-    ///     _ => unreachable!(),
-    /// };
-    /// let m = v("1#100#1=20#2=5").merge(&v("2#97#1=20#2=5"), &MergePolicy::DEFAULT).unwrap();
-    /// assert_eq!(m.to_string(), "2#97#1=20#2=5"); // false-progress protection
-    /// ```
-    pub fn merge(
-        &self,
-        other: &VectorValue,
-        policy: &MergePolicy,
-    ) -> Result<VectorValue, MergeError> {
-        let mut out = self.clone();
-        out.merge_from(other, policy)
-            .map_err(|()| MergeError::RegionMismatch {
-                range_id: String::new(),
-                left: self.to_string(),
-                right: other.to_string(),
-            })?;
-        Ok(out)
+/// Merges two values, appending the result's regions to `out` (nothing is appended on error:
+/// the only failure, a region-set mismatch, is decided first). `Err(())` is a region-set
+/// mismatch under [`RegionMismatch::Error`]; callers add the context.
+pub(crate) fn merge_values(
+    a: SegmentValue<'_>,
+    b: SegmentValue<'_>,
+    policy: &MergePolicy,
+    out: &mut Regions,
+) -> Result<Merged, ()> {
+    if let (SegmentValue::Simple { global_lsn: x }, SegmentValue::Simple { global_lsn: y }) = (a, b)
+    {
+        return Ok(Merged {
+            vector: false,
+            version: 0,
+            global_lsn: x.max(y),
+        });
+    }
+    let (a, b) = (a.as_vector(), b.as_vector());
+    // Every region of `base` (in its order), raised to `other`'s LSN where `other` lists it.
+    let raised = |base: VectorValue<'_>, other: VectorValue<'_>, out: &mut Regions| {
+        out.extend(base.regions.iter().map(|r| RegionProgress {
+            id: r.id,
+            local_lsn: other.region(r.id).map_or(r.local_lsn, |o| o.max(r.local_lsn)),
+        }));
+    };
+    let (version, global_lsn) = if a.version == b.version {
+        if policy.region_mismatch == RegionMismatch::Error && !a.same_regions(&b) {
+            return Err(());
+        }
+        raised(a, b, out);
+        // Regions only `b` lists (the union policy), in `b`'s order.
+        out.extend(
+            b.regions
+                .iter()
+                .filter(|r| a.region(r.id).is_none())
+                .copied(),
+        );
+        (a.version, a.global_lsn.max(b.global_lsn))
+    } else {
+        // The higher version's region set (and order) wins; shared regions take the max.
+        let (high, low) = if b.version > a.version { (b, a) } else { (a, b) };
+        raised(high, low, out);
+        let global_lsn = if policy.false_progress_protection {
+            high.global_lsn
+        } else {
+            high.global_lsn.max(low.global_lsn)
+        };
+        (high.version, global_lsn)
+    };
+    Ok(Merged {
+        vector: true,
+        version,
+        global_lsn,
+    })
+}
+
+/// The error for a failed merge of `other` into `left` (in range `range_id`).
+fn mismatch(range_id: &str, left: SegmentValue<'_>, other: SegmentValue<'_>) -> MergeError {
+    MergeError::RegionMismatch {
+        range_id: range_id.to_owned(),
+        left: left.to_string(),
+        right: other.to_string(),
     }
 }
 
 /// Merges `other` into `target`'s value. On error `target` is unchanged.
 pub(crate) fn merge_value_into(
-    target: &mut Segment,
-    other: &SegmentValue,
+    target: &mut OwnedSegment,
+    other: SegmentValue<'_>,
     policy: &MergePolicy,
 ) -> Result<(), MergeError> {
-    let conflict = |target: &Segment| MergeError::RegionMismatch {
-        range_id: target.range_id.to_string(),
-        left: target.value.to_string(),
-        right: other.to_string(),
+    let mut regions = Regions::new();
+    let merged = merge_values(target.value.view(), other, policy, &mut regions)
+        .map_err(|()| mismatch(&target.range_id, target.value.view(), other))?;
+    target.value = if merged.vector {
+        OwnedValue::Vector(OwnedVector {
+            version: merged.version,
+            global_lsn: merged.global_lsn,
+            regions,
+        })
+    } else {
+        OwnedValue::Simple {
+            global_lsn: merged.global_lsn,
+        }
     };
-    match (&mut target.value, other) {
-        (SegmentValue::Simple { global_lsn: a }, SegmentValue::Simple { global_lsn: b }) => {
-            *a = (*a).max(*b);
-            Ok(())
-        }
-        (SegmentValue::Vector(a), b) => {
-            let b = b.as_vector();
-            a.merge_from(&b, policy).map_err(|()| conflict(target))
-        }
-        (SegmentValue::Simple { global_lsn }, SegmentValue::Vector(b)) => {
-            let mut a = VectorValue::from_simple(*global_lsn);
-            a.merge_from(b, policy).map_err(|()| conflict(target))?;
-            target.value = SegmentValue::Vector(a);
-            Ok(())
-        }
-    }
+    Ok(())
 }
 
-/// Merges every segment of `other` into `segments` (indexed by `index`).
+/// The error a merge of `other` into `token` reports: the first conflict in `other`'s segment
+/// order (as when `other`'s segments are merged into `token` one by one). Only called once a
+/// conflict is known, so the fallback is unreachable.
+#[cold]
+fn first_conflict(token: &SessionToken, other: &SessionToken, policy: &MergePolicy) -> MergeError {
+    let mut scratch = Regions::new();
+    for seg in other {
+        if let Some(mine) = token.get(seg.range_id)
+            && merge_values(mine.value, seg.value, policy, &mut scratch).is_err()
+        {
+            return mismatch(seg.range_id, mine.value, seg.value);
+        }
+        scratch.clear();
+    }
+    mismatch("", other.at(0).value, other.at(0).value)
+}
+
+/// Merges every segment of `other` into the working list (union by range id).
 fn merge_token_into(
-    segments: &mut crate::model::Segments,
+    segments: &mut Vec<OwnedSegment>,
     index: &mut RangeIndex,
     other: &SessionToken,
     policy: &MergePolicy,
 ) -> Result<(), MergeError> {
-    for seg in &other.segments {
-        match index.find(segments, &seg.range_id) {
-            Some(i) => merge_value_into(&mut segments[i], &seg.value, policy)?,
+    for seg in other {
+        match index.find(segments.as_slice(), seg.range_id) {
+            Some(i) => merge_value_into(&mut segments[i], seg.value, policy)?,
             None => {
-                segments.push(seg.clone());
-                index.pushed(segments);
+                segments.push(seg.into());
+                index.pushed(segments.as_slice());
             }
         }
     }
@@ -202,11 +220,30 @@ impl SessionToken {
         other: &SessionToken,
         policy: &MergePolicy,
     ) -> Result<SessionToken, MergeError> {
-        let mut segments = self.segments.clone();
-        let mut index = RangeIndex::default();
-        index.pushed(&segments);
-        merge_token_into(&mut segments, &mut index, other, policy)?;
-        Ok(SessionToken { segments })
+        // Straight into the result's layout: `self`'s segments in order (merged where `other`
+        // has the range too), then `other`'s new ones.
+        let (mine, theirs) = (self.spans(), other.spans());
+        let (in_mine, in_theirs) = (Lookup::new(&mine), Lookup::new(&theirs));
+        let mut out = Builder::default();
+        for seg in self {
+            match in_theirs.get(seg.range_id) {
+                None => out.push(seg),
+                Some(j) => {
+                    if out
+                        .push_merged(seg.range_id, seg.value, other.at(j).value, policy)
+                        .is_err()
+                    {
+                        return Err(first_conflict(self, other, policy));
+                    }
+                }
+            }
+        }
+        for seg in other {
+            if in_mine.get(seg.range_id).is_none() {
+                out.push(seg);
+            }
+        }
+        Ok(out.finish())
     }
 
     /// Merges any number of tokens in one pass. `Ok(None)` when there are none.
@@ -225,12 +262,17 @@ impl SessionToken {
         let Some(first) = iter.next() else {
             return Ok(None);
         };
-        let mut segments = first.segments.clone();
+        // Merged in place in an owned working list, packed once at the end.
+        let mut segments: Vec<OwnedSegment> = first.iter().map(OwnedSegment::from).collect();
         let mut index = RangeIndex::default();
-        index.pushed(&segments);
+        index.pushed(segments.as_slice());
         for token in iter {
             merge_token_into(&mut segments, &mut index, token, policy)?;
         }
-        Ok(Some(SessionToken { segments }))
+        let mut out = Builder::with_capacity(segments.len());
+        for seg in &segments {
+            out.push(seg.view());
+        }
+        Ok(Some(out.finish()))
     }
 }

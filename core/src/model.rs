@@ -1,17 +1,33 @@
 //! The session-token data model: tokens, segments, values and region progress.
+//!
+//! Layout. A [`SessionToken`] owns its text once, its segments as compact records (numbers plus
+//! spans into that text) and the regions of all its values as one flat list. Parsing a strict
+//! token therefore allocates nothing per segment: at most the text, the record list and the
+//! region list, each once (one segment's record and up to four regions live inline, so a
+//! typical response token allocates only its text). A parsed token keeps the header value it was
+//! parsed from, and rendering it unchanged is a copy.
+//!
+//! Reading goes through *views*: [`Segment`], [`SegmentValue`] and [`VectorValue`] are small
+//! `Copy` values that borrow from the token (or, when building a token, from the caller's own
+//! data). They never allocate.
+
+use std::fmt;
 
 use smallvec::SmallVec;
 
 use crate::error::{ParseError, ParseErrorKind};
 
-/// Inline capacity for regions: a typical value (≤ 4 regions) needs no heap allocation.
+/// Inline capacity for regions: a token whose values list ≤ 4 regions in all needs no region
+/// allocation.
 pub(crate) const INLINE_REGIONS: usize = 4;
 pub(crate) type Regions = SmallVec<[RegionProgress; INLINE_REGIONS]>;
-/// Inline capacity for segments: a typical response token has exactly one.
-pub(crate) type Segments = SmallVec<[Segment; 1]>;
-/// A range id's text. Ids of up to 24 bytes (every id the service assigns: decimal numbers) are
-/// stored inline, so a segment costs no allocation of its own; longer ids go to the heap.
+/// Inline capacity for segment records: a typical response token has exactly one.
+pub(crate) type Records = SmallVec<[Record; 1]>;
+/// A range id's text, for the crate's owned working segments. Ids of up to 24 bytes (every id
+/// the service assigns: decimal numbers) are stored inline.
 pub(crate) type RangeIdText = compact_str::CompactString;
+/// A token's text: the header value it was parsed from, or its range ids one after another.
+pub(crate) type TokenText = compact_str::CompactString;
 
 /// The local LSN that means "no progress in this region yet".
 pub const NO_PROGRESS: i64 = -1;
@@ -41,45 +57,45 @@ impl RegionProgress {
     }
 }
 
-/// A vector value: `version#globalLsn[#regionId=localLsn]*` (SDK v2 and later).
+/// A vector value: `version#globalLsn[#regionId=localLsn]*` (SDK v2 and later). A view: it
+/// borrows its regions from a token (or from the slice it was built from).
 ///
 /// Regions keep the order in which they were parsed, so an unchanged token renders back
 /// byte for byte; region order carries no meaning for merge, comparison or equality.
-#[derive(Debug, Clone)]
-pub struct VectorValue {
+#[derive(Debug, Clone, Copy)]
+pub struct VectorValue<'a> {
     pub(crate) version: i64,
     pub(crate) global_lsn: i64,
-    pub(crate) regions: Regions,
+    pub(crate) regions: &'a [RegionProgress],
 }
 
-impl VectorValue {
-    /// Builds a vector value. Fails on a repeated region id.
+impl<'a> VectorValue<'a> {
+    /// A vector value over `regions`. Fails on a repeated region id.
     ///
     /// ```
     /// use cosmos_session_token::{RegionProgress, VectorValue};
-    /// let v = VectorValue::new(1, 100, [RegionProgress { id: 1, local_lsn: 20 }]).unwrap();
+    /// let regions = [RegionProgress { id: 1, local_lsn: 20 }];
+    /// let v = VectorValue::new(1, 100, &regions).unwrap();
     /// assert_eq!(v.to_string(), "1#100#1=20");
     /// ```
     pub fn new(
         version: i64,
         global_lsn: i64,
-        regions: impl IntoIterator<Item = RegionProgress>,
+        regions: &'a [RegionProgress],
     ) -> Result<Self, ParseError> {
-        let mut out = Regions::new();
-        for r in regions {
-            if out.iter().any(|x| x.id == r.id) {
+        for (i, r) in regions.iter().enumerate() {
+            if regions[..i].iter().any(|x| x.id == r.id) {
                 return Err(ParseError::new(
                     ParseErrorKind::DuplicateRegion { id: r.id },
                     0,
                     "",
                 ));
             }
-            out.push(r);
         }
         Ok(VectorValue {
             version,
             global_lsn,
-            regions: out,
+            regions,
         })
     }
 
@@ -94,8 +110,8 @@ impl VectorValue {
     }
 
     /// Satellite-region progress, in parsed (or merge-result) order.
-    pub fn regions(&self) -> &[RegionProgress] {
-        &self.regions
+    pub fn regions(&self) -> &'a [RegionProgress] {
+        self.regions
     }
 
     /// The local LSN of one region, if the value lists it.
@@ -106,21 +122,18 @@ impl VectorValue {
             .map(|r| r.local_lsn)
     }
 
-    pub(crate) fn region_mut(&mut self, id: u32) -> Option<&mut RegionProgress> {
-        self.regions.iter_mut().find(|r| r.id == id)
-    }
-
     /// True when both values list exactly the same region ids (order ignored).
-    pub fn same_regions(&self, other: &VectorValue) -> bool {
+    pub fn same_regions(&self, other: &VectorValue<'_>) -> bool {
         self.regions.len() == other.regions.len()
             && other.regions.iter().all(|r| self.region(r.id).is_some())
     }
 
+    /// A simple value's vector form, `-2#lsn`.
     pub(crate) fn from_simple(global_lsn: i64) -> Self {
         VectorValue {
             version: CONVERTED_SIMPLE_VERSION,
             global_lsn,
-            regions: Regions::new(),
+            regions: &[],
         }
     }
 }
@@ -144,19 +157,19 @@ impl Format {
     }
 }
 
-/// The value of one segment: simple or vector.
-#[derive(Debug, Clone)]
-pub enum SegmentValue {
+/// The value of one segment: simple or vector. A view (see [`VectorValue`]).
+#[derive(Debug, Clone, Copy)]
+pub enum SegmentValue<'a> {
     /// A simple value: just the global LSN.
     Simple {
         /// The global LSN.
         global_lsn: i64,
     },
     /// A vector value.
-    Vector(VectorValue),
+    Vector(VectorValue<'a>),
 }
 
-impl SegmentValue {
+impl<'a> SegmentValue<'a> {
     /// Which format this value has.
     pub fn format(&self) -> Format {
         match self {
@@ -182,33 +195,32 @@ impl SegmentValue {
     }
 
     /// Region progress of a vector value; empty for a simple value.
-    pub fn regions(&self) -> &[RegionProgress] {
+    pub fn regions(&self) -> &'a [RegionProgress] {
         match self {
             SegmentValue::Simple { .. } => &[],
-            SegmentValue::Vector(v) => &v.regions,
+            SegmentValue::Vector(v) => v.regions,
         }
     }
 
-    /// The value as a vector: simple `lsn` reads as `-2#lsn`. Borrowed when already vector.
-    pub(crate) fn as_vector(&self) -> std::borrow::Cow<'_, VectorValue> {
+    /// The value as a vector: simple `lsn` reads as `-2#lsn`.
+    pub(crate) fn as_vector(&self) -> VectorValue<'a> {
         match self {
-            SegmentValue::Simple { global_lsn } => {
-                std::borrow::Cow::Owned(VectorValue::from_simple(*global_lsn))
-            }
-            SegmentValue::Vector(v) => std::borrow::Cow::Borrowed(v),
+            SegmentValue::Simple { global_lsn } => VectorValue::from_simple(*global_lsn),
+            SegmentValue::Vector(v) => *v,
         }
     }
 }
 
-/// One `rangeId:value` segment of a token: the progress of one partition key range.
-#[derive(Debug, Clone)]
-pub struct Segment {
-    pub(crate) range_id: RangeIdText,
-    pub(crate) value: SegmentValue,
+/// One `rangeId:value` segment of a token: the progress of one partition key range. A view
+/// (see [`VectorValue`]); [`SessionToken::from_segments`] copies segments into a token.
+#[derive(Debug, Clone, Copy)]
+pub struct Segment<'a> {
+    pub(crate) range_id: &'a str,
+    pub(crate) value: SegmentValue<'a>,
 }
 
-impl Segment {
-    /// Builds a segment, checking the range id against the strict grammar.
+impl<'a> Segment<'a> {
+    /// A segment, checking the range id against the strict grammar.
     ///
     /// ```
     /// use cosmos_session_token::{Segment, SegmentValue};
@@ -216,28 +228,119 @@ impl Segment {
     /// assert_eq!(s.to_string(), "7:42");
     /// assert!(Segment::new("a:b", SegmentValue::Simple { global_lsn: 1 }).is_err());
     /// ```
-    pub fn new(range_id: &str, value: SegmentValue) -> Result<Self, ParseError> {
+    pub fn new(range_id: &'a str, value: SegmentValue<'a>) -> Result<Self, ParseError> {
         crate::range_id::check(range_id, 0, crate::range_id::MAX_BYTES)?;
-        Ok(Segment {
-            range_id: range_id.into(),
-            value,
-        })
+        Ok(Segment { range_id, value })
     }
 
     /// The partition key range id (an opaque, case-sensitive string; usually decimal).
-    pub fn range_id(&self) -> &str {
-        &self.range_id
+    pub fn range_id(&self) -> &'a str {
+        self.range_id
     }
 
     /// The value.
-    pub fn value(&self) -> &SegmentValue {
-        &self.value
+    pub fn value(&self) -> SegmentValue<'a> {
+        self.value
     }
 
     /// Shorthand for `self.value().format()`.
     pub fn format(&self) -> Format {
         self.value.format()
     }
+}
+
+/// The crate's owned vector value: what merges update in place (container entries, scoping,
+/// feed-range groups, lenient duplicates).
+#[derive(Debug, Clone)]
+pub(crate) struct OwnedVector {
+    pub(crate) version: i64,
+    pub(crate) global_lsn: i64,
+    pub(crate) regions: Regions,
+}
+
+impl OwnedVector {
+    pub(crate) fn view(&self) -> VectorValue<'_> {
+        VectorValue {
+            version: self.version,
+            global_lsn: self.global_lsn,
+            regions: &self.regions,
+        }
+    }
+}
+
+/// The crate's owned segment value (see [`OwnedVector`]).
+#[derive(Debug, Clone)]
+pub(crate) enum OwnedValue {
+    Simple { global_lsn: i64 },
+    Vector(OwnedVector),
+}
+
+impl OwnedValue {
+    pub(crate) fn view(&self) -> SegmentValue<'_> {
+        match self {
+            OwnedValue::Simple { global_lsn } => SegmentValue::Simple {
+                global_lsn: *global_lsn,
+            },
+            OwnedValue::Vector(v) => SegmentValue::Vector(v.view()),
+        }
+    }
+}
+
+impl From<SegmentValue<'_>> for OwnedValue {
+    fn from(value: SegmentValue<'_>) -> Self {
+        match value {
+            SegmentValue::Simple { global_lsn } => OwnedValue::Simple { global_lsn },
+            SegmentValue::Vector(v) => OwnedValue::Vector(OwnedVector {
+                version: v.version,
+                global_lsn: v.global_lsn,
+                regions: Regions::from_slice(v.regions),
+            }),
+        }
+    }
+}
+
+/// The crate's owned segment: a range id and an [`OwnedValue`].
+#[derive(Debug, Clone)]
+pub(crate) struct OwnedSegment {
+    pub(crate) range_id: RangeIdText,
+    pub(crate) value: OwnedValue,
+}
+
+impl OwnedSegment {
+    pub(crate) fn view(&self) -> Segment<'_> {
+        Segment {
+            range_id: &self.range_id,
+            value: self.value.view(),
+        }
+    }
+}
+
+impl From<Segment<'_>> for OwnedSegment {
+    fn from(seg: Segment<'_>) -> Self {
+        OwnedSegment {
+            range_id: seg.range_id.into(),
+            value: seg.value.into(),
+        }
+    }
+}
+
+impl crate::index::Keyed for OwnedSegment {
+    fn key(&self) -> &str {
+        &self.range_id
+    }
+}
+
+/// One segment of a token's storage: its range id as a span of the token's text, its numbers,
+/// and where its regions end in the token's flat region list (they start where the previous
+/// segment's end).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Record {
+    pub(crate) id_start: usize,
+    pub(crate) id_end: usize,
+    pub(crate) regions_end: usize,
+    pub(crate) version: i64,
+    pub(crate) global_lsn: i64,
+    pub(crate) vector: bool,
 }
 
 /// A session token: the `x-ms-session-token` header value, one or more segments joined by `,`.
@@ -253,19 +356,27 @@ impl Segment {
 /// assert_eq!(t.get("1").unwrap().value().global_lsn(), 42);
 /// assert_eq!(t.to_string(), "0:1#100#1=20,1:-1#42");
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SessionToken {
-    pub(crate) segments: Segments,
+    /// The parsed header value (when `rendered`), else the range ids one after another.
+    pub(crate) text: TokenText,
+    /// True when `text` is exactly this token's header value: rendering is then a copy.
+    pub(crate) rendered: bool,
+    pub(crate) records: Records,
+    pub(crate) regions: Regions,
 }
 
-impl crate::index::Keyed for Segment {
-    fn key(&self) -> &str {
-        &self.range_id
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SessionToken")
+            .field(&self.to_header_value())
+            .finish()
     }
 }
 
 impl SessionToken {
-    /// Builds a token from segments. Fails when the list is empty or repeats a range id.
+    /// Builds a token from segments (copied into the token). Fails when the list is empty or
+    /// repeats a range id.
     ///
     /// ```
     /// use cosmos_session_token::{Segment, SegmentValue, SessionToken};
@@ -273,63 +384,304 @@ impl SessionToken {
     /// let t = SessionToken::from_segments([seg]).unwrap();
     /// assert_eq!(t.to_string(), "0:5");
     /// ```
-    pub fn from_segments(segments: impl IntoIterator<Item = Segment>) -> Result<Self, ParseError> {
-        let mut out = Segments::new();
+    pub fn from_segments<'s>(
+        segments: impl IntoIterator<Item = Segment<'s>>,
+    ) -> Result<Self, ParseError> {
+        let mut out = Builder::default();
         let mut index = crate::index::RangeIndex::default();
         for seg in segments {
-            if index.find(&out, &seg.range_id).is_some() {
+            if index.find(&out.spans(), seg.range_id).is_some() {
                 return Err(
-                    ParseError::new(ParseErrorKind::DuplicateRangeId, 0, &seg.range_id)
-                        .in_segment(out.len(), Some(&seg.range_id)),
+                    ParseError::new(ParseErrorKind::DuplicateRangeId, 0, seg.range_id)
+                        .in_segment(out.len(), Some(seg.range_id)),
                 );
             }
             out.push(seg);
-            index.pushed(&out);
+            index.pushed(&out.spans());
         }
-        if out.is_empty() {
+        if out.len() == 0 {
             return Err(ParseError::new(ParseErrorKind::Empty, 0, ""));
         }
-        Ok(SessionToken { segments: out })
+        Ok(out.finish())
     }
 
-    /// A one-segment token (no allocation beyond the segment's own).
-    pub(crate) fn single(segment: Segment) -> Self {
-        let mut segments = Segments::new();
-        segments.push(segment);
-        SessionToken { segments }
+    /// A one-segment token.
+    pub(crate) fn single(segment: Segment<'_>) -> Self {
+        let mut out = Builder::default();
+        out.push(segment);
+        out.finish()
     }
 
-    /// The segments, in order.
-    pub fn segments(&self) -> &[Segment] {
-        &self.segments
+    /// The segments, in order: a cheap view (`len`, `get`, iteration).
+    ///
+    /// ```
+    /// use cosmos_session_token::SessionToken;
+    /// let t = SessionToken::parse("0:5,1:1#7").unwrap();
+    /// assert_eq!(t.segments().len(), 2);
+    /// assert_eq!(t.segments().get(1).unwrap().range_id(), "1");
+    /// ```
+    pub fn segments(&self) -> Segments<'_> {
+        Segments { token: self }
     }
 
     /// Iterates over the segments.
-    pub fn iter(&self) -> std::slice::Iter<'_, Segment> {
-        self.segments.iter()
+    pub fn iter(&self) -> SegmentIter<'_> {
+        SegmentIter {
+            token: self,
+            range: 0..self.records.len(),
+        }
     }
 
     /// Number of segments (always at least 1).
     #[allow(clippy::len_without_is_empty)] // a token is never empty
     pub fn len(&self) -> usize {
-        self.segments.len()
+        self.records.len()
     }
 
     /// The segment for one range id, if present.
-    pub fn get(&self, range_id: &str) -> Option<&Segment> {
-        self.segments.iter().find(|s| &*s.range_id == range_id)
+    pub fn get(&self, range_id: &str) -> Option<Segment<'_>> {
+        self.position(range_id).map(|i| self.at(i))
+    }
+
+    /// The index of the segment for one range id, if present (for `segments().get(i)`).
+    ///
+    /// ```
+    /// use cosmos_session_token::SessionToken;
+    /// let t = SessionToken::parse("0:5,7:1#9").unwrap();
+    /// assert_eq!(t.position("7"), Some(1));
+    /// assert_eq!(t.position("8"), None);
+    /// ```
+    pub fn position(&self, range_id: &str) -> Option<usize> {
+        (0..self.records.len()).find(|&i| self.id(i) == range_id)
     }
 
     /// True when a segment for `range_id` is present.
     pub fn contains(&self, range_id: &str) -> bool {
-        self.get(range_id).is_some()
+        (0..self.records.len()).any(|i| self.id(i) == range_id)
+    }
+
+    /// The range id of segment `i` (`i < len()`).
+    #[inline]
+    pub(crate) fn id(&self, i: usize) -> &str {
+        let r = &self.records[i];
+        self.text.get(r.id_start..r.id_end).unwrap_or_default()
+    }
+
+    /// Segment `i` (`i < len()`).
+    #[inline]
+    pub(crate) fn at(&self, i: usize) -> Segment<'_> {
+        let r = &self.records[i];
+        let value = if r.vector {
+            let start = if i == 0 {
+                0
+            } else {
+                self.records[i - 1].regions_end
+            };
+            SegmentValue::Vector(VectorValue {
+                version: r.version,
+                global_lsn: r.global_lsn,
+                regions: self.regions.get(start..r.regions_end).unwrap_or_default(),
+            })
+        } else {
+            SegmentValue::Simple {
+                global_lsn: r.global_lsn,
+            }
+        };
+        Segment {
+            range_id: self.text.get(r.id_start..r.id_end).unwrap_or_default(),
+            value,
+        }
+    }
+
+    /// The range ids, for the range index.
+    pub(crate) fn spans(&self) -> Spans<'_> {
+        Spans {
+            text: &self.text,
+            records: &self.records,
+        }
     }
 }
 
-impl<'a> IntoIterator for &'a SessionToken {
-    type Item = &'a Segment;
-    type IntoIter = std::slice::Iter<'a, Segment>;
+/// A token's segments: a view with `len`, `get` and iteration ([`SessionToken::segments`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Segments<'a> {
+    token: &'a SessionToken,
+}
+
+impl<'a> Segments<'a> {
+    /// Number of segments (always at least 1).
+    #[allow(clippy::len_without_is_empty)] // a token is never empty
+    pub fn len(&self) -> usize {
+        self.token.records.len()
+    }
+
+    /// Segment `i`, if `i < len()`.
+    pub fn get(&self, i: usize) -> Option<Segment<'a>> {
+        (i < self.len()).then(|| self.token.at(i))
+    }
+
+    /// The first segment (a token always has one).
+    pub fn first(&self) -> Segment<'a> {
+        self.token.at(0)
+    }
+
+    /// Iterates over the segments.
+    pub fn iter(&self) -> SegmentIter<'a> {
+        self.token.iter()
+    }
+}
+
+impl<'a> IntoIterator for Segments<'a> {
+    type Item = Segment<'a>;
+    type IntoIter = SegmentIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
-        self.segments.iter()
+        self.iter()
+    }
+}
+
+/// Iterator over a token's segments, in order.
+#[derive(Debug, Clone)]
+pub struct SegmentIter<'a> {
+    token: &'a SessionToken,
+    range: std::ops::Range<usize>,
+}
+
+impl<'a> Iterator for SegmentIter<'a> {
+    type Item = Segment<'a>;
+    fn next(&mut self) -> Option<Segment<'a>> {
+        self.range.next().map(|i| self.token.at(i))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.range.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for SegmentIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.range.next_back().map(|i| self.token.at(i))
+    }
+}
+
+impl ExactSizeIterator for SegmentIter<'_> {}
+impl std::iter::FusedIterator for SegmentIter<'_> {}
+
+impl<'a> IntoIterator for &'a SessionToken {
+    type Item = Segment<'a>;
+    type IntoIter = SegmentIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// Range ids as spans of a text: what the range index reads keys from.
+#[derive(Clone, Copy)]
+pub(crate) struct Spans<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) records: &'a [Record],
+}
+
+impl crate::index::Keys for Spans<'_> {
+    #[inline]
+    fn count(&self) -> usize {
+        self.records.len()
+    }
+    #[inline]
+    fn key(&self, i: usize) -> &str {
+        let r = &self.records[i];
+        self.text.get(r.id_start..r.id_end).unwrap_or_default()
+    }
+}
+
+/// Builds a token segment by segment, copying each range id and region list into the token's
+/// storage. Duplicate checks are the caller's.
+#[derive(Default)]
+pub(crate) struct Builder {
+    text: TokenText,
+    records: Records,
+    regions: Regions,
+}
+
+impl Builder {
+    /// A builder with room for `segments` segments (allocated once).
+    pub(crate) fn with_capacity(segments: usize) -> Self {
+        let mut b = Builder::default();
+        b.records.reserve_exact(segments);
+        b
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Appends a segment.
+    pub(crate) fn push(&mut self, seg: Segment<'_>) {
+        let id_start = self.text.len();
+        self.text.push_str(seg.range_id);
+        let (vector, version) = match seg.value {
+            SegmentValue::Simple { .. } => (false, 0),
+            SegmentValue::Vector(v) => {
+                self.regions.extend_from_slice(v.regions);
+                (true, v.version)
+            }
+        };
+        self.records.push(Record {
+            id_start,
+            id_end: self.text.len(),
+            regions_end: self.regions.len(),
+            version,
+            global_lsn: seg.value.global_lsn(),
+            vector,
+        });
+    }
+
+    /// Appends the merge of two values under one range id (regions straight into the token's
+    /// list). `Err(())` is a region-set mismatch; nothing was appended then.
+    pub(crate) fn push_merged(
+        &mut self,
+        range_id: &str,
+        a: SegmentValue<'_>,
+        b: SegmentValue<'_>,
+        policy: &crate::MergePolicy,
+    ) -> Result<(), ()> {
+        let merged = crate::merge::merge_values(a, b, policy, &mut self.regions)?;
+        let id_start = self.text.len();
+        self.text.push_str(range_id);
+        self.records.push(Record {
+            id_start,
+            id_end: self.text.len(),
+            regions_end: self.regions.len(),
+            version: merged.version,
+            global_lsn: merged.global_lsn,
+            vector: merged.vector,
+        });
+        Ok(())
+    }
+
+    /// Sorts the regions of the segment pushed last by id (canonical form).
+    pub(crate) fn sort_last_regions(&mut self) {
+        let start = match self.records.len() {
+            0 | 1 => 0,
+            n => self.records[n - 2].regions_end,
+        };
+        if let Some(last) = self.regions.get_mut(start..) {
+            last.sort_unstable_by_key(|r| r.id);
+        }
+    }
+
+    /// The range ids pushed so far, for the range index.
+    pub(crate) fn spans(&self) -> Spans<'_> {
+        Spans {
+            text: &self.text,
+            records: &self.records,
+        }
+    }
+
+    pub(crate) fn finish(self) -> SessionToken {
+        SessionToken {
+            text: self.text,
+            rendered: false,
+            records: self.records,
+            regions: self.regions,
+        }
     }
 }

@@ -13,7 +13,7 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::index::Lookup;
-use crate::model::{Segment, SegmentValue, SessionToken, VectorValue};
+use crate::model::{Builder, SegmentValue, SessionToken, VectorValue};
 
 /// How one token relates to another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,7 +58,7 @@ impl Order {
     }
 }
 
-fn vector_ge(a: &VectorValue, b: &VectorValue) -> bool {
+fn vector_ge(a: &VectorValue<'_>, b: &VectorValue<'_>) -> bool {
     if a.version == b.version {
         a.global_lsn >= b.global_lsn
             && b.regions
@@ -73,16 +73,20 @@ fn vector_ge(a: &VectorValue, b: &VectorValue) -> bool {
     }
 }
 
-impl SegmentValue {
+impl SegmentValue<'_> {
     /// Compares two values (see the module docs for the order).
     ///
     /// ```
     /// use cosmos_session_token::{Order, SessionToken};
-    /// let v = |s: &str| SessionToken::parse(&format!("0:{s}")).unwrap().segments()[0].value().clone();
-    /// assert_eq!(v("2#105#4=10").compare(&v("1#100#1=20")), Order::Greater);
-    /// assert_eq!(v("1#100#1=10#2=20").compare(&v("1#100#1=20#2=5")), Order::Concurrent);
+    /// let t = |s: &str| SessionToken::parse(&format!("0:{s}")).unwrap();
+    /// let (a, b) = (t("2#105#4=10"), t("1#100#1=20"));
+    /// let (va, vb) = (a.segments().first().value(), b.segments().first().value());
+    /// assert_eq!(va.compare(&vb), Order::Greater);
+    /// let (c, d) = (t("1#100#1=10#2=20"), t("1#100#1=20#2=5"));
+    /// let (vc, vd) = (c.segments().first().value(), d.segments().first().value());
+    /// assert_eq!(vc.compare(&vd), Order::Concurrent);
     /// ```
-    pub fn compare(&self, other: &SegmentValue) -> Order {
+    pub fn compare(&self, other: &SegmentValue<'_>) -> Order {
         let (a, b) = (self.as_vector(), other.as_vector());
         Order::from_ge(vector_ge(&a, &b), vector_ge(&b, &a))
     }
@@ -99,14 +103,15 @@ impl SessionToken {
     /// assert_eq!(b.compare(&a), Order::Less);
     /// ```
     pub fn compare(&self, other: &SessionToken) -> Order {
-        let theirs_by_id = Lookup::new(&other.segments);
+        let theirs = other.spans();
+        let theirs_by_id = Lookup::new(&theirs);
         let mut order = Order::Equal;
         let mut found = 0;
-        for seg in &self.segments {
-            let o = match theirs_by_id.get(&seg.range_id) {
-                Some(theirs) => {
+        for seg in self {
+            let o = match theirs_by_id.get(seg.range_id) {
+                Some(j) => {
                     found += 1;
-                    seg.value.compare(&theirs.value)
+                    seg.value.compare(&other.at(j).value)
                 }
                 None => Order::Greater,
             };
@@ -116,7 +121,7 @@ impl SessionToken {
             }
         }
         // Range ids are unique, so `other` has a range missing here exactly when not all were found.
-        if found < other.segments.len() {
+        if found < other.len() {
             order = order.and(Order::Less);
         }
         order
@@ -136,15 +141,15 @@ impl SessionToken {
     }
 }
 
-impl PartialEq for SegmentValue {
+impl PartialEq for SegmentValue<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.compare(other) == Order::Equal
     }
 }
-impl Eq for SegmentValue {}
+impl Eq for SegmentValue<'_> {}
 
 /// Order-independent hash of a value: a simple value hashes like `-2#lsn`.
-fn value_hash(value: &SegmentValue) -> u64 {
+fn value_hash(value: &SegmentValue<'_>) -> u64 {
     let v = value.as_vector();
     let mut h = DefaultHasher::new();
     v.version.hash(&mut h);
@@ -159,7 +164,7 @@ fn value_hash(value: &SegmentValue) -> u64 {
     h.finish()
 }
 
-impl Hash for SegmentValue {
+impl Hash for SegmentValue<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         value_hash(self).hash(state);
     }
@@ -167,7 +172,7 @@ impl Hash for SegmentValue {
 
 impl PartialEq for SessionToken {
     fn eq(&self, other: &Self) -> bool {
-        self.segments.len() == other.segments.len() && self.compare(other) == Order::Equal
+        self.len() == other.len() && self.compare(other) == Order::Equal
     }
 }
 impl Eq for SessionToken {}
@@ -175,7 +180,7 @@ impl Eq for SessionToken {}
 impl Hash for SessionToken {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // Segments are a set keyed by range id: combine commutatively.
-        let combined = self.segments.iter().fold(0u64, |acc, s| {
+        let combined = self.iter().fold(0u64, |acc, s| {
             let mut h = DefaultHasher::new();
             s.range_id.hash(&mut h);
             value_hash(&s.value).hash(&mut h);
@@ -188,18 +193,13 @@ impl Hash for SessionToken {
 impl SessionToken {
     /// The same token with segments in numeric-aware range-id order and regions sorted by id.
     pub fn canonical(&self) -> SessionToken {
-        let mut segments = self.segments.clone();
-        segments.sort_by(|a, b| crate::range_id::order(&a.range_id, &b.range_id));
-        sort_regions(&mut segments);
-        SessionToken { segments }
-    }
-}
-
-/// Sorts every vector value's regions by id (the canonical region order).
-pub(crate) fn sort_regions(segments: &mut [Segment]) {
-    for seg in segments {
-        if let SegmentValue::Vector(v) = &mut seg.value {
-            v.regions.sort_by_key(|r| r.id);
+        let mut order: smallvec::SmallVec<[usize; 8]> = (0..self.len()).collect();
+        order.sort_by(|&a, &b| crate::range_id::order(self.id(a), self.id(b)));
+        let mut out = Builder::with_capacity(self.len());
+        for i in order {
+            out.push(self.at(i));
+            out.sort_last_regions();
         }
+        out.finish()
     }
 }

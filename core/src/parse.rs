@@ -20,7 +20,7 @@ use crate::error::{Field, ParseError, ParseErrorKind};
 use crate::index::RangeIndex;
 use crate::merge::{MergePolicy, RegionMismatch, merge_value_into};
 use crate::model::{
-    RegionProgress, Regions, Segment, SegmentValue, Segments, SessionToken, VectorValue,
+    Builder, OwnedSegment, OwnedValue, OwnedVector, RegionProgress, Regions, SessionToken,
 };
 
 /// Strict (the default) or lenient parsing.
@@ -389,7 +389,7 @@ impl<'a> Parser<'a> {
         // Size the list once: the number of pieces is known after one pass over the bytes, and
         // capped by the limit, so a hostile input cannot make this allocation large.
         let pieces = bytes.iter().filter(|&&b| b == b',').count() + 1;
-        let mut segments = Segments::with_capacity(pieces.min(limits.max_segments));
+        let mut segments: Vec<OwnedSegment> = Vec::with_capacity(pieces.min(limits.max_segments));
         let mut index = RangeIndex::default();
         let mut start = 0;
         loop {
@@ -413,14 +413,20 @@ impl<'a> Parser<'a> {
         if segments.is_empty() {
             return Err(ParseError::new(ParseErrorKind::Empty, 0, ""));
         }
-        Ok(SessionToken { segments })
+        // Lenient parsing merges repeated ids in place, so segments are collected owned and
+        // packed into the token's layout once at the end (this is the slow, full path).
+        let mut token = Builder::with_capacity(segments.len());
+        for seg in &segments {
+            token.push(seg.view());
+        }
+        Ok(token.finish())
     }
 
     fn segment_at(
         &mut self,
         piece: &'a str,
         offset: usize,
-        segments: &mut Segments,
+        segments: &mut Vec<OwnedSegment>,
         index: &mut RangeIndex,
     ) -> Result<(), ParseError> {
         let at = self.segment;
@@ -447,13 +453,13 @@ impl<'a> Parser<'a> {
         let value = self
             .value(value, value_offset)
             .map_err(|e| e.in_segment(at, Some(id)))?;
-        match index.find(segments, id) {
+        match index.find(segments.as_slice(), id) {
             None => {
-                segments.push(Segment {
+                segments.push(OwnedSegment {
                     range_id: id.into(),
                     value,
                 });
-                index.pushed(segments);
+                index.pushed(segments.as_slice());
             }
             Some(existing) => {
                 if !self.lenient() {
@@ -468,7 +474,7 @@ impl<'a> Parser<'a> {
                     ..MergePolicy::DEFAULT
                 };
                 // The union policy cannot fail; map defensively rather than unwrap.
-                merge_value_into(&mut segments[existing], &value, &union).map_err(|_| {
+                merge_value_into(&mut segments[existing], value.view(), &union).map_err(|_| {
                     ParseError::new(ParseErrorKind::DuplicateRangeId, id_offset, id)
                         .in_segment(at, Some(id))
                 })?;
@@ -477,12 +483,12 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn value(&mut self, value: &'a str, offset: usize) -> Result<SegmentValue, ParseError> {
+    fn value(&mut self, value: &'a str, offset: usize) -> Result<OwnedValue, ParseError> {
         let bytes = value.as_bytes();
         let hash = find_byte(bytes, 0, b'#');
         if hash == bytes.len() {
             let global_lsn = self.number(value, offset, Field::GlobalLsn)?;
-            return Ok(SegmentValue::Simple { global_lsn });
+            return Ok(OwnedValue::Simple { global_lsn });
         }
         let version = self.number(&value[..hash], offset, Field::Version)?;
         let glsn_end = find_byte(bytes, hash + 1, b'#');
@@ -518,7 +524,7 @@ impl<'a> Parser<'a> {
             }
             cur = entry_end;
         }
-        Ok(SegmentValue::Vector(VectorValue {
+        Ok(OwnedValue::Vector(OwnedVector {
             version,
             global_lsn,
             regions,

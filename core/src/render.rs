@@ -94,7 +94,7 @@ impl Render for RegionProgress {
     }
 }
 
-impl Render for VectorValue {
+impl Render for VectorValue<'_> {
     fn len(&self) -> usize {
         decimal_len(self.version)
             + 1
@@ -108,14 +108,14 @@ impl Render for VectorValue {
         out.int(self.version);
         out.byte(b'#');
         out.int(self.global_lsn);
-        for r in &self.regions {
+        for r in self.regions {
             out.byte(b'#');
             r.write(out);
         }
     }
 }
 
-impl Render for SegmentValue {
+impl Render for SegmentValue<'_> {
     fn len(&self) -> usize {
         match self {
             SegmentValue::Simple { global_lsn } => decimal_len(*global_lsn),
@@ -136,7 +136,7 @@ impl Render for SegmentValue {
     }
 }
 
-impl Render for Segment {
+impl Render for Segment<'_> {
     fn len(&self) -> usize {
         self.range_id.len() + 1 + self.value.len()
     }
@@ -150,15 +150,26 @@ impl Render for Segment {
     }
 }
 
+/// A token whose text is its header value renders as a copy of it.
 impl Render for SessionToken {
     fn len(&self) -> usize {
-        self.segments.iter().map(Render::len).sum::<usize>() + self.segments.len() - 1
+        if self.rendered {
+            return self.text.len();
+        }
+        self.iter().map(|s| s.len()).sum::<usize>() + self.len() - 1
     }
     fn max_len(&self) -> usize {
-        self.segments.iter().map(Render::max_len).sum::<usize>() + self.segments.len()
+        if self.rendered {
+            return self.text.len();
+        }
+        self.iter().map(|s| s.max_len()).sum::<usize>() + self.len()
     }
     fn write(&self, out: &mut Cursor<'_>) {
-        for (i, seg) in self.segments.iter().enumerate() {
+        if self.rendered {
+            out.bytes(self.text.as_bytes());
+            return;
+        }
+        for (i, seg) in self.iter().enumerate() {
             if i > 0 {
                 out.byte(b',');
             }
@@ -201,19 +212,19 @@ impl fmt::Display for RegionProgress {
     }
 }
 
-impl fmt::Display for VectorValue {
+impl fmt::Display for VectorValue<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         display(self, f)
     }
 }
 
-impl fmt::Display for SegmentValue {
+impl fmt::Display for SegmentValue<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         display(self, f)
     }
 }
 
-impl fmt::Display for Segment {
+impl fmt::Display for Segment<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         display(self, f)
     }
@@ -222,6 +233,9 @@ impl fmt::Display for Segment {
 /// Renders the header value. For every strictly valid input `s`, `parse(s).to_string() == s`.
 impl fmt::Display for SessionToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.rendered {
+            return f.write_str(&self.text);
+        }
         display(self, f)
     }
 }
@@ -248,7 +262,7 @@ fn decimal_len(n: i64) -> usize {
     usize::from(n < 0) + digits
 }
 
-impl SegmentValue {
+impl SegmentValue<'_> {
     /// Length in bytes of the rendered value.
     ///
     /// ```
@@ -260,13 +274,13 @@ impl SegmentValue {
     }
 }
 
-impl Segment {
+impl Segment<'_> {
     /// Length in bytes of the rendered segment (`id:value`).
     ///
     /// ```
     /// use cosmos_session_token::SessionToken;
     /// let t = SessionToken::parse("12:1#5#2=7").unwrap();
-    /// assert_eq!(t.segments()[0].encoded_len(), "12:1#5#2=7".len());
+    /// assert_eq!(t.segments().first().encoded_len(), "12:1#5#2=7".len());
     /// ```
     pub fn encoded_len(&self) -> usize {
         Render::len(self)
@@ -294,6 +308,9 @@ impl SessionToken {
     /// assert_eq!(t.to_header_value(), "0:1#100#1=20,1:-1#42");
     /// ```
     pub fn to_header_value(&self) -> String {
+        if self.rendered {
+            return self.text.as_str().to_owned();
+        }
         if Render::max_len(self) <= STACK_BYTES {
             return with_text(self, str::to_owned);
         }

@@ -13,10 +13,23 @@
 
 use crate::SessionToken;
 use crate::index::RangeIndex;
-use crate::model::{
-    INLINE_REGIONS, RegionProgress, Regions, Segment, SegmentValue, Segments, VectorValue,
-};
+use crate::model::{Record, Records, RegionProgress, Regions, Spans};
 use crate::parse::Limits;
+
+/// The token under construction: records and regions, with ids as spans of the input.
+struct Parts {
+    records: Records,
+    regions: Regions,
+}
+
+impl Parts {
+    fn spans<'a>(&'a self, input: &'a str) -> Spans<'a> {
+        Spans {
+            text: input,
+            records: &self.records,
+        }
+    }
+}
 
 /// Scans a strict token, or returns `None` when the full parser must decide.
 pub(crate) fn scan(input: &str, limits: &Limits) -> Option<SessionToken> {
@@ -24,27 +37,43 @@ pub(crate) fn scan(input: &str, limits: &Limits) -> Option<SessionToken> {
     if bytes.is_empty() || bytes.len() > limits.max_input_bytes {
         return None;
     }
-    // A typical token has one segment and fits the list's inline slot, so nothing is counted
-    // up front. Past the first comma, the remaining commas are counted once (vectorised) and
-    // the list reserved once: it never regrows, and the count is checked against the limit
-    // before anything is reserved, so a hostile input cannot make the reservation large.
-    let mut segments = Segments::new();
+    // A typical token has one segment and fits the inline slots, so nothing is counted up
+    // front. Past the first comma, the remaining commas (and, when the first value has regions,
+    // the `=` of the remaining regions) are counted once (vectorised) and the lists reserved
+    // once: they never regrow. The segment count is checked against the limit before anything
+    // is reserved, and the region count is bounded by the input's length, so a hostile input
+    // cannot make a reservation large.
+    let mut parts = Parts {
+        records: Records::new(),
+        regions: Regions::new(),
+    };
     let mut distinct = Distinct::default();
     let mut at = 0;
     loop {
-        let end = segment(input, at, limits, &mut segments, &mut distinct)?;
+        let end = segment(input, at, limits, &mut parts, &mut distinct)?;
         if end == bytes.len() {
-            return Some(SessionToken { segments });
+            // The text is the header value exactly: the strict grammar admits one spelling of
+            // every number and keeps ids and region order as written.
+            return Some(SessionToken {
+                text: input.into(),
+                rendered: true,
+                records: parts.records,
+                regions: parts.regions,
+            });
         }
         // `end` is at a comma: the next segment starts after it.
         at = end + 1;
-        if segments.len() == 1 {
-            let rest = count_commas(&bytes[at..]) + 1;
-            if 1 + rest > limits.max_segments {
+        if parts.records.len() == 1 {
+            let rest = &bytes[at..];
+            let more = count(b',', rest) + 1;
+            if 1 + more > limits.max_segments {
                 return None;
             }
-            segments.reserve_exact(rest);
-            distinct.expected = 1 + rest;
+            parts.records.reserve_exact(more);
+            if !parts.regions.is_empty() {
+                parts.regions.reserve_exact(count(b'=', rest).min(rest.len() / 4));
+            }
+            distinct.expected = 1 + more;
         }
     }
 }
@@ -66,9 +95,9 @@ struct Distinct<'a> {
 }
 
 impl<'a> Distinct<'a> {
-    /// True when `id` is not yet in `segments`; records it.
+    /// True when `id` is not yet among the segments in `spans`; records it.
     #[inline]
-    fn admit(&mut self, segments: &Segments, id: &'a str) -> bool {
+    fn admit(&mut self, spans: &Spans<'_>, id: &'a str) -> bool {
         if !self.indexed {
             let bytes = id.as_bytes();
             if self
@@ -80,36 +109,35 @@ impl<'a> Distinct<'a> {
             }
             self.indexed = true;
             self.index
-                .expect(segments, self.expected.max(segments.len() + 1));
+                .expect(spans, self.expected.max(spans.records.len() + 1));
         }
-        // Reached only after an id broke the order, so `segments` is never empty here.
-        self.index.claim(segments, id)
+        // Reached only after an id broke the order, so there is at least one segment here.
+        self.index.claim(spans, id)
     }
 
     /// Call after pushing the admitted segment.
     #[inline]
-    fn pushed(&mut self, segments: &Segments) {
+    fn pushed(&mut self, spans: &Spans<'_>) {
         if self.indexed {
-            self.index.pushed(segments);
+            self.index.pushed(spans);
         }
     }
 }
 
-/// Number of `,` bytes: `memchr`'s vectorised count (SSE2/AVX2, chosen at run time). A `u8` sum
-/// per 255-byte block measured ~0.6 instructions per byte, `filter().count()` ~5.
-fn count_commas(bytes: &[u8]) -> usize {
-    memchr::memchr_iter(b',', bytes).count()
+/// Number of `needle` bytes: `memchr`'s vectorised count (SSE2/AVX2, chosen at run time). A
+/// `u8` sum per 255-byte block measured ~0.6 instructions per byte, `filter().count()` ~5.
+fn count(needle: u8, bytes: &[u8]) -> usize {
+    memchr::memchr_iter(needle, bytes).count()
 }
 
-/// One `rangeId:value` segment starting at `at`, pushed onto `segments` (built in place: a
-/// segment is large enough that moving it through a return value shows in the counts); returns
-/// the index just past it.
+/// One `rangeId:value` segment starting at `at`, appended to `parts`; returns the index just
+/// past it.
 #[inline]
 fn segment<'a>(
     input: &'a str,
     at: usize,
     limits: &Limits,
-    segments: &mut Segments,
+    parts: &mut Parts,
     distinct: &mut Distinct<'a>,
 ) -> Option<usize> {
     let bytes = input.as_bytes();
@@ -133,28 +161,22 @@ fn segment<'a>(
     }
     let range_id = &input[at..at + len];
     i += len;
-    if !distinct.admit(segments, range_id) {
+    if !distinct.admit(&parts.spans(input), range_id) {
         return None;
     }
     i += 1;
     let first = number::<false>(bytes, &mut i, true)?;
-    let value = if i == bytes.len() || bytes[i] == b',' {
+    let (vector, version, global_lsn) = if i == bytes.len() || bytes[i] == b',' {
         if first < 0 {
             return None; // a negative global LSN is an error (or a lenient warning)
         }
-        SegmentValue::Simple { global_lsn: first }
+        (false, 0, first)
     } else if bytes[i] == b'#' {
         i += 1;
         let global_lsn = number::<true>(bytes, &mut i, false)?;
-        // Regions go to a plain array first and become the inline list in one step: pushing
-        // onto the small vector checks its spill state per push. Past the inline capacity (a
-        // rare token) they continue in a heap list.
-        let mut inline = [RegionProgress {
-            id: 0,
-            local_lsn: 0,
-        }; INLINE_REGIONS];
-        let mut count = 0;
-        let mut spilled = Regions::new();
+        // Regions go straight onto the token's flat list; this value's start there bounds the
+        // duplicate check.
+        let start = parts.regions.len();
         while i < bytes.len() && bytes[i] == b'#' {
             i += 1;
             let id = number::<false>(bytes, &mut i, false)?;
@@ -164,46 +186,28 @@ fn segment<'a>(
             i += 1;
             let local_lsn = number::<true>(bytes, &mut i, true)?;
             let id = u32::try_from(id).ok()?;
-            let so_far = if count <= INLINE_REGIONS {
-                &inline[..count]
-            } else {
-                &spilled[..]
-            };
-            if count >= limits.max_regions || so_far.iter().any(|r| r.id == id) {
+            let so_far = &parts.regions[start..];
+            if so_far.len() >= limits.max_regions || so_far.iter().any(|r| r.id == id) {
                 return None;
             }
-            let region = RegionProgress { id, local_lsn };
-            if count < INLINE_REGIONS {
-                inline[count] = region;
-            } else {
-                if count == INLINE_REGIONS {
-                    spilled.extend_from_slice(&inline);
-                }
-                spilled.push(region);
-            }
-            count += 1;
+            parts.regions.push(RegionProgress { id, local_lsn });
         }
-        let regions = if count <= INLINE_REGIONS {
-            Regions::from_buf_and_len(inline, count)
-        } else {
-            spilled
-        };
         if i < bytes.len() && bytes[i] != b',' {
             return None;
         }
-        SegmentValue::Vector(VectorValue {
-            version: first,
-            global_lsn,
-            regions,
-        })
+        (true, first, global_lsn)
     } else {
         return None;
     };
-    segments.push(Segment {
-        range_id: range_id.into(),
-        value,
+    parts.records.push(Record {
+        id_start: at,
+        id_end: at + len,
+        regions_end: parts.regions.len(),
+        version,
+        global_lsn,
+        vector,
     });
-    distinct.pushed(segments);
+    distinct.pushed(&parts.spans(input));
     Some(i)
 }
 
@@ -366,9 +370,9 @@ mod tests {
     fn counts_commas_across_blocks() {
         for n in [0, 1, 254, 255, 256, 511, 1000] {
             let all = ",".repeat(n);
-            assert_eq!(count_commas(all.as_bytes()), n);
+            assert_eq!(count(b',', all.as_bytes()), n);
             let mixed = "0:1#2,".repeat(n);
-            assert_eq!(count_commas(mixed.as_bytes()), n);
+            assert_eq!(count(b',', mixed.as_bytes()), n);
         }
     }
 

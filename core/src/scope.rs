@@ -8,7 +8,7 @@
 
 use crate::error::MergeError;
 use crate::merge::{MergePolicy, merge_value_into};
-use crate::model::{Segment, SessionToken};
+use crate::model::{OwnedSegment, SessionToken};
 
 impl SessionToken {
     /// The token to send for `range_id`, with the default merge policy: the exact segment if
@@ -38,23 +38,23 @@ impl SessionToken {
         policy: &MergePolicy,
     ) -> Result<Option<SessionToken>, MergeError> {
         if let Some(seg) = self.get(range_id) {
-            return Ok(Some(SessionToken::single(seg.clone())));
+            return Ok(Some(SessionToken::single(seg)));
         }
-        let mut merged: Option<Segment> = None;
+        let mut merged: Option<OwnedSegment> = None;
         for parent in parents {
             let Some(seg) = self.get(parent) else {
                 continue;
             };
             match &mut merged {
                 None => {
-                    merged = Some(Segment {
+                    merged = Some(OwnedSegment {
                         range_id: range_id.into(),
-                        value: seg.value.clone(),
+                        value: seg.value.into(),
                     })
                 }
-                Some(m) => merge_value_into(m, &seg.value, policy)?,
+                Some(m) => merge_value_into(m, seg.value, policy)?,
             }
         }
-        Ok(merged.map(SessionToken::single))
+        Ok(merged.map(|m| SessionToken::single(m.view())))
     }
 }

@@ -10,13 +10,31 @@ use proptest::prelude::*;
 
 const IDS: [&str; 4] = ["0", "1", "17", "range_a"];
 
-fn value(region_ids: Vec<u32>) -> impl Strategy<Value = SegmentValue> {
+/// A generated value: values are views, so the test owns their regions here.
+#[derive(Debug, Clone)]
+enum Value {
+    Simple(i64),
+    Vector(i64, i64, Vec<RegionProgress>),
+}
+
+impl Value {
+    fn view(&self) -> SegmentValue<'_> {
+        match self {
+            Value::Simple(g) => SegmentValue::Simple { global_lsn: *g },
+            Value::Vector(v, g, regions) => {
+                SegmentValue::Vector(VectorValue::new(*v, *g, regions).unwrap())
+            }
+        }
+    }
+}
+
+fn value(region_ids: Vec<u32>) -> impl Strategy<Value = Value> {
     let n = region_ids.len();
     prop_oneof![
-        1 => (0i64..60).prop_map(|g| SegmentValue::Simple { global_lsn: g }),
+        1 => (0i64..60).prop_map(Value::Simple),
         6 => (-2i64..3, 0i64..60, prop::collection::vec(-1i64..30, n)).prop_map(move |(v, g, lsns)| {
             let regions = region_ids.iter().zip(lsns).map(|(&id, local_lsn)| RegionProgress { id, local_lsn });
-            SegmentValue::Vector(VectorValue::new(v, g, regions).unwrap())
+            Value::Vector(v, g, regions.collect())
         }),
     ]
 }
@@ -39,8 +57,8 @@ fn token() -> impl Strategy<Value = SessionToken> {
         .prop_map(|(ids, values)| {
             SessionToken::from_segments(
                 ids.into_iter()
-                    .zip(values)
-                    .map(|(id, v)| Segment::new(id, v).unwrap()),
+                    .zip(&values)
+                    .map(|(id, v)| Segment::new(id, v.view()).unwrap()),
             )
             .unwrap()
         })
@@ -62,11 +80,11 @@ fn aligned_triple() -> impl Strategy<Value = (SessionToken, SessionToken, Sessio
             (one(), one(), one())
         })
         .prop_map(|(a, b, c)| {
-            let build = |(ids, values): (Vec<&str>, Vec<SegmentValue>)| {
+            let build = |(ids, values): (Vec<&str>, Vec<Value>)| {
                 SessionToken::from_segments(
                     ids.into_iter()
-                        .zip(values)
-                        .map(|(id, v)| Segment::new(id, v).unwrap()),
+                        .zip(&values)
+                        .map(|(id, v)| Segment::new(id, v.view()).unwrap()),
                 )
                 .unwrap()
             };
@@ -77,12 +95,7 @@ fn aligned_triple() -> impl Strategy<Value = (SessionToken, SessionToken, Sessio
 /// The same token with every value moved to version 1 (regions kept).
 fn at_version_1(t: &SessionToken) -> SessionToken {
     SessionToken::from_segments(t.iter().map(|s| {
-        let v = VectorValue::new(
-            1,
-            s.value().global_lsn(),
-            s.value().regions().iter().copied(),
-        )
-        .unwrap();
+        let v = VectorValue::new(1, s.value().global_lsn(), s.value().regions()).unwrap();
         Segment::new(s.range_id(), SegmentValue::Vector(v)).unwrap()
     }))
     .unwrap()
@@ -250,7 +263,7 @@ proptest! {
         let parents: Vec<&str> = a.iter().map(|s| s.range_id()).collect();
         if let Ok(Some(scoped)) = a.scope_with(&target, &parents, &MergePolicy::UNION) {
             prop_assert_eq!(scoped.len(), 1);
-            prop_assert_eq!(scoped.segments()[0].range_id(), target.as_str());
+            prop_assert_eq!(scoped.segments().first().range_id(), target.as_str());
         }
     }
 }

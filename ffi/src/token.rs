@@ -337,7 +337,7 @@ pub unsafe extern "C" fn cst_token_segment_count(token: *const cst_token, out: *
     })
 }
 
-fn segment(t: &SessionToken, index: usize) -> Result<&cosmos_session_token::Segment, Failure> {
+fn segment(t: &SessionToken, index: usize) -> Result<cosmos_session_token::Segment<'_>, Failure> {
     t.segments().get(index).ok_or_else(|| {
         Failure::invalid(format!(
             "segment index {index} past the end ({} segments)",

@@ -304,13 +304,14 @@ pub struct Segments {
 }
 
 impl Segments {
-    fn segments(&self) -> &[CoreSegment] {
+    fn segments(&self) -> cosmos_session_token::Segments<'_> {
         self.token.get().inner.segments()
     }
 
-    fn at(&self, i: usize) -> Segment {
+    fn at(&self, py: Python<'_>, i: usize) -> Segment {
         Segment {
-            inner: self.segments()[i].clone(),
+            token: self.token.clone_ref(py),
+            index: i,
         }
     }
 }
@@ -331,7 +332,7 @@ impl Segments {
         if let Ok(slice) = key.cast::<pyo3::types::PySlice>() {
             let ix = slice.indices(isize::try_from(len).unwrap_or(isize::MAX))?;
             let items: Vec<Segment> = (0..ix.slicelength)
-                .map(|k| self.at((ix.start + k as isize * ix.step) as usize))
+                .map(|k| self.at(py, (ix.start + k as isize * ix.step) as usize))
                 .collect();
             return Ok(pyo3::types::PyList::new(py, items)?.into_any());
         }
@@ -346,7 +347,7 @@ impl Segments {
                 "segment index {index} out of range for {len} segments"
             )));
         }
-        Ok(Bound::new(py, self.at(resolved as usize))?.into_any())
+        Ok(Bound::new(py, self.at(py, resolved as usize))?.into_any())
     }
 
     fn __iter__(&self, py: Python<'_>) -> SegmentIter {
@@ -365,7 +366,7 @@ impl Segments {
             return Ok(false);
         }
         for (i, item) in other.try_iter()?.enumerate() {
-            if !Bound::new(py, self.at(i))?.eq(item?)? {
+            if !Bound::new(py, self.at(py, i))?.eq(item?)? {
                 return Ok(false);
             }
         }
@@ -400,21 +401,32 @@ impl SegmentIter {
         slf
     }
 
-    fn __next__(&self) -> Option<Segment> {
+    fn __next__(&self, py: Python<'_>) -> Option<Segment> {
         let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.token
-            .get()
-            .inner
-            .segments()
-            .get(i)
-            .map(|s| Segment { inner: s.clone() })
+        (i < self.token.get().inner.len()).then(|| Segment {
+            token: self.token.clone_ref(py),
+            index: i,
+        })
     }
 }
 
-/// One `range_id:value` segment of a token (read-only).
+/// One `range_id:value` segment of a token (read-only): a reference to the token and the
+/// segment's index in it, read on access (the core's segments are views into the token).
 #[pyclass(frozen, module = "cosmos_session_token._native")]
 pub struct Segment {
-    inner: CoreSegment,
+    token: Py<SessionToken>,
+    index: usize,
+}
+
+impl Segment {
+    /// The segment this object stands for. Tokens are immutable and `index` was checked against
+    /// the token's length when this object was made, so the fallback is never taken.
+    fn view(&self) -> CoreSegment<'_> {
+        let segments = self.token.get().inner.segments();
+        segments
+            .get(self.index)
+            .unwrap_or_else(|| segments.first())
+    }
 }
 
 #[pymethods]
@@ -422,39 +434,39 @@ impl Segment {
     /// The partition key range id.
     #[getter]
     fn range_id(&self) -> &str {
-        self.inner.range_id()
+        self.view().range_id()
     }
     /// "vector" or "simple".
     #[getter]
     fn format(&self) -> &'static str {
-        self.inner.format().as_str()
+        self.view().format().as_str()
     }
     /// The version, or None for a simple value.
     #[getter]
     fn version(&self) -> Option<i64> {
-        self.inner.value().version()
+        self.view().value().version()
     }
     /// The global LSN.
     #[getter]
     fn global_lsn(&self) -> i64 {
-        self.inner.value().global_lsn()
+        self.view().value().global_lsn()
     }
     /// Region id -> local LSN (-1 = no progress), in token order.
     #[getter]
     fn regions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        for r in self.inner.value().regions() {
+        for r in self.view().value().regions() {
             d.set_item(r.id, r.local_lsn)?;
         }
         Ok(d)
     }
     fn __str__(&self) -> String {
-        self.inner.to_string()
+        self.view().to_string()
     }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "Segment({})",
-            PyString::new(py, &self.inner.to_string()).repr()?
+            PyString::new(py, &self.view().to_string()).repr()?
         ))
     }
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp, py: Python<'_>) -> Py<PyAny> {
@@ -463,14 +475,14 @@ impl Segment {
         };
         let o = other.get();
         let eq =
-            self.inner.range_id() == o.inner.range_id() && self.inner.value() == o.inner.value();
+            self.view().range_id() == o.view().range_id() && self.view().value() == o.view().value();
         equality(py, op, eq)
     }
     fn __hash__(&self) -> u64 {
         use std::hash::{DefaultHasher, Hash, Hasher};
         let mut h = DefaultHasher::new();
-        self.inner.range_id().hash(&mut h);
-        self.inner.value().hash(&mut h);
+        self.view().range_id().hash(&mut h);
+        self.view().value().hash(&mut h);
         h.finish()
     }
 }
@@ -617,10 +629,12 @@ impl SessionToken {
     }
 
     /// The segment for range_id, or None.
-    fn get(&self, range_id: &str) -> Option<Segment> {
-        self.inner
-            .get(range_id)
-            .map(|s| Segment { inner: s.clone() })
+    fn get(slf: Bound<'_, Self>, range_id: &str) -> Option<Segment> {
+        let index = slf.get().inner.position(range_id)?;
+        Some(Segment {
+            token: slf.unbind(),
+            index,
+        })
     }
 
     /// Length in bytes of str(self).

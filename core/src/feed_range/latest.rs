@@ -21,7 +21,7 @@ use std::cmp::Ordering;
 use super::{FeedRange, MAX_FEED_RANGE_PAIRS, PairFate, ge, label_key};
 use crate::error::{Error, FeedRangeError};
 use crate::merge::{MergePolicy, merge_value_into};
-use crate::model::{Segment, Segments, SessionToken};
+use crate::model::{Builder, OwnedSegment, Segment, SessionToken};
 
 /// A range bound with its packed key: ordered exactly like the text.
 #[derive(Clone, Copy)]
@@ -93,7 +93,7 @@ struct Group<'a> {
     max: Bound<'a>,
     members: std::ops::Range<usize>,
     /// The collapsed single segment, when some member token has exactly one segment.
-    single: Option<Segment>,
+    single: Option<OwnedSegment>,
     /// Some member token has several segments (those take part only in the final merge).
     compound: bool,
 }
@@ -183,7 +183,7 @@ pub(super) fn latest(
             all_newer &= g
                 .single
                 .as_ref()
-                .is_some_and(|c| ge(&c.value, &parent.value));
+                .is_some_and(|c| ge(&c.value.view(), &parent.value.view()));
             any = true;
         }
         covered[p] = any && !gap && reach >= groups[p].max && all_newer;
@@ -200,7 +200,7 @@ pub(super) fn latest(
             let child_dominated = groups[q]
                 .single
                 .as_ref()
-                .is_some_and(|c| ge(&parent.value, &c.value));
+                .is_some_and(|c| ge(&parent.value.view(), &c.value.view()));
             if child_dominated && dominated_by[q].is_none() {
                 dominated_by[q] = members(&items, &groups[p]).min();
             }
@@ -211,7 +211,7 @@ pub(super) fn latest(
         record_fates(fates, &groups, &items, pairs, &covered, &dominated_by);
     }
 
-    let mut singles: Vec<Segment> = Vec::with_capacity(n);
+    let mut singles: Vec<OwnedSegment> = Vec::with_capacity(n);
     let mut compounds: Vec<&SessionToken> = Vec::new();
     for (e, group) in groups.iter_mut().enumerate() {
         if group.compound {
@@ -241,26 +241,19 @@ fn collapse(
     pairs: &[(FeedRange, SessionToken)],
     members: &[Item<'_>],
     policy: &MergePolicy,
-) -> Result<(Option<Segment>, bool), Error> {
-    let mut singles: smallvec::SmallVec<[&Segment; 4]> = members
+) -> Result<(Option<OwnedSegment>, bool), Error> {
+    let mut singles: smallvec::SmallVec<[Segment<'_>; 4]> = members
         .iter()
         .map(|it| &pairs[it.pair].1)
         .filter(|t| t.len() == 1)
-        .map(|t| &t.segments()[0])
+        .map(|t| t.segments().first())
         .collect();
     let compound = singles.len() < members.len();
     if singles.len() > 2 {
         // Three or more: merge in canonical-text order (associativity can fail, see merge.rs).
-        let mut keyed: Vec<(String, &Segment)> = singles
+        let mut keyed: Vec<(String, Segment<'_>)> = singles
             .iter()
-            .map(|&s| {
-                (
-                    SessionToken::single(s.clone())
-                        .canonical()
-                        .to_header_value(),
-                    s,
-                )
-            })
+            .map(|&s| (SessionToken::single(s).canonical().to_header_value(), s))
             .collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
         singles = keyed.into_iter().map(|(_, s)| s).collect();
@@ -268,26 +261,26 @@ fn collapse(
     let Some((first, rest)) = singles.split_first() else {
         return Ok((None, compound));
     };
-    let mut merged = (*first).clone();
+    let mut merged = OwnedSegment::from(*first);
     for seg in rest {
-        merge_value_into(&mut merged, &seg.value, policy)?;
+        merge_value_into(&mut merged, seg.value, policy)?;
     }
-    let label_of = |candidates: &mut dyn Iterator<Item = &&Segment>| {
+    fn label_of<'a>(candidates: &mut dyn Iterator<Item = &Segment<'a>>) -> Option<&'a str> {
         candidates
             .max_by(|a, b| label_key(a).cmp(&label_key(b)))
-            .map(|s| s.range_id.clone())
-    };
-    let label = label_of(&mut singles.iter().filter(|s| s.value == merged.value))
+            .map(|s| s.range_id)
+    }
+    let label = label_of(&mut singles.iter().filter(|s| s.value == merged.value.view()))
         .or_else(|| label_of(&mut singles.iter()));
     if let Some(label) = label {
-        merged.range_id = label;
+        merged.range_id = label.into();
     }
     Ok((Some(merged), compound))
 }
 
 /// The canonical token of single segments with pairwise distinct range ids (no merge needed:
 /// the result is the set of segments in canonical order), or `None` when two share an id.
-fn distinct_singles(singles: &mut Vec<Segment>) -> Option<SessionToken> {
+fn distinct_singles(singles: &mut [OwnedSegment]) -> Option<SessionToken> {
     if singles.is_empty() {
         return None;
     }
@@ -295,22 +288,25 @@ fn distinct_singles(singles: &mut Vec<Segment>) -> Option<SessionToken> {
     if singles.windows(2).any(|w| w[0].range_id == w[1].range_id) {
         return None;
     }
-    let mut segments = Segments::from_vec(std::mem::take(singles));
-    crate::order::sort_regions(&mut segments);
-    Some(SessionToken { segments })
+    let mut token = Builder::with_capacity(singles.len());
+    for seg in singles.iter() {
+        token.push(seg.view());
+        token.sort_last_regions();
+    }
+    Some(token.finish())
 }
 
 /// The reference's final step: merge everything kept in canonical-text order (the result is
 /// then a function of the set of pairs even where merge is not associative), canonically.
 fn merge_in_canonical_order(
-    singles: Vec<Segment>,
+    singles: Vec<OwnedSegment>,
     compounds: Vec<&SessionToken>,
     policy: &MergePolicy,
     target: &FeedRange,
 ) -> Result<SessionToken, Error> {
     let mut keyed: Vec<(String, SessionToken)> = singles
         .into_iter()
-        .map(SessionToken::single)
+        .map(|s| SessionToken::single(s.view()))
         .chain(compounds.into_iter().cloned())
         .map(|t| (t.canonical().to_header_value(), t))
         .collect();

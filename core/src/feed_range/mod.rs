@@ -262,12 +262,12 @@ fn list(ids: &[usize]) -> String {
         .join(", ")
 }
 
-fn ge(a: &SegmentValue, b: &SegmentValue) -> bool {
+fn ge(a: &SegmentValue<'_>, b: &SegmentValue<'_>) -> bool {
     matches!(a.compare(b), Order::Greater | Order::Equal)
 }
 
 /// Total order used only to pick a label deterministically among incomparable values.
-fn label_key(seg: &Segment) -> (i64, i64, &str) {
+fn label_key<'a>(seg: &Segment<'a>) -> (i64, i64, &'a str) {
     let v = seg.value();
     (
         v.version()

@@ -6,14 +6,14 @@
 use super::{FeedRange, Latest, MAX_FEED_RANGE_PAIRS, PairFate, ge, label_key};
 use crate::error::{Error, FeedRangeError};
 use crate::merge::MergePolicy;
-use crate::model::{Segment, SessionToken};
+use crate::model::{OwnedSegment, Segment, SessionToken};
 
 /// One range after identical ranges were merged.
 struct Entry {
     range: FeedRange,
     members: Vec<usize>,
     /// The collapsed single segment, when every member token had exactly one segment.
-    single: Option<Segment>,
+    single: Option<OwnedSegment>,
     /// Segments of compound members (merged by range id at the end).
     compound: Vec<usize>,
 }
@@ -36,28 +36,28 @@ fn collapse_singles(
     pairs: &[(FeedRange, SessionToken)],
     entry: &mut Entry,
     policy: &MergePolicy,
-) -> Result<Option<Segment>, Error> {
-    let mut singles: Vec<(String, &Segment)> = Vec::new();
+) -> Result<Option<OwnedSegment>, Error> {
+    let mut singles: Vec<(String, Segment<'_>)> = Vec::new();
     for &m in &entry.members {
         let token = &pairs[m].1;
         if token.len() > 1 {
             entry.compound.push(m);
         } else {
-            singles.push((token.canonical().to_string(), &token.segments()[0]));
+            singles.push((token.canonical().to_string(), token.segments().first()));
         }
     }
     singles.sort_by(|a, b| a.0.cmp(&b.0));
     let Some(((_, first), rest)) = singles.split_first() else {
         return Ok(None);
     };
-    let mut merged = (*first).clone();
+    let mut merged = OwnedSegment::from(*first);
     for (_, seg) in rest {
-        crate::merge::merge_value_into(&mut merged, &seg.value, policy)?;
+        crate::merge::merge_value_into(&mut merged, seg.value, policy)?;
     }
     let newest = singles
         .iter()
         .map(|(_, s)| *s)
-        .filter(|s| s.value == merged.value)
+        .filter(|s| s.value == merged.value.view())
         .max_by(|a, b| label_key(a).cmp(&label_key(b)));
     let label = newest
         .or_else(|| {
@@ -66,9 +66,9 @@ fn collapse_singles(
                 .map(|(_, s)| *s)
                 .max_by(|a, b| label_key(a).cmp(&label_key(b)))
         })
-        .map(|s| s.range_id.clone());
+        .map(|s| s.range_id);
     if let Some(label) = label {
-        merged.range_id = label;
+        merged.range_id = label.into();
     }
     Ok(Some(merged))
 }
@@ -144,7 +144,7 @@ pub fn latest_for_feed_range_reference(
             all_newer &= entries[q]
                 .single
                 .as_ref()
-                .is_some_and(|c| ge(&c.value, &parent.value));
+                .is_some_and(|c| ge(&c.value.view(), &parent.value.view()));
             children.extend(entries[q].members.iter().copied());
         }
         if !children.is_empty() && !gap && reach >= entries[p].range.max.as_str() && all_newer {
@@ -164,7 +164,7 @@ pub fn latest_for_feed_range_reference(
             let child_dominated = entries[q]
                 .single
                 .as_ref()
-                .is_some_and(|c| ge(&parent.value, &c.value));
+                .is_some_and(|c| ge(&parent.value.view(), &c.value.view()));
             if child_dominated && dominated_by[q].is_none() {
                 dominated_by[q] = entries[p].members.iter().min().copied();
             }
@@ -200,7 +200,7 @@ pub fn latest_for_feed_range_reference(
             fates[m] = PairFate::Kept { merged_with };
         }
         if let Some(single) = entry.single.take() {
-            segments.push(SessionToken::single(single));
+            segments.push(SessionToken::single(single.view()));
         }
         for &m in &entry.compound {
             segments.push(pairs[m].1.clone());
