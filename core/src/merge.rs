@@ -89,9 +89,13 @@ pub(crate) fn merge_values(
     let (a, b) = (a.as_vector(), b.as_vector());
     // Every region of `base` (in its order), raised to `other`'s LSN where `other` lists it.
     let raised = |base: VectorValue<'_>, other: VectorValue<'_>, out: &mut Regions| {
-        out.extend(base.regions.iter().map(|r| RegionProgress {
-            id: r.id,
-            local_lsn: other.region(r.id).map_or(r.local_lsn, |o| o.max(r.local_lsn)),
+        out.extend(base.regions.iter().map(|r| {
+            RegionProgress {
+                id: r.id,
+                local_lsn: other
+                    .region(r.id)
+                    .map_or(r.local_lsn, |o| o.max(r.local_lsn)),
+            }
         }));
     };
     let (version, global_lsn) = if a.version == b.version {
@@ -109,7 +113,11 @@ pub(crate) fn merge_values(
         (a.version, a.global_lsn.max(b.global_lsn))
     } else {
         // The higher version's region set (and order) wins; shared regions take the max.
-        let (high, low) = if b.version > a.version { (b, a) } else { (a, b) };
+        let (high, low) = if b.version > a.version {
+            (b, a)
+        } else {
+            (a, b)
+        };
         raised(high, low, out);
         let global_lsn = if policy.false_progress_protection {
             high.global_lsn

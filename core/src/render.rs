@@ -309,7 +309,7 @@ impl SessionToken {
     /// ```
     pub fn to_header_value(&self) -> String {
         if self.rendered {
-            return self.text.as_str().to_owned();
+            return String::from(&*self.text);
         }
         if Render::max_len(self) <= STACK_BYTES {
             return with_text(self, str::to_owned);

@@ -13,21 +13,90 @@
 
 use crate::SessionToken;
 use crate::index::RangeIndex;
-use crate::model::{Record, Records, RegionProgress, Regions, Spans};
+use crate::model::{INLINE_REGIONS, Record, Records, RegionProgress, Regions, Spans, TokenText};
 use crate::parse::Limits;
 
-/// The token under construction: records and regions, with ids as spans of the input.
-struct Parts {
-    records: Records,
-    regions: Regions,
+/// Where a value's regions go while scanning: a plain `Vec` (whose `push` inlines to a compare
+/// and a store, unlike the small vector's) once the token has more than one segment, and a
+/// fixed array for the first segment, so a one-segment token allocates no region list at all.
+trait RegionList {
+    fn len(&self) -> usize;
+    /// The regions from `start` on (the current value's, for the duplicate check).
+    fn since(&self, start: usize) -> &[RegionProgress];
+    fn push(&mut self, region: RegionProgress);
 }
 
-impl Parts {
-    fn spans<'a>(&'a self, input: &'a str) -> Spans<'a> {
-        Spans {
-            text: input,
-            records: &self.records,
+impl RegionList for Vec<RegionProgress> {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.len()
+    }
+    #[inline(always)]
+    fn since(&self, start: usize) -> &[RegionProgress] {
+        self.get(start..).unwrap_or_default()
+    }
+    #[inline(always)]
+    fn push(&mut self, region: RegionProgress) {
+        self.push(region);
+    }
+}
+
+/// The first segment's regions: inline up to [`INLINE_REGIONS`], then a `Vec`.
+struct FirstRegions {
+    inline: [RegionProgress; INLINE_REGIONS],
+    len: usize,
+    spilled: Vec<RegionProgress>,
+}
+
+impl FirstRegions {
+    fn new() -> Self {
+        FirstRegions {
+            inline: [RegionProgress {
+                id: 0,
+                local_lsn: 0,
+            }; INLINE_REGIONS],
+            len: 0,
+            spilled: Vec::new(),
         }
+    }
+
+    fn as_slice(&self) -> &[RegionProgress] {
+        self.since(0)
+    }
+
+    fn into_regions(self) -> Regions {
+        if self.len <= INLINE_REGIONS {
+            Regions::from_buf_and_len(self.inline, self.len)
+        } else {
+            Regions::from_vec(self.spilled)
+        }
+    }
+}
+
+impl RegionList for FirstRegions {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.len
+    }
+    #[inline(always)]
+    fn since(&self, start: usize) -> &[RegionProgress] {
+        if self.len <= INLINE_REGIONS {
+            self.inline.get(start..self.len).unwrap_or_default()
+        } else {
+            self.spilled.get(start..).unwrap_or_default()
+        }
+    }
+    #[inline(always)]
+    fn push(&mut self, region: RegionProgress) {
+        if self.len < INLINE_REGIONS {
+            self.inline[self.len] = region;
+        } else {
+            if self.len == INLINE_REGIONS {
+                self.spilled.extend_from_slice(&self.inline);
+            }
+            self.spilled.push(region);
+        }
+        self.len += 1;
     }
 }
 
@@ -37,44 +106,58 @@ pub(crate) fn scan(input: &str, limits: &Limits) -> Option<SessionToken> {
     if bytes.is_empty() || bytes.len() > limits.max_input_bytes {
         return None;
     }
-    // A typical token has one segment and fits the inline slots, so nothing is counted up
-    // front. Past the first comma, the remaining commas (and, when the first value has regions,
-    // the `=` of the remaining regions) are counted once (vectorised) and the lists reserved
-    // once: they never regrow. The segment count is checked against the limit before anything
-    // is reserved, and the region count is bounded by the input's length, so a hostile input
-    // cannot make a reservation large.
-    let mut parts = Parts {
-        records: Records::new(),
-        regions: Regions::new(),
+    // The text is the header value exactly: the strict grammar admits one spelling of every
+    // number and keeps ids and region order as written. So a parsed token renders as a copy.
+    let token = |records, regions| SessionToken {
+        text: TokenText::copy_of(input),
+        rendered: true,
+        records,
+        regions,
     };
+    // A typical token has one segment: its record and regions stay inline, nothing is counted.
     let mut distinct = Distinct::default();
-    let mut at = 0;
+    let mut first_regions = FirstRegions::new();
+    let (end, first) = segment(input, 0, limits, &[], &mut first_regions, &mut distinct)?;
+    if end == bytes.len() {
+        return Some(token(
+            Records::from_buf([first]),
+            first_regions.into_regions(),
+        ));
+    }
+    // `end` is at a comma. The remaining commas are counted once (vectorised) and the lists
+    // reserved once: for a token whose values list the same number of regions, they never
+    // regrow. The segment count is checked against the limit before anything is reserved, and
+    // the region estimate is bounded by the input's length, so a hostile input cannot make a
+    // reservation large.
+    let mut at = end + 1;
+    let rest = &bytes[at..];
+    let more = count(b',', rest) + 1;
+    if 1 + more > limits.max_segments {
+        return None;
+    }
+    let mut records = Vec::with_capacity(1 + more);
+    records.push(first);
+    // Regions: as many per segment as the first has (exact for the usual token, whose values
+    // list the same regions), bounded by what the rest of the input can hold (a region takes at
+    // least four bytes, `#1=2`); a token that lists more regions later grows the list.
+    let region_guess = (first_regions.len() * more).min(rest.len() / 4);
+    let mut regions = Vec::with_capacity(first_regions.len() + region_guess);
+    regions.extend_from_slice(first_regions.as_slice());
+    distinct.expected = 1 + more;
     loop {
-        let end = segment(input, at, limits, &mut parts, &mut distinct)?;
+        let (end, record) = segment(input, at, limits, &records, &mut regions, &mut distinct)?;
+        records.push(record);
+        distinct.pushed(&Spans {
+            text: input,
+            records: &records,
+        });
         if end == bytes.len() {
-            // The text is the header value exactly: the strict grammar admits one spelling of
-            // every number and keeps ids and region order as written.
-            return Some(SessionToken {
-                text: input.into(),
-                rendered: true,
-                records: parts.records,
-                regions: parts.regions,
-            });
+            return Some(token(
+                Records::from_vec(records),
+                Regions::from_vec(regions),
+            ));
         }
-        // `end` is at a comma: the next segment starts after it.
         at = end + 1;
-        if parts.records.len() == 1 {
-            let rest = &bytes[at..];
-            let more = count(b',', rest) + 1;
-            if 1 + more > limits.max_segments {
-                return None;
-            }
-            parts.records.reserve_exact(more);
-            if !parts.regions.is_empty() {
-                parts.regions.reserve_exact(count(b'=', rest).min(rest.len() / 4));
-            }
-            distinct.expected = 1 + more;
-        }
     }
 }
 
@@ -86,7 +169,7 @@ pub(crate) fn scan(input: &str, limits: &Limits) -> Option<SessionToken> {
 #[derive(Default)]
 struct Distinct<'a> {
     /// The last id while ids are still increasing; `None` before the first.
-    last: Option<&'a [u8]>,
+    last: Option<LastId<'a>>,
     /// Set once an id broke the order: the index decides.
     indexed: bool,
     index: RangeIndex,
@@ -94,17 +177,34 @@ struct Distinct<'a> {
     expected: usize,
 }
 
+/// The previous id, with its bytes as one number when it has at most eight (every id the
+/// service assigns): the order check is then two integer compares, not a `memcmp` call.
+#[derive(Clone, Copy)]
+struct LastId<'a> {
+    bytes: &'a [u8],
+    key: Option<u64>,
+}
+
+/// The bytes of a short id as a big-endian number: for ids of equal length, numbers compare
+/// as the bytes do.
+#[inline(always)]
+fn short_key(bytes: &[u8]) -> Option<u64> {
+    (bytes.len() <= 8).then(|| bytes.iter().fold(0u64, |k, &b| k << 8 | u64::from(b)))
+}
+
 impl<'a> Distinct<'a> {
     /// True when `id` is not yet among the segments in `spans`; records it.
-    #[inline]
+    #[inline(always)]
     fn admit(&mut self, spans: &Spans<'_>, id: &'a str) -> bool {
         if !self.indexed {
             let bytes = id.as_bytes();
-            if self
-                .last
-                .is_none_or(|last| (bytes.len(), bytes) > (last.len(), last))
-            {
-                self.last = Some(bytes);
+            let key = short_key(bytes);
+            let increasing = self.last.is_none_or(|last| match (key, last.key) {
+                (Some(k), Some(lk)) => (bytes.len(), k) > (last.bytes.len(), lk),
+                _ => (bytes.len(), bytes) > (last.bytes.len(), last.bytes),
+            });
+            if increasing {
+                self.last = Some(LastId { bytes, key });
                 return true;
             }
             self.indexed = true;
@@ -130,16 +230,17 @@ fn count(needle: u8, bytes: &[u8]) -> usize {
     memchr::memchr_iter(needle, bytes).count()
 }
 
-/// One `rangeId:value` segment starting at `at`, appended to `parts`; returns the index just
-/// past it.
-#[inline]
-fn segment<'a>(
+/// One `rangeId:value` segment starting at `at` (after the segments in `records`): its regions
+/// are appended to `regions`; returns the index just past it and its record.
+#[inline(always)]
+fn segment<'a, R: RegionList>(
     input: &'a str,
     at: usize,
     limits: &Limits,
-    parts: &mut Parts,
+    records: &[Record],
+    regions: &mut R,
     distinct: &mut Distinct<'a>,
-) -> Option<usize> {
+) -> Option<(usize, Record)> {
     let bytes = input.as_bytes();
     let mut i = at;
     // Decimal ids (what the service assigns) are read by the digit test alone; any other id is
@@ -161,7 +262,11 @@ fn segment<'a>(
     }
     let range_id = &input[at..at + len];
     i += len;
-    if !distinct.admit(&parts.spans(input), range_id) {
+    let spans = Spans {
+        text: input,
+        records,
+    };
+    if !distinct.admit(&spans, range_id) {
         return None;
     }
     i += 1;
@@ -176,7 +281,7 @@ fn segment<'a>(
         let global_lsn = number::<true>(bytes, &mut i, false)?;
         // Regions go straight onto the token's flat list; this value's start there bounds the
         // duplicate check.
-        let start = parts.regions.len();
+        let start = regions.len();
         while i < bytes.len() && bytes[i] == b'#' {
             i += 1;
             let id = number::<false>(bytes, &mut i, false)?;
@@ -186,11 +291,11 @@ fn segment<'a>(
             i += 1;
             let local_lsn = number::<true>(bytes, &mut i, true)?;
             let id = u32::try_from(id).ok()?;
-            let so_far = &parts.regions[start..];
+            let so_far = regions.since(start);
             if so_far.len() >= limits.max_regions || so_far.iter().any(|r| r.id == id) {
                 return None;
             }
-            parts.regions.push(RegionProgress { id, local_lsn });
+            regions.push(RegionProgress { id, local_lsn });
         }
         if i < bytes.len() && bytes[i] != b',' {
             return None;
@@ -199,16 +304,15 @@ fn segment<'a>(
     } else {
         return None;
     };
-    parts.records.push(Record {
+    let record = Record {
         id_start: at,
         id_end: at + len,
-        regions_end: parts.regions.len(),
+        regions_end: regions.len(),
         version,
         global_lsn,
         vector,
-    });
-    distinct.pushed(&parts.spans(input));
-    Some(i)
+    };
+    Some((i, record))
 }
 
 /// One canonical decimal field at `*i`: an optional `-` (when allowed), then digits with no

@@ -423,9 +423,7 @@ impl Segment {
     /// the token's length when this object was made, so the fallback is never taken.
     fn view(&self) -> CoreSegment<'_> {
         let segments = self.token.get().inner.segments();
-        segments
-            .get(self.index)
-            .unwrap_or_else(|| segments.first())
+        segments.get(self.index).unwrap_or_else(|| segments.first())
     }
 }
 
@@ -474,8 +472,8 @@ impl Segment {
             return py.NotImplemented();
         };
         let o = other.get();
-        let eq =
-            self.view().range_id() == o.view().range_id() && self.view().value() == o.view().value();
+        let eq = self.view().range_id() == o.view().range_id()
+            && self.view().value() == o.view().value();
         equality(py, op, eq)
     }
     fn __hash__(&self) -> u64 {
