@@ -510,7 +510,12 @@ fn composite(state: &State, rid: &str) -> Option<SessionToken> {
     let c = state.collections.get(rid)?;
     let mut ranges: Vec<(&RangeIdText, &Entry)> = c.ranges.iter().collect();
     ranges.sort_by(|a, b| crate::range_id::order(a.0, b.0));
-    let mut segments = Builder::with_capacity(ranges.len());
+    let regions = ranges
+        .iter()
+        .map(|(_, e)| e.value.view().regions().len())
+        .sum();
+    let ids = ranges.iter().map(|(id, _)| id.len()).sum();
+    let mut segments = Builder::with_shape((ranges.len(), regions, ids));
     for (id, e) in ranges {
         segments.push(Segment {
             range_id: id,

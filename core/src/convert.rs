@@ -32,7 +32,9 @@ impl SessionToken {
     /// assert_eq!(t.convert(Format::Vector).to_string(), "0:1#100#1=20,1:-2#42");
     /// ```
     pub fn convert(&self, format: Format) -> SessionToken {
-        let mut out = Builder::with_capacity(self.len());
+        let (segments, regions, ids) = self.shape();
+        let regions = if format == Format::Simple { 0 } else { regions };
+        let mut out = Builder::with_shape((segments, regions, ids));
         for s in self {
             out.push(Segment {
                 range_id: s.range_id,

@@ -62,6 +62,9 @@ impl Default for MergePolicy {
     }
 }
 
+/// Regions staged on the stack by [`merge_values`] before one append.
+const STAGED_REGIONS: usize = 16;
+
 /// The numbers of a merged value; its regions were appended to the output list.
 pub(crate) struct Merged {
     pub(crate) vector: bool,
@@ -87,29 +90,43 @@ pub(crate) fn merge_values(
         });
     }
     let (a, b) = (a.as_vector(), b.as_vector());
-    // Every region of `base` (in its order), raised to `other`'s LSN where `other` lists it.
-    let raised = |base: VectorValue<'_>, other: VectorValue<'_>, out: &mut Regions| {
-        out.extend(base.regions.iter().map(|r| {
-            RegionProgress {
-                id: r.id,
-                local_lsn: other
-                    .region(r.id)
-                    .map_or(r.local_lsn, |o| o.max(r.local_lsn)),
-            }
-        }));
+    // The result's regions are staged in a fixed array when they fit (the usual value lists a
+    // few) and appended in one step: the small vector's per-element push is an out-of-line call.
+    let mut staged = arrayvec::ArrayVec::<RegionProgress, STAGED_REGIONS>::new();
+    let fits = a.regions.len() + b.regions.len() <= STAGED_REGIONS;
+    let mut emit = |r: RegionProgress| {
+        if fits {
+            staged.push(r);
+        } else {
+            out.push(r);
+        }
     };
+    // Every region of `base` (in its order), raised to `other`'s LSN where `other` lists it.
+    let raised =
+        |base: VectorValue<'_>, other: VectorValue<'_>, emit: &mut dyn FnMut(RegionProgress)| {
+            for (k, r) in base.regions.iter().enumerate() {
+                // Values of one partition usually list the same regions in the same order.
+                let theirs = match other.regions.get(k) {
+                    Some(o) if o.id == r.id => Some(o.local_lsn),
+                    _ => other.region(r.id),
+                };
+                emit(RegionProgress {
+                    id: r.id,
+                    local_lsn: theirs.map_or(r.local_lsn, |o| o.max(r.local_lsn)),
+                });
+            }
+        };
     let (version, global_lsn) = if a.version == b.version {
         if policy.region_mismatch == RegionMismatch::Error && !a.same_regions(&b) {
             return Err(());
         }
-        raised(a, b, out);
+        raised(a, b, &mut emit);
         // Regions only `b` lists (the union policy), in `b`'s order.
-        out.extend(
-            b.regions
-                .iter()
-                .filter(|r| a.region(r.id).is_none())
-                .copied(),
-        );
+        if a.regions.len() != b.regions.len() || !a.same_regions(&b) {
+            for r in b.regions.iter().filter(|r| a.region(r.id).is_none()) {
+                emit(*r);
+            }
+        }
         (a.version, a.global_lsn.max(b.global_lsn))
     } else {
         // The higher version's region set (and order) wins; shared regions take the max.
@@ -118,7 +135,7 @@ pub(crate) fn merge_values(
         } else {
             (a, b)
         };
-        raised(high, low, out);
+        raised(high, low, &mut emit);
         let global_lsn = if policy.false_progress_protection {
             high.global_lsn
         } else {
@@ -126,6 +143,9 @@ pub(crate) fn merge_values(
         };
         (high.version, global_lsn)
     };
+    if fits {
+        out.extend_from_slice(&staged);
+    }
     Ok(Merged {
         vector: true,
         version,
@@ -228,11 +248,24 @@ impl SessionToken {
         other: &SessionToken,
         policy: &MergePolicy,
     ) -> Result<SessionToken, MergeError> {
+        // The usual case, two single-segment tokens of one range: no lookups, nothing to size.
+        if self.len() == 1 && other.len() == 1 && self.id(0) == other.id(0) {
+            let (seg, theirs) = (self.at(0), other.at(0));
+            let mut out = Builder::default();
+            return match out.push_merged(seg.range_id, seg.value, theirs.value, policy) {
+                Ok(()) => Ok(out.finish()),
+                Err(()) => Err(mismatch(seg.range_id, seg.value, theirs.value)),
+            };
+        }
         // Straight into the result's layout: `self`'s segments in order (merged where `other`
         // has the range too), then `other`'s new ones.
         let (mine, theirs) = (self.spans(), other.spans());
         let (in_mine, in_theirs) = (Lookup::new(&mine), Lookup::new(&theirs));
-        let mut out = Builder::default();
+        // The result has at least as many segments, regions and id bytes as the larger operand
+        // (exactly that when the ranges coincide, the usual case): reserved once; disjoint
+        // ranges grow the lists once more.
+        let (a, b) = (self.shape(), other.shape());
+        let mut out = Builder::with_shape((a.0.max(b.0), a.1.max(b.1), a.2.max(b.2)));
         for seg in self {
             match in_theirs.get(seg.range_id) {
                 None => out.push(seg),
@@ -277,7 +310,7 @@ impl SessionToken {
         for token in iter {
             merge_token_into(&mut segments, &mut index, token, policy)?;
         }
-        let mut out = Builder::with_capacity(segments.len());
+        let mut out = Builder::with_shape(Builder::shape_of(&segments));
         for seg in &segments {
             out.push(seg.view());
         }

@@ -462,7 +462,8 @@ impl SessionToken {
 
     /// A one-segment token.
     pub(crate) fn single(segment: Segment<'_>) -> Self {
-        let mut out = Builder::default();
+        let mut out =
+            Builder::with_shape((1, segment.value.regions().len(), segment.range_id.len()));
         out.push(segment);
         out.finish()
     }
@@ -546,6 +547,12 @@ impl SessionToken {
             range_id: self.text.get(r.id_start..r.id_end).unwrap_or_default(),
             value,
         }
+    }
+
+    /// (segments, regions, range-id bytes): what a builder copying this token needs.
+    pub(crate) fn shape(&self) -> (usize, usize, usize) {
+        let ids = self.records.iter().map(|r| r.id_end - r.id_start).sum();
+        (self.records.len(), self.regions.len(), ids)
     }
 
     /// The range ids, for the range index.
@@ -657,11 +664,29 @@ pub(crate) struct Builder {
 }
 
 impl Builder {
-    /// A builder with room for `segments` segments (allocated once).
-    pub(crate) fn with_capacity(segments: usize) -> Self {
+    /// A builder with room for `shape` = (segments, regions, range-id bytes), each list allocated
+    /// once when it exceeds its inline room (so a result that fits inline allocates nothing).
+    pub(crate) fn with_shape((segments, regions, text): (usize, usize, usize)) -> Self {
         let mut b = Builder::default();
-        b.records.reserve_exact(segments);
+        if segments > 1 {
+            b.records.reserve_exact(segments);
+        }
+        if regions > INLINE_REGIONS {
+            b.regions.reserve_exact(regions);
+        }
+        if text > INLINE_TEXT {
+            b.text = TokenText::Heap(String::with_capacity(text));
+        }
         b
+    }
+
+    /// The shape of the owned segments `segments`, for [`Builder::with_shape`].
+    pub(crate) fn shape_of(segments: &[OwnedSegment]) -> (usize, usize, usize) {
+        segments
+            .iter()
+            .fold((segments.len(), 0, 0), |(n, r, t), s| {
+                (n, r + s.view().value.regions().len(), t + s.range_id.len())
+            })
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -195,7 +195,7 @@ impl SessionToken {
     pub fn canonical(&self) -> SessionToken {
         let mut order: smallvec::SmallVec<[usize; 8]> = (0..self.len()).collect();
         order.sort_by(|&a, &b| crate::range_id::order(self.id(a), self.id(b)));
-        let mut out = Builder::with_capacity(self.len());
+        let mut out = Builder::with_shape(self.shape());
         for i in order {
             out.push(self.at(i));
             out.sort_last_regions();

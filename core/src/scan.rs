@@ -92,6 +92,9 @@ impl RegionList for FirstRegions {
             self.inline[self.len] = region;
         } else {
             if self.len == INLINE_REGIONS {
+                // Room for twice the inline count at once: a value of up to eight regions
+                // spills with one allocation.
+                self.spilled.reserve_exact(2 * INLINE_REGIONS);
                 self.spilled.extend_from_slice(&self.inline);
             }
             self.spilled.push(region);

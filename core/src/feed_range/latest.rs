@@ -288,7 +288,7 @@ fn distinct_singles(singles: &mut [OwnedSegment]) -> Option<SessionToken> {
     if singles.windows(2).any(|w| w[0].range_id == w[1].range_id) {
         return None;
     }
-    let mut token = Builder::with_capacity(singles.len());
+    let mut token = Builder::with_shape(Builder::shape_of(singles));
     for seg in singles.iter() {
         token.push(seg.view());
         token.sort_last_regions();
