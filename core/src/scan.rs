@@ -344,6 +344,19 @@ fn number<const LONG: bool>(bytes: &[u8], i: &mut usize, allow_negative: bool) -
     let rest = bytes.get(*i..)?;
     let negative = allow_negative && rest.first() == Some(&b'-');
     let field = &rest[usize::from(negative)..];
+    // Short fields (versions, region ids) are mostly one digit: decided in two byte tests.
+    if !LONG
+        && let [d, next, ..] = field
+        && d.is_ascii_digit()
+        && !next.is_ascii_digit()
+    {
+        let n = i64::from(d - b'0');
+        if negative && n == 0 {
+            return None;
+        }
+        *i += usize::from(negative) + 1;
+        return Some(if negative { -n } else { n });
+    }
     // Up to eight digits at once when eight bytes remain (LSNs have 6 to 19 digits); the rest,
     // and fields at the very end of the input, one byte per step. 19 digits always fit a u64
     // (10^19 - 1 < 2^64), so the sum needs no overflow check up to there; a 20th digit is an
