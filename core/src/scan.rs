@@ -212,12 +212,13 @@ fn short_key(bytes: &[u8]) -> Option<u64> {
 }
 
 impl<'a> Distinct<'a> {
-    /// True when `id` is not yet among the segments in `spans`; records it.
+    /// True when `id` is not yet among the segments in `spans`; records it. `key` is the id's
+    /// [`short_key`] when the caller has it already.
     #[inline(always)]
-    fn admit(&mut self, spans: &Spans<'_>, id: &'a str) -> bool {
+    fn admit(&mut self, spans: &Spans<'_>, id: &'a str, key: Option<u64>) -> bool {
         if !self.indexed {
             let bytes = id.as_bytes();
-            let key = short_key(bytes);
+            let key = key.or_else(|| short_key(bytes));
             let increasing = self.last.is_none_or(|last| match (key, last.key) {
                 (Some(k), Some(lk)) => (bytes.len(), k) > (last.bytes.len(), lk),
                 _ => (bytes.len(), bytes) > (last.bytes.len(), last.bytes),
@@ -265,8 +266,17 @@ fn segment<'a, R: RegionList>(
     // Decimal ids (what the service assigns) are read by the digit test alone; any other id is
     // delimited by `:` and checked against the grammar in one place (`range_id::check`).
     let rest = &bytes[at..];
-    let mut len = rest.iter().position(|b| !b.is_ascii_digit())?;
+    // A decimal id of up to seven digits (every id the service assigns) is measured with one
+    // word test, and its order key is the same eight bytes read big-endian.
+    let (mut len, mut key) = match rest.first_chunk::<8>() {
+        Some(chunk) => match digit_run(u64::from_le_bytes(*chunk)) {
+            n @ 1..=7 => (n, Some(u64::from_be_bytes(*chunk) >> (8 * (8 - n)))),
+            _ => (rest.iter().position(|b| !b.is_ascii_digit())?, None),
+        },
+        None => (rest.iter().position(|b| !b.is_ascii_digit())?, None),
+    };
     if rest[len] != b':' {
+        key = None;
         len = rest.iter().position(|&b| b == b':' || b == b',')?;
         if rest[len] != b':' {
             return None;
@@ -285,7 +295,7 @@ fn segment<'a, R: RegionList>(
         text: input,
         records,
     };
-    if !distinct.admit(&spans, range_id) {
+    if !distinct.admit(&spans, range_id, key) {
         return None;
     }
     i += 1;
@@ -409,21 +419,30 @@ fn number<const LONG: bool>(bytes: &[u8], i: &mut usize, allow_negative: bool) -
     }
 }
 
+/// How many of eight bytes (loaded little-endian into `word`) are leading decimal digits.
+#[inline(always)]
+fn digit_run(word: u64) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Little-endian: the first byte is the lowest. After subtracting '0' a digit byte is 0..=9;
+    // any other byte has its high bit set either now (below '0', or 0xB0 and up) or after
+    // adding 0x76 (from ':' up). Borrows and carries only run upwards from a non-digit byte, so
+    // the lowest flagged byte is the first non-digit.
+    let x = word.wrapping_sub(ONES * b'0' as u64);
+    let non_digit = (x | x.wrapping_add(ONES * 0x76)) & (ONES * 0x80);
+    (non_digit.trailing_zeros() / 8) as usize
+}
+
 /// The leading decimal digits of eight bytes (loaded little-endian into `word`), as (value, how
 /// many: 0 to 8), with a handful of word operations instead of a loop (SWAR).
 #[inline(always)]
 fn eight_digits(word: u64) -> (u64, usize) {
     const ONES: u64 = 0x0101_0101_0101_0101;
-    // Little-endian: the first byte is the lowest. After subtracting '0' a digit byte is 0..=9;
-    // any other byte has its high bit set either now (below '0', or 0xB0 and up) or after
-    // adding 0x76 (from ':' up). Borrows and carries only run upwards from a non-digit byte, so
-    // the bytes before the first non-digit stay exact.
-    let x = word.wrapping_sub(ONES * b'0' as u64);
-    let non_digit = (x | x.wrapping_add(ONES * 0x76)) & (ONES * 0x80);
-    let len = (non_digit.trailing_zeros() / 8) as usize;
+    // The bytes before the first non-digit stay exact after the subtraction (see `digit_run`).
+    let len = digit_run(word);
     if len == 0 {
         return (0, 0);
     }
+    let x = word.wrapping_sub(ONES * b'0' as u64);
     // Keep only the `len` digit bytes, moved to the top: the emptied low bytes read as leading
     // zeros. Then combine neighbours: pairs (x10), quads (x100), the whole (x10^4).
     let x = x << (8 * (8 - len));
