@@ -311,15 +311,27 @@ fn segment<'a, R: RegionList>(
         // Regions go straight onto the token's flat list; this value's start there bounds the
         // duplicate check.
         let start = regions.len();
-        while i < bytes.len() && bytes[i] == b'#' {
-            i += 1;
-            let id = number::<false>(bytes, &mut i, false)?;
-            if i == bytes.len() || bytes[i] != b'=' {
-                return None;
-            }
-            i += 1;
+        loop {
+            // `#d=` with a one-digit region id (the usual case) is one three-byte test.
+            let id = match bytes.get(i..i + 3) {
+                Some(&[b'#', d @ b'0'..=b'9', b'=']) => {
+                    i += 3;
+                    u32::from(d - b'0')
+                }
+                _ => {
+                    if i >= bytes.len() || bytes[i] != b'#' {
+                        break;
+                    }
+                    i += 1;
+                    let id = number::<false>(bytes, &mut i, false)?;
+                    if i == bytes.len() || bytes[i] != b'=' {
+                        return None;
+                    }
+                    i += 1;
+                    u32::try_from(id).ok()?
+                }
+            };
             let local_lsn = number::<true>(bytes, &mut i, true)?;
-            let id = u32::try_from(id).ok()?;
             let so_far = regions.since(start);
             if so_far.len() >= limits.max_regions || so_far.iter().any(|r| r.id == id) {
                 return None;
