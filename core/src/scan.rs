@@ -383,19 +383,22 @@ fn number<const LONG: bool>(bytes: &[u8], i: &mut usize, allow_negative: bool) -
     // and fields at the very end of the input, one byte per step. 19 digits always fit a u64
     // (10^19 - 1 < 2^64), so the sum needs no overflow check up to there; a 20th digit is an
     // overflow.
-    let (mut n, mut digits) = if !LONG {
-        (0, 0)
+    // `more`: the digits may go on past what the word step read (or there was no word step).
+    let (mut n, mut digits, more) = if !LONG {
+        (0, 0, true)
     } else if let Some(chunk) = field.first_chunk::<8>() {
-        eight_digits(u64::from_le_bytes(*chunk))
+        let (n, digits) = eight_digits(u64::from_le_bytes(*chunk));
+        (n, digits, digits == 8)
     } else if let (false, Some(last)) = (field.is_empty(), bytes.last_chunk::<8>()) {
         // Fewer than eight bytes left (the token's last field, usually an LSN): read the input's
         // last eight bytes and shift out the ones before the field; the zero bytes shifted in
-        // end the digits like any other non-digit.
-        eight_digits(u64::from_le_bytes(*last) >> (8 * (8 - field.len())))
+        // end the digits like any other non-digit, so the word holds the whole field.
+        let (n, digits) = eight_digits(u64::from_le_bytes(*last) >> (8 * (8 - field.len())));
+        (n, digits, false)
     } else {
-        (0, 0)
+        (0, 0, true)
     };
-    if digits == 8 || !LONG || bytes.len() < 8 {
+    if more {
         // `limit` bounds the loop once: no bounds check and no second length test inside.
         let limit = field.len().min(19);
         while digits < limit {
