@@ -476,11 +476,13 @@ impl SessionToken {
     /// assert_eq!(t.segments().len(), 2);
     /// assert_eq!(t.segments().get(1).unwrap().range_id(), "1");
     /// ```
+    #[inline]
     pub fn segments(&self) -> Segments<'_> {
         Segments { token: self }
     }
 
     /// Iterates over the segments.
+    #[inline]
     pub fn iter(&self) -> SegmentIter<'_> {
         SegmentIter {
             token: self,
@@ -578,11 +580,13 @@ impl<'a> Segments<'a> {
     }
 
     /// Segment `i`, if `i < len()`.
+    #[inline]
     pub fn get(&self, i: usize) -> Option<Segment<'a>> {
         (i < self.len()).then(|| self.token.at(i))
     }
 
     /// The first segment (a token always has one).
+    #[inline]
     pub fn first(&self) -> Segment<'a> {
         self.token.at(0)
     }
@@ -610,6 +614,7 @@ pub struct SegmentIter<'a> {
 
 impl<'a> Iterator for SegmentIter<'a> {
     type Item = Segment<'a>;
+    #[inline]
     fn next(&mut self) -> Option<Segment<'a>> {
         self.range.next().map(|i| self.token.at(i))
     }
