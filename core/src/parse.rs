@@ -251,6 +251,7 @@ impl SessionToken {
     /// let err = SessionToken::parse_with("0:5,1:6", &opts).unwrap_err();
     /// assert_eq!(err.kind().code(), "too_many_segments");
     /// ```
+    #[inline]
     pub fn parse_with(s: &str, options: &ParseOptions) -> Result<Parsed, ParseError> {
         // A well-formed token is the same under both modes (lenient mode only differs on input
         // strict mode rejects), so the one-pass scanner serves both; anything it declines is
@@ -284,6 +285,7 @@ impl SessionToken {
     /// assert_eq!(err.kind().code(), "invalid_utf8");
     /// assert_eq!(err.offset(), 2);
     /// ```
+    #[inline]
     pub fn parse_bytes(bytes: &[u8], options: &ParseOptions) -> Result<Parsed, ParseError> {
         match std::str::from_utf8(bytes) {
             Ok(s) => SessionToken::parse_with(s, options),
