@@ -299,6 +299,20 @@ impl SessionToken {
         Render::len(self)
     }
 
+    /// A length the header value never exceeds, computed without measuring any number (for
+    /// sizing a buffer before [`write_header_value`](Self::write_header_value); exact for a
+    /// parsed token).
+    ///
+    /// ```
+    /// use cosmos_session_token::SessionToken;
+    /// let t = SessionToken::parse("0:1#100#1=20").unwrap();
+    /// let merged = t.merge(&t).unwrap();
+    /// assert!(merged.max_encoded_len() >= merged.encoded_len());
+    /// ```
+    pub fn max_encoded_len(&self) -> usize {
+        Render::max_len(self)
+    }
+
     /// Renders the header value into a string allocated once at the right size (what
     /// `to_string()` gives, without the formatter).
     ///

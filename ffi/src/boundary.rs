@@ -229,15 +229,36 @@ pub(crate) unsafe fn write_token_output(
     cap: usize,
     out_len: *mut usize,
 ) -> Result<(), Failure> {
-    let len = token.encoded_len();
-    // SAFETY: forwarded caller guarantees.
-    let out = unsafe { output_space(len, buf, cap, out_len) }?;
+    if out_len.is_null() {
+        return Err(Failure::null("out_len"));
+    }
+    if buf.is_null() && cap != 0 {
+        return Err(Failure::null("buf (with cap > 0)"));
+    }
+    // A buffer that holds the text's cheap upper bound is written straight away (no measuring
+    // pass: the usual case); otherwise the exact length decides first, so that a buffer that is
+    // too small is never written to.
+    let max = token.max_encoded_len();
+    let len = if cap > max { max } else { token.encoded_len() };
+    if cap <= len {
+        // SAFETY: checked non-NULL; validity is the caller's guarantee.
+        unsafe { *out_len = len };
+        return Err(Failure::new(
+            "buffer_too_small",
+            format!("output needs {len} bytes plus a NUL; the buffer has {cap}"),
+        ));
+    }
+    // SAFETY: buf is non-NULL (cap > len) and valid for cap > len bytes, caller-owned; only
+    // len + 1 bytes are borrowed (`cap` may be any value, SIZE_MAX included).
+    let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len + 1) };
     match token.write_header_value(&mut out[..len]) {
         Ok(written) => {
             out[written] = 0;
+            // SAFETY: as above.
+            unsafe { *out_len = written };
             Ok(())
         }
-        // Cannot happen (the buffer holds exactly `encoded_len` bytes): an internal error,
+        // Cannot happen (the buffer holds at least `encoded_len` bytes): an internal error,
         // reported in the internal-error category like a caught panic, never assumed away.
         Err(needed) => Err(Failure::new(
             "panic",
