@@ -117,12 +117,13 @@ pub(crate) fn merge_values(
             }
         };
     let (version, global_lsn) = if a.version == b.version {
-        if policy.region_mismatch == RegionMismatch::Error && !a.same_regions(&b) {
+        let same = a.same_regions(&b);
+        if policy.region_mismatch == RegionMismatch::Error && !same {
             return Err(());
         }
         raised(a, b, &mut emit);
         // Regions only `b` lists (the union policy), in `b`'s order.
-        if a.regions.len() != b.regions.len() || !a.same_regions(&b) {
+        if !same {
             for r in b.regions.iter().filter(|r| a.region(r.id).is_none()) {
                 emit(*r);
             }
@@ -310,10 +311,6 @@ impl SessionToken {
         for token in iter {
             merge_token_into(&mut segments, &mut index, token, policy)?;
         }
-        let mut out = Builder::with_shape(Builder::shape_of(&segments));
-        for seg in &segments {
-            out.push(seg.view());
-        }
-        Ok(Some(out.finish()))
+        Ok(Some(Builder::packed(&segments)))
     }
 }

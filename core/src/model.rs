@@ -398,6 +398,25 @@ pub(crate) struct Record {
     pub(crate) vector: bool,
 }
 
+impl Record {
+    /// The range id, a span of the token's `text`. Spans always lie on character boundaries
+    /// (they start and end at `:` `,` or the ends of the text), so the fallback is never taken.
+    #[inline]
+    pub(crate) fn id<'t>(&self, text: &'t str) -> &'t str {
+        text.get(self.id_start..self.id_end).unwrap_or_default()
+    }
+}
+
+/// Where the regions of record `i` start in the flat region list: where the previous record's
+/// end.
+#[inline]
+fn regions_start(records: &[Record], i: usize) -> usize {
+    match i.checked_sub(1) {
+        Some(previous) => records[previous].regions_end,
+        None => 0,
+    }
+}
+
 /// A session token: the `x-ms-session-token` header value, one or more segments joined by `,`.
 ///
 /// Never empty and never holding two segments with the same range id. Equality and hashing
@@ -510,19 +529,18 @@ impl SessionToken {
     /// assert_eq!(t.position("8"), None);
     /// ```
     pub fn position(&self, range_id: &str) -> Option<usize> {
-        (0..self.records.len()).find(|&i| self.id(i) == range_id)
+        crate::index::Keys::position(&self.spans(), range_id)
     }
 
     /// True when a segment for `range_id` is present.
     pub fn contains(&self, range_id: &str) -> bool {
-        (0..self.records.len()).any(|i| self.id(i) == range_id)
+        self.position(range_id).is_some()
     }
 
     /// The range id of segment `i` (`i < len()`).
     #[inline]
     pub(crate) fn id(&self, i: usize) -> &str {
-        let r = &self.records[i];
-        self.text.get(r.id_start..r.id_end).unwrap_or_default()
+        self.records[i].id(&self.text)
     }
 
     /// Segment `i` (`i < len()`).
@@ -530,11 +548,7 @@ impl SessionToken {
     pub(crate) fn at(&self, i: usize) -> Segment<'_> {
         let r = &self.records[i];
         let value = if r.vector {
-            let start = if i == 0 {
-                0
-            } else {
-                self.records[i - 1].regions_end
-            };
+            let start = regions_start(&self.records, i);
             SegmentValue::Vector(VectorValue {
                 version: r.version,
                 global_lsn: r.global_lsn,
@@ -546,7 +560,7 @@ impl SessionToken {
             }
         };
         Segment {
-            range_id: self.text.get(r.id_start..r.id_end).unwrap_or_default(),
+            range_id: r.id(&self.text),
             value,
         }
     }
@@ -654,8 +668,7 @@ impl crate::index::Keys for Spans<'_> {
     }
     #[inline]
     fn key(&self, i: usize) -> &str {
-        let r = &self.records[i];
-        self.text.get(r.id_start..r.id_end).unwrap_or_default()
+        self.records[i].id(self.text)
     }
 }
 
@@ -694,14 +707,21 @@ impl Builder {
             })
     }
 
+    /// A token of the owned `segments`, in order (their range ids are distinct: the caller's).
+    pub(crate) fn packed(segments: &[OwnedSegment]) -> SessionToken {
+        let mut out = Builder::with_shape(Builder::shape_of(segments));
+        for seg in segments {
+            out.push(seg.view());
+        }
+        out.finish()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.records.len()
     }
 
     /// Appends a segment.
     pub(crate) fn push(&mut self, seg: Segment<'_>) {
-        let id_start = self.text.len();
-        self.text.push_str(seg.range_id);
         let (vector, version) = match seg.value {
             SegmentValue::Simple { .. } => (false, 0),
             SegmentValue::Vector(v) => {
@@ -709,14 +729,7 @@ impl Builder {
                 (true, v.version)
             }
         };
-        self.records.push(Record {
-            id_start,
-            id_end: self.text.len(),
-            regions_end: self.regions.len(),
-            version,
-            global_lsn: seg.value.global_lsn(),
-            vector,
-        });
+        self.push_record(seg.range_id, vector, version, seg.value.global_lsn());
     }
 
     /// Appends the merge of two values under one range id (regions straight into the token's
@@ -729,24 +742,29 @@ impl Builder {
         policy: &crate::MergePolicy,
     ) -> Result<(), ()> {
         let merged = crate::merge::merge_values(a, b, policy, &mut self.regions)?;
+        self.push_record(range_id, merged.vector, merged.version, merged.global_lsn);
+        Ok(())
+    }
+
+    /// Appends the record of a segment whose regions were just appended.
+    fn push_record(&mut self, range_id: &str, vector: bool, version: i64, global_lsn: i64) {
         let id_start = self.text.len();
         self.text.push_str(range_id);
         self.records.push(Record {
             id_start,
             id_end: self.text.len(),
             regions_end: self.regions.len(),
-            version: merged.version,
-            global_lsn: merged.global_lsn,
-            vector: merged.vector,
+            version,
+            global_lsn,
+            vector,
         });
-        Ok(())
     }
 
     /// Sorts the regions of the segment pushed last by id (canonical form).
     pub(crate) fn sort_last_regions(&mut self) {
-        let start = match self.records.len() {
-            0 | 1 => 0,
-            n => self.records[n - 2].regions_end,
+        let start = match self.records.len().checked_sub(1) {
+            Some(last) => regions_start(&self.records, last),
+            None => 0,
         };
         if let Some(last) = self.regions.get_mut(start..) {
             last.sort_unstable_by_key(|r| r.id);

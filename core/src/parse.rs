@@ -417,11 +417,7 @@ impl<'a> Parser<'a> {
         }
         // Lenient parsing merges repeated ids in place, so segments are collected owned and
         // packed into the token's layout once at the end (this is the slow, full path).
-        let mut token = Builder::with_shape(Builder::shape_of(&segments));
-        for seg in &segments {
-            token.push(seg.view());
-        }
-        Ok(token.finish())
+        Ok(Builder::packed(&segments))
     }
 
     fn segment_at(

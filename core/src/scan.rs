@@ -117,16 +117,26 @@ pub(crate) fn scan(input: &str, limits: &Limits) -> Option<SessionToken> {
     let mut first_regions = FirstRegions::new();
     let (end, first) = segment(input, 0, limits, &[], &mut first_regions, &mut distinct)?;
     if end == bytes.len() {
-        // The text is the header value exactly: the strict grammar admits one spelling of every
-        // number and keeps ids and region order as written. So a parsed token renders as a copy.
-        return Some(SessionToken {
-            text: TokenText::copy_of(input),
-            rendered: true,
-            records: Records::from_buf([first]),
-            regions: first_regions.into_regions(),
-        });
+        return Some(parsed(
+            input,
+            Records::from_buf([first]),
+            first_regions.into_regions(),
+        ));
     }
     scan_more(input, limits, end, first, &first_regions, distinct)
+}
+
+/// The token scanned from `input`. Its text is the header value exactly: the strict grammar
+/// admits one spelling of every number and keeps ids and region order as written, so a parsed
+/// token renders as a copy.
+#[inline(always)]
+fn parsed(input: &str, records: Records, regions: Regions) -> SessionToken {
+    SessionToken {
+        text: TokenText::copy_of(input),
+        rendered: true,
+        records,
+        regions,
+    }
 }
 
 /// The segments after the first (`end` is the first comma), and the token. Kept out of line:
@@ -169,12 +179,11 @@ fn scan_more<'a>(
             records: &records,
         });
         if end == bytes.len() {
-            return Some(SessionToken {
-                text: TokenText::copy_of(input),
-                rendered: true,
-                records: Records::from_vec(records),
-                regions: Regions::from_vec(regions),
-            });
+            return Some(parsed(
+                input,
+                Records::from_vec(records),
+                Regions::from_vec(regions),
+            ));
         }
         at = end + 1;
     }

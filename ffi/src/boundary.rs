@@ -169,9 +169,10 @@ fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, Failure> {
     })
 }
 
-/// The output protocol up to the write: checks the pointers, reports the length needed
-/// (`len`, without the NUL) in `*out_len`, and returns the `len + 1` bytes to fill, or
-/// `buffer_too_small` (nothing written).
+/// The output protocol up to the write: checks the pointers, reports `len` (the length to make
+/// room for, without the NUL) in `*out_len`, and returns the `len + 1` bytes to fill, or
+/// `buffer_too_small` (nothing written). A caller that makes room for an upper bound reports the
+/// exact length after writing.
 ///
 /// # Safety
 /// `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` valid for a write.
@@ -229,32 +230,17 @@ pub(crate) unsafe fn write_token_output(
     cap: usize,
     out_len: *mut usize,
 ) -> Result<(), Failure> {
-    if out_len.is_null() {
-        return Err(Failure::null("out_len"));
-    }
-    if buf.is_null() && cap != 0 {
-        return Err(Failure::null("buf (with cap > 0)"));
-    }
     // A buffer that holds the text's cheap upper bound is written straight away (no measuring
     // pass: the usual case); otherwise the exact length decides first, so that a buffer that is
     // too small is never written to.
     let max = token.max_encoded_len();
     let len = if cap > max { max } else { token.encoded_len() };
-    if cap <= len {
-        // SAFETY: checked non-NULL; validity is the caller's guarantee.
-        unsafe { *out_len = len };
-        return Err(Failure::new(
-            "buffer_too_small",
-            format!("output needs {len} bytes plus a NUL; the buffer has {cap}"),
-        ));
-    }
-    // SAFETY: buf is non-NULL (cap > len) and valid for cap > len bytes, caller-owned; only
-    // len + 1 bytes are borrowed (`cap` may be any value, SIZE_MAX included).
-    let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len + 1) };
+    // SAFETY: forwarded caller guarantees.
+    let out = unsafe { output_space(len, buf, cap, out_len) }?;
     match token.write_header_value(&mut out[..len]) {
         Ok(written) => {
             out[written] = 0;
-            // SAFETY: as above.
+            // SAFETY: `output_space` checked `out_len` non-NULL; validity is the caller's.
             unsafe { *out_len = written };
             Ok(())
         }
