@@ -15,7 +15,7 @@
 use crate::error::{Error, ParseError, SealError};
 use crate::merge::MergePolicy;
 use crate::model::SessionToken;
-use crate::seal::{DEFAULT_SEAL_BUDGET, MIN_SEAL_KEY_BYTES, seal, unseal};
+use crate::seal::{DEFAULT_SEAL_BUDGET, check_keys, seal, unseal};
 
 /// The default cookie name of a carried token.
 pub const DEFAULT_COOKIE_NAME: &str = "cosmos_session";
@@ -38,7 +38,7 @@ pub const DEFAULT_COOKIE_NAME: &str = "cosmos_session";
 /// assert!(!b.read(Some("cst1.forged.value")));
 /// # Ok::<(), cosmos_session_token::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SessionCarrier {
     keys: Vec<Vec<u8>>,
     context: String,
@@ -47,16 +47,24 @@ pub struct SessionCarrier {
     changed: bool,
 }
 
+/// Never prints the keys (they seal every user's cookie), only how many there are.
+impl std::fmt::Debug for SessionCarrier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionCarrier")
+            .field("keys", &format_args!("<{} redacted>", self.keys.len()))
+            .field("context", &self.context)
+            .field("max_bytes", &self.max_bytes)
+            .field("token", &self.token)
+            .field("changed", &self.changed)
+            .finish()
+    }
+}
+
 impl SessionCarrier {
     /// A carrier with `keys` (the first seals; all are accepted; each at least 16 bytes), the
     /// `context` that binds sealed values to their use, and the budget of the sealed text.
     pub fn new(keys: &[&[u8]], context: &str, max_bytes: usize) -> Result<Self, SealError> {
-        if keys.is_empty() {
-            return Err(SealError::NoKeys);
-        }
-        if let Some(weak) = keys.iter().find(|k| k.len() < MIN_SEAL_KEY_BYTES) {
-            return Err(SealError::WeakKey { len: weak.len() });
-        }
+        check_keys(keys)?;
         Ok(SessionCarrier {
             keys: keys.iter().map(|k| k.to_vec()).collect(),
             context: context.to_owned(),

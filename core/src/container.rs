@@ -23,11 +23,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{ContainerError, Error, ParseError};
 use crate::merge::{MergePolicy, merge_value_into};
 use crate::model::{Builder, OwnedSegment, OwnedValue, RangeIdText, Segment, SessionToken};
+
+mod snapshot_format;
 
 /// The sub-status of a 404 that means "the read session is not available for the input token".
 pub const READ_SESSION_NOT_AVAILABLE: u32 = 1002;
@@ -115,6 +117,9 @@ pub struct ContainerLimits {
     pub max_ranges_per_collection: usize,
     /// Largest snapshot `restore` accepts, in bytes (default 64 MiB).
     pub max_snapshot_bytes: usize,
+    /// Most names (`dbs/{db}/colls/{coll}`) kept per collection (default 16): past it, the
+    /// oldest mapping is forgotten. A snapshot listing more is refused.
+    pub max_names_per_collection: usize,
 }
 
 impl Default for ContainerLimits {
@@ -123,6 +128,7 @@ impl Default for ContainerLimits {
             max_collections: 1024,
             max_ranges_per_collection: 65_536,
             max_snapshot_bytes: 64 << 20,
+            max_names_per_collection: 16,
         }
     }
 }
@@ -141,6 +147,9 @@ struct Collection {
 #[derive(Default)]
 struct State {
     name_to_rid: HashMap<String, String>,
+    /// The reverse of `name_to_rid` (each RID's names, oldest first), so dropping a collection
+    /// costs what it drops, not a pass over every name.
+    rid_names: HashMap<String, Vec<String>>,
     collections: HashMap<String, Collection>,
 }
 
@@ -156,8 +165,29 @@ impl State {
     }
 
     fn drop_collection(&mut self, rid: &str) -> bool {
-        self.name_to_rid.retain(|_, r| r != rid);
+        for name in self.rid_names.remove(rid).unwrap_or_default() {
+            self.name_to_rid.remove(&name);
+        }
         self.collections.remove(rid).is_some()
+    }
+
+    /// Maps `name` to `rid` (a name's old RID loses it); past `max` names for `rid`, its oldest
+    /// name is forgotten.
+    fn map_name(&mut self, name: &str, rid: &str, max: usize) {
+        if let Some(old) = self.name_to_rid.insert(name.to_owned(), rid.to_owned()) {
+            if old == rid {
+                return;
+            }
+            if let Some(names) = self.rid_names.get_mut(&old) {
+                names.retain(|n| n != name);
+            }
+        }
+        let names = self.rid_names.entry(rid.to_owned()).or_default();
+        names.push(name.to_owned());
+        if names.len() > max.max(1) {
+            let oldest = names.remove(0);
+            self.name_to_rid.remove(&oldest);
+        }
     }
 }
 
@@ -293,12 +323,10 @@ impl SessionContainer {
                 Some(old) if old != rid => {
                     let old = old.clone();
                     state.drop_collection(&old);
-                    state.name_to_rid.insert(name.to_owned(), rid.to_owned());
+                    state.map_name(name, rid, self.limits.max_names_per_collection);
                 }
                 Some(_) => {}
-                None => {
-                    state.name_to_rid.insert(name.to_owned(), rid.to_owned());
-                }
+                None => state.map_name(name, rid, self.limits.max_names_per_collection),
             }
         }
         // Compute every merged value first so that a conflict leaves the state untouched.
@@ -322,7 +350,7 @@ impl SessionContainer {
         if !state.collections.contains_key(rid)
             && state.collections.len() >= self.limits.max_collections
         {
-            evict_oldest_collection(state);
+            evict_oldest_collections(state, self.limits.max_collections.max(1) - 1);
         }
         let collection = state.collections.entry(rid.to_owned()).or_default();
         collection.last_used.store(now, Ordering::Relaxed);
@@ -350,6 +378,7 @@ impl SessionContainer {
         range_id: &str,
         parents: &[&str],
     ) -> Result<Option<SessionToken>, Error> {
+        crate::scope::check_parents(parents)?;
         let state = self.read();
         let Some(c) = state
             .rid_of(collection)
@@ -360,8 +389,11 @@ impl SessionContainer {
         let now = self.next_tick();
         c.last_used.store(now, Ordering::Relaxed);
         let mut segments = Builder::default();
+        // Each id once (a caller may repeat parents): a set, so many parents stay linear.
+        let mut seen: std::collections::HashSet<&str> =
+            std::collections::HashSet::with_capacity(parents.len() + 1);
         for id in std::iter::once(range_id).chain(parents.iter().copied()) {
-            if crate::index::Keys::position(&segments.spans(), id).is_some() {
+            if !seen.insert(id) {
                 continue;
             }
             if let Some(entry) = c.ranges.get(id) {
@@ -422,11 +454,10 @@ impl SessionContainer {
             .filter_map(|rid| {
                 let token = composite(&state, rid)?;
                 let mut names: Vec<String> = state
-                    .name_to_rid
-                    .iter()
-                    .filter(|(_, r)| *r == rid)
-                    .map(|(n, _)| n.clone())
-                    .collect();
+                    .rid_names
+                    .get(rid.as_str())
+                    .cloned()
+                    .unwrap_or_default();
                 names.sort();
                 Some(SnapshotCollection {
                     rid: rid.clone(),
@@ -447,16 +478,102 @@ impl SessionContainer {
     /// Merges a [`snapshot`](Self::snapshot) into this container (nothing changes if it is
     /// invalid). A name already mapped to another RID here keeps its current mapping: the live
     /// process knows best; the snapshot's tokens are still stored under their RID.
+    ///
+    /// Bounded: a snapshot over [`ContainerLimits`] (bytes, collections, names per collection,
+    /// ranges per collection) is refused with `snapshot_too_large` while it is read, before the
+    /// work its size would cost; a RID listed twice is `invalid_snapshot`. Everything is parsed
+    /// and built outside the container's lock; the lock is then held only to swap the built
+    /// state in (an empty container) or to merge it, in time linear in the snapshot.
     pub fn restore(&self, snapshot: &str) -> Result<(), Error> {
-        if snapshot.len() > self.limits.max_snapshot_bytes {
+        let built = self.build_snapshot(snapshot)?;
+        let mut state = self.write();
+        if state.collections.is_empty() && state.name_to_rid.is_empty() {
+            *state = built;
+            return Ok(());
+        }
+        // Validate every merge first, so a conflict leaves the container as it was.
+        for (rid, incoming) in &built.collections {
+            if let Some(existing) = state.collections.get(rid) {
+                for (id, entry) in &incoming.ranges {
+                    if let Some(current) = existing.ranges.get(id) {
+                        let mut probe = OwnedSegment {
+                            range_id: id.clone(),
+                            value: current.value.clone(),
+                        };
+                        merge_value_into(&mut probe, entry.value.view(), &self.policy)?;
+                    }
+                }
+            }
+        }
+        let now = self.next_tick();
+        for (rid, incoming) in built.collections {
+            if !state.collections.contains_key(&rid)
+                && state.collections.len() >= self.limits.max_collections
+            {
+                evict_oldest_collections(&mut state, self.limits.max_collections.max(1) - 1);
+            }
+            let collection = state.collections.entry(rid.clone()).or_default();
+            collection.last_used.store(now, Ordering::Relaxed);
+            for (id, entry) in incoming.ranges {
+                let value = match collection.ranges.get(&id) {
+                    Some(current) => {
+                        let mut target = OwnedSegment {
+                            range_id: id.clone(),
+                            value: current.value.clone(),
+                        };
+                        merge_value_into(&mut target, entry.value.view(), &self.policy)?;
+                        target.value
+                    }
+                    None => entry.value,
+                };
+                collection.ranges.insert(
+                    id,
+                    Entry {
+                        value,
+                        last_used: AtomicU64::new(now),
+                    },
+                );
+            }
+            let max = self.limits.max_ranges_per_collection.max(1);
+            if collection.ranges.len() > max {
+                evict_oldest_ranges(collection, max);
+            }
+            if !state.collections.contains_key(&rid) {
+                continue; // evicted at once: nothing to name
+            }
+            for name in built.rid_names.get(&rid).into_iter().flatten() {
+                if !state.name_to_rid.contains_key(name) {
+                    state.map_name(name, &rid, self.limits.max_names_per_collection);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads and checks a snapshot into a fresh state, without touching this container.
+    fn build_snapshot(&self, snapshot: &str) -> Result<State, Error> {
+        let limits = &self.limits;
+        if snapshot.len() > limits.max_snapshot_bytes {
             return Err(ContainerError::SnapshotTooLarge {
+                what: "bytes",
                 len: snapshot.len(),
-                max: self.limits.max_snapshot_bytes,
+                max: limits.max_snapshot_bytes,
             }
             .into());
         }
-        let doc: Snapshot = serde_json::from_str(snapshot)
-            .map_err(|e| ContainerError::InvalidSnapshot(e.to_string()))?;
+        let over = std::cell::Cell::new(None);
+        let seed = snapshot_format::SnapshotSeed {
+            limits,
+            over: &over,
+        };
+        let mut reader = serde_json::Deserializer::from_str(snapshot);
+        let doc: snapshot_format::RawSnapshot =
+            serde::de::DeserializeSeed::deserialize(seed, &mut reader)
+                .and_then(|doc| reader.end().map(|()| doc))
+                .map_err(|e| match over.take() {
+                    Some(limit) => limit,
+                    None => ContainerError::InvalidSnapshot(e.to_string()),
+                })?;
         if doc.format != SNAPSHOT_FORMAT || doc.version != SNAPSHOT_VERSION {
             return Err(ContainerError::InvalidSnapshot(format!(
                 "format {:?} version {} is not {SNAPSHOT_FORMAT:?} version {SNAPSHOT_VERSION}",
@@ -464,44 +581,54 @@ impl SessionContainer {
             ))
             .into());
         }
-        let mut parsed = Vec::with_capacity(doc.collections.len());
-        for (i, c) in doc.collections.iter().enumerate() {
+        let mut state = State::default();
+        let now = self.next_tick();
+        for (i, c) in doc.collections.into_iter().enumerate() {
             if c.rid.is_empty() {
                 return Err(
                     ContainerError::InvalidSnapshot(format!("collection {i}: empty rid")).into(),
                 );
             }
+            if state.collections.contains_key(&c.rid) {
+                return Err(ContainerError::InvalidSnapshot(format!(
+                    "collection {i}: rid {:?} is listed twice",
+                    c.rid
+                ))
+                .into());
+            }
             let token = SessionToken::parse(&c.token).map_err(|e: ParseError| {
                 ContainerError::InvalidSnapshot(format!("collection {i} (rid {:?}): {e}", c.rid))
             })?;
-            parsed.push(token);
-        }
-        let mut state = self.write();
-        // Validate every merge on a scratch copy of the affected values first, so a conflict
-        // leaves the container as it was.
-        for (c, token) in doc.collections.iter().zip(&parsed) {
-            if let Some(existing) = state.collections.get(&c.rid) {
-                for seg in token.iter() {
-                    if let Some(entry) = existing.ranges.get(seg.range_id()) {
-                        let mut probe = OwnedSegment {
-                            range_id: seg.range_id.into(),
-                            value: entry.value.clone(),
+            if token.len() > limits.max_ranges_per_collection {
+                return Err(ContainerError::SnapshotTooLarge {
+                    what: "ranges in one collection",
+                    len: token.len(),
+                    max: limits.max_ranges_per_collection,
+                }
+                .into());
+            }
+            let collection = Collection {
+                ranges: token
+                    .iter()
+                    .map(|seg| {
+                        let entry = Entry {
+                            value: seg.value.into(),
+                            last_used: AtomicU64::new(now),
                         };
-                        merge_value_into(&mut probe, seg.value, &self.policy)?;
-                    }
+                        (RangeIdText::from(seg.range_id), entry)
+                    })
+                    .collect(),
+                last_used: AtomicU64::new(now),
+            };
+            for name in c.names {
+                // A name listed under two RIDs keeps the first, as a live mapping would.
+                if !state.name_to_rid.contains_key(&name) {
+                    state.map_name(&name, &c.rid, limits.max_names_per_collection);
                 }
             }
+            state.collections.insert(c.rid, collection);
         }
-        for (c, token) in doc.collections.iter().zip(&parsed) {
-            self.merge_locked(&mut state, "", &c.rid, token)?;
-            for name in &c.names {
-                state
-                    .name_to_rid
-                    .entry(name.clone())
-                    .or_insert_with(|| c.rid.clone());
-            }
-        }
-        Ok(())
+        Ok(state)
     }
 }
 
@@ -525,42 +652,52 @@ fn composite(state: &State, rid: &str) -> Option<SessionToken> {
     (segments.len() > 0).then(|| segments.finish())
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct Snapshot {
     format: String,
     version: u32,
     collections: Vec<SnapshotCollection>,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct SnapshotCollection {
     rid: String,
-    #[serde(default)]
     names: Vec<String>,
     token: String,
 }
 
-fn evict_oldest_collection(state: &mut State) {
-    let oldest = state
+/// Forgets the least recently used collections until `keep` remain, minus a slack of 1/16 so
+/// that a full container evicts once per many new collections, not on every one: the cost is
+/// linear in the collections, amortised over the slack.
+fn evict_oldest_collections(state: &mut State, keep: usize) {
+    let keep = keep - keep / 16;
+    let Some(excess) = state.collections.len().checked_sub(keep).filter(|&n| n > 0) else {
+        return;
+    };
+    let mut by_age: Vec<(u64, String)> = state
         .collections
         .iter()
-        .min_by_key(|(_, c)| c.last_used.load(Ordering::Relaxed))
-        .map(|(rid, _)| rid.clone());
-    if let Some(rid) = oldest {
+        .map(|(rid, c)| (c.last_used.load(Ordering::Relaxed), rid.clone()))
+        .collect();
+    by_age.select_nth_unstable(excess - 1);
+    for (_, rid) in by_age.into_iter().take(excess) {
         state.drop_collection(&rid);
     }
 }
 
-fn evict_oldest_ranges(collection: &mut Collection, keep: usize) {
+/// Forgets a collection's least recently used ranges until at most `max - max/16` remain (the
+/// same amortising slack as for collections).
+fn evict_oldest_ranges(collection: &mut Collection, max: usize) {
+    let keep = max - max / 16;
+    let Some(excess) = collection.ranges.len().checked_sub(keep).filter(|&n| n > 0) else {
+        return;
+    };
     let mut by_age: Vec<(u64, RangeIdText)> = collection
         .ranges
         .iter()
         .map(|(id, e)| (e.last_used.load(Ordering::Relaxed), id.clone()))
         .collect();
-    by_age.sort_unstable();
-    let excess = collection.ranges.len().saturating_sub(keep);
+    by_age.select_nth_unstable(excess - 1);
     for (_, id) in by_age.into_iter().take(excess) {
         collection.ranges.remove(&id);
     }

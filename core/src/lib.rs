@@ -39,6 +39,7 @@ mod render;
 mod scan;
 mod scope;
 mod seal;
+mod web;
 
 pub use carrier::{DEFAULT_COOKIE_NAME, SessionCarrier};
 pub use container::{
@@ -61,7 +62,14 @@ pub use model::{
 };
 pub use order::Order;
 pub use parse::{Limits, Mode, ParseOptions, Parsed, Warning, WarningKind};
-pub use seal::{DEFAULT_SEAL_BUDGET, MIN_SEAL_KEY_BYTES, SEAL_VERSION_TAG, seal, unseal};
+pub use scope::MAX_SCOPE_PARENTS;
+pub use seal::{
+    DEFAULT_SEAL_BUDGET, MAX_SEAL_KEYS, MIN_SEAL_KEY_BYTES, SEAL_VERSION_TAG, seal, unseal,
+};
+pub use web::{
+    MIN_FRAMEWORK_SECRET_BYTES, TOKEN_COOKIE_NAME, derive_cookie_keys, token_cookie_context,
+    token_cookie_header,
+};
 
 /// The HTTP header that carries a session token.
 pub const HEADER: &str = "x-ms-session-token";

@@ -17,7 +17,7 @@
 //! has this property; it follows from dropping lower-version regions.
 
 use crate::error::MergeError;
-use crate::index::{Lookup, RangeIndex};
+use crate::index::{Keys, Lookup, RangeIndex};
 use crate::model::{
     Builder, OwnedSegment, OwnedValue, OwnedVector, RegionProgress, Regions, SegmentValue,
     SessionToken, VectorValue,
@@ -188,15 +188,23 @@ pub(crate) fn merge_value_into(
 
 /// The error a merge of `other` into `token` reports: the first conflict in `other`'s segment
 /// order (as when `other`'s segments are merged into `token` one by one). Only called once a
-/// conflict is known, so the fallback is unreachable.
+/// conflict is known, so the fallback is unreachable. `in_token` is the merge loop's own lookup
+/// of `token`'s ranges: one hash probe per segment, so reporting a conflict costs no more than
+/// the merge itself (a linear [`SessionToken::get`] per segment made it quadratic).
 #[cold]
-fn first_conflict(token: &SessionToken, other: &SessionToken, policy: &MergePolicy) -> MergeError {
+fn first_conflict<K: Keys + ?Sized>(
+    token: &SessionToken,
+    in_token: &Lookup<'_, K>,
+    other: &SessionToken,
+    policy: &MergePolicy,
+) -> MergeError {
     let mut scratch = Regions::new();
     for seg in other {
-        if let Some(mine) = token.get(seg.range_id)
-            && merge_values(mine.value, seg.value, policy, &mut scratch).is_err()
-        {
-            return mismatch(seg.range_id, mine.value, seg.value);
+        if let Some(i) = in_token.get(seg.range_id) {
+            let mine = token.at(i);
+            if merge_values(mine.value, seg.value, policy, &mut scratch).is_err() {
+                return mismatch(seg.range_id, mine.value, seg.value);
+            }
         }
         scratch.clear();
     }
@@ -275,7 +283,7 @@ impl SessionToken {
                         .push_merged(seg.range_id, seg.value, other.at(j).value, policy)
                         .is_err()
                     {
-                        return Err(first_conflict(self, other, policy));
+                        return Err(first_conflict(self, &in_mine, other, policy));
                     }
                 }
             }

@@ -7,12 +7,34 @@
 //! segments are merged.
 
 use crate::error::MergeError;
+use crate::index::Lookup;
 use crate::merge::{MergePolicy, merge_value_into};
-use crate::model::{OwnedSegment, SessionToken};
+use crate::model::{OwnedSegment, Segment, SessionToken};
+
+/// Most parent range ids one scope or resolve call accepts (every surface: the C arrays, .NET,
+/// Python, the CLI). A real lineage has a handful; the bound keeps an attacker's list from
+/// costing unbounded work.
+pub const MAX_SCOPE_PARENTS: usize = 65_536;
+
+/// Parents looked up one by one (a linear scan each) up to this count; more share one index.
+const SCAN_PARENTS: usize = 4;
+
+/// Refuses more than [`MAX_SCOPE_PARENTS`] parents.
+pub(crate) fn check_parents(parents: &[&str]) -> Result<(), MergeError> {
+    if parents.len() > MAX_SCOPE_PARENTS {
+        return Err(MergeError::TooManyParents {
+            len: parents.len(),
+            max: MAX_SCOPE_PARENTS,
+        });
+    }
+    Ok(())
+}
 
 impl SessionToken {
     /// The token to send for `range_id`, with the default merge policy: the exact segment if
     /// present; else the merge of every present parent segment, relabelled `range_id`; else `None`.
+    /// More than [`MAX_SCOPE_PARENTS`] parents is a `too_many_items` error; the work is linear in
+    /// the token's segments plus the parents.
     ///
     /// ```
     /// use cosmos_session_token::SessionToken;
@@ -37,12 +59,23 @@ impl SessionToken {
         parents: &[&str],
         policy: &MergePolicy,
     ) -> Result<Option<SessionToken>, MergeError> {
+        check_parents(parents)?;
         if let Some(seg) = self.get(range_id) {
             return Ok(Some(SessionToken::single(seg)));
         }
+        // A few parents: a scan each (no index to build). Many: one index of the token's ranges,
+        // so the work stays linear however long both lists are.
+        let spans = self.spans();
+        let index = (parents.len() > SCAN_PARENTS).then(|| Lookup::new(&spans));
+        let find = |id: &str| -> Option<Segment<'_>> {
+            match &index {
+                Some(index) => index.get(id).map(|i| self.at(i)),
+                None => self.get(id),
+            }
+        };
         let mut merged: Option<OwnedSegment> = None;
         for parent in parents {
-            let Some(seg) = self.get(parent) else {
+            let Some(seg) = find(parent) else {
                 continue;
             };
             match &mut merged {

@@ -40,6 +40,28 @@ fn mac(key: &[u8], context: &str, token: &str) -> Result<HmacSha256, SealError> 
     Ok(m)
 }
 
+/// Most keys one unseal or carrier accepts (rotation needs two or three; every key costs one MAC
+/// per unseal, so the list is bounded on every surface).
+pub const MAX_SEAL_KEYS: usize = 1024;
+
+/// Checks a key list: at least one key, at most [`MAX_SEAL_KEYS`], each at least
+/// [`MIN_SEAL_KEY_BYTES`].
+pub(crate) fn check_keys(keys: &[&[u8]]) -> Result<(), SealError> {
+    if keys.is_empty() {
+        return Err(SealError::NoKeys);
+    }
+    if keys.len() > MAX_SEAL_KEYS {
+        return Err(SealError::TooManyKeys {
+            len: keys.len(),
+            max: MAX_SEAL_KEYS,
+        });
+    }
+    if let Some(k) = keys.iter().find(|k| k.len() < MIN_SEAL_KEY_BYTES) {
+        return Err(SealError::WeakKey { len: k.len() });
+    }
+    Ok(())
+}
+
 /// Seals `token` for `context` with `key` (at least 16 bytes), within `max_bytes`.
 ///
 /// ```
@@ -94,12 +116,7 @@ pub fn unseal(
         }
         .into());
     }
-    if keys.is_empty() {
-        return Err(SealError::NoKeys.into());
-    }
-    if let Some(k) = keys.iter().find(|k| k.len() < MIN_SEAL_KEY_BYTES) {
-        return Err(SealError::WeakKey { len: k.len() }.into());
-    }
+    check_keys(keys)?;
     let rest = sealed
         .strip_prefix(SEAL_VERSION_TAG)
         .and_then(|r| r.strip_prefix('.'))

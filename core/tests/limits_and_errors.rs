@@ -222,17 +222,24 @@ mod error_table {
             ContainerError::EmptyResourceId.code(),
             ContainerError::UnknownResourceType(String::new()).code(),
             ContainerError::InvalidSnapshot(String::new()).code(),
-            ContainerError::SnapshotTooLarge { len: 0, max: 0 }.code(),
+            ContainerError::SnapshotTooLarge {
+                what: "bytes",
+                len: 0,
+                max: 0,
+            }
+            .code(),
             FeedRangeError::Invalid(String::new()).code(),
             FeedRangeError::NoOverlap(String::new()).code(),
             FeedRangeError::TooManyPairs { len: 0, max: 0 }.code(),
             SealError::WeakKey { len: 0 }.code(),
             SealError::NoKeys.code(),
+            SealError::TooManyKeys { len: 0, max: 0 }.code(),
             SealError::TooLarge { len: 0, max: 0 }.code(),
             SealError::UnknownVersion.code(),
             SealError::Malformed("x").code(),
             SealError::BadSignature.code(),
             "region_mismatch",
+            cosmos_session_token::MergeError::TooManyParents { len: 0, max: 0 }.code(),
         ]
         .to_vec();
         // Parse kinds: the codes listed in testdata/README.md.

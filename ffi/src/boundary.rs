@@ -375,5 +375,13 @@ pub(crate) unsafe fn parents<'a>(
     count: usize,
 ) -> Result<Vec<&'a str>, Failure> {
     // SAFETY: forwarded.
-    unsafe { str_array(ptrs, lens, count, "parent range ids", 65_536) }
+    unsafe {
+        str_array(
+            ptrs,
+            lens,
+            count,
+            "parent range ids",
+            cosmos_session_token::MAX_SCOPE_PARENTS,
+        )
+    }
 }

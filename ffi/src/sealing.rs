@@ -11,8 +11,8 @@ use crate::boundary::{
 use crate::oneshot::parse;
 use crate::token::{check_out, cst_token, into_handle, token};
 
-/// Most keys an unseal accepts (rotation needs two or three).
-pub(crate) const MAX_SEAL_KEYS: usize = 1024;
+/// Most keys an unseal accepts: the core's limit, so the array is refused before it is read.
+pub(crate) use cosmos_session_token::MAX_SEAL_KEYS;
 
 /// `max_bytes` of the seal functions: 0 selects the default budget.
 pub(crate) fn seal_budget(max_bytes: usize) -> usize {

@@ -144,8 +144,15 @@ fn merge_error(py: Python<'_>, e: &MergeError) -> PyErr {
     core_error(py, &CoreError::Merge(e.clone()))
 }
 
-/// Merges batches at least this large with the GIL released.
+/// Work at least this large (tokens of a batch, segments of a merge or scope) runs with the GIL
+/// released, so one long input cannot stall the interpreter's other threads.
 const DETACH_AT: usize = 64;
+
+/// Runs `f` with the GIL released when `work` reaches [`DETACH_AT`] (releasing it costs more
+/// than a small merge).
+fn maybe_detach<T: Send>(py: Python<'_>, work: usize, f: impl FnOnce() -> T + Send) -> T {
+    if work >= DETACH_AT { py.detach(f) } else { f() }
+}
 
 fn parse(py: Python<'_>, s: &str, lenient: bool) -> PyResult<(CoreToken, Vec<CoreWarning>)> {
     let options = if lenient {
@@ -585,8 +592,11 @@ impl SessionToken {
         false_progress_protection: bool,
     ) -> PyResult<Self> {
         let policy = policy(region_mismatch, false_progress_protection)?;
+        let inner = &self.inner;
         other
-            .with(py, |o| self.inner.merge_with(o, &policy))?
+            .with(py, |o| {
+                maybe_detach(py, inner.len() + o.len(), || inner.merge_with(o, &policy))
+            })?
             .map(Self::wrap)
             .map_err(|e| merge_error(py, &e))
     }
@@ -611,10 +621,12 @@ impl SessionToken {
         parents: Vec<String>,
     ) -> PyResult<Option<Self>> {
         let parents: Vec<&str> = parents.iter().map(String::as_str).collect();
-        self.inner
-            .scope(range_id, &parents)
-            .map(|t| t.map(Self::wrap))
-            .map_err(|e| merge_error(py, &e))
+        let inner = &self.inner;
+        maybe_detach(py, inner.len() + parents.len(), || {
+            inner.scope(range_id, &parents)
+        })
+        .map(|t| t.map(Self::wrap))
+        .map_err(|e| merge_error(py, &e))
     }
 
     /// The segments, in order: a read-only sequence over this token that builds a Segment only
@@ -909,10 +921,12 @@ impl SessionContainer {
         parents: Vec<String>,
     ) -> PyResult<Option<SessionToken>> {
         let parents: Vec<&str> = parents.iter().map(String::as_str).collect();
-        self.inner
-            .resolve(collection_name, range_id, &parents)
-            .map(|t| t.map(SessionToken::wrap))
-            .map_err(|e| core_error(py, &e))
+        let inner = &self.inner;
+        maybe_detach(py, parents.len(), || {
+            inner.resolve(collection_name, range_id, &parents)
+        })
+        .map(|t| t.map(SessionToken::wrap))
+        .map_err(|e| core_error(py, &e))
     }
 
     /// Every stored range of the collection as one composite token, or None.
@@ -976,9 +990,16 @@ impl SessionCarrier {
 
     /// Reads the incoming sealed value (None or "": no cookie); returns whether a token was
     /// accepted. Anything that does not unseal is no token, never an error.
+    /// A value that is not text Python can encode (a lone surrogate, not a str) is no token too.
     #[pyo3(signature = (sealed))]
-    fn read(&self, sealed: Option<&str>) -> bool {
-        self.lock().read(sealed)
+    fn read(&self, sealed: Option<&Bound<'_, PyAny>>) -> bool {
+        // Unencodable text cannot be a sealed value: read as "no cookie".
+        let text = sealed.and_then(|v| {
+            v.cast::<pyo3::types::PyString>()
+                .ok()
+                .and_then(|s| s.to_str().ok())
+        });
+        self.lock().read(text)
     }
 
     /// Reports a write's token (a SessionToken, or a header value parsed strictly; "" is no
@@ -1062,11 +1083,10 @@ fn merge(
             TokenArg::Text(_) => own.as_ref(),
         })
         .collect();
-    let merged = if refs.len() >= DETACH_AT {
-        py.detach(|| CoreToken::merge_all(refs.iter().copied(), &policy))
-    } else {
+    let segments: usize = refs.iter().map(|t| t.len()).sum();
+    let merged = maybe_detach(py, segments, || {
         CoreToken::merge_all(refs.iter().copied(), &policy)
-    };
+    });
     match merged {
         Ok(Some(t)) => Ok(SessionToken::wrap(t)),
         Ok(None) => Err(table_error(

@@ -17,10 +17,13 @@ pub enum ContainerError {
     /// The snapshot is not a valid container snapshot.
     #[error("invalid container snapshot: {0}")]
     InvalidSnapshot(String),
-    /// The snapshot is larger than [`ContainerLimits::max_snapshot_bytes`](crate::ContainerLimits::max_snapshot_bytes).
-    #[error("container snapshot is {len} bytes, more than the limit of {max}")]
+    /// The snapshot breaks one of [`ContainerLimits`](crate::ContainerLimits): bytes,
+    /// collections, names per collection or ranges per collection.
+    #[error("container snapshot has {len} {what}, more than the limit of {max}")]
     SnapshotTooLarge {
-        /// Snapshot length.
+        /// What was counted (`"bytes"`, `"collections"`, ...).
+        what: &'static str,
+        /// How many there were (for lists stopped while reading: the first one too many).
         len: usize,
         /// The limit in force.
         max: usize,
@@ -83,6 +86,14 @@ pub enum SealError {
     /// `unseal` was given no key.
     #[error("no key to check the seal with")]
     NoKeys,
+    /// More keys than [`MAX_SEAL_KEYS`](crate::MAX_SEAL_KEYS).
+    #[error("{len} seal keys, more than the limit of {max}")]
+    TooManyKeys {
+        /// Keys given.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The sealed text would exceed (or exceeds) the budget.
     #[error(
         "sealed token is {len} bytes, more than the budget of {max}; scope the token to the partitions \
@@ -113,6 +124,7 @@ impl SealError {
         match self {
             SealError::WeakKey { .. } => "weak_key",
             SealError::NoKeys => "no_keys",
+            SealError::TooManyKeys { .. } => "too_many_items",
             SealError::TooLarge { .. } => "seal_too_large",
             SealError::UnknownVersion => "unknown_seal_version",
             SealError::Malformed(_) => "malformed_seal",

@@ -324,6 +324,14 @@ pub enum MergeError {
         /// The right value, rendered.
         right: String,
     },
+    /// More parent range ids than [`MAX_SCOPE_PARENTS`](crate::MAX_SCOPE_PARENTS).
+    #[error("{len} parent range ids, more than the limit of {max}")]
+    TooManyParents {
+        /// Parents given.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
 }
 
 impl MergeError {
@@ -331,6 +339,7 @@ impl MergeError {
     pub fn code(&self) -> &'static str {
         match self {
             MergeError::RegionMismatch { .. } => "region_mismatch",
+            MergeError::TooManyParents { .. } => "too_many_items",
         }
     }
 }
