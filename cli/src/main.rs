@@ -190,12 +190,26 @@ struct KeyArgs {
     envs: Vec<String>,
 }
 
+/// Largest key file read, in bytes: a key is tens of bytes; a mistaken path (a log, a disk
+/// image, `/dev/zero`) must not be read whole.
+const MAX_KEY_FILE_BYTES: u64 = 4096;
+
 impl KeyArgs {
     fn load(&self) -> Result<Vec<Vec<u8>>, String> {
+        use std::io::Read;
         let mut keys = Vec::new();
         for path in &self.files {
-            let key =
-                std::fs::read(path).map_err(|e| format!("--key-file {}: {e}", path.display()))?;
+            let shown = path.display();
+            let file = std::fs::File::open(path).map_err(|e| format!("--key-file {shown}: {e}"))?;
+            let mut key = Vec::new();
+            file.take(MAX_KEY_FILE_BYTES + 1)
+                .read_to_end(&mut key)
+                .map_err(|e| format!("--key-file {shown}: {e}"))?;
+            if key.len() as u64 > MAX_KEY_FILE_BYTES {
+                return Err(format!(
+                    "--key-file {shown}: more than {MAX_KEY_FILE_BYTES} bytes: not a key file"
+                ));
+            }
             keys.push(key);
         }
         for var in &self.envs {

@@ -20,7 +20,8 @@ pub struct Target {
     /// The container id.
     #[arg(long, default_value = "SessionStore")]
     container: String,
-    /// Consistency level asked for (Strong, BoundedStaleness, Session, ConsistentPrefix, Eventual).
+    /// Consistency level asked for (Strong, BoundedStaleness, Session, ConsistentPrefix, Eventual,
+    /// or AccountDefault to send none).
     #[arg(long, default_value = "Strong")]
     consistency: String,
 }
@@ -53,7 +54,7 @@ fn open(t: &Target) -> Result<SessionStateStore, Invalid> {
     let options = CosmosOptions {
         database: t.database.clone(),
         container: t.container.clone(),
-        consistency: Some(Consistency::parse(&t.consistency).map_err(state_err)?),
+        consistency: Consistency::option(Some(&t.consistency)).map_err(state_err)?,
         ..CosmosOptions::default()
     };
     let store = CosmosStore::connect(&t.connection_string, options).map_err(state_err)?;

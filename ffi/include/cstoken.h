@@ -221,8 +221,9 @@ typedef struct cst_state_options {
    */
   size_t container_len;
   /**
-   * Consistency level asked for: "Strong" (default), "BoundedStaleness", "Session",
-   * "ConsistentPrefix", "Eventual", or "" for the account's default.
+   * Consistency level asked for: "Strong" (the default, also for NULL/""), "BoundedStaleness",
+   * "Session", "ConsistentPrefix", "Eventual", or "AccountDefault" to send no consistency
+   * header (the account's default applies).
    */
   const char *consistency;
   /**
@@ -974,6 +975,46 @@ int32_t cst_state_force_unlock(const struct cst_state *state,
                                uint64_t *unlocked);
 
 /**
+ * Checks a session id as every operation does (non-empty, at most 80 bytes, no control
+ * character): CST_OK, or CST_ERR_INVALID_ARGUMENT (kind invalid_session_id). Adapters call it
+ * on ids taken from a cookie and treat an invalid one as "no session". CST_ERR_INVALID_UTF8,
+ * CST_ERR_NULL_ARGUMENT as usual.
+ *
+ * # Safety
+ * Span valid.
+ */
+int32_t cst_state_check_session_id(const char *sid, size_t sid_len);
+
+/**
+ * How errors and traces name a session without its id ("session #" and 12 hex digits of the
+ * id's SHA-256), output protocol. Returns CST_OK, CST_ERR_BUFFER_TOO_SMALL,
+ * CST_ERR_NULL_ARGUMENT, CST_ERR_INVALID_UTF8.
+ *
+ * # Safety
+ * Span valid; output as documented.
+ */
+int32_t cst_state_session_fingerprint(const char *sid,
+                                      size_t sid_len,
+                                      char *buf,
+                                      size_t cap,
+                                      size_t *out_len);
+
+/**
+ * Removes session `sid` without holding its lock: takes the lock (waiting up to `wait` seconds
+ * while another request holds it), removes and releases in one fenced operation. *removed:
+ * whether a live session was removed. CST_ERR_STORE (kind lock_wait_timeout) when it stayed
+ * locked longer than `wait`; `wait` must be finite and >= 0.
+ *
+ * # Safety
+ * `state` live; span valid; `removed` writable.
+ */
+int32_t cst_state_delete(const struct cst_state *state,
+                         const char *sid,
+                         size_t sid_len,
+                         double wait,
+                         bool *removed);
+
+/**
  * The library's version as a static NUL-terminated string, e.g. "cosmos-session-token 0.1.0".
  * Never free it. Thread-safe.
  */
@@ -1265,6 +1306,58 @@ int32_t cst_token_warning(const struct cst_token *token,
                           size_t *message_len,
                           int64_t *out_segment,
                           int64_t *out_offset);
+
+/**
+ * Derives one 32-byte token-cookie key per secret (the first seals, all unseal) into `out`,
+ * which must hold `32 * count` bytes (`out_cap`). Secrets are byte spans (`ptrs`/`lens`,
+ * `count` of them, at most 1,024), each at least 16 bytes. Returns CST_OK,
+ * CST_ERR_INVALID_ARGUMENT (kinds weak_key, no_keys), CST_ERR_LIMIT_EXCEEDED,
+ * CST_ERR_BUFFER_TOO_SMALL (nothing written), CST_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `ptrs`/`lens` valid for `count` elements, each span valid; `out` valid for `out_cap` bytes.
+ */
+int32_t cst_web_derive_cookie_keys(const char *const *ptrs,
+                                   const size_t *lens,
+                                   size_t count,
+                                   uint8_t *out,
+                                   size_t out_cap);
+
+/**
+ * The seal context of one session's token cookie (framework, application, session id), output
+ * protocol. Returns CST_OK, CST_ERR_BUFFER_TOO_SMALL, CST_ERR_NULL_ARGUMENT, CST_ERR_INVALID_UTF8.
+ *
+ * # Safety
+ * Spans valid; output as documented.
+ */
+int32_t cst_web_token_cookie_context(const char *framework,
+                                     size_t framework_len,
+                                     const char *app,
+                                     size_t app_len,
+                                     const char *sid,
+                                     size_t sid_len,
+                                     char *buf,
+                                     size_t cap,
+                                     size_t *out_len);
+
+/**
+ * The `Set-Cookie` value of a token cookie (`name=value; Path=/; [Max-Age=n; ]HttpOnly;
+ * SameSite=Lax[; Secure]`), output protocol. `max_age` < 0: no Max-Age. `secure` false only
+ * for plain-HTTP development. Returns CST_OK, CST_ERR_BUFFER_TOO_SMALL, CST_ERR_NULL_ARGUMENT,
+ * CST_ERR_INVALID_UTF8.
+ *
+ * # Safety
+ * Spans valid; output as documented.
+ */
+int32_t cst_web_token_cookie_header(const char *name,
+                                    size_t name_len,
+                                    const char *value,
+                                    size_t value_len,
+                                    int64_t max_age,
+                                    bool secure,
+                                    char *buf,
+                                    size_t cap,
+                                    size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

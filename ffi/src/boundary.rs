@@ -11,6 +11,7 @@ use cosmos_session_token::{
 use crate::status::*;
 
 /// A failed call: its status and the details later read through cst_last_error_*.
+#[derive(Clone)]
 pub(crate) struct Failure {
     pub status: i32,
     pub kind: &'static str,

@@ -16,6 +16,7 @@ mod sealing;
 mod state;
 mod status;
 mod token;
+mod web;
 
 pub use carrier::*;
 pub use container::*;
@@ -25,3 +26,4 @@ pub use sealing::*;
 pub use state::*;
 pub use status::*;
 pub use token::*;
+pub use web::*;

@@ -39,8 +39,9 @@ pub struct cst_state_options {
     pub container: *const c_char,
     /// Length of `container` in bytes.
     pub container_len: usize,
-    /// Consistency level asked for: "Strong" (default), "BoundedStaleness", "Session",
-    /// "ConsistentPrefix", "Eventual", or "" for the account's default.
+    /// Consistency level asked for: "Strong" (the default, also for NULL/""), "BoundedStaleness",
+    /// "Session", "ConsistentPrefix", "Eventual", or "AccountDefault" to send no consistency
+    /// header (the account's default applies).
     pub consistency: *const c_char,
     /// Length of `consistency` in bytes.
     pub consistency_len: usize,
@@ -155,11 +156,7 @@ unsafe fn read_options(
     if !container.is_empty() {
         cosmos.container = container.to_owned();
     }
-    cosmos.consistency = if consistency.is_empty() {
-        None
-    } else {
-        Some(Consistency::parse(consistency)?)
-    };
+    cosmos.consistency = Consistency::option(Some(consistency))?;
     if !(o.request_timeout.is_finite() && o.request_timeout > 0.0 && o.request_timeout < 3600.0) {
         return Err(Failure::from(
             cosmos_session_state::StateError::InvalidOption(format!(
@@ -618,5 +615,78 @@ pub unsafe extern "C" fn cst_state_force_unlock(
         let id = engine.force_unlock(sid)?.unwrap_or(0);
         // SAFETY: checked non-NULL above.
         unsafe { put(unlocked, id, "unlocked") }
+    })
+}
+
+/// Checks a session id as every operation does (non-empty, at most 80 bytes, no control
+/// character): CST_OK, or CST_ERR_INVALID_ARGUMENT (kind invalid_session_id). Adapters call it
+/// on ids taken from a cookie and treat an invalid one as "no session". CST_ERR_INVALID_UTF8,
+/// CST_ERR_NULL_ARGUMENT as usual.
+///
+/// # Safety
+/// Span valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_check_session_id(sid: *const c_char, sid_len: usize) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let sid = unsafe { input_str(sid, sid_len, "session id") }?;
+        cosmos_session_state::check_session_id(sid)?;
+        Ok(())
+    })
+}
+
+/// How errors and traces name a session without its id ("session #" and 12 hex digits of the
+/// id's SHA-256), output protocol. Returns CST_OK, CST_ERR_BUFFER_TOO_SMALL,
+/// CST_ERR_NULL_ARGUMENT, CST_ERR_INVALID_UTF8.
+///
+/// # Safety
+/// Span valid; output as documented.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_session_fingerprint(
+    sid: *const c_char,
+    sid_len: usize,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let sid = unsafe { input_str(sid, sid_len, "session id") }?;
+        let fingerprint = cosmos_session_state::session_fingerprint(sid);
+        // SAFETY: forwarded caller guarantees.
+        unsafe { crate::boundary::write_output(&fingerprint, buf, cap, out_len) }
+    })
+}
+
+/// Removes session `sid` without holding its lock: takes the lock (waiting up to `wait` seconds
+/// while another request holds it), removes and releases in one fenced operation. *removed:
+/// whether a live session was removed. CST_ERR_STORE (kind lock_wait_timeout) when it stayed
+/// locked longer than `wait`; `wait` must be finite and >= 0.
+///
+/// # Safety
+/// `state` live; span valid; `removed` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_delete(
+    state: *const cst_state,
+    sid: *const c_char,
+    sid_len: usize,
+    wait: f64,
+    removed: *mut bool,
+) -> i32 {
+    guard(|| {
+        if removed.is_null() {
+            return Err(Failure::null("removed"));
+        }
+        if !(wait.is_finite() && (0.0..=3600.0).contains(&wait)) {
+            return Err(Failure::new(
+                "invalid_argument",
+                format!("wait must be seconds within [0, 3600], got {wait}"),
+            ));
+        }
+        // SAFETY: forwarded caller guarantees.
+        let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
+        let did = engine.delete(sid, Duration::from_secs_f64(wait))?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(removed, did, "removed") }
     })
 }

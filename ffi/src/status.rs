@@ -142,12 +142,29 @@ thread_local! {
     static LAST_ERROR: RefCell<Option<Failure>> = const { RefCell::new(None) };
 }
 
+/// Records this thread's last failure. During thread teardown the slot may already be gone
+/// (`try_with` fails instead of panicking): the failure is then simply not recorded.
 pub(crate) fn set_last_error(failure: Failure) {
-    LAST_ERROR.with(|slot| *slot.borrow_mut() = Some(failure));
+    let _ = LAST_ERROR.try_with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            *slot = Some(failure);
+        }
+    });
 }
 
+/// Reads this thread's last failure; a slot already torn down (or busy) reads as "none".
 fn with_last_error<R>(f: impl FnOnce(Option<&Failure>) -> R) -> R {
-    LAST_ERROR.with(|slot| f(slot.borrow().as_ref()))
+    let last = LAST_ERROR
+        .try_with(|slot| slot.try_borrow().ok().and_then(|last| last.clone()))
+        .ok()
+        .flatten();
+    f(last.as_ref())
+}
+
+/// The panic boundary of the last-error readers: they must not record a failure of their own
+/// (that would replace the error they report), so a caught panic only yields CST_ERR_PANIC.
+fn quiet_guard(body: impl FnOnce() -> i32) -> i32 {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(CST_ERR_PANIC)
 }
 
 /// Copies the message of this thread's last failure into buf (output protocol of the header).
@@ -164,10 +181,12 @@ pub unsafe extern "C" fn cst_last_error_message(
     cap: usize,
     out_len: *mut usize,
 ) -> i32 {
-    let message = with_last_error(|e| e.map(|e| e.message.clone()).unwrap_or_default());
-    // SAFETY: forwarded caller guarantees.
-    let result = unsafe { write_output(&message, buf, cap, out_len) };
-    result.map_or_else(|f| f.status, |()| CST_OK)
+    quiet_guard(|| {
+        let message = with_last_error(|e| e.map(|e| e.message.clone()).unwrap_or_default());
+        // SAFETY: forwarded caller guarantees.
+        let result = unsafe { write_output(&message, buf, cap, out_len) };
+        result.map_or_else(|f| f.status, |()| CST_OK)
+    })
 }
 
 /// Copies the stable code of this thread's last failure into buf: a parse error kind such as
@@ -183,10 +202,12 @@ pub unsafe extern "C" fn cst_last_error_kind(
     cap: usize,
     out_len: *mut usize,
 ) -> i32 {
-    let kind = with_last_error(|e| e.map_or("", |e| e.kind));
-    // SAFETY: forwarded caller guarantees.
-    let result = unsafe { write_output(kind, buf, cap, out_len) };
-    result.map_or_else(|f| f.status, |()| CST_OK)
+    quiet_guard(|| {
+        let kind = with_last_error(|e| e.map_or("", |e| e.kind));
+        // SAFETY: forwarded caller guarantees.
+        let result = unsafe { write_output(kind, buf, cap, out_len) };
+        result.map_or_else(|f| f.status, |()| CST_OK)
+    })
 }
 
 /// Where this thread's last failure happened in its input: *out_segment receives the 0-based
@@ -200,19 +221,21 @@ pub unsafe extern "C" fn cst_last_error_position(
     out_segment: *mut i64,
     out_offset: *mut i64,
 ) -> i32 {
-    if out_segment.is_null() || out_offset.is_null() {
-        return CST_ERR_NULL_ARGUMENT;
-    }
-    let (segment, offset) = with_last_error(|e| {
-        let to_i64 = |v: Option<usize>| v.and_then(|v| i64::try_from(v).ok()).unwrap_or(-1);
-        e.map_or((-1, -1), |e| (to_i64(e.segment), to_i64(e.offset)))
-    });
-    // SAFETY: checked non-NULL; validity is the caller's guarantee.
-    unsafe {
-        *out_segment = segment;
-        *out_offset = offset;
-    }
-    CST_OK
+    quiet_guard(|| {
+        if out_segment.is_null() || out_offset.is_null() {
+            return CST_ERR_NULL_ARGUMENT;
+        }
+        let (segment, offset) = with_last_error(|e| {
+            let to_i64 = |v: Option<usize>| v.and_then(|v| i64::try_from(v).ok()).unwrap_or(-1);
+            e.map_or((-1, -1), |e| (to_i64(e.segment), to_i64(e.offset)))
+        });
+        // SAFETY: checked non-NULL; validity is the caller's guarantee.
+        unsafe {
+            *out_segment = segment;
+            *out_offset = offset;
+        }
+        CST_OK
+    })
 }
 
 /// Test hook for the panic boundary: panics inside the library and returns CST_ERR_PANIC,

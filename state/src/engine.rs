@@ -45,7 +45,7 @@ use serde_json::Value;
 
 use crate::clock::{Clock, SystemClock};
 use crate::codec;
-use crate::error::{Result, StateError};
+use crate::error::{Result, StateError, session_fingerprint};
 use crate::ids::encode_session_id;
 use crate::store::{BatchOp, Item, Outcome, Reply, Store};
 
@@ -61,6 +61,17 @@ const TTL_MARGIN: f64 = 60.0;
 const CAS_ATTEMPTS: usize = 8;
 /// Entries kept in the per-process caches (lock etags, renewal times) before they are cleared.
 const CACHE_MAX: usize = 16_384;
+/// Largest session content, uncompressed, in bytes: checked when it is written and when it is
+/// read (one limit both ways, so whatever was written can be read, and inflating a stored item
+/// never allocates more than this).
+pub const MAX_CONTENT_BYTES: usize = 16 << 20;
+/// Largest lock id: lock ids are stored as JSON numbers (doubles), exact below 2^53.
+pub const MAX_LOCK_ID: u64 = (1 << 53) - 1;
+/// Shards of the per-store token map: each has its own lock and its own bound, so one request's
+/// capture never waits on another session's, and eviction scans one shard.
+const TOKEN_SHARDS: usize = 16;
+/// Sessions whose tokens one shard keeps (least recently used forgotten past it).
+const SESSIONS_PER_SHARD: usize = 4096;
 
 /// Engine options. Times are in seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -193,7 +204,7 @@ fn ttl_of(seconds: f64) -> i64 {
 
 fn parse<T: for<'de> Deserialize<'de>>(sid: &str, item: &Item) -> Result<T> {
     serde_json::from_value(item.body.clone()).map_err(|e| StateError::CorruptContent {
-        sid: sid.to_owned(),
+        session: session_fingerprint(sid),
         detail: format!("item {:?} does not have the expected fields ({e})", item.id),
     })
 }
@@ -231,7 +242,7 @@ pub struct SessionStateStore {
     store: Box<dyn Store>,
     clock: Box<dyn Clock>,
     options: Options,
-    tokens: SessionContainer,
+    tokens: [SessionContainer; TOKEN_SHARDS],
     caches: Mutex<Caches>,
 }
 
@@ -249,14 +260,16 @@ impl SessionStateStore {
     ) -> Result<Self> {
         options.validate()?;
         let limits = ContainerLimits {
-            max_collections: 65_536,
+            max_collections: SESSIONS_PER_SHARD,
             ..ContainerLimits::default()
         };
         Ok(SessionStateStore {
             store: Box::new(store),
             clock: Box::new(clock),
             options,
-            tokens: SessionContainer::with_config(MergePolicy::UNION, limits),
+            tokens: std::array::from_fn(|_| {
+                SessionContainer::with_config(MergePolicy::UNION, limits)
+            }),
             caches: Mutex::new(Caches::default()),
         })
     }
@@ -270,9 +283,19 @@ impl SessionStateStore {
         self.caches.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The token shard of a session's partition.
+    fn tokens(&self, pk: &str) -> &SessionContainer {
+        use std::hash::BuildHasher;
+        // A fixed hasher: which shard a session lands in needs no secrecy, only spread.
+        let h =
+            std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+                .hash_one(pk);
+        &self.tokens[(h as usize) % TOKEN_SHARDS]
+    }
+
     /// The token to present for a session's partition.
     fn presented(&self, pk: &str) -> Option<String> {
-        self.tokens.resolve_all(pk).map(|t| t.to_string())
+        self.tokens(pk).resolve_all(pk).map(|t| t.to_string())
     }
 
     /// Records a reply's session token for the session and returns its value.
@@ -280,9 +303,9 @@ impl SessionStateStore {
         if let Some(token) = reply.session_token.as_deref() {
             // An unparsable token from the service is ignored: token flow is best effort, the
             // fenced writes do not depend on it.
-            let _ = self
-                .tokens
-                .capture_response(RequestKind::Data, "", pk, Some(token), 200, 0);
+            let _ =
+                self.tokens(pk)
+                    .capture_response(RequestKind::Data, "", pk, Some(token), 200, 0);
         }
         reply.value
     }
@@ -290,7 +313,7 @@ impl SessionStateStore {
     /// The session token gathered for `sid` (to carry to another node, e.g. in a sealed cookie).
     pub fn token(&self, sid: &str) -> Result<Option<SessionToken>> {
         let pk = encode_session_id(sid)?;
-        Ok(self.tokens.resolve_all(&pk))
+        Ok(self.tokens(&pk).resolve_all(&pk))
     }
 
     /// Presents a token carried from another node: later requests for `sid` read at least what
@@ -299,7 +322,7 @@ impl SessionStateStore {
         let pk = encode_session_id(sid)?;
         let text = token.to_string();
         let _ = self
-            .tokens
+            .tokens(&pk)
             .capture_response(RequestKind::Data, "", &pk, Some(&text), 200, 0);
         Ok(())
     }
@@ -326,18 +349,28 @@ impl SessionStateStore {
         Ok(self.seen(pk, reply).item())
     }
 
-    /// Live content (not expired), decoded.
-    fn live_content(&self, sid: &str, body: &ContentBody, now: f64) -> Result<Option<Content>> {
+    /// Live content (not expired), decoded (or, without `decode`, only known to exist: empty
+    /// data, for operations that replace or remove it without reading it).
+    fn live_content(
+        &self,
+        sid: &str,
+        body: &ContentBody,
+        now: f64,
+        decode: bool,
+    ) -> Result<Option<Content>> {
         if body.expires_at <= now {
             return Ok(None);
         }
-        let data =
-            codec::decode(&body.data, body.compressed, MAX_ITEM_BYTES * 64).map_err(|detail| {
+        let data = if decode {
+            codec::decode(&body.data, body.compressed, MAX_CONTENT_BYTES).map_err(|detail| {
                 StateError::CorruptContent {
-                    sid: sid.to_owned(),
+                    session: session_fingerprint(sid),
                     detail,
                 }
-            })?;
+            })?
+        } else {
+            Vec::new()
+        };
         Ok(Some(Content {
             data,
             uninitialized: body.uninitialized,
@@ -392,7 +425,7 @@ impl SessionStateStore {
         };
         let body: ContentBody = parse(sid, &item)?;
         let now = self.clock.now();
-        let content = self.live_content(sid, &body, now)?;
+        let content = self.live_content(sid, &body, now, true)?;
         if content.is_some() {
             self.renew_if_due(&pk, &item, &body, now)?;
         }
@@ -402,6 +435,13 @@ impl SessionStateStore {
     /// Exclusive access: acquires the session's lock and returns the content, or reports that a
     /// live lock is held (with the holder's lock id and true age). See the module documentation.
     pub fn get_exclusive(&self, sid: &str) -> Result<Exclusive> {
+        self.acquire(sid, true)
+    }
+
+    /// [`get_exclusive`](Self::get_exclusive); without `decode` the content is only checked for
+    /// existence (its data left empty), so a session whose content cannot be decoded can still
+    /// be replaced or removed.
+    pub(crate) fn acquire(&self, sid: &str, decode: bool) -> Result<Exclusive> {
         let pk = encode_session_id(sid)?;
         let mut last_holder = (0, 0.0);
         // Our last attempt: if its answer was lost (a dropped connection) but it landed, the lock
@@ -418,7 +458,13 @@ impl SessionStateStore {
                 if l.held && l.lock_id == id && l.attempt == tag {
                     self.remember_lock(&pk, id, item.etag.clone());
                     let data = match &content {
-                        Some(c) => self.live_content(sid, c, now)?,
+                        Some(c) => match self.live_content(sid, c, now, decode) {
+                            Ok(data) => data,
+                            Err(e) => {
+                                let _ = self.release(sid, id);
+                                return Err(e);
+                            }
+                        },
                         None => None,
                     };
                     return Ok(Exclusive {
@@ -441,7 +487,16 @@ impl SessionStateStore {
                 .as_ref()
                 .map_or(0, |l| l.lock_id)
                 .max(content.as_ref().map_or(0, |c| c.lock_id));
-            let lock_id = (previous + 1).max((now * 1000.0) as u64);
+            // Checked: a stored id at the top of the range (a corrupt or foreign item) must not
+            // wrap or leave the exact range of a JSON number.
+            let lock_id = previous
+                .checked_add(1)
+                .filter(|&id| id <= MAX_LOCK_ID)
+                .ok_or_else(|| StateError::CorruptContent {
+                    session: session_fingerprint(sid),
+                    detail: format!("the stored lock id {previous} leaves no next lock id"),
+                })?
+                .max(((now * 1000.0) as u64).min(MAX_LOCK_ID));
             let timeout = content.as_ref().map_or(self.options.timeout, |c| c.timeout);
             let tag = fastrand::u64(1..(1 << 53));
             let body = LockBody {
@@ -471,7 +526,15 @@ impl SessionStateStore {
                     self.remember_lock(&pk, lock_id, acquired.etag);
                     let data = match (&content, &content_item) {
                         (Some(c), Some(item)) => {
-                            let data = self.live_content(sid, c, now)?;
+                            let data = match self.live_content(sid, c, now, decode) {
+                                Ok(data) => data,
+                                Err(e) => {
+                                    // Content that cannot be decoded must not leave the session
+                                    // locked for lock_ttl: give back what we took, then report.
+                                    let _ = self.release(sid, lock_id);
+                                    return Err(e);
+                                }
+                            };
                             if data.is_some() {
                                 // Reading is an access: renew if due (the holder's write, if any,
                                 // renews again; a conditional renewal never loses data).
@@ -557,11 +620,20 @@ impl SessionStateStore {
         lock_id: u64,
         now: f64,
     ) -> Result<ContentBody> {
+        if data.len() > MAX_CONTENT_BYTES {
+            return Err(StateError::ItemTooLarge {
+                session: session_fingerprint(sid),
+                what: "uncompressed",
+                len: data.len(),
+                max: MAX_CONTENT_BYTES,
+            });
+        }
         let text = codec::encode(data, self.options.compression);
         let max = MAX_ITEM_BYTES - ITEM_OVERHEAD;
         if text.len() > max {
             return Err(StateError::ItemTooLarge {
-                sid: sid.to_owned(),
+                session: session_fingerprint(sid),
+                what: "stored",
                 len: text.len(),
                 max,
             });
@@ -578,6 +650,16 @@ impl SessionStateStore {
             lock_id,
             ttl: ttl_of(timeout),
         })
+    }
+
+    /// Refuses a lock id no acquisition can have issued (above [`MAX_LOCK_ID`]).
+    fn check_lock_id(lock_id: u64) -> Result<()> {
+        if lock_id > MAX_LOCK_ID {
+            return Err(StateError::InvalidArgument(format!(
+                "lock id {lock_id} is above the largest lock id {MAX_LOCK_ID}"
+            )));
+        }
+        Ok(())
     }
 
     fn check_timeout(timeout: Option<f64>, default: f64) -> Result<f64> {
@@ -604,6 +686,7 @@ impl SessionStateStore {
         timeout: Option<f64>,
     ) -> Result<()> {
         let pk = encode_session_id(sid)?;
+        Self::check_lock_id(lock_id)?;
         let timeout = Self::check_timeout(timeout, self.options.timeout)?;
         let now = self.clock.now();
         let content = self.content_body(sid, &pk, data, timeout, lock_id, now)?;
@@ -619,7 +702,7 @@ impl SessionStateStore {
                     .filter(|l| l.held)
                     .map_or(0, |l| l.lock_id);
                 return Err(StateError::LockLost {
-                    sid: sid.to_owned(),
+                    session: session_fingerprint(sid),
                     lock_id,
                     holder,
                 });
@@ -663,7 +746,7 @@ impl SessionStateStore {
                         return Ok(());
                     }
                     return Err(StateError::LockLost {
-                        sid: sid.to_owned(),
+                        session: session_fingerprint(sid),
                         lock_id,
                         holder: 0,
                     });
@@ -673,7 +756,7 @@ impl SessionStateStore {
                     self.forget_lock(&pk, lock_id);
                     let holder = if l.held { l.lock_id } else { 0 };
                     return Err(StateError::LockLost {
-                        sid: sid.to_owned(),
+                        session: session_fingerprint(sid),
                         lock_id,
                         holder,
                     });
@@ -681,7 +764,7 @@ impl SessionStateStore {
                 None => {
                     self.forget_lock(&pk, lock_id);
                     return Err(StateError::LockLost {
-                        sid: sid.to_owned(),
+                        session: session_fingerprint(sid),
                         lock_id,
                         holder: 0,
                     });
@@ -689,7 +772,8 @@ impl SessionStateStore {
             }
         }
         Err(StateError::Store(format!(
-            "session {sid:?}: the write did not settle after {CAS_ATTEMPTS} attempts"
+            "{}: the write did not settle after {CAS_ATTEMPTS} attempts",
+            session_fingerprint(sid)
         )))
     }
 
@@ -725,7 +809,7 @@ impl SessionStateStore {
                     };
                     let existing: ContentBody = parse(sid, &item)?;
                     if existing.expires_at > now {
-                        return Err(StateError::SessionExists(sid.to_owned()));
+                        return Err(StateError::SessionExists(session_fingerprint(sid)));
                     }
                     let reply = self.store.replace(
                         pk,
@@ -743,7 +827,8 @@ impl SessionStateStore {
             }
         }
         Err(StateError::Store(format!(
-            "session {sid:?}: creating it did not settle after {CAS_ATTEMPTS} attempts"
+            "{}: creating it did not settle after {CAS_ATTEMPTS} attempts",
+            session_fingerprint(sid)
         )))
     }
 
@@ -751,6 +836,7 @@ impl SessionStateStore {
     /// no-op (never a delete). Returns whether a lock was released.
     pub fn release(&self, sid: &str, lock_id: u64) -> Result<bool> {
         let pk = encode_session_id(sid)?;
+        Self::check_lock_id(lock_id)?;
         if lock_id == 0 {
             return Ok(false);
         }
@@ -776,7 +862,8 @@ impl SessionStateStore {
             etag = self.held_lock(sid, &pk, lock_id)?.1;
         }
         Err(StateError::Store(format!(
-            "session {sid:?}: the release did not settle after {CAS_ATTEMPTS} attempts"
+            "{}: the release did not settle after {CAS_ATTEMPTS} attempts",
+            session_fingerprint(sid)
         )))
     }
 
@@ -799,6 +886,7 @@ impl SessionStateStore {
     /// `lock_id`. The content is replaced by an expired tombstone that Cosmos DB `ttl` removes.
     pub fn remove(&self, sid: &str, lock_id: u64) -> Result<()> {
         let pk = encode_session_id(sid)?;
+        Self::check_lock_id(lock_id)?;
         let now = self.clock.now();
         let mut tombstone = self.content_body(sid, &pk, &[], 1.0, lock_id, now)?;
         tombstone.expires_at = now;
@@ -807,7 +895,7 @@ impl SessionStateStore {
         let Some(etag) = etag else {
             let holder = lock.filter(|l| l.held).map_or(0, |l| l.lock_id);
             return Err(StateError::LockLost {
-                sid: sid.to_owned(),
+                session: session_fingerprint(sid),
                 lock_id,
                 holder,
             });
@@ -830,7 +918,7 @@ impl SessionStateStore {
             return Ok(());
         }
         Err(StateError::LockLost {
-            sid: sid.to_owned(),
+            session: session_fingerprint(sid),
             lock_id,
             holder: 0,
         })
@@ -901,7 +989,8 @@ impl SessionStateStore {
             }
         }
         Err(StateError::Store(format!(
-            "session {sid:?}: unlocking did not settle after {CAS_ATTEMPTS} attempts"
+            "{}: unlocking did not settle after {CAS_ATTEMPTS} attempts",
+            session_fingerprint(sid)
         )))
     }
 }

@@ -1,35 +1,66 @@
 //! Errors of the session-state store. Every one has a code of the core's error table
 //! ([`cosmos_session_token::ERROR_CODES`]), so every surface reports it the same way.
+//!
+//! Session ids are bearer credentials: no message carries one. Where an error concerns one
+//! session it names its [`session_fingerprint`] instead (`session #` and the first 12 hex digits
+//! of the id's SHA-256), which an operator can compute from an id to correlate, but which cannot
+//! be used as the id. Messages never contain the account key either.
 
 use cosmos_session_token::{Category, error_code};
+use sha2::{Digest, Sha256};
 
-/// Why a session-state operation failed. Messages never contain the account key.
+/// How errors and traces name a session without revealing its id: `session #` followed by the
+/// first 12 hex digits of the SHA-256 of the id's UTF-8 bytes.
+///
+/// ```
+/// use cosmos_session_state::session_fingerprint;
+/// assert_eq!(session_fingerprint("abc"), "session #ba7816bf8f01");
+/// ```
+pub fn session_fingerprint(sid: &str) -> String {
+    let digest = Sha256::digest(sid.as_bytes());
+    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("session #{hex}")
+}
+
+/// What a lock-lost message says of the current holder.
+fn holder_note(holder: u64) -> String {
+    if holder == 0 {
+        String::new()
+    } else {
+        format!(" (lock {holder} holds the session now)")
+    }
+}
+
+/// Why a session-state operation failed. Messages never contain the account key or a session id
+/// (the `session` fields hold [`session_fingerprint`]s).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StateError {
-    /// The caller's lock was taken over (it had expired): nothing was written.
-    #[error(
-        "session {sid:?}: lock {lock_id} was lost (taken over by lock {holder} after it expired); nothing was written"
-    )]
+    /// The caller's lock is no longer held (it expired and was taken over, or was broken):
+    /// nothing was written.
+    #[error("{session}: lock {lock_id} is no longer held{}; nothing was written", holder_note(*holder))]
     LockLost {
-        /// The session id.
-        sid: String,
+        /// The session's fingerprint.
+        session: String,
         /// The caller's lock id.
         lock_id: u64,
         /// The lock id holding the session now (0 when none).
         holder: u64,
     },
-    /// Content too large for one Cosmos DB item (2 MB), checked before sending.
-    #[error("session {sid:?}: content is {len} bytes stored, more than the item limit of {max}")]
+    /// Content too large: over the uncompressed limit, or, once encoded, over one Cosmos DB
+    /// item (2 MB). Checked before sending.
+    #[error("{session}: content is {len} bytes {what}, more than the limit of {max}")]
     ItemTooLarge {
-        /// The session id.
-        sid: String,
-        /// The encoded size.
+        /// The session's fingerprint.
+        session: String,
+        /// What was measured: `"uncompressed"` or `"stored"`.
+        what: &'static str,
+        /// The size.
         len: usize,
         /// The limit.
         max: usize,
     },
-    /// An empty or too long session id.
+    /// An empty, too long or otherwise unusable session id.
     #[error("invalid session id: {0}")]
     InvalidSessionId(String),
     /// A malformed connection string (the message never quotes it: it holds the key).
@@ -38,14 +69,29 @@ pub enum StateError {
     /// An option out of range.
     #[error("invalid option: {0}")]
     InvalidOption(String),
-    /// A new session's id is already in use.
-    #[error("session {0:?} already exists")]
+    /// An argument out of range (a lock id that no acquisition can have issued).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A new session's id is already in use (the session's fingerprint).
+    #[error("{0} already exists")]
     SessionExists(String),
+    /// A save of a loaded session found it gone (deleted or expired since it was loaded); it is
+    /// not recreated (the session's fingerprint).
+    #[error("{0} was deleted or expired since it was loaded; it is not recreated")]
+    SessionGone(String),
+    /// The session stayed locked by another request longer than the operation may wait.
+    #[error("{session}: still locked by another request after waiting {waited_ms} ms")]
+    LockWaitTimeout {
+        /// The session's fingerprint.
+        session: String,
+        /// How long the operation waited, in milliseconds.
+        waited_ms: u64,
+    },
     /// Stored content that cannot be decoded.
-    #[error("session {sid:?}: stored content cannot be decoded: {detail}")]
+    #[error("{session}: stored content cannot be decoded: {detail}")]
     CorruptContent {
-        /// The session id.
-        sid: String,
+        /// The session's fingerprint.
+        session: String,
         /// What was wrong.
         detail: String,
     },
@@ -68,7 +114,7 @@ impl StateError {
     ///
     /// ```
     /// use cosmos_session_state::StateError;
-    /// let e = StateError::LockLost { sid: "s".into(), lock_id: 3, holder: 4 };
+    /// let e = StateError::LockLost { session: "session #0".into(), lock_id: 3, holder: 4 };
     /// assert_eq!((e.code(), e.category().name()), ("lock_lost", "lock_lost"));
     /// ```
     pub fn code(&self) -> &'static str {
@@ -78,7 +124,10 @@ impl StateError {
             StateError::InvalidSessionId(_) => "invalid_session_id",
             StateError::InvalidConnectionString(_) => "invalid_connection_string",
             StateError::InvalidOption(_) => "invalid_option",
+            StateError::InvalidArgument(_) => "invalid_argument",
             StateError::SessionExists(_) => "session_exists",
+            StateError::SessionGone(_) => "session_gone",
+            StateError::LockWaitTimeout { .. } => "lock_wait_timeout",
             StateError::CorruptContent { .. } => "corrupt_content",
             StateError::Unavailable(_) => "store_unavailable",
             StateError::Throttled(_) => "store_throttled",

@@ -7,6 +7,19 @@ use crate::error::{Result, StateError};
 /// encoding can triple a character).
 pub const MAX_SESSION_ID_BYTES: usize = 80;
 
+/// Checks a session id the way every operation does (non-empty, at most
+/// [`MAX_SESSION_ID_BYTES`], no control character): adapters call it on ids that come from a
+/// cookie, and treat an invalid one as "no session" instead of failing the request.
+///
+/// ```
+/// use cosmos_session_state::check_session_id;
+/// assert!(check_session_id("abc").is_ok());
+/// assert_eq!(check_session_id(&"x".repeat(81)).unwrap_err().code(), "invalid_session_id");
+/// ```
+pub fn check_session_id(sid: &str) -> Result<()> {
+    encode_session_id(sid).map(drop)
+}
+
 /// Encodes a session id: `%` → `%25`, `/` → `%2F`, `\` → `%5C`, `?` → `%3F`, `#` → `%23`; every
 /// other character stays. Escaping `%` itself keeps the map one-to-one.
 ///

@@ -28,13 +28,18 @@ mod error;
 mod ids;
 mod memory;
 mod store;
+mod unlocked;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cosmos::{
     ConnectionString, Consistency, CosmosOptions, CosmosStore, Counters, master_key_signature,
 };
-pub use engine::{Content, Exclusive, MAX_ITEM_BYTES, Options, SessionInfo, SessionStateStore};
-pub use error::{Result, StateError};
-pub use ids::{MAX_SESSION_ID_BYTES, encode_session_id};
+pub use engine::{
+    Content, Exclusive, MAX_CONTENT_BYTES, MAX_ITEM_BYTES, MAX_LOCK_ID, Options, SessionInfo,
+    SessionStateStore,
+};
+pub use error::{Result, StateError, session_fingerprint};
+pub use ids::{MAX_SESSION_ID_BYTES, check_session_id, encode_session_id};
 pub use memory::{MemoryStore, Stats};
 pub use store::{BatchOp, Item, Outcome, Reply, Store};
+pub use unlocked::{DEFAULT_LOCK_WAIT, SaveMode};

@@ -17,7 +17,7 @@ use pyo3::basic::CompareOp;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
 
 // The exception classes live in `cosmos_session_token._native` (an importable module), so they
 // pickle by reference; their attributes travel in the instance __dict__.
@@ -994,11 +994,7 @@ impl SessionCarrier {
     #[pyo3(signature = (sealed))]
     fn read(&self, sealed: Option<&Bound<'_, PyAny>>) -> bool {
         // Unencodable text cannot be a sealed value: read as "no cookie".
-        let text = sealed.and_then(|v| {
-            v.cast::<pyo3::types::PyString>()
-                .ok()
-                .and_then(|s| s.to_str().ok())
-        });
+        let text = sealed.and_then(|v| v.cast::<PyString>().ok().and_then(|s| s.to_str().ok()));
         self.lock().read(text)
     }
 
@@ -1055,6 +1051,31 @@ impl SessionCarrier {
 #[pyo3(signature = (s, *, lenient = false))]
 fn parse_token(py: Python<'_>, s: &str, lenient: bool) -> PyResult<SessionToken> {
     Ok(SessionToken::wrap(parse(py, s, lenient)?.0))
+}
+
+/// One 32-byte token-cookie key per framework secret (bytes; the first seals, all unseal):
+/// HMAC-SHA256(secret, a fixed label). Raises SealError-family errors for no secret, a secret
+/// under 16 bytes (code weak_key) or more than MAX_SEAL_KEYS.
+#[pyfunction]
+fn derive_cookie_keys(py: Python<'_>, secrets: Vec<Vec<u8>>) -> PyResult<Vec<Py<PyBytes>>> {
+    let refs: Vec<&[u8]> = secrets.iter().map(Vec::as_slice).collect();
+    let keys =
+        cosmos_session_token::derive_cookie_keys(&refs).map_err(|e| core_error(py, &e.into()))?;
+    Ok(keys.iter().map(|k| PyBytes::new(py, k).unbind()).collect())
+}
+
+/// The seal context of one session's token cookie: framework, application, session id.
+#[pyfunction]
+fn token_cookie_context(framework: &str, app: &str, session_id: &str) -> String {
+    cosmos_session_token::token_cookie_context(framework, app, session_id)
+}
+
+/// The Set-Cookie value of a token cookie: Path=/, HttpOnly, SameSite=Lax and, unless
+/// secure=False (plain-HTTP development only), Secure.
+#[pyfunction]
+#[pyo3(signature = (name, value, *, max_age = None, secure = true))]
+fn token_cookie_header(name: &str, value: &str, max_age: Option<u64>, secure: bool) -> String {
+    cosmos_session_token::token_cookie_header(name, value, max_age, secure)
 }
 
 /// Merges any number of tokens (each a str or SessionToken) in one pass.
@@ -1139,6 +1160,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<state::SessionStateStore>()?;
     m.add_class::<state::Exclusive>()?;
     m.add_function(wrap_pyfunction!(state::master_key_signature, m)?)?;
+    m.add_function(wrap_pyfunction!(state::session_fingerprint, m)?)?;
+    m.add_function(wrap_pyfunction!(derive_cookie_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(token_cookie_context, m)?)?;
+    m.add_function(wrap_pyfunction!(token_cookie_header, m)?)?;
+    m.add("TOKEN_COOKIE_NAME", cosmos_session_token::TOKEN_COOKIE_NAME)?;
+    m.add("MAX_SCOPE_PARENTS", cosmos_session_token::MAX_SCOPE_PARENTS)?;
+    m.add("MAX_SEAL_KEYS", cosmos_session_token::MAX_SEAL_KEYS)?;
     m.add("SealError", py.get_type::<SealError>())?;
     m.add("LimitExceededError", py.get_type::<LimitExceededError>())?;
     m.add(

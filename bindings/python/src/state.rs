@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use cosmos_session_state::{
-    Consistency, CosmosOptions, CosmosStore, MemoryStore, Options, SessionStateStore as Engine,
-    StateError,
+    Consistency, CosmosOptions, CosmosStore, MemoryStore, Options, SaveMode,
+    SessionStateStore as Engine, StateError,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyType};
@@ -104,10 +104,7 @@ impl SessionStateStore {
             let options = CosmosOptions {
                 database: database.to_owned(),
                 container: container.to_owned(),
-                consistency: consistency
-                    .filter(|c| !c.is_empty())
-                    .map(Consistency::parse)
-                    .transpose()?,
+                consistency: Consistency::option(consistency)?,
                 request_timeout: Duration::from_secs_f64(request_timeout),
                 max_retries,
                 ..CosmosOptions::default()
@@ -180,6 +177,53 @@ impl SessionStateStore {
         .map_err(|e| state_error(py, &e))
     }
 
+    /// Writes the session without holding its lock for the request (Django, Flask): takes the
+    /// lock, waiting up to `wait` seconds while another request holds it, then writes and
+    /// releases in one fenced operation. `new=True`: the id must be free (else SessionTokenError
+    /// code session_exists); `new=False`: the session must still be live — one deleted or
+    /// expired since it was loaded is never recreated (code session_gone). Past the wait: code
+    /// lock_wait_timeout.
+    #[pyo3(signature = (sid, data, *, new, timeout = None, wait = 10.0))]
+    #[allow(clippy::too_many_arguments)] // the Python signature, plus py
+    fn save(
+        &self,
+        py: Python<'_>,
+        sid: &str,
+        data: &[u8],
+        new: bool,
+        timeout: Option<f64>,
+        wait: f64,
+    ) -> PyResult<()> {
+        let wait = wait_arg(py, wait)?;
+        let mode = if new {
+            SaveMode::New
+        } else {
+            SaveMode::Existing
+        };
+        py.detach(|| self.inner.save(sid, data, mode, timeout, wait))
+            .map_err(|e| state_error(py, &e))
+    }
+
+    /// Removes the session without holding its lock: waits up to `wait` seconds for another
+    /// request's lock (never gives up because one is saving), then removes it under the lock.
+    /// Returns whether a live session was removed.
+    #[pyo3(signature = (sid, *, wait = 10.0))]
+    fn delete(&self, py: Python<'_>, sid: &str, wait: f64) -> PyResult<bool> {
+        let wait = wait_arg(py, wait)?;
+        py.detach(|| self.inner.delete(sid, wait))
+            .map_err(|e| state_error(py, &e))
+    }
+
+    /// True when `sid` is a session id the store accepts (non-empty, at most 80 bytes, no
+    /// control character). Adapters treat an invalid id from a cookie as "no session".
+    #[staticmethod]
+    fn is_valid_session_id(sid: &Bound<'_, PyAny>) -> bool {
+        sid.cast::<pyo3::types::PyString>()
+            .ok()
+            .and_then(|s| s.to_str().ok())
+            .is_some_and(|s| cosmos_session_state::check_session_id(s).is_ok())
+    }
+
     /// Releases the lock without writing; a foreign or zero lock id is a no-op (returns False).
     fn release(&self, py: Python<'_>, sid: &str, lock_id: u64) -> PyResult<bool> {
         py.detach(|| self.inner.release(sid, lock_id))
@@ -250,6 +294,27 @@ impl SessionStateStore {
         py.detach(|| self.inner.force_unlock(sid))
             .map_err(|e| state_error(py, &e))
     }
+}
+
+/// A wait in seconds: finite, within [0, 3600].
+fn wait_arg(py: Python<'_>, wait: f64) -> PyResult<Duration> {
+    if wait.is_finite() && (0.0..=3600.0).contains(&wait) {
+        Ok(Duration::from_secs_f64(wait))
+    } else {
+        Err(state_error(
+            py,
+            &StateError::InvalidArgument(format!(
+                "wait must be seconds within [0, 3600], got {wait}"
+            )),
+        ))
+    }
+}
+
+/// How errors and traces name a session without its id: "session #" and the first 12 hex
+/// digits of the SHA-256 of the id.
+#[pyfunction]
+pub fn session_fingerprint(sid: &str) -> String {
+    cosmos_session_state::session_fingerprint(sid)
 }
 
 /// The master-key `authorization` header value of the Cosmos DB REST API (URL-encoded).

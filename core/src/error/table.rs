@@ -308,7 +308,7 @@ pub static ERROR_CODES: &[ErrorCode] = &[
     row(
         "invalid_session_id",
         InvalidArgument,
-        "a session id that is empty or too long",
+        "a session id that is empty, too long, or holds a control character or lone surrogate",
     ),
     row(
         "invalid_connection_string",
@@ -369,6 +369,17 @@ pub static ERROR_CODES: &[ErrorCode] = &[
         "an input array is longer than its limit",
     ),
     row("panic", Internal, "an internal error (a panic) was caught"),
+    // Session state, added after the C boundary's codes (codes are only appended).
+    row(
+        "session_gone",
+        Incompatible,
+        "a loaded session was deleted or expired before its save; it is not recreated",
+    ),
+    row(
+        "lock_wait_timeout",
+        Store,
+        "the session stayed locked by another request longer than the operation may wait",
+    ),
 ];
 
 /// The table row of a code.

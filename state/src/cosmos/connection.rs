@@ -1,5 +1,9 @@
-//! Connection strings in the format of the Azure portal and the seed's `web.config`:
+//! Connection strings in the format of the Azure portal and of ASP.NET `web.config` files:
 //! `AccountEndpoint=https://account.documents.azure.com:443/;AccountKey=<base64>;`.
+//!
+//! No error about a connection string quotes any of it: a misplaced or mistyped key (the key
+//! alone, `AccountKey:` for `AccountKey=`) would otherwise end up in logs. Errors name the part
+//! by its position and say what was expected.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -21,6 +25,7 @@ use crate::error::{Result, StateError};
 pub struct ConnectionString {
     endpoint: String,
     key: Vec<u8>,
+    insecure_http: bool,
 }
 
 impl std::fmt::Debug for ConnectionString {
@@ -38,38 +43,62 @@ fn invalid(message: &str) -> StateError {
 
 impl ConnectionString {
     /// Parses `AccountEndpoint=…;AccountKey=…;` (names case-insensitive, any order, trailing `;`
-    /// optional). The endpoint must be `http://` or `https://` host[:port] with at most a `/`
-    /// path; the key must be base64. Other names are refused, so a typo is not silently ignored.
+    /// optional). The endpoint must be `https://` host[:port] with at most a `/` path —
+    /// `http://` only for a loopback host (`localhost`, `127.x.x.x`, `[::1]`) unless the string
+    /// also says `AllowInsecureHttp=true` (every request's signed `Authorization` header would
+    /// cross the network in clear text) —; the key must be base64. Other names are refused, so a
+    /// typo is not silently ignored.
     pub fn parse(text: &str) -> Result<Self> {
         let mut endpoint = None;
         let mut key = None;
-        for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut insecure_http = false;
+        let parts = text.split(';').map(str::trim).filter(|p| !p.is_empty());
+        for (n, part) in parts.enumerate() {
+            let n = n + 1;
             let Some((name, value)) = part.split_once('=') else {
-                return Err(invalid("every part must be Name=Value (separated by ';')"));
+                return Err(StateError::InvalidConnectionString(format!(
+                    "part {n} is not Name=Value (parts are separated by ';'; its text is not shown in case it is the key)"
+                )));
             };
             match name.trim().to_ascii_lowercase().as_str() {
                 "accountendpoint" => endpoint = Some(value.trim().to_owned()),
                 "accountkey" => key = Some(value.trim().to_owned()),
-                other => {
-                    let shown: String = other.chars().take(40).collect();
+                "allowinsecurehttp" => {
+                    insecure_http = match value.trim().to_ascii_lowercase().as_str() {
+                        "true" => true,
+                        "false" => false,
+                        _ => return Err(invalid("AllowInsecureHttp must be true or false")),
+                    }
+                }
+                _ => {
                     return Err(StateError::InvalidConnectionString(format!(
-                        "unknown part {shown:?} (expected AccountEndpoint and AccountKey)"
+                        "part {n} has a name other than AccountEndpoint, AccountKey or AllowInsecureHttp (its text is not shown in case it is the key)"
                     )));
                 }
             }
         }
         let endpoint = endpoint.ok_or_else(|| invalid("AccountEndpoint is missing"))?;
         let key = key.ok_or_else(|| invalid("AccountKey is missing"))?;
-        let rest = endpoint
-            .strip_prefix("https://")
-            .or_else(|| endpoint.strip_prefix("http://"))
-            .ok_or_else(|| {
-                invalid("AccountEndpoint must start with https:// (or http:// for a local server)")
-            })?;
+        let (rest, http) = match endpoint.strip_prefix("https://") {
+            Some(rest) => (rest, false),
+            None => (
+                endpoint.strip_prefix("http://").ok_or_else(|| {
+                    invalid(
+                        "AccountEndpoint must start with https:// (or http:// for a local server)",
+                    )
+                })?,
+                true,
+            ),
+        };
         let host = rest.strip_suffix('/').unwrap_or(rest);
         if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
             return Err(invalid(
                 "AccountEndpoint must be a scheme, a host and an optional port, e.g. https://account.documents.azure.com:443/",
+            ));
+        }
+        if http && !insecure_http && !is_loopback(host) {
+            return Err(invalid(
+                "AccountEndpoint uses http:// for a host that is not loopback: requests and their signed Authorization headers would travel in clear text; use https://, or add AllowInsecureHttp=true for a development server you trust",
             ));
         }
         let key = STANDARD
@@ -81,7 +110,13 @@ impl ConnectionString {
         Ok(ConnectionString {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             key,
+            insecure_http: http,
         })
+    }
+
+    /// True when requests go over plain `http://` (a loopback host, or `AllowInsecureHttp=true`).
+    pub fn is_insecure_http(&self) -> bool {
+        self.insecure_http
     }
 
     /// The endpoint without a trailing `/`, e.g. `https://account.documents.azure.com:443`.
@@ -91,5 +126,68 @@ impl ConnectionString {
 
     pub(crate) fn key(&self) -> &[u8] {
         &self.key
+    }
+}
+
+/// `localhost`, an IPv4 address in 127.0.0.0/8 or `[::1]`, with or without a port.
+fn is_loopback(host_port: &str) -> bool {
+    let host = if let Some(rest) = host_port.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((h, _)) => return h == "::1",
+            None => return false,
+        }
+    } else {
+        host_port.rsplit_once(':').map_or(host_port, |(h, _)| h)
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "localhost",
+            "LOCALHOST:8081",
+            "127.0.0.1",
+            "127.1.2.3:80",
+            "[::1]",
+            "[::1]:8081",
+        ] {
+            assert!(is_loopback(h), "{h}");
+        }
+        for h in [
+            "example.com",
+            "10.0.0.1",
+            "128.0.0.1:80",
+            "[::2]",
+            "localhost.evil.com",
+            "127.0.0.1.nip.io",
+        ] {
+            assert!(!is_loopback(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn http_needs_loopback_or_an_explicit_opt_in() {
+        let err =
+            ConnectionString::parse("AccountEndpoint=http://db.example.com/;AccountKey=c2VjcmV0;")
+                .unwrap_err();
+        assert!(err.to_string().contains("clear text"), "{err}");
+        let ok = ConnectionString::parse(
+            "AccountEndpoint=http://db.example.com/;AccountKey=c2VjcmV0;AllowInsecureHttp=true",
+        )
+        .unwrap();
+        assert!(ok.is_insecure_http());
+        assert!(
+            !ConnectionString::parse("AccountEndpoint=https://a.example;AccountKey=c2VjcmV0")
+                .unwrap()
+                .is_insecure_http()
+        );
     }
 }

@@ -62,11 +62,30 @@ impl Consistency {
             "eventual" => Consistency::Eventual,
             _ => {
                 return Err(StateError::InvalidOption(format!(
-                    "unknown consistency level {:?} (Strong, BoundedStaleness, Session, ConsistentPrefix, Eventual)",
+                    "unknown consistency level {:?} (Strong, BoundedStaleness, Session, ConsistentPrefix, Eventual, or AccountDefault for the account's own)",
                     name.chars().take(40).collect::<String>()
                 )));
             }
         })
+    }
+
+    /// The consistency option as every surface takes it: absent or `""` is the default
+    /// ([`Consistency::Strong`]); `"AccountDefault"` (case-insensitive) sends no header, so the
+    /// account's default applies; any other name is [`parse`](Self::parse)d.
+    ///
+    /// ```
+    /// use cosmos_session_state::Consistency;
+    /// assert_eq!(Consistency::option(None).unwrap(), Some(Consistency::Strong));
+    /// assert_eq!(Consistency::option(Some("")).unwrap(), Some(Consistency::Strong));
+    /// assert_eq!(Consistency::option(Some("accountDefault")).unwrap(), None);
+    /// assert_eq!(Consistency::option(Some("Session")).unwrap(), Some(Consistency::Session));
+    /// ```
+    pub fn option(name: Option<&str>) -> Result<Option<Consistency>> {
+        match name {
+            None | Some("") => Ok(Some(Consistency::Strong)),
+            Some(n) if n.eq_ignore_ascii_case("AccountDefault") => Ok(None),
+            Some(n) => Consistency::parse(n).map(Some),
+        }
     }
 
     /// The header value.
