@@ -1,0 +1,170 @@
+//! Regression tests of the outside review's findings in the session-state engine: secrets and
+//! session ids never in errors, lock ids checked, one content limit both ways, a failed decode
+//! that gives its lock back, and the bounded-wait save/delete the web adapters use.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use cosmos_session_state::{
+    ConnectionString, MAX_CONTENT_BYTES, MAX_LOCK_ID, MemoryStore, Options, SaveMode,
+    SessionStateStore, Store, encode_session_id, session_fingerprint,
+};
+use serde_json::json;
+
+fn engine(store: Arc<MemoryStore>) -> SessionStateStore {
+    SessionStateStore::new(store, Options::default()).unwrap()
+}
+
+/// Every 8-byte window of `secret` that appears in `text`, if any.
+fn leaked<'a>(secret: &'a str, text: &str) -> Option<&'a str> {
+    (0..=secret.len().saturating_sub(8))
+        .map(|i| &secret[i..i + 8])
+        .find(|w| text.contains(w))
+}
+
+#[test]
+fn connection_string_errors_never_contain_the_key() {
+    for round in 0..20 {
+        let raw: Vec<u8> = (0..64).map(|_| fastrand::u8(..)).collect();
+        let key = base64::engine::general_purpose::STANDARD.encode(&raw);
+        let malformed = [
+            key.clone(),
+            format!("{key};"),
+            format!("AccountKey:{key}"),
+            format!("AccountEndpoint=https://a.example/;AccountKey:{key}"),
+            format!("AccountEndpoint=https://a.example/;{key}"),
+            format!("{key};AccountEndpoint=https://a.example/"),
+            format!("AccountKey={key}"),
+            format!("AccountEndpoint={key};AccountKey={key}"),
+            format!("AccountEndpoint=http://a.example/;AccountKey={key}"),
+            format!("AccountEndpoint=ftp://a.example/;AccountKey={key}"),
+            format!("AccountEndpoint=https://a.example/;AccountKey={key};Extra={key}"),
+            format!("AccountEndpoint=https://a.example/;AccountKey={key} x"),
+            format!("AccountEndpoint=https://a.example/;AccountKey={key};AllowInsecureHttp={key}"),
+            format!("AccountEndpoint=https://a b/;AccountKey={key}"),
+            format!("Account{key}=1"),
+        ];
+        for text in &malformed {
+            let err = ConnectionString::parse(text).expect_err(text);
+            for shown in [err.to_string(), format!("{err:?}")] {
+                assert_eq!(leaked(&key, &shown), None, "round {round}: {text:?} -> {shown}");
+            }
+            assert_eq!(err.code(), "invalid_connection_string");
+        }
+        let good = ConnectionString::parse(&format!(
+            "AccountEndpoint=https://a.example/;AccountKey={key}"
+        ))
+        .unwrap();
+        assert_eq!(leaked(&key, &format!("{good:?}")), None);
+    }
+}
+
+#[test]
+fn session_ids_never_appear_in_errors() {
+    let store = Arc::new(MemoryStore::new());
+    let e = engine(store);
+    let sid = "bearer-credential-0123456789";
+    let ex = e.get_exclusive(sid).unwrap();
+    e.force_unlock(sid).unwrap();
+    let err = e
+        .set_and_release(sid, b"x", ex.lock_id, false, None)
+        .unwrap_err();
+    assert_eq!(err.code(), "lock_lost");
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains(sid), "{text}");
+    assert!(text.contains(&session_fingerprint(sid)), "{text}");
+    // It says what was observed: nobody holds it now, nothing "expired".
+    assert!(!err.to_string().contains("expired"), "{err}");
+    assert!(!err.to_string().contains("lock 0"), "{err}");
+    let big = vec![0u8; MAX_CONTENT_BYTES + 1];
+    let err = e.save(sid, &big, SaveMode::New, None, Duration::ZERO).unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(sid));
+}
+
+#[test]
+fn lock_ids_are_checked() {
+    let e = engine(Arc::new(MemoryStore::new()));
+    for id in [u64::MAX, MAX_LOCK_ID + 1] {
+        for err in [
+            e.set_and_release("s", b"x", id, true, None).unwrap_err(),
+            e.release("s", id).unwrap_err(),
+            e.remove("s", id).unwrap_err(),
+        ] {
+            assert_eq!(err.code(), "invalid_argument", "{err}");
+        }
+    }
+    // At the top of the range the next id is refused as corrupt, never wrapped or panicked on.
+    let store = Arc::new(MemoryStore::new());
+    let pk = encode_session_id("s").unwrap();
+    let body = json!({"id": "lock", "pk": pk, "lock_id": MAX_LOCK_ID, "attempt": 0, "held": false,
+                      "acquired_at": 0.0, "expires_at": 0.0, "ttl": 100});
+    store.create(&pk, body, None).unwrap();
+    let err = engine(store).get_exclusive("s").unwrap_err();
+    assert_eq!(err.code(), "corrupt_content", "{err}");
+}
+
+#[test]
+fn one_content_limit_on_write_and_read() {
+    let store = Arc::new(MemoryStore::new());
+    let e = engine(store.clone());
+    let ex = e.get_exclusive("s").unwrap();
+    // 200 MiB of zeros compresses to a small item, but could never be read back: refused.
+    let err = e
+        .set_and_release("s", &vec![0u8; MAX_CONTENT_BYTES + 1], ex.lock_id, true, None)
+        .unwrap_err();
+    assert_eq!(err.code(), "item_too_large");
+    assert!(err.to_string().contains("uncompressed"), "{err}");
+    e.set_and_release("s", &vec![0u8; MAX_CONTENT_BYTES], ex.lock_id, true, None)
+        .unwrap();
+    assert_eq!(e.get("s").unwrap().unwrap().data.len(), MAX_CONTENT_BYTES);
+
+    // An item written by something else that inflates past the limit: the read fails, the lock
+    // it took is given back, and the session can still be deleted.
+    let pk = encode_session_id("bomb").unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut gz, &vec![0u8; MAX_CONTENT_BYTES + 1]).unwrap();
+    let packed = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
+    let body = json!({"id": "content", "pk": pk, "data": packed, "compressed": true,
+                      "timeout": 100.0, "renewed_at": 0.0, "expires_at": 1e12, "ttl": 100});
+    store.create(&pk, body, None).unwrap();
+    let err = e.get_exclusive("bomb").unwrap_err();
+    assert_eq!(err.code(), "corrupt_content");
+    let again = e.get_exclusive("bomb").unwrap_err();
+    assert_eq!(again.code(), "corrupt_content", "not left locked");
+    assert!(!e.show("bomb").unwrap().locked);
+    assert!(e.delete("bomb", Duration::ZERO).unwrap());
+    assert!(e.get("bomb").unwrap().is_none());
+}
+
+#[test]
+fn a_deleted_session_is_never_recreated_by_a_save() {
+    let e = engine(Arc::new(MemoryStore::new()));
+    let wait = Duration::from_secs(2);
+    e.save("s", b"logged-in", SaveMode::New, None, wait).unwrap();
+    assert!(e.delete("s", wait).unwrap());
+    let err = e.save("s", b"still-here", SaveMode::Existing, None, wait).unwrap_err();
+    assert_eq!(err.code(), "session_gone");
+    assert!(e.get("s").unwrap().is_none());
+    assert!(!e.delete("s", wait).unwrap(), "nothing left to delete");
+}
+
+#[test]
+fn delete_waits_for_the_lock_within_its_bound() {
+    let e = Arc::new(engine(Arc::new(MemoryStore::new())));
+    e.save("s", b"x", SaveMode::New, None, Duration::ZERO).unwrap();
+    let held = e.get_exclusive("s").unwrap();
+    let err = e.delete("s", Duration::from_millis(60)).unwrap_err();
+    assert_eq!(err.code(), "lock_wait_timeout");
+    assert_eq!(err.category().name(), "store");
+    // A delete that starts while the lock is held finishes once it is released.
+    let deleter = {
+        let e = e.clone();
+        std::thread::spawn(move || e.delete("s", Duration::from_secs(10)))
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    e.set_and_release("s", b"saved meanwhile", held.lock_id, false, None)
+        .unwrap();
+    assert!(deleter.join().unwrap().unwrap());
+    assert!(e.get("s").unwrap().is_none());
+}
