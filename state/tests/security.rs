@@ -48,7 +48,11 @@ fn connection_string_errors_never_contain_the_key() {
         for text in &malformed {
             let err = ConnectionString::parse(text).expect_err(text);
             for shown in [err.to_string(), format!("{err:?}")] {
-                assert_eq!(leaked(&key, &shown), None, "round {round}: {text:?} -> {shown}");
+                assert_eq!(
+                    leaked(&key, &shown),
+                    None,
+                    "round {round}: {text:?} -> {shown}"
+                );
             }
             assert_eq!(err.code(), "invalid_connection_string");
         }
@@ -78,7 +82,9 @@ fn session_ids_never_appear_in_errors() {
     assert!(!err.to_string().contains("expired"), "{err}");
     assert!(!err.to_string().contains("lock 0"), "{err}");
     let big = vec![0u8; MAX_CONTENT_BYTES + 1];
-    let err = e.save(sid, &big, SaveMode::New, None, Duration::ZERO).unwrap_err();
+    let err = e
+        .save(sid, &big, SaveMode::New, None, Duration::ZERO)
+        .unwrap_err();
     assert!(!format!("{err} {err:?}").contains(sid));
 }
 
@@ -111,7 +117,13 @@ fn one_content_limit_on_write_and_read() {
     let ex = e.get_exclusive("s").unwrap();
     // 200 MiB of zeros compresses to a small item, but could never be read back: refused.
     let err = e
-        .set_and_release("s", &vec![0u8; MAX_CONTENT_BYTES + 1], ex.lock_id, true, None)
+        .set_and_release(
+            "s",
+            &vec![0u8; MAX_CONTENT_BYTES + 1],
+            ex.lock_id,
+            true,
+            None,
+        )
         .unwrap_err();
     assert_eq!(err.code(), "item_too_large");
     assert!(err.to_string().contains("uncompressed"), "{err}");
@@ -141,9 +153,12 @@ fn one_content_limit_on_write_and_read() {
 fn a_deleted_session_is_never_recreated_by_a_save() {
     let e = engine(Arc::new(MemoryStore::new()));
     let wait = Duration::from_secs(2);
-    e.save("s", b"logged-in", SaveMode::New, None, wait).unwrap();
+    e.save("s", b"logged-in", SaveMode::New, None, wait)
+        .unwrap();
     assert!(e.delete("s", wait).unwrap());
-    let err = e.save("s", b"still-here", SaveMode::Existing, None, wait).unwrap_err();
+    let err = e
+        .save("s", b"still-here", SaveMode::Existing, None, wait)
+        .unwrap_err();
     assert_eq!(err.code(), "session_gone");
     assert!(e.get("s").unwrap().is_none());
     assert!(!e.delete("s", wait).unwrap(), "nothing left to delete");
@@ -152,7 +167,8 @@ fn a_deleted_session_is_never_recreated_by_a_save() {
 #[test]
 fn delete_waits_for_the_lock_within_its_bound() {
     let e = Arc::new(engine(Arc::new(MemoryStore::new())));
-    e.save("s", b"x", SaveMode::New, None, Duration::ZERO).unwrap();
+    e.save("s", b"x", SaveMode::New, None, Duration::ZERO)
+        .unwrap();
     let held = e.get_exclusive("s").unwrap();
     let err = e.delete("s", Duration::from_millis(60)).unwrap_err();
     assert_eq!(err.code(), "lock_wait_timeout");

@@ -133,6 +133,59 @@ def test_django_concurrent_requests(django_site):
     assert all(r == [b"1", b"2", b"3", b"4", b"5"] for r in results)
 
 
+def test_django_cycle_key_leaves_the_old_key_unusable(django_site):
+    from django.contrib.sessions.backends.base import UpdateError
+
+    from cosmos_session_token.django import SessionStore
+
+    planted = SessionStore()
+    planted["anonymous"] = True
+    planted.save()
+    old = planted.session_key
+    # Another request still holds the planted session loaded when the login cycles the key.
+    stale = SessionStore(old)
+    assert stale["anonymous"] is True  # loaded (and cached) before the key cycles
+    planted.cycle_key()
+    assert not SessionStore().exists(old) and planted.session_key != old
+    stale["user"] = "victim"
+    with pytest.raises(UpdateError):
+        stale.save()
+    assert not SessionStore().exists(old), "the old key is never recreated"
+
+
+def test_django_invalid_cookie_ids_are_no_session(django_site):
+    from django.test import Client
+
+    c = Client()
+    c.cookies["sessionid"] = "x" * 200
+    c.cookies["cosmos_state_token"] = "cst1.forged.value"
+    response = c.get("/counter")
+    assert response.status_code == 200 and response.content == b"1"
+    assert c.cookies["sessionid"].value != "x" * 200
+
+
+def test_django_token_cookie_is_secure_session_bound_and_keyed_from_bytes(django_site):
+    from django.test import Client, override_settings
+
+    from cosmos_session_token import SessionCarrier, token_cookie_context
+    from cosmos_session_token.django import _app_id, _carrier_keys
+
+    c = Client()
+    c.get("/counter")
+    token_cookie = c.cookies["cosmos_state_token"]
+    assert token_cookie["secure"] and token_cookie["httponly"] and token_cookie["samesite"] == "Lax"
+    sid = c.cookies["sessionid"].value
+    keys = _carrier_keys()
+    assert SessionCarrier(keys, token_cookie_context("django", _app_id(), sid)).read(token_cookie.value)
+    assert not SessionCarrier(keys, token_cookie_context("django", _app_id(), "other-session")).read(
+        token_cookie.value
+    ), "moved to another session, the envelope unseals to nothing"
+    with override_settings(SECRET_KEY=b"bytes-secret-key-0123456789", SECRET_KEY_FALLBACKS=["old-secret-0123456789"]):
+        rotated = _carrier_keys()
+        assert len(rotated) == 2 and rotated != keys
+        assert Client().get("/counter").status_code == 200
+
+
 # ---------------------------------------------------------------- Flask
 
 

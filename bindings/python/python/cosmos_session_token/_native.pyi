@@ -12,6 +12,8 @@ __all__ = [
     "InvalidArgumentError",
     "LimitExceededError",
     "LockLost",
+    "MAX_SCOPE_PARENTS",
+    "MAX_SEAL_KEYS",
     "MergeConflictError",
     "Order",
     "ParseError",
@@ -25,15 +27,20 @@ __all__ = [
     "SessionToken",
     "SessionTokenError",
     "StateStoreError",
+    "TOKEN_COOKIE_NAME",
     "__version__",
     "_from_header",
     "convert",
+    "derive_cookie_keys",
     "explain_latest_for_feed_range",
     "latest_for_feed_range",
     "master_key_signature",
     "merge",
     "parse",
     "seal",
+    "session_fingerprint",
+    "token_cookie_context",
+    "token_cookie_header",
     "unseal",
 ]
 __version__: str
@@ -41,6 +48,12 @@ HEADER: str
 
 DEFAULT_COOKIE_NAME: str
 DEFAULT_SEAL_BUDGET: int
+#: The name of the cookie that carries a session store's sealed token (every adapter).
+TOKEN_COOKIE_NAME: str
+#: Most parent range ids one scope or resolve call accepts.
+MAX_SCOPE_PARENTS: int
+#: Most keys one unseal, carrier or key derivation accepts.
+MAX_SEAL_KEYS: int
 #: The error table: (code, category) for every stable code any surface can report.
 ERROR_CODES: tuple[tuple[str, str], ...]
 
@@ -216,7 +229,7 @@ class SessionCarrier:
     """One request's carried session token (the core's carrier policy)."""
 
     def __new__(cls, keys: Sequence[bytes], context: str = "", *, max_bytes: int = 4000) -> SessionCarrier: ...
-    def read(self, sealed: str | None) -> bool: ...
+    def read(self, sealed: object | None) -> bool: ...
     def report(self, token: _TokenLike) -> bool: ...
     @property
     def token(self) -> SessionToken | None: ...
@@ -264,6 +277,12 @@ class SessionStateStore:
     def set_and_release(
         self, sid: str, data: bytes, lock_id: int, *, new_item: bool = False, timeout: float | None = None
     ) -> None: ...
+    def save(
+        self, sid: str, data: bytes, *, new: bool, timeout: float | None = None, wait: float = 10.0
+    ) -> None: ...
+    def delete(self, sid: str, *, wait: float = 10.0) -> bool: ...
+    @staticmethod
+    def is_valid_session_id(sid: object) -> bool: ...
     def release(self, sid: str, lock_id: int) -> bool: ...
     def create_uninitialized(self, sid: str, *, timeout: float | None = None) -> None: ...
     def remove(self, sid: str, lock_id: int) -> None: ...
@@ -274,3 +293,7 @@ class SessionStateStore:
     def force_unlock(self, sid: str) -> int | None: ...
 
 def master_key_signature(key: bytes, verb: str, resource_type: str, resource_link: str, date: str) -> str: ...
+def session_fingerprint(sid: str) -> str: ...
+def derive_cookie_keys(secrets: Sequence[bytes]) -> list[bytes]: ...
+def token_cookie_context(framework: str, app: str, session_id: str) -> str: ...
+def token_cookie_header(name: str, value: str, *, max_age: int | None = None, secure: bool = True) -> str: ...

@@ -10,15 +10,21 @@ Settings (a contract)::
     # optional: COSMOS_SESSION_COMPRESSION = True (default)
     # SESSION_COOKIE_AGE (Django's own) is the timeout.
 
-Like Django's own engines it does not lock a session for the length of a request: each save is a
-short, fenced write (acquire, write, release in three round trips), so two requests saving at
-once never interleave halfway; the last one wins, as with Django's database engine. Expiry is the
+Like Django's own engines it does not lock a session for the length of a request: each save is the
+engine's short, fenced ``SessionStateStore.save`` (take the lock, waiting up to 10 s for another
+save, write, release), so two requests saving at once never interleave halfway; the last one wins,
+as with Django's database engine. A session deleted since it was loaded (a logout elsewhere, or
+the old key after ``cycle_key``) is never written back: the save raises ``UpdateError``, as Django's
+database engine does. Session keys from cookies that the store cannot use are "no session". Expiry is the
 engine's: logical, with a conditional renewal at most once per 25 % of the timeout; expired items
 are removed by Cosmos DB's per-item TTL, so ``clear_expired`` has nothing to do.
 
 With Session consistency, add ``cosmos_session_token.django.SessionTokenMiddleware`` *before*
-``SessionMiddleware``: it carries the store's session token to the browser in a sealed cookie (keyed
-from ``SECRET_KEY``) and presents it on the next request, on whichever node it lands.
+``SessionMiddleware``: it carries the store's session token to the browser in a sealed cookie and
+presents it on the next request, on whichever node it lands. Its keys are derived by the core from
+``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS`` (str or bytes); its seal is bound to the session key and
+the store, so an envelope moved to another session unseals to nothing; it is ``Secure; HttpOnly;
+SameSite=Lax`` unless ``COSMOS_SESSION_TOKEN_COOKIE_SECURE = False`` (plain-HTTP development only).
 
 The connection string is never logged or put in an error message.
 """
@@ -27,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from typing import Any, Callable
 
 # Django ships no type information (django-stubs is a separate project); its types are Any here.
@@ -37,8 +42,16 @@ from django.contrib.sessions.backends.base import (  # type: ignore[import-untyp
     UpdateError,
 )
 from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
+from django.views.decorators.debug import sensitive_variables  # type: ignore[import-untyped]
 
-from ._native import DEFAULT_SEAL_BUDGET, SessionCarrier
+from ._native import (
+    DEFAULT_SEAL_BUDGET,
+    TOKEN_COOKIE_NAME,
+    SessionCarrier,
+    SessionTokenError,
+    derive_cookie_keys,
+    token_cookie_context,
+)
 from .state import SessionStateStore
 
 __all__ = ["SessionStore", "SessionTokenMiddleware", "store"]
@@ -54,14 +67,20 @@ def _conf() -> Any:
 _lock = threading.Lock()
 _stores: dict[tuple[Any, ...], SessionStateStore] = {}
 
-#: How long a save waits for another save of the same session to finish (seconds).
-_SAVE_WAIT = 10.0
+
+def _app_id() -> str:
+    """The store's identity in seal contexts: database/container."""
+    return f"{getattr(_conf(), 'COSMOS_SESSION_DATABASE', None)}/{getattr(_conf(), 'COSMOS_SESSION_CONTAINER', 'SessionStore')}"
 
 
+@sensitive_variables()
 def store() -> SessionStateStore:
-    """The process-wide store for the current settings (one per configuration)."""
+    """The process-wide store for the current settings (one per configuration). The connection
+    string is keyed by its digest and hidden from Django's error reports (debug pages list the
+    frame's locals)."""
+    secret = getattr(_conf(), "COSMOS_SESSION_CONNECTION_STRING", None)
     key = (
-        getattr(_conf(), "COSMOS_SESSION_CONNECTION_STRING", None),
+        hashlib.sha256(secret.encode()).hexdigest() if secret else None,
         getattr(_conf(), "COSMOS_SESSION_DATABASE", None),
         getattr(_conf(), "COSMOS_SESSION_CONTAINER", "SessionStore"),
         getattr(_conf(), "COSMOS_SESSION_CONSISTENCY", "Strong"),
@@ -71,13 +90,13 @@ def store() -> SessionStateStore:
     with _lock:
         found = _stores.get(key)
         if found is None:
-            connection_string, database, container, consistency, compression, age = key
-            if not connection_string or not database:
+            _, database, container, consistency, compression, age = key
+            if not secret or not database:
                 raise ValueError(
                     "set COSMOS_SESSION_CONNECTION_STRING and COSMOS_SESSION_DATABASE to use the Cosmos DB session engine"
                 )
             found = SessionStateStore(
-                connection_string,
+                secret,
                 database=database,
                 container=container,
                 timeout=float(age),
@@ -108,6 +127,11 @@ class SessionStore(SessionBase):
     def exists(self, session_key: str) -> bool:
         return bool(session_key) and self._engine.get(session_key) is not None
 
+    def _validate_session_key(self, key: str | None) -> bool:
+        """Django's rule (a string of 8+ characters) and the store's (at most 80 bytes, no
+        control character): a cookie with any other key is no session, never an error."""
+        return bool(super()._validate_session_key(key)) and SessionStateStore.is_valid_session_id(key)
+
     def create(self) -> None:
         while True:
             self._session_key = self._get_new_session_key()
@@ -118,43 +142,26 @@ class SessionStore(SessionBase):
             self.modified = True
             return
 
-    def _acquire(self, key: str) -> Any:
-        """The session's lock, waiting briefly while another save of it holds it."""
-        deadline = time.monotonic() + _SAVE_WAIT
-        while True:
-            ex = self._engine.get_exclusive(key)
-            if not ex.locked:
-                return ex
-            if time.monotonic() > deadline:
-                raise UpdateError(f"the session stayed locked for {_SAVE_WAIT} s")
-            time.sleep(0.01)
-
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()
         key = self.session_key
         data = self.encode(self._get_session(no_load=must_create)).encode("ascii")
-        ex = self._acquire(key)
-        if must_create and ex.data is not None:
-            self._engine.release(key, ex.lock_id)
-            raise CreateError
-        if not must_create and ex.data is None:
-            # Deleted (or expired) meanwhile, as Django's database engine reports it.
-            self._engine.release(key, ex.lock_id)
-            raise UpdateError
-        self._engine.set_and_release(
-            key, data, ex.lock_id, new_item=ex.data is None, timeout=float(self.get_expiry_age())
-        )
+        try:
+            self._engine.save(key, data, new=must_create, timeout=float(self.get_expiry_age()))
+        except SessionTokenError as e:
+            if e.kind == "session_exists":
+                raise CreateError from e
+            if e.kind in ("session_gone", "lock_wait_timeout"):
+                # Deleted (or expired) meanwhile, as Django's database engine reports it.
+                raise UpdateError from e
+            raise
 
     def delete(self, session_key: str | None = None) -> None:
         key = session_key or self.session_key
-        if not key:
+        if not key or not self._validate_session_key(key):
             return
-        ex = self._acquire(key)
-        if ex.data is None:
-            self._engine.release(key, ex.lock_id)
-            return
-        self._engine.remove(key, ex.lock_id)
+        self._engine.delete(key)
 
     @classmethod
     def clear_expired(cls) -> None:
@@ -162,40 +169,65 @@ class SessionStore(SessionBase):
         expired items."""
 
 
+def _secret_bytes(secret: Any) -> bytes:
+    return secret if isinstance(secret, bytes) else str(secret).encode("utf-8")
+
+
+_keys_lock = threading.Lock()
+_keys: dict[tuple[bytes, ...], list[bytes]] = {}
+
+
 def _carrier_keys() -> list[bytes]:
-    secret = _conf().SECRET_KEY.encode()
-    fallbacks = [s.encode() for s in getattr(_conf(), "SECRET_KEY_FALLBACKS", [])]
-    return [hashlib.sha256(b"cosmos-session-token:" + s).digest() for s in [secret, *fallbacks]]
+    """The token cookie's keys, derived by the core from SECRET_KEY and SECRET_KEY_FALLBACKS
+    (cached per configuration; a secret under 16 bytes raises)."""
+    raw = tuple(
+        _secret_bytes(s) for s in [_conf().SECRET_KEY, *getattr(_conf(), "SECRET_KEY_FALLBACKS", [])]
+    )
+    with _keys_lock:
+        found = _keys.get(raw)
+        if found is None:
+            found = _keys[raw] = derive_cookie_keys(list(raw))
+        return found
 
 
 class SessionTokenMiddleware:
     """Carries the session store's Cosmos DB session token in a sealed cookie, so Session
     consistency reads the session's own writes on every node. Put it before SessionMiddleware."""
 
-    cookie_name = "cosmos_state_token"
+    cookie_name = TOKEN_COOKIE_NAME
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        _carrier_keys()  # checks the secrets at start-up, not at the first request
+
+    @staticmethod
+    def _carrier(sid: str) -> SessionCarrier:
+        context = token_cookie_context("django", _app_id(), sid)
+        return SessionCarrier(_carrier_keys(), context, max_bytes=DEFAULT_SEAL_BUDGET)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         sid = request.COOKIES.get(_conf().SESSION_COOKIE_NAME)
-        carrier = SessionCarrier(_carrier_keys(), "django-session", max_bytes=DEFAULT_SEAL_BUDGET)
-        if sid and carrier.read(request.COOKIES.get(self.cookie_name)) and carrier.token is not None:
-            store().present_token(sid, carrier.token)
+        incoming = request.COOKIES.get(self.cookie_name)
+        if sid and SessionStateStore.is_valid_session_id(sid):
+            carrier = self._carrier(sid)
+            if carrier.read(incoming) and carrier.token is not None:
+                store().present_token(sid, carrier.token)
         response = self.get_response(request)
         session = getattr(request, "session", None)
         key = getattr(session, "session_key", None)
-        token = store().token(key) if key else None
+        token = store().token(key) if key and SessionStateStore.is_valid_session_id(key) else None
         if token is not None:
+            carrier = self._carrier(key)
+            carrier.read(incoming if key == sid else None)
             carrier.report(token)
             sealed = carrier.sealed()
-            if sealed is not None and sealed != request.COOKIES.get(self.cookie_name):
+            if sealed is not None and sealed != incoming:
                 response.set_cookie(
                     self.cookie_name,
                     sealed,
                     max_age=_conf().SESSION_COOKIE_AGE,
-                    secure=_conf().SESSION_COOKIE_SECURE,
+                    secure=getattr(_conf(), "COSMOS_SESSION_TOKEN_COOKIE_SECURE", True),
                     httponly=True,
-                    samesite=_conf().SESSION_COOKIE_SAMESITE,
+                    samesite="Lax",
                 )
         return response

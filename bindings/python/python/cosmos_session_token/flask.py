@@ -13,17 +13,24 @@ cookie. Sessions are not locked for the length of a request (Flask does not expe
 is a short fenced write, so concurrent saves never interleave halfway and the last one wins.
 Values are serialised with Flask's tagged JSON (the types Flask's cookie sessions accept).
 
+Saves and deletes are the engine's bounded-wait operations (``SessionStateStore.save`` and
+``delete``): a save of a session that another request deleted since it was loaded (a logout) is
+never written back, so a logout ends the session for every copy of its cookie, and a delete waits
+(up to 10 s) for a concurrent save instead of giving up. Call :meth:`CosmosSessionInterface.regenerate`
+at login so that an id planted before login (session fixation) is useless afterwards.
+
 ``token_flow=True`` adds a second, sealed cookie carrying the store's Cosmos DB session token, so
-Session consistency reads the session's own writes on whichever node a request lands.
+Session consistency reads the session's own writes on whichever node a request lands. Its keys are
+derived (by the core) from ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``; its seal is bound to the
+session id and the store, so an envelope moved to another session unseals to nothing; it is set
+``Secure; HttpOnly; SameSite=Lax`` (``token_cookie_secure=False`` only for plain-HTTP development).
 
 The connection string is never logged or put in an error message.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-import time
 from typing import Any
 
 from flask import Flask, Request, Response
@@ -32,14 +39,16 @@ from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, Signer
 from werkzeug.datastructures import CallbackDict
 
-from ._native import SessionCarrier
+from ._native import (
+    TOKEN_COOKIE_NAME,
+    SessionCarrier,
+    SessionTokenError,
+    derive_cookie_keys,
+    token_cookie_context,
+)
 from .state import SessionStateStore
 
 __all__ = ["CosmosSession", "CosmosSessionInterface"]
-
-#: How long a save waits for another save of the same session to finish (seconds).
-_SAVE_WAIT = 10.0
-
 
 class CosmosSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
     """The session object: a dict that records modification, with its id."""
@@ -58,7 +67,7 @@ class CosmosSessionInterface(SessionInterface):
     """``app.session_interface = CosmosSessionInterface(connection_string, database=..., container=...)``."""
 
     serializer = TaggedJSONSerializer()
-    token_cookie = "cosmos_state_token"
+    token_cookie = TOKEN_COOKIE_NAME
 
     def __init__(
         self,
@@ -69,14 +78,17 @@ class CosmosSessionInterface(SessionInterface):
         consistency: str = "Strong",
         compression: bool = True,
         token_flow: bool = False,
+        token_cookie_secure: bool = True,
         store: SessionStateStore | None = None,
     ) -> None:
         if store is None and not (connection_string and database):
             raise ValueError("give a connection string and a database (or a SessionStateStore as store=)")
         self._connection = (connection_string, database, container, consistency, compression)
         self._store = store
-        self._lifetime: float | None = None
+        self._app_id = f"{database}/{container}"
+        self._keys: tuple[Any, list[bytes]] | None = None
         self.token_flow = token_flow
+        self.token_cookie_secure = token_cookie_secure
 
     def store(self, app: Flask) -> SessionStateStore:
         """The store (created on first use, with PERMANENT_SESSION_LIFETIME as the timeout)."""
@@ -95,13 +107,23 @@ class CosmosSessionInterface(SessionInterface):
     def _signer(self, app: Flask) -> Signer:
         return Signer(app.secret_key, salt="cosmos-session", key_derivation="hmac")  # type: ignore[arg-type]
 
-    def _carrier(self, app: Flask) -> SessionCarrier:
-        key = hashlib.sha256(b"cosmos-session-token:" + str(app.secret_key).encode()).digest()
-        return SessionCarrier([key], "flask-session")
+    def _cookie_keys(self, app: Flask) -> list[bytes]:
+        """The token cookie's keys, derived once per secret configuration (bytes or str secrets;
+        a secret under 16 bytes raises here, before any request depends on it)."""
+        secrets_in = [app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or [])]
+        raw = [s if isinstance(s, bytes) else str(s).encode("utf-8") for s in secrets_in]
+        if self._keys is None or self._keys[0] != raw:
+            self._keys = (raw, derive_cookie_keys(raw))
+        return self._keys[1]
+
+    def _carrier(self, app: Flask, sid: str) -> SessionCarrier:
+        return SessionCarrier(self._cookie_keys(app), token_cookie_context("flask", self._app_id, sid))
 
     def open_session(self, app: Flask, request: Request) -> CosmosSession:
         if not app.secret_key:
             raise RuntimeError("CosmosSessionInterface signs the session id: set app.secret_key")
+        if self.token_flow:
+            self._cookie_keys(app)  # a weak secret fails every request: say so on the first
         signed = request.cookies.get(self.get_cookie_name(app))
         sid = None
         if signed:
@@ -109,10 +131,10 @@ class CosmosSessionInterface(SessionInterface):
                 sid = self._signer(app).unsign(signed).decode("ascii")
             except (BadSignature, UnicodeDecodeError):
                 sid = None
-        if sid:
+        if sid and SessionStateStore.is_valid_session_id(sid):
             store = self.store(app)
             if self.token_flow:
-                carrier = self._carrier(app)
+                carrier = self._carrier(app, sid)
                 if carrier.read(request.cookies.get(self.token_cookie)) and carrier.token is not None:
                     store.present_token(sid, carrier.token)
             data = store.get(sid)
@@ -120,51 +142,54 @@ class CosmosSessionInterface(SessionInterface):
                 return CosmosSession(self.serializer.loads(data.decode("utf-8")), sid=sid)
         return CosmosSession(sid=secrets.token_urlsafe(32), new=True)
 
-    def _write(self, app: Flask, session: CosmosSession) -> None:
-        store = self.store(app)
-        data = self.serializer.dumps(dict(session)).encode("utf-8")
-        deadline = time.monotonic() + _SAVE_WAIT
-        while True:
-            ex = store.get_exclusive(session.sid)
-            if not ex.locked:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the session stayed locked for {_SAVE_WAIT} s")
-            time.sleep(0.01)
-        store.set_and_release(
-            session.sid,
-            data,
-            ex.lock_id,
-            new_item=ex.data is None,
-            timeout=app.permanent_session_lifetime.total_seconds(),
-        )
+    def regenerate(self, session: CosmosSession) -> None:
+        """Moves the session to a fresh id (call it at login: an id planted in the browser before
+        it is useless after). The old id is deleted now (waiting for a concurrent save of it, up
+        to 10 s); the data is written under the new id when the request ends."""
+        from flask import current_app
 
-    def _delete(self, app: Flask, sid: str) -> None:
-        store = self.store(app)
-        ex = store.get_exclusive(sid)
-        if ex.locked:
-            return  # another request is saving it; it wins, as Flask-Session's last writer would
-        if ex.data is None:
-            store.release(sid, ex.lock_id)
-        else:
-            store.remove(sid, ex.lock_id)
+        if not session.new:
+            self.store(current_app).delete(session.sid)
+        session.sid = secrets.token_urlsafe(32)
+        session.new = True
+        session.modified = True
+
+    def _write(self, app: Flask, session: CosmosSession) -> bool:
+        """Saves the session; False when it was deleted since it was loaded (not recreated)."""
+        data = self.serializer.dumps(dict(session)).encode("utf-8")
+        try:
+            self.store(app).save(
+                session.sid, data, new=session.new, timeout=app.permanent_session_lifetime.total_seconds()
+            )
+        except SessionTokenError as e:
+            if e.kind == "session_gone":
+                return False
+            raise
+        return True
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        assert isinstance(session, CosmosSession)
+        if not isinstance(session, CosmosSession):
+            return  # open_session failed (Flask then passes no session of ours): nothing to save
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
         secure = self.get_cookie_secure(app)
         samesite = self.get_cookie_samesite(app)
         httponly = self.get_cookie_httponly(app)
+
+        def forget() -> None:
+            response.delete_cookie(name, domain=domain, path=path, secure=secure, samesite=samesite, httponly=httponly)
+            response.vary.add("Cookie")
+
         if not session:
             if session.modified:
-                self._delete(app, session.sid)
-                response.delete_cookie(name, domain=domain, path=path, secure=secure, samesite=samesite, httponly=httponly)
-                response.vary.add("Cookie")
+                if not session.new:
+                    self.store(app).delete(session.sid)
+                forget()
             return
-        if session.modified or session.new:
-            self._write(app, session)
+        if (session.modified or session.new) and not self._write(app, session):
+            forget()  # logged out elsewhere meanwhile: this request's copy is not written back
+            return
         if not self.should_set_cookie(app, session) and not session.new:
             return
         response.vary.add("Cookie")
@@ -181,8 +206,15 @@ class CosmosSessionInterface(SessionInterface):
         if self.token_flow:
             token = self.store(app).token(session.sid)
             if token is not None:
-                carrier = self._carrier(app)
+                carrier = self._carrier(app, session.sid)
                 carrier.report(token)
                 sealed = carrier.sealed()
                 if sealed is not None:
-                    response.set_cookie(self.token_cookie, sealed, httponly=True, secure=secure, samesite=samesite, path=path)
+                    response.set_cookie(
+                        self.token_cookie,
+                        sealed,
+                        httponly=True,
+                        secure=self.token_cookie_secure,
+                        samesite="Lax",
+                        path="/",
+                    )

@@ -9,8 +9,14 @@ write. The middleware makes every node see the user's token:
 * the application reports the token of each write with ``environ["cosmos.report_session_token"](token)``;
 * on the response, if a report changed the token, it sets the cookie to ``carrier.sealed()``.
 
-The policy (union merge, first key seals, the budget of the sealed text) is the core's
-``SessionCarrier``, the same as the .NET ``SessionTokenCookie``; this module only adapts it to WSGI.
+The policy (union merge, first key seals, the budget of the sealed text, the cookie's attributes)
+is the core's ``SessionCarrier`` and ``token_cookie_header``, the same as the .NET
+``SessionTokenCookie``; this module only adapts it to WSGI.
+
+``context`` is required: it binds the sealed value to its user (return the user's session id, or
+use ``token_cookie_context``), so one user's cookie is never accepted for another. When it returns
+``""`` for a request (no session yet) nothing is read or written for that request. The cookie is
+``Secure`` unless ``secure=False`` is passed (plain-HTTP development only).
 The application scopes the token to the partition of its next read
 (``environ["cosmos.session_carrier"].for_range(pk_range_id)``) before passing it to azure-cosmos
 as ``session_token=``.
@@ -21,7 +27,7 @@ from __future__ import annotations
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Callable, Iterable, Sequence
 
-from ._native import DEFAULT_COOKIE_NAME, DEFAULT_SEAL_BUDGET, SessionCarrier
+from ._native import DEFAULT_COOKIE_NAME, DEFAULT_SEAL_BUDGET, SessionCarrier, token_cookie_header
 
 __all__ = ["SessionTokenMiddleware"]
 
@@ -36,10 +42,10 @@ class SessionTokenMiddleware:
         app: Callable[[dict, StartResponse], Iterable[bytes]],
         keys: Sequence[bytes],
         *,
+        context: Callable[[dict], str],
         cookie_name: str = DEFAULT_COOKIE_NAME,
-        context: Callable[[dict], str] = lambda environ: "",
         max_bytes: int = DEFAULT_SEAL_BUDGET,
-        secure: bool = False,
+        secure: bool = True,
     ) -> None:
         # Checks the keys once, at start-up (no keys or a weak key raise here).
         SessionCarrier(list(keys), "", max_bytes=max_bytes)
@@ -58,18 +64,20 @@ class SessionTokenMiddleware:
         return None if morsel is None else morsel.value
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        carrier = SessionCarrier(self.keys, self.context(environ), max_bytes=self.max_bytes)
-        carrier.read(self._cookie(environ))
+        context = self.context(environ)
+        carrier = SessionCarrier(self.keys, context, max_bytes=self.max_bytes)
+        if context:
+            carrier.read(self._cookie(environ))
         environ["cosmos.session_carrier"] = carrier
         environ["cosmos.session_token"] = carrier.token
         environ["cosmos.report_session_token"] = carrier.report
 
         def start(status: str, headers: list, exc_info: Any = None) -> Any:
-            if carrier.changed:
+            if carrier.changed and context:
                 value = carrier.sealed()
                 if value is not None:
-                    attrs = f"{self.cookie_name}={value}; Path=/; HttpOnly; SameSite=Lax"
-                    headers = list(headers) + [("Set-Cookie", attrs + ("; Secure" if self.secure else ""))]
+                    cookie = token_cookie_header(self.cookie_name, value, secure=self.secure)
+                    headers = list(headers) + [("Set-Cookie", cookie)]
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         return self.app(environ, start)
