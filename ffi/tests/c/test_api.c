@@ -731,6 +731,120 @@ static void test_error_table(void) {
     CHECK_STATUS(cst_error_code_at(count, code, sizeof code, &n, &status), CST_ERR_INVALID_ARGUMENT);
 }
 
+
+/* The outside review's findings on the C surface: the web-session policy, session-id checks and
+ * fingerprints, lock ids, the consistency default, key-free connection-string errors. */
+static void test_security_review(void) {
+    /* Cookie keys: derived (not the secret), rotation list, weak secrets refused. */
+    const char *secrets[2] = {"a-long-enough-secret", "the-previous-secret!"};
+    size_t lens[2] = {20, 20};
+    uint8_t keys[64];
+    CHECK_STATUS(cst_web_derive_cookie_keys(secrets, lens, 2, keys, sizeof keys), CST_OK);
+    CHECK(memcmp(keys, keys + 32, 32) != 0 && memcmp(keys, secrets[0], 16) != 0);
+    CHECK_STATUS(cst_web_derive_cookie_keys(secrets, lens, 2, keys, 63), CST_ERR_BUFFER_TOO_SMALL);
+    size_t weak[1] = {8};
+    CHECK_STATUS(cst_web_derive_cookie_keys(secrets, weak, 1, keys, sizeof keys), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "weak_key") == 0);
+    CHECK_STATUS(cst_web_derive_cookie_keys(NULL, NULL, 0, keys, sizeof keys), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "no_keys") == 0);
+    /* The context binds framework, app and session id; the header is Secure unless told. */
+    char buf[256];
+    size_t n = 0;
+    CHECK_STATUS(cst_web_token_cookie_context("aspnet", 6, "db/c", 4, "sid", 3, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "token-cookie/6:aspnet/4:db/c/sid") == 0 && n == strlen(buf));
+    CHECK_STATUS(cst_web_token_cookie_header("c", 1, "v", 1, -1, true, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "c=v; Path=/; HttpOnly; SameSite=Lax; Secure") == 0);
+    CHECK_STATUS(cst_web_token_cookie_header("c", 1, "v", 1, 60, false, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "c=v; Path=/; Max-Age=60; HttpOnly; SameSite=Lax") == 0);
+    /* Session ids: checked, and named by a fingerprint in errors. */
+    char long_id[200];
+    memset(long_id, 'x', sizeof long_id);
+    CHECK_STATUS(cst_state_check_session_id(long_id, sizeof long_id), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "invalid_session_id") == 0);
+    CHECK_STATUS(cst_state_check_session_id("abc", 3), CST_OK);
+    CHECK_STATUS(cst_state_session_fingerprint("abc", 3, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "session #ba7816bf8f01") == 0);
+    cst_state *s = NULL;
+    CHECK_STATUS(cst_state_open_memory(NULL, &s), CST_OK);
+    const char *sid = "bearer-credential-0123456789";
+    cst_state_result *r = NULL;
+    CHECK_STATUS(cst_state_get_exclusive(s, sid, strlen(sid), &r), CST_OK);
+    cst_state_entry e;
+    CHECK_STATUS(cst_state_result_entry(r, &e), CST_OK);
+    cst_state_result_free(r);
+    uint64_t unlocked = 0;
+    CHECK_STATUS(cst_state_force_unlock(s, sid, strlen(sid), &unlocked), CST_OK);
+    CHECK_STATUS(cst_state_set_and_release(s, sid, strlen(sid), (const uint8_t *)"x", 1, e.lock_id, false, 0),
+                 CST_ERR_LOCK_LOST);
+    CHECK(strstr(last_message(), sid) == NULL && strstr(last_message(), "session #") != NULL);
+    /* Lock ids above 2^53 - 1 are refused, never wrapped. */
+    CHECK_STATUS(cst_state_set_and_release(s, "s", 1, (const uint8_t *)"x", 1, UINT64_MAX, true, 0),
+                 CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "invalid_argument") == 0);
+    bool flag = false;
+    CHECK_STATUS(cst_state_release(s, "s", 1, (uint64_t)1 << 53, &flag), CST_ERR_INVALID_ARGUMENT);
+    /* Delete without a lock: removes, then finds nothing. */
+    CHECK_STATUS(cst_state_get_exclusive(s, "d", 1, &r), CST_OK);
+    CHECK_STATUS(cst_state_result_entry(r, &e), CST_OK);
+    cst_state_result_free(r);
+    CHECK_STATUS(cst_state_set_and_release(s, "d", 1, (const uint8_t *)"x", 1, e.lock_id, true, 0), CST_OK);
+    CHECK_STATUS(cst_state_delete(s, "d", 1, 1.0, &flag), CST_OK);
+    CHECK(flag);
+    CHECK_STATUS(cst_state_delete(s, "d", 1, 1.0, &flag), CST_OK);
+    CHECK(!flag);
+    CHECK_STATUS(cst_state_delete(s, "d", 1, -1.0, &flag), CST_ERR_INVALID_ARGUMENT);
+    cst_state_free(s);
+    /* Connection strings: http:// only for loopback; no part of a misplaced key in the message. */
+    const char *plain_http = "AccountEndpoint=http://db.example.com/;AccountKey=c2VjcmV0;";
+    cst_state *bad = NULL;
+    CHECK_STATUS(cst_state_open(plain_http, strlen(plain_http), NULL, &bad), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(last_message(), "clear text") != NULL);
+    const char *misplaced = "AccountEndpoint=https://h/;AccountKey:c2VjcmV0c2VjcmV0c2VjcmV0==";
+    CHECK_STATUS(cst_state_open(misplaced, strlen(misplaced), NULL, &bad), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(last_message(), "c2VjcmV0") == NULL);
+    /* The documented default consistency is what the defaults send: "AccountDefault" is the opt-out. */
+    cst_state_options o;
+    CHECK_STATUS(cst_state_options_default(&o), CST_OK);
+    CHECK(o.consistency == NULL && o.consistency_len == 0);
+    o.consistency = "AccountDefault";
+    o.consistency_len = strlen(o.consistency);
+    CHECK_STATUS(cst_state_open_memory(&o, &bad), CST_OK);
+    cst_state_free(bad);
+}
+
+/* The last-error functions during thread teardown: a pthread key destructor runs after the
+ * library's thread-local storage may be gone; calls must neither panic nor abort. */
+static pthread_key_t teardown_key;
+static int teardown_status = -1;
+
+static void teardown_destructor(void *arg) {
+    (void)arg;
+    char buf[64];
+    size_t n = 0;
+    int64_t seg = 0, off = 0;
+    int a = cst_parse_check("x", 1, 0);
+    int b = cst_last_error_message(buf, sizeof buf, &n);
+    int c = cst_last_error_kind(buf, sizeof buf, &n);
+    int d = cst_last_error_position(&seg, &off);
+    teardown_status = (a == CST_ERR_MALFORMED && b == CST_OK && c == CST_OK && d == CST_OK) ? 0 : 1;
+}
+
+static void *teardown_thread(void *arg) {
+    (void)arg;
+    pthread_setspecific(teardown_key, (void *)1);
+    CHECK_STATUS(cst_parse_check("0:1#x", 5, 0), CST_ERR_MALFORMED); /* the slot exists */
+    return NULL;
+}
+
+static void test_last_error_during_thread_teardown(void) {
+    CHECK(pthread_key_create(&teardown_key, teardown_destructor) == 0);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, teardown_thread, NULL) == 0);
+    pthread_join(t, NULL);
+    CHECK(teardown_status == 0);
+    pthread_key_delete(teardown_key);
+}
+
 static void test_state_api(void) {
     cst_state_options o;
     CHECK_STATUS(cst_state_options_default(&o), CST_OK);
@@ -1590,6 +1704,8 @@ int main(int argc, char **argv) {
     RUN(test_warnings_api);
     RUN(test_error_table);
     RUN(test_state_api);
+    RUN(test_security_review);
+    RUN(test_last_error_during_thread_teardown);
     RUN(test_threads_share_one_handle);
     RUN(test_container_api);
     RUN(test_container_threads);

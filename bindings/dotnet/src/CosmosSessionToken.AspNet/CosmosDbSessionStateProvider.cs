@@ -15,11 +15,15 @@ namespace CosmosSessionToken.AspNet
 {
     /// <summary>
     /// An ASP.NET (System.Web) session-state store provider on Azure Cosmos DB, a drop-in for the DodoBrands
-    /// provider of the seed: its <c>web.config</c> attributes work unchanged (<c>connectionStringName</c> or
+    /// provider: its <c>web.config</c> attributes work unchanged (<c>connectionStringName</c> or
     /// <c>connectionString</c>, <c>databaseId</c>, <c>xLockTtlSeconds</c>, <c>compressionEnabled</c>,
     /// <c>consistencyLevel</c>, and <c>&lt;sessionState timeout&gt;</c>); add <c>containerId</c> (default
     /// <c>SessionStore</c>) and <c>tokenCookie="true"</c> to flow the session's Cosmos DB token to the browser in a
-    /// sealed cookie, which makes Session consistency safe across nodes.
+    /// sealed cookie, which makes Session consistency safe across nodes. The token cookie follows the native web-session
+    /// policy (<see cref="WebSessionPolicy"/>): keys derived from <c>tokenCookieKey</c> (base64, 16+ bytes; optional
+    /// <c>tokenCookieKeyFallbacks</c>, comma-separated, for rotation) or the machine key's validation key, checked at
+    /// start-up; the seal bound to the session id and the store; <c>Secure; HttpOnly; SameSite=Lax</c> unless
+    /// <c>tokenCookieSecure="false"</c> (plain-HTTP development only).
     /// </summary>
     /// <remarks>
     /// Every decision (locks, fencing, expiry, renewal, compression, token flow) is the native engine's; this class
@@ -27,7 +31,9 @@ namespace CosmosSessionToken.AspNet
     /// Read-only requests (<c>IReadOnlySessionState</c>) read the committed content and never take or wait for the
     /// lock (the seed's read-only requests 3, 4, 5). A write whose lock was taken over throws
     /// <see cref="SessionStateLockLostException"/> and writes nothing. Trace output goes to the
-    /// <see cref="TraceSource"/> named after this type; it never contains the account key.
+    /// <see cref="TraceSource"/> named after this type; it never contains the account key, nor a session id (sessions
+    /// are named by <see cref="SessionStateStore.Fingerprint"/>). Session ids from cookies that the store cannot use are
+    /// "no session", never an error.
     /// </remarks>
     public class CosmosDbSessionStateProvider : SessionStateStoreProviderBase
     {
@@ -43,11 +49,16 @@ namespace CosmosSessionToken.AspNet
         private TimeSpan timeout = TimeSpan.FromMinutes(20);
         private TimeSpan? timeoutOverride;
         private bool tokenCookie;
-        private byte[] cookieKey;
+        private bool tokenCookieSecure = true;
+        private byte[][] cookieKeys;
+        private string appId = "";
         private string cookieName = "ASP.NET_SessionId";
 
+        /// <summary>How long a removal without a lock waits for another request's lock.</summary>
+        private static readonly TimeSpan RemoveWait = TimeSpan.FromSeconds(10);
+
         /// <summary>The name of the cookie that carries the sealed Cosmos DB session token (with tokenCookie="true").</summary>
-        public const string TokenCookieName = "cosmos_state_token";
+        public const string TokenCookieName = WebSessionPolicy.TokenCookieName;
 
         /// <summary>Reads the configuration. Unknown attributes are an error (a typo is not silently ignored).</summary>
         public override void Initialize(string name, NameValueCollection config)
@@ -91,7 +102,9 @@ namespace CosmosSessionToken.AspNet
                 options.LockTtl = TimeSpan.FromSeconds(seconds);
             }
             tokenCookie = ParseBool(Take(settings, "tokenCookie"), false, "tokenCookie");
+            tokenCookieSecure = ParseBool(Take(settings, "tokenCookieSecure"), true, "tokenCookieSecure");
             string keyText = Take(settings, "tokenCookieKey");
+            string fallbackText = Take(settings, "tokenCookieKeyFallbacks");
             // The session timeout is <sessionState timeout> (minutes); timeoutSeconds overrides it for tests.
             var section = WebConfigurationManager.GetSection("system.web/sessionState") as SessionStateSection;
             if (section != null)
@@ -117,9 +130,9 @@ namespace CosmosSessionToken.AspNet
             }
             if (tokenCookie)
             {
-                // The sealing key: tokenCookieKey (base64) or one derived from the machine key's validation key.
-                cookieKey = keyText != null ? Convert.FromBase64String(keyText) : DeriveCookieKey();
+                cookieKeys = CookieKeys(keyText, fallbackText);
             }
+            appId = options.Database + "/" + options.Container;
             string key = string.Join("|", inMemory ? "memory" : Digest(connectionString), options.Database, options.Container,
                 options.Consistency, options.Compression, options.LockTtl.Ticks, options.Timeout.Ticks);
             store = Stores.GetOrAdd(key, _ => inMemory ? SessionStateStore.OpenInMemory(options) : SessionStateStore.Open(connectionString, options));
@@ -152,19 +165,58 @@ namespace CosmosSessionToken.AspNet
             }
         }
 
-        private static byte[] DeriveCookieKey()
+        // The token cookie's keys: the native derivation over tokenCookieKey (base64) and its fallbacks, or over the
+        // machine key's validation key; a secret shorter than 16 bytes fails here, at start-up.
+        private static byte[][] CookieKeys(string keyText, string fallbackText)
         {
-            var machineKey = WebConfigurationManager.GetSection("system.web/machineKey") as MachineKeySection;
-            string validation = machineKey == null ? null : machineKey.ValidationKey;
-            if (string.IsNullOrEmpty(validation) || validation.StartsWith("AutoGenerate", StringComparison.Ordinal))
+            var secrets = new System.Collections.Generic.List<byte[]>();
+            if (keyText != null)
             {
-                throw new ProviderException(
-                    "tokenCookie=\"true\" needs a key shared by every node: set tokenCookieKey (base64, 16+ bytes) or an explicit <machineKey validationKey>");
+                secrets.Add(Base64Secret(keyText, "tokenCookieKey"));
+                if (fallbackText != null)
+                {
+                    foreach (string part in fallbackText.Split(','))
+                    {
+                        if (part.Trim().Length > 0) secrets.Add(Base64Secret(part.Trim(), "tokenCookieKeyFallbacks"));
+                    }
+                }
             }
-            using (var sha = SHA256.Create())
+            else
             {
-                return sha.ComputeHash(Encoding.UTF8.GetBytes("cosmos-session-token:" + validation));
+                var machineKey = WebConfigurationManager.GetSection("system.web/machineKey") as MachineKeySection;
+                string validation = machineKey == null ? null : machineKey.ValidationKey;
+                if (string.IsNullOrEmpty(validation) || validation.StartsWith("AutoGenerate", StringComparison.Ordinal))
+                {
+                    throw new ProviderException(
+                        "tokenCookie=\"true\" needs a key shared by every node: set tokenCookieKey (base64, 16+ bytes) or an explicit <machineKey validationKey>");
+                }
+                secrets.Add(Encoding.UTF8.GetBytes(validation));
             }
+            try
+            {
+                return WebSessionPolicy.DeriveCookieKeys(secrets);
+            }
+            catch (SessionTokenArgumentException e)
+            {
+                throw new ProviderException("tokenCookieKey: " + e.Message, e);
+            }
+        }
+
+        private static byte[] Base64Secret(string text, string what)
+        {
+            try
+            {
+                return Convert.FromBase64String(text);
+            }
+            catch (FormatException)
+            {
+                throw new ProviderException(what + " must be base64 (16+ bytes once decoded)");
+            }
+        }
+
+        private SessionTokenCookie Carrier(string sid)
+        {
+            return new SessionTokenCookie(cookieKeys, WebSessionPolicy.TokenCookieContext("aspnet", appId, sid));
         }
 
         /// <summary>Session expiry callbacks are not supported (Cosmos DB deletes expired items itself); returns false.</summary>
@@ -179,8 +231,9 @@ namespace CosmosSessionToken.AspNet
             if (!tokenCookie || context == null) return;
             var sid = context.Request.Cookies[cookieName];
             var carried = context.Request.Cookies[TokenCookieName];
-            if (sid == null || carried == null) return;
-            using (var carrier = new SessionTokenCookie(new[] { cookieKey }, "aspnet-session"))
+            // An id the store cannot use (too long, control characters) is no session: never an error per request.
+            if (sid == null || carried == null || !SessionStateStore.IsValidSessionId(sid.Value)) return;
+            using (var carrier = Carrier(sid.Value))
             {
                 carrier.Read(carried.Value);
                 var token = carrier.Token;
@@ -193,16 +246,18 @@ namespace CosmosSessionToken.AspNet
         {
             if (!tokenCookie || context == null) return;
             string sid = SessionIdOf(context);
-            var token = sid == null ? null : store.Token(sid);
+            var token = sid == null || !SessionStateStore.IsValidSessionId(sid) ? null : store.Token(sid);
             if (token == null) return;
-            using (var carrier = new SessionTokenCookie(new[] { cookieKey }, "aspnet-session"))
+            using (var carrier = Carrier(sid))
             {
                 carrier.Merge(token);
                 string value = carrier.CookieValue;
                 var incoming = context.Request.Cookies[TokenCookieName];
                 if (value != null && (incoming == null || incoming.Value != value))
                 {
-                    context.Response.Cookies.Add(new HttpCookie(TokenCookieName, value) { HttpOnly = true });
+                    // The header as the native policy renders it (Secure, HttpOnly, SameSite=Lax): HttpCookie has no
+                    // SameSite on .NET Framework before 4.7.2, nor on Mono.
+                    context.Response.AppendHeader("Set-Cookie", WebSessionPolicy.TokenCookieHeader(TokenCookieName, value, null, tokenCookieSecure));
                 }
             }
         }
@@ -242,7 +297,8 @@ namespace CosmosSessionToken.AspNet
             lockAge = TimeSpan.Zero;
             lockId = 0L;
             actions = SessionStateActions.None;
-            if (id == null) return null; // Mono: a first cookieless request has no id yet
+            // Mono: a first cookieless request has no id yet; an id the store cannot use is no session.
+            if (id == null || !SessionStateStore.IsValidSessionId(id)) return null;
             var entry = store.Get(id);
             if (entry == null) return null;
             if (entry.Uninitialized) actions = SessionStateActions.InitializeItem;
@@ -258,14 +314,14 @@ namespace CosmosSessionToken.AspNet
             lockAge = TimeSpan.Zero;
             lockId = 0L;
             actions = SessionStateActions.None;
-            if (id == null) return null;
+            if (id == null || !SessionStateStore.IsValidSessionId(id)) return null;
             var ex = store.GetExclusive(id);
             lockId = ex.LockId;
             if (ex.Locked)
             {
                 locked = true;
                 lockAge = ex.LockAge;
-                Trace.TraceEvent(TraceEventType.Verbose, 0, "session {0} is locked by {1} for {2}", id, ex.LockId, ex.LockAge);
+                Trace.TraceEvent(TraceEventType.Verbose, 0, "{0} is locked by {1} for {2}", SessionStateStore.Fingerprint(id), ex.LockId, ex.LockAge);
                 return null;
             }
             if (ex.Entry == null) return null;
@@ -303,7 +359,7 @@ namespace CosmosSessionToken.AspNet
             }
             catch (SessionStateLockLostException e)
             {
-                Trace.TraceEvent(TraceEventType.Warning, 0, "session {0}: {1}", id, e.Message);
+                Trace.TraceEvent(TraceEventType.Warning, 0, "{0}", e.Message); // the message names the fingerprint
                 throw;
             }
         }
@@ -319,23 +375,14 @@ namespace CosmosSessionToken.AspNet
         /// <summary>Removes the session (<c>Session.Abandon()</c>) under its lock.</summary>
         public override void RemoveItem(HttpContext context, string id, object lockId, SessionStateStoreData item)
         {
-            if (id == null) return;
+            if (id == null || !SessionStateStore.IsValidSessionId(id)) return;
             long l = LockIdOf(lockId);
             if (l == 0)
             {
-                // Abandoned from a read-only request: take the lock for the removal.
-                var ex = store.GetExclusive(id);
-                if (ex.Locked)
-                {
-                    Trace.TraceEvent(TraceEventType.Warning, 0, "session {0}: not removed, locked by {1}", id, ex.LockId);
-                    return;
-                }
-                if (ex.Entry == null)
-                {
-                    store.Release(id, ex.LockId);
-                    return;
-                }
-                l = ex.LockId;
+                // Abandoned from a read-only request: the native bounded-wait removal (it waits for a concurrent
+                // request's lock instead of leaving the abandoned session alive).
+                store.Delete(id, RemoveWait);
+                return;
             }
             store.Remove(id, l);
         }

@@ -182,6 +182,21 @@ namespace CosmosSessionToken
             return Encoding.UTF8.GetString(bytes);
         }
 
+        /// <summary>The UTF-8 form of <paramref name="s"/>, or null when it has none (a lone surrogate): for untrusted
+        /// input that must be refused quietly rather than with an exception.</summary>
+        internal static byte[] TryUtf8(string s)
+        {
+            if (s == null) return null;
+            try
+            {
+                return StrictUtf8.GetBytes(s);
+            }
+            catch (EncoderFallbackException)
+            {
+                return null;
+            }
+        }
+
         internal static byte[] Utf8(string s, string paramName)
         {
             if (s == null)

@@ -185,6 +185,26 @@ namespace CosmosSessionToken
         internal static extern int cst_state_release(StateHandle state, byte[] sid, UIntPtr sidLen, ulong lockId, out byte released);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_delete(StateHandle state, byte[] sid, UIntPtr sidLen, double wait, out byte removed);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_check_session_id(byte[] sid, UIntPtr sidLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_session_fingerprint(byte[] sid, UIntPtr sidLen, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_web_derive_cookie_keys(IntPtr ptrs, IntPtr lens, UIntPtr count, byte[] output, UIntPtr outputCap);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_web_token_cookie_context(byte[] framework, UIntPtr frameworkLen, byte[] app, UIntPtr appLen,
+            byte[] sid, UIntPtr sidLen, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_web_token_cookie_header(byte[] name, UIntPtr nameLen, byte[] value, UIntPtr valueLen,
+            long maxAge, [MarshalAs(UnmanagedType.I1)] bool secure, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_state_create_uninitialized(StateHandle state, byte[] sid, UIntPtr sidLen, double timeout);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -12,8 +12,8 @@ namespace CosmosSessionToken
         /// <summary>Container id (created on first use).</summary>
         public string Container { get; set; } = "SessionStore";
 
-        /// <summary>Consistency level asked for: Strong (default), BoundedStaleness, Session, ConsistentPrefix,
-        /// Eventual; empty for the account's default.</summary>
+        /// <summary>Consistency level asked for: Strong (the default, also for null or empty), BoundedStaleness, Session,
+        /// ConsistentPrefix, Eventual, or AccountDefault to send no consistency header (the account's own applies).</summary>
         public string Consistency { get; set; } = "Strong";
 
         /// <summary>How long a lock lives before another request may take it over (<c>xLockTtlSeconds</c>).</summary>
@@ -233,6 +233,34 @@ namespace CosmosSessionToken
         {
             byte[] id = Sid(sid);
             Native.Ensure(NativeMethods.cst_state_remove(Handle, id, Native.Len(id), (ulong)lockId));
+        }
+
+        /// <summary>Removes the session without holding its lock: waits up to <paramref name="wait"/> while another
+        /// request holds it, then removes it under the lock. Returns whether a live session was removed; throws
+        /// <see cref="SessionStateStoreException"/> (kind lock_wait_timeout) past the wait.</summary>
+        public bool Delete(string sid, TimeSpan wait)
+        {
+            byte[] id = Sid(sid);
+            byte removed;
+            Native.Ensure(NativeMethods.cst_state_delete(Handle, id, Native.Len(id), wait.TotalSeconds, out removed));
+            return removed != 0;
+        }
+
+        /// <summary>True when <paramref name="sid"/> is a session id the store accepts (non-empty, at most 80 bytes, no
+        /// control character or lone surrogate). Adapters treat an invalid id from a cookie as "no session".</summary>
+        public static bool IsValidSessionId(string sid)
+        {
+            byte[] id = Native.TryUtf8(sid);
+            return id != null && NativeMethods.cst_state_check_session_id(id, Native.Len(id)) == NativeMethods.CST_OK;
+        }
+
+        /// <summary>How errors and traces name a session without its id (a bearer credential): "session #" and the
+        /// first 12 hex digits of the SHA-256 of the id.</summary>
+        public static string Fingerprint(string sid)
+        {
+            byte[] id = Native.TryUtf8(sid ?? "") ?? new byte[0];
+            return Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) =>
+                NativeMethods.cst_state_session_fingerprint(id, Native.Len(id), buf, cap, out len));
         }
 
         /// <summary>Extends the session's life when the renewal is due; returns whether it wrote.</summary>

@@ -51,7 +51,8 @@ namespace CosmosSessionToken
         public static bool TryUnseal(string sealedToken, IList<byte[]> keys, string context, out SessionToken token)
         {
             token = null;
-            if (sealedToken == null) return false;
+            // Untrusted text with no UTF-8 form (a lone surrogate) cannot be a sealed value.
+            if (Native.TryUtf8(sealedToken) == null) return false;
             try
             {
                 token = Unseal(sealedToken, keys, context);
@@ -150,7 +151,8 @@ namespace CosmosSessionToken
         /// <summary>Reads the incoming cookie value (null or empty: no token). Untrusted input never throws.</summary>
         public void Read(string cookieValue)
         {
-            byte[] value = Native.Utf8(cookieValue ?? "", "cookieValue");
+            // A value with no UTF-8 form (a lone surrogate) is no token, like any other unreadable cookie.
+            byte[] value = Native.TryUtf8(cookieValue) ?? new byte[0];
             byte accepted;
             Native.Ensure(NativeMethods.cst_carrier_read(Handle, value, Native.Len(value), out accepted));
         }

@@ -225,4 +225,143 @@ namespace CosmosSessionToken.AspNet.Tests
             }
         }
     }
+
+    /// <summary>Regression tests of the outside security review's findings on the .NET surfaces.</summary>
+    [TestFixture]
+    public class SecurityTests
+    {
+        private static int counter;
+
+        private static CosmosDbSessionStateProvider Provider(NameValueCollection extra)
+        {
+            var config = new NameValueCollection
+            {
+                { "inMemory", "true" },
+                { "databaseId", "sec" + Interlocked.Increment(ref counter) },
+            };
+            config.Add(extra);
+            var p = new CosmosDbSessionStateProvider();
+            p.Initialize("cosmos", config);
+            return p;
+        }
+
+        [Test]
+        public void AWeakTokenCookieKeyFailsAtStartUp()
+        {
+            var weak = Convert.ToBase64String(new byte[8]);
+            var e = Assert.Throws<ProviderException>(() => Provider(new NameValueCollection
+                { { "tokenCookie", "true" }, { "tokenCookieKey", weak } }));
+            StringAssert.Contains("16 bytes", e.Message);
+            Assert.Throws<ProviderException>(() => Provider(new NameValueCollection
+                { { "tokenCookie", "true" }, { "tokenCookieKey", "not base64!" } }));
+            Provider(new NameValueCollection
+            {
+                { "tokenCookie", "true" }, { "tokenCookieKey", Convert.ToBase64String(new byte[32]) },
+                { "tokenCookieKeyFallbacks", Convert.ToBase64String(new byte[16]) }, { "tokenCookieSecure", "false" },
+            });
+        }
+
+        [Test]
+        public void IdsTheStoreCannotUseAreNoSession()
+        {
+            var p = Provider(new NameValueCollection());
+            bool locked;
+            TimeSpan age;
+            object lockId;
+            SessionStateActions actions;
+            string tooLong = new string('x', 200);
+            Assert.IsNull(p.GetItem(null, tooLong, out locked, out age, out lockId, out actions));
+            Assert.IsNull(p.GetItemExclusive(null, tooLong, out locked, out age, out lockId, out actions));
+            Assert.IsFalse(locked);
+            p.RemoveItem(null, tooLong, 0L, null);
+            Assert.IsFalse(SessionStateStore.IsValidSessionId(tooLong));
+            Assert.IsFalse(SessionStateStore.IsValidSessionId("\ud800"));
+            Assert.IsTrue(SessionStateStore.IsValidSessionId("abc"));
+        }
+
+        [Test]
+        public void AbandonFromAReadOnlyRequestWaitsForTheLockAndRemoves()
+        {
+            var p = Provider(new NameValueCollection());
+            bool locked;
+            TimeSpan age;
+            object lockId;
+            SessionStateActions actions;
+            p.GetItemExclusive(null, "s", out locked, out age, out lockId, out actions);
+            var data = p.CreateNewStoreData(null, 20);
+            data.Items["n"] = 1;
+            p.SetAndReleaseItemExclusive(null, "s", data, lockId, true);
+            object held;
+            p.GetItemExclusive(null, "s", out locked, out age, out held, out actions);
+            var releaser = new Thread(() =>
+            {
+                Thread.Sleep(200);
+                p.ReleaseItemExclusive(null, "s", held);
+            });
+            releaser.Start();
+            p.RemoveItem(null, "s", 0L, null); // waits for the holder, then removes
+            releaser.Join();
+            object readLock;
+            Assert.IsNull(p.GetItem(null, "s", out locked, out age, out readLock, out actions), "removed, not left alive");
+        }
+
+        [Test]
+        public void WebSessionPolicyBindsAndSecuresTheTokenCookie()
+        {
+            var keys = WebSessionPolicy.DeriveCookieKeys(new[] { System.Text.Encoding.UTF8.GetBytes("a-long-enough-secret") });
+            Assert.AreEqual(32, keys[0].Length);
+            var e = Assert.Throws<SessionTokenArgumentException>(() => WebSessionPolicy.DeriveCookieKeys(new[] { new byte[8] }));
+            Assert.AreEqual("weak_key", e.Kind);
+            string sealedValue;
+            using (var mine = new SessionTokenCookie(keys, WebSessionPolicy.TokenCookieContext("aspnet", "db/c", "sid-a")))
+            {
+                mine.Merge("0:1#5");
+                sealedValue = mine.CookieValue;
+            }
+            using (var theirs = new SessionTokenCookie(keys, WebSessionPolicy.TokenCookieContext("aspnet", "db/c", "sid-b")))
+            {
+                theirs.Read(sealedValue);
+                Assert.IsNull(theirs.Token, "an envelope moved to another session unseals to nothing");
+                theirs.Read("\ud800");
+                Assert.IsNull(theirs.Token, "a lone surrogate is no token, not an exception");
+            }
+            SessionToken token;
+            Assert.IsFalse(SessionTokenSeal.TryUnseal("\ud800", keys, "ctx", out token));
+            StringAssert.EndsWith("; HttpOnly; SameSite=Lax; Secure", WebSessionPolicy.TokenCookieHeader("c", "v", null, true));
+            StringAssert.DoesNotContain("Secure", WebSessionPolicy.TokenCookieHeader("c", "v", 60, false));
+        }
+
+        [Test]
+        public void SecretsAndSessionIdsNeverAppearInErrors()
+        {
+            var rng = new Random(7);
+            for (int round = 0; round < 10; round++)
+            {
+                var raw = new byte[64];
+                rng.NextBytes(raw);
+                string key = Convert.ToBase64String(raw);
+                foreach (string text in new[] { key, "AccountKey:" + key, "AccountEndpoint=https://a.example/;" + key,
+                                                key + ";AccountEndpoint=https://a.example/" })
+                {
+                    var ex = Assert.Throws<SessionTokenArgumentException>(() => SessionStateStore.Open(text, new SessionStateOptions()));
+                    string shown = ex.Message + ex.ToString();
+                    for (int i = 0; i + 8 <= key.Length; i++)
+                    {
+                        Assert.IsFalse(shown.Contains(key.Substring(i, 8)), "key run shown for " + text);
+                    }
+                }
+            }
+            using (var store = SessionStateStore.OpenInMemory(new SessionStateOptions()))
+            {
+                string sid = "bearer-credential-0123456789";
+                var held = store.GetExclusive(sid);
+                store.ForceUnlock(sid);
+                var lost = Assert.Throws<SessionStateLockLostException>(() => store.SetAndRelease(sid, new byte[1], held.LockId, false, null));
+                StringAssert.DoesNotContain(sid, lost.Message);
+                StringAssert.Contains(SessionStateStore.Fingerprint(sid), lost.Message);
+                var bad = Assert.Throws<SessionTokenArgumentException>(() => store.SetAndRelease("s", new byte[1], -1L, true, null));
+                Assert.AreEqual("invalid_argument", bad.Kind);
+            }
+        }
+    }
 }

@@ -1,0 +1,63 @@
+using System;
+using System.Collections.Generic;
+
+namespace CosmosSessionToken
+{
+    /// <summary>
+    /// The web-session policy of the native core, for framework adapters (the ASP.NET provider): how the token
+    /// cookie's keys come from a framework secret and its rotation list, what its seal is bound to, and which
+    /// attributes it is set with. The same rules as the Python adapters (Django, Flask, WSGI): one implementation.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// byte[][] keys = WebSessionPolicy.DeriveCookieKeys(new[] { secret, previousSecret });
+    /// string context = WebSessionPolicy.TokenCookieContext("aspnet", "web/SessionStore", sessionId);
+    /// string header = WebSessionPolicy.TokenCookieHeader(WebSessionPolicy.TokenCookieName, sealedValue, null, true);
+    /// </code>
+    /// </example>
+    public static class WebSessionPolicy
+    {
+        /// <summary>The name of the cookie that carries a session store's sealed token (every adapter).</summary>
+        public const string TokenCookieName = "cosmos_state_token";
+
+        /// <summary>One 32-byte seal key per secret (the first seals, all unseal): HMAC-SHA256 of a fixed label keyed
+        /// with the secret. Throws <see cref="SessionTokenArgumentException"/> (kind weak_key) for a secret shorter than
+        /// 16 bytes, so a weak configuration fails at start-up, not at the first request.</summary>
+        public static byte[][] DeriveCookieKeys(IList<byte[]> secrets)
+        {
+            if (secrets == null) throw new ArgumentNullException("secrets");
+            var output = new byte[Math.Max(32 * secrets.Count, 1)];
+            using (var s = new Utf8Strings(secrets))
+            {
+                Native.Ensure(NativeMethods.cst_web_derive_cookie_keys(s.Pointers, s.Lengths, s.Count, output,
+                    new UIntPtr((uint)output.Length)));
+            }
+            var keys = new byte[secrets.Count][];
+            for (int i = 0; i < keys.Length; i++)
+            {
+                keys[i] = new byte[32];
+                Buffer.BlockCopy(output, 32 * i, keys[i], 0, 32);
+            }
+            return keys;
+        }
+
+        /// <summary>The seal context of one session's token cookie: the framework, the application (its session
+        /// store) and the session id, so an envelope moved to another session unseals to nothing.</summary>
+        public static string TokenCookieContext(string framework, string app, string sessionId)
+        {
+            byte[] f = Native.Utf8(framework, "framework"), a = Native.Utf8(app, "app"), s = Native.Utf8(sessionId, "sessionId");
+            return Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_web_token_cookie_context(
+                f, Native.Len(f), a, Native.Len(a), s, Native.Len(s), buf, cap, out len));
+        }
+
+        /// <summary>The <c>Set-Cookie</c> value of a token cookie: <c>Path=/; HttpOnly; SameSite=Lax</c> and, unless
+        /// <paramref name="secure"/> is false (plain-HTTP development only), <c>Secure</c>.</summary>
+        public static string TokenCookieHeader(string name, string value, long? maxAgeSeconds, bool secure)
+        {
+            byte[] n = Native.Utf8(name, "name"), v = Native.Utf8(value, "value");
+            long maxAge = maxAgeSeconds.HasValue ? Math.Max(0, maxAgeSeconds.Value) : -1;
+            return Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_web_token_cookie_header(
+                n, Native.Len(n), v, Native.Len(v), maxAge, secure, buf, cap, out len));
+        }
+    }
+}
