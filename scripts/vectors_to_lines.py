@@ -29,6 +29,11 @@ FIELDS is '-' when the case does not list fields, else the segments joined by '|
   seal    ID xTOKEN KEYHEX xCONTEXT xEXPECT
   unseal  ID xSEALED N KEYHEX1 .. KEYHEXn xCONTEXT ok xEXPECT | ... err KIND   (KEYHEX: key bytes in hex)
 
+  cookie_keys    ID N SECRETHEX1 .. SECRETHEXn ok KEYHEX1 .. KEYHEXn | ... err KIND   (web.json)
+  cookie_context ID xFRAMEWORK xAPP xSID xEXPECT
+  cookie_header  ID xNAME xVALUE MAX_AGE 1|0 xEXPECT      (MAX_AGE -1: none; 1 = secure)
+  fingerprint    ID xSID xEXPECT
+
   error   ID OP KIND STATUS DOTNET_CLASS ARGS...   (errors.json; STATUS = the category's C status,
       DOTNET_CLASS = the category's .NET exception) with ARGS by OP:
       parse MODE xINPUT | merge xA xB | scope xTOKEN xRANGE N xP1..xPn
@@ -137,6 +142,24 @@ def seal_lines():
             yield f"unseal {c['id']} {x(c['sealed'])} {len(c['keys_hex'])}{keys} {x(c['context'])} {tail}"
 
 
+def web_lines():
+    for c in cases("web"):
+        op = c["op"]
+        if op == "cookie_keys":
+            secrets = "".join(" " + (h or "-") for h in c["secrets_hex"])
+            tail = "ok" + "".join(" " + k for k in c["expect_hex"]) if "expect_hex" in c else f"err {c['error']}"
+            yield f"cookie_keys {c['id']} {len(c['secrets_hex'])}{secrets} {tail}"
+        elif op == "cookie_context":
+            yield f"cookie_context {c['id']} {x(c['framework'])} {x(c['app'])} {x(c['sid'])} {x(c['expect'])}"
+        elif op == "cookie_header":
+            age = -1 if c["max_age"] is None else c["max_age"]
+            yield f"cookie_header {c['id']} {x(c['name'])} {x(c['value'])} {age} {int(c['secure'])} {x(c['expect'])}"
+        elif op == "fingerprint":
+            yield f"fingerprint {c['id']} {x(c['sid'])} {x(c['expect'])}"
+        else:
+            raise SystemExit(f"web.json: unknown op {op}")
+
+
 def container_lines():
     for c in cases("container"):
         yield f"container {c['id']} {len(c['steps'])} " + " ".join(step(s) for s in c["steps"])
@@ -178,7 +201,7 @@ def error_lines():
 if __name__ == "__main__":
     out = Path(sys.argv[1])
     out.parent.mkdir(parents=True, exist_ok=True)
-    text = "\n".join(list(lines()) + list(container_lines()) + list(latest_lines()) + list(seal_lines())
+    text = "\n".join(list(lines()) + list(container_lines()) + list(latest_lines()) + list(seal_lines()) + list(web_lines())
                      + list(error_lines())) + "\n"
     out.write_text(text, encoding="utf-8")
     print(f"{out}: {text.count(chr(10))} cases")

@@ -479,3 +479,59 @@ fn error_vectors() {
         );
     }
 }
+
+/// web.json: the web-session policy (the fingerprint op is the state crate's: run there).
+#[test]
+fn web_vectors() {
+    let mut ran = 0;
+    for case in cases("web") {
+        let id = case["id"].as_str().unwrap();
+        let text = |k: &str| case[k].as_str().unwrap().to_owned();
+        match case["op"].as_str().unwrap() {
+            "cookie_keys" => {
+                let secrets: Vec<Vec<u8>> = case["secrets_hex"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| hex(s.as_str().unwrap()))
+                    .collect();
+                let refs: Vec<&[u8]> = secrets.iter().map(Vec::as_slice).collect();
+                match cosmos_session_token::derive_cookie_keys(&refs) {
+                    Ok(keys) => {
+                        let got: Vec<Value> = keys
+                            .iter()
+                            .map(|k| {
+                                json!(k.iter().map(|b| format!("{b:02x}")).collect::<String>())
+                            })
+                            .collect();
+                        assert_eq!(json!(got), case["expect_hex"], "{id}");
+                    }
+                    Err(e) => assert_eq!(e.code(), text("error"), "{id}"),
+                }
+            }
+            "cookie_context" => assert_eq!(
+                cosmos_session_token::token_cookie_context(
+                    &text("framework"),
+                    &text("app"),
+                    &text("sid")
+                ),
+                text("expect"),
+                "{id}"
+            ),
+            "cookie_header" => assert_eq!(
+                cosmos_session_token::token_cookie_header(
+                    &text("name"),
+                    &text("value"),
+                    case["max_age"].as_u64(),
+                    case["secure"].as_bool().unwrap()
+                ),
+                text("expect"),
+                "{id}"
+            ),
+            "fingerprint" => continue,
+            other => panic!("{id}: unknown op {other}"),
+        }
+        ran += 1;
+    }
+    assert!(ran >= 10, "{ran}");
+}

@@ -1309,16 +1309,17 @@ int32_t cst_token_warning(const struct cst_token *token,
 
 /**
  * Derives one 32-byte token-cookie key per secret (the first seals, all unseal) into `out`,
- * which must hold `32 * count` bytes (`out_cap`). Secrets are byte spans (`ptrs`/`lens`,
+ * which must hold `32 * count` bytes (`out_cap`). Secrets are byte spans (`secrets`/`secret_lens`,
  * `count` of them, at most 1,024), each at least 16 bytes. Returns CST_OK,
  * CST_ERR_INVALID_ARGUMENT (kinds weak_key, no_keys), CST_ERR_LIMIT_EXCEEDED,
  * CST_ERR_BUFFER_TOO_SMALL (nothing written), CST_ERR_NULL_ARGUMENT.
  *
  * # Safety
- * `ptrs`/`lens` valid for `count` elements, each span valid; `out` valid for `out_cap` bytes.
+ * `secrets`/`secret_lens` valid for `count` elements, each span valid; `out` valid for `out_cap`
+ * bytes.
  */
-int32_t cst_web_derive_cookie_keys(const char *const *ptrs,
-                                   const size_t *lens,
+int32_t cst_web_derive_cookie_keys(const uint8_t *const *secrets,
+                                   const size_t *secret_lens,
                                    size_t count,
                                    uint8_t *out,
                                    size_t out_cap);

@@ -11,24 +11,26 @@ use cosmos_session_token::{
 use crate::boundary::{Failure, bytes_array, guard, input_str, write_output};
 
 /// Derives one 32-byte token-cookie key per secret (the first seals, all unseal) into `out`,
-/// which must hold `32 * count` bytes (`out_cap`). Secrets are byte spans (`ptrs`/`lens`,
+/// which must hold `32 * count` bytes (`out_cap`). Secrets are byte spans (`secrets`/`secret_lens`,
 /// `count` of them, at most 1,024), each at least 16 bytes. Returns CST_OK,
 /// CST_ERR_INVALID_ARGUMENT (kinds weak_key, no_keys), CST_ERR_LIMIT_EXCEEDED,
 /// CST_ERR_BUFFER_TOO_SMALL (nothing written), CST_ERR_NULL_ARGUMENT.
 ///
 /// # Safety
-/// `ptrs`/`lens` valid for `count` elements, each span valid; `out` valid for `out_cap` bytes.
+/// `secrets`/`secret_lens` valid for `count` elements, each span valid; `out` valid for `out_cap`
+/// bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_web_derive_cookie_keys(
-    ptrs: *const *const c_char,
-    lens: *const usize,
+    secrets: *const *const u8,
+    secret_lens: *const usize,
     count: usize,
     out: *mut u8,
     out_cap: usize,
 ) -> i32 {
     guard(|| {
         // SAFETY: forwarded caller guarantees.
-        let secrets = unsafe { bytes_array(ptrs, lens, count, "secrets", MAX_SEAL_KEYS) }?;
+        let secrets =
+            unsafe { bytes_array(secrets.cast(), secret_lens, count, "secrets", MAX_SEAL_KEYS) }?;
         let keys = derive_cookie_keys(&secrets)?;
         let need = keys.len() * 32;
         if out.is_null() {

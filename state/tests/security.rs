@@ -184,3 +184,25 @@ fn delete_waits_for_the_lock_within_its_bound() {
     assert!(deleter.join().unwrap().unwrap());
     assert!(e.get("s").unwrap().is_none());
 }
+
+/// The fingerprint cases of testdata/vectors/web.json (every surface runs them).
+#[test]
+fn fingerprint_vectors() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors/web.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut ran = 0;
+    for case in doc["cases"].as_array().unwrap() {
+        if case["op"] == "fingerprint" {
+            assert_eq!(
+                json!(session_fingerprint(case["sid"].as_str().unwrap())),
+                case["expect"],
+                "{}",
+                case["id"]
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran >= 3);
+}

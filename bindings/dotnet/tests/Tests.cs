@@ -740,6 +740,33 @@ public class VectorTests
             case "error":
                 RunErrorLine(f);
                 break;
+            case "cookie_keys":
+                {
+                    int n = int.Parse(f[2]);
+                    var secrets = Enumerable.Range(0, n).Select(i => HexBytes(f[3 + i])).ToList();
+                    if (f[3 + n] == "err")
+                    {
+                        Assert.AreEqual(f[4 + n], Assert.Catch<CosmosSessionTokenException>(() => WebSessionPolicy.DeriveCookieKeys(secrets)).Kind);
+                    }
+                    else
+                    {
+                        var keys = WebSessionPolicy.DeriveCookieKeys(secrets);
+                        for (int i = 0; i < n; i++) CollectionAssert.AreEqual(HexBytes(f[4 + n + i]), keys[i], "key " + i);
+                    }
+                    break;
+                }
+            case "cookie_context":
+                Assert.AreEqual(Unhex(f[5]), WebSessionPolicy.TokenCookieContext(Unhex(f[2]), Unhex(f[3]), Unhex(f[4])));
+                break;
+            case "cookie_header":
+                {
+                    long age = long.Parse(f[4]);
+                    Assert.AreEqual(Unhex(f[6]), WebSessionPolicy.TokenCookieHeader(Unhex(f[2]), Unhex(f[3]), age < 0 ? (long?)null : age, f[5] == "1"));
+                    break;
+                }
+            case "fingerprint":
+                Assert.AreEqual(Unhex(f[3]), SessionStateStore.Fingerprint(Unhex(f[2])));
+                break;
             default:
                 throw new AssertionException("unknown vector kind " + f[0]);
         }

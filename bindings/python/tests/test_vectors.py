@@ -122,3 +122,27 @@ def test_scope(case):
         return
     result = token.scope(case["range_id"], tuple(case["parents"]))
     assert (None if result is None else str(result)) == case["expect"]
+
+
+@pytest.mark.parametrize("case", load_cases("web"), ids=lambda c: c["id"])
+def test_web(case):
+    import cosmos_session_token as cst
+
+    op = case["op"]
+    if op == "cookie_keys":
+        secrets = [bytes.fromhex(h) for h in case["secrets_hex"]]
+        if "error" in case:
+            with pytest.raises(cst.SessionTokenError) as e:
+                cst.derive_cookie_keys(secrets)
+            assert e.value.kind == case["error"]
+        else:
+            assert [k.hex() for k in cst.derive_cookie_keys(secrets)] == case["expect_hex"]
+    elif op == "cookie_context":
+        assert cst.token_cookie_context(case["framework"], case["app"], case["sid"]) == case["expect"]
+    elif op == "cookie_header":
+        got = cst.token_cookie_header(case["name"], case["value"], max_age=case["max_age"], secure=case["secure"])
+        assert got == case["expect"]
+    elif op == "fingerprint":
+        assert cst.session_fingerprint(case["sid"]) == case["expect"]
+    else:
+        raise AssertionError(f"unknown op {op}")

@@ -736,7 +736,7 @@ static void test_error_table(void) {
  * fingerprints, lock ids, the consistency default, key-free connection-string errors. */
 static void test_security_review(void) {
     /* Cookie keys: derived (not the secret), rotation list, weak secrets refused. */
-    const char *secrets[2] = {"a-long-enough-secret", "the-previous-secret!"};
+    const uint8_t *secrets[2] = {(const uint8_t *)"a-long-enough-secret", (const uint8_t *)"the-previous-secret!"};
     size_t lens[2] = {20, 20};
     uint8_t keys[64];
     CHECK_STATUS(cst_web_derive_cookie_keys(secrets, lens, 2, keys, sizeof keys), CST_OK);
@@ -1627,6 +1627,55 @@ static void vector_error(char **f, int nf) {
     CHECK(strcmp(last_kind(), kind) == 0);
 }
 
+/* web.json: cookie_keys ID N SECRET.. ok KEY.. | err KIND */
+static void vector_cookie_keys(char **f, int nf) {
+    int n = atoi(f[2]);
+    if (n > 8 || 3 + n >= nf) {
+        CHECK(!"malformed cookie_keys line");
+        return;
+    }
+    unsigned char *secrets[8] = {0};
+    size_t lens[8] = {0};
+    for (int i = 0; i < n; i++) secrets[i] = unhex_bytes(f[3 + i], &lens[i]);
+    uint8_t keys[8 * 32];
+    int status = cst_web_derive_cookie_keys((const uint8_t *const *)secrets, lens, (size_t)n, keys, sizeof keys);
+    if (strcmp(f[3 + n], "ok") == 0) {
+        CHECK_STATUS(status, CST_OK);
+        for (int i = 0; i < n && 4 + n + i < nf; i++) {
+            size_t kl = 0;
+            unsigned char *want = unhex_bytes(f[4 + n + i], &kl);
+            CHECK(kl == 32 && memcmp(keys + 32 * i, want, 32) == 0);
+            free(want);
+        }
+    } else {
+        CHECK(status != CST_OK && 4 + n < nf && strcmp(last_kind(), f[4 + n]) == 0);
+    }
+    for (int i = 0; i < n; i++) free(secrets[i]);
+}
+
+/* cookie_context ID xFW xAPP xSID xEXPECT, cookie_header ID xNAME xVALUE AGE SECURE xEXPECT,
+ * fingerprint ID xSID xEXPECT */
+static void vector_web_text(char **f) {
+    char buf[1024];
+    size_t n = 0, l1 = 0, l2 = 0, l3 = 0, le = 0;
+    if (strcmp(f[0], "cookie_context") == 0) {
+        char *fw = unhex(f[2], &l1), *app = unhex(f[3], &l2), *sid = unhex(f[4], &l3), *want = unhex(f[5], &le);
+        CHECK_STATUS(cst_web_token_cookie_context(fw, l1, app, l2, sid, l3, buf, sizeof buf, &n), CST_OK);
+        CHECK(n == le && strcmp(buf, want) == 0);
+        free(fw), free(app), free(sid), free(want);
+    } else if (strcmp(f[0], "cookie_header") == 0) {
+        char *name = unhex(f[2], &l1), *value = unhex(f[3], &l2), *want = unhex(f[6], &le);
+        CHECK_STATUS(cst_web_token_cookie_header(name, l1, value, l2, atoll(f[4]), atoi(f[5]) != 0, buf, sizeof buf, &n), CST_OK);
+        CHECK(n == le && strcmp(buf, want) == 0);
+        free(name), free(value), free(want);
+    } else {
+        char *sid = unhex(f[2], &l1), *want = unhex(f[3], &le);
+        CHECK_STATUS(cst_state_session_fingerprint(sid, l1, buf, sizeof buf, &n), CST_OK);
+        CHECK(n == le && strcmp(buf, want) == 0);
+        free(sid), free(want);
+    }
+}
+
 static int run_vectors(const char *path) {
     FILE *fp = fopen(path, "r");
     if (fp == NULL) {
@@ -1669,6 +1718,11 @@ static int run_vectors(const char *path) {
             vector_container(f, nf);
         } else if (strcmp(f[0], "error") == 0 && nf >= 7) {
             vector_error(f, nf);
+        } else if (strcmp(f[0], "cookie_keys") == 0 && nf >= 4) {
+            vector_cookie_keys(f, nf);
+        } else if ((strcmp(f[0], "cookie_context") == 0 && nf >= 6) || (strcmp(f[0], "cookie_header") == 0 && nf >= 7)
+                   || (strcmp(f[0], "fingerprint") == 0 && nf >= 4)) {
+            vector_web_text(f);
         } else {
             CHECK(!"unknown vector line");
         }
