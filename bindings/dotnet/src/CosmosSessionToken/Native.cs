@@ -108,8 +108,10 @@ namespace CosmosSessionToken
             return Environment.OSVersion.Platform == PlatformID.Unix ? "libcstoken.so" : "cstoken.dll";
         }
 
-        /// <summary>Copies the native library from a candidate directory next to this assembly when it is not
-        /// there (a shadow copy); false when there was nothing to copy or the copy failed.</summary>
+        /// <summary>Copies the native library from a candidate directory next to this assembly when it is not there
+        /// (a shadow copy) or when the copy there differs from it (a shadow directory left by an earlier deployment:
+        /// its stale library would load, pass the ABI check and then miss newer exports). False when there was
+        /// nothing to copy or the copy failed.</summary>
         private static bool CopyNextToAssembly()
         {
             try
@@ -117,26 +119,29 @@ namespace CosmosSessionToken
                 string here = Path.GetDirectoryName(typeof(Native).Assembly.Location);
                 if (string.IsNullOrEmpty(here)) return false;
                 string target = Path.Combine(here, NativeFileName());
-                if (File.Exists(target)) return false;
                 foreach (var dir in CandidateDirectories())
                 {
                     string source = Path.Combine(dir, NativeFileName());
-                    if (dir != here && File.Exists(source))
+                    if (dir == here || !File.Exists(source)) continue;
+                    if (File.Exists(target) && SameContent(source, target)) return false;
+                    // Several worker processes may share one shadow directory: copy to a private name, then rename,
+                    // so nobody ever loads a half-written file.
+                    string temp = target + "." + Guid.NewGuid().ToString("N") + ".tmp";
+                    File.Copy(source, temp);
+                    try
                     {
-                        // Several worker processes may share one shadow directory: copy to a private name, then
-                        // rename, so nobody ever loads a half-written file.
-                        string temp = target + "." + Guid.NewGuid().ToString("N") + ".tmp";
-                        File.Copy(source, temp);
-                        try
-                        {
-                            File.Move(temp, target);
-                        }
-                        catch (IOException)
-                        {
-                            File.Delete(temp); // another process put it there first
-                        }
-                        return true;
+                        if (File.Exists(target)) File.Delete(target); // stale; fails while another process has it loaded (Windows)
+                        File.Move(temp, target);
                     }
+                    catch (IOException)
+                    {
+                        File.Delete(temp); // another process put it there first, or the stale one is in use
+                    }
+                    catch (UnauthorizedAccessException)
+                    {
+                        File.Delete(temp);
+                    }
+                    return true;
                 }
             }
             catch (IOException)
@@ -146,6 +151,34 @@ namespace CosmosSessionToken
             {
             }
             return false;
+        }
+
+        /// <summary>True when both files hold the same bytes.</summary>
+        private static bool SameContent(string a, string b)
+        {
+            if (new FileInfo(a).Length != new FileInfo(b).Length) return false;
+            using (var x = File.OpenRead(a))
+            using (var y = File.OpenRead(b))
+            {
+                var bx = new byte[81920];
+                var by = new byte[81920];
+                while (true)
+                {
+                    int n = x.Read(bx, 0, bx.Length);
+                    if (n == 0) return true;
+                    int got = 0;
+                    while (got < n)
+                    {
+                        int m = y.Read(by, got, n - got);
+                        if (m == 0) return false;
+                        got += m;
+                    }
+                    for (int i = 0; i < n; i++)
+                    {
+                        if (bx[i] != by[i]) return false;
+                    }
+                }
+            }
         }
 
         private static string MissingLibraryMessage()

@@ -250,6 +250,7 @@ namespace CosmosSessionToken
         /// control character or lone surrogate). Adapters treat an invalid id from a cookie as "no session".</summary>
         public static bool IsValidSessionId(string sid)
         {
+            Native.EnsureLoaded();
             byte[] id = Native.TryUtf8(sid);
             return id != null && NativeMethods.cst_state_check_session_id(id, Native.Len(id)) == NativeMethods.CST_OK;
         }
@@ -258,6 +259,7 @@ namespace CosmosSessionToken
         /// first 12 hex digits of the SHA-256 of the id.</summary>
         public static string Fingerprint(string sid)
         {
+            Native.EnsureLoaded();
             byte[] id = Native.TryUtf8(sid ?? "") ?? new byte[0];
             return Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) =>
                 NativeMethods.cst_state_session_fingerprint(id, Native.Len(id), buf, cap, out len));

@@ -26,6 +26,7 @@ namespace CosmosSessionToken
         public static byte[][] DeriveCookieKeys(IList<byte[]> secrets)
         {
             if (secrets == null) throw new ArgumentNullException("secrets");
+            Native.EnsureLoaded();
             var output = new byte[Math.Max(32 * secrets.Count, 1)];
             using (var s = new Utf8Strings(secrets))
             {
@@ -45,6 +46,7 @@ namespace CosmosSessionToken
         /// store) and the session id, so an envelope moved to another session unseals to nothing.</summary>
         public static string TokenCookieContext(string framework, string app, string sessionId)
         {
+            Native.EnsureLoaded();
             byte[] f = Native.Utf8(framework, "framework"), a = Native.Utf8(app, "app"), s = Native.Utf8(sessionId, "sessionId");
             return Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_web_token_cookie_context(
                 f, Native.Len(f), a, Native.Len(a), s, Native.Len(s), buf, cap, out len));
@@ -54,6 +56,7 @@ namespace CosmosSessionToken
         /// <paramref name="secure"/> is false (plain-HTTP development only), <c>Secure</c>.</summary>
         public static string TokenCookieHeader(string name, string value, long? maxAgeSeconds, bool secure)
         {
+            Native.EnsureLoaded();
             byte[] n = Native.Utf8(name, "name"), v = Native.Utf8(value, "value");
             long maxAge = maxAgeSeconds.HasValue ? Math.Max(0, maxAgeSeconds.Value) : -1;
             return Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_web_token_cookie_header(

@@ -216,7 +216,7 @@ class SessionTokenMiddleware:
         session = getattr(request, "session", None)
         key = getattr(session, "session_key", None)
         token = store().token(key) if key and SessionStateStore.is_valid_session_id(key) else None
-        if token is not None:
+        if token is not None and key:
             carrier = self._carrier(key)
             carrier.read(incoming if key == sid else None)
             carrier.report(token)
