@@ -24,6 +24,13 @@ NUNIT=/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
 "${MCS[@]}" -target:library -r:"$NUNIT" -r:"$out/CosmosSessionToken.dll" -out:"$out/CosmosSessionToken.Tests.dll" \
   "$here/tests/Tests.cs"
 "${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/WebFarm.exe" "$here/samples/WebFarm/Program.cs"
+# The shared-vector runner for CoreCLR (the NUnit suite's RunLine outside NUnit's runner), with the runtime
+# configuration CoreCLR 2.0 needs (invariant globalization: no ICU it knows on Debian 12).
+mkdir -p "$out/coreclr"
+"${MCS[@]}" -r:"$NUNIT" -r:"$out/CosmosSessionToken.dll" -r:"$out/CosmosSessionToken.Tests.dll" \
+  -out:"$out/coreclr/VectorRunner.exe" "$here/tests/coreclr/VectorRunner.cs"
+cp "$here/tests/coreclr/VectorRunner.runtimeconfig.json" "$NUNIT" "$out/CosmosSessionToken.dll" "$out/CosmosSessionToken.Tests.dll" \
+  "$out/coreclr/"
 # The load check runs from a directory that has the assembly but no native library.
 "${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/noload/LoadCheck.exe" "$here/tests/LoadCheck.cs"
 cp "$out/CosmosSessionToken.dll" "$out/CosmosSessionToken.dll.config" "$out/noload/"
@@ -31,4 +38,5 @@ cp "$out/CosmosSessionToken.dll" "$out/CosmosSessionToken.dll.config" "$out/nolo
 cp "$out/noload/"* "$out/abi99/"
 gcc -shared -fPIC -o "$out/abi99/libcstoken.so" "$here/tests/fake_abi99.c"
 cp "$native/libcstoken.so" "$out/"
+cp "$native/libcstoken.so" "$out/coreclr/"
 echo "built into $out"

@@ -568,7 +568,7 @@ public class VectorTests
         Assert.AreEqual(expectedClass, e.GetType().Name, "exception class");
     }
 
-    static void RunLine(string[] f)
+    public static void RunLine(string[] f)
     {
         switch (f[0])
         {
@@ -798,5 +798,72 @@ public class VectorTests
     public static void SharedVector(string line)
     {
         RunLine(line.Split(' '));
+    }
+}
+
+/// <summary>Where the native library is looked for (a pure function): every combination of OS, bitness and
+/// shadow copying, and the message of a missing DLL.</summary>
+[TestFixture]
+public class NativeLibraryPathTests
+{
+    private const string Bin = "/app/bin", Shadow = "/tmp/shadow/abc", Base = "/app";
+
+    [Test]
+    public void WindowsLooksInTheBitnessSubdirectoryFirst()
+    {
+        foreach (bool x64 in new[] { true, false })
+        {
+            string arch = x64 ? "x64" : "x86";
+            var c = CosmosSessionToken.NativeLibraryPath.Candidates(true, x64, Bin, Bin, Base);
+            CollectionAssert.AreEqual(new[]
+            {
+                Path.Combine(Bin, arch, "cstoken.dll"), Path.Combine(Bin, "cstoken.dll"),
+                Path.Combine(Base, arch, "cstoken.dll"), Path.Combine(Base, "cstoken.dll"),
+            }, c);
+            var deployed = Path.Combine(Bin, arch, "cstoken.dll");
+            Assert.AreEqual(deployed, CosmosSessionToken.NativeLibraryPath.Select(c, p => p == deployed || p.Contains("x86") || p.Contains("x64")));
+        }
+    }
+
+    [Test]
+    public void AShadowCopiedAssemblyFindsTheDllWhereItWasCopiedFrom()
+    {
+        foreach (bool windows in new[] { true, false })
+        {
+            foreach (bool x64 in new[] { true, false })
+            {
+                var c = CosmosSessionToken.NativeLibraryPath.Candidates(windows, x64, Shadow, Bin, Base);
+                string file = windows ? "cstoken.dll" : "libcstoken.so";
+                string deployed = windows ? Path.Combine(Bin, x64 ? "x64" : "x86", file) : Path.Combine(Bin, file);
+                Assert.AreEqual(deployed, CosmosSessionToken.NativeLibraryPath.Select(c, p => p == deployed), windows + " " + x64);
+                Assert.IsTrue(c.IndexOf(deployed) > 0, "the shadow directory is searched first");
+                Assert.IsTrue(c[0].StartsWith(Shadow));
+            }
+        }
+    }
+
+    [Test]
+    public void NoBitnessDirectoriesOffWindowsAndNoDuplicates()
+    {
+        var c = CosmosSessionToken.NativeLibraryPath.Candidates(false, true, Bin, Bin, Base);
+        CollectionAssert.AreEqual(new[] { Path.Combine(Bin, "libcstoken.so"), Path.Combine(Base, "libcstoken.so") }, c);
+        Assert.IsFalse(c.Exists(p => p.Contains("x64") || p.Contains("x86")));
+        Assert.AreEqual(2, CosmosSessionToken.NativeLibraryPath.Candidates(false, false, null, "", Base).Count);
+    }
+
+    [Test]
+    public void AMissingDllListsEveryPathTried()
+    {
+        foreach (bool x64 in new[] { true, false })
+        {
+            var c = CosmosSessionToken.NativeLibraryPath.Candidates(true, x64, Shadow, Bin, Base);
+            Assert.IsNull(CosmosSessionToken.NativeLibraryPath.Select(c, p => false));
+            string wrongArch = Path.Combine(Bin, x64 ? "x64" : "x86", "cstoken.dll");
+            string message = CosmosSessionToken.NativeLibraryPath.NotFoundMessage(true, x64, c, p => p == wrongArch);
+            foreach (var p in c) StringAssert.Contains(p, message);
+            StringAssert.Contains(wrongArch + " (present, but it did not load", message);
+            StringAssert.Contains((x64 ? "64" : "32") + "-bit process", message);
+            StringAssert.Contains("bin\\x64\\cstoken.dll and bin\\x86\\cstoken.dll", message);
+        }
     }
 }

@@ -28,9 +28,12 @@ namespace CosmosSessionToken
                     return;
                 }
                 // ASP.NET shadow-copies assemblies away from bin/, where the native library is, and the runtime looks
-                // next to the shadow copy: put a copy there first. The check runs in its own method because Mono
-                // resolves a P/Invoke when it compiles the calling method, and caches a failure.
-                CopyNextToAssembly();
+                // next to the shadow copy. On Windows: load the DLL of the process's bitness from where it was deployed
+                // (LoadLibraryEx; later P/Invokes bind to the loaded module). Elsewhere: put a copy next to the shadow
+                // copy. The check runs in its own method because Mono resolves a P/Invoke when it compiles the calling
+                // method, and caches a failure.
+                if (IsWindows) PreloadWindows();
+                else CopyNextToAssembly();
                 CheckAbi();
                 loaded = true;
             }
@@ -80,32 +83,53 @@ namespace CosmosSessionToken
             return rows;
         }
 
-        /// <summary>Where the native library may be: next to this assembly (which ASP.NET may have shadow-copied
-        /// away from bin/), where it was copied from (CodeBase), and the application's base and bin directories.</summary>
-        internal static List<string> CandidateDirectories()
+        private static bool IsWindows
         {
-            var dirs = new List<string>();
-            Action<string> add = d =>
-            {
-                if (!string.IsNullOrEmpty(d) && !dirs.Contains(d)) dirs.Add(d);
-            };
+            get { return Environment.OSVersion.Platform == PlatformID.Win32NT; }
+        }
+
+        private static bool Is64BitProcess
+        {
+            get { return IntPtr.Size == 8; }
+        }
+
+        /// <summary>Every path the native library is looked for at (see <see cref="NativeLibraryPath"/>), from this
+        /// assembly's location, its CodeBase (where ASP.NET shadow-copied it from) and the application base.</summary>
+        internal static List<string> CandidatePaths()
+        {
             var asm = typeof(Native).Assembly;
-            try { add(Path.GetDirectoryName(asm.Location)); } catch (Exception) { }
+            string here = null, codeBaseDir = null;
+            try { here = Path.GetDirectoryName(asm.Location); } catch (Exception) { }
             try
             {
                 var codeBase = new Uri(asm.CodeBase);
-                if (codeBase.IsFile) add(Path.GetDirectoryName(codeBase.LocalPath));
+                if (codeBase.IsFile) codeBaseDir = Path.GetDirectoryName(codeBase.LocalPath);
             }
             catch (Exception) { }
-            string baseDir = AppDomain.CurrentDomain.BaseDirectory;
-            add(baseDir);
-            if (!string.IsNullOrEmpty(baseDir)) add(Path.Combine(baseDir, "bin"));
-            return dirs;
+            return NativeLibraryPath.Candidates(IsWindows, Is64BitProcess, here, codeBaseDir, AppDomain.CurrentDomain.BaseDirectory);
         }
 
         private static string NativeFileName()
         {
-            return Environment.OSVersion.Platform == PlatformID.Unix ? "libcstoken.so" : "cstoken.dll";
+            return NativeLibraryPath.FileName(IsWindows);
+        }
+
+        [DllImport("kernel32", CharSet = CharSet.Unicode, SetLastError = true, ExactSpelling = true)]
+        private static extern IntPtr LoadLibraryExW(string path, IntPtr file, uint flags);
+
+        /// <summary>LOAD_WITH_ALTERED_SEARCH_PATH: the DLL's own directory is searched for what it imports.</summary>
+        private const uint LoadWithAlteredSearchPath = 0x00000008;
+
+        /// <summary>Windows: loads the cstoken.dll of this process's bitness from the first candidate that exists, so
+        /// the P/Invokes bind to it (an x86 DLL in an x64 process, or none at all, fails here with every path tried).</summary>
+        private static void PreloadWindows()
+        {
+            var candidates = CandidatePaths();
+            string path = NativeLibraryPath.Select(candidates, File.Exists);
+            if (path == null || LoadLibraryExW(path, IntPtr.Zero, LoadWithAlteredSearchPath) == IntPtr.Zero)
+            {
+                throw new DllNotFoundException(NativeLibraryPath.NotFoundMessage(true, Is64BitProcess, candidates, File.Exists));
+            }
         }
 
         /// <summary>Copies the native library from a candidate directory next to this assembly when it is not there
@@ -119,10 +143,9 @@ namespace CosmosSessionToken
                 string here = Path.GetDirectoryName(typeof(Native).Assembly.Location);
                 if (string.IsNullOrEmpty(here)) return false;
                 string target = Path.Combine(here, NativeFileName());
-                foreach (var dir in CandidateDirectories())
+                foreach (var source in CandidatePaths())
                 {
-                    string source = Path.Combine(dir, NativeFileName());
-                    if (dir == here || !File.Exists(source)) continue;
+                    if (source == target || !File.Exists(source)) continue;
                     if (File.Exists(target) && SameContent(source, target)) return false;
                     // Several worker processes may share one shadow directory: copy to a private name, then rename,
                     // so nobody ever loads a half-written file.
@@ -183,19 +206,7 @@ namespace CosmosSessionToken
 
         private static string MissingLibraryMessage()
         {
-            string file = NativeFileName();
-            var tried = new List<string>();
-            foreach (var d in CandidateDirectories())
-            {
-                string path = Path.Combine(d, file);
-                tried.Add(path + (File.Exists(path) ? " (present, but it did not load: check its architecture and ABI)" : " (absent)"));
-            }
-            return string.Format(
-                "Could not load the native library 'cstoken' (libcstoken.so on Linux, libcstoken.dylib on macOS, cstoken.dll " +
-                "on Windows). Tried: {0}; then the dllmap of CosmosSessionToken.dll.config and the system library path " +
-                "(LD_LIBRARY_PATH='{1}' / PATH). Copy it next to CosmosSessionToken.dll (the NuGet package's build targets do) " +
-                "or build it with 'cargo build --release -p cosmos-session-token-ffi'.",
-                string.Join("; ", tried), Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") ?? "");
+            return NativeLibraryPath.NotFoundMessage(IsWindows, Is64BitProcess, CandidatePaths(), File.Exists);
         }
 
         internal static string Version()

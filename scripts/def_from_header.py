@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Writes a module-definition (.def) file listing the functions ffi/include/cstoken.h declares for
+release builds (declarations inside `#if defined(CST_DEBUG_PANIC)` are test hooks, absent from
+release DLLs), for dlltool to make an import library MSVC's linker accepts.
+
+usage: def_from_header.py HEADER OUT.def [EXPORTS.txt]
+EXPORTS.txt, when given, is the DLL's export names one per line: every declared function must be
+exported and every exported cst_ function declared, or this fails naming the difference."""
+import re
+import sys
+from pathlib import Path
+
+
+def declared(header: str) -> list[str]:
+    names, hidden = [], 0
+    for line in header.splitlines():
+        if line.startswith("#if defined(CST_DEBUG_PANIC)"):
+            hidden += 1
+        elif line.startswith("#endif") and hidden:
+            hidden -= 1
+        elif not hidden:
+            m = re.match(r"^[A-Za-z_][\w \*]*?\b(cst_\w+)\(", line)
+            if m:
+                names.append(m.group(1))
+    return names
+
+
+def main() -> int:
+    header, out = Path(sys.argv[1]), Path(sys.argv[2])
+    names = declared(header.read_text(encoding="utf-8"))
+    if len(sys.argv) > 3:
+        exported = {n.strip() for n in Path(sys.argv[3]).read_text().split() if n.strip().startswith("cst_")}
+        missing, extra = sorted(set(names) - exported), sorted(exported - set(names))
+        if missing or extra:
+            print(f"def_from_header: declared but not exported: {missing}; exported but not declared: {extra}", file=sys.stderr)
+            return 1
+    out.write_text("LIBRARY cstoken.dll\nEXPORTS\n" + "".join(f"    {n}\n" for n in names), encoding="ascii")
+    print(f"{out}: {len(names)} exports")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
