@@ -334,19 +334,41 @@ impl SessionContainer {
         let mut merged: Vec<(RangeIdText, OwnedValue)> = Vec::with_capacity(token.len());
         for seg in token.iter() {
             let current = existing.and_then(|c| c.ranges.get(seg.range_id()));
-            let value = match current {
-                Some(entry) => {
-                    let mut target = OwnedSegment {
-                        range_id: seg.range_id.into(),
-                        value: entry.value.clone(),
-                    };
-                    merge_value_into(&mut target, seg.value, &self.policy)?;
-                    target.value
-                }
-                None => seg.value.into(),
-            };
-            merged.push((seg.range_id.into(), value));
+            merged.push((
+                seg.range_id.into(),
+                self.merged_value(current, seg.range_id, seg.value)?,
+            ));
         }
+        self.store_merged(state, rid, merged, now);
+        Ok(())
+    }
+
+    /// A stored value merged with an incoming one (the incoming one alone when nothing is stored).
+    fn merged_value(
+        &self,
+        current: Option<&Entry>,
+        range_id: &str,
+        incoming: crate::model::SegmentValue<'_>,
+    ) -> Result<OwnedValue, Error> {
+        let Some(entry) = current else {
+            return Ok(incoming.into());
+        };
+        let mut target = OwnedSegment {
+            range_id: range_id.into(),
+            value: entry.value.clone(),
+        };
+        merge_value_into(&mut target, incoming, &self.policy)?;
+        Ok(target.value)
+    }
+
+    /// Stores already merged values of collection `rid`, making room within the limits.
+    fn store_merged(
+        &self,
+        state: &mut State,
+        rid: &str,
+        merged: Vec<(RangeIdText, OwnedValue)>,
+        now: u64,
+    ) {
         if !state.collections.contains_key(rid)
             && state.collections.len() >= self.limits.max_collections
         {
@@ -367,7 +389,6 @@ impl SessionContainer {
         if collection.ranges.len() > max {
             evict_oldest_ranges(collection, max);
         }
-        Ok(())
     }
 
     /// The token to send for one range of `collection` (a name or a RID): the exact range, else
@@ -491,56 +512,21 @@ impl SessionContainer {
             *state = built;
             return Ok(());
         }
-        // Validate every merge first, so a conflict leaves the container as it was.
-        for (rid, incoming) in &built.collections {
-            if let Some(existing) = state.collections.get(rid) {
-                for (id, entry) in &incoming.ranges {
-                    if let Some(current) = existing.ranges.get(id) {
-                        let mut probe = OwnedSegment {
-                            range_id: id.clone(),
-                            value: current.value.clone(),
-                        };
-                        merge_value_into(&mut probe, entry.value.view(), &self.policy)?;
-                    }
-                }
+        // Every merge is computed first, so a conflict leaves the container as it was.
+        let mut merged = Vec::with_capacity(built.collections.len());
+        for (rid, incoming) in built.collections {
+            let existing = state.collections.get(&rid);
+            let mut values = Vec::with_capacity(incoming.ranges.len());
+            for (id, entry) in incoming.ranges {
+                let current = existing.and_then(|c| c.ranges.get(&id));
+                let value = self.merged_value(current, &id, entry.value.view())?;
+                values.push((id, value));
             }
+            merged.push((rid, values));
         }
         let now = self.next_tick();
-        for (rid, incoming) in built.collections {
-            if !state.collections.contains_key(&rid)
-                && state.collections.len() >= self.limits.max_collections
-            {
-                evict_oldest_collections(&mut state, self.limits.max_collections.max(1) - 1);
-            }
-            let collection = state.collections.entry(rid.clone()).or_default();
-            collection.last_used.store(now, Ordering::Relaxed);
-            for (id, entry) in incoming.ranges {
-                let value = match collection.ranges.get(&id) {
-                    Some(current) => {
-                        let mut target = OwnedSegment {
-                            range_id: id.clone(),
-                            value: current.value.clone(),
-                        };
-                        merge_value_into(&mut target, entry.value.view(), &self.policy)?;
-                        target.value
-                    }
-                    None => entry.value,
-                };
-                collection.ranges.insert(
-                    id,
-                    Entry {
-                        value,
-                        last_used: AtomicU64::new(now),
-                    },
-                );
-            }
-            let max = self.limits.max_ranges_per_collection.max(1);
-            if collection.ranges.len() > max {
-                evict_oldest_ranges(collection, max);
-            }
-            if !state.collections.contains_key(&rid) {
-                continue; // evicted at once: nothing to name
-            }
+        for (rid, values) in merged {
+            self.store_merged(&mut state, &rid, values, now);
             for name in built.rid_names.get(&rid).into_iter().flatten() {
                 if !state.name_to_rid.contains_key(name) {
                     state.map_name(name, &rid, self.limits.max_names_per_collection);
