@@ -842,3 +842,57 @@ fn an_unreachable_store_exits_3() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A key file is read only up to 4 KiB (a wrong path must not be read whole), and no error about a
+/// connection string shows any part of a misplaced key.
+#[test]
+fn key_files_are_bounded_and_connection_string_errors_hide_the_key() {
+    let dir = std::env::temp_dir().join(format!("cst-keyfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.bin");
+    std::fs::write(&big, vec![7u8; 4097]).unwrap();
+    let o = cst(&[
+        "seal",
+        "--key-file",
+        big.to_str().unwrap(),
+        "--context",
+        "c",
+        "0:1#5",
+    ]);
+    assert_invalid(&o, "not a key file");
+    let ok = dir.join("ok.bin");
+    std::fs::write(&ok, vec![7u8; 32]).unwrap();
+    assert!(
+        cst(&[
+            "seal",
+            "--key-file",
+            ok.to_str().unwrap(),
+            "--context",
+            "c",
+            "0:1#5"
+        ])
+        .status
+        .success()
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    let key = "c2VjcmV0LWtleS1ub3QtZm9yLXRoZS1lcnJvci1tZXNzYWdl";
+    for cs in [
+        key.to_string(),
+        format!("AccountEndpoint=https://h/;AccountKey:{key}"),
+    ] {
+        let o = cst(&[
+            "state",
+            "show",
+            "--connection-string",
+            &cs,
+            "--database",
+            "d",
+            "sid",
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        for i in 0..key.len() - 8 {
+            assert!(!err.contains(&key[i..i + 8]), "{err}");
+        }
+    }
+}

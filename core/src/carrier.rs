@@ -158,3 +158,20 @@ impl SessionCarrier {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_prints_the_keys() {
+        let key = b"a-secret-seal-key-0123456789";
+        let c = SessionCarrier::new(&[&key[..]], "ctx", 4000).unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("a-secret") && !shown.contains("97, 45"),
+            "{shown}"
+        );
+        assert!(shown.contains("<1 redacted>"), "{shown}");
+    }
+}

@@ -206,3 +206,24 @@ fn fingerprint_vectors() {
     }
     assert!(ran >= 3);
 }
+
+/// Waiting for a held lock backs off (10 ms doubling to 250 ms): a 600 ms wait costs a handful of
+/// round trips and no write, not the 60 of a 100 Hz poll.
+#[test]
+fn waiting_for_a_lock_polls_with_backoff() {
+    let store = Arc::new(MemoryStore::new());
+    let e = engine(store.clone());
+    e.save("s", b"x", SaveMode::New, None, Duration::ZERO)
+        .unwrap();
+    let _held = e.get_exclusive("s").unwrap();
+    let before = store.stats();
+    let err = e.delete("s", Duration::from_millis(600)).unwrap_err();
+    assert_eq!(err.code(), "lock_wait_timeout");
+    let after = store.stats();
+    let polls = after.round_trips - before.round_trips;
+    assert!((3..=12).contains(&polls), "{polls} round trips");
+    assert_eq!(
+        after.writes, before.writes,
+        "polling a held lock never writes"
+    );
+}

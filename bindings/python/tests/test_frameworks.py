@@ -153,6 +153,13 @@ def test_django_cycle_key_leaves_the_old_key_unusable(django_site):
     assert not SessionStore().exists(old), "the old key is never recreated"
 
 
+def test_django_store_lookup_hides_the_connection_string(django_site):
+    from cosmos_session_token import django as engine
+
+    # Django's error reports (debug pages) blank the locals of functions marked this way.
+    assert getattr(engine.store, "sensitive_variables", None) == "__ALL__"
+
+
 def test_django_invalid_cookie_ids_are_no_session(django_site):
     from django.test import Client
 
