@@ -448,7 +448,10 @@ impl SessionStateStore {
         // we find is ours, recognised by the attempt's random tag (two racers can compute the
         // same lock id in the same millisecond; only one of them wins the If-Match).
         let mut attempted: Option<(u64, u64)> = None;
-        for _ in 0..CAS_ATTEMPTS {
+        // One read more than writes: the last round only looks, so an attempt whose answer was lost
+        // (it landed, the retry saw 412/409) is recognised as ours instead of reported as someone
+        // else's lock (which left the session locked by us for lock_ttl, unknown to everyone).
+        for round in 0..=CAS_ATTEMPTS {
             let (lock_item, content_item) = self.read_items(&pk)?;
             let now = self.clock.now();
             let lock: Option<LockBody> = lock_item.as_ref().map(|i| parse(sid, i)).transpose()?;
@@ -482,6 +485,9 @@ impl SessionStateStore {
                     lock_id: l.lock_id,
                     lock_age: (now - l.acquired_at).max(0.0),
                 });
+            }
+            if round == CAS_ATTEMPTS {
+                break;
             }
             let previous = lock
                 .as_ref()
@@ -694,7 +700,7 @@ impl SessionStateStore {
         for _ in 0..CAS_ATTEMPTS {
             let Some(lock_etag) = etag.clone() else {
                 if new_item {
-                    return self.create_content(sid, &pk, content, now);
+                    return self.create_fenced(sid, &pk, content, lock_id, now);
                 }
                 let holder = self
                     .held_lock(sid, &pk, lock_id)?
@@ -789,6 +795,73 @@ impl SessionStateStore {
             expires_at: now,
             ttl: ttl_of(self.options.timeout.max(self.options.lock_ttl)),
         })
+    }
+
+    /// Writes a new session's content for a caller that does not hold its lock (ASP.NET writes a
+    /// new id with the lock id of an expired one), fenced against the *stored* lock, never a cache:
+    /// one batch whose first operation claims the lock item as released — created when there is
+    /// none, replaced with If-Match when it is free or expired — and whose second creates the
+    /// content (or replaces expired content with If-Match). A live lock held under another id is
+    /// [`StateError::LockLost`]; anyone acquiring in between fails the batch's first operation, so
+    /// nothing is written past a lock.
+    fn create_fenced(
+        &self,
+        sid: &str,
+        pk: &str,
+        content: ContentBody,
+        lock_id: u64,
+        now: f64,
+    ) -> Result<()> {
+        for _ in 0..CAS_ATTEMPTS {
+            let (lock_item, content_item) = self.read_items(pk)?;
+            let lock: Option<LockBody> = lock_item.as_ref().map(|i| parse(sid, i)).transpose()?;
+            if let Some(l) = lock.as_ref().filter(|l| l.held && l.expires_at > now) {
+                if l.lock_id != lock_id {
+                    return Err(StateError::LockLost {
+                        session: session_fingerprint(sid),
+                        lock_id,
+                        holder: l.lock_id,
+                    });
+                }
+            }
+            let existing: Option<ContentBody> =
+                content_item.as_ref().map(|i| parse(sid, i)).transpose()?;
+            if existing.as_ref().is_some_and(|c| c.expires_at > now) {
+                return Err(StateError::SessionExists(session_fingerprint(sid)));
+            }
+            // Lock ids only grow: the released lock keeps the larger of the stored id and ours.
+            let mut released = self.released_lock(sid, pk, lock_id, now)?;
+            released.lock_id = lock.as_ref().map_or(lock_id, |l| l.lock_id.max(lock_id));
+            let lock_op = match &lock_item {
+                Some(item) => BatchOp::Replace {
+                    id: LOCK_ID.into(),
+                    if_match: item.etag.clone(),
+                    body: to_value(&released),
+                },
+                None => BatchOp::Create(to_value(&released)),
+            };
+            let content_op = match &content_item {
+                Some(item) => BatchOp::Replace {
+                    id: CONTENT_ID.into(),
+                    if_match: item.etag.clone(),
+                    body: to_value(&content),
+                },
+                None => BatchOp::Create(to_value(&content)),
+            };
+            let reply =
+                self.store
+                    .batch(pk, &[lock_op, content_op], self.presented(pk).as_deref())?;
+            let outcomes = self.seen(pk, reply);
+            if outcomes.len() == 2 && outcomes.iter().all(|o| matches!(o, Outcome::Done(_))) {
+                self.remember_renewal(pk, now, content.timeout);
+                return Ok(());
+            }
+            // Someone changed the lock or the content since we read them: look again.
+        }
+        Err(StateError::Store(format!(
+            "{}: creating it did not settle after {CAS_ATTEMPTS} attempts",
+            session_fingerprint(sid)
+        )))
     }
 
     /// Creates the content item; an expired or removed one is replaced (If-Match), a live one is

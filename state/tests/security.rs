@@ -227,3 +227,171 @@ fn waiting_for_a_lock_polls_with_backoff() {
         "polling a held lock never writes"
     );
 }
+
+/// The fence never depends on a cache: a holder whose lock was taken over cannot create the
+/// session's content through `new_item`, whether or not its node still remembers the lock
+/// (a second engine over the same store has no cache at all).
+#[test]
+fn new_item_writes_are_fenced_against_the_stored_lock() {
+    use cosmos_session_state::ManualClock;
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new(1_000.0));
+    let options = Options {
+        lock_ttl: 10.0,
+        ..Options::default()
+    };
+    let node =
+        |_: u8| SessionStateStore::with_clock(store.clone(), clock.clone(), options).unwrap();
+    let (a, b, c) = (node(1), node(2), node(3));
+    let first = a.get_exclusive("s").unwrap(); // a new session: no content yet
+    clock.advance(11.0); // a's lock expires...
+    let taker = c.get_exclusive("s").unwrap(); // ...and c takes it over
+    assert!(!taker.locked && taker.lock_id > first.lock_id);
+    for engine in [&b, &a] {
+        let err = engine
+            .set_and_release("s", b"stale", first.lock_id, true, None)
+            .unwrap_err();
+        assert_eq!(err.code(), "lock_lost", "{err}");
+        assert!(
+            err.to_string().contains(&taker.lock_id.to_string()),
+            "{err}"
+        );
+    }
+    assert!(
+        b.get("s").unwrap().is_none(),
+        "nothing was written past the lock"
+    );
+    c.set_and_release("s", b"taker", taker.lock_id, true, None)
+        .unwrap();
+    assert_eq!(b.get("s").unwrap().unwrap().data, b"taker");
+    // The legitimate case: a new id written with an unrelated (old) lock id, no lock item yet.
+    b.set_and_release("fresh", b"new", 12_345, true, None)
+        .unwrap();
+    assert_eq!(a.get("fresh").unwrap().unwrap().data, b"new");
+    // A live session under the id is still "exists", and ids keep growing after the write.
+    let err = b
+        .set_and_release("fresh", b"again", 1, true, None)
+        .unwrap_err();
+    assert_eq!(err.code(), "session_exists");
+    assert!(a.get_exclusive("fresh").unwrap().lock_id > 12_345);
+}
+
+/// A store whose lock writes are refused as if another request had changed the lock (contention)
+/// `refused` times, then applied with their answer lost: the client's retry sees 409/412.
+struct LostAnswers {
+    inner: MemoryStore,
+    refused: std::sync::atomic::AtomicUsize,
+}
+
+impl LostAnswers {
+    fn lock_write(
+        &self,
+        apply: impl FnOnce() -> cosmos_session_state::Result<
+            cosmos_session_state::Reply<cosmos_session_state::Outcome>,
+        >,
+        lost: cosmos_session_state::Outcome,
+    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
+    {
+        use std::sync::atomic::Ordering;
+        if self.refused.load(Ordering::SeqCst) > 0 {
+            self.refused.fetch_sub(1, Ordering::SeqCst);
+            return Ok(cosmos_session_state::Reply::plain(lost));
+        }
+        apply()?;
+        Ok(cosmos_session_state::Reply::plain(lost))
+    }
+}
+
+impl Store for LostAnswers {
+    fn read(
+        &self,
+        pk: &str,
+        id: &str,
+        t: Option<&str>,
+    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
+    {
+        self.inner.read(pk, id, t)
+    }
+    fn create(
+        &self,
+        pk: &str,
+        body: serde_json::Value,
+        t: Option<&str>,
+    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
+    {
+        if body["id"] == "lock" {
+            return self.lock_write(
+                || self.inner.create(pk, body.clone(), t),
+                cosmos_session_state::Outcome::Conflict,
+            );
+        }
+        self.inner.create(pk, body, t)
+    }
+    fn replace(
+        &self,
+        pk: &str,
+        id: &str,
+        m: &str,
+        body: serde_json::Value,
+        t: Option<&str>,
+    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
+    {
+        if id == "lock" {
+            return self.lock_write(
+                || self.inner.replace(pk, id, m, body.clone(), t),
+                cosmos_session_state::Outcome::PreconditionFailed,
+            );
+        }
+        self.inner.replace(pk, id, m, body, t)
+    }
+    fn delete(
+        &self,
+        pk: &str,
+        id: &str,
+        m: &str,
+        t: Option<&str>,
+    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
+    {
+        self.inner.delete(pk, id, m, t)
+    }
+    fn query_partition(
+        &self,
+        pk: &str,
+        t: Option<&str>,
+    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<Vec<cosmos_session_state::Item>>>
+    {
+        self.inner.query_partition(pk, t)
+    }
+    fn batch(
+        &self,
+        pk: &str,
+        ops: &[cosmos_session_state::BatchOp],
+        t: Option<&str>,
+    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<Vec<cosmos_session_state::Outcome>>>
+    {
+        self.inner.batch(pk, ops, t)
+    }
+}
+
+/// An acquisition whose last compare-and-swap landed but whose answer was lost is recognised as
+/// ours (it was reported as a lock held by someone else, and the session stayed locked for
+/// lock_ttl with nobody knowing).
+#[test]
+fn an_acquisition_whose_answer_was_lost_is_ours() {
+    for refused in [0, 3, 7] {
+        let store = LostAnswers {
+            inner: MemoryStore::new(),
+            refused: std::sync::atomic::AtomicUsize::new(refused),
+        };
+        let e = SessionStateStore::new(store, Options::default()).unwrap();
+        let ex = e.get_exclusive("s").unwrap();
+        assert!(
+            !ex.locked,
+            "refused {refused}: reported as locked by {}",
+            ex.lock_id
+        );
+        e.set_and_release("s", b"mine", ex.lock_id, true, None)
+            .unwrap();
+        assert_eq!(e.get("s").unwrap().unwrap().data, b"mine");
+    }
+}

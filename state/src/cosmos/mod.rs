@@ -431,7 +431,7 @@ impl CosmosStore {
 
     fn item_headers(pk: &str, token: Option<&str>) -> Vec<(&'static str, String)> {
         let mut headers = vec![
-            ("x-ms-documentdb-partitionkey", json!([pk]).to_string()),
+            ("x-ms-documentdb-partitionkey", partition_key_header(pk)),
             ("content-type", "application/json".to_owned()),
         ];
         if let Some(t) = token {
@@ -478,6 +478,26 @@ impl CosmosStore {
             charge: a.charge,
         }
     }
+}
+
+/// The `x-ms-documentdb-partitionkey` value: the key as a one-element JSON array, with every
+/// non-ASCII character escaped as `\uXXXX` (UTF-16 units, so astral characters become surrogate
+/// pairs), as the SDKs send it: header values are not UTF-8 text, and a raw UTF-8 key was read
+/// back as another key (the session's items were written under one and looked up under the other).
+fn partition_key_header(pk: &str) -> String {
+    let json = json!([pk]).to_string();
+    let mut out = String::with_capacity(json.len());
+    let mut units = [0u16; 2];
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
 }
 
 fn answer_retry_after(a: &Answer) -> Option<u64> {
@@ -710,5 +730,24 @@ impl Store for CosmosStore {
             }
         }
         Ok(self.reply(&a, outcomes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::partition_key_header;
+
+    #[test]
+    fn partition_key_header_is_ascii_json() {
+        assert_eq!(partition_key_header("a/b"), r#"["a/b"]"#);
+        assert_eq!(partition_key_header("ünï"), r#"["\u00fcn\u00ef"]"#);
+        assert_eq!(partition_key_header("😀"), r#"["\ud83d\ude00"]"#);
+        assert_eq!(partition_key_header("q\"\\"), r#"["q\"\\"]"#);
+        for pk in ["ünï", "セッション", "😀🎉", "a\\b\"c"] {
+            let header = partition_key_header(pk);
+            assert!(header.is_ascii());
+            let back: Vec<String> = serde_json::from_str(&header).unwrap();
+            assert_eq!(back, [pk]);
+        }
     }
 }
