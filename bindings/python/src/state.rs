@@ -16,6 +16,56 @@ fn state_error(py: Python<'_>, e: &StateError) -> PyErr {
     error_for(py, e.code(), e.category(), e.to_string())
 }
 
+/// A session-id argument. Refusals are the library's own errors (code `invalid_session_id`),
+/// never `UnicodeEncodeError` or `TypeError`: a str with a lone surrogate has no UTF-8 form.
+struct Sid(String);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Sid {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        let refuse = |why: &str| state_error(py, &StateError::InvalidSessionId(why.to_owned()));
+        let text = obj
+            .cast::<pyo3::types::PyString>()
+            .map_err(|_| refuse("the session id is not a str"))?;
+        let sid = text
+            .to_str()
+            .map_err(|_| refuse("the session id has no UTF-8 form (a lone surrogate)"))?;
+        Ok(Sid(sid.to_owned()))
+    }
+}
+
+/// A lock-id argument: an int from 0 to 2^53 - 1 (what a lock id can be), else the library's
+/// `invalid_argument` error (never `OverflowError`).
+struct LockId(u64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for LockId {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        let refuse = || {
+            state_error(
+                py,
+                &StateError::InvalidArgument(format!(
+                    "a lock id is an int from 0 to {}",
+                    cosmos_session_state::MAX_LOCK_ID
+                )),
+            )
+        };
+        if obj.cast::<pyo3::types::PyBool>().is_ok() {
+            return Err(refuse());
+        }
+        let n: i128 = obj.extract().map_err(|_| refuse())?;
+        u64::try_from(n)
+            .ok()
+            .filter(|&id| id <= cosmos_session_state::MAX_LOCK_ID)
+            .map(LockId)
+            .ok_or_else(refuse)
+    }
+}
+
 /// The answer of `get_exclusive`: the content (when the lock was acquired), or who holds the lock.
 #[pyclass(frozen, module = "cosmos_session_token._native")]
 pub struct Exclusive {
@@ -93,9 +143,17 @@ impl SessionStateStore {
         compression: bool,
         consistency: Option<&str>,
         request_timeout: f64,
-        max_retries: u32,
+        max_retries: i64,
     ) -> PyResult<Self> {
         let build = || -> Result<Engine, StateError> {
+            // The C ABI's rule: a non-negative count, at most 100 used.
+            let max_retries = u32::try_from(max_retries)
+                .map_err(|_| {
+                    StateError::InvalidOption(format!(
+                        "max_retries must be a non-negative number of retries, got {max_retries}"
+                    ))
+                })?
+                .min(100);
             if !(request_timeout.is_finite() && request_timeout > 0.0 && request_timeout < 3600.0) {
                 return Err(StateError::InvalidOption(format!(
                     "request_timeout must be positive seconds below 3600, got {request_timeout}"
@@ -136,17 +194,17 @@ impl SessionStateStore {
     }
 
     /// Read-only: the committed content, or None; never takes or waits for the lock.
-    fn get<'py>(&self, py: Python<'py>, sid: &str) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    fn get<'py>(&self, py: Python<'py>, sid: Sid) -> PyResult<Option<Bound<'py, PyBytes>>> {
         let got = py
-            .detach(|| self.inner.get(sid))
+            .detach(|| self.inner.get(&sid.0))
             .map_err(|e| state_error(py, &e))?;
         Ok(got.map(|c| PyBytes::new(py, &c.data)))
     }
 
     /// Acquires the session's lock and returns its content, or reports the holder's lock.
-    fn get_exclusive(&self, py: Python<'_>, sid: &str) -> PyResult<Exclusive> {
+    fn get_exclusive(&self, py: Python<'_>, sid: Sid) -> PyResult<Exclusive> {
         let ex = py
-            .detach(|| self.inner.get_exclusive(sid))
+            .detach(|| self.inner.get_exclusive(&sid.0))
             .map_err(|e| state_error(py, &e))?;
         let uninitialized = ex.content.as_ref().is_some_and(|c| c.uninitialized);
         Ok(Exclusive {
@@ -164,15 +222,15 @@ impl SessionStateStore {
     fn set_and_release(
         &self,
         py: Python<'_>,
-        sid: &str,
+        sid: Sid,
         data: &[u8],
-        lock_id: u64,
+        lock_id: LockId,
         new_item: bool,
         timeout: Option<f64>,
     ) -> PyResult<()> {
         py.detach(|| {
             self.inner
-                .set_and_release(sid, data, lock_id, new_item, timeout)
+                .set_and_release(&sid.0, data, lock_id.0, new_item, timeout)
         })
         .map_err(|e| state_error(py, &e))
     }
@@ -188,7 +246,7 @@ impl SessionStateStore {
     fn save(
         &self,
         py: Python<'_>,
-        sid: &str,
+        sid: Sid,
         data: &[u8],
         new: bool,
         timeout: Option<f64>,
@@ -200,7 +258,7 @@ impl SessionStateStore {
         } else {
             SaveMode::Existing
         };
-        py.detach(|| self.inner.save(sid, data, mode, timeout, wait))
+        py.detach(|| self.inner.save(&sid.0, data, mode, timeout, wait))
             .map_err(|e| state_error(py, &e))
     }
 
@@ -208,9 +266,9 @@ impl SessionStateStore {
     /// request's lock (never gives up because one is saving), then removes it under the lock.
     /// Returns whether a live session was removed.
     #[pyo3(signature = (sid, *, wait = 10.0))]
-    fn delete(&self, py: Python<'_>, sid: &str, wait: f64) -> PyResult<bool> {
+    fn delete(&self, py: Python<'_>, sid: Sid, wait: f64) -> PyResult<bool> {
         let wait = wait_arg(py, wait)?;
-        py.detach(|| self.inner.delete(sid, wait))
+        py.detach(|| self.inner.delete(&sid.0, wait))
             .map_err(|e| state_error(py, &e))
     }
 
@@ -225,38 +283,33 @@ impl SessionStateStore {
     }
 
     /// Releases the lock without writing; a foreign or zero lock id is a no-op (returns False).
-    fn release(&self, py: Python<'_>, sid: &str, lock_id: u64) -> PyResult<bool> {
-        py.detach(|| self.inner.release(sid, lock_id))
+    fn release(&self, py: Python<'_>, sid: Sid, lock_id: LockId) -> PyResult<bool> {
+        py.detach(|| self.inner.release(&sid.0, lock_id.0))
             .map_err(|e| state_error(py, &e))
     }
 
     /// Creates an empty, uninitialized session unless a live one exists.
     #[pyo3(signature = (sid, *, timeout = None))]
-    fn create_uninitialized(
-        &self,
-        py: Python<'_>,
-        sid: &str,
-        timeout: Option<f64>,
-    ) -> PyResult<()> {
-        py.detach(|| self.inner.create_uninitialized(sid, timeout))
+    fn create_uninitialized(&self, py: Python<'_>, sid: Sid, timeout: Option<f64>) -> PyResult<()> {
+        py.detach(|| self.inner.create_uninitialized(&sid.0, timeout))
             .map_err(|e| state_error(py, &e))
     }
 
     /// Removes the session under its lock (raises LockLost if `lock_id` does not hold it).
-    fn remove(&self, py: Python<'_>, sid: &str, lock_id: u64) -> PyResult<()> {
-        py.detach(|| self.inner.remove(sid, lock_id))
+    fn remove(&self, py: Python<'_>, sid: Sid, lock_id: LockId) -> PyResult<()> {
+        py.detach(|| self.inner.remove(&sid.0, lock_id.0))
             .map_err(|e| state_error(py, &e))
     }
 
     /// Extends the session's life when the renewal is due; returns whether it wrote.
-    fn reset_timeout(&self, py: Python<'_>, sid: &str) -> PyResult<bool> {
-        py.detach(|| self.inner.reset_timeout(sid))
+    fn reset_timeout(&self, py: Python<'_>, sid: Sid) -> PyResult<bool> {
+        py.detach(|| self.inner.reset_timeout(&sid.0))
             .map_err(|e| state_error(py, &e))
     }
 
     /// The session token gathered for the session (carry it to another node), or None.
-    fn token(&self, py: Python<'_>, sid: &str) -> PyResult<Option<SessionToken>> {
-        let t = self.inner.token(sid).map_err(|e| state_error(py, &e))?;
+    fn token(&self, py: Python<'_>, sid: Sid) -> PyResult<Option<SessionToken>> {
+        let t = self.inner.token(&sid.0).map_err(|e| state_error(py, &e))?;
         Ok(t.map(SessionToken::wrap))
     }
 
@@ -264,18 +317,18 @@ impl SessionStateStore {
     fn present_token(
         &self,
         py: Python<'_>,
-        sid: &str,
+        sid: Sid,
         token: &Bound<'_, SessionToken>,
     ) -> PyResult<()> {
         self.inner
-            .present_token(sid, &token.get().inner)
+            .present_token(&sid.0, &token.get().inner)
             .map_err(|e| state_error(py, &e))
     }
 
     /// What an operator sees of the session (a dict).
-    fn show<'py>(&self, py: Python<'py>, sid: &str) -> PyResult<Bound<'py, PyDict>> {
+    fn show<'py>(&self, py: Python<'py>, sid: Sid) -> PyResult<Bound<'py, PyDict>> {
         let i = py
-            .detach(|| self.inner.show(sid))
+            .detach(|| self.inner.show(&sid.0))
             .map_err(|e| state_error(py, &e))?;
         let d = PyDict::new(py);
         d.set_item("exists", i.exists)?;
@@ -290,8 +343,8 @@ impl SessionStateStore {
     }
 
     /// Breaks a held lock; returns its id, or None when none was held.
-    fn force_unlock(&self, py: Python<'_>, sid: &str) -> PyResult<Option<u64>> {
-        py.detach(|| self.inner.force_unlock(sid))
+    fn force_unlock(&self, py: Python<'_>, sid: Sid) -> PyResult<Option<u64>> {
+        py.detach(|| self.inner.force_unlock(&sid.0))
             .map_err(|e| state_error(py, &e))
     }
 }

@@ -278,3 +278,21 @@ def test_flask_token_cookie_is_secure_by_default(flask_app):
     c = flask_app.test_client()
     c.get("/counter")
     assert c.get_cookie("cosmos_state_token").secure
+
+
+def test_refusals_are_the_librarys_errors():
+    """A lone-surrogate id, lock ids out of range and a negative retry count are typed errors from the
+    table (they raised UnicodeEncodeError and OverflowError)."""
+    store = SessionStateStore.memory()
+    calls = {
+        "invalid_session_id": [lambda: store.get("\ud800"), lambda: store.get_exclusive(5), lambda: store.delete("a\ud800b")],
+        "invalid_argument": [lambda: store.release("s", -1), lambda: store.release("s", 2**64), lambda: store.remove("s", True),
+                             lambda: store.set_and_release("s", b"x", 2**53, new_item=True)],
+        "invalid_option": [lambda: SessionStateStore(f"AccountEndpoint=http://127.0.0.1:1/;AccountKey={base64.b64encode(b'k' * 16).decode()}",
+                                                     database="d", max_retries=-1)],
+    }
+    for kind, fns in calls.items():
+        for call in fns:
+            with pytest.raises(cst.SessionTokenError) as e:
+                call()
+            assert e.value.kind == kind and e.value.kind in dict(cst.ERROR_CODES), e.value
