@@ -8,7 +8,8 @@
 //!   never repeat for a session, even after the item was cleaned up (clock skew between nodes must
 //!   stay below the session timeout). Ids stay below 2^53 (JSON numbers are doubles).
 //! * `content` — `{data (base64, gzip when compressed), compressed, uninitialized, timeout,
-//!   renewed_at, expires_at, lock_id}`.
+//!   renewed_at, expires_at, lock_id, writers}`; `writers` lists the lock ids of the last eight
+//!   writes (this one's last).
 //!
 //! Rules:
 //! * **Acquire** (`get_exclusive`): one single-partition query reads both items; a lock that is
@@ -19,7 +20,15 @@
 //!   happened since. 2 round trips (3 when the sliding renewal is due: reading is an access).
 //! * **Fenced write** (`set_and_release`): one batch whose first operation releases the lock with
 //!   If-Match on the etag the holder got, then upserts the content. A holder whose lock was taken
-//!   over gets [`StateError::LockLost`] and writes nothing. 1 round trip.
+//!   over gets [`StateError::LockLost`] and writes nothing. 1 round trip. Fencing never depends
+//!   on this node's cache: without a remembered etag the stored lock is read, and a new session's
+//!   first write without the lock claims the free lock item in the same batch.
+//! * **`LockLost` means definitely not written.** When a write's answer is lost (a dropped
+//!   connection after the service applied it) the engine looks: its lock still held means
+//!   nothing landed (retry); otherwise the content's `writers` say whether its write landed, even
+//!   after others acquired and wrote since. When they no longer reach back that far, the outcome
+//!   is [`StateError::OutcomeUnknown`], never `LockLost`. The same holds for `remove` (its
+//!   tombstone is a write) and `release` (released under its own id means it landed).
 //! * **Release** with a lock id that is not the holder's (or 0) is a no-op, never a delete.
 //! * **Expiry is logical** (`expires_at`, checked on every read); Cosmos DB `ttl` is set too, for
 //!   cleanup only. A read-only `get` writes nothing unless `renew_fraction` (default 25 %) of the
@@ -195,7 +204,32 @@ struct ContentBody {
     expires_at: f64,
     #[serde(default)]
     lock_id: u64,
+    /// The lock ids of the last [`WRITERS_KEPT`] writes of this content, oldest first (this one's
+    /// last), so a writer whose answer was lost can tell whether its write landed even after
+    /// others wrote since.
+    #[serde(default)]
+    writers: Vec<u64>,
     ttl: i64,
+}
+
+/// Content writes remembered in the content item ([`ContentBody::writers`]).
+const WRITERS_KEPT: usize = 8;
+
+/// The writers recorded in a content body (none without content).
+fn writers_of(content: &Option<ContentBody>) -> Vec<u64> {
+    content
+        .as_ref()
+        .map_or_else(Vec::new, |c| c.writers.clone())
+}
+
+/// `prior` with `lock_id` appended, at most [`WRITERS_KEPT`] long.
+fn with_writer(mut prior: Vec<u64>, lock_id: u64) -> Vec<u64> {
+    if prior.last() != Some(&lock_id) {
+        prior.push(lock_id);
+    }
+    let excess = prior.len().saturating_sub(WRITERS_KEPT);
+    prior.drain(..excess);
+    prior
 }
 
 fn ttl_of(seconds: f64) -> i64 {
@@ -217,8 +251,8 @@ fn to_value<T: Serialize>(body: &T) -> Value {
 /// Small per-process memory, bounded by clearing when full (it only saves round trips).
 #[derive(Default)]
 struct Caches {
-    /// (partition, lock id) → the lock item's etag after acquiring.
-    lock_etags: HashMap<(String, u64), String>,
+    /// (partition, lock id) → the lock item's etag after acquiring, and the content's writers then.
+    lock_etags: HashMap<(String, u64), (String, Vec<u64>)>,
     /// partition → (renewed_at, timeout) last seen.
     renewals: HashMap<String, (f64, f64)>,
 }
@@ -459,7 +493,7 @@ impl SessionStateStore {
                 content_item.as_ref().map(|i| parse(sid, i)).transpose()?;
             if let (Some(l), Some(item), Some((id, tag))) = (&lock, &lock_item, attempted) {
                 if l.held && l.lock_id == id && l.attempt == tag {
-                    self.remember_lock(&pk, id, item.etag.clone());
+                    self.remember_lock(&pk, id, item.etag.clone(), writers_of(&content));
                     let data = match &content {
                         Some(c) => match self.live_content(sid, c, now, decode) {
                             Ok(data) => data,
@@ -529,7 +563,7 @@ impl SessionStateStore {
             };
             match self.seen(&pk, reply) {
                 Outcome::Done(Some(acquired)) => {
-                    self.remember_lock(&pk, lock_id, acquired.etag);
+                    self.remember_lock(&pk, lock_id, acquired.etag, writers_of(&content));
                     let data = match (&content, &content_item) {
                         (Some(c), Some(item)) => {
                             let data = match self.live_content(sid, c, now, decode) {
@@ -573,33 +607,72 @@ impl SessionStateStore {
         })
     }
 
-    fn remember_lock(&self, pk: &str, lock_id: u64, etag: String) {
+    fn remember_lock(&self, pk: &str, lock_id: u64, etag: String, writers: Vec<u64>) {
         let mut c = self.caches();
         if c.lock_etags.len() >= CACHE_MAX {
             c.lock_etags.clear();
         }
-        c.lock_etags.insert((pk.to_owned(), lock_id), etag);
+        c.lock_etags
+            .insert((pk.to_owned(), lock_id), (etag, writers));
     }
 
     fn forget_lock(&self, pk: &str, lock_id: u64) {
         self.caches().lock_etags.remove(&(pk.to_owned(), lock_id));
     }
 
-    /// The etag of the lock held under `lock_id`: remembered from acquiring it on this node, else
-    /// read (`None`: not held under that id; lock id 0 never is).
-    fn lock_etag(&self, sid: &str, pk: &str, lock_id: u64) -> Result<Option<String>> {
+    /// The etag of the lock held under `lock_id` (`None`: not held under that id; lock id 0 never
+    /// is) and the content's writers: remembered from acquiring it on this node, else read (one
+    /// query for both items).
+    fn lock_etag(&self, sid: &str, pk: &str, lock_id: u64) -> Result<(Option<String>, Vec<u64>)> {
         if lock_id == 0 {
-            return Ok(None);
+            return Ok((None, Vec::new()));
         }
         let cached = self
             .caches()
             .lock_etags
             .get(&(pk.to_owned(), lock_id))
             .cloned();
-        match cached {
-            Some(etag) => Ok(Some(etag)),
-            None => Ok(self.held_lock(sid, pk, lock_id)?.1),
+        if let Some((etag, writers)) = cached {
+            return Ok((Some(etag), writers));
         }
+        let (lock_item, content_item) = self.read_items(pk)?;
+        let content: Option<ContentBody> =
+            content_item.as_ref().map(|i| parse(sid, i)).transpose()?;
+        let etag = match lock_item {
+            Some(item) => {
+                let body: LockBody = parse(sid, &item)?;
+                (body.held && body.lock_id == lock_id).then_some(item.etag)
+            }
+            None => None,
+        };
+        Ok((etag, writers_of(&content)))
+    }
+
+    /// After a fenced write whose outcome is not known first-hand (its answer was lost, or the
+    /// batch did not apply as a whole) and whose lock has moved on: whether `lock_id`'s write
+    /// landed, from the content's writers. Landed: `Ok`. Not among them while the list still
+    /// reaches back past `lock_id`: [`StateError::LockLost`] (definitely not written). Pushed out
+    /// by later writers: [`StateError::OutcomeUnknown`].
+    fn landed_or_lost(&self, sid: &str, pk: &str, lock_id: u64, holder: u64) -> Result<()> {
+        let current = self.read_one(pk, CONTENT_ID)?;
+        let writers = match current {
+            Some(item) => parse::<ContentBody>(sid, &item)?.writers,
+            None => Vec::new(),
+        };
+        if writers.contains(&lock_id) {
+            return Ok(());
+        }
+        if writers.len() >= WRITERS_KEPT && writers.iter().all(|&w| w > lock_id) {
+            return Err(StateError::OutcomeUnknown {
+                session: session_fingerprint(sid),
+                lock_id,
+            });
+        }
+        Err(StateError::LockLost {
+            session: session_fingerprint(sid),
+            lock_id,
+            holder,
+        })
     }
 
     /// The current lock item, and its etag when it is held under `lock_id`.
@@ -654,6 +727,7 @@ impl SessionStateStore {
             renewed_at: now,
             expires_at: now + timeout,
             lock_id,
+            writers: Vec::new(),
             ttl: ttl_of(timeout),
         })
     }
@@ -695,8 +769,9 @@ impl SessionStateStore {
         Self::check_lock_id(lock_id)?;
         let timeout = Self::check_timeout(timeout, self.options.timeout)?;
         let now = self.clock.now();
-        let content = self.content_body(sid, &pk, data, timeout, lock_id, now)?;
-        let mut etag = self.lock_etag(sid, &pk, lock_id)?;
+        let mut content = self.content_body(sid, &pk, data, timeout, lock_id, now)?;
+        let (mut etag, writers) = self.lock_etag(sid, &pk, lock_id)?;
+        content.writers = with_writer(writers, lock_id);
         for _ in 0..CAS_ATTEMPTS {
             let Some(lock_etag) = etag.clone() else {
                 if new_item {
@@ -737,45 +812,24 @@ impl SessionStateStore {
                 Err(StateError::Unavailable(_)) => {}
                 Err(e) => return Err(e),
             }
-            // The batch did not apply as a whole, or we do not know: look at the lock.
+            // The batch did not apply as a whole, or we do not know: look at the lock. Still held
+            // under our id: nothing landed, retry with its etag. Otherwise the content's writers
+            // say whether our write landed (others may have acquired and written since).
             let (lock, held_etag) = self.held_lock(sid, &pk, lock_id)?;
-            match lock {
-                Some(l) if l.lock_id == lock_id && !l.held => {
-                    // Released under our id: our batch landed if the content carries our id.
-                    let current = self.read_one(&pk, CONTENT_ID)?;
-                    let ours = current
-                        .map(|i| parse::<ContentBody>(sid, &i))
-                        .transpose()?
-                        .is_some_and(|c| c.lock_id == lock_id && c.data == content.data);
-                    self.forget_lock(&pk, lock_id);
-                    if ours {
-                        return Ok(());
-                    }
-                    return Err(StateError::LockLost {
-                        session: session_fingerprint(sid),
-                        lock_id,
-                        holder: 0,
-                    });
-                }
-                Some(l) if l.lock_id == lock_id => etag = held_etag, // still ours: retry with its etag
-                Some(l) => {
-                    self.forget_lock(&pk, lock_id);
-                    let holder = if l.held { l.lock_id } else { 0 };
-                    return Err(StateError::LockLost {
-                        session: session_fingerprint(sid),
-                        lock_id,
-                        holder,
-                    });
-                }
-                None => {
-                    self.forget_lock(&pk, lock_id);
-                    return Err(StateError::LockLost {
-                        session: session_fingerprint(sid),
-                        lock_id,
-                        holder: 0,
-                    });
-                }
+            if lock
+                .as_ref()
+                .is_some_and(|l| l.held && l.lock_id == lock_id)
+            {
+                etag = held_etag;
+                continue;
             }
+            self.forget_lock(&pk, lock_id);
+            let holder = lock.filter(|l| l.held).map_or(0, |l| l.lock_id);
+            let landed = self.landed_or_lost(sid, &pk, lock_id, holder);
+            if landed.is_ok() {
+                self.remember_renewal(&pk, now, timeout);
+            }
+            return landed;
         }
         Err(StateError::Store(format!(
             "{}: the write did not settle after {CAS_ATTEMPTS} attempts",
@@ -808,7 +862,7 @@ impl SessionStateStore {
         &self,
         sid: &str,
         pk: &str,
-        content: ContentBody,
+        mut content: ContentBody,
         lock_id: u64,
         now: f64,
     ) -> Result<()> {
@@ -829,6 +883,7 @@ impl SessionStateStore {
             if existing.as_ref().is_some_and(|c| c.expires_at > now) {
                 return Err(StateError::SessionExists(session_fingerprint(sid)));
             }
+            content.writers = with_writer(writers_of(&existing), lock_id);
             // Lock ids only grow: the released lock keeps the larger of the stored id and ours.
             let mut released = self.released_lock(sid, pk, lock_id, now)?;
             released.lock_id = lock.as_ref().map_or(lock_id, |l| l.lock_id.max(lock_id));
@@ -913,7 +968,7 @@ impl SessionStateStore {
         if lock_id == 0 {
             return Ok(false);
         }
-        let mut etag = self.lock_etag(sid, &pk, lock_id)?;
+        let mut etag = self.lock_etag(sid, &pk, lock_id)?.0;
         for _ in 0..CAS_ATTEMPTS {
             let Some(current) = etag else {
                 self.forget_lock(&pk, lock_id);
@@ -932,7 +987,14 @@ impl SessionStateStore {
                 self.forget_lock(&pk, lock_id);
                 return Ok(true);
             }
-            etag = self.held_lock(sid, &pk, lock_id)?.1;
+            let (lock, held) = self.held_lock(sid, &pk, lock_id)?;
+            if lock.is_some_and(|l| l.lock_id == lock_id && !l.held) {
+                // Released under our id since we last saw it held by us: our release landed and
+                // its answer was lost (a retry saw 412).
+                self.forget_lock(&pk, lock_id);
+                return Ok(true);
+            }
+            etag = held;
         }
         Err(StateError::Store(format!(
             "{}: the release did not settle after {CAS_ATTEMPTS} attempts",
@@ -964,9 +1026,14 @@ impl SessionStateStore {
         let mut tombstone = self.content_body(sid, &pk, &[], 1.0, lock_id, now)?;
         tombstone.expires_at = now;
         tombstone.ttl = 1;
-        let (lock, etag) = self.held_lock(sid, &pk, lock_id)?;
+        let (etag, writers) = self.lock_etag(sid, &pk, lock_id)?;
+        tombstone.writers = with_writer(writers, lock_id);
         let Some(etag) = etag else {
-            let holder = lock.filter(|l| l.held).map_or(0, |l| l.lock_id);
+            let holder = self
+                .held_lock(sid, &pk, lock_id)?
+                .0
+                .filter(|l| l.held)
+                .map_or(0, |l| l.lock_id);
             return Err(StateError::LockLost {
                 session: session_fingerprint(sid),
                 lock_id,
@@ -981,20 +1048,28 @@ impl SessionStateStore {
             },
             BatchOp::Upsert(to_value(&tombstone)),
         ];
-        let reply = self
-            .store
-            .batch(&pk, &ops, self.presented(&pk).as_deref())?;
-        let outcomes = self.seen(&pk, reply);
+        let outcome = self.store.batch(&pk, &ops, self.presented(&pk).as_deref());
         self.forget_lock(&pk, lock_id);
         self.caches().renewals.remove(&pk);
-        if outcomes.len() == 2 && outcomes.iter().all(|o| matches!(o, Outcome::Done(_))) {
-            return Ok(());
+        match outcome {
+            Ok(reply) => {
+                let outcomes = self.seen(&pk, reply);
+                if outcomes.len() == 2 && outcomes.iter().all(|o| matches!(o, Outcome::Done(_))) {
+                    return Ok(());
+                }
+            }
+            // An ambiguous failure (the connection dropped): find out below whether it landed.
+            Err(StateError::Unavailable(_)) => {}
+            Err(e) => return Err(e),
         }
-        Err(StateError::LockLost {
-            session: session_fingerprint(sid),
-            lock_id,
-            holder: 0,
-        })
+        // Not applied as a whole, or unknown: the content's writers say whether the removal
+        // (the tombstone) landed, even after others acquired since.
+        let holder = self
+            .held_lock(sid, &pk, lock_id)?
+            .0
+            .filter(|l| l.held)
+            .map_or(0, |l| l.lock_id);
+        self.landed_or_lost(sid, &pk, lock_id, holder)
     }
 
     /// Extends the session's life (ASP.NET `ResetItemTimeout`), by the same rule as a read: only

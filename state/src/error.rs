@@ -37,7 +37,7 @@ fn holder_note(holder: u64) -> String {
 #[non_exhaustive]
 pub enum StateError {
     /// The caller's lock is no longer held (it expired and was taken over, or was broken):
-    /// nothing was written.
+    /// nothing was written — definitely (when that cannot be told, [`StateError::OutcomeUnknown`]).
     #[error("{session}: lock {lock_id} is no longer held{}; nothing was written", holder_note(*holder))]
     LockLost {
         /// The session's fingerprint.
@@ -87,6 +87,18 @@ pub enum StateError {
         /// How long the operation waited, in milliseconds.
         waited_ms: u64,
     },
+    /// A fenced write whose answer was lost, and whose fate cannot be told any more: it may or
+    /// may not have landed (later writers pushed it out of the content's record). Never
+    /// reported as [`StateError::LockLost`], which means *definitely not written*.
+    #[error(
+        "{session}: whether the write under lock {lock_id} landed cannot be told (its answer was lost and later writes followed); read the session to see its state"
+    )]
+    OutcomeUnknown {
+        /// The session's fingerprint.
+        session: String,
+        /// The caller's lock id.
+        lock_id: u64,
+    },
     /// Stored content that cannot be decoded.
     #[error("{session}: stored content cannot be decoded: {detail}")]
     CorruptContent {
@@ -128,6 +140,7 @@ impl StateError {
             StateError::SessionExists(_) => "session_exists",
             StateError::SessionGone(_) => "session_gone",
             StateError::LockWaitTimeout { .. } => "lock_wait_timeout",
+            StateError::OutcomeUnknown { .. } => "outcome_unknown",
             StateError::CorruptContent { .. } => "corrupt_content",
             StateError::Unavailable(_) => "store_unavailable",
             StateError::Throttled(_) => "store_throttled",

@@ -380,6 +380,11 @@ pub static ERROR_CODES: &[ErrorCode] = &[
         Store,
         "the session stayed locked by another request longer than the operation may wait",
     ),
+    row(
+        "outcome_unknown",
+        Store,
+        "a write whose answer was lost may or may not have landed (never reported as lock_lost)",
+    ),
 ];
 
 /// The table row of a code.
