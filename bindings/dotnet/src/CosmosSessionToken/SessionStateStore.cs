@@ -252,7 +252,14 @@ namespace CosmosSessionToken
         {
             Native.EnsureLoaded();
             byte[] id = Native.TryUtf8(sid);
-            return id != null && NativeMethods.cst_state_check_session_id(id, Native.Len(id)) == NativeMethods.CST_OK;
+            return id != null && CheckSessionId(id);
+        }
+
+        // In a method of its own, bound after EnsureLoaded ran (see WebSessionPolicy.Derive).
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static bool CheckSessionId(byte[] id)
+        {
+            return NativeMethods.cst_state_check_session_id(id, Native.Len(id)) == NativeMethods.CST_OK;
         }
 
         /// <summary>How errors and traces name a session without its id (a bearer credential): "session #" and the

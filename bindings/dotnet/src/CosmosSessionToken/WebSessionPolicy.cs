@@ -28,11 +28,7 @@ namespace CosmosSessionToken
             if (secrets == null) throw new ArgumentNullException("secrets");
             Native.EnsureLoaded();
             var output = new byte[Math.Max(32 * secrets.Count, 1)];
-            using (var s = new Utf8Strings(secrets))
-            {
-                Native.Ensure(NativeMethods.cst_web_derive_cookie_keys(s.Pointers, s.Lengths, s.Count, output,
-                    new UIntPtr((uint)output.Length)));
-            }
+            Derive(secrets, output);
             var keys = new byte[secrets.Count][];
             for (int i = 0; i < keys.Length; i++)
             {
@@ -40,6 +36,18 @@ namespace CosmosSessionToken
                 Buffer.BlockCopy(output, 32 * i, keys[i], 0, 32);
             }
             return keys;
+        }
+
+        // The P/Invoke sits in a method of its own: Mono binds a method's P/Invokes when it compiles the method, so
+        // one in DeriveCookieKeys itself would be bound before EnsureLoaded put the library next to a shadow copy.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void Derive(IList<byte[]> secrets, byte[] output)
+        {
+            using (var s = new Utf8Strings(secrets))
+            {
+                Native.Ensure(NativeMethods.cst_web_derive_cookie_keys(s.Pointers, s.Lengths, s.Count, output,
+                    new UIntPtr((uint)output.Length)));
+            }
         }
 
         /// <summary>The seal context of one session's token cookie: the framework, the application (its session
