@@ -215,6 +215,23 @@ struct ContentBody {
 /// Content writes remembered in the content item ([`ContentBody::writers`]).
 const WRITERS_KEPT: usize = 8;
 
+/// True when a batch of `n` operations applied as a whole.
+fn all_done(outcomes: &[Outcome], n: usize) -> bool {
+    outcomes.len() == n && outcomes.iter().all(|o| matches!(o, Outcome::Done(_)))
+}
+
+/// The batch operation that writes `body` over `current` (If-Match its etag), or creates it.
+fn replace_or_create(current: &Option<Item>, id: &str, body: Value) -> BatchOp {
+    match current {
+        Some(item) => BatchOp::Replace {
+            id: id.into(),
+            if_match: item.etag.clone(),
+            body,
+        },
+        None => BatchOp::Create(body),
+    }
+}
+
 /// The writers recorded in a content body (none without content).
 fn writers_of(content: &Option<ContentBody>) -> Vec<u64> {
     content
@@ -801,8 +818,7 @@ impl SessionStateStore {
             match outcome {
                 Ok(reply) => {
                     let outcomes = self.seen(&pk, reply);
-                    if outcomes.len() == 2 && outcomes.iter().all(|o| matches!(o, Outcome::Done(_)))
-                    {
+                    if all_done(&outcomes, 2) {
                         self.forget_lock(&pk, lock_id);
                         self.remember_renewal(&pk, now, timeout);
                         return Ok(());
@@ -887,27 +903,13 @@ impl SessionStateStore {
             // Lock ids only grow: the released lock keeps the larger of the stored id and ours.
             let mut released = self.released_lock(sid, pk, lock_id, now)?;
             released.lock_id = lock.as_ref().map_or(lock_id, |l| l.lock_id.max(lock_id));
-            let lock_op = match &lock_item {
-                Some(item) => BatchOp::Replace {
-                    id: LOCK_ID.into(),
-                    if_match: item.etag.clone(),
-                    body: to_value(&released),
-                },
-                None => BatchOp::Create(to_value(&released)),
-            };
-            let content_op = match &content_item {
-                Some(item) => BatchOp::Replace {
-                    id: CONTENT_ID.into(),
-                    if_match: item.etag.clone(),
-                    body: to_value(&content),
-                },
-                None => BatchOp::Create(to_value(&content)),
-            };
-            let reply =
-                self.store
-                    .batch(pk, &[lock_op, content_op], self.presented(pk).as_deref())?;
+            let ops = [
+                replace_or_create(&lock_item, LOCK_ID, to_value(&released)),
+                replace_or_create(&content_item, CONTENT_ID, to_value(&content)),
+            ];
+            let reply = self.store.batch(pk, &ops, self.presented(pk).as_deref())?;
             let outcomes = self.seen(pk, reply);
-            if outcomes.len() == 2 && outcomes.iter().all(|o| matches!(o, Outcome::Done(_))) {
+            if all_done(&outcomes, 2) {
                 self.remember_renewal(pk, now, content.timeout);
                 return Ok(());
             }
@@ -1054,7 +1056,7 @@ impl SessionStateStore {
         match outcome {
             Ok(reply) => {
                 let outcomes = self.seen(&pk, reply);
-                if outcomes.len() == 2 && outcomes.iter().all(|o| matches!(o, Outcome::Done(_))) {
+                if all_done(&outcomes, 2) {
                     return Ok(());
                 }
             }
