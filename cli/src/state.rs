@@ -81,7 +81,12 @@ pub fn run(command: StateCommand, global_json: bool, out: &mut impl Write) -> Re
                     "lock_id": info.lock_id, "lock_age": info.lock_age,
                 });
                 writeln!(out, "{v}")?;
-                return Ok(());
+                // The same exit code as text mode: 1 when there is no live session.
+                return if info.exists {
+                    Ok(())
+                } else {
+                    Err(Failure::NoResult)
+                };
             }
             let yes = |b: bool| if b { "yes" } else { "no" };
             writeln!(out, "session:    {sid}")?;
@@ -113,7 +118,13 @@ pub fn run(command: StateCommand, global_json: bool, out: &mut impl Write) -> Re
                 )
                 .into());
             }
-            match open(&target)?.force_unlock(&sid).map_err(state_err)? {
+            let released = open(&target)?.force_unlock(&sid).map_err(state_err)?;
+            if global_json {
+                let v = serde_json::json!({"session": sid, "released_lock_id": released});
+                writeln!(out, "{v}")?;
+                return Ok(());
+            }
+            match released {
                 Some(id) => writeln!(out, "unlocked: lock {id} was released")?,
                 None => writeln!(out, "no lock was held")?,
             }

@@ -71,6 +71,23 @@ fn show_and_unlock_a_session() {
 
     let o = cst(&server, &["state", "show", "nobody"]);
     assert_eq!(o.status.code(), Some(1), "no such session: no result");
+    // --json keeps the contract: the same exit codes, JSON output.
+    let o = cst(&server, &["state", "show", "--json", "nobody"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "no such session: no result, in JSON mode too"
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["exists"], false);
+    let again = engine.get_exclusive("sid-1").unwrap();
+    let o = cst(&server, &["state", "unlock", "--force", "--json", "sid-1"]);
+    assert!(o.status.success());
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["released_lock_id"].as_u64(), Some(again.lock_id));
+    let o = cst(&server, &["state", "unlock", "--force", "--json", "sid-1"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["released_lock_id"].is_null(), "{v}");
 }
 
 #[test]

@@ -59,9 +59,9 @@ create_exception!(
 );
 create_exception!(
     cosmos_session_token._native,
-    LockLost,
+    LockLostError,
     SessionTokenError,
-    "Session state: the lock was taken over (it had expired); nothing was written. Attributes: kind, category."
+    "Session state: the lock is no longer held (taken over after it expired, or broken); nothing was written. Also importable as LockLost (its earlier name). Attributes: kind, category."
 );
 create_exception!(
     cosmos_session_token._native,
@@ -84,7 +84,7 @@ fn class_of(category: Category, message: String) -> PyErr {
         Category::LimitExceeded => LimitExceededError::new_err(message),
         Category::Rejected => SealError::new_err(message),
         Category::Internal => InternalError::new_err(message),
-        Category::LockLost => LockLost::new_err(message),
+        Category::LockLost => LockLostError::new_err(message),
         Category::Store => StateStoreError::new_err(message),
         _ => InvalidArgumentError::new_err(message),
     }
@@ -206,14 +206,20 @@ impl ParseWarning {
     }
 }
 
-fn policy(region_mismatch: &str, false_progress_protection: bool) -> PyResult<MergePolicy> {
+fn policy(
+    py: Python<'_>,
+    region_mismatch: &str,
+    false_progress_protection: bool,
+) -> PyResult<MergePolicy> {
     let region_mismatch = match region_mismatch {
         "error" => RegionMismatch::Error,
         "union" => RegionMismatch::Union,
         other => {
-            return Err(PyValueError::new_err(format!(
-                "region_mismatch must be 'error' or 'union', not {other:?}"
-            )));
+            return Err(table_error(
+                py,
+                "invalid_argument",
+                format!("region_mismatch must be 'error' or 'union', not {other:?}"),
+            ));
         }
     };
     Ok(MergePolicy {
@@ -591,7 +597,7 @@ impl SessionToken {
         region_mismatch: &str,
         false_progress_protection: bool,
     ) -> PyResult<Self> {
-        let policy = policy(region_mismatch, false_progress_protection)?;
+        let policy = policy(py, region_mismatch, false_progress_protection)?;
         let inner = &self.inner;
         other
             .with(py, |o| {
@@ -1087,7 +1093,7 @@ fn merge(
     region_mismatch: &str,
     false_progress_protection: bool,
 ) -> PyResult<SessionToken> {
-    let policy = policy(region_mismatch, false_progress_protection)?;
+    let policy = policy(py, region_mismatch, false_progress_protection)?;
     // Parse the str arguments first so every token can be borrowed for the one-pass merge.
     let parsed: Vec<Option<CoreToken>> = tokens
         .iter()
@@ -1126,9 +1132,11 @@ fn convert(py: Python<'_>, token: &str, to: &str) -> PyResult<String> {
         "simple" => Format::Simple,
         "vector" => Format::Vector,
         other => {
-            return Err(PyValueError::new_err(format!(
-                "to must be 'simple' or 'vector', not {other:?}"
-            )));
+            return Err(table_error(
+                py,
+                "invalid_argument",
+                format!("to must be 'simple' or 'vector', not {other:?}"),
+            ));
         }
     };
     Ok(parse(py, token, false)?.0.convert(format).to_header_value())
@@ -1174,7 +1182,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         py.get_type::<InvalidArgumentError>(),
     )?;
     m.add("InternalError", py.get_type::<InternalError>())?;
-    m.add("LockLost", py.get_type::<LockLost>())?;
+    m.add("LockLostError", py.get_type::<LockLostError>())?;
+    // The earlier name, kept as an alias of the same class.
+    m.add("LockLost", py.get_type::<LockLostError>())?;
     m.add("StateStoreError", py.get_type::<StateStoreError>())?;
     let table: Vec<(&str, &str)> = ERROR_CODES
         .iter()

@@ -296,3 +296,12 @@ def test_refusals_are_the_librarys_errors():
             with pytest.raises(cst.SessionTokenError) as e:
                 call()
             assert e.value.kind == kind and e.value.kind in dict(cst.ERROR_CODES), e.value
+
+
+def test_argument_errors_go_through_the_table():
+    for call in (lambda: cst.convert("0:5", "nope"), lambda: cst.merge("0:5", "0:6", region_mismatch="x"),
+                 lambda: cst.SessionToken.parse("0:5").merge("0:6", region_mismatch="x")):
+        with pytest.raises(cst.InvalidArgumentError) as e:
+            call()
+        assert e.value.kind == "invalid_argument"
+    assert cst.LockLost is cst.LockLostError  # the earlier name is an alias of the same class

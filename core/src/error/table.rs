@@ -130,7 +130,7 @@ impl Category {
             | Category::NotFound
             | Category::BufferTooSmall => "InvalidArgumentError",
             Category::Internal => "InternalError",
-            Category::LockLost => "LockLost",
+            Category::LockLost => "LockLostError",
             Category::Store => "StateStoreError",
         }
     }

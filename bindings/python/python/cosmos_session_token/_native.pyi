@@ -12,6 +12,7 @@ __all__ = [
     "InvalidArgumentError",
     "LimitExceededError",
     "LockLost",
+    "LockLostError",
     "MAX_SCOPE_PARENTS",
     "MAX_SEAL_KEYS",
     "MergeConflictError",
@@ -84,8 +85,11 @@ class SealError(SessionTokenError):
 class InvalidArgumentError(SessionTokenError):
     """An argument was out of range: weak or missing key, invalid feed range, unknown resource type."""
 
-class LockLost(SessionTokenError):
-    """Session state: the lock was taken over (it had expired); nothing was written."""
+class LockLostError(SessionTokenError):
+    """Session state: the lock is no longer held; nothing was written (definitely)."""
+
+#: The earlier name of LockLostError (the same class).
+LockLost = LockLostError
 
 class StateStoreError(SessionTokenError):
     """Session state: the store failed (unreachable, throttled, refused, undecodable content)."""

@@ -9,7 +9,7 @@
 >>> store.get("sid-1")                                      # read-only: never waits for a lock
 b'cart=3'
 
-``set_and_release`` raises :class:`LockLost` (nothing written) when the lock expired and was taken
+``set_and_release`` raises :class:`LockLostError` (also importable as ``LockLost``, its earlier name; nothing written) when the lock expired and was taken
 over; store failures raise :class:`StateStoreError`. Both are ``SessionTokenError`` subclasses.
 Times are in seconds. The connection string is never logged or put in an error message.
 """
@@ -17,9 +17,10 @@ Times are in seconds. The connection string is never logged or put in an error m
 from ._native import (
     Exclusive,
     LockLost,
+    LockLostError,
     SessionStateStore,
     StateStoreError,
     master_key_signature,
 )
 
-__all__ = ["Exclusive", "LockLost", "SessionStateStore", "StateStoreError", "master_key_signature"]
+__all__ = ["Exclusive", "LockLost", "LockLostError", "SessionStateStore", "StateStoreError", "master_key_signature"]
