@@ -51,7 +51,9 @@ fn increment(node: &SessionStateStore, sid: &str) -> u64 {
 
 #[test]
 fn the_whole_flow_over_http() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let a = server.engine("flow", opts(30.0, 600.0, true));
     let ex = a.get_exclusive("user/1?#").unwrap();
     assert!(!ex.locked && ex.content.is_none());
@@ -78,7 +80,9 @@ fn the_whole_flow_over_http() {
 
 #[test]
 fn ids_the_service_refuses_are_encoded() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let store = server.store("ids");
     // The server (through the shim) refuses a raw id with '/', as the real service does...
     let raw = store.create("p", json!({"id": "a/b", "pk": "p"}), None);
@@ -100,7 +104,9 @@ fn ids_the_service_refuses_are_encoded() {
 /// header carried raw UTF-8: `set_and_release("ünï")` succeeded and `get` then found nothing.)
 #[test]
 fn non_ascii_session_ids_round_trip() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let e = server.engine("unicode", opts(30.0, 600.0, true));
     let ids = ["ünï", "セッション", "😀🎉", "a/ü?b#c%d\\é", "日本/語#😀"];
     for sid in ids {
@@ -142,7 +148,9 @@ fn counter_worker() {
 
 #[test]
 fn four_processes_increment_one_counter() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = (0..4)
         .map(|_| {
@@ -173,7 +181,9 @@ fn four_processes_increment_one_counter() {
 
 #[test]
 fn threads_on_several_nodes_increment_one_counter() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let nodes: Vec<Arc<SessionStateStore>> = (0..4)
         .map(|_| Arc::new(server.engine("threads", opts(30.0, 600.0, false))))
         .collect();
@@ -194,7 +204,9 @@ fn threads_on_several_nodes_increment_one_counter() {
 
 #[test]
 fn a_taken_over_holder_gets_lock_lost_and_the_takers_data_survives() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let slow = server.engine("takeover", opts(1.0, 600.0, true));
     let fast = server.engine("takeover", opts(1.0, 600.0, true));
     let first = slow.get_exclusive("s").unwrap();
@@ -237,7 +249,9 @@ fn holder_worker() {
 
 #[test]
 fn a_killed_holder_delays_the_next_request_by_at_most_the_lock_ttl() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let node = server.engine("killed", opts(2.0, 600.0, true));
     let ex = node.get_exclusive("s").unwrap();
     node.set_and_release("s", b"before", ex.lock_id, true, None)
@@ -290,7 +304,9 @@ fn a_killed_holder_delays_the_next_request_by_at_most_the_lock_ttl() {
 
 #[test]
 fn reads_never_block_on_a_lock() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let a = server.engine("reads", opts(30.0, 600.0, true));
     let ex = a.get_exclusive("s").unwrap();
     a.set_and_release("s", b"committed", ex.lock_id, true, None)
@@ -312,7 +328,9 @@ fn reads_never_block_on_a_lock() {
 
 #[test]
 fn compression_on_and_off_read_each_others_items() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let gz = server.engine("gz", opts(30.0, 600.0, true));
     let plain = server.engine("gz", opts(30.0, 600.0, false));
     let big = "0123456789".repeat(5000);
@@ -330,7 +348,9 @@ fn compression_on_and_off_read_each_others_items() {
 
 #[test]
 fn expired_sessions_read_as_absent_although_the_server_keeps_them() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let a = server.engine("expiry", opts(30.0, 1.0, true));
     let ex = a.get_exclusive("s").unwrap();
     a.set_and_release("s", b"short-lived", ex.lock_id, true, None)
@@ -352,7 +372,9 @@ fn expired_sessions_read_as_absent_although_the_server_keeps_them() {
 
 #[test]
 fn throttling_and_write_conflicts_are_retried_within_bounds() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let a = server.engine("faults", opts(30.0, 600.0, true));
     let ex = a.get_exclusive("s").unwrap();
     a.set_and_release("s", b"v", ex.lock_id, true, None)
@@ -395,7 +417,9 @@ fn throttling_and_write_conflicts_are_retried_within_bounds() {
 
 #[test]
 fn dropped_connections_leave_no_half_written_session() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let a = server.engine("drops", opts(30.0, 600.0, true));
     let ex = a.get_exclusive("s").unwrap();
     a.set_and_release("s", b"v0", ex.lock_id, true, None)
@@ -431,7 +455,9 @@ fn dropped_connections_leave_no_half_written_session() {
 
 #[test]
 fn typed_errors_never_a_panic_or_a_hang() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     // Corrupt gzip content.
     let a = server.engine("errors", opts(30.0, 600.0, true));
     let ex = a.get_exclusive("s").unwrap();
@@ -507,7 +533,9 @@ fn typed_errors_never_a_panic_or_a_hang() {
 /// Round trips per operation, counted by the shim (the costs promised in the README).
 #[test]
 fn round_trips_per_operation() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let a = server.engine("costs", opts(30.0, 600.0, true));
     let ex = a.get_exclusive("s").unwrap();
     a.set_and_release("s", b"v", ex.lock_id, true, None)
@@ -553,7 +581,9 @@ fn round_trips_per_operation() {
 /// `LockLost` once another request had acquired the lock since.
 #[test]
 fn lost_answers_under_contention_never_double_an_update() {
-    let server = TestServer::start();
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
     let nodes: Vec<Arc<SessionStateStore>> = (0..4)
         .map(|_| Arc::new(server.engine("faults", opts(30.0, 600.0, true))))
         .collect();
