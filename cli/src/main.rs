@@ -1,6 +1,7 @@
 //! `cst`: look at and manipulate Azure Cosmos DB session tokens from logs, cookies and traces.
 //!
-//! Exit codes: 0 success; 1 no result (`scope` found nothing); 2 invalid input or usage.
+//! Exit codes: 0 success; 1 no result (`scope` found nothing); 2 invalid input or usage; 3 the
+//! session store failed (unreachable, throttled, refused, undecodable content).
 
 mod explain;
 mod failure;
@@ -26,7 +27,7 @@ use input::Tokens;
     about = "Explain, convert, merge, compare and scope Azure Cosmos DB session tokens",
     after_help = "A TOKEN is an x-ms-session-token value such as '0:1#100#1=20,1:-1#42'.\n\
                   Pass '-' instead of a token to read one token per line from standard input.\n\
-                  Exit codes: 0 success, 1 no result, 2 invalid input or usage."
+                  Exit codes: 0 success, 1 no result, 2 invalid input or usage, 3 the session store failed."
 )]
 struct Cli {
     /// Accept tokens from old SDKs or hand edits (whitespace, empty segments, '+', leading
@@ -81,7 +82,7 @@ enum Command {
         /// On a version change keep the max global LSN (no false-progress protection).
         #[arg(long)]
         legacy_max_global_lsn: bool,
-        /// The tokens (at least two, or '-').
+        /// The tokens (one or more, or '-' to read them from standard input).
         #[arg(required = true, num_args = 1..)]
         tokens: Vec<String>,
     },
@@ -182,7 +183,8 @@ enum Command {
 /// Where keys come from: never the command line itself (it ends up in shell history and `ps`).
 #[derive(clap::Args)]
 struct KeyArgs {
-    /// A file holding a key (raw bytes). Repeatable; the first one seals.
+    /// A file holding a key (raw bytes, at most 4 KiB). Repeatable for key rotation: `seal` uses
+    /// the first key, `unseal` accepts any of them.
     #[arg(long = "key-file", value_name = "PATH")]
     files: Vec<std::path::PathBuf>,
     /// An environment variable holding a key. Repeatable; files come first.

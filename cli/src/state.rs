@@ -120,7 +120,7 @@ pub fn run(command: StateCommand, global_json: bool, out: &mut impl Write) -> Re
             }
             let released = open(&target)?.force_unlock(&sid).map_err(state_err)?;
             if global_json {
-                let v = serde_json::json!({"session": sid, "released_lock_id": released});
+                let v = serde_json::json!({ "unlocked": released });
                 writeln!(out, "{v}")?;
                 return Ok(());
             }

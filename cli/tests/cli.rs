@@ -896,3 +896,13 @@ fn key_files_are_bounded_and_connection_string_errors_hide_the_key() {
         }
     }
 }
+
+/// The help states every exit code, including 3 (the session store failed).
+#[test]
+fn help_lists_every_exit_code() {
+    let o = cst(&["--help"]);
+    let out = stdout(&o);
+    assert!(out.contains("3 the session store failed"), "{out}");
+    assert!(stdout(&cst(&["merge", "--help"])).contains("one or more"));
+    assert!(stdout(&cst(&["unseal", "--help"])).contains("`unseal` accepts any of them"));
+}

@@ -86,10 +86,10 @@ fn show_and_unlock_a_session() {
     let o = cst(&server, &["state", "unlock", "--force", "--json", "sid-1"]);
     assert!(o.status.success());
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["released_lock_id"].as_u64(), Some(again.lock_id));
+    assert_eq!(v["unlocked"].as_u64(), Some(again.lock_id));
     let o = cst(&server, &["state", "unlock", "--force", "--json", "sid-1"]);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(v["released_lock_id"].is_null(), "{v}");
+    assert!(v["unlocked"].is_null(), "{v}");
 }
 
 #[test]
