@@ -1,6 +1,6 @@
 //! Merging tokens: the least token at least as new as each input.
 //!
-//! Rules (§3.3 of the behaviour reference):
+//! Rules:
 //! * same version: global LSN and every region take the max; if the region *sets* differ,
 //!   [`RegionMismatch::Error`] (default, like .NET/Java/Python/JS) or [`RegionMismatch::Union`];
 //! * different versions: the higher version's region set (and order) wins, shared regions take

@@ -1,4 +1,4 @@
-"""Seed 001: write in one process, send a message, read the write in another process.
+"""Write in one process, send a message, read the write in another process.
 
   python queue_handoff.py producer | python queue_handoff.py consumer
 

@@ -1,6 +1,6 @@
 """Differential tests against the real azure-cosmos package (its private VectorSessionToken).
 
-Where azure-cosmos is correct, both must agree; where it is not (semantics reference §5),
+Where azure-cosmos is correct, both must agree; where it is not (the differences listed in SECURITY.md and the README's behaviour section),
 each test states the expected difference explicitly.
 """
 
@@ -127,7 +127,7 @@ def test_difference_equality_compares_region_sets():
     ["500", "1#100#", " 1#100", "1_000#5", "\u0661#\u0665", "1#99999999999999999999", "1#100#1=20#1=30", "+1#100"],
 )
 def test_difference_strict_grammar(value):
-    """§5.1: azure-cosmos parses with int(), so it accepts (or for simple values, rejects) what
+    """azure-cosmos parses with int(), so it accepts (or for simple values, rejects) what
     the strict grammar decides otherwise; our strict parser rejects every one of these."""
     sdk = SdkToken.create(value)
     if value == "500":

@@ -91,7 +91,7 @@ def test_ten_thousand_pairs():
     assert token.get("10000").global_lsn == 4
 
 
-# ---- azure-cosmos's get_latest_session_token, on the rows it gets right (§5.5)
+# ---- azure-cosmos's get_latest_session_token, on the cases it gets right
 helpers = pytest.importorskip("azure.cosmos._session_token_helpers")
 RIGHT_IN_AZURE_COSMOS = ["F1", "F2", "F4", "F5", "F6", "F7", "F8", "F9", "F10", "F11", "F12", "F13", "F14", "F19", "F22"]
 WRONG_IN_AZURE_COSMOS = ["F3", "F17", "F18"]  # order-dependent, operator-precedence gap bug, version-unaware

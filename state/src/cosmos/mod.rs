@@ -46,7 +46,7 @@ pub enum Consistency {
 }
 
 impl Consistency {
-    /// Parses the names of the seed's `consistencyLevel` attribute (case-insensitive).
+    /// Parses the names of the ASP.NET providers' `consistencyLevel` attribute (case-insensitive).
     ///
     /// ```
     /// use cosmos_session_state::Consistency;

@@ -1,4 +1,4 @@
-// The DocumentClient flow of the seeds, between two web nodes behind a round-robin load balancer.
+// The DocumentClient flow of a session token carried between two web nodes behind a round-robin load balancer.
 // The Cosmos DB calls are shown as comments (Microsoft.Azure.DocumentDB is not available on this
 // build machine); the token handling around them is real and runs in scripts/test.
 using System;

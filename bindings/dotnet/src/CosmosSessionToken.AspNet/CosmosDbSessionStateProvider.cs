@@ -29,7 +29,7 @@ namespace CosmosSessionToken.AspNet
     /// Every decision (locks, fencing, expiry, renewal, compression, token flow) is the native engine's; this class
     /// only translates: it serialises the session items and static objects, maps lock ids and minutes to seconds.
     /// Read-only requests (<c>IReadOnlySessionState</c>) read the committed content and never take or wait for the
-    /// lock (the seed's read-only requests 3, 4, 5). A write whose lock was taken over throws
+    /// lock (read-only requests do not queue behind a writer). A write whose lock was taken over throws
     /// <see cref="SessionStateLockLostException"/> and writes nothing. Trace output goes to the
     /// <see cref="TraceSource"/> named after this type; it never contains the account key, nor a session id (sessions
     /// are named by <see cref="SessionStateStore.Fingerprint"/>). Session ids from cookies that the store cannot use are
@@ -37,7 +37,7 @@ namespace CosmosSessionToken.AspNet
     /// </remarks>
     public class CosmosDbSessionStateProvider : SessionStateStoreProviderBase
     {
-        /// <summary>The trace source name (the provider's type name, as the seed's provider does).</summary>
+        /// <summary>The trace source name (the provider's type name, as the DodoBrands provider does).</summary>
         public const string TraceSourceName = "CosmosSessionToken.AspNet.CosmosDbSessionStateProvider";
 
         private static readonly TraceSource Trace = new TraceSource(TraceSourceName);
