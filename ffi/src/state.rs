@@ -677,15 +677,10 @@ pub unsafe extern "C" fn cst_state_delete(
         if removed.is_null() {
             return Err(Failure::null("removed"));
         }
-        if !(wait.is_finite() && (0.0..=3600.0).contains(&wait)) {
-            return Err(Failure::new(
-                "invalid_argument",
-                format!("wait must be seconds within [0, 3600], got {wait}"),
-            ));
-        }
+        let wait = cosmos_session_state::lock_wait(wait)?;
         // SAFETY: forwarded caller guarantees.
         let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
-        let did = engine.delete(sid, Duration::from_secs_f64(wait))?;
+        let did = engine.delete(sid, wait)?;
         // SAFETY: checked non-NULL above.
         unsafe { put(removed, did, "removed") }
     })

@@ -42,4 +42,4 @@ pub use error::{Result, StateError, session_fingerprint};
 pub use ids::{MAX_SESSION_ID_BYTES, check_session_id, encode_session_id};
 pub use memory::{MemoryStore, Stats};
 pub use store::{BatchOp, Item, Outcome, Reply, Store};
-pub use unlocked::{DEFAULT_LOCK_WAIT, SaveMode};
+pub use unlocked::{DEFAULT_LOCK_WAIT, MAX_LOCK_WAIT_SECONDS, SaveMode, lock_wait};

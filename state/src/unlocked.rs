@@ -21,6 +21,28 @@ use crate::error::{Result, StateError, session_fingerprint};
 /// How long [`save`](SessionStateStore::save) and [`delete`](SessionStateStore::delete) wait for
 /// another request's lock when the caller does not say (the adapters' default).
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
+/// Longest wait a caller may ask for, in seconds.
+pub const MAX_LOCK_WAIT_SECONDS: f64 = 3600.0;
+
+/// A wait given in seconds, as every surface takes it: finite, within [0,
+/// [`MAX_LOCK_WAIT_SECONDS`]], else `invalid_argument`.
+///
+/// ```
+/// use cosmos_session_state::lock_wait;
+/// assert_eq!(lock_wait(1.5).unwrap().as_millis(), 1500);
+/// assert_eq!(lock_wait(-1.0).unwrap_err().code(), "invalid_argument");
+/// assert!(lock_wait(f64::NAN).is_err() && lock_wait(3601.0).is_err());
+/// ```
+pub fn lock_wait(seconds: f64) -> Result<Duration> {
+    if seconds.is_finite() && (0.0..=MAX_LOCK_WAIT_SECONDS).contains(&seconds) {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(StateError::InvalidArgument(format!(
+            "wait must be seconds within [0, {MAX_LOCK_WAIT_SECONDS}], got {seconds}"
+        )))
+    }
+}
+
 /// First and largest pause between two polls of a held lock.
 const FIRST_POLL: Duration = Duration::from_millis(10);
 const LONGEST_POLL: Duration = Duration::from_millis(250);

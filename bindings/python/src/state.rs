@@ -349,18 +349,9 @@ impl SessionStateStore {
     }
 }
 
-/// A wait in seconds: finite, within [0, 3600].
+/// A wait in seconds, checked by the engine's one rule ([`cosmos_session_state::lock_wait`]).
 fn wait_arg(py: Python<'_>, wait: f64) -> PyResult<Duration> {
-    if wait.is_finite() && (0.0..=3600.0).contains(&wait) {
-        Ok(Duration::from_secs_f64(wait))
-    } else {
-        Err(state_error(
-            py,
-            &StateError::InvalidArgument(format!(
-                "wait must be seconds within [0, 3600], got {wait}"
-            )),
-        ))
-    }
+    cosmos_session_state::lock_wait(wait).map_err(|e| state_error(py, &e))
 }
 
 /// How errors and traces name a session without its id: "session #" and the first 12 hex

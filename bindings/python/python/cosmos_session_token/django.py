@@ -208,6 +208,7 @@ class SessionTokenMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         sid = request.COOKIES.get(_conf().SESSION_COOKIE_NAME)
         incoming = request.COOKIES.get(self.cookie_name)
+        carrier = None
         if sid and SessionStateStore.is_valid_session_id(sid):
             carrier = self._carrier(sid)
             if carrier.read(incoming) and carrier.token is not None:
@@ -217,8 +218,10 @@ class SessionTokenMiddleware:
         key = getattr(session, "session_key", None)
         token = store().token(key) if key and SessionStateStore.is_valid_session_id(key) else None
         if token is not None and key:
-            carrier = self._carrier(key)
-            carrier.read(incoming if key == sid else None)
+            # The incoming cookie was read (unsealed) once, for this session id; a new id (a new
+            # session, or cycle_key at login) starts from no token, bound to the new id.
+            if carrier is None or key != sid:
+                carrier = self._carrier(key)
             carrier.report(token)
             sealed = carrier.sealed()
             if sealed is not None and sealed != incoming:
