@@ -1,81 +1,84 @@
 //! The session-state engine: locks, fenced writes, logical expiry with cheap sliding renewal,
 //! compression and token flow, over any [`Store`].
 //!
-//! Data model: one logical partition per session (the encoded session id) holds two items:
+//! Data model: one item per session holding its lock and its content, in the session's own
+//! logical partition; the [`layout`](crate::layout) module documents its fields. Every change
+//! is one conditional patch: the database checks the lock against the stored item, so no rule
+//! below depends on what a node remembers.
 //!
-//! * `lock` — `{lock_id, held, acquired_at, expires_at}`. It stays after a release (marked not
-//!   held) so lock ids keep increasing: a new lock id is `max(previous + 1, now in ms)`, so ids
-//!   never repeat for a session, even after the item was cleaned up (clock skew between nodes must
-//!   stay below the session timeout). Ids stay below 2^53 (JSON numbers are doubles).
-//! * `content` — `{data (base64, gzip when compressed), compressed, uninitialized, timeout,
-//!   renewed_at, expires_at, lock_id, writers}`; `writers` lists the lock ids of the last eight
-//!   writes (this one's last).
-//!
-//! Rules:
-//! * **Acquire** (`get_exclusive`): one single-partition query reads both items; a lock that is
-//!   held and not expired is reported with its id and its true age (now − `acquired_at`);
-//!   otherwise the lock item is created, or replaced *with If-Match on its etag* (an expired lock
-//!   is taken over atomically, never by delete-then-create). The content read by the same query is
-//!   current: every content write changes the lock item, so a successful If-Match proves none
-//!   happened since. 2 round trips (3 when the sliding renewal is due: reading is an access).
-//! * **Fenced write** (`set_and_release`): one batch whose first operation releases the lock with
-//!   If-Match on the etag the holder got, then upserts the content. A holder whose lock was taken
-//!   over gets [`StateError::LockLost`] and writes nothing. 1 round trip. Fencing never depends
-//!   on this node's cache: without a remembered etag the stored lock is read, and a new session's
-//!   first write without the lock claims the free lock item in the same batch.
+//! Rules and costs (round trips to the store):
+//! * **Acquire-and-read** (`get_exclusive`): one patch, *where the lock is free or expired*,
+//!   takes the next lock id (`incr`) and answers with the whole item — the content comes with the
+//!   lock: **1 round trip**. A session without an item gets one created with the lock held
+//!   (2). When the lock is held the patch changes nothing (412) and one read reports the holder's
+//!   lock id and true age (now − `acquired_at`, on the engine clock); while this node knows the
+//!   session locked, each further poll is **one read and no write** until the read shows the lock
+//!   free.
+//! * **Write-and-release** (`set_and_release`): one patch, *where the lock is still held under
+//!   the caller's lock id*, sets the content and releases the lock: **1 round trip**. A holder
+//!   whose lock was taken over gets [`StateError::LockLost`] (saying what it found instead) and
+//!   writes nothing. A write by a node that did not take the lock itself reads the item first (2).
+//!   A new session's write without the lock (`new_item`, ASP.NET's new id under an old lock id)
+//!   is fenced against the stored lock too: created, or patched where the stored lock is free
+//!   and the content not live.
 //! * **`LockLost` means definitely not written.** When a write's answer is lost (a dropped
-//!   connection after the service applied it) the engine looks: its lock still held means
-//!   nothing landed (retry); otherwise the content's `writers` say whether its write landed, even
-//!   after others acquired and wrote since. When they no longer reach back that far, the outcome
-//!   is [`StateError::OutcomeUnknown`], never `LockLost`. The same holds for `remove` (its
-//!   tombstone is a write) and `release` (released under its own id means it landed).
-//! * **Release** with a lock id that is not the holder's (or 0) is a no-op, never a delete.
-//! * **Expiry is logical** (`expires_at`, checked on every read); Cosmos DB `ttl` is set too, for
-//!   cleanup only. A read-only `get` writes nothing unless `renew_fraction` (default 25 %) of the
-//!   timeout has passed since the last renewal; the renewal is a replace with If-Match, so it
-//!   never overwrites newer content. Sessions therefore live between 75 % and 100 % of the timeout
-//!   after their last access.
+//!   connection after the service applied it) the engine reads the item: its lock still held
+//!   under the caller's id means nothing landed (retry); otherwise the content's `writers` (the
+//!   lock ids of the last eight writes) say whether it landed, even after others acquired and
+//!   wrote since. When they no longer reach back that far, the outcome is
+//!   [`StateError::OutcomeUnknown`], never `LockLost`. The same holds for `remove` (its
+//!   tombstone is a write) and `release` (released under its own id means it landed). An
+//!   acquisition whose answer was lost is recognised as ours by its random attempt tag.
+//! * **Release** (`release`): one patch where the lock is held under the caller's id; with a
+//!   lock id that is not the holder's, or 0, it changes nothing and reports `false` — never an
+//!   error, and the holder keeps its lock. `remove` with such an id deletes nothing.
+//! * **Expiry is logical** (`content.expires_at`, checked on every read); Cosmos DB `ttl` is set
+//!   too, for cleanup only. A read-only `get` is **1 read** and writes nothing unless
+//!   `renew_fraction` (default 25 %) of the timeout has passed since the last renewal; the
+//!   renewal is a patch of the timing fields only, where nobody renewed or wrote since, so it
+//!   never overwrites content. An exclusive request renews in its release or write, never with an
+//!   extra round trip. Sessions therefore live between 75 % and 100 % of the timeout after their
+//!   last access.
 //! * **Token flow**: every response's session token is captured per session with the core's
 //!   container rules and presented on the next request of that session; [`token`] exports it (for
 //!   a sealed cookie) and [`present_token`] imports one, so read-only requests on any node read
 //!   their own writes even at Session consistency.
 //!
+//! Clocks: lock and content times are the engine's clock (seconds since the Unix epoch, see
+//! [`Clock`]); the nodes of one farm must agree within a small fraction of `lock_ttl`.
+//!
 //! [`token`]: SessionStateStore::token
 //! [`present_token`]: SessionStateStore::present_token
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use cosmos_session_token::{
     ContainerLimits, MergePolicy, RequestKind, SessionContainer, SessionToken,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::clock::{Clock, SystemClock};
 use crate::codec;
 use crate::error::{Result, StateError, session_fingerprint};
-use crate::ids::encode_session_id;
-use crate::store::{BatchOp, Item, Outcome, Reply, Store};
+use crate::ids::{encode_session_id, item_id};
+pub use crate::layout::MAX_LOCK_ID;
+use crate::layout::{
+    self, ContentPart, LAYOUT, LockPart, SessionItem, WRITERS_KEPT, ttl_of, with_writer,
+};
+use crate::store::{Item, Outcome, Patch, Reply, Store};
 
-const LOCK_ID: &str = "lock";
-const CONTENT_ID: &str = "content";
 /// Cosmos DB's item size limit.
 pub const MAX_ITEM_BYTES: usize = 2 * 1024 * 1024;
 /// Room kept for the item's other fields and the service's system properties.
 const ITEM_OVERHEAD: usize = 1024;
-/// Extra seconds of Cosmos DB `ttl` beyond the logical expiry (cleanup never races a live read).
-const TTL_MARGIN: f64 = 60.0;
 /// Attempts of a compare-and-swap loop before giving up on contention.
 const CAS_ATTEMPTS: usize = 8;
-/// Entries kept in the per-process caches (lock etags, renewal times) before they are cleared.
+/// Entries kept in each per-process cache before it is cleared (they only save round trips).
 const CACHE_MAX: usize = 16_384;
 /// Largest session content, uncompressed, in bytes: checked when it is written and when it is
 /// read (one limit both ways, so whatever was written can be read, and inflating a stored item
 /// never allocates more than this).
 pub const MAX_CONTENT_BYTES: usize = 16 << 20;
-/// Largest lock id: lock ids are stored as JSON numbers (doubles), exact below 2^53.
-pub const MAX_LOCK_ID: u64 = (1 << 53) - 1;
 /// Shards of the per-store token map: each has its own lock and its own bound, so one request's
 /// capture never waits on another session's, and eviction scans one shard.
 const TOKEN_SHARDS: usize = 16;
@@ -176,102 +179,91 @@ pub struct SessionInfo {
     pub lock_age: f64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct LockBody {
-    id: String,
-    pk: String,
-    lock_id: u64,
-    /// A random tag of the acquisition attempt that wrote this lock (below 2^53), so an attempt
-    /// whose answer was lost recognises its own lock exactly; 0 when released.
-    #[serde(default)]
-    attempt: u64,
-    held: bool,
-    acquired_at: f64,
-    expires_at: f64,
-    ttl: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct ContentBody {
-    id: String,
-    pk: String,
-    data: String,
-    compressed: bool,
-    #[serde(default)]
-    uninitialized: bool,
-    timeout: f64,
-    renewed_at: f64,
-    expires_at: f64,
-    #[serde(default)]
-    lock_id: u64,
-    /// The lock ids of the last [`WRITERS_KEPT`] writes of this content, oldest first (this one's
-    /// last), so a writer whose answer was lost can tell whether its write landed even after
-    /// others wrote since.
-    #[serde(default)]
-    writers: Vec<u64>,
-    ttl: i64,
-}
-
-/// Content writes remembered in the content item ([`ContentBody::writers`]).
-const WRITERS_KEPT: usize = 8;
-
-/// True when a batch of `n` operations applied as a whole.
-fn all_done(outcomes: &[Outcome], n: usize) -> bool {
-    outcomes.len() == n && outcomes.iter().all(|o| matches!(o, Outcome::Done(_)))
-}
-
-/// The batch operation that writes `body` over `current` (If-Match its etag), or creates it.
-fn replace_or_create(current: &Option<Item>, id: &str, body: Value) -> BatchOp {
-    match current {
-        Some(item) => BatchOp::Replace {
-            id: id.into(),
-            if_match: item.etag.clone(),
-            body,
-        },
-        None => BatchOp::Create(body),
-    }
-}
-
-/// The writers recorded in a content body (none without content).
-fn writers_of(content: &Option<ContentBody>) -> Vec<u64> {
-    content
-        .as_ref()
-        .map_or_else(Vec::new, |c| c.writers.clone())
-}
-
-/// `prior` with `lock_id` appended, at most [`WRITERS_KEPT`] long.
-fn with_writer(mut prior: Vec<u64>, lock_id: u64) -> Vec<u64> {
-    if prior.last() != Some(&lock_id) {
-        prior.push(lock_id);
-    }
-    let excess = prior.len().saturating_sub(WRITERS_KEPT);
-    prior.drain(..excess);
-    prior
-}
-
-fn ttl_of(seconds: f64) -> i64 {
-    (seconds + TTL_MARGIN).ceil().clamp(1.0, i32::MAX as f64) as i64
-}
-
-fn parse<T: for<'de> Deserialize<'de>>(sid: &str, item: &Item) -> Result<T> {
-    serde_json::from_value(item.body.clone()).map_err(|e| StateError::CorruptContent {
+fn parse(sid: &str, item: &Item) -> Result<SessionItem> {
+    let corrupt = |detail: String| StateError::CorruptContent {
         session: session_fingerprint(sid),
-        detail: format!("item {:?} does not have the expected fields ({e})", item.id),
-    })
+        detail,
+    };
+    let body: SessionItem = serde_json::from_value(item.body.clone()).map_err(|e| {
+        corrupt(format!(
+            "the session's item does not have the expected fields ({e})"
+        ))
+    })?;
+    if body.layout != LAYOUT {
+        return Err(corrupt(format!(
+            "the session's item has layout {}, this version reads layout {LAYOUT}",
+            body.layout
+        )));
+    }
+    Ok(body)
 }
 
-fn to_value<T: Serialize>(body: &T) -> Value {
-    // Our bodies are plain structs of strings, numbers and booleans: serialising cannot fail.
-    serde_json::to_value(body).unwrap_or(Value::Null)
+/// The lock-lost error, saying what was found instead of the caller's lock.
+fn lock_lost(sid: &str, lock_id: u64, found: Option<&SessionItem>, now: f64) -> StateError {
+    let (holder, observed) = match found.map(|b| &b.lock) {
+        None => (0, "the session no longer exists".to_owned()),
+        Some(l) if l.held && l.lock_id != lock_id && l.live(now) => {
+            (l.lock_id, format!("lock {} holds it", l.lock_id))
+        }
+        Some(l) if l.held && l.lock_id != lock_id => (
+            l.lock_id,
+            format!("lock {} took it and has expired since", l.lock_id),
+        ),
+        Some(l) if l.lock_id == lock_id => (0, "it was released".to_owned()),
+        Some(l) if l.lock_id > lock_id => (
+            0,
+            format!("lock {} took it and released it since", l.lock_id),
+        ),
+        Some(_) => (0, "it is not held under that id".to_owned()),
+    };
+    StateError::LockLost {
+        session: session_fingerprint(sid),
+        lock_id,
+        holder,
+        observed,
+    }
 }
 
-/// Small per-process memory, bounded by clearing when full (it only saves round trips).
+fn not_settled(sid: &str, what: &str) -> StateError {
+    StateError::Store(format!(
+        "{}: {what} did not settle after {CAS_ATTEMPTS} attempts",
+        session_fingerprint(sid)
+    ))
+}
+
+/// What this node remembers of a lock it acquired: the content's writers then, and the
+/// content's timing when it was live. While the lock is held nobody else writes the content
+/// (readers' renewals only extend it), so these stay true until the holder's own write.
+#[derive(Debug, Clone)]
+struct Held {
+    writers: Vec<u64>,
+    content: Option<ContentPart>,
+}
+
+/// Small per-process memory, bounded by clearing when full. It only saves round trips: every
+/// fenced decision is made by the store against the stored item.
 #[derive(Default)]
 struct Caches {
-    /// (partition, lock id) → the lock item's etag after acquiring, and the content's writers then.
-    lock_etags: HashMap<(String, u64), (String, Vec<u64>)>,
+    /// (partition, lock id) → what the acquisition saw.
+    held: HashMap<(String, u64), Held>,
+    /// Partitions last seen locked by another request: the next acquisition looks before it
+    /// writes, so polling a held lock is one read.
+    locked: HashSet<String>,
     /// partition → (renewed_at, timeout) last seen.
     renewals: HashMap<String, (f64, f64)>,
+}
+
+fn bounded_insert<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V) {
+    if map.len() >= CACHE_MAX {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
+/// A session's partition key and item id.
+struct Place {
+    pk: String,
+    id: String,
 }
 
 /// Session state on a [`Store`]. Thread-safe: share one per process. See the
@@ -334,6 +326,12 @@ impl SessionStateStore {
         self.caches.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn place(sid: &str) -> Result<Place> {
+        let pk = encode_session_id(sid)?;
+        let id = item_id(&pk);
+        Ok(Place { pk, id })
+    }
+
     /// The token shard of a session's partition.
     fn tokens(&self, pk: &str) -> &SessionContainer {
         use std::hash::BuildHasher;
@@ -349,8 +347,9 @@ impl SessionStateStore {
         self.tokens(pk).resolve_all(pk).map(|t| t.to_string())
     }
 
-    /// Records a reply's session token for the session and returns its value.
-    fn seen<T>(&self, pk: &str, reply: Reply<T>) -> T {
+    /// Records a reply's session token for the session; returns its outcome and whether it is
+    /// in doubt.
+    fn seen<T>(&self, pk: &str, reply: Reply<T>) -> (T, bool) {
         if let Some(token) = reply.session_token.as_deref() {
             // An unparsable token from the service is ignored: token flow is best effort, the
             // fenced writes do not depend on it.
@@ -358,7 +357,7 @@ impl SessionStateStore {
                 self.tokens(pk)
                     .capture_response(RequestKind::Data, "", pk, Some(token), 200, 0);
         }
-        reply.value
+        (reply.value, reply.in_doubt)
     }
 
     /// The session token gathered for `sid` (to carry to another node, e.g. in a sealed cookie).
@@ -378,26 +377,34 @@ impl SessionStateStore {
         Ok(())
     }
 
-    fn read_items(&self, pk: &str) -> Result<(Option<Item>, Option<Item>)> {
+    /// Reads the session's item (one round trip).
+    fn read_item(&self, sid: &str, at: &Place) -> Result<Option<(Item, SessionItem)>> {
         let reply = self
             .store
-            .query_partition(pk, self.presented(pk).as_deref())?;
-        let items = self.seen(pk, reply);
-        let mut lock = None;
-        let mut content = None;
-        for item in items {
-            match item.id.as_str() {
-                LOCK_ID => lock = Some(item),
-                CONTENT_ID => content = Some(item),
-                _ => {}
+            .read(&at.pk, &at.id, self.presented(&at.pk).as_deref())?;
+        match self.seen(&at.pk, reply).0.item() {
+            Some(item) => {
+                let body = parse(sid, &item)?;
+                Ok(Some((item, body)))
             }
+            None => Ok(None),
         }
-        Ok((lock, content))
     }
 
-    fn read_one(&self, pk: &str, id: &str) -> Result<Option<Item>> {
-        let reply = self.store.read(pk, id, self.presented(pk).as_deref())?;
-        Ok(self.seen(pk, reply).item())
+    /// Sends one patch: `Ok((outcome, in_doubt))`, with a lost answer (the store gave up on a
+    /// connection that may have carried it) as `Ok((None, true))`.
+    fn send_patch(&self, at: &Place, patch: &Patch) -> Result<(Option<Outcome>, bool)> {
+        match self
+            .store
+            .patch(&at.pk, &at.id, patch, self.presented(&at.pk).as_deref())
+        {
+            Ok(reply) => {
+                let (outcome, doubt) = self.seen(&at.pk, reply);
+                Ok((Some(outcome), doubt))
+            }
+            Err(StateError::Unavailable(_)) => Ok((None, true)),
+            Err(e) => Err(e),
+        }
     }
 
     /// Live content (not expired), decoded (or, without `decode`, only known to exist: empty
@@ -405,11 +412,11 @@ impl SessionStateStore {
     fn live_content(
         &self,
         sid: &str,
-        body: &ContentBody,
+        body: &ContentPart,
         now: f64,
         decode: bool,
     ) -> Result<Option<Content>> {
-        if body.expires_at <= now {
+        if !body.live(now) {
             return Ok(None);
         }
         let data = if decode {
@@ -428,57 +435,57 @@ impl SessionStateStore {
         }))
     }
 
-    /// Renews a live session if the renewal is due: a replace with If-Match, so a concurrent write
-    /// always wins. Returns whether the item was renewed.
-    fn renew_if_due(&self, pk: &str, item: &Item, body: &ContentBody, now: f64) -> Result<bool> {
-        if body.expires_at <= now
-            || now - body.renewed_at < self.options.renew_fraction * body.timeout
-        {
-            self.caches()
-                .renewals
-                .insert(pk.to_owned(), (body.renewed_at, body.timeout));
+    /// Whether the sliding renewal of live content is due at `now`.
+    fn renewal_due(&self, content: &ContentPart, now: f64) -> bool {
+        content.live(now)
+            && now - content.renewed_at >= self.options.renew_fraction * content.timeout
+    }
+
+    /// The item's `ttl` for content that lives `timeout` seconds.
+    fn item_ttl(&self, timeout: f64) -> i64 {
+        ttl_of(timeout.max(self.options.lock_ttl))
+    }
+
+    /// Renews live content if the renewal is due (one conditional patch of the timing fields).
+    /// Returns whether it was renewed.
+    fn renew_if_due(&self, at: &Place, content: &ContentPart, now: f64) -> Result<bool> {
+        if !self.renewal_due(content, now) {
+            if content.live(now) {
+                self.remember_renewal(&at.pk, content.renewed_at, content.timeout);
+            }
             return Ok(false);
         }
-        let mut renewed = body.clone();
-        renewed.renewed_at = now;
-        renewed.expires_at = now + body.timeout;
-        renewed.ttl = ttl_of(body.timeout);
-        let reply = self.store.replace(
-            pk,
-            CONTENT_ID,
-            &item.etag,
-            to_value(&renewed),
-            self.presented(pk).as_deref(),
-        )?;
-        let done = matches!(self.seen(pk, reply), Outcome::Done(_));
+        let patch = layout::renew(
+            content.renewed_at,
+            now,
+            content.timeout,
+            self.item_ttl(content.timeout),
+        );
+        // 412/404/a lost answer: someone wrote, renewed or removed the session since (their write
+        // renewed it), or we do not know; a renewal is never worth a retry.
+        let done = matches!(self.send_patch(at, &patch)?.0, Some(Outcome::Done(_)));
         if done {
-            self.remember_renewal(pk, now, body.timeout);
+            self.remember_renewal(&at.pk, now, content.timeout);
         }
-        // 412/404: someone wrote or removed the session since; their write renewed it.
         Ok(done)
     }
 
     fn remember_renewal(&self, pk: &str, at: f64, timeout: f64) {
-        let mut c = self.caches();
-        if c.renewals.len() >= CACHE_MAX {
-            c.renewals.clear();
-        }
-        c.renewals.insert(pk.to_owned(), (at, timeout));
+        bounded_insert(&mut self.caches().renewals, pk.to_owned(), (at, timeout));
     }
 
     /// Read-only access: the committed content, without taking or waiting for the lock.
     /// `None` when there is no live session. One round trip, plus a conditional renewal at most
     /// once per `renew_fraction` of the timeout.
     pub fn get(&self, sid: &str) -> Result<Option<Content>> {
-        let pk = encode_session_id(sid)?;
-        let Some(item) = self.read_one(&pk, CONTENT_ID)? else {
+        let at = Self::place(sid)?;
+        let Some((_, body)) = self.read_item(sid, &at)? else {
             return Ok(None);
         };
-        let body: ContentBody = parse(sid, &item)?;
         let now = self.clock.now();
-        let content = self.live_content(sid, &body, now, true)?;
+        let content = self.live_content(sid, &body.content, now, true)?;
         if content.is_some() {
-            self.renew_if_due(&pk, &item, &body, now)?;
+            self.renew_if_due(&at, &body.content, now)?;
         }
         Ok(content)
     }
@@ -489,130 +496,105 @@ impl SessionStateStore {
         self.acquire(sid, true)
     }
 
+    /// A new session's item: no content, the lock held by attempt `tag`.
+    fn new_item(&self, at: &Place, tag: u64, now: f64) -> SessionItem {
+        SessionItem {
+            id: at.id.clone(),
+            pk: at.pk.clone(),
+            layout: LAYOUT,
+            lock: LockPart {
+                // Lock ids only grow: a session recreated after cleanup starts above every id an
+                // older item can have reached (one per acquisition, far below one per ms).
+                lock_id: ((now * 1000.0) as u64).clamp(1, MAX_LOCK_ID - 1),
+                held: true,
+                attempt: tag,
+                acquired_at: now,
+                expires_at: now + self.options.lock_ttl,
+            },
+            content: ContentPart::none(Vec::new()),
+            ttl: ttl_of(self.options.lock_ttl),
+        }
+    }
+
     /// [`get_exclusive`](Self::get_exclusive); without `decode` the content is only checked for
     /// existence (its data left empty), so a session whose content cannot be decoded can still
     /// be replaced or removed.
     pub(crate) fn acquire(&self, sid: &str, decode: bool) -> Result<Exclusive> {
-        let pk = encode_session_id(sid)?;
+        let at = Self::place(sid)?;
+        // One tag for every attempt of this call: whichever of them landed, even with its answer
+        // lost, is recognised as ours (two racers can reach the same lock id; only one wins).
+        let tag = fastrand::u64(1..(1 << 53));
+        // Last seen locked by another: look first, so a poll of a held lock never writes.
+        let mut look = self.caches().locked.contains(&at.pk);
+        let mut absent = false;
         let mut last_holder = (0, 0.0);
-        // Our last attempt: if its answer was lost (a dropped connection) but it landed, the lock
-        // we find is ours, recognised by the attempt's random tag (two racers can compute the
-        // same lock id in the same millisecond; only one of them wins the If-Match).
-        let mut attempted: Option<(u64, u64)> = None;
-        // One read more than writes: the last round only looks, so an attempt whose answer was lost
-        // (it landed, the retry saw 412/409) is recognised as ours instead of reported as someone
-        // else's lock (which left the session locked by us for lock_ttl, unknown to everyone).
+        // One look more than attempts: the last round only looks.
         for round in 0..=CAS_ATTEMPTS {
-            let (lock_item, content_item) = self.read_items(&pk)?;
-            let now = self.clock.now();
-            let lock: Option<LockBody> = lock_item.as_ref().map(|i| parse(sid, i)).transpose()?;
-            let content: Option<ContentBody> =
-                content_item.as_ref().map(|i| parse(sid, i)).transpose()?;
-            if let (Some(l), Some(item), Some((id, tag))) = (&lock, &lock_item, attempted) {
-                if l.held && l.lock_id == id && l.attempt == tag {
-                    self.remember_lock(&pk, id, item.etag.clone(), writers_of(&content));
-                    let data = match &content {
-                        Some(c) => match self.live_content(sid, c, now, decode) {
-                            Ok(data) => data,
-                            Err(e) => {
-                                let _ = self.release(sid, id);
-                                return Err(e);
-                            }
-                        },
-                        None => None,
-                    };
-                    return Ok(Exclusive {
-                        content: data,
-                        locked: false,
-                        lock_id: id,
-                        lock_age: 0.0,
-                    });
+            if look {
+                let now = self.clock.now();
+                let current = self.read_item(sid, &at)?;
+                if let Some((_, body)) = &current {
+                    let lock = &body.lock;
+                    if lock.held && lock.attempt == tag {
+                        return self.acquired(sid, &at, body, now, decode);
+                    }
+                    let age = (now - lock.acquired_at).max(0.0);
+                    if lock.live(now) {
+                        let mut c = self.caches();
+                        if c.locked.len() >= CACHE_MAX {
+                            c.locked.clear();
+                        }
+                        c.locked.insert(at.pk.clone());
+                        return Ok(Exclusive {
+                            content: None,
+                            locked: true,
+                            lock_id: lock.lock_id,
+                            lock_age: age,
+                        });
+                    }
+                    if lock.lock_id >= MAX_LOCK_ID {
+                        return Err(StateError::CorruptContent {
+                            session: session_fingerprint(sid),
+                            detail: format!(
+                                "the stored lock id {} leaves no next lock id",
+                                lock.lock_id
+                            ),
+                        });
+                    }
+                    last_holder = (lock.lock_id, age);
                 }
-            }
-            if let Some(l) = lock.as_ref().filter(|l| l.held && l.expires_at > now) {
-                return Ok(Exclusive {
-                    content: None,
-                    locked: true,
-                    lock_id: l.lock_id,
-                    lock_age: (now - l.acquired_at).max(0.0),
-                });
+                absent = current.is_none();
             }
             if round == CAS_ATTEMPTS {
                 break;
             }
-            let previous = lock
-                .as_ref()
-                .map_or(0, |l| l.lock_id)
-                .max(content.as_ref().map_or(0, |c| c.lock_id));
-            // Checked: a stored id at the top of the range (a corrupt or foreign item) must not
-            // wrap or leave the exact range of a JSON number.
-            let lock_id = previous
-                .checked_add(1)
-                .filter(|&id| id <= MAX_LOCK_ID)
-                .ok_or_else(|| StateError::CorruptContent {
-                    session: session_fingerprint(sid),
-                    detail: format!("the stored lock id {previous} leaves no next lock id"),
-                })?
-                .max(((now * 1000.0) as u64).min(MAX_LOCK_ID));
-            let timeout = content.as_ref().map_or(self.options.timeout, |c| c.timeout);
-            let tag = fastrand::u64(1..(1 << 53));
-            let body = LockBody {
-                id: LOCK_ID.into(),
-                pk: pk.clone(),
-                lock_id,
-                attempt: tag,
-                held: true,
-                acquired_at: now,
-                expires_at: now + self.options.lock_ttl,
-                ttl: ttl_of(timeout.max(self.options.lock_ttl)),
-            };
-            let token = self.presented(&pk);
-            attempted = Some((lock_id, tag));
-            let reply = match &lock_item {
-                Some(current) => self.store.replace(
-                    &pk,
-                    LOCK_ID,
-                    &current.etag,
-                    to_value(&body),
-                    token.as_deref(),
-                )?,
-                None => self.store.create(&pk, to_value(&body), token.as_deref())?,
-            };
-            match self.seen(&pk, reply) {
-                Outcome::Done(Some(acquired)) => {
-                    self.remember_lock(&pk, lock_id, acquired.etag, writers_of(&content));
-                    let data = match (&content, &content_item) {
-                        (Some(c), Some(item)) => {
-                            let data = match self.live_content(sid, c, now, decode) {
-                                Ok(data) => data,
-                                Err(e) => {
-                                    // Content that cannot be decoded must not leave the session
-                                    // locked for lock_ttl: give back what we took, then report.
-                                    let _ = self.release(sid, lock_id);
-                                    return Err(e);
-                                }
-                            };
-                            if data.is_some() {
-                                // Reading is an access: renew if due (the holder's write, if any,
-                                // renews again; a conditional renewal never loses data).
-                                self.renew_if_due(&pk, item, c, now)?;
-                            }
-                            data
-                        }
-                        _ => None,
-                    };
-                    return Ok(Exclusive {
-                        content: data,
-                        locked: false,
-                        lock_id,
-                        lock_age: 0.0,
-                    });
+            let now = self.clock.now();
+            let outcome = if absent {
+                let body = self.new_item(&at, tag, now).to_value();
+                match self
+                    .store
+                    .create(&at.pk, body, self.presented(&at.pk).as_deref())
+                {
+                    Ok(reply) => Some(self.seen(&at.pk, reply).0),
+                    Err(StateError::Unavailable(_)) => None,
+                    Err(e) => return Err(e),
                 }
-                // Another request changed the lock since we read it: look again.
-                _ => {
-                    last_holder =
-                        lock.map_or((0, 0.0), |l| (l.lock_id, (now - l.acquired_at).max(0.0)));
+            } else {
+                let patch = layout::acquire(tag, now, self.options.lock_ttl);
+                self.send_patch(&at, &patch)?.0
+            };
+            match outcome {
+                Some(Outcome::Done(Some(item))) => {
+                    let body = parse(sid, &item)?;
+                    return self.acquired(sid, &at, &body, now, decode);
                 }
+                // No item: create it next (no look needed).
+                Some(Outcome::NotFound) => {
+                    absent = true;
+                    look = false;
+                }
+                // Held by another, raced, or unknown (a lost answer): look before trying again.
+                _ => look = true,
             }
         }
         // Heavy contention: report it as locked; the caller polls as it does for a held lock.
@@ -624,58 +606,69 @@ impl SessionStateStore {
         })
     }
 
-    fn remember_lock(&self, pk: &str, lock_id: u64, etag: String, writers: Vec<u64>) {
-        let mut c = self.caches();
-        if c.lock_etags.len() >= CACHE_MAX {
-            c.lock_etags.clear();
+    /// The lock in `body` is ours: remember what a later write needs, return the content.
+    fn acquired(
+        &self,
+        sid: &str,
+        at: &Place,
+        body: &SessionItem,
+        now: f64,
+        decode: bool,
+    ) -> Result<Exclusive> {
+        let lock_id = body.lock.lock_id;
+        let live = body.content.live(now);
+        {
+            let mut c = self.caches();
+            c.locked.remove(&at.pk);
+            let held = Held {
+                writers: body.content.writers.clone(),
+                content: live.then(|| ContentPart {
+                    data: String::new(),
+                    ..body.content.clone()
+                }),
+            };
+            bounded_insert(&mut c.held, (at.pk.clone(), lock_id), held);
         }
-        c.lock_etags
-            .insert((pk.to_owned(), lock_id), (etag, writers));
-    }
-
-    fn forget_lock(&self, pk: &str, lock_id: u64) {
-        self.caches().lock_etags.remove(&(pk.to_owned(), lock_id));
-    }
-
-    /// The etag of the lock held under `lock_id` (`None`: not held under that id; lock id 0 never
-    /// is) and the content's writers: remembered from acquiring it on this node, else read (one
-    /// query for both items).
-    fn lock_etag(&self, sid: &str, pk: &str, lock_id: u64) -> Result<(Option<String>, Vec<u64>)> {
-        if lock_id == 0 {
-            return Ok((None, Vec::new()));
-        }
-        let cached = self
-            .caches()
-            .lock_etags
-            .get(&(pk.to_owned(), lock_id))
-            .cloned();
-        if let Some((etag, writers)) = cached {
-            return Ok((Some(etag), writers));
-        }
-        let (lock_item, content_item) = self.read_items(pk)?;
-        let content: Option<ContentBody> =
-            content_item.as_ref().map(|i| parse(sid, i)).transpose()?;
-        let etag = match lock_item {
-            Some(item) => {
-                let body: LockBody = parse(sid, &item)?;
-                (body.held && body.lock_id == lock_id).then_some(item.etag)
+        let content = match self.live_content(sid, &body.content, now, decode) {
+            Ok(content) => content,
+            Err(e) => {
+                // Content that cannot be decoded must not leave the session locked for
+                // lock_ttl: give back what we took, then report.
+                let _ = self.release(sid, lock_id);
+                return Err(e);
             }
-            None => None,
         };
-        Ok((etag, writers_of(&content)))
+        Ok(Exclusive {
+            content,
+            locked: false,
+            lock_id,
+            lock_age: 0.0,
+        })
     }
 
-    /// After a fenced write whose outcome is not known first-hand (its answer was lost, or the
-    /// batch did not apply as a whole) and whose lock has moved on: whether `lock_id`'s write
-    /// landed, from the content's writers. Landed: `Ok`. Not among them while the list still
-    /// reaches back past `lock_id`: [`StateError::LockLost`] (definitely not written). Pushed out
-    /// by later writers: [`StateError::OutcomeUnknown`].
-    fn landed_or_lost(&self, sid: &str, pk: &str, lock_id: u64, holder: u64) -> Result<()> {
-        let current = self.read_one(pk, CONTENT_ID)?;
-        let writers = match current {
-            Some(item) => parse::<ContentBody>(sid, &item)?.writers,
-            None => Vec::new(),
+    fn take_held(&self, pk: &str, lock_id: u64) -> Option<Held> {
+        self.caches().held.remove(&(pk.to_owned(), lock_id))
+    }
+
+    /// After a fenced write whose outcome is not known first-hand (its answer was lost) and whose
+    /// lock has moved on: whether `lock_id`'s write landed, from the content's writers in
+    /// `current`. Landed: `Ok`. Not among them while the list still reaches back past `lock_id`:
+    /// [`StateError::LockLost`] (definitely not written). Pushed out by later writers, or the
+    /// item gone: [`StateError::OutcomeUnknown`].
+    fn landed_or_lost(
+        &self,
+        sid: &str,
+        lock_id: u64,
+        current: Option<&SessionItem>,
+        now: f64,
+    ) -> Result<()> {
+        let Some(body) = current else {
+            return Err(StateError::OutcomeUnknown {
+                session: session_fingerprint(sid),
+                lock_id,
+            });
         };
+        let writers = &body.content.writers;
         if writers.contains(&lock_id) {
             return Ok(());
         }
@@ -685,37 +678,11 @@ impl SessionStateStore {
                 lock_id,
             });
         }
-        Err(StateError::LockLost {
-            session: session_fingerprint(sid),
-            lock_id,
-            holder,
-        })
+        Err(lock_lost(sid, lock_id, current, now))
     }
 
-    /// The current lock item, and its etag when it is held under `lock_id`.
-    fn held_lock(
-        &self,
-        sid: &str,
-        pk: &str,
-        lock_id: u64,
-    ) -> Result<(Option<LockBody>, Option<String>)> {
-        let Some(item) = self.read_one(pk, LOCK_ID)? else {
-            return Ok((None, None));
-        };
-        let body: LockBody = parse(sid, &item)?;
-        let etag = (body.held && body.lock_id == lock_id).then_some(item.etag);
-        Ok((Some(body), etag))
-    }
-
-    fn content_body(
-        &self,
-        sid: &str,
-        pk: &str,
-        data: &[u8],
-        timeout: f64,
-        lock_id: u64,
-        now: f64,
-    ) -> Result<ContentBody> {
+    /// The content part of a write of `data`, checked against the limits.
+    fn content_part(&self, sid: &str, data: &[u8], timeout: f64, now: f64) -> Result<ContentPart> {
         if data.len() > MAX_CONTENT_BYTES {
             return Err(StateError::ItemTooLarge {
                 session: session_fingerprint(sid),
@@ -734,18 +701,14 @@ impl SessionStateStore {
                 max,
             });
         }
-        Ok(ContentBody {
-            id: CONTENT_ID.into(),
-            pk: pk.to_owned(),
+        Ok(ContentPart {
             data: text,
             compressed: self.options.compression,
             uninitialized: false,
             timeout,
             renewed_at: now,
             expires_at: now + timeout,
-            lock_id,
             writers: Vec::new(),
-            ttl: ttl_of(timeout),
         })
     }
 
@@ -769,7 +732,66 @@ impl SessionStateStore {
         }
     }
 
-    /// Writes `data` and releases the lock `lock_id`, as one fenced batch: if the lock was taken
+    /// The content's writers when the lock is held under `lock_id`: remembered from acquiring it
+    /// on this node, else read (`Err` with what was found when it is not held so).
+    fn writers_under(
+        &self,
+        sid: &str,
+        at: &Place,
+        lock_id: u64,
+    ) -> Result<std::result::Result<Vec<u64>, Option<SessionItem>>> {
+        if let Some(held) = self.take_held(&at.pk, lock_id) {
+            return Ok(Ok(held.writers));
+        }
+        let current = self.read_item(sid, at)?.map(|(_, body)| body);
+        Ok(match current {
+            Some(body) if body.lock.held_by(lock_id) => Ok(body.content.writers),
+            other => Err(other),
+        })
+    }
+
+    /// Runs a fenced patch (`make(writers)` builds it from the content's writers) until it is
+    /// known to have landed or not. `Ok(Ok(()))`: landed. `Ok(Err(found))`: definitely not,
+    /// because the lock is not held under `lock_id` (what was found, for the caller's report).
+    /// Lost answers are resolved from the content's writers.
+    fn fenced(
+        &self,
+        sid: &str,
+        at: &Place,
+        lock_id: u64,
+        writers: Vec<u64>,
+        make: impl Fn(Vec<u64>) -> Patch,
+    ) -> Result<std::result::Result<(), Option<SessionItem>>> {
+        let patch = make(writers);
+        let mut doubt = false;
+        for _ in 0..CAS_ATTEMPTS {
+            let (outcome, in_doubt) = self.send_patch(at, &patch)?;
+            doubt |= in_doubt;
+            match outcome {
+                Some(Outcome::Done(_)) => return Ok(Ok(())),
+                // A clear "no" with no earlier attempt that may have landed: not written.
+                Some(Outcome::PreconditionFailed | Outcome::NotFound) if !doubt => {
+                    let found = self.read_item(sid, at)?.map(|(_, b)| b);
+                    return Ok(Err(found));
+                }
+                _ => {}
+            }
+            // Unknown: look. Still held under our id: nothing landed, send it again.
+            let now = self.clock.now();
+            let current = self.read_item(sid, at)?.map(|(_, b)| b);
+            if current.as_ref().is_some_and(|b| b.lock.held_by(lock_id)) {
+                continue;
+            }
+            return match self.landed_or_lost(sid, lock_id, current.as_ref(), now) {
+                Ok(()) => Ok(Ok(())),
+                Err(StateError::LockLost { .. }) => Ok(Err(current)),
+                Err(e) => Err(e),
+            };
+        }
+        Err(not_settled(sid, "the write"))
+    }
+
+    /// Writes `data` and releases the lock `lock_id`, as one fenced patch: if the lock was taken
     /// over, [`StateError::LockLost`] and nothing is written. `new_item`: the session was created
     /// by this request (ASP.NET `newItem`); without a matching lock it is created, and an existing
     /// live session with that id is [`StateError::SessionExists`]. `timeout` defaults to the
@@ -782,334 +804,255 @@ impl SessionStateStore {
         new_item: bool,
         timeout: Option<f64>,
     ) -> Result<()> {
-        let pk = encode_session_id(sid)?;
+        let at = Self::place(sid)?;
         Self::check_lock_id(lock_id)?;
         let timeout = Self::check_timeout(timeout, self.options.timeout)?;
         let now = self.clock.now();
-        let mut content = self.content_body(sid, &pk, data, timeout, lock_id, now)?;
-        let (mut etag, writers) = self.lock_etag(sid, &pk, lock_id)?;
-        content.writers = with_writer(writers, lock_id);
-        for _ in 0..CAS_ATTEMPTS {
-            let Some(lock_etag) = etag.clone() else {
-                if new_item {
-                    return self.create_fenced(sid, &pk, content, lock_id, now);
-                }
-                let holder = self
-                    .held_lock(sid, &pk, lock_id)?
-                    .0
-                    .filter(|l| l.held)
-                    .map_or(0, |l| l.lock_id);
-                return Err(StateError::LockLost {
-                    session: session_fingerprint(sid),
-                    lock_id,
-                    holder,
-                });
-            };
-            let released = self.released_lock(sid, &pk, lock_id, now)?;
-            let ops = [
-                BatchOp::Replace {
-                    id: LOCK_ID.into(),
-                    if_match: lock_etag,
-                    body: to_value(&released),
-                },
-                BatchOp::Upsert(to_value(&content)),
-            ];
-            let outcome = self.store.batch(&pk, &ops, self.presented(&pk).as_deref());
-            match outcome {
-                Ok(reply) => {
-                    let outcomes = self.seen(&pk, reply);
-                    if all_done(&outcomes, 2) {
-                        self.forget_lock(&pk, lock_id);
-                        self.remember_renewal(&pk, now, timeout);
-                        return Ok(());
-                    }
-                }
-                // An ambiguous failure (the connection dropped): find out below whether it landed.
-                Err(StateError::Unavailable(_)) => {}
-                Err(e) => return Err(e),
+        let content = self.content_part(sid, data, timeout, now)?;
+        let ttl = self.item_ttl(timeout);
+        let writers = match self.writers_under(sid, &at, lock_id)? {
+            Ok(writers) => writers,
+            Err(_) if new_item => return self.create_fenced(sid, &at, content, lock_id),
+            Err(found) => return Err(lock_lost(sid, lock_id, found.as_ref(), now)),
+        };
+        let outcome = self.fenced(sid, &at, lock_id, writers, |writers| {
+            let mut part = content.clone();
+            part.writers = with_writer(writers, lock_id);
+            layout::write_and_release(lock_id, &part, ttl, now)
+        })?;
+        // The lock was ours under `lock_id` (acquired on this node, or read as held so): a
+        // write that did not land is a lost lock, new item or not.
+        match outcome {
+            Ok(()) => {
+                self.remember_renewal(&at.pk, now, timeout);
+                Ok(())
             }
-            // The batch did not apply as a whole, or we do not know: look at the lock. Still held
-            // under our id: nothing landed, retry with its etag. Otherwise the content's writers
-            // say whether our write landed (others may have acquired and written since).
-            let (lock, held_etag) = self.held_lock(sid, &pk, lock_id)?;
-            if lock
-                .as_ref()
-                .is_some_and(|l| l.held && l.lock_id == lock_id)
-            {
-                etag = held_etag;
-                continue;
-            }
-            self.forget_lock(&pk, lock_id);
-            let holder = lock.filter(|l| l.held).map_or(0, |l| l.lock_id);
-            let landed = self.landed_or_lost(sid, &pk, lock_id, holder);
-            if landed.is_ok() {
-                self.remember_renewal(&pk, now, timeout);
-            }
-            return landed;
+            Err(found) => Err(lock_lost(sid, lock_id, found.as_ref(), self.clock.now())),
         }
-        Err(StateError::Store(format!(
-            "{}: the write did not settle after {CAS_ATTEMPTS} attempts",
-            session_fingerprint(sid)
-        )))
-    }
-
-    /// The lock body after releasing `lock_id` (keeps the id, so ids keep increasing).
-    fn released_lock(&self, _sid: &str, pk: &str, lock_id: u64, now: f64) -> Result<LockBody> {
-        Ok(LockBody {
-            id: LOCK_ID.into(),
-            pk: pk.to_owned(),
-            lock_id,
-            attempt: 0,
-            held: false,
-            acquired_at: now,
-            expires_at: now,
-            ttl: ttl_of(self.options.timeout.max(self.options.lock_ttl)),
-        })
     }
 
     /// Writes a new session's content for a caller that does not hold its lock (ASP.NET writes a
-    /// new id with the lock id of an expired one), fenced against the *stored* lock, never a cache:
-    /// one batch whose first operation claims the lock item as released — created when there is
-    /// none, replaced with If-Match when it is free or expired — and whose second creates the
-    /// content (or replaces expired content with If-Match). A live lock held under another id is
-    /// [`StateError::LockLost`]; anyone acquiring in between fails the batch's first operation, so
-    /// nothing is written past a lock.
+    /// new id with the lock id of an expired one), fenced against the *stored* lock, never a
+    /// cache: the item is created with the lock released, or, when it exists, patched where its
+    /// lock is still the one read, free, and its content not live. A live lock held under another
+    /// id is [`StateError::LockLost`]; live content is [`StateError::SessionExists`].
     fn create_fenced(
         &self,
         sid: &str,
-        pk: &str,
-        mut content: ContentBody,
+        at: &Place,
+        mut content: ContentPart,
         lock_id: u64,
-        now: f64,
     ) -> Result<()> {
+        let timeout = content.timeout;
+        let ttl = self.item_ttl(timeout);
         for _ in 0..CAS_ATTEMPTS {
-            let (lock_item, content_item) = self.read_items(pk)?;
-            let lock: Option<LockBody> = lock_item.as_ref().map(|i| parse(sid, i)).transpose()?;
-            if let Some(l) = lock.as_ref().filter(|l| l.held && l.expires_at > now) {
-                if l.lock_id != lock_id {
-                    return Err(StateError::LockLost {
-                        session: session_fingerprint(sid),
-                        lock_id,
-                        holder: l.lock_id,
-                    });
-                }
-            }
-            let existing: Option<ContentBody> =
-                content_item.as_ref().map(|i| parse(sid, i)).transpose()?;
-            if existing.as_ref().is_some_and(|c| c.expires_at > now) {
-                return Err(StateError::SessionExists(session_fingerprint(sid)));
-            }
-            content.writers = with_writer(writers_of(&existing), lock_id);
-            // Lock ids only grow: the released lock keeps the larger of the stored id and ours.
-            let mut released = self.released_lock(sid, pk, lock_id, now)?;
-            released.lock_id = lock.as_ref().map_or(lock_id, |l| l.lock_id.max(lock_id));
-            let ops = [
-                replace_or_create(&lock_item, LOCK_ID, to_value(&released)),
-                replace_or_create(&content_item, CONTENT_ID, to_value(&content)),
-            ];
-            let reply = self.store.batch(pk, &ops, self.presented(pk).as_deref())?;
-            let outcomes = self.seen(pk, reply);
-            if all_done(&outcomes, 2) {
-                self.remember_renewal(pk, now, content.timeout);
-                return Ok(());
-            }
-            // Someone changed the lock or the content since we read them: look again.
-        }
-        Err(StateError::Store(format!(
-            "{}: creating it did not settle after {CAS_ATTEMPTS} attempts",
-            session_fingerprint(sid)
-        )))
-    }
-
-    /// Creates the content item; an expired or removed one is replaced (If-Match), a live one is
-    /// [`StateError::SessionExists`].
-    fn create_content(&self, sid: &str, pk: &str, content: ContentBody, now: f64) -> Result<()> {
-        for _ in 0..CAS_ATTEMPTS {
-            let reply = self
-                .store
-                .create(pk, to_value(&content), self.presented(pk).as_deref())?;
-            match self.seen(pk, reply) {
-                Outcome::Done(_) => {
-                    self.remember_renewal(pk, now, content.timeout);
-                    return Ok(());
-                }
-                Outcome::Conflict => {
-                    let Some(item) = self.read_one(pk, CONTENT_ID)? else {
-                        continue;
+            let now = self.clock.now();
+            let current = self.read_item(sid, at)?.map(|(_, b)| b);
+            let outcome = match &current {
+                None => {
+                    content.writers = Self::writers_with(Vec::new(), lock_id);
+                    let body = SessionItem {
+                        id: at.id.clone(),
+                        pk: at.pk.clone(),
+                        layout: LAYOUT,
+                        lock: LockPart {
+                            lock_id,
+                            held: false,
+                            attempt: 0,
+                            acquired_at: now,
+                            expires_at: now,
+                        },
+                        content: content.clone(),
+                        ttl,
                     };
-                    let existing: ContentBody = parse(sid, &item)?;
-                    if existing.expires_at > now {
+                    self.store
+                        .create(&at.pk, body.to_value(), self.presented(&at.pk).as_deref())
+                        .map(|r| self.seen(&at.pk, r))
+                }
+                Some(body) => {
+                    if body.lock.live(now) && body.lock.lock_id != lock_id {
+                        return Err(lock_lost(sid, lock_id, current.as_ref(), now));
+                    }
+                    if body.content.live(now) {
                         return Err(StateError::SessionExists(session_fingerprint(sid)));
                     }
-                    let reply = self.store.replace(
-                        pk,
-                        CONTENT_ID,
-                        &item.etag,
-                        to_value(&content),
-                        self.presented(pk).as_deref(),
-                    )?;
-                    if matches!(self.seen(pk, reply), Outcome::Done(_)) {
-                        self.remember_renewal(pk, now, content.timeout);
-                        return Ok(());
+                    content.writers = Self::writers_with(body.content.writers.clone(), lock_id);
+                    let patch = layout::claim_free(body.lock.lock_id, lock_id, &content, ttl, now);
+                    self.store
+                        .patch(&at.pk, &at.id, &patch, self.presented(&at.pk).as_deref())
+                        .map(|r| self.seen(&at.pk, r))
+                }
+            };
+            match outcome {
+                Ok((Outcome::Done(_), _)) => {
+                    self.remember_renewal(&at.pk, now, timeout);
+                    return Ok(());
+                }
+                // Lost, or someone changed the item since we read it: look again (a write of
+                // ours that landed makes the content live under our id: see below).
+                Ok(_) | Err(StateError::Unavailable(_)) => {
+                    let again = self.read_item(sid, at)?.map(|(_, b)| b);
+                    if let Some(b) = &again {
+                        if b.content.live(now) && b.content.writers.last() == Some(&lock_id) {
+                            return Ok(());
+                        }
                     }
                 }
-                _ => {}
+                Err(e) => return Err(e),
             }
         }
-        Err(StateError::Store(format!(
-            "{}: creating it did not settle after {CAS_ATTEMPTS} attempts",
-            session_fingerprint(sid)
-        )))
+        Err(not_settled(sid, "creating it"))
     }
 
-    /// Releases lock `lock_id` without writing. A lock id that is not the holder's, or 0, is a
-    /// no-op (never a delete). Returns whether a lock was released.
+    /// `writers` with a write under `lock_id` recorded (none for lock id 0: no lock of ours).
+    fn writers_with(writers: Vec<u64>, lock_id: u64) -> Vec<u64> {
+        if lock_id == 0 {
+            writers
+        } else {
+            with_writer(writers, lock_id)
+        }
+    }
+
+    /// Releases lock `lock_id` without writing (renewing the content in the same patch when the
+    /// renewal is due). A lock id that is not the holder's, or 0, changes nothing and returns
+    /// `false`; `true` when a lock was released.
     pub fn release(&self, sid: &str, lock_id: u64) -> Result<bool> {
-        let pk = encode_session_id(sid)?;
+        let at = Self::place(sid)?;
         Self::check_lock_id(lock_id)?;
         if lock_id == 0 {
             return Ok(false);
         }
-        let mut etag = self.lock_etag(sid, &pk, lock_id)?.0;
+        let now = self.clock.now();
+        let held = self.take_held(&at.pk, lock_id);
+        // Reading the content was an access: renew it with the release when due. Only content
+        // known live now (its expiry as acquired is a lower bound): an expired session is never
+        // brought back by a late release.
+        let renewal = held
+            .and_then(|h| h.content)
+            .filter(|c| self.renewal_due(c, now))
+            .map(|c| (c.timeout, self.item_ttl(c.timeout)));
+        let patch = layout::release(lock_id, now, renewal);
         for _ in 0..CAS_ATTEMPTS {
-            let Some(current) = etag else {
-                self.forget_lock(&pk, lock_id);
-                return Ok(false);
-            };
-            let now = self.clock.now();
-            let released = self.released_lock(sid, &pk, lock_id, now)?;
-            let reply = self.store.replace(
-                &pk,
-                LOCK_ID,
-                &current,
-                to_value(&released),
-                self.presented(&pk).as_deref(),
-            )?;
-            if matches!(self.seen(&pk, reply), Outcome::Done(_)) {
-                self.forget_lock(&pk, lock_id);
-                return Ok(true);
+            let (outcome, doubt) = self.send_patch(&at, &patch)?;
+            match outcome {
+                Some(Outcome::Done(_)) => {
+                    if let Some((timeout, _)) = renewal {
+                        self.remember_renewal(&at.pk, now, timeout);
+                    }
+                    return Ok(true);
+                }
+                // Not held under that id: a no-op (a foreign id, or the lock moved on).
+                Some(Outcome::PreconditionFailed | Outcome::NotFound) if !doubt => {
+                    return Ok(false);
+                }
+                _ => {}
             }
-            let (lock, held) = self.held_lock(sid, &pk, lock_id)?;
-            if lock.is_some_and(|l| l.lock_id == lock_id && !l.held) {
-                // Released under our id since we last saw it held by us: our release landed and
-                // its answer was lost (a retry saw 412).
-                self.forget_lock(&pk, lock_id);
-                return Ok(true);
+            let current = self.read_item(sid, &at)?.map(|(_, b)| b);
+            match current {
+                Some(b) if b.lock.held_by(lock_id) => continue,
+                // Released under our id since we saw it held by us: our release landed.
+                Some(b) if b.lock.lock_id == lock_id => return Ok(true),
+                _ => return Ok(false),
             }
-            etag = held;
         }
-        Err(StateError::Store(format!(
-            "{}: the release did not settle after {CAS_ATTEMPTS} attempts",
-            session_fingerprint(sid)
-        )))
+        Err(not_settled(sid, "the release"))
     }
 
     /// Creates an empty, uninitialized session (ASP.NET cookieless sessions) unless a live one
-    /// exists.
+    /// exists, without taking its lock.
     pub fn create_uninitialized(&self, sid: &str, timeout: Option<f64>) -> Result<()> {
-        let pk = encode_session_id(sid)?;
+        let at = Self::place(sid)?;
         let timeout = Self::check_timeout(timeout, self.options.timeout)?;
         let now = self.clock.now();
-        let mut content = self.content_body(sid, &pk, &[], timeout, 0, now)?;
+        let mut content = self.content_part(sid, &[], timeout, now)?;
         content.uninitialized = true;
-        match self.create_content(sid, &pk, content, now) {
-            Err(StateError::SessionExists(_)) => Ok(()),
+        // Lock id 0: no lock of ours. A live session, or a lock held on the id (a request is
+        // creating it), means the id is in use: nothing to do.
+        match self.create_fenced(sid, &at, content, 0) {
+            Err(StateError::SessionExists(_) | StateError::LockLost { .. }) => Ok(()),
             other => other,
         }
     }
 
     /// Removes the session (ASP.NET `RemoveItem`, on abandon) under lock `lock_id`, releasing the
-    /// lock in the same fenced batch; [`StateError::LockLost`] if the lock is not held by
-    /// `lock_id`. The content is replaced by an expired tombstone that Cosmos DB `ttl` removes.
-    pub fn remove(&self, sid: &str, lock_id: u64) -> Result<()> {
-        let pk = encode_session_id(sid)?;
+    /// lock in the same fenced patch: the content is replaced by an expired tombstone that
+    /// Cosmos DB `ttl` removes a minute later. Returns `false` and deletes nothing when the lock
+    /// is not held under `lock_id` (a foreign id, 0, or a lock taken over).
+    pub fn remove(&self, sid: &str, lock_id: u64) -> Result<bool> {
+        let at = Self::place(sid)?;
         Self::check_lock_id(lock_id)?;
-        let now = self.clock.now();
-        let mut tombstone = self.content_body(sid, &pk, &[], 1.0, lock_id, now)?;
-        tombstone.expires_at = now;
-        tombstone.ttl = 1;
-        let (etag, writers) = self.lock_etag(sid, &pk, lock_id)?;
-        tombstone.writers = with_writer(writers, lock_id);
-        let Some(etag) = etag else {
-            let holder = self
-                .held_lock(sid, &pk, lock_id)?
-                .0
-                .filter(|l| l.held)
-                .map_or(0, |l| l.lock_id);
-            return Err(StateError::LockLost {
-                session: session_fingerprint(sid),
-                lock_id,
-                holder,
-            });
-        };
-        let ops = [
-            BatchOp::Replace {
-                id: LOCK_ID.into(),
-                if_match: etag,
-                body: to_value(&self.released_lock(sid, &pk, lock_id, now)?),
-            },
-            BatchOp::Upsert(to_value(&tombstone)),
-        ];
-        let outcome = self.store.batch(&pk, &ops, self.presented(&pk).as_deref());
-        self.forget_lock(&pk, lock_id);
-        self.caches().renewals.remove(&pk);
-        match outcome {
-            Ok(reply) => {
-                let outcomes = self.seen(&pk, reply);
-                if all_done(&outcomes, 2) {
-                    return Ok(());
-                }
-            }
-            // An ambiguous failure (the connection dropped): find out below whether it landed.
-            Err(StateError::Unavailable(_)) => {}
-            Err(e) => return Err(e),
+        if lock_id == 0 {
+            return Ok(false);
         }
-        // Not applied as a whole, or unknown: the content's writers say whether the removal
-        // (the tombstone) landed, even after others acquired since.
-        let holder = self
-            .held_lock(sid, &pk, lock_id)?
-            .0
-            .filter(|l| l.held)
-            .map_or(0, |l| l.lock_id);
-        self.landed_or_lost(sid, &pk, lock_id, holder)
+        let now = self.clock.now();
+        self.caches().renewals.remove(&at.pk);
+        let writers = match self.writers_under(sid, &at, lock_id)? {
+            Ok(writers) => writers,
+            Err(_) => return Ok(false),
+        };
+        let outcome = self.fenced(sid, &at, lock_id, writers, |writers| {
+            let tombstone = ContentPart {
+                renewed_at: now,
+                expires_at: now,
+                ..ContentPart::none(with_writer(writers, lock_id))
+            };
+            layout::write_and_release(lock_id, &tombstone, ttl_of(0.0), now)
+        })?;
+        Ok(outcome.is_ok())
     }
 
     /// Extends the session's life (ASP.NET `ResetItemTimeout`), by the same rule as a read: only
     /// when the renewal is due, conditionally. Free when this process saw the session renewed
     /// recently.
     pub fn reset_timeout(&self, sid: &str) -> Result<bool> {
-        let pk = encode_session_id(sid)?;
+        let at = Self::place(sid)?;
         let now = self.clock.now();
-        if let Some(&(renewed_at, timeout)) = self.caches().renewals.get(&pk) {
+        if let Some(&(renewed_at, timeout)) = self.caches().renewals.get(&at.pk) {
             if now - renewed_at < self.options.renew_fraction * timeout {
                 return Ok(false);
             }
         }
-        let Some(item) = self.read_one(&pk, CONTENT_ID)? else {
+        let Some((_, body)) = self.read_item(sid, &at)? else {
             return Ok(false);
         };
-        let body: ContentBody = parse(sid, &item)?;
-        self.renew_if_due(&pk, &item, &body, now)
+        self.renew_if_due(&at, &body.content, now)
     }
 
-    /// What an operator sees of one session (`cst state show`).
+    /// What an operator sees of one session (`cst state show`). One read.
     pub fn show(&self, sid: &str) -> Result<SessionInfo> {
-        let pk = encode_session_id(sid)?;
-        let (lock_item, content_item) = self.read_items(&pk)?;
+        let at = Self::place(sid)?;
+        let current = self.read_item(sid, &at)?.map(|(_, b)| b);
         let now = self.clock.now();
-        let lock: Option<LockBody> = lock_item.as_ref().map(|i| parse(sid, i)).transpose()?;
-        let content: Option<ContentBody> =
-            content_item.as_ref().map(|i| parse(sid, i)).transpose()?;
-        let live_lock = lock.as_ref().filter(|l| l.held && l.expires_at > now);
+        let Some(body) = current else {
+            return Ok(SessionInfo {
+                exists: false,
+                stored_bytes: 0,
+                compressed: false,
+                expires_in: 0.0,
+                uninitialized: false,
+                locked: false,
+                lock_id: 0,
+                lock_age: 0.0,
+            });
+        };
+        let (lock, content) = (&body.lock, &body.content);
         Ok(SessionInfo {
-            exists: content.as_ref().is_some_and(|c| c.expires_at > now),
-            stored_bytes: content.as_ref().map_or(0, |c| c.data.len()),
-            compressed: content.as_ref().is_some_and(|c| c.compressed),
-            expires_in: content.as_ref().map_or(0.0, |c| c.expires_at - now),
-            uninitialized: content.as_ref().is_some_and(|c| c.uninitialized),
-            locked: live_lock.is_some(),
-            lock_id: lock.as_ref().map_or(0, |l| l.lock_id),
-            lock_age: live_lock.map_or(0.0, |l| (now - l.acquired_at).max(0.0)),
+            exists: content.live(now),
+            stored_bytes: content.data.len(),
+            compressed: content.compressed,
+            expires_in: if content.expires_at > 0.0 {
+                content.expires_at - now
+            } else {
+                0.0
+            },
+            uninitialized: content.uninitialized,
+            locked: lock.live(now),
+            lock_id: lock.lock_id,
+            lock_age: if lock.live(now) {
+                (now - lock.acquired_at).max(0.0)
+            } else {
+                0.0
+            },
         })
     }
 
@@ -1117,30 +1060,19 @@ impl SessionStateStore {
     /// lock id that was released, if one was held. The broken holder's next write gets
     /// [`StateError::LockLost`].
     pub fn force_unlock(&self, sid: &str) -> Result<Option<u64>> {
-        let pk = encode_session_id(sid)?;
+        let at = Self::place(sid)?;
         for _ in 0..CAS_ATTEMPTS {
-            let Some(item) = self.read_one(&pk, LOCK_ID)? else {
+            let Some((_, body)) = self.read_item(sid, &at)? else {
                 return Ok(None);
             };
-            let lock: LockBody = parse(sid, &item)?;
-            if !lock.held {
+            if !body.lock.held {
                 return Ok(None);
             }
-            let released = self.released_lock(sid, &pk, lock.lock_id, self.clock.now())?;
-            let reply = self.store.replace(
-                &pk,
-                LOCK_ID,
-                &item.etag,
-                to_value(&released),
-                self.presented(&pk).as_deref(),
-            )?;
-            if matches!(self.seen(&pk, reply), Outcome::Done(_)) {
-                return Ok(Some(lock.lock_id));
+            let patch = layout::force_release(body.lock.lock_id, self.clock.now());
+            if matches!(self.send_patch(&at, &patch)?.0, Some(Outcome::Done(_))) {
+                return Ok(Some(body.lock.lock_id));
             }
         }
-        Err(StateError::Store(format!(
-            "{}: unlocking did not settle after {CAS_ATTEMPTS} attempts",
-            session_fingerprint(sid)
-        )))
+        Err(not_settled(sid, "unlocking"))
     }
 }

@@ -22,15 +22,6 @@ pub fn session_fingerprint(sid: &str) -> String {
     format!("session #{hex}")
 }
 
-/// What a lock-lost message says of the current holder.
-fn holder_note(holder: u64) -> String {
-    if holder == 0 {
-        String::new()
-    } else {
-        format!(" (lock {holder} holds the session now)")
-    }
-}
-
 /// Why a session-state operation failed. Messages never contain the account key or a session id
 /// (the `session` fields hold [`session_fingerprint`]s).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,7 +29,7 @@ fn holder_note(holder: u64) -> String {
 pub enum StateError {
     /// The caller's lock is no longer held (it expired and was taken over, or was broken):
     /// nothing was written — definitely (when that cannot be told, [`StateError::OutcomeUnknown`]).
-    #[error("{session}: lock {lock_id} is no longer held{}; nothing was written", holder_note(*holder))]
+    #[error("{session}: lock {lock_id} is no longer held ({observed}); nothing was written")]
     LockLost {
         /// The session's fingerprint.
         session: String,
@@ -46,6 +37,9 @@ pub enum StateError {
         lock_id: u64,
         /// The lock id holding the session now (0 when none).
         holder: u64,
+        /// What the engine saw of the session's lock instead, in words (`"lock 7 holds it"`,
+        /// `"it was released"`, `"the session no longer exists"`).
+        observed: String,
     },
     /// Content too large: over the uncompressed limit, or, once encoded, over one Cosmos DB
     /// item (2 MB). Checked before sending.
@@ -126,7 +120,9 @@ impl StateError {
     ///
     /// ```
     /// use cosmos_session_state::StateError;
-    /// let e = StateError::LockLost { session: "session #0".into(), lock_id: 3, holder: 4 };
+    /// let e = StateError::LockLost {
+    ///     session: "session #0".into(), lock_id: 3, holder: 4, observed: "lock 4 holds it".into(),
+    /// };
     /// assert_eq!((e.code(), e.category().name()), ("lock_lost", "lock_lost"));
     /// ```
     pub fn code(&self) -> &'static str {

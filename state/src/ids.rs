@@ -1,7 +1,19 @@
 //! Session ids as Cosmos DB partition keys: a one-to-one encoding of the characters the service
 //! refuses in ids (`/ \ ? #`), so two session ids never share an item and none is refused late.
 
+use sha2::{Digest, Sha256};
+
 use crate::error::{Result, StateError};
+
+/// The id of a session's item: the hex SHA-256 of its partition key (the encoded session id).
+/// Plain ASCII, so it needs no escaping in a URL or a signature, and different in every
+/// session's partition, so a request signature captured for one session's item names no other.
+pub(crate) fn item_id(pk: &str) -> String {
+    Sha256::digest(pk.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 /// Longest session id accepted, in bytes (Cosmos DB ids hold at most 255 characters; the
 /// encoding can triple a character).

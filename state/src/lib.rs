@@ -6,9 +6,10 @@
 //!   `get_exclusive` (lock + read), `set_and_release` (a fenced write: a lost lock is reported,
 //!   nothing written), `release`, `create_uninitialized`, `remove`, `reset_timeout`, and token
 //!   flow (`token`, `present_token`). The rules are in the [`engine`] module.
-//! * [`Store`] — what the engine needs of a database: conditional item operations and an ordered
-//!   batch in one logical partition. [`MemoryStore`] (deterministic, with a replica model for
-//!   Session consistency) and [`CosmosStore`] (the Cosmos DB REST API over HTTPS) implement it.
+//! * [`Store`] — what the engine needs of a database: a point read, a create and a conditional
+//!   patch of one item in one logical partition. [`MemoryStore`] (deterministic, with a replica
+//!   model for Session consistency) and [`CosmosStore`] (the Cosmos DB REST API over HTTPS)
+//!   implement it. The stored item is described in [`layout`].
 //!
 //! ```
 //! use cosmos_session_state::{ManualClock, MemoryStore, Options, SessionStateStore};
@@ -26,6 +27,7 @@ mod cosmos;
 pub mod engine;
 mod error;
 mod ids;
+pub mod layout;
 mod memory;
 mod store;
 mod unlocked;
@@ -41,5 +43,5 @@ pub use engine::{
 pub use error::{Result, StateError, session_fingerprint};
 pub use ids::{MAX_SESSION_ID_BYTES, check_session_id, encode_session_id};
 pub use memory::{MemoryStore, Stats};
-pub use store::{BatchOp, Item, Outcome, Reply, Store};
+pub use store::{Item, MAX_PATCH_OPS, Outcome, Patch, PatchOp, Predicate, Reply, Store};
 pub use unlocked::{DEFAULT_LOCK_WAIT, MAX_LOCK_WAIT_SECONDS, SaveMode, lock_wait};

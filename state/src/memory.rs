@@ -14,7 +14,7 @@ use cosmos_session_token::SessionToken;
 use serde_json::Value;
 
 use crate::error::{Result, StateError};
-use crate::store::{BatchOp, Item, Outcome, Reply, Store};
+use crate::store::{Item, MAX_PATCH_OPS, Outcome, Patch, Reply, Store, apply_patch_ops};
 
 /// Counts of the calls a store served (one call = one round trip).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -23,8 +23,10 @@ pub struct Stats {
     pub round_trips: u64,
     /// Point reads.
     pub reads: u64,
-    /// Calls that can write (create, replace, delete, batch).
+    /// Calls that can write (create, patch), whether or not they changed anything.
     pub writes: u64,
+    /// Calls that changed an item (a create or a patch that applied).
+    pub applied: u64,
     /// Reads served by a lagging replica with an older version than the primary's.
     pub stale_reads: u64,
 }
@@ -49,12 +51,16 @@ const HISTORY: usize = 64;
 ///
 /// ```
 /// use cosmos_session_state::{MemoryStore, Store, Outcome};
+/// use cosmos_session_state::{Patch, PatchOp, Predicate};
 /// let s = MemoryStore::new();
-/// let created = s.create("p", serde_json::json!({"id": "a", "pk": "p"}), None).unwrap();
-/// let etag = created.value.item().unwrap().etag;
-/// assert!(matches!(s.replace("p", "a", "wrong", serde_json::json!({"id": "a"}), None).unwrap().value,
-///                  Outcome::PreconditionFailed));
-/// assert!(matches!(s.delete("p", "a", &etag, None).unwrap().value, Outcome::Done(None)));
+/// s.create("p", serde_json::json!({"id": "a", "pk": "p", "n": 1}), None).unwrap();
+/// let bump = Patch {
+///     condition: Some(Predicate::Eq("n", 1.into())),
+///     ops: vec![PatchOp::Incr("n", 1)],
+/// };
+/// let done = s.patch("p", "a", &bump, None).unwrap().value.item().unwrap();
+/// assert_eq!(done.body["n"], 2);
+/// assert_eq!(s.patch("p", "a", &bump, None).unwrap().value, Outcome::PreconditionFailed);
 /// ```
 pub struct MemoryStore {
     state: Mutex<State>,
@@ -174,44 +180,17 @@ impl State {
         item
     }
 
-    /// One write decided on the primary.
-    fn apply(&mut self, pk: &str, op: &BatchOp) -> Result<Outcome> {
-        Ok(match op {
-            BatchOp::Create(body) => {
-                let id = body_id(body)?;
-                if self.current(pk, &id).is_some() {
-                    Outcome::Conflict
-                } else {
-                    Outcome::Done(self.put(pk, &id, Some(body.clone())))
-                }
-            }
-            BatchOp::Upsert(body) => {
-                let id = body_id(body)?;
-                Outcome::Done(self.put(pk, &id, Some(body.clone())))
-            }
-            BatchOp::Replace { id, if_match, body } => match self.current(pk, id) {
-                None => Outcome::NotFound,
-                Some(item) if item.etag != *if_match => Outcome::PreconditionFailed,
-                Some(_) => Outcome::Done(self.put(pk, id, Some(body.clone()))),
-            },
-            BatchOp::Delete { id, if_match } => match self.current(pk, id) {
-                None => Outcome::NotFound,
-                Some(item) if item.etag != *if_match => Outcome::PreconditionFailed,
-                Some(_) => {
-                    self.put(pk, id, None);
-                    Outcome::Done(None)
-                }
-            },
-        })
-    }
-
-    fn write_reply<T>(&mut self, value: T) -> Result<Reply<T>> {
+    fn write_reply<T>(&mut self, value: T, applied: bool) -> Result<Reply<T>> {
         self.stats.round_trips += 1;
         self.stats.writes += 1;
+        if applied {
+            self.stats.applied += 1;
+        }
         Ok(Reply {
             value,
             session_token: Some(token_of(self.lsn)),
             charge: 1.0,
+            in_doubt: false,
         })
     }
 }
@@ -231,98 +210,48 @@ impl Store for MemoryStore {
             value: item.map_or(Outcome::NotFound, |i| Outcome::Done(Some(i))),
             session_token: Some(token_of(served)),
             charge: 1.0,
-        })
-    }
-
-    fn query_partition(&self, pk: &str, token: Option<&str>) -> Result<Reply<Vec<Item>>> {
-        let mut s = self.lock();
-        s.stats.round_trips += 1;
-        s.stats.reads += 1;
-        let served = s.served_lsn(self.max_lag, token);
-        let mut ids: Vec<&String> = s
-            .items
-            .keys()
-            .filter(|(p, _)| p == pk)
-            .map(|(_, id)| id)
-            .collect();
-        ids.sort();
-        let items: Vec<Item> = ids
-            .iter()
-            .filter_map(|id| s.as_of(pk, id, served).cloned())
-            .collect();
-        let stale = served < s.lsn
-            && ids
-                .iter()
-                .any(|id| s.as_of(pk, id, served) != s.current(pk, id));
-        if stale {
-            s.stats.stale_reads += 1;
-        }
-        Ok(Reply {
-            value: items,
-            session_token: Some(token_of(served)),
-            charge: 1.0,
+            in_doubt: false,
         })
     }
 
     fn create(&self, pk: &str, body: Value, _token: Option<&str>) -> Result<Reply<Outcome>> {
         let mut s = self.lock();
-        let outcome = s.apply(pk, &BatchOp::Create(body))?;
-        s.write_reply(outcome)
-    }
-
-    fn replace(
-        &self,
-        pk: &str,
-        id: &str,
-        if_match: &str,
-        body: Value,
-        _token: Option<&str>,
-    ) -> Result<Reply<Outcome>> {
-        let mut s = self.lock();
-        let op = BatchOp::Replace {
-            id: id.to_owned(),
-            if_match: if_match.to_owned(),
-            body,
-        };
-        let outcome = s.apply(pk, &op)?;
-        s.write_reply(outcome)
-    }
-
-    fn delete(
-        &self,
-        pk: &str,
-        id: &str,
-        if_match: &str,
-        _token: Option<&str>,
-    ) -> Result<Reply<Outcome>> {
-        let mut s = self.lock();
-        let op = BatchOp::Delete {
-            id: id.to_owned(),
-            if_match: if_match.to_owned(),
-        };
-        let outcome = s.apply(pk, &op)?;
-        s.write_reply(outcome)
-    }
-
-    /// Atomic, like Cosmos DB: when an operation fails, none of the batch is applied.
-    fn batch(
-        &self,
-        pk: &str,
-        ops: &[BatchOp],
-        _token: Option<&str>,
-    ) -> Result<Reply<Vec<Outcome>>> {
-        let mut s = self.lock();
-        let saved = (s.items.clone(), s.lsn, s.etags);
-        let mut outcomes = Vec::with_capacity(ops.len());
-        for op in ops {
-            let outcome = s.apply(pk, op)?;
-            let failed = !matches!(outcome, Outcome::Done(_));
-            outcomes.push(outcome);
-            if failed {
-                (s.items, s.lsn, s.etags) = saved;
-                break;
-            }
+        let id = body_id(&body)?;
+        if s.current(pk, &id).is_some() {
+            return s.write_reply(Outcome::Conflict, false);
         }
-        s.write_reply(outcomes)
+        let item = s.put(pk, &id, Some(body));
+        s.write_reply(Outcome::Done(item), true)
+    }
+
+    /// Decided on the primary, atomically: the condition and the updates see the same version.
+    fn patch(
+        &self,
+        pk: &str,
+        id: &str,
+        patch: &Patch,
+        _token: Option<&str>,
+    ) -> Result<Reply<Outcome>> {
+        let mut s = self.lock();
+        let Some(current) = s.current(pk, id).cloned() else {
+            return s.write_reply(Outcome::NotFound, false);
+        };
+        if patch.ops.len() > MAX_PATCH_OPS {
+            return Err(StateError::Rejected(format!(
+                "a patch of {} operations (Cosmos DB takes at most {MAX_PATCH_OPS})",
+                patch.ops.len()
+            )));
+        }
+        if patch
+            .condition
+            .as_ref()
+            .is_some_and(|c| !c.holds(&current.body))
+        {
+            return s.write_reply(Outcome::PreconditionFailed, false);
+        }
+        let mut body = current.body;
+        apply_patch_ops(&mut body, &patch.ops).map_err(StateError::Rejected)?;
+        let item = s.put(pk, id, Some(body));
+        s.write_reply(Outcome::Done(item), true)
     }
 }

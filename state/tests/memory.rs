@@ -2,9 +2,12 @@
 
 use std::sync::Arc;
 
+mod intercept;
+
 use cosmos_session_state::{
-    Content, ManualClock, MemoryStore, Options, SessionStateStore, StateError, Store,
+    Content, ManualClock, MemoryStore, Options, PatchOp, SessionStateStore, StateError, Store,
 };
+use intercept::Intercept;
 
 const TIMEOUT: f64 = 100.0;
 const LOCK_TTL: f64 = 10.0;
@@ -226,13 +229,13 @@ fn costs_in_round_trips() {
     let s2 = f.store.stats();
     assert_eq!(
         s1.round_trips - s0.round_trips,
-        2,
-        "acquire + read = one query and one conditional write"
+        1,
+        "acquire-and-read = one conditional patch answering with the item"
     );
     assert_eq!(
         s2.round_trips - s1.round_trips,
         1,
-        "write-and-release = one batch"
+        "write-and-release = one conditional patch"
     );
     a.get("s").unwrap();
     assert_eq!(
@@ -240,6 +243,61 @@ fn costs_in_round_trips() {
         1,
         "read-only = 1 round trip"
     );
+    // Acquire + release without a write: 2.
+    let s3 = f.store.stats();
+    let ex = a.get_exclusive("s").unwrap();
+    assert!(a.release("s", ex.lock_id).unwrap());
+    assert_eq!(f.store.stats().round_trips - s3.round_trips, 2);
+    // Polling a held lock from another node: the first look tries (412, nothing applied) and
+    // reads; every further poll is one read and never writes.
+    let held = a.get_exclusive("s").unwrap();
+    let b = f.node(true);
+    let s4 = f.store.stats();
+    assert!(b.get_exclusive("s").unwrap().locked);
+    let s5 = f.store.stats();
+    assert_eq!(
+        (s5.round_trips - s4.round_trips, s5.applied - s4.applied),
+        (2, 0)
+    );
+    for _ in 0..3 {
+        let before = f.store.stats();
+        let poll = b.get_exclusive("s").unwrap();
+        assert!(poll.locked && poll.lock_id == held.lock_id);
+        let after = f.store.stats();
+        assert_eq!(
+            (
+                after.round_trips - before.round_trips,
+                after.writes - before.writes
+            ),
+            (1, 0),
+            "a poll of a held lock: one read, no write"
+        );
+    }
+    // Released: the next poll reads, sees it free and takes it (2).
+    a.release("s", held.lock_id).unwrap();
+    let before = f.store.stats();
+    assert!(!b.get_exclusive("s").unwrap().locked);
+    assert_eq!(f.store.stats().round_trips - before.round_trips, 2);
+}
+
+/// Renewal rides on the exclusive request's release: no extra round trip, and only when due.
+#[test]
+fn an_exclusive_request_renews_in_its_release() {
+    let f = Farm::new();
+    let a = f.node(true);
+    let ex = a.get_exclusive("s").unwrap();
+    a.set_and_release("s", b"v", ex.lock_id, true, None)
+        .unwrap();
+    f.clock.advance(TIMEOUT * 0.5);
+    let before = f.store.stats();
+    let ex = a.get_exclusive("s").unwrap();
+    assert!(a.release("s", ex.lock_id).unwrap());
+    assert_eq!(f.store.stats().round_trips - before.round_trips, 2);
+    // Renewed at 50 s: alive at 149 s, gone at 151 s (`show` looks without renewing).
+    f.clock.advance(TIMEOUT * 0.99);
+    assert!(a.show("s").unwrap().exists);
+    f.clock.advance(TIMEOUT * 0.02);
+    assert!(!a.show("s").unwrap().exists);
 }
 
 #[test]
@@ -310,19 +368,16 @@ fn corrupt_content_is_a_typed_error() {
     let ex = a.get_exclusive("s").unwrap();
     a.set_and_release("s", b"ok", ex.lock_id, true, None)
         .unwrap();
-    let pk = cosmos_session_state::encode_session_id("s").unwrap();
-    let item = f
-        .store
-        .read(&pk, "content", None)
-        .unwrap()
-        .value
-        .item()
-        .unwrap();
-    let mut body = item.body.clone();
-    body["data"] = serde_json::json!("bm90IGd6aXA="); // base64 of "not gzip", flagged compressed
-    f.store
-        .replace(&pk, "content", &item.etag, body, None)
-        .unwrap();
+    let (pk, id) = cosmos_session_state::layout::session_item("s").unwrap();
+    let corrupt = cosmos_session_state::Patch {
+        condition: None,
+        // base64 of "not gzip", flagged compressed
+        ops: vec![PatchOp::Set(
+            "content.data",
+            serde_json::json!("bm90IGd6aXA="),
+        )],
+    };
+    f.store.patch(&pk, &id, &corrupt, None).unwrap();
     let err = a.get("s").unwrap_err();
     assert_eq!(
         (err.code(), err.category().name()),
@@ -346,16 +401,19 @@ fn uninitialized_sessions_remove_and_new_items() {
     assert!(!a.get("c").unwrap().unwrap().uninitialized);
     // Abandon: remove under the lock, then the module's release is a no-op.
     let ex = a.get_exclusive("c").unwrap();
-    a.remove("c", ex.lock_id).unwrap();
+    assert!(a.remove("c", ex.lock_id).unwrap());
     assert!(!a.release("c", ex.lock_id).unwrap());
     assert!(a.get("c").unwrap().is_none());
-    // remove without the lock is refused.
+    // remove with a foreign id (or 0) deletes nothing and the holder keeps its lock.
     let ex = a.get_exclusive("c").unwrap();
-    assert_eq!(
-        a.remove("c", ex.lock_id + 7).unwrap_err().code(),
-        "lock_lost"
-    );
-    a.release("c", ex.lock_id).unwrap();
+    a.set_and_release("c", b"kept", ex.lock_id, true, None)
+        .unwrap();
+    let ex = a.get_exclusive("c").unwrap();
+    assert!(!a.remove("c", ex.lock_id + 7).unwrap());
+    assert!(!a.remove("c", 0).unwrap());
+    assert!(a.get_exclusive("c").unwrap().locked, "still held");
+    assert_eq!(data(a.get("c").unwrap()), Some(b"kept".to_vec()));
+    assert!(a.remove("c", ex.lock_id).unwrap());
     // A new item on an id without a lock (Mono: a regenerated id) is created; a live one exists.
     a.set_and_release("fresh", b"n", 12345, true, None).unwrap();
     assert_eq!(
@@ -448,82 +506,6 @@ fn options_are_checked() {
     );
 }
 
-/// A store that runs `hook` just before the first write it is asked for: an exact interleaving.
-struct Interleave {
-    inner: Arc<MemoryStore>,
-    hook: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
-}
-
-impl Interleave {
-    fn fire(&self) {
-        let hook = self.hook.lock().unwrap().take();
-        if let Some(h) = hook {
-            h();
-        }
-    }
-}
-
-impl Store for Interleave {
-    fn read(
-        &self,
-        pk: &str,
-        id: &str,
-        t: Option<&str>,
-    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
-    {
-        self.inner.read(pk, id, t)
-    }
-    fn create(
-        &self,
-        pk: &str,
-        body: serde_json::Value,
-        t: Option<&str>,
-    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
-    {
-        self.fire();
-        self.inner.create(pk, body, t)
-    }
-    fn replace(
-        &self,
-        pk: &str,
-        id: &str,
-        m: &str,
-        body: serde_json::Value,
-        t: Option<&str>,
-    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
-    {
-        self.fire();
-        self.inner.replace(pk, id, m, body, t)
-    }
-    fn delete(
-        &self,
-        pk: &str,
-        id: &str,
-        m: &str,
-        t: Option<&str>,
-    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
-    {
-        self.inner.delete(pk, id, m, t)
-    }
-    fn query_partition(
-        &self,
-        pk: &str,
-        t: Option<&str>,
-    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<Vec<cosmos_session_state::Item>>>
-    {
-        self.inner.query_partition(pk, t)
-    }
-    fn batch(
-        &self,
-        pk: &str,
-        ops: &[cosmos_session_state::BatchOp],
-        t: Option<&str>,
-    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<Vec<cosmos_session_state::Outcome>>>
-    {
-        self.inner.batch(pk, ops, t)
-    }
-}
-
 #[test]
 fn two_racers_in_the_same_millisecond_never_both_hold_the_lock() {
     // Both nodes share one clock, so both compute the same next lock id; the one whose If-Match
@@ -538,12 +520,18 @@ fn two_racers_in_the_same_millisecond_never_both_hold_the_lock() {
         let w = winner.clone();
         let won = Arc::new(std::sync::Mutex::new(None));
         let won2 = won.clone();
-        let racer_store = Interleave {
-            inner: f.store.clone(),
-            hook: std::sync::Mutex::new(Some(Box::new(move || {
-                *won2.lock().unwrap() = Some(w.get_exclusive("s").unwrap());
-            }))),
-        };
+        // Just before the racer's first write, the winner acquires: an exact interleaving.
+        let first = std::sync::Mutex::new(Some(move || {
+            *won2.lock().unwrap() = Some(w.get_exclusive("s").unwrap());
+        }));
+        let racer_store = Intercept::new(f.store.clone(), move |call, run| {
+            if call.is_write() {
+                if let Some(hook) = first.lock().unwrap().take() {
+                    hook();
+                }
+            }
+            run()
+        });
         let racer =
             SessionStateStore::with_clock(racer_store, f.clock.clone(), options(true)).unwrap();
         let lost = racer.get_exclusive("s").unwrap();

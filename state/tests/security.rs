@@ -2,14 +2,19 @@
 //! session ids never in errors, lock ids checked, one content limit both ways, a failed decode
 //! that gives its lock back, and the bounded-wait save/delete the web adapters use.
 
+mod intercept;
+
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine;
 use cosmos_session_state::{
     ConnectionString, MAX_CONTENT_BYTES, MAX_LOCK_ID, MemoryStore, Options, SaveMode,
-    SessionStateStore, Store, encode_session_id, session_fingerprint,
+    SessionStateStore, Store, session_fingerprint,
 };
+use cosmos_session_state::{Outcome, Reply};
+use intercept::{Call, Intercept, raw_item, retried};
 use serde_json::json;
 
 fn engine(store: Arc<MemoryStore>) -> SessionStateStore {
@@ -102,9 +107,7 @@ fn lock_ids_are_checked() {
     }
     // At the top of the range the next id is refused as corrupt, never wrapped or panicked on.
     let store = Arc::new(MemoryStore::new());
-    let pk = encode_session_id("s").unwrap();
-    let body = json!({"id": "lock", "pk": pk, "lock_id": MAX_LOCK_ID, "attempt": 0, "held": false,
-                      "acquired_at": 0.0, "expires_at": 0.0, "ttl": 100});
+    let (pk, body) = raw_item("s", json!({"lock_id": MAX_LOCK_ID}), json!({}));
     store.create(&pk, body, None).unwrap();
     let err = engine(store).get_exclusive("s").unwrap_err();
     assert_eq!(err.code(), "corrupt_content", "{err}");
@@ -133,12 +136,14 @@ fn one_content_limit_on_write_and_read() {
 
     // An item written by something else that inflates past the limit: the read fails, the lock
     // it took is given back, and the session can still be deleted.
-    let pk = encode_session_id("bomb").unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     std::io::Write::write_all(&mut gz, &vec![0u8; MAX_CONTENT_BYTES + 1]).unwrap();
     let packed = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
-    let body = json!({"id": "content", "pk": pk, "data": packed, "compressed": true,
-                      "timeout": 100.0, "renewed_at": 0.0, "expires_at": 1e12, "ttl": 100});
+    let (pk, body) = raw_item(
+        "bomb",
+        json!({}),
+        json!({"data": packed, "compressed": true, "renewed_at": 0.0, "expires_at": 1e12}),
+    );
     store.create(&pk, body, None).unwrap();
     let err = e.get_exclusive("bomb").unwrap_err();
     assert_eq!(err.code(), "corrupt_content");
@@ -223,8 +228,12 @@ fn waiting_for_a_lock_polls_with_backoff() {
     let polls = after.round_trips - before.round_trips;
     assert!((3..=12).contains(&polls), "{polls} round trips");
     assert_eq!(
-        after.writes, before.writes,
+        after.applied, before.applied,
         "polling a held lock never writes"
+    );
+    assert!(
+        after.writes - before.writes <= 1,
+        "only the first attempt tries the lock (and changes nothing); polls read"
     );
 }
 
@@ -276,101 +285,26 @@ fn new_item_writes_are_fenced_against_the_stored_lock() {
     assert!(a.get_exclusive("fresh").unwrap().lock_id > 12_345);
 }
 
-/// A store whose lock writes are refused as if another request had changed the lock (contention)
-/// `refused` times, then applied with their answer lost: the client's retry sees 409/412.
-struct LostAnswers {
-    inner: MemoryStore,
-    refused: std::sync::atomic::AtomicUsize,
-}
-
-impl LostAnswers {
-    fn lock_write(
-        &self,
-        apply: impl FnOnce() -> cosmos_session_state::Result<
-            cosmos_session_state::Reply<cosmos_session_state::Outcome>,
-        >,
-        lost: cosmos_session_state::Outcome,
-    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
-    {
-        use std::sync::atomic::Ordering;
-        if self.refused.load(Ordering::SeqCst) > 0 {
-            self.refused.fetch_sub(1, Ordering::SeqCst);
-            return Ok(cosmos_session_state::Reply::plain(lost));
+/// A store whose lock acquisitions are refused as if another request had changed the lock
+/// (contention) `refused` times, then applied with their answer lost: the client's retry sees
+/// 409/412.
+fn lost_answers(refused: usize) -> Intercept<MemoryStore> {
+    let left = AtomicUsize::new(refused);
+    Intercept::new(MemoryStore::new(), move |call, run| {
+        if !call.is_acquisition() {
+            return run();
         }
-        apply()?;
-        Ok(cosmos_session_state::Reply::plain(lost))
-    }
-}
-
-impl Store for LostAnswers {
-    fn read(
-        &self,
-        pk: &str,
-        id: &str,
-        t: Option<&str>,
-    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
-    {
-        self.inner.read(pk, id, t)
-    }
-    fn create(
-        &self,
-        pk: &str,
-        body: serde_json::Value,
-        t: Option<&str>,
-    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
-    {
-        if body["id"] == "lock" {
-            return self.lock_write(
-                || self.inner.create(pk, body.clone(), t),
-                cosmos_session_state::Outcome::Conflict,
-            );
+        let lost = match call {
+            Call::Create(_) => Outcome::Conflict,
+            _ => Outcome::PreconditionFailed,
+        };
+        if left.load(Ordering::SeqCst) > 0 {
+            left.fetch_sub(1, Ordering::SeqCst);
+            return Ok(Reply::plain(lost));
         }
-        self.inner.create(pk, body, t)
-    }
-    fn replace(
-        &self,
-        pk: &str,
-        id: &str,
-        m: &str,
-        body: serde_json::Value,
-        t: Option<&str>,
-    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
-    {
-        if id == "lock" {
-            return self.lock_write(
-                || self.inner.replace(pk, id, m, body.clone(), t),
-                cosmos_session_state::Outcome::PreconditionFailed,
-            );
-        }
-        self.inner.replace(pk, id, m, body, t)
-    }
-    fn delete(
-        &self,
-        pk: &str,
-        id: &str,
-        m: &str,
-        t: Option<&str>,
-    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<cosmos_session_state::Outcome>>
-    {
-        self.inner.delete(pk, id, m, t)
-    }
-    fn query_partition(
-        &self,
-        pk: &str,
-        t: Option<&str>,
-    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<Vec<cosmos_session_state::Item>>>
-    {
-        self.inner.query_partition(pk, t)
-    }
-    fn batch(
-        &self,
-        pk: &str,
-        ops: &[cosmos_session_state::BatchOp],
-        t: Option<&str>,
-    ) -> cosmos_session_state::Result<cosmos_session_state::Reply<Vec<cosmos_session_state::Outcome>>>
-    {
-        self.inner.batch(pk, ops, t)
-    }
+        run()?;
+        Ok(retried(lost))
+    })
 }
 
 /// An acquisition whose last compare-and-swap landed but whose answer was lost is recognised as
@@ -379,11 +313,7 @@ impl Store for LostAnswers {
 #[test]
 fn an_acquisition_whose_answer_was_lost_is_ours() {
     for refused in [0, 3, 7] {
-        let store = LostAnswers {
-            inner: MemoryStore::new(),
-            refused: std::sync::atomic::AtomicUsize::new(refused),
-        };
-        let e = SessionStateStore::new(store, Options::default()).unwrap();
+        let e = SessionStateStore::new(lost_answers(refused), Options::default()).unwrap();
         let ex = e.get_exclusive("s").unwrap();
         assert!(
             !ex.locked,

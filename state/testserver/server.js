@@ -13,7 +13,8 @@
 //     counts requests by kind, for the fault and cost tests:
 //       POST /_shim/faults  {"status": 429|449|503, "times": N, "retry_after_ms": 20, "match": "docs"}
 //                           {"drop": "before"|"after", "times": N, "match": "..."}
-//       GET  /_shim/stats   {"requests", "reads", "queries", "writes", "batches", "charge", ...}
+//       GET  /_shim/stats   {"requests", "reads", "queries", "writes" (POST/PUT/DELETE of items),
+//                            "patches", "batches", "applied" (item writes that succeeded), "charge", ...}
 //       POST /_shim/reset
 // Usage: node server.js [--port N] [--detached]   (0 = a free port); prints "listening <port>"
 // when ready. It listens on 127.0.0.1 only, and exits on SIGTERM/SIGINT and, unless --detached
@@ -33,7 +34,7 @@ let faults = [];
 let stats = {};
 let writes = 0;
 function resetStats() {
-  stats = { requests: 0, reads: 0, queries: 0, writes: 0, batches: 0, metadata: 0, injected: 0, dropped: 0, charge: 0 };
+  stats = { requests: 0, reads: 0, queries: 0, writes: 0, patches: 0, batches: 0, applied: 0, metadata: 0, injected: 0, dropped: 0, charge: 0 };
 }
 resetStats();
 
@@ -42,6 +43,7 @@ function kind(req) {
   if (h["x-ms-cosmos-is-batch-request"]) return "batches";
   if (h["x-ms-documentdb-isquery"]) return "queries";
   if (!/\/docs(\/|$)/.test(req.url)) return "metadata";
+  if (req.method === "PATCH") return "patches";
   return req.method === "GET" ? "reads" : "writes";
 }
 
@@ -144,7 +146,10 @@ backend.listen(0, HOST, () => {
             } catch (e) { /* leave it */ }
           }
           const isWrite = req.method !== "GET" && !req.headers["x-ms-documentdb-isquery"];
-          if (isWrite && status < 300) writes += 1;
+          if (isWrite && status < 300) {
+            writes += 1;
+            if (/\/docs(\/|$)/.test(path)) stats.applied += 1;
+          }
           const respHeaders = Object.assign({}, up.headers);
           delete respHeaders["content-length"];
           delete respHeaders["transfer-encoding"];

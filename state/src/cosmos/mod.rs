@@ -1,10 +1,12 @@
 //! [`CosmosStore`]: the [`Store`] over the Cosmos DB REST API (blocking HTTP with `ureq`).
 //!
-//! Every request is signed with the master key, carries the partition key, `If-Match` where the
-//! engine asks for it, the configured consistency level and the session token to present; every
-//! response's session token and request charge are read. Throttling (429, honouring
+//! Every request is signed with the master key, carries the partition key, the configured
+//! consistency level and the session token to present; a patch carries its condition as Cosmos DB
+//! SQL (`from c where …`). Every response's session token and request charge are read. Throttling (429, honouring
 //! `x-ms-retry-after-ms`), write conflicts (449), 408/410/503 and connection failures are retried
-//! within a bounded budget; every request has a timeout. The database and the container
+//! within a bounded budget; a write retried after an attempt that may have reached the service is
+//! answered with [`Reply::in_doubt`] set, so the engine checks what landed. Every request has a
+//! timeout. The database and the container
 //! (partition key `/pk`, nothing indexed, per-item TTL on) are created on first use.
 //!
 //! `ureq` is used because it is blocking (the engine and its C, .NET and Python callers are
@@ -22,10 +24,10 @@ pub use connection::ConnectionString;
 use serde_json::{Value, json};
 
 use crate::error::{Result, StateError};
-use crate::store::{BatchOp, Item, Outcome, Reply, Store};
+use crate::store::{Item, Outcome, Patch, PatchOp, Reply, Store};
 
-/// REST API version sent with every request (transactional batch needs 2018-12-31 or later).
-const API_VERSION: &str = "2018-12-31";
+/// REST API version sent with every request (conditional patch needs 2020-07-15 or later).
+const API_VERSION: &str = "2020-07-15";
 /// Largest response body read, in bytes (an item is at most 2 MB).
 const MAX_RESPONSE_BYTES: u64 = 8 << 20;
 
@@ -160,6 +162,8 @@ struct Answer {
     body: Vec<u8>,
     session_token: Option<String>,
     charge: f64,
+    /// An earlier attempt of this request may have reached the service (see [`Reply::in_doubt`]).
+    in_doubt: bool,
 }
 
 /// The [`Store`] over the Cosmos DB REST API. See the [module documentation](self).
@@ -252,9 +256,23 @@ impl CosmosStore {
         let url = format!("{}/{}", self.connection.endpoint(), link);
         let mut waited = Duration::ZERO;
         let mut attempt: u32 = 0;
+        // A write that failed after it may have reached the service (a dropped connection, a
+        // timeout, a 408) may have been applied: the answer to its retry says so.
+        let mut doubt = false;
         loop {
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let result = self.send_once(method, &url, resource_type, sign_link, headers, body);
+            let result = self
+                .send_once(method, &url, resource_type, sign_link, headers, body)
+                .map(|mut a| {
+                    a.in_doubt = doubt;
+                    a
+                });
+            doubt |= method != "GET"
+                && match &result {
+                    Ok(answer) => answer.status == 408,
+                    Err(StateError::Unavailable(_)) => true,
+                    Err(_) => false,
+                };
             let wait = match &result {
                 Ok(answer) => match answer.status {
                     429 => Some(Duration::from_millis(
@@ -372,6 +390,7 @@ impl CosmosStore {
             body,
             session_token,
             charge,
+            in_doubt: false,
         })
     }
 
@@ -395,7 +414,8 @@ impl CosmosStore {
         let coll = json!({
             "id": self.options.container,
             "partitionKey": {"paths": ["/pk"], "kind": "Hash"},
-            // Only the partition key is indexed (the one query filters on it); nothing else.
+            // Nothing is queried (every operation is a point read or write of one item): only the
+            // partition key path is indexed.
             "indexingPolicy": {"indexingMode": "consistent", "automatic": true,
                                "includedPaths": [{"path": "/pk/?"}], "excludedPaths": [{"path": "/*"}]},
             "defaultTtl": -1
@@ -476,6 +496,7 @@ impl CosmosStore {
             value,
             session_token: a.session_token.clone(),
             charge: a.charge,
+            in_doubt: a.in_doubt,
         }
     }
 }
@@ -550,6 +571,7 @@ impl Store for CosmosStore {
     }
 
     fn create(&self, pk: &str, body: Value, token: Option<&str>) -> Result<Reply<Outcome>> {
+        body_id(&body)?;
         self.ensure()?;
         let coll = self.collection_link();
         let text = body.to_string();
@@ -565,171 +587,44 @@ impl Store for CosmosStore {
         Ok(self.reply(&a, outcome))
     }
 
-    fn replace(
+    fn patch(
         &self,
         pk: &str,
         id: &str,
-        if_match: &str,
-        body: Value,
+        patch: &Patch,
         token: Option<&str>,
     ) -> Result<Reply<Outcome>> {
         self.ensure()?;
         let link = format!("{}/docs/{id}", self.collection_link());
-        let mut headers = Self::item_headers(pk, token);
-        headers.push(("if-match", if_match.to_owned()));
-        let text = body.to_string();
-        let a = self.send("PUT", &link, "docs", &link, &headers, Some(text.as_bytes()))?;
-        let outcome = self.outcome(&a, "replacing an item")?;
-        Ok(self.reply(&a, outcome))
-    }
-
-    fn delete(
-        &self,
-        pk: &str,
-        id: &str,
-        if_match: &str,
-        token: Option<&str>,
-    ) -> Result<Reply<Outcome>> {
-        self.ensure()?;
-        let link = format!("{}/docs/{id}", self.collection_link());
-        let mut headers = Self::item_headers(pk, token);
-        headers.push(("if-match", if_match.to_owned()));
-        let a = self.send("DELETE", &link, "docs", &link, &headers, None)?;
-        let outcome = self.outcome(&a, "deleting an item")?;
-        Ok(self.reply(&a, outcome))
-    }
-
-    fn query_partition(&self, pk: &str, token: Option<&str>) -> Result<Reply<Vec<Item>>> {
-        self.ensure()?;
-        let coll = self.collection_link();
         let mut headers = Self::item_headers(pk, token);
         headers.retain(|(name, _)| *name != "content-type");
-        headers.push(("content-type", "application/query+json".to_owned()));
-        headers.push(("x-ms-documentdb-isquery", "True".to_owned()));
-        headers.push(("x-ms-max-item-count", "100".to_owned()));
-        let query = json!({
-            "query": "SELECT * FROM c WHERE c.pk = @pk",
-            "parameters": [{"name": "@pk", "value": pk}]
-        })
-        .to_string();
-        let a = self.send(
-            "POST",
-            &format!("{coll}/docs"),
-            "docs",
-            &coll,
-            &headers,
-            Some(query.as_bytes()),
-        )?;
-        if a.status != 200 {
-            self.outcome(&a, "querying a session's items")?;
-            return Err(StateError::Store(format!(
-                "querying a session's items: status {}",
-                a.status
-            )));
-        }
-        let value: Value = serde_json::from_slice(&a.body)
-            .map_err(|e| StateError::Store(format!("a query response is not JSON: {e}")))?;
-        let docs = value
-            .get("Documents")
-            .and_then(Value::as_array)
-            .cloned()
-            .ok_or_else(|| StateError::Store("a query response has no Documents".into()))?;
-        let items = docs
-            .into_iter()
-            .filter(|d| d.get("pk").and_then(Value::as_str) == Some(pk))
-            .map(item_of)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(self.reply(&a, items))
-    }
-
-    fn batch(&self, pk: &str, ops: &[BatchOp], token: Option<&str>) -> Result<Reply<Vec<Outcome>>> {
-        self.ensure()?;
-        let coll = self.collection_link();
-        // Each operation names its partition key too (as the SDKs' batch encoding does; the test
-        // server needs it).
-        let op_pk = json!([pk]).to_string();
-        let body: Vec<Value> = ops
+        headers.push(("content-type", "application/json_patch+json".to_owned()));
+        let operations: Vec<Value> = patch
+            .ops
             .iter()
             .map(|op| {
-                let mut value = match op {
-                    BatchOp::Create(b) => json!({"operationType": "Create", "resourceBody": b}),
-                    BatchOp::Upsert(b) => json!({"operationType": "Upsert", "resourceBody": b}),
-                    BatchOp::Replace { id, if_match, body } => json!({
-                        "operationType": "Replace", "id": id, "ifMatch": if_match, "resourceBody": body
-                    }),
-                    BatchOp::Delete { id, if_match } => {
-                        json!({"operationType": "Delete", "id": id, "ifMatch": if_match})
-                    }
-                };
-                value["partitionKey"] = Value::String(op_pk.clone());
-                Ok(value)
+                let path = format!("/{}", op.path().replace('.', "/"));
+                match op {
+                    PatchOp::Set(_, value) => json!({"op": "set", "path": path, "value": value}),
+                    PatchOp::Incr(_, by) => json!({"op": "incr", "path": path, "value": by}),
+                }
             })
-            .collect::<Result<_>>()?;
-        for op in ops {
-            if let BatchOp::Create(b) | BatchOp::Upsert(b) = op {
-                body_id(b)?;
-            }
+            .collect();
+        let mut body = json!({ "operations": operations });
+        if let Some(condition) = &patch.condition {
+            body["condition"] = Value::String(condition.to_sql());
         }
-        let mut headers = Self::item_headers(pk, token);
-        headers.push(("x-ms-cosmos-is-batch-request", "True".to_owned()));
-        headers.push(("x-ms-cosmos-batch-atomic", "True".to_owned()));
-        headers.push(("x-ms-cosmos-batch-ordered", "True".to_owned()));
-        let text = Value::Array(body).to_string();
+        let text = body.to_string();
         let a = self.send(
-            "POST",
-            &format!("{coll}/docs"),
+            "PATCH",
+            &link,
             "docs",
-            &coll,
+            &link,
             &headers,
             Some(text.as_bytes()),
         )?;
-        // A failed batch answers with the failing operation's status (Cosmos DB) or 200 (the
-        // test server); both carry one result per operation.
-        let results: Vec<Value> = match serde_json::from_slice::<Value>(&a.body) {
-            Ok(Value::Array(results)) => results,
-            _ => {
-                self.outcome(&a, "a batch")?;
-                return Err(StateError::Store(format!(
-                    "a batch answered status {} without results",
-                    a.status
-                )));
-            }
-        };
-        let mut outcomes = Vec::with_capacity(ops.len());
-        for result in results.into_iter().take(ops.len()) {
-            let status = result
-                .get("statusCode")
-                .and_then(Value::as_u64)
-                .unwrap_or(0) as u16;
-            let outcome = match status {
-                200 | 201 => match result.get("resourceBody") {
-                    Some(b) if b.is_object() => Outcome::Done(Some(item_of(b.clone())?)),
-                    _ => Outcome::Done(None),
-                },
-                204 => Outcome::Done(None),
-                404 => Outcome::NotFound,
-                409 => Outcome::Conflict,
-                412 => Outcome::PreconditionFailed,
-                // 424: not run because an earlier operation failed.
-                424 => break,
-                413 => {
-                    return Err(StateError::Rejected(
-                        "a batch: the item is too large for the service".into(),
-                    ));
-                }
-                s => {
-                    return Err(StateError::Store(format!(
-                        "a batch operation answered status {s}"
-                    )));
-                }
-            };
-            let failed = !matches!(outcome, Outcome::Done(_));
-            outcomes.push(outcome);
-            if failed {
-                break;
-            }
-        }
-        Ok(self.reply(&a, outcomes))
+        let outcome = self.outcome(&a, "patching an item")?;
+        Ok(self.reply(&a, outcome))
     }
 }
 
