@@ -7,6 +7,7 @@
 //     is set (then 404);
 //   * answers 400 for item ids containing / \ ? # as the real service does (the server accepts
 //     them, which would hide a missing encoding);
+//   * compiles a query shape once (numbers become parameters; see Items.prototype.query below);
 //   * returns a session token (0:1#<n>, n = writes so far) so token capture is exercised over HTTP
 //     (the server returns none; this is not the service's replica behaviour);
 //   * injects faults on request (429 with x-ms-retry-after-ms, 449, dropped connections) and
@@ -24,6 +25,29 @@
 
 const http = require("http");
 const { createHttpServer } = require("@vercel/cosmosdb-server");
+const Items = require("@vercel/cosmosdb-server/lib/account/items").default;
+
+// The server compiles every distinct SQL text once (about 25 ms: a parser and a code generator)
+// and caches it by text. A conditional patch's condition carries the request's time, so every
+// patch was a new text and cost a compile. Numeric literals are passed as parameters instead
+// (same semantics: the parser takes @names wherever it takes numbers), so one compiled query
+// serves every patch of one shape. Texts with strings, TOP, OFFSET or LIMIT are left alone.
+const NUMBER = /(^|[^\w@.])(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![\w.])/g;
+const originalQuery = Items.prototype.query;
+Items.prototype.query = function query(params, options) {
+  const text = params && params.query;
+  if (typeof text !== "string" || /['"]|\btop\b|\boffset\b|\blimit\b/i.test(text)) {
+    return originalQuery.call(this, params, options);
+  }
+  const extra = [];
+  const shaped = text.replace(NUMBER, (_, before, number) => {
+    const name = `@__n${extra.length}`;
+    extra.push({ name, value: Number(number) });
+    return `${before}${name}`;
+  });
+  const parameters = (params.parameters || []).concat(extra);
+  return originalQuery.call(this, Object.assign({}, params, { query: shaped, parameters }), options);
+};
 
 const args = process.argv.slice(2);
 const portArg = args.indexOf("--port");

@@ -289,6 +289,13 @@ impl CosmosStore {
             let Some(wait) = wait else { return result };
             let jitter = Duration::from_millis(fastrand::u64(0..=wait.as_millis() as u64 / 4 + 1));
             if attempt >= self.options.max_retries || waited + wait > self.options.max_retry_wait {
+                if doubt {
+                    // An earlier attempt may have been applied: the caller must look, whatever
+                    // the last answer was.
+                    return Err(StateError::Unavailable(format!(
+                        "{method} {link}: gave up after {attempt} retries; an earlier attempt may have been applied"
+                    )));
+                }
                 return match result {
                     Ok(answer) if answer.status == 429 || answer.status == 449 => {
                         Err(StateError::Throttled(format!(
