@@ -474,8 +474,10 @@ pub unsafe extern "C" fn cst_state_create_uninitialized(
     })
 }
 
-/// Removes session `sid` under lock `lock_id` (ASP.NET abandon), releasing the lock;
-/// CST_ERR_LOCK_LOST when `lock_id` does not hold it.
+/// Removes session `sid` under lock `lock_id` (ASP.NET abandon), releasing the lock. A lock id
+/// that does not hold the lock (a foreign id, 0, a lock taken over) deletes nothing and returns
+/// CST_OK, as a release does (ASP.NET's module removes with whatever id it was given); use
+/// cst_state_show to tell.
 ///
 /// # Safety
 /// `state` live; span valid.

@@ -1,7 +1,9 @@
 //! Costs of the session-state engine against the local Cosmos DB test server: round trips and
 //! writes per operation (counted by the server's shim), and latency percentiles of `get`,
-//! `get_exclusive` and `set_and_release` at 1, 8 and 32 concurrent clients. Prints Markdown
-//! for benches/RESULTS.md.
+//! `get_exclusive`, `set_and_release` and a whole exclusive request (the two together) at 1, 8
+//! and 32 concurrent clients. Prints Markdown for benches/RESULTS.md. Uses only the engine's
+//! public API, so `scripts/state-costs-compare REV` runs this same file against an older commit
+//! for a before/after table.
 //!
 //!     (cd state/testserver && npm ci) && cargo run --release -p cosmos-session-state --example state_costs
 //!
@@ -72,18 +74,18 @@ fn main() {
         server.stats(),
     ));
 
-    println!("| operation | round trips | of them writes (incl. batches) |");
+    println!("| operation | round trips | of them writes (incl. batches and patches) |");
     println!("|---|---|---|");
     for (name, s) in &rows {
-        let writes = count(s, "writes") + count(s, "batches");
+        let writes = count(s, "writes") + count(s, "batches") + count(s, "patches");
         println!("| {name} | {} | {writes} |", count(s, "requests"));
     }
 
     println!();
     println!(
-        "| clients | get p50 / p95 / p99 (ms) | get_exclusive p50 / p95 / p99 (ms) | set_and_release p50 / p95 / p99 (ms) |"
+        "| clients | get p50 / p95 / p99 (ms) | get_exclusive p50 / p95 / p99 (ms) | set_and_release p50 / p95 / p99 (ms) | exclusive request p50 / p95 / p99 (ms) |"
     );
-    println!("|---|---|---|---|");
+    println!("|---|---|---|---|---|");
     for clients in [1usize, 8, 32] {
         let node = Arc::new(server.engine("latency", options));
         let threads: Vec<_> = (0..clients)
@@ -91,8 +93,9 @@ fn main() {
                 let node = node.clone();
                 std::thread::spawn(move || {
                     let sid = format!("client-{c}");
-                    let mut times = [Vec::new(), Vec::new(), Vec::new()];
+                    let mut times = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
                     for i in 0..OPS_PER_CLIENT {
+                        let request = Instant::now();
                         let t = Instant::now();
                         let ex = node.get_exclusive(&sid).unwrap();
                         times[1].push(t.elapsed());
@@ -106,6 +109,7 @@ fn main() {
                         )
                         .unwrap();
                         times[2].push(t.elapsed());
+                        times[3].push(request.elapsed());
                         let t = Instant::now();
                         node.get(&sid).unwrap();
                         times[0].push(t.elapsed());
@@ -114,7 +118,7 @@ fn main() {
                 })
             })
             .collect();
-        let mut all = [Vec::new(), Vec::new(), Vec::new()];
+        let mut all = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
         for t in threads {
             for (k, v) in t.join().unwrap().into_iter().enumerate() {
                 all[k].extend(v);
@@ -132,6 +136,9 @@ fn main() {
                 )
             })
             .collect();
-        println!("| {clients} | {} | {} | {} |", cells[0], cells[1], cells[2]);
+        println!(
+            "| {clients} | {} | {} | {} | {} |",
+            cells[0], cells[1], cells[2], cells[3]
+        );
     }
 }

@@ -295,8 +295,9 @@ impl SessionStateStore {
             .map_err(|e| state_error(py, &e))
     }
 
-    /// Removes the session under its lock (raises LockLost if `lock_id` does not hold it).
-    fn remove(&self, py: Python<'_>, sid: Sid, lock_id: LockId) -> PyResult<()> {
+    /// Removes the session under its lock and releases it; returns False and deletes nothing
+    /// when `lock_id` does not hold the lock (a foreign id, 0, or a lock taken over).
+    fn remove(&self, py: Python<'_>, sid: Sid, lock_id: LockId) -> PyResult<bool> {
         py.detach(|| self.inner.remove(&sid.0, lock_id.0))
             .map_err(|e| state_error(py, &e))
     }

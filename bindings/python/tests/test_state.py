@@ -46,7 +46,10 @@ def test_memory_store_contract():
     assert s.get("u") == b"" and s.get_exclusive("u").uninitialized
     assert s.show("a")["exists"] and s.token("a") is not None
     ex = s.get_exclusive("a")
-    s.remove("a", ex.lock_id)
+    # A foreign or zero lock id removes nothing, and the holder keeps its lock.
+    assert s.remove("a", ex.lock_id + 7) is False and s.remove("a", 0) is False
+    assert s.get("a") == b"v1" and s.get_exclusive("a").locked
+    assert s.remove("a", ex.lock_id) is True
     assert s.get("a") is None
     assert s.reset_timeout("a") is False
     with pytest.raises(SessionTokenError) as bad:
@@ -87,6 +90,30 @@ def test_against_the_server(server):
     token = s.token("user/1")
     other.present_token("user/1", token)
     assert other.get("user/1") == b"hello"
+
+
+def test_every_accepted_id_round_trips_and_costs_two_round_trips(server):
+    s = SessionStateStore(conn(server), database="pyids")
+    ids = ["ünï", "セッション", "😀🎉", "a/ü?b#c%d\\é", "日本/語#😀"]
+    for sid in ids:
+        ex = s.get_exclusive(sid)
+        s.set_and_release(sid, sid.encode(), ex.lock_id, new_item=True)
+    for sid in ids:
+        assert s.get(sid) == sid.encode(), sid
+    # An existing session: exclusive request = 2 round trips (one patch each), read-only = 1.
+    shim(server, "/_shim/reset", {})
+    ex = s.get_exclusive("ünï")
+    s.set_and_release("ünï", b"again", ex.lock_id)
+    stats = shim(server, "/_shim/stats")
+    assert (stats["requests"], stats["patches"], stats["applied"]) == (2, 2, 2), stats
+    shim(server, "/_shim/reset", {})
+    assert s.get("ünï") == b"again"
+    stats = shim(server, "/_shim/stats")
+    assert (stats["requests"], stats["applied"]) == (1, 0), stats
+    # A foreign lock id: release and remove are no-ops.
+    held = s.get_exclusive("ünï")
+    assert s.release("ünï", held.lock_id + 1) is False and s.remove("ünï", held.lock_id + 1) is False
+    assert s.get("ünï") == b"again" and s.remove("ünï", held.lock_id) is True
 
 
 def test_expiry_and_compression_both_ways(server):

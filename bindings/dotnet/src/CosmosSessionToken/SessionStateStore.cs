@@ -228,7 +228,8 @@ namespace CosmosSessionToken
             Native.Ensure(NativeMethods.cst_state_create_uninitialized(Handle, id, Native.Len(id), timeout.HasValue ? timeout.Value.TotalSeconds : 0));
         }
 
-        /// <summary>Removes the session under its lock; <see cref="SessionStateLockLostException"/> if the lock id does not hold it.</summary>
+        /// <summary>Removes the session under its lock and releases it. A lock id that does not hold the lock (a
+        /// foreign id, 0, a lock taken over) removes nothing and keeps the holder's lock, as a release does.</summary>
         public void Remove(string sid, long lockId)
         {
             byte[] id = Sid(sid);
