@@ -218,6 +218,22 @@ namespace CosmosSessionToken.AspNet.Tests
                 var again = s.GetExclusive("a");
                 Assert.AreEqual(again.LockId, s.ForceUnlock("a"));
                 Assert.IsNull(s.ForceUnlock("a"));
+                // A foreign or zero lock id: release and remove change nothing, the holder keeps its lock.
+                var holder = s.GetExclusive("a");
+                Assert.IsFalse(s.Release("a", holder.LockId + 1));
+                s.Remove("a", holder.LockId + 1);
+                s.Remove("a", 0);
+                Assert.IsTrue(s.GetExclusive("a").Locked);
+                CollectionAssert.AreEqual(new byte[] { 1, 2, 3 }, s.Get("a").Data);
+                s.Remove("a", holder.LockId);
+                Assert.IsNull(s.Get("a"));
+                // Every id the engine accepts round-trips, non-ASCII included.
+                foreach (var sid in new[] { "\u00fcn\u00ef", "\u30bb\u30c3\u30b7\u30e7\u30f3", "\ud83d\ude00/?#%\\" })
+                {
+                    var e = s.GetExclusive(sid);
+                    s.SetAndRelease(sid, System.Text.Encoding.UTF8.GetBytes(sid), e.LockId, true, null);
+                    CollectionAssert.AreEqual(System.Text.Encoding.UTF8.GetBytes(sid), s.Get(sid).Data);
+                }
                 Assert.AreEqual("invalid_session_id", Assert.Throws<SessionTokenArgumentException>(() => s.Get("")).Kind);
                 Assert.AreEqual("item_too_large", Assert.Throws<SessionTokenLimitException>(() =>
                     SessionStateStore.OpenInMemory(new SessionStateOptions { Compression = false })
