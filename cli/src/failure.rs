@@ -1,11 +1,11 @@
 //! Why `cst` stopped: no result (exit 1) or invalid input (exit 2) with the core's error code.
 
-use cosmos_session_token::{Category, Error, error_code};
+use cosmos_session_token::{Category, Code, Error};
 
 /// Invalid input or usage: the stable code of the core's error table and the message.
 pub struct Invalid {
     /// A code of the core's error table (`not_a_number`, `region_mismatch`, ...).
-    pub code: &'static str,
+    pub code: Code,
     /// The one-line message.
     pub message: String,
 }
@@ -25,7 +25,7 @@ impl Invalid {
 
     /// The code's category, from the core's table.
     pub fn category(&self) -> Category {
-        error_code(self.code).map_or(Category::Internal, |row| row.category)
+        self.code.category()
     }
 }
 
@@ -33,7 +33,7 @@ impl Invalid {
 impl From<String> for Invalid {
     fn from(message: String) -> Self {
         Invalid {
-            code: "invalid_argument",
+            code: Code::InvalidArgument,
             message,
         }
     }

@@ -47,8 +47,8 @@ pub use container::{
     SessionContainer, should_capture,
 };
 pub use error::{
-    Category, ContainerError, ERROR_CODES, Error, ErrorCode, FeedRangeError, Field, MergeError,
-    ParseError, ParseErrorKind, SealError, error_code,
+    Category, Code, ContainerError, ERROR_CODES, Error, ErrorCode, FeedRangeError, Field,
+    MergeError, ParseError, ParseErrorKind, SealError, error_code,
 };
 pub use feed_range::{
     __latest_for_feed_range_reference, FeedRange, Latest, MAX_FEED_RANGE_PAIRS,

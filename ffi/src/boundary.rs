@@ -4,8 +4,8 @@ use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use cosmos_session_token::{
-    Category, ContainerError, Error, FeedRangeError, MergeError, MergePolicy, ParseError,
-    ParseOptions, RegionMismatch, SealError, error_code,
+    Code, ContainerError, Error, FeedRangeError, MergeError, MergePolicy, ParseError, ParseOptions,
+    RegionMismatch, SealError,
 };
 
 use crate::status::*;
@@ -14,7 +14,7 @@ use crate::status::*;
 #[derive(Clone)]
 pub(crate) struct Failure {
     pub status: i32,
-    pub kind: &'static str,
+    pub kind: Code,
     pub message: String,
     pub segment: Option<usize>,
     pub offset: Option<usize>,
@@ -22,10 +22,9 @@ pub(crate) struct Failure {
 
 impl Failure {
     /// A failure with a code of the core's error table; the status is the code's category.
-    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
-        let category = error_code(kind).map_or(Category::Internal, |row| row.category);
+    pub fn new(kind: Code, message: impl Into<String>) -> Self {
         Failure {
-            status: category.status(),
+            status: kind.category().status(),
             kind,
             message: message.into(),
             segment: None,
@@ -34,11 +33,11 @@ impl Failure {
     }
 
     pub fn null(what: &str) -> Self {
-        Failure::new("null_argument", format!("{what} is NULL"))
+        Failure::new(Code::NullArgument, format!("{what} is NULL"))
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
-        Failure::new("invalid_argument", message)
+        Failure::new(Code::InvalidArgument, message)
     }
 }
 
@@ -104,7 +103,7 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> i32 {
     let failure = match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => return CST_OK,
         Ok(Err(failure)) => failure,
-        Err(payload) => Failure::new("panic", panic_message(payload.as_ref())),
+        Err(payload) => Failure::new(Code::Panic, panic_message(payload.as_ref())),
     };
     let status = failure.status;
     set_last_error(failure);
@@ -114,7 +113,7 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> i32 {
 /// Like [`guard`] for functions without a status: a caught panic yields `default`.
 pub(crate) fn guard_or<T>(default: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
-        set_last_error(Failure::new("panic", panic_message(payload.as_ref())));
+        set_last_error(Failure::new(Code::Panic, panic_message(payload.as_ref())));
         default
     })
 }
@@ -162,7 +161,7 @@ pub(crate) unsafe fn input_str<'a>(
 fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, Failure> {
     std::str::from_utf8(bytes).map_err(|e| {
         let mut f = Failure::new(
-            "invalid_utf8",
+            Code::InvalidUtf8,
             format!("{what} is not valid UTF-8 (byte {})", e.valid_up_to()),
         );
         f.offset = Some(e.valid_up_to());
@@ -193,7 +192,7 @@ unsafe fn output_space<'a>(
     unsafe { *out_len = len };
     if cap <= len {
         return Err(Failure::new(
-            "buffer_too_small",
+            Code::BufferTooSmall,
             format!("output needs {len} bytes plus a NUL; the buffer has {cap}"),
         ));
     }
@@ -248,7 +247,7 @@ pub(crate) unsafe fn write_token_output(
         // Cannot happen (the buffer holds at least `encoded_len` bytes): an internal error,
         // reported in the internal-error category like a caught panic, never assumed away.
         Err(needed) => Err(Failure::new(
-            "panic",
+            Code::Panic,
             format!("internal error: rendering needed {needed} bytes, measured {len}"),
         )),
     }
@@ -332,7 +331,7 @@ pub(crate) unsafe fn bytes_array<'a>(
     }
     if count > max {
         return Err(Failure::new(
-            "too_many_items",
+            Code::TooManyItems,
             format!("{count} {what}; at most {max}"),
         ));
     }

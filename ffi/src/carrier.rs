@@ -11,6 +11,7 @@ use crate::boundary::{
 };
 use crate::sealing::{MAX_SEAL_KEYS, seal_budget};
 use crate::token::{check_out, cst_token, into_handle, not_found, token};
+use cosmos_session_token::Code;
 
 /// One request's carried session token (see the README's "Sealed tokens"). Internally
 /// synchronized: any thread may call any function but cst_carrier_free, which must be last.
@@ -30,7 +31,7 @@ unsafe fn carrier<'a>(p: *const cst_carrier) -> Result<MutexGuard<'a, SessionCar
 }
 
 fn no_token() -> Failure {
-    Failure::new("not_found", "the carrier holds no token")
+    Failure::new(Code::NotFound, "the carrier holds no token")
 }
 
 /// Creates a carrier into *out: `nkeys` keys (keys[i] of key_lens[i] bytes, each at least 16;

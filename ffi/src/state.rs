@@ -12,6 +12,7 @@ use cosmos_session_state::{
 
 use crate::boundary::{Failure, guard, guard_or, input, input_str, put};
 use crate::token::{check_out, cst_token, into_handle, token};
+use cosmos_session_token::Code;
 
 /// A session-state store: one per process (or per configuration), shared by every thread. Every
 /// function but cst_state_free may be called from any thread at any time.
@@ -305,7 +306,7 @@ pub unsafe extern "C" fn cst_state_get(
         let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
         let content = engine
             .get(sid)?
-            .ok_or_else(|| Failure::new("not_found", "no live session with this id"))?;
+            .ok_or_else(|| Failure::new(Code::NotFound, "no live session with this id"))?;
         // SAFETY: checked non-NULL above.
         unsafe { put(out, result_of(Some(content), false, 0, 0.0), "out") }
     })
@@ -537,7 +538,7 @@ pub unsafe extern "C" fn cst_state_token(
         // SAFETY: forwarded caller guarantees.
         let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
         let t = engine.token(sid)?.ok_or_else(|| {
-            Failure::new("not_found", "no session token was seen for this session")
+            Failure::new(Code::NotFound, "no session token was seen for this session")
         })?;
         // SAFETY: checked non-NULL above.
         unsafe { put(out, into_handle(t), "out") }

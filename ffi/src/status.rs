@@ -203,7 +203,7 @@ pub unsafe extern "C" fn cst_last_error_kind(
     out_len: *mut usize,
 ) -> i32 {
     quiet_guard(|| {
-        let kind = with_last_error(|e| e.map_or("", |e| e.kind));
+        let kind = with_last_error(|e| e.map_or("", |e| e.kind.name()));
         // SAFETY: forwarded caller guarantees.
         let result = unsafe { write_output(kind, buf, cap, out_len) };
         result.map_or_else(|f| f.status, |()| CST_OK)

@@ -11,6 +11,7 @@ use crate::boundary::{
     merge_policy, parents, parse_options, put, write_output, write_token_output,
 };
 use crate::status::*;
+use cosmos_session_token::Code;
 
 /// A parsed session token. Immutable and reference-counted: any number of threads may use one
 /// handle at the same time. Release each handle (from cst_token_parse, cst_token_clone or any
@@ -320,7 +321,7 @@ pub unsafe extern "C" fn cst_token_scope(
 }
 
 pub(crate) fn not_found() -> Failure {
-    Failure::new("not_found", "no segment applies to the range")
+    Failure::new(Code::NotFound, "no segment applies to the range")
 }
 
 /// Number of segments (at least 1) into *out.

@@ -5,7 +5,7 @@
 use std::ffi::c_char;
 
 use cosmos_session_token::{
-    MAX_SEAL_KEYS, derive_cookie_keys, token_cookie_context, token_cookie_header,
+    Code, MAX_SEAL_KEYS, derive_cookie_keys, token_cookie_context, token_cookie_header,
 };
 
 use crate::boundary::{Failure, bytes_array, guard, input_str, write_output};
@@ -38,7 +38,7 @@ pub unsafe extern "C" fn cst_web_derive_cookie_keys(
         }
         if out_cap < need {
             return Err(Failure::new(
-                "buffer_too_small",
+                Code::BufferTooSmall,
                 format!("out holds {out_cap} bytes; {need} are needed"),
             ));
         }

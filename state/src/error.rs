@@ -6,7 +6,7 @@
 //! of the id's SHA-256), which an operator can compute from an id to correlate, but which cannot
 //! be used as the id. Messages never contain the account key either.
 
-use cosmos_session_token::{Category, error_code};
+use cosmos_session_token::{Category, Code};
 use sha2::{Digest, Sha256};
 
 /// How errors and traces name a session without revealing its id: `session #` followed by the
@@ -123,31 +123,32 @@ impl StateError {
     /// let e = StateError::LockLost {
     ///     session: "session #0".into(), lock_id: 3, holder: 4, observed: "lock 4 holds it".into(),
     /// };
-    /// assert_eq!((e.code(), e.category().name()), ("lock_lost", "lock_lost"));
+    /// assert_eq!((e.code().name(), e.category().name()), ("lock_lost", "lock_lost"));
+    /// assert_eq!(e.code(), cosmos_session_token::Code::LockLost);
     /// ```
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            StateError::LockLost { .. } => "lock_lost",
-            StateError::ItemTooLarge { .. } => "item_too_large",
-            StateError::InvalidSessionId(_) => "invalid_session_id",
-            StateError::InvalidConnectionString(_) => "invalid_connection_string",
-            StateError::InvalidOption(_) => "invalid_option",
-            StateError::InvalidArgument(_) => "invalid_argument",
-            StateError::SessionExists(_) => "session_exists",
-            StateError::SessionGone(_) => "session_gone",
-            StateError::LockWaitTimeout { .. } => "lock_wait_timeout",
-            StateError::OutcomeUnknown { .. } => "outcome_unknown",
-            StateError::CorruptContent { .. } => "corrupt_content",
-            StateError::Unavailable(_) => "store_unavailable",
-            StateError::Throttled(_) => "store_throttled",
-            StateError::Rejected(_) => "store_rejected",
-            StateError::Store(_) => "store_error",
+            StateError::LockLost { .. } => Code::LockLost,
+            StateError::ItemTooLarge { .. } => Code::ItemTooLarge,
+            StateError::InvalidSessionId(_) => Code::InvalidSessionId,
+            StateError::InvalidConnectionString(_) => Code::InvalidConnectionString,
+            StateError::InvalidOption(_) => Code::InvalidOption,
+            StateError::InvalidArgument(_) => Code::InvalidArgument,
+            StateError::SessionExists(_) => Code::SessionExists,
+            StateError::SessionGone(_) => Code::SessionGone,
+            StateError::LockWaitTimeout { .. } => Code::LockWaitTimeout,
+            StateError::OutcomeUnknown { .. } => Code::OutcomeUnknown,
+            StateError::CorruptContent { .. } => Code::CorruptContent,
+            StateError::Unavailable(_) => Code::StoreUnavailable,
+            StateError::Throttled(_) => Code::StoreThrottled,
+            StateError::Rejected(_) => Code::StoreRejected,
+            StateError::Store(_) => Code::StoreError,
         }
     }
 
     /// The code's category in the core's table.
     pub fn category(&self) -> Category {
-        error_code(self.code()).map_or(Category::Internal, |row| row.category)
+        self.code().category()
     }
 }
 

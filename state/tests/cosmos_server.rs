@@ -408,7 +408,7 @@ fn throttling_and_write_conflicts_are_retried_within_bounds() {
     let start = Instant::now();
     let err = tight.get("s").unwrap_err();
     assert_eq!(
-        (err.code(), err.category().name()),
+        (err.code().name(), err.category().name()),
         ("store_throttled", "store"),
         "{err}"
     );

@@ -380,7 +380,7 @@ fn corrupt_content_is_a_typed_error() {
     f.store.patch(&pk, &id, &corrupt, None).unwrap();
     let err = a.get("s").unwrap_err();
     assert_eq!(
-        (err.code(), err.category().name()),
+        (err.code().name(), err.category().name()),
         ("corrupt_content", "store")
     );
     assert!(err.to_string().contains("gzip"), "{err}");

@@ -2,7 +2,7 @@
 //! from core errors: every refusal is a `SessionTokenError` with `kind` and `category`.
 
 use cosmos_session_token::{
-    Category, Error as CoreError, MergeError, ParseError as CoreParseError,
+    Category, Code, Error as CoreError, MergeError, ParseError as CoreParseError,
 };
 
 use pyo3::create_exception;
@@ -81,24 +81,19 @@ pub(crate) fn class_of(category: Category, message: String) -> PyErr {
 }
 
 /// An exception for a code of the error table raised by the binding itself.
-pub(crate) fn table_error(py: Python<'_>, code: &'static str, message: String) -> PyErr {
-    let category =
-        cosmos_session_token::error_code(code).map_or(Category::Internal, |r| r.category);
-    error_for(py, code, category, message)
+pub(crate) fn table_error(py: Python<'_>, code: Code, message: String) -> PyErr {
+    error_for(py, code, message)
 }
 
-/// The exception of a code and its category, with `kind` and `category` set.
-pub(crate) fn error_for(
-    py: Python<'_>,
-    code: &'static str,
-    category: Category,
-    message: String,
-) -> PyErr {
+/// The exception of a code (its class from the code's category), with `kind` and `category`
+/// set.
+pub(crate) fn error_for(py: Python<'_>, code: Code, message: String) -> PyErr {
+    let category = code.category();
     let err = class_of(category, message);
     let value = err.value(py);
     // Setting attributes on a fresh exception instance cannot fail in practice; if it did,
     // the message still says everything.
-    let _ = value.setattr("kind", code);
+    let _ = value.setattr("kind", code.name());
     let _ = value.setattr("category", category.name());
     err
 }
@@ -106,7 +101,7 @@ pub(crate) fn error_for(
 /// The exception of a core error: its class comes from the error table's category, its message
 /// (with an optional prefix) and attributes from the error itself.
 pub(crate) fn core_error_with(py: Python<'_>, e: &CoreError, prefix: &str) -> PyErr {
-    let err = error_for(py, e.code(), e.category(), format!("{prefix}{e}"));
+    let err = error_for(py, e.code(), format!("{prefix}{e}"));
     let value = err.value(py);
     match e {
         CoreError::Parse(p) => {

@@ -13,7 +13,7 @@ use pyo3::types::{PyBytes, PyDict, PyType};
 use crate::{SessionToken, error_for};
 
 fn state_error(py: Python<'_>, e: &StateError) -> PyErr {
-    error_for(py, e.code(), e.category(), e.to_string())
+    error_for(py, e.code(), e.to_string())
 }
 
 /// A session-id argument. Refusals are the library's own errors (code `invalid_session_id`),

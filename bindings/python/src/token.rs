@@ -2,8 +2,8 @@
 //! of the module (`parse`, `merge`, `convert`).
 
 use cosmos_session_token::{
-    Format, MergePolicy, Order as CoreOrder, ParseOptions, RegionMismatch, Segment as CoreSegment,
-    SessionToken as CoreToken, Warning as CoreWarning,
+    Code, Format, MergePolicy, Order as CoreOrder, ParseOptions, RegionMismatch,
+    Segment as CoreSegment, SessionToken as CoreToken, Warning as CoreWarning,
 };
 
 use pyo3::basic::CompareOp;
@@ -94,7 +94,7 @@ pub(crate) fn policy(
         other => {
             return Err(table_error(
                 py,
-                "invalid_argument",
+                Code::InvalidArgument,
                 format!("region_mismatch must be 'error' or 'union', not {other:?}"),
             ));
         }
@@ -579,7 +579,7 @@ pub(crate) fn merge(
         Ok(Some(t)) => Ok(SessionToken::wrap(t)),
         Ok(None) => Err(table_error(
             py,
-            "invalid_argument",
+            Code::InvalidArgument,
             "merge() needs at least one token".to_owned(),
         )),
         Err(e) => Err(merge_error(py, &e)),
@@ -595,7 +595,7 @@ pub(crate) fn convert(py: Python<'_>, token: &str, to: &str) -> PyResult<String>
         other => {
             return Err(table_error(
                 py,
-                "invalid_argument",
+                Code::InvalidArgument,
                 format!("to must be 'simple' or 'vector', not {other:?}"),
             ));
         }

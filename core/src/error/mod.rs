@@ -6,7 +6,7 @@ mod table;
 mod token;
 
 pub use operations::{ContainerError, FeedRangeError, SealError};
-pub use table::{Category, ERROR_CODES, ErrorCode, error_code};
+pub use table::{Category, Code, ERROR_CODES, ErrorCode, error_code};
 pub use token::{Field, MergeError, ParseError, ParseErrorKind};
 
 /// Any error of this crate. [`Error::code`] is the stable code and [`Error::category`] its category.
@@ -42,12 +42,11 @@ impl Error {
     /// # Ok::<(), cosmos_session_token::Error>(())
     /// ```
     pub fn category(&self) -> Category {
-        // Every code is in the table (a unit test checks each variant); Internal is unreachable.
-        error_code(self.code()).map_or(Category::Internal, |row| row.category)
+        self.code().category()
     }
 
     /// The stable identifier of the underlying error kind.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
             Error::Parse(e) => e.kind().code(),
             Error::Merge(e) => e.code(),

@@ -1,5 +1,6 @@
 //! Errors of the operations built on tokens: the container, feed-range merge and sealing.
 
+use super::table::Code;
 use crate::seal::{MIN_SEAL_KEY_BYTES, SEAL_VERSION_TAG};
 
 /// Errors of container operations that are not token errors.
@@ -32,12 +33,12 @@ pub enum ContainerError {
 
 impl ContainerError {
     /// A stable snake_case identifier.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            ContainerError::EmptyResourceId => "empty_resource_id",
-            ContainerError::UnknownResourceType(_) => "unknown_resource_type",
-            ContainerError::InvalidSnapshot(_) => "invalid_snapshot",
-            ContainerError::SnapshotTooLarge { .. } => "snapshot_too_large",
+            ContainerError::EmptyResourceId => Code::EmptyResourceId,
+            ContainerError::UnknownResourceType(_) => Code::UnknownResourceType,
+            ContainerError::InvalidSnapshot(_) => Code::InvalidSnapshot,
+            ContainerError::SnapshotTooLarge { .. } => Code::SnapshotTooLarge,
         }
     }
 }
@@ -64,11 +65,11 @@ pub enum FeedRangeError {
 
 impl FeedRangeError {
     /// A stable snake_case identifier.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            FeedRangeError::Invalid(_) => "invalid_feed_range",
-            FeedRangeError::NoOverlap(_) => "no_overlapping_feed_range",
-            FeedRangeError::TooManyPairs { .. } => "too_many_pairs",
+            FeedRangeError::Invalid(_) => Code::InvalidFeedRange,
+            FeedRangeError::NoOverlap(_) => Code::NoOverlappingFeedRange,
+            FeedRangeError::TooManyPairs { .. } => Code::TooManyPairs,
         }
     }
 }
@@ -120,15 +121,15 @@ pub enum SealError {
 
 impl SealError {
     /// A stable snake_case identifier.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            SealError::WeakKey { .. } => "weak_key",
-            SealError::NoKeys => "no_keys",
-            SealError::TooManyKeys { .. } => "too_many_items",
-            SealError::TooLarge { .. } => "seal_too_large",
-            SealError::UnknownVersion => "unknown_seal_version",
-            SealError::Malformed(_) => "malformed_seal",
-            SealError::BadSignature => "bad_signature",
+            SealError::WeakKey { .. } => Code::WeakKey,
+            SealError::NoKeys => Code::NoKeys,
+            SealError::TooManyKeys { .. } => Code::TooManyItems,
+            SealError::TooLarge { .. } => Code::SealTooLarge,
+            SealError::UnknownVersion => Code::UnknownSealVersion,
+            SealError::Malformed(_) => Code::MalformedSeal,
+            SealError::BadSignature => Code::BadSignature,
         }
     }
 }

@@ -99,41 +99,6 @@ impl Category {
     pub fn from_status(status: i32) -> Option<Category> {
         Category::ALL.into_iter().find(|c| c.status() == status)
     }
-
-    /// The .NET exception class raised for this category (all derive from
-    /// `CosmosSessionTokenException`, except the argument-null case).
-    pub fn dotnet_exception(self) -> &'static str {
-        match self {
-            Category::NullArgument => "ArgumentNullException",
-            Category::InvalidUtf8 | Category::Malformed => "SessionTokenFormatException",
-            Category::Incompatible => "SessionTokenMergeException",
-            Category::InvalidArgument | Category::NotFound | Category::BufferTooSmall => {
-                "SessionTokenArgumentException"
-            }
-            Category::LimitExceeded => "SessionTokenLimitException",
-            Category::Internal => "SessionTokenInternalException",
-            Category::Rejected => "SessionTokenSealException",
-            Category::LockLost => "SessionStateLockLostException",
-            Category::Store => "SessionStateStoreException",
-        }
-    }
-
-    /// The Python exception class raised for this category (all derive from `SessionTokenError`).
-    pub fn python_exception(self) -> &'static str {
-        match self {
-            Category::InvalidUtf8 | Category::Malformed => "ParseError",
-            Category::Incompatible => "MergeConflictError",
-            Category::LimitExceeded => "LimitExceededError",
-            Category::Rejected => "SealError",
-            Category::NullArgument
-            | Category::InvalidArgument
-            | Category::NotFound
-            | Category::BufferTooSmall => "InvalidArgumentError",
-            Category::Internal => "InternalError",
-            Category::LockLost => "LockLostError",
-            Category::Store => "StateStoreError",
-        }
-    }
 }
 
 impl std::fmt::Display for Category {
@@ -163,229 +128,177 @@ const fn row(code: &'static str, category: Category, description: &'static str) 
 
 use Category::*;
 
-/// Every error code any surface can report, in a fixed order (a contract: codes are only added).
-pub static ERROR_CODES: &[ErrorCode] = &[
+/// Declares the table once: the [`Code`] enum (a misspelt code does not compile) and the
+/// [`ERROR_CODES`] rows (the same codes as data, for the bindings' tables and `errors.json`).
+macro_rules! error_table {
+    ($($(#[$meta:meta])* $variant:ident = $code:literal, $category:ident, $description:literal;)*) => {
+        /// Every error code any surface can report, as a type. [`Code::name`] is the stable
+        /// snake_case code every surface shows; the variants are in the table's fixed order (a
+        /// contract: codes are only added).
+        ///
+        /// ```
+        /// use cosmos_session_token::{Category, Code};
+        /// assert_eq!(Code::LockLost.name(), "lock_lost");
+        /// assert_eq!(Code::LockLost.category(), Category::LockLost);
+        /// assert_eq!(Code::from_name("bad_signature"), Some(Code::BadSignature));
+        /// assert_eq!(Code::BadSignature, "bad_signature");
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Code {
+            $(
+                #[doc = $description]
+                $variant,
+            )*
+        }
+
+        impl Code {
+            /// Every code, in table order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The stable snake_case code, e.g. `"not_a_number"`.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $code,)*
+                }
+            }
+
+            /// The code's category.
+            pub const fn category(self) -> Category {
+                match self {
+                    $(Code::$variant => $category,)*
+                }
+            }
+
+            /// What the code means, in one line.
+            pub const fn description(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $description,)*
+                }
+            }
+        }
+
+        /// Every error code any surface can report, as data, in a fixed order (a contract:
+        /// codes are only added). The same table as [`Code`].
+        pub static ERROR_CODES: &[ErrorCode] = &[$(row($code, $category, $description)),*];
+    };
+}
+
+error_table! {
     // Token grammar (ParseErrorKind).
-    row("empty", Malformed, "the token is empty"),
-    row("invalid_utf8", InvalidUtf8, "the input is not UTF-8"),
-    row(
-        "empty_segment",
-        Malformed,
-        "two ',' with nothing between them",
-    ),
-    row("missing_colon", Malformed, "a segment has no ':'"),
-    row("empty_range_id", Malformed, "a segment starts with ':'"),
-    row(
-        "invalid_range_id",
-        Malformed,
-        "a range id holds a separator, whitespace or a control character",
-    ),
-    row("duplicate_range_id", Malformed, "a range id appears twice"),
-    row(
-        "empty_field",
-        Malformed,
-        "a number between separators is empty",
-    ),
-    row("not_a_number", Malformed, "a field is not a decimal number"),
-    row("plus_sign", Malformed, "a number has a '+' sign"),
-    row("leading_zero", Malformed, "a number has leading zeros"),
-    row("negative_zero", Malformed, "a number is written -0"),
-    row(
-        "negative_not_allowed",
-        Malformed,
-        "a negative number where none is allowed",
-    ),
-    row("overflow", Malformed, "a number does not fit its type"),
-    row("missing_equals", Malformed, "a region entry has no '='"),
-    row(
-        "empty_region_entry",
-        Malformed,
-        "'##' with no region entry between",
-    ),
-    row("trailing_separator", Malformed, "a value ends with '#'"),
-    row(
-        "duplicate_region",
-        Malformed,
-        "a region id appears twice in one value",
-    ),
-    row(
-        "input_too_large",
-        LimitExceeded,
-        "the input is longer than the limit (1 MiB)",
-    ),
-    row(
-        "too_many_segments",
-        LimitExceeded,
-        "more segments than the limit (65,536)",
-    ),
-    row(
-        "too_many_regions",
-        LimitExceeded,
-        "more regions in one value than the limit (256)",
-    ),
-    row(
-        "range_id_too_long",
-        LimitExceeded,
-        "a range id longer than the limit (256 bytes)",
-    ),
+    Empty = "empty", Malformed, "the token is empty";
+    InvalidUtf8 = "invalid_utf8", InvalidUtf8, "the input is not UTF-8";
+    EmptySegment = "empty_segment", Malformed, "two ',' with nothing between them";
+    MissingColon = "missing_colon", Malformed, "a segment has no ':'";
+    EmptyRangeId = "empty_range_id", Malformed, "a segment starts with ':'";
+    InvalidRangeId = "invalid_range_id", Malformed, "a range id holds a separator, whitespace or a control character";
+    DuplicateRangeId = "duplicate_range_id", Malformed, "a range id appears twice";
+    EmptyField = "empty_field", Malformed, "a number between separators is empty";
+    NotANumber = "not_a_number", Malformed, "a field is not a decimal number";
+    PlusSign = "plus_sign", Malformed, "a number has a '+' sign";
+    LeadingZero = "leading_zero", Malformed, "a number has leading zeros";
+    NegativeZero = "negative_zero", Malformed, "a number is written -0";
+    NegativeNotAllowed = "negative_not_allowed", Malformed, "a negative number where none is allowed";
+    Overflow = "overflow", Malformed, "a number does not fit its type";
+    MissingEquals = "missing_equals", Malformed, "a region entry has no '='";
+    EmptyRegionEntry = "empty_region_entry", Malformed, "'##' with no region entry between";
+    TrailingSeparator = "trailing_separator", Malformed, "a value ends with '#'";
+    DuplicateRegion = "duplicate_region", Malformed, "a region id appears twice in one value";
+    InputTooLarge = "input_too_large", LimitExceeded, "the input is longer than the limit (1 MiB)";
+    TooManySegments = "too_many_segments", LimitExceeded, "more segments than the limit (65,536)";
+    TooManyRegions = "too_many_regions", LimitExceeded, "more regions in one value than the limit (256)";
+    RangeIdTooLong = "range_id_too_long", LimitExceeded, "a range id longer than the limit (256 bytes)";
     // Merge.
-    row(
-        "region_mismatch",
-        Incompatible,
-        "same version, different region sets, and the policy says error",
-    ),
+    RegionMismatch = "region_mismatch", Incompatible, "same version, different region sets, and the policy says error";
     // Container.
-    row(
-        "empty_resource_id",
-        InvalidArgument,
-        "a capture without a collection resource id",
-    ),
-    row(
-        "unknown_resource_type",
-        InvalidArgument,
-        "a resource type that is neither data-plane nor master",
-    ),
-    row(
-        "invalid_snapshot",
-        Malformed,
-        "a container snapshot that does not follow its format",
-    ),
-    row(
-        "snapshot_too_large",
-        LimitExceeded,
-        "a container snapshot larger than the limit",
-    ),
+    EmptyResourceId = "empty_resource_id", InvalidArgument, "a capture without a collection resource id";
+    UnknownResourceType = "unknown_resource_type", InvalidArgument, "a resource type that is neither data-plane nor master";
+    InvalidSnapshot = "invalid_snapshot", Malformed, "a container snapshot that does not follow its format";
+    SnapshotTooLarge = "snapshot_too_large", LimitExceeded, "a container snapshot larger than the limit";
     // Feed ranges.
-    row(
-        "invalid_feed_range",
-        InvalidArgument,
-        "a feed range that is not an accepted form",
-    ),
-    row(
-        "no_overlapping_feed_range",
-        NotFound,
-        "no pair overlaps the target feed range",
-    ),
-    row(
-        "too_many_pairs",
-        LimitExceeded,
-        "more feed-range pairs than the limit",
-    ),
+    InvalidFeedRange = "invalid_feed_range", InvalidArgument, "a feed range that is not an accepted form";
+    NoOverlappingFeedRange = "no_overlapping_feed_range", NotFound, "no pair overlaps the target feed range";
+    TooManyPairs = "too_many_pairs", LimitExceeded, "more feed-range pairs than the limit";
     // Sealing.
-    row(
-        "weak_key",
-        InvalidArgument,
-        "a seal key shorter than 16 bytes",
-    ),
-    row("no_keys", InvalidArgument, "no key to check a seal with"),
-    row(
-        "seal_too_large",
-        LimitExceeded,
-        "a sealed token over its size budget",
-    ),
-    row("unknown_seal_version", Rejected, "not a cst1. envelope"),
-    row(
-        "malformed_seal",
-        Rejected,
-        "an envelope that is not well formed",
-    ),
-    row(
-        "bad_signature",
-        Rejected,
-        "no key produced this signature for this context",
-    ),
+    WeakKey = "weak_key", InvalidArgument, "a seal key shorter than 16 bytes";
+    NoKeys = "no_keys", InvalidArgument, "no key to check a seal with";
+    SealTooLarge = "seal_too_large", LimitExceeded, "a sealed token over its size budget";
+    UnknownSealVersion = "unknown_seal_version", Rejected, "not a cst1. envelope";
+    MalformedSeal = "malformed_seal", Rejected, "an envelope that is not well formed";
+    BadSignature = "bad_signature", Rejected, "no key produced this signature for this context";
     // Session state (crate cosmos-session-state).
-    row(
-        "lock_lost",
-        LockLost,
-        "the session's lock was taken over; nothing was written",
-    ),
-    row(
-        "item_too_large",
-        LimitExceeded,
-        "session content larger than a Cosmos DB item may be",
-    ),
-    row(
-        "invalid_session_id",
-        InvalidArgument,
-        "a session id that is empty, too long, or holds a control character or lone surrogate",
-    ),
-    row(
-        "invalid_connection_string",
-        InvalidArgument,
-        "a connection string that is not AccountEndpoint=...;AccountKey=...;",
-    ),
-    row(
-        "invalid_option",
-        InvalidArgument,
-        "a store option out of range (timeouts, consistency)",
-    ),
-    row(
-        "session_exists",
-        Incompatible,
-        "a new session's id is already in use",
-    ),
-    row(
-        "corrupt_content",
-        Store,
-        "stored session content that cannot be decoded",
-    ),
-    row(
-        "store_unavailable",
-        Store,
-        "the store could not be reached in time (after the retries)",
-    ),
-    row(
-        "store_throttled",
-        Store,
-        "the store kept answering 429/449 past the retry budget",
-    ),
-    row(
-        "store_rejected",
-        Store,
-        "the store refused the request (authorization, bad request, ...)",
-    ),
-    row(
-        "store_error",
-        Store,
-        "the store answered with an unexpected status or body",
-    ),
+    LockLost = "lock_lost", LockLost, "the session's lock was taken over; nothing was written";
+    ItemTooLarge = "item_too_large", LimitExceeded, "session content larger than a Cosmos DB item may be";
+    InvalidSessionId = "invalid_session_id", InvalidArgument, "a session id that is empty, too long, or holds a control character or lone surrogate";
+    InvalidConnectionString = "invalid_connection_string", InvalidArgument, "a connection string that is not AccountEndpoint=...;AccountKey=...;";
+    InvalidOption = "invalid_option", InvalidArgument, "a store option out of range (timeouts, consistency)";
+    SessionExists = "session_exists", Incompatible, "a new session's id is already in use";
+    CorruptContent = "corrupt_content", Store, "stored session content that cannot be decoded";
+    StoreUnavailable = "store_unavailable", Store, "the store could not be reached in time (after the retries)";
+    StoreThrottled = "store_throttled", Store, "the store kept answering 429/449 past the retry budget";
+    StoreRejected = "store_rejected", Store, "the store refused the request (authorization, bad request, ...)";
+    StoreError = "store_error", Store, "the store answered with an unexpected status or body";
     // The C boundary.
-    row("null_argument", NullArgument, "a required pointer is NULL"),
-    row(
-        "buffer_too_small",
-        BufferTooSmall,
-        "the output buffer is too small",
-    ),
-    row("not_found", NotFound, "the operation has no result"),
-    row(
-        "invalid_argument",
-        InvalidArgument,
-        "an argument is out of range (flags, format, index)",
-    ),
-    row(
-        "too_many_items",
-        LimitExceeded,
-        "an input array is longer than its limit",
-    ),
-    row("panic", Internal, "an internal error (a panic) was caught"),
+    NullArgument = "null_argument", NullArgument, "a required pointer is NULL";
+    BufferTooSmall = "buffer_too_small", BufferTooSmall, "the output buffer is too small";
+    NotFound = "not_found", NotFound, "the operation has no result";
+    InvalidArgument = "invalid_argument", InvalidArgument, "an argument is out of range (flags, format, index)";
+    TooManyItems = "too_many_items", LimitExceeded, "an input array is longer than its limit";
+    Panic = "panic", Internal, "an internal error (a panic) was caught";
     // Session state, added after the C boundary's codes (codes are only appended).
-    row(
-        "session_gone",
-        Incompatible,
-        "a loaded session was deleted or expired before its save; it is not recreated",
-    ),
-    row(
-        "lock_wait_timeout",
-        Store,
-        "the session stayed locked by another request longer than the operation may wait",
-    ),
-    row(
-        "outcome_unknown",
-        Store,
-        "a write whose answer was lost may or may not have landed (never reported as lock_lost)",
-    ),
-];
+    SessionGone = "session_gone", Incompatible, "a loaded session was deleted or expired before its save; it is not recreated";
+    LockWaitTimeout = "lock_wait_timeout", Store, "the session stayed locked by another request longer than the operation may wait";
+    OutcomeUnknown = "outcome_unknown", Store, "a write whose answer was lost may or may not have landed (never reported as lock_lost)";
+}
+
+impl Code {
+    /// The code named `name`, if it is in the table.
+    pub fn from_name(name: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.name() == name)
+    }
+
+    /// The table row of this code.
+    pub fn row(self) -> &'static ErrorCode {
+        // ERROR_CODES and Code::ALL are generated from the same list, in the same order.
+        &ERROR_CODES[self as usize]
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.name() == other
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
+impl PartialEq<Code> for &str {
+    fn eq(&self, other: &Code) -> bool {
+        *self == other.name()
+    }
+}
+
+impl PartialEq<serde_json::Value> for Code {
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        other.as_str() == Some(self.name())
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
 
 /// The table row of a code.
 ///

@@ -1,5 +1,6 @@
 //! Token errors: where a token was malformed, and why two tokens could not be merged.
 
+use super::table::Code;
 use std::fmt;
 
 /// A numeric field of a session-token value, named in errors and warnings.
@@ -121,30 +122,30 @@ impl ParseErrorKind {
     /// let err = SessionToken::parse("0:1#x").unwrap_err();
     /// assert_eq!(err.kind().code(), "not_a_number");
     /// ```
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            ParseErrorKind::Empty => "empty",
-            ParseErrorKind::InvalidUtf8 => "invalid_utf8",
-            ParseErrorKind::EmptySegment => "empty_segment",
-            ParseErrorKind::MissingColon => "missing_colon",
-            ParseErrorKind::EmptyRangeId => "empty_range_id",
-            ParseErrorKind::InvalidRangeId { .. } => "invalid_range_id",
-            ParseErrorKind::DuplicateRangeId => "duplicate_range_id",
-            ParseErrorKind::EmptyField(_) => "empty_field",
-            ParseErrorKind::NotANumber(_) => "not_a_number",
-            ParseErrorKind::PlusSign(_) => "plus_sign",
-            ParseErrorKind::LeadingZero(_) => "leading_zero",
-            ParseErrorKind::NegativeZero(_) => "negative_zero",
-            ParseErrorKind::NegativeNotAllowed(_) => "negative_not_allowed",
-            ParseErrorKind::Overflow(_) => "overflow",
-            ParseErrorKind::MissingEquals => "missing_equals",
-            ParseErrorKind::EmptyRegionEntry => "empty_region_entry",
-            ParseErrorKind::TrailingSeparator => "trailing_separator",
-            ParseErrorKind::DuplicateRegion { .. } => "duplicate_region",
-            ParseErrorKind::InputTooLarge { .. } => "input_too_large",
-            ParseErrorKind::TooManySegments { .. } => "too_many_segments",
-            ParseErrorKind::TooManyRegions { .. } => "too_many_regions",
-            ParseErrorKind::RangeIdTooLong { .. } => "range_id_too_long",
+            ParseErrorKind::Empty => Code::Empty,
+            ParseErrorKind::InvalidUtf8 => Code::InvalidUtf8,
+            ParseErrorKind::EmptySegment => Code::EmptySegment,
+            ParseErrorKind::MissingColon => Code::MissingColon,
+            ParseErrorKind::EmptyRangeId => Code::EmptyRangeId,
+            ParseErrorKind::InvalidRangeId { .. } => Code::InvalidRangeId,
+            ParseErrorKind::DuplicateRangeId => Code::DuplicateRangeId,
+            ParseErrorKind::EmptyField(_) => Code::EmptyField,
+            ParseErrorKind::NotANumber(_) => Code::NotANumber,
+            ParseErrorKind::PlusSign(_) => Code::PlusSign,
+            ParseErrorKind::LeadingZero(_) => Code::LeadingZero,
+            ParseErrorKind::NegativeZero(_) => Code::NegativeZero,
+            ParseErrorKind::NegativeNotAllowed(_) => Code::NegativeNotAllowed,
+            ParseErrorKind::Overflow(_) => Code::Overflow,
+            ParseErrorKind::MissingEquals => Code::MissingEquals,
+            ParseErrorKind::EmptyRegionEntry => Code::EmptyRegionEntry,
+            ParseErrorKind::TrailingSeparator => Code::TrailingSeparator,
+            ParseErrorKind::DuplicateRegion { .. } => Code::DuplicateRegion,
+            ParseErrorKind::InputTooLarge { .. } => Code::InputTooLarge,
+            ParseErrorKind::TooManySegments { .. } => Code::TooManySegments,
+            ParseErrorKind::TooManyRegions { .. } => Code::TooManyRegions,
+            ParseErrorKind::RangeIdTooLong { .. } => Code::RangeIdTooLong,
         }
     }
 
@@ -336,10 +337,10 @@ pub enum MergeError {
 
 impl MergeError {
     /// A stable snake_case identifier, shared by every binding and the test vectors.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            MergeError::RegionMismatch { .. } => "region_mismatch",
-            MergeError::TooManyParents { .. } => "too_many_items",
+            MergeError::RegionMismatch { .. } => Code::RegionMismatch,
+            MergeError::TooManyParents { .. } => Code::TooManyItems,
         }
     }
 }
