@@ -464,7 +464,10 @@ fn error_vectors() {
         let row = &categories[c.name()];
         assert_eq!(row["status"], json!(c.status()), "{c}");
         // The .NET and Python class columns are data for those bindings' own tests.
-        assert!(row["dotnet"].is_string() && row["python"].is_string(), "{c}");
+        assert!(
+            row["dotnet"].is_string() && row["python"].is_string(),
+            "{c}"
+        );
     }
     for case in cases("errors") {
         let id = case["id"].as_str().unwrap();

@@ -1,6 +1,18 @@
 /*
  * cstoken.h - C ABI of cosmos-session-token (Azure Cosmos DB session tokens).
  *
+ * Contents, in this order
+ * 1. Status codes, flags, versions and the last-error readers (cst_version, cst_status_name,
+ *    cst_last_error_*, cst_error_code_*).
+ * 2. Token handles (cst_token_*): parse, render, convert, merge, compare, scope, segments,
+ *    warnings, feed-range merge, seal and unseal.
+ * 3. One-shot text helpers (cst_check, cst_convert, cst_merge, cst_compare, cst_scope,
+ *    cst_latest_for_feed_range, cst_seal, cst_unseal) and the web-session policy (cst_web_*).
+ * 4. The session carrier (cst_carrier_*).
+ * 5. The session container (cst_container_*).
+ * 6. Session state on Cosmos DB (cst_state_*).
+ * Names follow cst_<type>_<verb> for handle functions and cst_<verb> for one-shot helpers.
+ *
  * Conventions
  * - Every symbol and constant starts with cst_ / CST_.
  * - Status: every fallible function returns an int32_t status, CST_OK (0) or a CST_ERR_* code.
@@ -103,7 +115,8 @@
 #define CST_ERR_STORE 12
 
 /**
- * Flag: parse leniently (trim whitespace, drop empty segments, accept '+', leading zeros, ...).
+ * Flag: parse leniently, reporting each repair as a warning (the warning kinds are listed by
+ * cst_token_warning).
  */
 #define CST_FLAG_LENIENT 1
 
@@ -150,7 +163,7 @@
 /**
  * ABI version of this header. Bumped on every incompatible change of the C ABI.
  */
-#define CST_ABI_VERSION 2
+#define CST_ABI_VERSION 3
 
 /**
  * Library version, major part.
@@ -331,692 +344,6 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Creates a carrier into *out: `nkeys` keys (keys[i] of key_lens[i] bytes, each at least 16;
- * the first seals, all are accepted), the `context` sealed values are bound to, and the budget
- * of the sealed text (`max_bytes` = 0: 4,000) in both directions. Returns CST_OK,
- * CST_ERR_INVALID_ARGUMENT (no or weak keys), CST_ERR_LIMIT_EXCEEDED, CST_ERR_NULL_ARGUMENT.
- *
- * # Safety
- * Arrays and spans valid as documented; `out` writable.
- */
-int32_t cst_carrier_new(const uint8_t *const *keys,
-                        const size_t *key_lens,
-                        size_t nkeys,
-                        const char *context,
-                        size_t context_len,
-                        size_t max_bytes,
-                        struct cst_carrier **out);
-
-/**
- * Releases a carrier. NULL is ignored.
- *
- * # Safety
- * `carrier` must be NULL or a live handle not used after this call.
- */
-void cst_carrier_free(struct cst_carrier *carrier);
-
-/**
- * Reads the request's incoming sealed value (NULL with len 0, or "": no cookie). *accepted tells
- * whether a token was accepted; anything that does not unseal is simply no token (never an
- * error). Resets "changed". Returns CST_OK or CST_ERR_NULL_ARGUMENT / CST_ERR_INVALID_UTF8.
- *
- * # Safety
- * `carrier` live; span valid as documented; `accepted` writable.
- */
-int32_t cst_carrier_read(const struct cst_carrier *carrier,
-                         const char *sealed,
-                         size_t len,
-                         bool *accepted);
-
-/**
- * Reports a response's x-ms-session-token value (parsed strictly, merged with the union
- * policy). An empty value is no token: *reported = false and nothing changes. Returns CST_OK,
- * CST_ERR_MALFORMED, CST_ERR_NULL_ARGUMENT, ...
- *
- * # Safety
- * `carrier` live; span valid as documented; `reported` writable.
- */
-int32_t cst_carrier_report(const struct cst_carrier *carrier,
-                           const char *header_value,
-                           size_t len,
-                           bool *reported);
-
-/**
- * Reports a parsed token (merged with the union policy). Returns CST_OK or CST_ERR_NULL_ARGUMENT.
- *
- * # Safety
- * `carrier` and `written` live handles.
- */
-int32_t cst_carrier_report_token(const struct cst_carrier *carrier,
-                                 const struct cst_token *written);
-
-/**
- * The carried token into a new handle *out; CST_ERR_NOT_FOUND when there is none.
- *
- * # Safety
- * `carrier` live; `out` writable.
- */
-int32_t cst_carrier_token(const struct cst_carrier *carrier, struct cst_token **out);
-
-/**
- * What to send for one partition key range (the carried token scoped, see cst_token_scope) into
- * a new handle *out; CST_ERR_NOT_FOUND when nothing applies (send no token).
- *
- * # Safety
- * `carrier` live; spans and arrays valid as documented; `out` writable.
- */
-int32_t cst_carrier_for_range(const struct cst_carrier *carrier,
-                              const char *range_id,
-                              size_t range_len,
-                              const char *const *parent_ids,
-                              const size_t *parent_lens,
-                              size_t nparents,
-                              struct cst_token **out);
-
-/**
- * *changed = whether a report changed the token since the last read.
- *
- * # Safety
- * `carrier` live; `changed` writable.
- */
-int32_t cst_carrier_changed(const struct cst_carrier *carrier, bool *changed);
-
-/**
- * The sealed value to write back (output protocol), sealed with the first key; CST_ERR_NOT_FOUND
- * when there is no token, CST_ERR_LIMIT_EXCEEDED over the budget (scope the token).
- *
- * # Safety
- * `carrier` live; output as documented.
- */
-int32_t cst_carrier_sealed(const struct cst_carrier *carrier,
-                           char *buf,
-                           size_t cap,
-                           size_t *out_len);
-
-/**
- * The default cookie name of a carried token ("cosmos_session"), output protocol.
- *
- * # Safety
- * Output as documented.
- */
-int32_t cst_carrier_cookie_name(char *buf, size_t cap, size_t *out_len);
-
-/**
- * Creates an empty container (merges unite regions at the same version; default limits:
- * 1,024 collections, 65,536 ranges each, 64 MiB snapshots) into *out.
- *
- * # Safety
- * `out` writable.
- */
-int32_t cst_container_new(struct cst_container **out);
-
-/**
- * Releases a container. NULL is ignored. No other call on it may run at the same time or later.
- *
- * # Safety
- * `container` must be NULL or a live handle not used after this call.
- */
-void cst_container_free(struct cst_container *container);
-
-/**
- * Records a data-plane response's session token when the capture rule allows it: status 2xx,
- * 409, 412, or 404 with sub_status != 1002; an empty token (NULL with len 0, or "": the header
- * was missing or empty) captures nothing. *captured tells whether it did. The name
- * ("dbs/{db}/colls/{coll}", may be empty) maps to rid; a name now mapping to another RID drops
- * the old RID's tokens. Same as cst_container_capture_response with resource type "docs".
- * Returns CST_OK, CST_ERR_MALFORMED (token), CST_ERR_INVALID_ARGUMENT (empty rid, status outside
- * 0..65535, negative sub_status), CST_ERR_INCOMPATIBLE, ...
- *
- * # Safety
- * `container` live; spans valid as documented; `captured` writable.
- */
-int32_t cst_container_capture(const struct cst_container *container,
-                              const char *name,
-                              size_t name_len,
-                              const char *rid,
-                              size_t rid_len,
-                              const char *token,
-                              size_t token_len,
-                              int32_t status,
-                              int32_t sub_status,
-                              bool *captured);
-
-/**
- * Records a response's session token by the SDKs' rules: nothing for master/metadata requests
- * (resource types "dbs", "colls", "offers", "users", "permissions", "pkranges", "udts",
- * "clientencryptionkeys", "databaseaccount"), nothing for an empty token, else as
- * cst_container_capture for data-plane types ("docs", "attachments", "sprocs", "triggers",
- * "udfs", "conflicts"). Another resource type is CST_ERR_INVALID_ARGUMENT (kind
- * "unknown_resource_type").
- *
- * # Safety
- * `container` live; spans valid as documented; `captured` writable.
- */
-int32_t cst_container_capture_response(const struct cst_container *container,
-                                       const char *resource_type,
-                                       size_t resource_type_len,
-                                       const char *name,
-                                       size_t name_len,
-                                       const char *rid,
-                                       size_t rid_len,
-                                       const char *token,
-                                       size_t token_len,
-                                       int32_t status,
-                                       int32_t sub_status,
-                                       bool *captured);
-
-/**
- * The token to send for one range of a collection (name or RID) into a new token handle: the
- * exact range, else the merge of the known parents relabelled with range_id. Returns
- * CST_ERR_NOT_FOUND when nothing applies (send no token), CST_OK, or an error.
- *
- * # Safety
- * `container` live; spans valid as documented; `out` writable.
- */
-int32_t cst_container_resolve(const struct cst_container *container,
-                              const char *collection,
-                              size_t collection_len,
-                              const char *range_id,
-                              size_t range_len,
-                              const char *const *parent_ids,
-                              const size_t *parent_lens,
-                              size_t nparents,
-                              struct cst_token **out);
-
-/**
- * Every stored range of a collection as one composite token handle (numeric-aware range
- * order). CST_ERR_NOT_FOUND when nothing is stored. Check its size before sending it.
- *
- * # Safety
- * `container` live; span valid; `out` writable.
- */
-int32_t cst_container_resolve_all(const struct cst_container *container,
-                                  const char *collection,
-                                  size_t collection_len,
-                                  struct cst_token **out);
-
-/**
- * Forgets a collection's tokens and name mappings; *cleared tells whether anything was stored.
- *
- * # Safety
- * `container` live; span valid; `cleared` writable.
- */
-int32_t cst_container_clear(const struct cst_container *container,
-                            const char *collection,
-                            size_t collection_len,
-                            bool *cleared);
-
-/**
- * Forgets one range of a collection (name or RID), e.g. a range that routing says no longer
- * exists after a split; *forgotten tells whether it was stored.
- *
- * # Safety
- * `container` live; spans valid; `forgotten` writable.
- */
-int32_t cst_container_forget_range(const struct cst_container *container,
-                                   const char *collection,
-                                   size_t collection_len,
-                                   const char *range_id,
-                                   size_t range_len,
-                                   bool *forgotten);
-
-/**
- * The whole container as versioned JSON (output protocol), for another process:
- * {"format":"cosmos-session-token/container","version":1,"collections":[{"rid","names","token"}]}.
- *
- * # Safety
- * `container` live; `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` writable.
- */
-int32_t cst_container_snapshot(const struct cst_container *container,
-                               char *buf,
-                               size_t cap,
-                               size_t *out_len);
-
-/**
- * Merges a snapshot into the container; nothing changes when it is invalid (CST_ERR_MALFORMED,
- * kind "invalid_snapshot" or a token error), too large (CST_ERR_LIMIT_EXCEEDED) or conflicting.
- *
- * # Safety
- * `container` live; span valid.
- */
-int32_t cst_container_restore(const struct cst_container *container,
-                              const char *snapshot,
-                              size_t snapshot_len);
-
-/**
- * The latest token covering a target feed range, from `npairs` (feed range, token) pairs given
- * as parallel arrays, into a new token handle *out. Feed ranges are `MIN-MAX` hex text ("" =
- * start, "FF" = end; e.g. "AA-DD", "-FF") or the SDKs' JSON `{"Range":{"min":"","max":"FF"}}`;
- * tokens are parsed leniently. The result does not depend on the order of the pairs. Returns
- * CST_OK, CST_ERR_NOT_FOUND (no pair overlaps the target: no result, *out untouched),
- * CST_ERR_INVALID_ARGUMENT (a feed range), CST_ERR_MALFORMED (a token; the message names the
- * pair), CST_ERR_LIMIT_EXCEEDED, CST_ERR_NULL_ARGUMENT. Thread-safe.
- *
- * # Safety
- * Arrays valid for `npairs` elements; spans valid as documented; `out` writable.
- */
-int32_t cst_latest_for_feed_range_token(const char *const *ranges,
-                                        const size_t *range_lens,
-                                        const char *const *tokens,
-                                        const size_t *token_lens,
-                                        size_t npairs,
-                                        const char *target,
-                                        size_t target_len,
-                                        struct cst_token **out);
-
-/**
- * cst_latest_for_feed_range_token, writing the token as text (output protocol).
- *
- * # Safety
- * Arrays valid for `npairs` elements; spans valid as documented; output as documented.
- */
-int32_t cst_latest_for_feed_range(const char *const *ranges,
-                                  const size_t *range_lens,
-                                  const char *const *tokens,
-                                  const size_t *token_lens,
-                                  size_t npairs,
-                                  const char *target,
-                                  size_t target_len,
-                                  char *buf,
-                                  size_t cap,
-                                  size_t *out_len);
-
-/**
- * Validates a token (flags: 0 strict, CST_FLAG_LENIENT lenient). Returns CST_OK,
- * CST_ERR_MALFORMED, CST_ERR_INVALID_UTF8, CST_ERR_LIMIT_EXCEEDED, CST_ERR_NULL_ARGUMENT or
- * CST_ERR_INVALID_ARGUMENT. Thread-safe.
- *
- * # Safety
- * `token` valid for `len` bytes (or NULL with len 0).
- */
-int32_t cst_parse_check(const char *token, size_t len, uint32_t flags);
-
-/**
- * Converts every segment of a (strictly parsed) token to CST_FORMAT_SIMPLE (lossy: version
- * and regions dropped) or CST_FORMAT_VECTOR (`lsn` becomes `-2#lsn`), output protocol.
- *
- * # Safety
- * Spans and output as documented in the header.
- */
-int32_t cst_convert(const char *token,
-                    size_t len,
-                    int32_t target_format,
-                    char *buf,
-                    size_t cap,
-                    size_t *out_len);
-
-/**
- * Merges two tokens (output protocol). policy_flags: CST_FLAG_LENIENT (parse both leniently),
- * CST_FLAG_UNION_REGIONS, CST_FLAG_LEGACY_MAX_GLOBAL_LSN; 0 = defaults.
- * Returns CST_OK, CST_ERR_MALFORMED, CST_ERR_INCOMPATIBLE, CST_ERR_BUFFER_TOO_SMALL, ...
- *
- * # Safety
- * Spans and output as documented in the header.
- */
-int32_t cst_merge(const char *a,
-                  size_t alen,
-                  const char *b,
-                  size_t blen,
-                  uint32_t policy_flags,
-                  char *buf,
-                  size_t cap,
-                  size_t *out_len);
-
-/**
- * Compares two (strictly parsed) tokens: *order receives CST_ORDER_LESS, _EQUAL, _GREATER or
- * _CONCURRENT (a relative to b).
- *
- * # Safety
- * Spans valid as documented; `order` writable.
- */
-int32_t cst_compare(const char *a, size_t alen, const char *b, size_t blen, int32_t *order);
-
-/**
- * The token to send for one range (output protocol): the exact segment, else the merge of the
- * present parents relabelled with range_id. CST_ERR_NOT_FOUND when nothing applies.
- *
- * # Safety
- * Spans valid as documented (parents[i] for parent_lens[i] bytes, i < nparents).
- */
-int32_t cst_scope(const char *token,
-                  size_t len,
-                  const char *range_id,
-                  size_t range_len,
-                  const char *const *parent_ids,
-                  const size_t *parent_lens,
-                  size_t nparents,
-                  char *buf,
-                  size_t cap,
-                  size_t *out_len);
-
-/**
- * Seals a token handle for `context` with `key` (at least 16 bytes) into a cookie-safe envelope
- * `cst1.<token>.<mac>` (output protocol), without rendering and re-parsing the token.
- * `max_bytes` = 0 means the default budget of 4,000 bytes. Returns CST_OK,
- * CST_ERR_INVALID_ARGUMENT (weak key), CST_ERR_LIMIT_EXCEEDED (over budget: scope the token
- * first), CST_ERR_BUFFER_TOO_SMALL, CST_ERR_NULL_ARGUMENT. Thread-safe.
- *
- * # Safety
- * `token` a live handle; spans valid as documented; output as documented.
- */
-int32_t cst_token_seal(const struct cst_token *token,
-                       const uint8_t *key,
-                       size_t key_len,
-                       const char *context,
-                       size_t context_len,
-                       size_t max_bytes,
-                       char *buf,
-                       size_t cap,
-                       size_t *out_len);
-
-/**
- * Checks a sealed token against any of `nkeys` keys (keys[i] of key_lens[i] bytes; seal with
- * the first, accept any: key rotation) and `context`, into a new token handle *out. `max_bytes`
- * = 0 means 4,000. Returns CST_OK, CST_ERR_REJECTED (bad signature, unknown version, malformed
- * envelope), CST_ERR_INVALID_ARGUMENT (no or weak keys), CST_ERR_LIMIT_EXCEEDED,
- * CST_ERR_MALFORMED (a signed but malformed token), CST_ERR_NULL_ARGUMENT. Thread-safe.
- *
- * # Safety
- * Spans and arrays valid as documented; `out` writable.
- */
-int32_t cst_unseal_token(const char *sealed,
-                         size_t len,
-                         const uint8_t *const *keys,
-                         const size_t *key_lens,
-                         size_t nkeys,
-                         const char *context,
-                         size_t context_len,
-                         size_t max_bytes,
-                         struct cst_token **out);
-
-/**
- * Seals a (strictly parsed) token given as text: cst_token_seal on its parse. Returns
- * CST_ERR_MALFORMED for a token that does not parse, else as cst_token_seal.
- *
- * # Safety
- * Spans valid as documented; output as documented.
- */
-int32_t cst_seal(const char *token,
-                 size_t len,
-                 const uint8_t *key,
-                 size_t key_len,
-                 const char *context,
-                 size_t context_len,
-                 size_t max_bytes,
-                 char *buf,
-                 size_t cap,
-                 size_t *out_len);
-
-/**
- * cst_unseal_token, writing the token as text (output protocol).
- *
- * # Safety
- * Spans and arrays valid as documented; output as documented.
- */
-int32_t cst_unseal(const char *sealed,
-                   size_t len,
-                   const uint8_t *const *keys,
-                   const size_t *key_lens,
-                   size_t nkeys,
-                   const char *context,
-                   size_t context_len,
-                   size_t max_bytes,
-                   char *buf,
-                   size_t cap,
-                   size_t *out_len);
-
-/**
- * Fills *out with the defaults (see cst_state_options). Returns CST_OK or CST_ERR_NULL_ARGUMENT.
- *
- * # Safety
- * `out` writable.
- */
-int32_t cst_state_options_default(struct cst_state_options *out);
-
-/**
- * Opens a store on Cosmos DB from a connection string `AccountEndpoint=…;AccountKey=…;` and
- * options (NULL: the defaults) into *out. Nothing is sent until the first operation, which
- * creates the database and container if needed. Errors never contain the account key.
- * Returns CST_OK, CST_ERR_INVALID_ARGUMENT (kinds invalid_connection_string, invalid_option),
- * CST_ERR_NULL_ARGUMENT, CST_ERR_INVALID_UTF8.
- *
- * # Safety
- * Spans valid as documented; `options` NULL or valid; `out` writable.
- */
-int32_t cst_state_open(const char *connection_string,
-                       size_t len,
-                       const struct cst_state_options *options,
-                       struct cst_state **out);
-
-/**
- * Opens a store kept in this process's memory (tests, single-process hosts) into *out; options
- * as cst_state_open (the Cosmos DB ones are ignored).
- *
- * # Safety
- * `options` NULL or valid; `out` writable.
- */
-int32_t cst_state_open_memory(const struct cst_state_options *options, struct cst_state **out);
-
-/**
- * Releases a store. NULL is ignored. No other call may use it at the same time or after.
- *
- * # Safety
- * `state` NULL or a live handle not used after this call.
- */
-void cst_state_free(struct cst_state *state);
-
-/**
- * Read-only access: the committed content of session `sid` into a new result *out, without
- * taking or waiting for the lock. CST_ERR_NOT_FOUND when there is no live session. One round
- * trip (plus a conditional renewal when due). Store failures: CST_ERR_STORE.
- *
- * # Safety
- * `state` live; span valid; `out` writable.
- */
-int32_t cst_state_get(const struct cst_state *state,
-                      const char *sid,
-                      size_t sid_len,
-                      struct cst_state_result **out);
-
-/**
- * Exclusive access: acquires the lock of session `sid` and returns its content in a new result
- * *out (entry.found false: no live session — the caller may create it), or reports that another
- * request holds a live lock (entry.locked, with the holder's id and true age). Always CST_OK on
- * an answer.
- *
- * # Safety
- * `state` live; span valid; `out` writable.
- */
-int32_t cst_state_get_exclusive(const struct cst_state *state,
-                                const char *sid,
-                                size_t sid_len,
-                                struct cst_state_result **out);
-
-/**
- * The entry of a result into *out.
- *
- * # Safety
- * `result` live; `out` writable.
- */
-int32_t cst_state_result_entry(const struct cst_state_result *result, struct cst_state_entry *out);
-
-/**
- * The content bytes of a result: *data points into the result (valid until
- * cst_state_result_free; not NUL-terminated), *len is entry.data_len.
- *
- * # Safety
- * `result` live; `data` and `len` writable.
- */
-int32_t cst_state_result_data(const struct cst_state_result *result,
-                              const uint8_t **data,
-                              size_t *len);
-
-/**
- * Releases a result. NULL is ignored.
- *
- * # Safety
- * `result` NULL or live, not used after this call.
- */
-void cst_state_result_free(struct cst_state_result *result);
-
-/**
- * Writes `data` to session `sid` and releases lock `lock_id`, as one fenced operation: if the
- * lock was taken over, CST_ERR_LOCK_LOST and nothing is written. `new_item`: the caller created
- * the session (without a matching lock it is created; an existing live one is
- * CST_ERR_INCOMPATIBLE, kind session_exists). `timeout` seconds (<= 0: the store's default).
- * Over-size content: CST_ERR_LIMIT_EXCEEDED (item_too_large), checked before sending.
- *
- * # Safety
- * `state` live; spans valid.
- */
-int32_t cst_state_set_and_release(const struct cst_state *state,
-                                  const char *sid,
-                                  size_t sid_len,
-                                  const uint8_t *data,
-                                  size_t data_len,
-                                  uint64_t lock_id,
-                                  bool new_item,
-                                  double timeout);
-
-/**
- * Releases lock `lock_id` of session `sid` without writing; *released tells whether it did. A
- * lock id that is not the holder's (or 0) is a no-op, never a delete.
- *
- * # Safety
- * `state` live; span valid; `released` writable.
- */
-int32_t cst_state_release(const struct cst_state *state,
-                          const char *sid,
-                          size_t sid_len,
-                          uint64_t lock_id,
-                          bool *released);
-
-/**
- * Creates an empty, uninitialized session unless a live one exists (ASP.NET cookieless).
- * `timeout` seconds (<= 0: the default).
- *
- * # Safety
- * `state` live; span valid.
- */
-int32_t cst_state_create_uninitialized(const struct cst_state *state,
-                                       const char *sid,
-                                       size_t sid_len,
-                                       double timeout);
-
-/**
- * Removes session `sid` under lock `lock_id` (ASP.NET abandon), releasing the lock. A lock id
- * that does not hold the lock (a foreign id, 0, a lock taken over) deletes nothing and returns
- * CST_OK, as a release does (ASP.NET's module removes with whatever id it was given); use
- * cst_state_show to tell.
- *
- * # Safety
- * `state` live; span valid.
- */
-int32_t cst_state_remove(const struct cst_state *state,
-                         const char *sid,
-                         size_t sid_len,
-                         uint64_t lock_id);
-
-/**
- * Extends session `sid`'s life when the sliding renewal is due (conditionally; free when this
- * process saw it renewed recently); *renewed tells whether it wrote.
- *
- * # Safety
- * `state` live; span valid; `renewed` writable.
- */
-int32_t cst_state_reset_timeout(const struct cst_state *state,
-                                const char *sid,
-                                size_t sid_len,
-                                bool *renewed);
-
-/**
- * The session token gathered for session `sid` into a new token handle *out (to carry to another
- * node, e.g. in a sealed cookie); CST_ERR_NOT_FOUND when none was seen.
- *
- * # Safety
- * `state` live; span valid; `out` writable.
- */
-int32_t cst_state_token(const struct cst_state *state,
-                        const char *sid,
-                        size_t sid_len,
-                        struct cst_token **out);
-
-/**
- * Presents a token carried from another node for session `sid`: later requests read at least
- * what it saw.
- *
- * # Safety
- * `state` and `carried` live; span valid.
- */
-int32_t cst_state_present_token(const struct cst_state *state,
-                                const char *sid,
-                                size_t sid_len,
-                                const struct cst_token *carried);
-
-/**
- * What an operator sees of session `sid` into *out (cst state show).
- *
- * # Safety
- * `state` live; span valid; `out` writable.
- */
-int32_t cst_state_show(const struct cst_state *state,
-                       const char *sid,
-                       size_t sid_len,
-                       struct cst_state_session_info *out);
-
-/**
- * Breaks session `sid`'s lock (an operator's tool for a crashed node); *unlocked receives the
- * lock id released, 0 when none was held.
- *
- * # Safety
- * `state` live; span valid; `unlocked` writable.
- */
-int32_t cst_state_force_unlock(const struct cst_state *state,
-                               const char *sid,
-                               size_t sid_len,
-                               uint64_t *unlocked);
-
-/**
- * Checks a session id as every operation does (non-empty, at most 80 bytes, no control
- * character): CST_OK, or CST_ERR_INVALID_ARGUMENT (kind invalid_session_id). Adapters call it
- * on ids taken from a cookie and treat an invalid one as "no session". CST_ERR_INVALID_UTF8,
- * CST_ERR_NULL_ARGUMENT as usual.
- *
- * # Safety
- * Span valid.
- */
-int32_t cst_state_check_session_id(const char *sid, size_t sid_len);
-
-/**
- * How errors and traces name a session without its id ("session #" and 12 hex digits of the
- * id's SHA-256), output protocol. Returns CST_OK, CST_ERR_BUFFER_TOO_SMALL,
- * CST_ERR_NULL_ARGUMENT, CST_ERR_INVALID_UTF8.
- *
- * # Safety
- * Span valid; output as documented.
- */
-int32_t cst_state_session_fingerprint(const char *sid,
-                                      size_t sid_len,
-                                      char *buf,
-                                      size_t cap,
-                                      size_t *out_len);
-
-/**
- * Removes session `sid` without holding its lock: takes the lock (waiting up to `wait` seconds
- * while another request holds it), removes and releases in one fenced operation. *removed:
- * whether a live session was removed. CST_ERR_STORE (kind lock_wait_timeout) when it stayed
- * locked longer than `wait`; `wait` must be finite and >= 0.
- *
- * # Safety
- * `state` live; span valid; `removed` writable.
- */
-int32_t cst_state_delete(const struct cst_state *state,
-                         const char *sid,
-                         size_t sid_len,
-                         double wait,
-                         bool *removed);
-
-/**
  * The library's version as a static NUL-terminated string, e.g. "cosmos-session-token 0.1.0".
  * Never free it. Thread-safe.
  */
@@ -1028,7 +355,8 @@ const char *cst_version(void);
 uint32_t cst_abi_version(void);
 
 /**
- * The name of a status code ("CST_OK", "CST_ERR_MALFORMED", ...), or "CST_ERR_UNKNOWN".
+ * The name of a status code (`CST_OK`, `CST_ERR_MALFORMED`: the constant's own name), or
+ * "CST_ERR_UNKNOWN" for a number that is not one.
  * A static NUL-terminated string; never free it. Thread-safe.
  */
 const char *cst_status_name(int32_t status);
@@ -1310,6 +638,188 @@ int32_t cst_token_warning(const struct cst_token *token,
                           int64_t *out_offset);
 
 /**
+ * The latest token covering a target feed range, from `npairs` (feed range, token) pairs given
+ * as parallel arrays, into a new token handle *out. Feed ranges are `MIN-MAX` hex text ("" =
+ * start, "FF" = end; e.g. "AA-DD", "-FF") or the SDKs' JSON `{"Range":{"min":"","max":"FF"}}`;
+ * tokens are parsed leniently. The result does not depend on the order of the pairs. Returns
+ * CST_OK, CST_ERR_NOT_FOUND (no pair overlaps the target: no result, *out untouched),
+ * CST_ERR_INVALID_ARGUMENT (a feed range), CST_ERR_MALFORMED (a token; the message names the
+ * pair), CST_ERR_LIMIT_EXCEEDED, CST_ERR_NULL_ARGUMENT. Thread-safe.
+ *
+ * # Safety
+ * Arrays valid for `npairs` elements; spans valid as documented; `out` writable.
+ */
+int32_t cst_token_latest_for_feed_range(const char *const *ranges,
+                                        const size_t *range_lens,
+                                        const char *const *tokens,
+                                        const size_t *token_lens,
+                                        size_t npairs,
+                                        const char *target,
+                                        size_t target_len,
+                                        struct cst_token **out);
+
+/**
+ * cst_token_latest_for_feed_range, writing the token as text (output protocol).
+ *
+ * # Safety
+ * Arrays valid for `npairs` elements; spans valid as documented; output as documented.
+ */
+int32_t cst_latest_for_feed_range(const char *const *ranges,
+                                  const size_t *range_lens,
+                                  const char *const *tokens,
+                                  const size_t *token_lens,
+                                  size_t npairs,
+                                  const char *target,
+                                  size_t target_len,
+                                  char *buf,
+                                  size_t cap,
+                                  size_t *out_len);
+
+/**
+ * Seals a token handle for `context` with `key` (at least 16 bytes) into a cookie-safe envelope
+ * `cst1.<token>.<mac>` (output protocol), without rendering and re-parsing the token.
+ * `max_bytes` = 0 means the default budget of 4,000 bytes. Returns CST_OK,
+ * CST_ERR_INVALID_ARGUMENT (weak key), CST_ERR_LIMIT_EXCEEDED (over budget: scope the token
+ * first), CST_ERR_BUFFER_TOO_SMALL, CST_ERR_NULL_ARGUMENT. Thread-safe.
+ *
+ * # Safety
+ * `token` a live handle; spans valid as documented; output as documented.
+ */
+int32_t cst_token_seal(const struct cst_token *token,
+                       const uint8_t *key,
+                       size_t key_len,
+                       const char *context,
+                       size_t context_len,
+                       size_t max_bytes,
+                       char *buf,
+                       size_t cap,
+                       size_t *out_len);
+
+/**
+ * Checks a sealed token against any of `nkeys` keys (keys[i] of key_lens[i] bytes; seal with
+ * the first, accept any: key rotation) and `context`, into a new token handle *out. `max_bytes`
+ * = 0 means 4,000. Returns CST_OK, CST_ERR_REJECTED (bad signature, unknown version, malformed
+ * envelope), CST_ERR_INVALID_ARGUMENT (no or weak keys), CST_ERR_LIMIT_EXCEEDED,
+ * CST_ERR_MALFORMED (a signed but malformed token), CST_ERR_NULL_ARGUMENT. Thread-safe.
+ *
+ * # Safety
+ * Spans and arrays valid as documented; `out` writable.
+ */
+int32_t cst_token_unseal(const char *sealed,
+                         size_t len,
+                         const uint8_t *const *keys,
+                         const size_t *key_lens,
+                         size_t nkeys,
+                         const char *context,
+                         size_t context_len,
+                         size_t max_bytes,
+                         struct cst_token **out);
+
+/**
+ * Seals a (strictly parsed) token given as text: cst_token_seal on its parse. Returns
+ * CST_ERR_MALFORMED for a token that does not parse, else as cst_token_seal.
+ *
+ * # Safety
+ * Spans valid as documented; output as documented.
+ */
+int32_t cst_seal(const char *token,
+                 size_t len,
+                 const uint8_t *key,
+                 size_t key_len,
+                 const char *context,
+                 size_t context_len,
+                 size_t max_bytes,
+                 char *buf,
+                 size_t cap,
+                 size_t *out_len);
+
+/**
+ * cst_token_unseal, writing the token as text (output protocol).
+ *
+ * # Safety
+ * Spans and arrays valid as documented; output as documented.
+ */
+int32_t cst_unseal(const char *sealed,
+                   size_t len,
+                   const uint8_t *const *keys,
+                   const size_t *key_lens,
+                   size_t nkeys,
+                   const char *context,
+                   size_t context_len,
+                   size_t max_bytes,
+                   char *buf,
+                   size_t cap,
+                   size_t *out_len);
+
+/**
+ * Validates a token (flags: 0 strict, CST_FLAG_LENIENT lenient). Returns CST_OK,
+ * CST_ERR_MALFORMED, CST_ERR_INVALID_UTF8, CST_ERR_LIMIT_EXCEEDED, CST_ERR_NULL_ARGUMENT or
+ * CST_ERR_INVALID_ARGUMENT. Thread-safe.
+ *
+ * # Safety
+ * `token` valid for `len` bytes (or NULL with len 0).
+ */
+int32_t cst_check(const char *token, size_t len, uint32_t flags);
+
+/**
+ * Converts every segment of a (strictly parsed) token to CST_FORMAT_SIMPLE (lossy: version
+ * and regions dropped) or CST_FORMAT_VECTOR (`lsn` becomes `-2#lsn`), output protocol.
+ *
+ * # Safety
+ * Spans and output as documented in the header.
+ */
+int32_t cst_convert(const char *token,
+                    size_t len,
+                    int32_t target_format,
+                    char *buf,
+                    size_t cap,
+                    size_t *out_len);
+
+/**
+ * Merges two tokens (output protocol). flags: CST_FLAG_LENIENT (parse both leniently),
+ * CST_FLAG_UNION_REGIONS, CST_FLAG_LEGACY_MAX_GLOBAL_LSN; 0 = defaults.
+ * Returns CST_OK, CST_ERR_MALFORMED, CST_ERR_INCOMPATIBLE, CST_ERR_BUFFER_TOO_SMALL, ...
+ *
+ * # Safety
+ * Spans and output as documented in the header.
+ */
+int32_t cst_merge(const char *a,
+                  size_t alen,
+                  const char *b,
+                  size_t blen,
+                  uint32_t flags,
+                  char *buf,
+                  size_t cap,
+                  size_t *out_len);
+
+/**
+ * Compares two (strictly parsed) tokens: *order receives CST_ORDER_LESS, _EQUAL, _GREATER or
+ * _CONCURRENT (a relative to b).
+ *
+ * # Safety
+ * Spans valid as documented; `order` writable.
+ */
+int32_t cst_compare(const char *a, size_t alen, const char *b, size_t blen, int32_t *order);
+
+/**
+ * The token to send for one range (output protocol): the exact segment, else the merge of the
+ * present parents relabelled with range_id. CST_ERR_NOT_FOUND when nothing applies.
+ *
+ * # Safety
+ * Spans valid as documented (parents[i] for parent_lens[i] bytes, i < nparents).
+ */
+int32_t cst_scope(const char *token,
+                  size_t len,
+                  const char *range_id,
+                  size_t range_len,
+                  const char *const *parent_ids,
+                  const size_t *parent_lens,
+                  size_t nparents,
+                  char *buf,
+                  size_t cap,
+                  size_t *out_len);
+
+/**
  * Derives one 32-byte token-cookie key per secret (the first seals, all unseal) into `out`,
  * which must hold `32 * count` bytes (`out_cap`). Secrets are byte spans (`secrets`/`secret_lens`,
  * `count` of them, at most 1,024), each at least 16 bytes. Returns CST_OK,
@@ -1361,6 +871,513 @@ int32_t cst_web_token_cookie_header(const char *name,
                                     char *buf,
                                     size_t cap,
                                     size_t *out_len);
+
+/**
+ * Creates a carrier into *out: `nkeys` keys (keys[i] of key_lens[i] bytes, each at least 16;
+ * the first seals, all are accepted), the `context` sealed values are bound to, and the budget
+ * of the sealed text (`max_bytes` = 0: 4,000) in both directions. Returns CST_OK,
+ * CST_ERR_INVALID_ARGUMENT (no or weak keys), CST_ERR_LIMIT_EXCEEDED, CST_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * Arrays and spans valid as documented; `out` writable.
+ */
+int32_t cst_carrier_new(const uint8_t *const *keys,
+                        const size_t *key_lens,
+                        size_t nkeys,
+                        const char *context,
+                        size_t context_len,
+                        size_t max_bytes,
+                        struct cst_carrier **out);
+
+/**
+ * Releases a carrier. NULL is ignored.
+ *
+ * # Safety
+ * `carrier` must be NULL or a live handle not used after this call.
+ */
+void cst_carrier_free(struct cst_carrier *carrier);
+
+/**
+ * Reads the request's incoming sealed value (NULL with len 0, or "": no cookie). *accepted tells
+ * whether a token was accepted; anything that does not unseal is simply no token (never an
+ * error). Resets "changed". Returns CST_OK or CST_ERR_NULL_ARGUMENT / CST_ERR_INVALID_UTF8.
+ *
+ * # Safety
+ * `carrier` live; span valid as documented; `accepted` writable.
+ */
+int32_t cst_carrier_read(const struct cst_carrier *carrier,
+                         const char *sealed,
+                         size_t len,
+                         bool *accepted);
+
+/**
+ * Reports a response's x-ms-session-token value (parsed strictly, merged with the union
+ * policy). An empty value is no token: *reported = false and nothing changes. Returns CST_OK,
+ * CST_ERR_MALFORMED, CST_ERR_NULL_ARGUMENT, ...
+ *
+ * # Safety
+ * `carrier` live; span valid as documented; `reported` writable.
+ */
+int32_t cst_carrier_report(const struct cst_carrier *carrier,
+                           const char *header_value,
+                           size_t len,
+                           bool *reported);
+
+/**
+ * Reports a parsed token (merged with the union policy). Returns CST_OK or CST_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `carrier` and `written` live handles.
+ */
+int32_t cst_carrier_report_token(const struct cst_carrier *carrier,
+                                 const struct cst_token *written);
+
+/**
+ * The carried token into a new handle *out; CST_ERR_NOT_FOUND when there is none.
+ *
+ * # Safety
+ * `carrier` live; `out` writable.
+ */
+int32_t cst_carrier_token(const struct cst_carrier *carrier, struct cst_token **out);
+
+/**
+ * What to send for one partition key range (the carried token scoped, see cst_token_scope) into
+ * a new handle *out; CST_ERR_NOT_FOUND when nothing applies (send no token).
+ *
+ * # Safety
+ * `carrier` live; spans and arrays valid as documented; `out` writable.
+ */
+int32_t cst_carrier_for_range(const struct cst_carrier *carrier,
+                              const char *range_id,
+                              size_t range_len,
+                              const char *const *parent_ids,
+                              const size_t *parent_lens,
+                              size_t nparents,
+                              struct cst_token **out);
+
+/**
+ * *changed = whether a report changed the token since the last read.
+ *
+ * # Safety
+ * `carrier` live; `changed` writable.
+ */
+int32_t cst_carrier_changed(const struct cst_carrier *carrier, bool *changed);
+
+/**
+ * The sealed value to write back (output protocol), sealed with the first key; CST_ERR_NOT_FOUND
+ * when there is no token, CST_ERR_LIMIT_EXCEEDED over the budget (scope the token).
+ *
+ * # Safety
+ * `carrier` live; output as documented.
+ */
+int32_t cst_carrier_sealed(const struct cst_carrier *carrier,
+                           char *buf,
+                           size_t cap,
+                           size_t *out_len);
+
+/**
+ * The default cookie name of a carried token ("cosmos_session"), output protocol.
+ *
+ * # Safety
+ * Output as documented.
+ */
+int32_t cst_carrier_cookie_name(char *buf, size_t cap, size_t *out_len);
+
+/**
+ * Creates an empty container (merges unite regions at the same version; default limits:
+ * 1,024 collections, 65,536 ranges each, 64 MiB snapshots) into *out.
+ *
+ * # Safety
+ * `out` writable.
+ */
+int32_t cst_container_new(struct cst_container **out);
+
+/**
+ * Releases a container. NULL is ignored. No other call on it may run at the same time or later.
+ *
+ * # Safety
+ * `container` must be NULL or a live handle not used after this call.
+ */
+void cst_container_free(struct cst_container *container);
+
+/**
+ * Records a data-plane response's session token when the capture rule allows it: status 2xx,
+ * 409, 412, or 404 with sub_status != 1002; an empty token (NULL with len 0, or "": the header
+ * was missing or empty) captures nothing. *captured tells whether it did. The name
+ * ("dbs/{db}/colls/{coll}", may be empty) maps to rid; a name now mapping to another RID drops
+ * the old RID's tokens. Same as cst_container_capture_response with resource type "docs".
+ * Returns CST_OK, CST_ERR_MALFORMED (token), CST_ERR_INVALID_ARGUMENT (empty rid, status outside
+ * 0..65535, negative sub_status), CST_ERR_INCOMPATIBLE, ...
+ *
+ * # Safety
+ * `container` live; spans valid as documented; `captured` writable.
+ */
+int32_t cst_container_capture(const struct cst_container *container,
+                              const char *name,
+                              size_t name_len,
+                              const char *rid,
+                              size_t rid_len,
+                              const char *token,
+                              size_t token_len,
+                              int32_t status,
+                              int32_t sub_status,
+                              bool *captured);
+
+/**
+ * Records a response's session token by the SDKs' rules: nothing for master/metadata requests
+ * (resource types "dbs", "colls", "offers", "users", "permissions", "pkranges", "udts",
+ * "clientencryptionkeys", "databaseaccount"), nothing for an empty token, else as
+ * cst_container_capture for data-plane types ("docs", "attachments", "sprocs", "triggers",
+ * "udfs", "conflicts"). Another resource type is CST_ERR_INVALID_ARGUMENT (kind
+ * "unknown_resource_type").
+ *
+ * # Safety
+ * `container` live; spans valid as documented; `captured` writable.
+ */
+int32_t cst_container_capture_response(const struct cst_container *container,
+                                       const char *resource_type,
+                                       size_t resource_type_len,
+                                       const char *name,
+                                       size_t name_len,
+                                       const char *rid,
+                                       size_t rid_len,
+                                       const char *token,
+                                       size_t token_len,
+                                       int32_t status,
+                                       int32_t sub_status,
+                                       bool *captured);
+
+/**
+ * The token to send for one range of a collection (name or RID) into a new token handle: the
+ * exact range, else the merge of the known parents relabelled with range_id. Returns CST_OK;
+ * CST_ERR_NOT_FOUND when nothing applies (send no token); CST_ERR_NULL_ARGUMENT,
+ * CST_ERR_INVALID_UTF8 or CST_ERR_LIMIT_EXCEEDED for a bad input; CST_ERR_INCOMPATIBLE when the
+ * parents conflict under the container's policy.
+ *
+ * # Safety
+ * `container` live; spans valid as documented; `out` writable.
+ */
+int32_t cst_container_resolve(const struct cst_container *container,
+                              const char *collection,
+                              size_t collection_len,
+                              const char *range_id,
+                              size_t range_len,
+                              const char *const *parent_ids,
+                              const size_t *parent_lens,
+                              size_t nparents,
+                              struct cst_token **out);
+
+/**
+ * Every stored range of a collection as one composite token handle (numeric-aware range
+ * order). CST_ERR_NOT_FOUND when nothing is stored. Check its size before sending it.
+ *
+ * # Safety
+ * `container` live; span valid; `out` writable.
+ */
+int32_t cst_container_resolve_all(const struct cst_container *container,
+                                  const char *collection,
+                                  size_t collection_len,
+                                  struct cst_token **out);
+
+/**
+ * Forgets a collection's tokens and name mappings; *cleared tells whether anything was stored.
+ *
+ * # Safety
+ * `container` live; span valid; `cleared` writable.
+ */
+int32_t cst_container_clear(const struct cst_container *container,
+                            const char *collection,
+                            size_t collection_len,
+                            bool *cleared);
+
+/**
+ * Forgets one range of a collection (name or RID), e.g. a range that routing says no longer
+ * exists after a split; *forgotten tells whether it was stored.
+ *
+ * # Safety
+ * `container` live; spans valid; `forgotten` writable.
+ */
+int32_t cst_container_forget_range(const struct cst_container *container,
+                                   const char *collection,
+                                   size_t collection_len,
+                                   const char *range_id,
+                                   size_t range_len,
+                                   bool *forgotten);
+
+/**
+ * The whole container as versioned JSON (output protocol), for another process:
+ * {"format":"cosmos-session-token/container","version":1,"collections":[{"rid","names","token"}]}.
+ *
+ * # Safety
+ * `container` live; `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` writable.
+ */
+int32_t cst_container_snapshot(const struct cst_container *container,
+                               char *buf,
+                               size_t cap,
+                               size_t *out_len);
+
+/**
+ * Merges a snapshot into the container; nothing changes when it is invalid (CST_ERR_MALFORMED,
+ * kind "invalid_snapshot" or a token error), too large (CST_ERR_LIMIT_EXCEEDED) or conflicting.
+ *
+ * # Safety
+ * `container` live; span valid.
+ */
+int32_t cst_container_restore(const struct cst_container *container,
+                              const char *snapshot,
+                              size_t snapshot_len);
+
+/**
+ * Fills *out with the defaults (see cst_state_options). Returns CST_OK or CST_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `out` writable.
+ */
+int32_t cst_state_options_default(struct cst_state_options *out);
+
+/**
+ * Opens a store on Cosmos DB from a connection string `AccountEndpoint=…;AccountKey=…;` and
+ * options (NULL: the defaults) into *out. Nothing is sent until the first operation, which
+ * creates the database and container if needed. Errors never contain the account key.
+ * Returns CST_OK, CST_ERR_INVALID_ARGUMENT (kinds invalid_connection_string, invalid_option),
+ * CST_ERR_NULL_ARGUMENT, CST_ERR_INVALID_UTF8.
+ *
+ * # Safety
+ * Spans valid as documented; `options` NULL or valid; `out` writable.
+ */
+int32_t cst_state_open(const char *connection_string,
+                       size_t len,
+                       const struct cst_state_options *options,
+                       struct cst_state **out);
+
+/**
+ * Opens a store kept in this process's memory (tests, single-process hosts) into *out; options
+ * as cst_state_open (the Cosmos DB ones are ignored).
+ *
+ * # Safety
+ * `options` NULL or valid; `out` writable.
+ */
+int32_t cst_state_open_memory(const struct cst_state_options *options, struct cst_state **out);
+
+/**
+ * Releases a store. NULL is ignored. No other call may use it at the same time or after.
+ *
+ * # Safety
+ * `state` NULL or a live handle not used after this call.
+ */
+void cst_state_free(struct cst_state *state);
+
+/**
+ * Read-only access: the committed content of session `sid` into a new result *out, without
+ * taking or waiting for the lock. CST_ERR_NOT_FOUND when there is no live session. One round
+ * trip (plus a conditional renewal when due). Store failures: CST_ERR_STORE.
+ *
+ * # Safety
+ * `state` live; span valid; `out` writable.
+ */
+int32_t cst_state_get(const struct cst_state *state,
+                      const char *sid,
+                      size_t sid_len,
+                      struct cst_state_result **out);
+
+/**
+ * Exclusive access: acquires the lock of session `sid` and returns its content in a new result
+ * *out (entry.found false: no live session — the caller may create it), or reports that another
+ * request holds a live lock (entry.locked, with the holder's id and true age). Always CST_OK on
+ * an answer.
+ *
+ * # Safety
+ * `state` live; span valid; `out` writable.
+ */
+int32_t cst_state_get_exclusive(const struct cst_state *state,
+                                const char *sid,
+                                size_t sid_len,
+                                struct cst_state_result **out);
+
+/**
+ * The entry of a result into *out.
+ *
+ * # Safety
+ * `result` live; `out` writable.
+ */
+int32_t cst_state_result_entry(const struct cst_state_result *result, struct cst_state_entry *out);
+
+/**
+ * The content bytes of a result: *data points into the result (valid until
+ * cst_state_result_free; not NUL-terminated), *len is entry.data_len.
+ *
+ * # Safety
+ * `result` live; `data` and `len` writable.
+ */
+int32_t cst_state_result_data(const struct cst_state_result *result,
+                              const uint8_t **data,
+                              size_t *len);
+
+/**
+ * Releases a result. NULL is ignored.
+ *
+ * # Safety
+ * `result` NULL or live, not used after this call.
+ */
+void cst_state_result_free(struct cst_state_result *result);
+
+/**
+ * Writes `data` to session `sid` and releases lock `lock_id`, as one fenced operation: if the
+ * lock was taken over, CST_ERR_LOCK_LOST and nothing is written. `new_item`: the caller created
+ * the session (without a matching lock it is created; an existing live one is
+ * CST_ERR_INCOMPATIBLE, kind session_exists). `timeout` seconds (<= 0: the store's default).
+ * Over-size content: CST_ERR_LIMIT_EXCEEDED (item_too_large), checked before sending.
+ *
+ * # Safety
+ * `state` live; spans valid.
+ */
+int32_t cst_state_set_and_release(const struct cst_state *state,
+                                  const char *sid,
+                                  size_t sid_len,
+                                  const uint8_t *data,
+                                  size_t data_len,
+                                  uint64_t lock_id,
+                                  bool new_item,
+                                  double timeout);
+
+/**
+ * Releases lock `lock_id` of session `sid` without writing; *released tells whether it did. A
+ * lock id that is not the holder's (or 0) is a no-op, never a delete.
+ *
+ * # Safety
+ * `state` live; span valid; `released` writable.
+ */
+int32_t cst_state_release(const struct cst_state *state,
+                          const char *sid,
+                          size_t sid_len,
+                          uint64_t lock_id,
+                          bool *released);
+
+/**
+ * Creates an empty, uninitialized session unless a live one exists (ASP.NET cookieless).
+ * `timeout` seconds (<= 0: the default).
+ *
+ * # Safety
+ * `state` live; span valid.
+ */
+int32_t cst_state_create_uninitialized(const struct cst_state *state,
+                                       const char *sid,
+                                       size_t sid_len,
+                                       double timeout);
+
+/**
+ * Removes session `sid` under lock `lock_id` (ASP.NET abandon), releasing the lock. *removed:
+ * whether it was removed. A lock id that does not hold the lock (a foreign id, 0, a lock taken
+ * over) deletes nothing, keeps the holder's lock and returns CST_OK with *removed false, as a
+ * release does (ASP.NET's module removes with whatever id it was given).
+ *
+ * # Safety
+ * `state` live; span valid; `removed` writable.
+ */
+int32_t cst_state_remove(const struct cst_state *state,
+                         const char *sid,
+                         size_t sid_len,
+                         uint64_t lock_id,
+                         bool *removed);
+
+/**
+ * Extends session `sid`'s life when the sliding renewal is due (conditionally; free when this
+ * process saw it renewed recently); *renewed tells whether it wrote.
+ *
+ * # Safety
+ * `state` live; span valid; `renewed` writable.
+ */
+int32_t cst_state_reset_timeout(const struct cst_state *state,
+                                const char *sid,
+                                size_t sid_len,
+                                bool *renewed);
+
+/**
+ * The session token gathered for session `sid` into a new token handle *out (to carry to another
+ * node, e.g. in a sealed cookie); CST_ERR_NOT_FOUND when none was seen.
+ *
+ * # Safety
+ * `state` live; span valid; `out` writable.
+ */
+int32_t cst_state_token(const struct cst_state *state,
+                        const char *sid,
+                        size_t sid_len,
+                        struct cst_token **out);
+
+/**
+ * Presents a token carried from another node for session `sid`: later requests read at least
+ * what it saw.
+ *
+ * # Safety
+ * `state` and `carried` live; span valid.
+ */
+int32_t cst_state_present_token(const struct cst_state *state,
+                                const char *sid,
+                                size_t sid_len,
+                                const struct cst_token *carried);
+
+/**
+ * What an operator sees of session `sid` into *out (cst state show).
+ *
+ * # Safety
+ * `state` live; span valid; `out` writable.
+ */
+int32_t cst_state_show(const struct cst_state *state,
+                       const char *sid,
+                       size_t sid_len,
+                       struct cst_state_session_info *out);
+
+/**
+ * Breaks session `sid`'s lock (an operator's tool for a crashed node); *unlocked receives the
+ * lock id released, 0 when none was held.
+ *
+ * # Safety
+ * `state` live; span valid; `unlocked` writable.
+ */
+int32_t cst_state_force_unlock(const struct cst_state *state,
+                               const char *sid,
+                               size_t sid_len,
+                               uint64_t *unlocked);
+
+/**
+ * Checks a session id as every operation does (non-empty, at most 80 bytes, no control
+ * character): CST_OK, or CST_ERR_INVALID_ARGUMENT (kind invalid_session_id). Adapters call it
+ * on ids taken from a cookie and treat an invalid one as "no session". CST_ERR_INVALID_UTF8,
+ * CST_ERR_NULL_ARGUMENT as usual.
+ *
+ * # Safety
+ * Span valid.
+ */
+int32_t cst_state_check_session_id(const char *sid, size_t sid_len);
+
+/**
+ * How errors and traces name a session without its id ("session #" and 12 hex digits of the
+ * id's SHA-256), output protocol. Returns CST_OK, CST_ERR_BUFFER_TOO_SMALL,
+ * CST_ERR_NULL_ARGUMENT, CST_ERR_INVALID_UTF8.
+ *
+ * # Safety
+ * Span valid; output as documented.
+ */
+int32_t cst_state_session_fingerprint(const char *sid,
+                                      size_t sid_len,
+                                      char *buf,
+                                      size_t cap,
+                                      size_t *out_len);
+
+/**
+ * Removes session `sid` without holding its lock: takes the lock (waiting up to `wait` seconds
+ * while another request holds it), removes and releases in one fenced operation. *removed:
+ * whether a live session was removed. CST_ERR_STORE (kind lock_wait_timeout) when it stayed
+ * locked longer than `wait`; `wait` must be finite and >= 0.
+ *
+ * # Safety
+ * `state` live; span valid; `removed` writable.
+ */
+int32_t cst_state_delete(const struct cst_state *state,
+                         const char *sid,
+                         size_t sid_len,
+                         double wait,
+                         bool *removed);
 
 #ifdef __cplusplus
 }  // extern "C"

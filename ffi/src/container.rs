@@ -158,8 +158,10 @@ pub unsafe extern "C" fn cst_container_capture_response(
 }
 
 /// The token to send for one range of a collection (name or RID) into a new token handle: the
-/// exact range, else the merge of the known parents relabelled with range_id. Returns
-/// CST_ERR_NOT_FOUND when nothing applies (send no token), CST_OK, or an error.
+/// exact range, else the merge of the known parents relabelled with range_id. Returns CST_OK;
+/// CST_ERR_NOT_FOUND when nothing applies (send no token); CST_ERR_NULL_ARGUMENT,
+/// CST_ERR_INVALID_UTF8 or CST_ERR_LIMIT_EXCEEDED for a bad input; CST_ERR_INCOMPATIBLE when the
+/// parents conflict under the container's policy.
 ///
 /// # Safety
 /// `container` live; spans valid as documented; `out` writable.

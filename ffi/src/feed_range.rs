@@ -66,7 +66,7 @@ unsafe fn latest(
 /// # Safety
 /// Arrays valid for `npairs` elements; spans valid as documented; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_latest_for_feed_range_token(
+pub unsafe extern "C" fn cst_token_latest_for_feed_range(
     ranges: *const *const c_char,
     range_lens: *const usize,
     tokens: *const *const c_char,
@@ -89,7 +89,7 @@ pub unsafe extern "C" fn cst_latest_for_feed_range_token(
     })
 }
 
-/// cst_latest_for_feed_range_token, writing the token as text (output protocol).
+/// cst_token_latest_for_feed_range, writing the token as text (output protocol).
 ///
 /// # Safety
 /// Arrays valid for `npairs` elements; spans valid as documented; output as documented.

@@ -8,22 +8,42 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod boundary;
-mod carrier;
-mod container;
-mod feed_range;
-mod oneshot;
-mod sealing;
-mod state;
+
+// Declared in the header's order (cbindgen follows it): status, token handles, one-shot text
+// helpers, carrier, container, session state. Each group is its own paragraph so rustfmt keeps
+// the order.
 mod status;
+
 mod token;
+
+mod feed_range;
+
+mod sealing;
+
+mod oneshot;
+
 mod web;
 
-pub use carrier::*;
-pub use container::*;
-pub use feed_range::*;
-pub use oneshot::*;
-pub use sealing::*;
-pub use state::*;
+mod carrier;
+
+mod container;
+
+mod state;
+
 pub use status::*;
+
 pub use token::*;
+
+pub use feed_range::*;
+
+pub use sealing::*;
+
+pub use oneshot::*;
+
 pub use web::*;
+
+pub use carrier::*;
+
+pub use container::*;
+
+pub use state::*;

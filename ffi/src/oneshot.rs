@@ -30,7 +30,7 @@ pub(crate) unsafe fn parse(
 /// # Safety
 /// `token` valid for `len` bytes (or NULL with len 0).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_parse_check(token: *const c_char, len: usize, flags: u32) -> i32 {
+pub unsafe extern "C" fn cst_check(token: *const c_char, len: usize, flags: u32) -> i32 {
     guard(|| {
         check_flags(flags, PARSE_FLAGS)?;
         // SAFETY: forwarded caller guarantees.
@@ -61,7 +61,7 @@ pub unsafe extern "C" fn cst_convert(
     })
 }
 
-/// Merges two tokens (output protocol). policy_flags: CST_FLAG_LENIENT (parse both leniently),
+/// Merges two tokens (output protocol). flags: CST_FLAG_LENIENT (parse both leniently),
 /// CST_FLAG_UNION_REGIONS, CST_FLAG_LEGACY_MAX_GLOBAL_LSN; 0 = defaults.
 /// Returns CST_OK, CST_ERR_MALFORMED, CST_ERR_INCOMPATIBLE, CST_ERR_BUFFER_TOO_SMALL, ...
 ///
@@ -73,14 +73,14 @@ pub unsafe extern "C" fn cst_merge(
     alen: usize,
     b: *const c_char,
     blen: usize,
-    policy_flags: u32,
+    flags: u32,
     buf: *mut c_char,
     cap: usize,
     out_len: *mut usize,
 ) -> i32 {
     guard(|| {
-        check_flags(policy_flags, TEXT_MERGE_FLAGS)?;
-        let options = parse_options(policy_flags);
+        check_flags(flags, TEXT_MERGE_FLAGS)?;
+        let options = parse_options(flags);
         // SAFETY: forwarded caller guarantees.
         let (a, b) = unsafe {
             (
@@ -88,7 +88,7 @@ pub unsafe extern "C" fn cst_merge(
                 parse(b, blen, "b", &options)?,
             )
         };
-        let merged = a.merge_with(&b, &merge_policy(policy_flags))?;
+        let merged = a.merge_with(&b, &merge_policy(flags))?;
         // SAFETY: forwarded caller guarantees.
         unsafe { write_token_output(&merged, buf, cap, out_len) }
     })

@@ -1,4 +1,4 @@
-//! Sealed tokens: handle variants (`cst_token_seal`, `cst_unseal_token`) and the one-shot text
+//! Sealed tokens: handle variants (`cst_token_seal`, `cst_token_unseal`) and the one-shot text
 //! helpers over them (`cst_seal`, `cst_unseal`).
 
 use std::ffi::c_char;
@@ -127,7 +127,7 @@ pub unsafe extern "C" fn cst_token_seal(
 /// # Safety
 /// Spans and arrays valid as documented; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_unseal_token(
+pub unsafe extern "C" fn cst_token_unseal(
     sealed: *const c_char,
     len: usize,
     keys: *const *const u8,
@@ -196,7 +196,7 @@ pub unsafe extern "C" fn cst_seal(
     })
 }
 
-/// cst_unseal_token, writing the token as text (output protocol).
+/// cst_token_unseal, writing the token as text (output protocol).
 ///
 /// # Safety
 /// Spans and arrays valid as documented; output as documented.

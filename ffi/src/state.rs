@@ -475,25 +475,30 @@ pub unsafe extern "C" fn cst_state_create_uninitialized(
     })
 }
 
-/// Removes session `sid` under lock `lock_id` (ASP.NET abandon), releasing the lock. A lock id
-/// that does not hold the lock (a foreign id, 0, a lock taken over) deletes nothing and returns
-/// CST_OK, as a release does (ASP.NET's module removes with whatever id it was given); use
-/// cst_state_show to tell.
+/// Removes session `sid` under lock `lock_id` (ASP.NET abandon), releasing the lock. *removed:
+/// whether it was removed. A lock id that does not hold the lock (a foreign id, 0, a lock taken
+/// over) deletes nothing, keeps the holder's lock and returns CST_OK with *removed false, as a
+/// release does (ASP.NET's module removes with whatever id it was given).
 ///
 /// # Safety
-/// `state` live; span valid.
+/// `state` live; span valid; `removed` writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_state_remove(
     state: *const cst_state,
     sid: *const c_char,
     sid_len: usize,
     lock_id: u64,
+    removed: *mut bool,
 ) -> i32 {
     guard(|| {
+        if removed.is_null() {
+            return Err(Failure::null("removed"));
+        }
         // SAFETY: forwarded caller guarantees.
         let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
-        engine.remove(sid, lock_id)?;
-        Ok(())
+        let did = engine.remove(sid, lock_id)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(removed, did, "removed") }
     })
 }
 

@@ -36,7 +36,8 @@ pub const CST_ERR_LOCK_LOST: i32 = 11;
 /// or returned undecodable content); cst_last_error_kind() says which.
 pub const CST_ERR_STORE: i32 = 12;
 
-/// Flag: parse leniently (trim whitespace, drop empty segments, accept '+', leading zeros, ...).
+/// Flag: parse leniently, reporting each repair as a warning (the warning kinds are listed by
+/// cst_token_warning).
 pub const CST_FLAG_LENIENT: u32 = 1;
 /// Flag: merging values of the same version with different regions takes the union.
 pub const CST_FLAG_UNION_REGIONS: u32 = 2;
@@ -58,7 +59,7 @@ pub const CST_ORDER_GREATER: i32 = 2;
 pub const CST_ORDER_CONCURRENT: i32 = 3;
 
 /// ABI version of this header. Bumped on every incompatible change of the C ABI.
-pub const CST_ABI_VERSION: u32 = 2;
+pub const CST_ABI_VERSION: u32 = 3;
 /// Library version, major part.
 pub const CST_VERSION_MAJOR: u32 = 0;
 /// Library version, minor part.
@@ -81,7 +82,8 @@ pub extern "C" fn cst_abi_version() -> u32 {
     CST_ABI_VERSION
 }
 
-/// The name of a status code ("CST_OK", "CST_ERR_MALFORMED", ...), or "CST_ERR_UNKNOWN".
+/// The name of a status code (`CST_OK`, `CST_ERR_MALFORMED`: the constant's own name), or
+/// "CST_ERR_UNKNOWN" for a number that is not one.
 /// A static NUL-terminated string; never free it. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn cst_status_name(status: i32) -> *const c_char {

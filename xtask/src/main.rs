@@ -3,7 +3,8 @@
 //! from a fresh generation (kept out of `ffi`'s build so consumers never compile cbindgen).
 //! `cargo run -p xtask -- versions` checks that every place that spells the version (the C
 //! pkg-config template, the .NET assembly attributes and csproj, the workspace dependencies)
-//! spells the workspace version: one version source.
+//! spells the workspace version (one version source), and that the header and the .NET wrapper
+//! spell the C ABI version of `ffi/src/status.rs`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -102,6 +103,24 @@ fn check_versions(root: &Path) -> Result<(), String> {
             format!("cosmos-session-state = {{ path = \"state\", version = \"{version}\" }}"),
         ),
     ];
+    // The ABI version: one source (ffi/src/status.rs), spelt by the header and the .NET wrapper.
+    let status = std::fs::read_to_string(root.join("ffi/src/status.rs"))
+        .map_err(|e| format!("ffi/src/status.rs: {e}"))?;
+    let abi = status
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("pub const CST_ABI_VERSION: u32 = "))
+        .and_then(|v| v.strip_suffix(';'))
+        .ok_or("ffi/src/status.rs has no CST_ABI_VERSION")?
+        .to_owned();
+    let mut expected = expected;
+    expected.push((
+        "ffi/include/cstoken.h",
+        format!("#define CST_ABI_VERSION {abi}"),
+    ));
+    expected.push((
+        "bindings/dotnet/src/CosmosSessionToken/NativeMethods.cs",
+        format!("ExpectedAbiVersion = {abi};"),
+    ));
     let mut wrong = Vec::new();
     for (file, text) in &expected {
         let content =
@@ -111,7 +130,7 @@ fn check_versions(root: &Path) -> Result<(), String> {
         }
     }
     if wrong.is_empty() {
-        println!("every version is {version}");
+        println!("every version is {version}, every ABI version {abi}");
         Ok(())
     } else {
         Err(format!(

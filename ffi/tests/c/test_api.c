@@ -174,9 +174,9 @@ static void test_null_arguments(void) {
     uint32_t id = 0;
     char buf[32];
     CHECK(t != NULL);
-    CHECK_STATUS(cst_parse_check(NULL, 5, 0), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_check(NULL, 5, 0), CST_ERR_NULL_ARGUMENT);
     CHECK(strcmp(last_kind(), "null_argument") == 0);
-    CHECK_STATUS(cst_parse_check(NULL, 0, 0), CST_ERR_MALFORMED); /* empty token */
+    CHECK_STATUS(cst_check(NULL, 0, 0), CST_ERR_MALFORMED); /* empty token */
     CHECK(strcmp(last_kind(), "empty") == 0);
     CHECK_STATUS(cst_token_parse("0:1", 3, 0, NULL), CST_ERR_NULL_ARGUMENT);
     CHECK_STATUS(cst_token_parse(NULL, 3, 0, &out), CST_ERR_NULL_ARGUMENT);
@@ -221,7 +221,7 @@ static void test_invalid_utf8_and_arguments(void) {
     size_t n = 0;
     char buf[32];
     int64_t seg = 0, off = 0;
-    CHECK_STATUS(cst_parse_check(bad, sizeof bad, 0), CST_ERR_INVALID_UTF8);
+    CHECK_STATUS(cst_check(bad, sizeof bad, 0), CST_ERR_INVALID_UTF8);
     CHECK(strcmp(last_kind(), "invalid_utf8") == 0);
     CHECK_STATUS(cst_last_error_position(&seg, &off), CST_OK);
     CHECK(off == 2);
@@ -231,18 +231,18 @@ static void test_invalid_utf8_and_arguments(void) {
     const char *bad_parents[] = {bad};
     size_t bad_lens[] = {sizeof bad};
     CHECK_STATUS(cst_scope("0:1", 3, "2", 1, bad_parents, bad_lens, 1, buf, sizeof buf, &n), CST_ERR_INVALID_UTF8);
-    CHECK_STATUS(cst_parse_check("0:1", 3, 8), CST_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(cst_check("0:1", 3, 8), CST_ERR_INVALID_ARGUMENT);
     CHECK(strcmp(last_kind(), "invalid_argument") == 0);
     CHECK_STATUS(cst_convert("0:1", 3, 7, buf, sizeof buf, &n), CST_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(cst_merge("0:1", 3, "0:2", 3, 0x80, buf, sizeof buf, &n), CST_ERR_INVALID_ARGUMENT);
-    CHECK_STATUS(cst_parse_check("0:1", (size_t)-1, 0), CST_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(cst_check("0:1", (size_t)-1, 0), CST_ERR_INVALID_ARGUMENT);
 }
 
 static void test_malformed_details(void) {
     const char *tok = "0:1#5,17:1#x1";
     int64_t seg = 0, off = 0;
     size_t n = 0;
-    CHECK_STATUS(cst_parse_check(tok, strlen(tok), 0), CST_ERR_MALFORMED);
+    CHECK_STATUS(cst_check(tok, strlen(tok), 0), CST_ERR_MALFORMED);
     CHECK(strcmp(last_message(), "segment 1 (range \"17\"): global LSN \"x1\" is not a decimal number (byte 11)") == 0);
     CHECK(strcmp(last_kind(), "not_a_number") == 0);
     CHECK_STATUS(cst_last_error_position(&seg, &off), CST_OK);
@@ -252,8 +252,8 @@ static void test_malformed_details(void) {
     CHECK(n == strlen("segment 1 (range \"17\"): global LSN \"x1\" is not a decimal number (byte 11)"));
     CHECK(strcmp(last_kind(), "not_a_number") == 0);
     /* lenient flag accepts what strict refuses */
-    CHECK_STATUS(cst_parse_check(" 0:1#007#", 9, CST_FLAG_LENIENT), CST_OK);
-    CHECK_STATUS(cst_parse_check(" 0:1#007#", 9, 0), CST_ERR_MALFORMED);
+    CHECK_STATUS(cst_check(" 0:1#007#", 9, CST_FLAG_LENIENT), CST_OK);
+    CHECK_STATUS(cst_check(" 0:1#007#", 9, 0), CST_ERR_MALFORMED);
 }
 
 static void test_limits(void) {
@@ -266,26 +266,26 @@ static void test_limits(void) {
     memset(s, '1', big);
     s[0] = '0';
     s[1] = ':';
-    CHECK_STATUS(cst_parse_check(s, big, 0), CST_ERR_LIMIT_EXCEEDED);
+    CHECK_STATUS(cst_check(s, big, 0), CST_ERR_LIMIT_EXCEEDED);
     CHECK(strcmp(last_kind(), "input_too_large") == 0);
     /* 300 regions > 256 */
     size_t off = (size_t)sprintf(s, "0:1#5");
     for (int i = 1; i <= 300; i++) {
         off += (size_t)sprintf(s + off, "#%d=1", i);
     }
-    CHECK_STATUS(cst_parse_check(s, off, 0), CST_ERR_LIMIT_EXCEEDED);
+    CHECK_STATUS(cst_check(s, off, 0), CST_ERR_LIMIT_EXCEEDED);
     CHECK(strcmp(last_kind(), "too_many_regions") == 0);
     /* a 257-byte range id */
     memset(s, 'a', 257);
     memcpy(s + 257, ":1", 2);
-    CHECK_STATUS(cst_parse_check(s, 259, 0), CST_ERR_LIMIT_EXCEEDED);
+    CHECK_STATUS(cst_check(s, 259, 0), CST_ERR_LIMIT_EXCEEDED);
     CHECK(strcmp(last_kind(), "range_id_too_long") == 0);
     /* 70,000 segments > 65,536 */
     off = 0;
     for (int i = 0; i < 70000; i++) {
         off += (size_t)sprintf(s + off, "%s%d:1", i ? "," : "", i);
     }
-    CHECK_STATUS(cst_parse_check(s, off, 0), CST_ERR_LIMIT_EXCEEDED);
+    CHECK_STATUS(cst_check(s, off, 0), CST_ERR_LIMIT_EXCEEDED);
     CHECK(strcmp(last_kind(), "too_many_segments") == 0);
     /* JSON nested 10,000 deep: a clear error, no stack overflow */
     off = 0;
@@ -420,7 +420,7 @@ static void test_oneshot(void) {
     char buf[128];
     size_t n = 0;
     int32_t order = -1;
-    CHECK_STATUS(cst_parse_check("0:1#100#1=20", 12, 0), CST_OK);
+    CHECK_STATUS(cst_check("0:1#100#1=20", 12, 0), CST_OK);
     CHECK_STATUS(cst_merge("0:1#100#1=20#2=5", 16, "0:2#97#1=20#2=5", 15, 0, buf, sizeof buf, &n), CST_OK);
     CHECK(strcmp(buf, "0:2#97#1=20#2=5") == 0);
     CHECK_STATUS(cst_merge("0:1#100#1=20#2=5", 16, "0:2#97#1=20#2=5", 15, CST_FLAG_LEGACY_MAX_GLOBAL_LSN, buf, sizeof buf, &n), CST_OK);
@@ -515,7 +515,7 @@ static void test_panic_boundary(void) {
     CHECK(strcmp(last_kind(), "panic") == 0);
     CHECK(strstr(last_message(), "internal error in native library") != NULL);
     /* still usable afterwards */
-    CHECK_STATUS(cst_parse_check("0:1", 3, 0), CST_OK);
+    CHECK_STATUS(cst_check("0:1", 3, 0), CST_OK);
 }
 #endif
 
@@ -547,7 +547,7 @@ static void *worker(void *arg) {
         /* each thread's last error is its own */
         char tok[32];
         int len = snprintf(tok, sizeof tok, "0:1#%dx", i);
-        if (cst_parse_check(tok, (size_t)len, 0) != CST_ERR_MALFORMED ||
+        if (cst_check(tok, (size_t)len, 0) != CST_ERR_MALFORMED ||
             cst_last_error_message(msg, sizeof msg, &n) != CST_OK) {
             sh->ok = 0;
         }
@@ -607,7 +607,7 @@ static void test_flags_apply_per_function(void) {
     CHECK(strstr(last_message(), "do not apply") != NULL);
     /* Merge policies do not apply to parsing. */
     CHECK_STATUS(cst_token_parse("0:1#5", 5, CST_FLAG_UNION_REGIONS, &m), CST_ERR_INVALID_ARGUMENT);
-    CHECK_STATUS(cst_parse_check("0:1#5", 5, CST_FLAG_LEGACY_MAX_GLOBAL_LSN), CST_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(cst_check("0:1#5", 5, CST_FLAG_LEGACY_MAX_GLOBAL_LSN), CST_ERR_INVALID_ARGUMENT);
     /* A text merge parses, so every flag applies. */
     CHECK_STATUS(cst_merge("0:1#5", 5, "0:1#6", 5, CST_FLAG_LENIENT | CST_FLAG_UNION_REGIONS, buf, sizeof buf, &n), CST_OK);
     CHECK_STATUS(cst_token_merge(a, b, CST_FLAG_UNION_REGIONS | CST_FLAG_LEGACY_MAX_GLOBAL_LSN, &m), CST_OK);
@@ -626,14 +626,14 @@ static void test_handle_variants(void) {
     /* The handle variant and the text helper give the same envelope. */
     CHECK_STATUS(cst_seal("0:1#100#1=20,1:1#7", 18, key, 32, "ctx", 3, 0, text_sealed, sizeof text_sealed, &m), CST_OK);
     CHECK(n == m && strcmp(sealed, text_sealed) == 0);
-    CHECK_STATUS(cst_unseal_token(sealed, n, keys, lens, 1, "ctx", 3, 0, &back), CST_OK);
+    CHECK_STATUS(cst_token_unseal(sealed, n, keys, lens, 1, "ctx", 3, 0, &back), CST_OK);
     CHECK(back != NULL && renders_as(back, "0:1#100#1=20,1:1#7"));
-    CHECK_STATUS(cst_unseal_token(sealed, n, keys, lens, 1, "other", 5, 0, &latest), CST_ERR_REJECTED);
+    CHECK_STATUS(cst_token_unseal(sealed, n, keys, lens, 1, "other", 5, 0, &latest), CST_ERR_REJECTED);
     CHECK(latest == NULL && strcmp(last_kind(), "bad_signature") == 0);
-    CHECK_STATUS(cst_unseal_token(sealed, n, keys, lens, 1, "ctx", 3, 0, NULL), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_token_unseal(sealed, n, keys, lens, 1, "ctx", 3, 0, NULL), CST_ERR_NULL_ARGUMENT);
     const char *ranges[] = {"AA-DD", "AA-BB"}, *tokens[] = {"0:1#5", "1:1#9"};
     size_t rl[] = {5, 5}, tl[] = {5, 5};
-    CHECK_STATUS(cst_latest_for_feed_range_token(ranges, rl, tokens, tl, 2, "AA-BB", 5, &latest), CST_OK);
+    CHECK_STATUS(cst_token_latest_for_feed_range(ranges, rl, tokens, tl, 2, "AA-BB", 5, &latest), CST_OK);
     char text[128];
     CHECK_STATUS(cst_latest_for_feed_range(ranges, rl, tokens, tl, 2, "AA-BB", 5, text, sizeof text, &n), CST_OK);
     CHECK(latest != NULL && renders_as(latest, text));
@@ -827,7 +827,7 @@ static void teardown_destructor(void *arg) {
     char buf[64];
     size_t n = 0;
     int64_t seg = 0, off = 0;
-    int a = cst_parse_check("x", 1, 0);
+    int a = cst_check("x", 1, 0);
     int b = cst_last_error_message(buf, sizeof buf, &n);
     int c = cst_last_error_kind(buf, sizeof buf, &n);
     int d = cst_last_error_position(&seg, &off);
@@ -837,7 +837,7 @@ static void teardown_destructor(void *arg) {
 static void *teardown_thread(void *arg) {
     (void)arg;
     pthread_setspecific(teardown_key, (void *)1);
-    CHECK_STATUS(cst_parse_check("0:1#x", 5, 0), CST_ERR_MALFORMED); /* the slot exists */
+    CHECK_STATUS(cst_check("0:1#x", 5, 0), CST_ERR_MALFORMED); /* the slot exists */
     return NULL;
 }
 
@@ -902,13 +902,17 @@ static void test_state_api(void) {
     CHECK_STATUS(cst_state_force_unlock(s, "sid", 3, &unlocked), CST_OK);
     CHECK(unlocked == e.lock_id);
     /* A broken lock's id removes nothing (a no-op, as a release is). */
-    CHECK_STATUS(cst_state_remove(s, "sid", 3, e.lock_id), CST_OK);
+    bool removed = true;
+    CHECK_STATUS(cst_state_remove(s, "sid", 3, e.lock_id, &removed), CST_OK);
+    CHECK(!removed);
+    CHECK_STATUS(cst_state_remove(s, "sid", 3, e.lock_id, NULL), CST_ERR_NULL_ARGUMENT);
     CHECK_STATUS(cst_state_show(s, "sid", 3, &info), CST_OK);
     CHECK(info.exists);
     CHECK_STATUS(cst_state_get_exclusive(s, "sid", 3, &r), CST_OK);
     CHECK_STATUS(cst_state_result_entry(r, &e), CST_OK);
     cst_state_result_free(r);
-    CHECK_STATUS(cst_state_remove(s, "sid", 3, e.lock_id), CST_OK);
+    CHECK_STATUS(cst_state_remove(s, "sid", 3, e.lock_id, &removed), CST_OK);
+    CHECK(removed);
     CHECK_STATUS(cst_state_get(s, "sid", 3, &r), CST_ERR_NOT_FOUND);
     CHECK_STATUS(cst_state_create_uninitialized(s, "c", 1, 60), CST_OK);
     CHECK_STATUS(cst_state_get(s, "c", 1, &r), CST_OK);
@@ -1137,7 +1141,7 @@ static void vector_parse(char **f, int nf) {
     uint32_t flags = strcmp(f[2], "lenient") == 0 ? CST_FLAG_LENIENT : 0;
     cst_token *t = NULL;
     int32_t st = cst_token_parse(input, len, flags, &t);
-    CHECK(cst_parse_check(input, len, flags) == st);
+    CHECK(cst_check(input, len, flags) == st);
     if (strcmp(f[4], "err") == 0 && nf >= 8) {
         int64_t seg = 0, off = 0;
         CHECK(st == CST_ERR_MALFORMED || st == CST_ERR_LIMIT_EXCEEDED || st == CST_ERR_INVALID_UTF8);
@@ -1552,7 +1556,7 @@ static void vector_error(char **f, int nf) {
             keys[i] = unhex_bytes(a[2 + i], &lens[i]);
         }
         cst_token *t = NULL;
-        st = cst_unseal_token(sealed, l1, (const unsigned char *const *)keys, lens, (size_t)nk, ctx, l3, (size_t)atoll(a[3 + nk]), &t);
+        st = cst_token_unseal(sealed, l1, (const unsigned char *const *)keys, lens, (size_t)nk, ctx, l3, (size_t)atoll(a[3 + nk]), &t);
         CHECK(t == NULL);
         for (int i = 0; i < nk && i < 8; i++) {
             free(keys[i]);
@@ -1569,7 +1573,7 @@ static void vector_error(char **f, int nf) {
         }
         char *target = unhex(a[1 + 2 * np], &l1);
         cst_token *t = NULL;
-        st = cst_latest_for_feed_range_token((const char *const *)ranges, rl, (const char *const *)tokens, tl, (size_t)np, target, l1, &t);
+        st = cst_token_latest_for_feed_range((const char *const *)ranges, rl, (const char *const *)tokens, tl, (size_t)np, target, l1, &t);
         CHECK(t == NULL);
         for (int i = 0; i < np && i < 8; i++) {
             free(ranges[i]);

@@ -28,7 +28,7 @@ namespace CosmosSessionToken
         internal const int CST_FORMAT_VECTOR = 1;
 
         /// <summary>The ABI version this wrapper was written against (CST_ABI_VERSION).</summary>
-        internal const uint ExpectedAbiVersion = 2;
+        internal const uint ExpectedAbiVersion = 3;
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint cst_abi_version();
@@ -78,7 +78,7 @@ namespace CosmosSessionToken
             UIntPtr nparents, out TokenHandle result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_latest_for_feed_range_token(
+        internal static extern int cst_token_latest_for_feed_range(
             IntPtr ranges, IntPtr rangeLens, IntPtr tokens, IntPtr tokenLens, UIntPtr npairs,
             byte[] target, UIntPtr targetLen, out TokenHandle result);
 
@@ -88,7 +88,7 @@ namespace CosmosSessionToken
             byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_unseal_token(
+        internal static extern int cst_token_unseal(
             byte[] sealedToken, UIntPtr len, IntPtr keys, IntPtr keyLens, UIntPtr nkeys, byte[] context, UIntPtr contextLen,
             UIntPtr maxBytes, out TokenHandle result);
 
@@ -208,7 +208,7 @@ namespace CosmosSessionToken
         internal static extern int cst_state_create_uninitialized(StateHandle state, byte[] sid, UIntPtr sidLen, double timeout);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_state_remove(StateHandle state, byte[] sid, UIntPtr sidLen, ulong lockId);
+        internal static extern int cst_state_remove(StateHandle state, byte[] sid, UIntPtr sidLen, ulong lockId, out byte removed);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_state_reset_timeout(StateHandle state, byte[] sid, UIntPtr sidLen, out byte renewed);

@@ -229,11 +229,13 @@ namespace CosmosSessionToken
         }
 
         /// <summary>Removes the session under its lock and releases it. A lock id that does not hold the lock (a
-        /// foreign id, 0, a lock taken over) removes nothing and keeps the holder's lock, as a release does.</summary>
-        public void Remove(string sid, long lockId)
+        /// foreign id, 0, a lock taken over) removes nothing, keeps the holder's lock and returns false, as a release does.</summary>
+        public bool Remove(string sid, long lockId)
         {
             byte[] id = Sid(sid);
-            Native.Ensure(NativeMethods.cst_state_remove(Handle, id, Native.Len(id), (ulong)lockId));
+            byte removed;
+            Native.Ensure(NativeMethods.cst_state_remove(Handle, id, Native.Len(id), (ulong)lockId, out removed));
+            return removed != 0;
         }
 
         /// <summary>Removes the session without holding its lock: waits up to <paramref name="wait"/> while another

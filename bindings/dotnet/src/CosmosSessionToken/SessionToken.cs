@@ -251,7 +251,7 @@ namespace CosmosSessionToken
             using (var t = new Utf8Strings(tokens, "pairs"))
             {
                 TokenHandle result;
-                int status = NativeMethods.cst_latest_for_feed_range_token(
+                int status = NativeMethods.cst_token_latest_for_feed_range(
                     r.Pointers, r.Lengths, t.Pointers, t.Lengths, r.Count, target, Native.Len(target), out result);
                 return FromOptional(status, result);
             }

@@ -40,7 +40,7 @@ namespace CosmosSessionToken
             using (var k = new Utf8Strings(keys))
             {
                 TokenHandle result;
-                Native.Ensure(NativeMethods.cst_unseal_token(sealedBytes, Native.Len(sealedBytes), k.Pointers, k.Lengths,
+                Native.Ensure(NativeMethods.cst_token_unseal(sealedBytes, Native.Len(sealedBytes), k.Pointers, k.Lengths,
                     k.Count, ctx, Native.Len(ctx), Budget(maxBytes), out result));
                 return new SessionToken(result);
             }

@@ -221,11 +221,11 @@ namespace CosmosSessionToken.AspNet.Tests
                 // A foreign or zero lock id: release and remove change nothing, the holder keeps its lock.
                 var holder = s.GetExclusive("a");
                 Assert.IsFalse(s.Release("a", holder.LockId + 1));
-                s.Remove("a", holder.LockId + 1);
-                s.Remove("a", 0);
+                Assert.IsFalse(s.Remove("a", holder.LockId + 1));
+                Assert.IsFalse(s.Remove("a", 0));
                 Assert.IsTrue(s.GetExclusive("a").Locked);
                 CollectionAssert.AreEqual(new byte[] { 1, 2, 3 }, s.Get("a").Data);
-                s.Remove("a", holder.LockId);
+                Assert.IsTrue(s.Remove("a", holder.LockId));
                 Assert.IsNull(s.Get("a"));
                 // Every id the engine accepts round-trips, non-ASCII included.
                 foreach (var sid in new[] { "\u00fcn\u00ef", "\u30bb\u30c3\u30b7\u30e7\u30f3", "\ud83d\ude00/?#%\\" })
