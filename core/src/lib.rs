@@ -24,6 +24,8 @@
 //! a partial [`Order`] consistent with merge; semantic equality (region *sets*, segment order
 //! ignored, simple `n` equal to `-2#n`).
 
+#![deny(missing_docs)]
+
 mod carrier;
 mod container;
 mod convert;
@@ -73,3 +75,12 @@ pub use web::{
 
 /// The HTTP header that carries a session token.
 pub const HEADER: &str = "x-ms-session-token";
+
+/// The Rust blocks of the README and of `docs/rust.md` run as doctests, as pasted.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeSnippets;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/rust.md")]
+struct RustPageSnippets;

@@ -21,6 +21,8 @@
 //! # Ok::<(), cosmos_session_state::StateError>(())
 //! ```
 
+#![deny(missing_docs)]
+
 mod clock;
 mod codec;
 mod cosmos;

@@ -1,8 +1,10 @@
-"""README snippets are tests: every fenced ``python`` block runs (with a small prelude that stands
+"""README and docs/ snippets are tests: every fenced ``python`` block runs (with a small prelude that stands
 in for the reader's own objects: an azure-cosmos container, a Flask app, keys), a line whose
 comment is a Python literal (``expr  # 'value'``) must evaluate to it, every ``console`` block's
 ``$ cst …`` commands print exactly what the block shows, the ``c`` fragment compiles and links
-against the packaged C library, and the quick start's explain matches its ``text`` block."""
+against the packaged C library, and the quick start's explain matches its ``text`` block. (The
+``rust`` blocks are doctests of the core crate; ``csharp`` blocks are compiled by
+``test_csharp_blocks_compile`` with Mono's ``mcs``.)"""
 
 import ast
 import os
@@ -18,7 +20,16 @@ import pytest
 from conftest import ROOT, conn
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-BLOCKS = [(m.group(1), m.group(2), README[: m.start()].count("\n") + 1) for m in re.finditer(r"```(\w*)\n(.*?)```", README, re.S)]
+PAGES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
+
+
+def blocks_of(path):
+    text = path.read_text(encoding="utf-8")
+    name = str(path.relative_to(ROOT))
+    return [(m.group(1), m.group(2), f"{name}:{text[: m.start()].count(chr(10)) + 1}") for m in re.finditer(r"```(\w*)\n(.*?)```", text, re.S)]
+
+
+BLOCKS = [b for page in PAGES for b in blocks_of(page)]
 CST = os.environ.get("CST_BIN") or str(ROOT / "target" / "debug" / "cst")
 
 
@@ -97,16 +108,16 @@ def literal_comment(line):
 PYTHON = [(body, line) for lang, body, line in BLOCKS if lang == "python"]
 
 
-@pytest.mark.parametrize("body,line", PYTHON, ids=[f"README.md:{line}" for _, line in PYTHON])
+@pytest.mark.parametrize("body,line", PYTHON, ids=[line for _, line in PYTHON])
 def test_python_blocks_run(server, body, line):
     ns = prelude(server)
-    exec(compile(body, f"README.md:{line}", "exec"), ns)
+    exec(compile(body, line, "exec"), ns)
     checked = 0
     for text in body.splitlines():
         found = literal_comment(text)
         if found and not text.lstrip().startswith(("#", "from ", "import ")) and "=" not in found[0].split("(")[0]:
             expr, expected = found
-            assert eval(expr, ns) == expected, f"README.md:{line}: {expr} != {expected!r}"
+            assert eval(expr, ns) == expected, f"{line}: {expr} != {expected!r}"
             checked += 1
     assert body.strip()
 
@@ -114,7 +125,7 @@ def test_python_blocks_run(server, body, line):
 CONSOLE = [(body, line) for lang, body, line in BLOCKS if lang == "console"]
 
 
-@pytest.mark.parametrize("body,line", CONSOLE, ids=[f"README.md:{line}" for _, line in CONSOLE])
+@pytest.mark.parametrize("body,line", CONSOLE, ids=[line for _, line in CONSOLE])
 def test_console_blocks_print_what_they_show(body, line):
     bindir = tempfile.mkdtemp()
     os.symlink(CST, os.path.join(bindir, "cst"))
@@ -130,16 +141,19 @@ def test_console_blocks_print_what_they_show(body, line):
         for command, expected in commands:
             out = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=60)
             got = (out.stdout + out.stderr).splitlines()
-            assert got == expected, f"README.md:{line}: {command}"
+            assert got == expected, f"{line}: {command}"
     finally:
         shutil.rmtree(bindir)
 
 
-def test_c_fragment_compiles_and_links_against_the_package(tmp_path):
+C_BLOCKS = [(body, line) for lang, body, line in BLOCKS if lang == "c"]
+
+
+@pytest.mark.parametrize("body,line", C_BLOCKS, ids=[line for _, line in C_BLOCKS])
+def test_c_fragments_compile_and_link_against_the_package(tmp_path, body, line):
     prefix = ROOT / "target" / "dist" / "c"
     if not (prefix / "lib" / "pkgconfig" / "cstoken.pc").exists():
         pytest.fail("scripts/package has not built target/dist/c (scripts/test runs it first)")
-    (body, line) = next((b, l) for lang, b, l in BLOCKS if lang == "c")
     includes = [t for t in body.splitlines() if t.startswith("#include")]
     rest = [t for t in body.splitlines() if not t.startswith("#include")]
     source = "\n".join(
@@ -152,14 +166,14 @@ def test_c_fragment_compiles_and_links_against_the_package(tmp_path):
     env = dict(os.environ, PKG_CONFIG_PATH=str(prefix / "lib" / "pkgconfig"))
     cflags = subprocess.run(["pkg-config", "--cflags", "--libs", "cstoken"], env=env, capture_output=True, text=True, check=True).stdout.split()
     out = subprocess.run(["gcc", "-std=c11", "-Wall", "-Wno-unused-variable", str(tmp_path / "fragment.c"), *cflags, "-o", str(tmp_path / "fragment")], capture_output=True, text=True)
-    assert out.returncode == 0, f"README.md:{line}: {out.stderr}"
+    assert out.returncode == 0, f"{line}: {out.stderr}"
     run = subprocess.run([str(tmp_path / "fragment")], env=dict(os.environ, LD_LIBRARY_PATH=str(prefix / "lib")))
     assert run.returncode == 0
 
 
 def test_quick_start_output():
     start = README.index("## Quick start")
-    text_block = next(b for lang, b, l in BLOCKS if lang == "text" and README.index(b) > start)
+    text_block = next(b for lang, b, l in blocks_of(ROOT / "README.md") if lang == "text" and README.index(b) > start)
     out = subprocess.run([CST, "explain", "0:1#100#1=20,1:-1#42"], capture_output=True, text=True, check=True)
     assert out.stdout == text_block
 
@@ -173,3 +187,35 @@ def test_literal_comments_are_checked():
         and "=" not in found[0].split("(")[0]
     ]
     assert len(checks) >= 8, checks
+
+
+# ```csharp blocks compile against the wrapper as pasted (inside a Main); ```csharp fragment
+# blocks name the reader's own objects (an SDK client, a request) and are only shown.
+CSHARP = [
+    (m.group(2), f"{page.relative_to(ROOT)}:{page.read_text(encoding='utf-8')[: m.start()].count(chr(10)) + 1}")
+    for page in PAGES
+    for m in re.finditer(r"```csharp([^\n]*)\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    if "fragment" not in m.group(1)
+]
+
+
+@pytest.mark.parametrize("body,line", CSHARP, ids=[line for _, line in CSHARP])
+def test_csharp_blocks_compile(tmp_path, body, line):
+    wrapper = ROOT / "bindings" / "dotnet" / "build" / "CosmosSessionToken.dll"
+    if not wrapper.exists():
+        pytest.fail("the .NET wrapper is not built (scripts/package or scripts/test dotnet builds it)")
+    usings = [t for t in body.splitlines() if t.startswith("using ")]
+    rest = [t for t in body.splitlines() if not t.startswith("using ")]
+    source = "\n".join(["using System;"] + usings + ["static class Snippet { static void Main() {"] + rest + ["} }"])
+    (tmp_path / "snippet.cs").write_text(source)
+    out = subprocess.run(["mcs", "-langversion:7.2", f"-r:{wrapper}", "-out:" + str(tmp_path / "snippet.exe"), str(tmp_path / "snippet.cs")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, f"{line}: {out.stdout}{out.stderr}"
+
+
+def test_every_snippet_language_is_known():
+    """Blocks run (python, console, c, rust, csharp) or are shown output and configuration (text,
+    the quick start's sh, xml): a block in another language would be a snippet no test looks at."""
+    known = {"python", "console", "c", "rust", "csharp", "text", "sh", "xml"}
+    for lang, _, line in BLOCKS:
+        assert lang in known, f"{line}: a ```{lang} block no test runs"
