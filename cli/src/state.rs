@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::{Args, Subcommand};
-use cosmos_session_state::{Consistency, CosmosOptions, CosmosStore, Options, SessionStateStore};
+use cosmos_session_state::{CosmosStore, SessionStateStore, Settings};
 
 use crate::failure::{Failure, Invalid};
 
@@ -15,7 +15,7 @@ pub struct Target {
     #[arg(long, env = "COSMOS_CONNECTION_STRING", hide_env_values = true)]
     connection_string: String,
     /// The database id (the providers' `databaseId`).
-    #[arg(long, env = "COSMOS_SESSION_DATABASE")]
+    #[arg(long, env = "COSMOS_SESSION_DATABASE", default_value = "sessions")]
     database: String,
     /// The container id.
     #[arg(long, default_value = "SessionStore")]
@@ -24,6 +24,13 @@ pub struct Target {
     /// or AccountDefault to send none).
     #[arg(long, default_value = "Strong")]
     consistency: String,
+    /// Seconds one HTTP request may take (below 3600).
+    #[arg(long, default_value_t = 10.0)]
+    request_timeout: f64,
+    /// Retries of a throttled or failed request, 0 to 100 (an unreachable endpoint is retried
+    /// with backoff for about 9 s at the default; 0 fails at once).
+    #[arg(long, default_value_t = 9)]
+    max_retries: i64,
 }
 
 #[derive(Subcommand)]
@@ -51,14 +58,18 @@ pub enum StateCommand {
 }
 
 fn open(t: &Target) -> Result<SessionStateStore, Invalid> {
-    let options = CosmosOptions {
+    // The same defaults and ranges as every other surface (the state crate's Settings).
+    let settings = Settings {
         database: t.database.clone(),
         container: t.container.clone(),
-        consistency: Consistency::option(Some(&t.consistency)).map_err(state_err)?,
-        ..CosmosOptions::default()
+        consistency: t.consistency.clone(),
+        request_timeout: t.request_timeout,
+        max_retries: t.max_retries,
+        ..Settings::default()
     };
-    let store = CosmosStore::connect(&t.connection_string, options).map_err(state_err)?;
-    SessionStateStore::new(store, Options::default()).map_err(state_err)
+    let (options, cosmos) = settings.resolve().map_err(state_err)?;
+    let store = CosmosStore::connect(&t.connection_string, cosmos).map_err(state_err)?;
+    SessionStateStore::new(store, options).map_err(state_err)
 }
 
 fn state_err(e: cosmos_session_state::StateError) -> Invalid {

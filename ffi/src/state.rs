@@ -3,12 +3,10 @@
 //! handles (content bytes plus lock information), so a read is one store round trip whatever the
 //! caller's buffer size.
 
-use std::ffi::c_char;
-use std::time::Duration;
-
 use cosmos_session_state::{
-    Consistency, Content, CosmosOptions, CosmosStore, MemoryStore, Options, SessionStateStore,
+    Content, CosmosOptions, CosmosStore, MemoryStore, Options, SessionStateStore, Settings,
 };
+use std::ffi::c_char;
 
 use crate::boundary::{Failure, guard, guard_or, input, input_str, put};
 use crate::token::{check_out, cst_token, into_handle, token};
@@ -56,7 +54,7 @@ pub struct cst_state_options {
     pub renew_fraction: f64,
     /// Timeout of one HTTP request in seconds (default 10).
     pub request_timeout: f64,
-    /// Retries of a throttled or failed request (default 9).
+    /// Retries of a throttled or failed request (default 9, at most 100).
     pub max_retries: u32,
 }
 
@@ -109,8 +107,7 @@ pub struct cst_state_session_info {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_state_options_default(out: *mut cst_state_options) -> i32 {
     guard(|| {
-        let d = Options::default();
-        let c = CosmosOptions::default();
+        let d = Settings::default();
         let value = cst_state_options {
             database: std::ptr::null(),
             database_len: 0,
@@ -122,8 +119,9 @@ pub unsafe extern "C" fn cst_state_options_default(out: *mut cst_state_options) 
             timeout: d.timeout,
             compression: d.compression,
             renew_fraction: d.renew_fraction,
-            request_timeout: c.request_timeout.as_secs_f64(),
-            max_retries: c.max_retries,
+            request_timeout: d.request_timeout,
+            // The default (9) fits; the field is unsigned.
+            max_retries: u32::try_from(d.max_retries).unwrap_or(0),
         };
         // SAFETY: forwarded caller guarantees.
         unsafe { put(out, value, "out") }
@@ -137,11 +135,9 @@ pub unsafe extern "C" fn cst_state_options_default(out: *mut cst_state_options) 
 unsafe fn read_options(
     options: *const cst_state_options,
 ) -> Result<(Options, CosmosOptions), Failure> {
-    let mut engine = Options::default();
-    let mut cosmos = CosmosOptions::default();
     // SAFETY: the caller passes NULL or a valid struct.
     let Some(o) = (unsafe { options.as_ref() }) else {
-        return Ok((engine, cosmos));
+        return Ok(Settings::default().resolve()?);
     };
     // SAFETY: forwarded caller guarantees on the spans.
     let (database, container, consistency) = unsafe {
@@ -151,29 +147,19 @@ unsafe fn read_options(
             input_str(o.consistency, o.consistency_len, "options.consistency")?,
         )
     };
-    if !database.is_empty() {
-        cosmos.database = database.to_owned();
-    }
-    if !container.is_empty() {
-        cosmos.container = container.to_owned();
-    }
-    cosmos.consistency = Consistency::option(Some(consistency))?;
-    if !(o.request_timeout.is_finite() && o.request_timeout > 0.0 && o.request_timeout < 3600.0) {
-        return Err(Failure::from(
-            cosmos_session_state::StateError::InvalidOption(format!(
-                "request_timeout must be positive seconds below 3600, got {}",
-                o.request_timeout
-            )),
-        ));
-    }
-    cosmos.request_timeout = Duration::from_secs_f64(o.request_timeout);
-    cosmos.max_retries = o.max_retries.min(100);
-    engine.lock_ttl = o.lock_ttl;
-    engine.timeout = o.timeout;
-    engine.compression = o.compression;
-    engine.renew_fraction = o.renew_fraction;
-    engine.validate()?;
-    Ok((engine, cosmos))
+    // Defaults and ranges are the state crate's (one `Settings::resolve` for every surface).
+    let settings = Settings {
+        database: database.to_owned(),
+        container: container.to_owned(),
+        consistency: consistency.to_owned(),
+        lock_ttl: o.lock_ttl,
+        timeout: o.timeout,
+        compression: o.compression,
+        renew_fraction: o.renew_fraction,
+        request_timeout: o.request_timeout,
+        max_retries: i64::from(o.max_retries),
+    };
+    Ok(settings.resolve()?)
 }
 
 fn into_state(engine: SessionStateStore) -> *mut cst_state {

@@ -586,7 +586,9 @@ impl SessionStateStore {
             match outcome {
                 Some(Outcome::Done(Some(item))) => {
                     let body = parse(sid, &item)?;
-                    return self.acquired(sid, &at, &body, now, decode);
+                    // Liveness as of now that the lock is ours (the time read before sending it
+                    // can be earlier than a write that landed just before ours).
+                    return self.acquired(sid, &at, &body, self.clock.now(), decode);
                 }
                 // No item: create it next (no look needed).
                 Some(Outcome::NotFound) => {
@@ -991,9 +993,12 @@ impl SessionStateStore {
             Err(_) => return Ok(false),
         };
         let outcome = self.fenced(sid, &at, lock_id, writers, |writers| {
+            // Expired at 0, not at `now`: a removal is dead for every reader whatever its clock
+            // (a request that read the time just before this landed must not see it live).
+            // `renewed_at` now: no renewal that read the old content can apply.
             let tombstone = ContentPart {
                 renewed_at: now,
-                expires_at: now,
+                expires_at: 0.0,
                 ..ContentPart::none(with_writer(writers, lock_id))
             };
             layout::write_and_release(lock_id, &tombstone, ttl_of(0.0), now)

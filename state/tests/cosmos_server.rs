@@ -124,23 +124,25 @@ fn non_ascii_session_ids_round_trip() {
     }
 }
 
-/// Run as a child process by `four_processes_increment_one_counter` (ignored on its own).
-#[test]
-#[ignore = "a child process of four_processes_increment_one_counter"]
-fn counter_worker() {
+/// A worker process's engine on the parent's test server (`CST_STATE_WORKER_PORT`).
+fn worker_node(database: &str) -> SessionStateStore {
     let port = std::env::var("CST_STATE_WORKER_PORT").expect("run by the parent test");
     let cs = format!(
         "AccountEndpoint=http://127.0.0.1:{port}/;AccountKey=dGVzdC1rZXktbm90LWEtc2VjcmV0LTAxMjM0NTY3ODk=;"
     );
-    let store = CosmosStore::connect(
-        &cs,
-        CosmosOptions {
-            database: "counter".into(),
-            ..CosmosOptions::default()
-        },
-    )
-    .unwrap();
-    let node = SessionStateStore::new(store, opts(30.0, 600.0, true)).unwrap();
+    let options = CosmosOptions {
+        database: database.into(),
+        ..CosmosOptions::default()
+    };
+    let store = CosmosStore::connect(&cs, options).unwrap();
+    SessionStateStore::new(store, opts(30.0, 600.0, true)).unwrap()
+}
+
+/// Run as a child process by `four_processes_increment_one_counter` (ignored on its own).
+#[test]
+#[ignore = "a child process of four_processes_increment_one_counter"]
+fn counter_worker() {
+    let node = worker_node("counter");
     for _ in 0..25 {
         increment(&node, "counter");
     }
@@ -723,21 +725,8 @@ fn faulty_increment(node: &SessionStateStore, sid: &str) -> bool {
 #[test]
 #[ignore = "a child process of eight_processes_under_faults_never_double_an_update"]
 fn faulty_counter_worker() {
-    let var = |name: &str| std::env::var(name).expect("run by the parent test");
-    let cs = format!(
-        "AccountEndpoint=http://127.0.0.1:{}/;AccountKey=dGVzdC1rZXktbm90LWEtc2VjcmV0LTAxMjM0NTY3ODk=;",
-        var("CST_STATE_WORKER_PORT")
-    );
-    let store = CosmosStore::connect(
-        &cs,
-        CosmosOptions {
-            database: "faulty".into(),
-            ..CosmosOptions::default()
-        },
-    )
-    .unwrap();
-    let node = SessionStateStore::new(store, opts(30.0, 600.0, true)).unwrap();
-    let sid = var("CST_STATE_WORKER_SID");
+    let node = worker_node("faulty");
+    let sid = std::env::var("CST_STATE_WORKER_SID").expect("run by the parent test");
     let (mut ok, mut unknown) = (0, 0);
     for _ in 0..25 {
         if faulty_increment(&node, &sid) {

@@ -587,3 +587,39 @@ fn shared_error_vectors() {
         .count();
     assert_eq!(ran, expected);
 }
+
+/// A removed session is dead for every reader, whatever its clock: a request that read the time
+/// just before the removal landed (or a node whose clock is a little behind) must not find the
+/// tombstone live and write the session back (found by the Flask logout race).
+#[test]
+fn a_removed_session_is_dead_for_a_reader_whose_clock_is_behind() {
+    let store = Arc::new(MemoryStore::new());
+    let ahead = Arc::new(ManualClock::new(1_000.0));
+    let behind = Arc::new(ManualClock::new(999.5));
+    let a = SessionStateStore::with_clock(store.clone(), ahead, options(true)).unwrap();
+    let b = SessionStateStore::with_clock(store.clone(), behind, options(true)).unwrap();
+    a.save(
+        "s",
+        b"1",
+        cosmos_session_state::SaveMode::New,
+        None,
+        std::time::Duration::ZERO,
+    )
+    .unwrap();
+    assert!(a.delete("s", std::time::Duration::ZERO).unwrap());
+    let ex = b.get_exclusive("s").unwrap();
+    assert!(ex.content.is_none(), "the tombstone read as live");
+    assert!(b.release("s", ex.lock_id).unwrap());
+    assert!(b.get("s").unwrap().is_none());
+    let err = b
+        .save(
+            "s",
+            b"2",
+            cosmos_session_state::SaveMode::Existing,
+            None,
+            std::time::Duration::from_secs(1),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "session_gone");
+    assert!(!a.show("s").unwrap().exists);
+}

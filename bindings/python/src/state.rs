@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use cosmos_session_state::{
-    Consistency, CosmosOptions, CosmosStore, MemoryStore, Options, SaveMode,
-    SessionStateStore as Engine, StateError,
+    CosmosStore, MemoryStore, SaveMode, SessionStateStore as Engine, Settings, StateError,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyType};
@@ -114,24 +113,17 @@ pub struct SessionStateStore {
     inner: Engine,
 }
 
-fn engine_options(lock_ttl: f64, timeout: f64, compression: bool) -> Options {
-    Options {
-        lock_ttl,
-        timeout,
-        compression,
-        ..Options::default()
-    }
-}
-
 #[pymethods]
 impl SessionStateStore {
     /// A store on Cosmos DB (`AccountEndpoint=...;AccountKey=...;`). Times in seconds. Nothing
-    /// is sent until the first call, which creates the database and container if needed.
+    /// is sent until the first call, which creates the database and container if needed. The
+    /// options, their defaults and ranges are the state crate's `Settings` (the same on every
+    /// surface).
     #[new]
-    #[pyo3(signature = (connection_string, *, database, container = "SessionStore", lock_ttl = 30.0,
-                        timeout = 1200.0, compression = true, consistency = "Strong",
-                        request_timeout = 10.0, max_retries = 9),
-           text_signature = "(connection_string, *, database, container='SessionStore', lock_ttl=30.0, timeout=1200.0, compression=True, consistency='Strong', request_timeout=10.0, max_retries=9)")]
+    #[pyo3(signature = (connection_string, *, database = "sessions", container = "SessionStore",
+                        lock_ttl = 30.0, timeout = 1200.0, compression = true, consistency = "",
+                        renew_fraction = 0.25, request_timeout = 10.0, max_retries = 9),
+           text_signature = "(connection_string, *, database='sessions', container='SessionStore', lock_ttl=30.0, timeout=1200.0, compression=True, consistency='', renew_fraction=0.25, request_timeout=10.0, max_retries=9)")]
     #[allow(clippy::too_many_arguments)] // the Python signature
     fn new(
         py: Python<'_>,
@@ -142,33 +134,24 @@ impl SessionStateStore {
         timeout: f64,
         compression: bool,
         consistency: Option<&str>,
+        renew_fraction: f64,
         request_timeout: f64,
         max_retries: i64,
     ) -> PyResult<Self> {
+        let settings = Settings {
+            database: database.to_owned(),
+            container: container.to_owned(),
+            consistency: consistency.unwrap_or_default().to_owned(),
+            lock_ttl,
+            timeout,
+            compression,
+            renew_fraction,
+            request_timeout,
+            max_retries,
+        };
         let build = || -> Result<Engine, StateError> {
-            // The C ABI's rule: a non-negative count, at most 100 used.
-            let max_retries = u32::try_from(max_retries)
-                .map_err(|_| {
-                    StateError::InvalidOption(format!(
-                        "max_retries must be a non-negative number of retries, got {max_retries}"
-                    ))
-                })?
-                .min(100);
-            if !(request_timeout.is_finite() && request_timeout > 0.0 && request_timeout < 3600.0) {
-                return Err(StateError::InvalidOption(format!(
-                    "request_timeout must be positive seconds below 3600, got {request_timeout}"
-                )));
-            }
-            let options = CosmosOptions {
-                database: database.to_owned(),
-                container: container.to_owned(),
-                consistency: Consistency::option(consistency)?,
-                request_timeout: Duration::from_secs_f64(request_timeout),
-                max_retries,
-                ..CosmosOptions::default()
-            };
-            let store = CosmosStore::connect(connection_string, options)?;
-            Engine::new(store, engine_options(lock_ttl, timeout, compression))
+            let (options, cosmos) = settings.resolve()?;
+            Engine::new(CosmosStore::connect(connection_string, cosmos)?, options)
         };
         build()
             .map(|inner| SessionStateStore { inner })
@@ -177,20 +160,27 @@ impl SessionStateStore {
 
     /// A store kept in this process's memory (tests, single-process tools).
     #[classmethod]
-    #[pyo3(signature = (*, lock_ttl = 30.0, timeout = 1200.0, compression = true))]
+    #[pyo3(signature = (*, lock_ttl = 30.0, timeout = 1200.0, compression = true, renew_fraction = 0.25))]
     fn memory(
         _cls: &Bound<'_, PyType>,
         py: Python<'_>,
         lock_ttl: f64,
         timeout: f64,
         compression: bool,
+        renew_fraction: f64,
     ) -> PyResult<Self> {
-        Engine::new(
-            MemoryStore::new(),
-            engine_options(lock_ttl, timeout, compression),
-        )
-        .map(|inner| SessionStateStore { inner })
-        .map_err(|e| state_error(py, &e))
+        let settings = Settings {
+            lock_ttl,
+            timeout,
+            compression,
+            renew_fraction,
+            ..Settings::default()
+        };
+        settings
+            .resolve()
+            .and_then(|(options, _)| Engine::new(MemoryStore::new(), options))
+            .map(|inner| SessionStateStore { inner })
+            .map_err(|e| state_error(py, &e))
     }
 
     /// Read-only: the committed content, or None; never takes or waits for the lock.

@@ -60,6 +60,20 @@ def test_memory_store_contract():
     assert big.value.kind == "item_too_large"
 
 
+def test_options_have_one_set_of_defaults_and_ranges():
+    """The ranges are the state crate's Settings (the C ABI, .NET, ASP.NET and cst check the same)."""
+    SessionStateStore.memory(renew_fraction=0.0)
+    SessionStateStore(conn(1), max_retries=100, request_timeout=0.5)  # database defaults to "sessions"
+    for bad in [dict(max_retries=101), dict(max_retries=-1), dict(request_timeout=3600.0), dict(request_timeout=0.0),
+                dict(renew_fraction=1.5), dict(lock_ttl=0.0), dict(database="no spaces"), dict(consistency="Strongest")]:
+        with pytest.raises(SessionTokenError) as info:
+            SessionStateStore(conn(1), **bad)
+        assert info.value.kind == "invalid_option", bad
+    with pytest.raises(SessionTokenError) as info:
+        SessionStateStore.memory(renew_fraction=-0.1)
+    assert info.value.kind == "invalid_option"
+
+
 def test_connection_strings_never_leak_the_key():
     for bad in ["", "AccountEndpoint=http://h/", "AccountKey=SECRETSECRET", "AccountEndpoint=https://h/;AccountKey=!!SECRET!!"]:
         with pytest.raises(SessionTokenError) as info:

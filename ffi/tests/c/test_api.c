@@ -854,6 +854,22 @@ static void test_state_api(void) {
     cst_state_options o;
     CHECK_STATUS(cst_state_options_default(&o), CST_OK);
     CHECK(o.lock_ttl == 30.0 && o.timeout == 1200.0 && o.compression && o.max_retries == 9);
+    CHECK(o.renew_fraction == 0.25 && o.request_timeout == 10.0);
+    {
+        /* One set of ranges (the state crate's Settings): the same refusals as every surface. */
+        cst_state *bad = NULL;
+        cst_state_options b = o;
+        b.max_retries = 101;
+        CHECK_STATUS(cst_state_open_memory(&b, &bad), CST_ERR_INVALID_ARGUMENT);
+        CHECK(strcmp(last_kind(), "invalid_option") == 0);
+        b = o;
+        b.renew_fraction = 1.5;
+        CHECK_STATUS(cst_state_open_memory(&b, &bad), CST_ERR_INVALID_ARGUMENT);
+        b = o;
+        b.request_timeout = 3600;
+        CHECK_STATUS(cst_state_open_memory(&b, &bad), CST_ERR_INVALID_ARGUMENT);
+        CHECK(bad == NULL);
+    }
     o.lock_ttl = 5;
     cst_state *s = NULL;
     CHECK_STATUS(cst_state_open_memory(&o, &s), CST_OK);

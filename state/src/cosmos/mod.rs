@@ -132,6 +132,14 @@ impl Default for CosmosOptions {
     }
 }
 
+impl CosmosOptions {
+    /// Checks the database and container ids (1–255 letters, digits, `-` or `_`).
+    pub fn check_names(&self) -> Result<()> {
+        check_name("database", &self.database)?;
+        check_name("container", &self.container)
+    }
+}
+
 /// What a [`CosmosStore`] has sent: HTTP requests (retries included) and request units charged.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -206,8 +214,7 @@ impl CosmosStore {
     /// the first operation, which creates the database and container if needed.
     pub fn connect(connection_string: &str, options: CosmosOptions) -> Result<Self> {
         let connection = ConnectionString::parse(connection_string)?;
-        check_name("database", &options.database)?;
-        check_name("container", &options.container)?;
+        options.check_names()?;
         if options.request_timeout.is_zero() {
             return Err(StateError::InvalidOption(
                 "request_timeout must be positive".into(),

@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.Collections.Concurrent;
 using System.Collections.Specialized;
 using System.Configuration;
@@ -101,6 +102,27 @@ namespace CosmosSessionToken.AspNet
                 }
                 options.LockTtl = TimeSpan.FromSeconds(seconds);
             }
+            // Ranges are the native library's (one check for every surface); here only the text becomes a number.
+            string renewFraction = Take(settings, "renewFraction");
+            if (renewFraction != null)
+            {
+                options.RenewFraction = ParseNumber(renewFraction, "renewFraction");
+            }
+            string requestTimeout = Take(settings, "requestTimeoutSeconds");
+            if (requestTimeout != null)
+            {
+                options.RequestTimeout = TimeSpan.FromSeconds(ParseNumber(requestTimeout, "requestTimeoutSeconds"));
+            }
+            string maxRetries = Take(settings, "maxRetries");
+            if (maxRetries != null)
+            {
+                int retries;
+                if (!int.TryParse(maxRetries, NumberStyles.Integer, CultureInfo.InvariantCulture, out retries))
+                {
+                    throw new ProviderException("maxRetries must be a whole number");
+                }
+                options.MaxRetries = retries;
+            }
             tokenCookie = ParseBool(Take(settings, "tokenCookie"), false, "tokenCookie");
             tokenCookieSecure = ParseBool(Take(settings, "tokenCookieSecure"), true, "tokenCookieSecure");
             string keyText = Take(settings, "tokenCookieKey");
@@ -134,11 +156,22 @@ namespace CosmosSessionToken.AspNet
             }
             appId = options.Database + "/" + options.Container;
             string key = string.Join("|", inMemory ? "memory" : Digest(connectionString), options.Database, options.Container,
-                options.Consistency, options.Compression, options.LockTtl.Ticks, options.Timeout.Ticks);
+                options.Consistency, options.Compression, options.LockTtl.Ticks, options.Timeout.Ticks,
+                options.RenewFraction.ToString("R", CultureInfo.InvariantCulture), options.RequestTimeout.Ticks, options.MaxRetries);
             store = Stores.GetOrAdd(key, _ => inMemory ? SessionStateStore.OpenInMemory(options) : SessionStateStore.Open(connectionString, options));
             Trace.TraceEvent(TraceEventType.Information, 0,
                 "initialized: database {0}, container {1}, consistency {2}, lock TTL {3}, timeout {4}, compression {5}, token cookie {6}",
                 options.Database, options.Container, options.Consistency, options.LockTtl, options.Timeout, options.Compression, tokenCookie);
+        }
+
+        private static double ParseNumber(string text, string name)
+        {
+            double value;
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+            {
+                throw new ProviderException(name + " must be a number");
+            }
+            return value;
         }
 
         private static string Take(NameValueCollection settings, string key)

@@ -28,8 +28,11 @@ namespace CosmosSessionToken
         /// <summary>Timeout of one HTTP request to Cosmos DB.</summary>
         public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-        /// <summary>Retries of a throttled or failed request.</summary>
+        /// <summary>Retries of a throttled or failed request (0 to 100).</summary>
         public int MaxRetries { get; set; } = 9;
+
+        /// <summary>Fraction of the timeout after which a read renews the session (0 to 1).</summary>
+        public double RenewFraction { get; set; } = 0.25;
     }
 
     /// <summary>What a read returned: the content bytes and whether the session is still uninitialized.</summary>
@@ -132,7 +135,10 @@ namespace CosmosSessionToken
                 o.Timeout = options.Timeout.TotalSeconds;
                 o.Compression = (byte)(options.Compression ? 1 : 0);
                 o.RequestTimeout = options.RequestTimeout.TotalSeconds;
-                o.MaxRetries = (uint)Math.Max(options.MaxRetries, 0);
+                // Ranges are checked once, by the native library: a negative count is passed as one it
+                // refuses (invalid_option) rather than clamped here.
+                o.MaxRetries = options.MaxRetries < 0 ? uint.MaxValue : (uint)options.MaxRetries;
+                o.RenewFraction = options.RenewFraction;
                 StateHandle h;
                 Native.Ensure(open(ref o, out h));
                 return new SessionStateStore(h);

@@ -234,6 +234,13 @@ namespace CosmosSessionToken.AspNet.Tests
                     s.SetAndRelease(sid, System.Text.Encoding.UTF8.GetBytes(sid), e.LockId, true, null);
                     CollectionAssert.AreEqual(System.Text.Encoding.UTF8.GetBytes(sid), s.Get(sid).Data);
                 }
+                // One set of ranges: the native library refuses what every surface refuses.
+                foreach (var bad in new[] {
+                    new SessionStateOptions { MaxRetries = 101 }, new SessionStateOptions { MaxRetries = -1 },
+                    new SessionStateOptions { RenewFraction = 1.5 }, new SessionStateOptions { RequestTimeout = TimeSpan.FromHours(1) } })
+                {
+                    Assert.AreEqual("invalid_option", Assert.Throws<SessionTokenArgumentException>(() => SessionStateStore.OpenInMemory(bad)).Kind);
+                }
                 Assert.AreEqual("invalid_session_id", Assert.Throws<SessionTokenArgumentException>(() => s.Get("")).Kind);
                 Assert.AreEqual("item_too_large", Assert.Throws<SessionTokenLimitException>(() =>
                     SessionStateStore.OpenInMemory(new SessionStateOptions { Compression = false })

@@ -265,17 +265,20 @@ class SessionStateStore:
         cls,
         connection_string: str,
         *,
-        database: str,
+        database: str = "sessions",
         container: str = "SessionStore",
         lock_ttl: float = 30.0,
         timeout: float = 1200.0,
         compression: bool = True,
-        consistency: str | None = "Strong",
+        consistency: str | None = "",
+        renew_fraction: float = 0.25,
         request_timeout: float = 10.0,
         max_retries: int = 9,
     ) -> SessionStateStore: ...
     @classmethod
-    def memory(cls, *, lock_ttl: float = 30.0, timeout: float = 1200.0, compression: bool = True) -> SessionStateStore: ...
+    def memory(
+        cls, *, lock_ttl: float = 30.0, timeout: float = 1200.0, compression: bool = True, renew_fraction: float = 0.25
+    ) -> SessionStateStore: ...
     def get(self, sid: str) -> bytes | None: ...
     def get_exclusive(self, sid: str) -> Exclusive: ...
     def set_and_release(

@@ -1,0 +1,129 @@
+//! Every session-state option as the surfaces take it — names as text, times as seconds, counts
+//! as integers — with one set of defaults and one [`Settings::resolve`] that validates them all.
+//! The C ABI (`cst_state_options`), Python (`SessionStateStore(...)` keywords), .NET
+//! (`SessionStateOptions`, through the C ABI), the ASP.NET provider's attributes and `cst state`
+//! all fill a `Settings` and resolve it, so a name, a default and a range are the same everywhere.
+//!
+//! | option | default | range |
+//! |---|---|---|
+//! | `database` | `sessions` | 1–255 of `A-Z a-z 0-9 - _` (empty: the default) |
+//! | `container` | `SessionStore` | the same |
+//! | `consistency` | `Strong` | `Strong`, `BoundedStaleness`, `Session`, `ConsistentPrefix`, `Eventual`, `AccountDefault` (empty: the default) |
+//! | `lock_ttl` | 30 s | above 0, below 10^9 |
+//! | `timeout` | 1200 s | above 0, below 10^9 |
+//! | `compression` | on | |
+//! | `renew_fraction` | 0.25 | 0 to 1 |
+//! | `request_timeout` | 10 s | above 0, below 3600 |
+//! | `max_retries` | 9 | 0 to 100 |
+
+use std::time::Duration;
+
+use crate::cosmos::{Consistency, CosmosOptions};
+use crate::engine::Options;
+use crate::error::{Result, StateError};
+
+/// Largest `max_retries` accepted.
+pub const MAX_RETRIES: i64 = 100;
+/// `request_timeout` must be below this many seconds.
+pub const MAX_REQUEST_TIMEOUT_SECONDS: f64 = 3600.0;
+
+/// Every option of a session-state store, as the surfaces take it. See the
+/// [module documentation](self) for the defaults and ranges.
+///
+/// ```
+/// use cosmos_session_state::Settings;
+/// let (engine, cosmos) = Settings { database: "web".into(), ..Settings::default() }.resolve()?;
+/// assert_eq!((engine.lock_ttl, cosmos.database.as_str(), cosmos.max_retries), (30.0, "web", 9));
+/// let bad = Settings { max_retries: -1, ..Settings::default() }.resolve().unwrap_err();
+/// assert_eq!(bad.code(), "invalid_option");
+/// # Ok::<(), cosmos_session_state::StateError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Database id (empty: `sessions`).
+    pub database: String,
+    /// Container id (empty: `SessionStore`).
+    pub container: String,
+    /// Consistency level name (empty: `Strong`; `AccountDefault`: the account's own).
+    pub consistency: String,
+    /// Seconds a lock lives before another request may take it over.
+    pub lock_ttl: f64,
+    /// Default session timeout in seconds.
+    pub timeout: f64,
+    /// Gzip new content.
+    pub compression: bool,
+    /// Fraction of the timeout after which a read renews the session.
+    pub renew_fraction: f64,
+    /// Seconds one HTTP request may take.
+    pub request_timeout: f64,
+    /// Retries after a throttled, conflicting, unavailable or failed request.
+    pub max_retries: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let engine = Options::default();
+        let cosmos = CosmosOptions::default();
+        Settings {
+            database: cosmos.database,
+            container: cosmos.container,
+            consistency: String::new(),
+            lock_ttl: engine.lock_ttl,
+            timeout: engine.timeout,
+            compression: engine.compression,
+            renew_fraction: engine.renew_fraction,
+            request_timeout: cosmos.request_timeout.as_secs_f64(),
+            max_retries: i64::from(cosmos.max_retries),
+        }
+    }
+}
+
+impl Settings {
+    /// Validates every option and returns the engine's and the Cosmos store's options
+    /// (`invalid_option` naming the first one out of range).
+    pub fn resolve(&self) -> Result<(Options, CosmosOptions)> {
+        let engine = Options {
+            lock_ttl: self.lock_ttl,
+            timeout: self.timeout,
+            compression: self.compression,
+            renew_fraction: self.renew_fraction,
+        };
+        engine.validate()?;
+        let defaults = CosmosOptions::default();
+        let name = |given: &str, default: String| {
+            if given.is_empty() {
+                default
+            } else {
+                given.to_owned()
+            }
+        };
+        if !(self.request_timeout.is_finite()
+            && self.request_timeout > 0.0
+            && self.request_timeout < MAX_REQUEST_TIMEOUT_SECONDS)
+        {
+            return Err(StateError::InvalidOption(format!(
+                "request_timeout must be positive seconds below {MAX_REQUEST_TIMEOUT_SECONDS}, got {}",
+                self.request_timeout
+            )));
+        }
+        let max_retries = u32::try_from(self.max_retries)
+            .ok()
+            .filter(|&n| i64::from(n) <= MAX_RETRIES)
+            .ok_or_else(|| {
+                StateError::InvalidOption(format!(
+                    "max_retries must be a number of retries from 0 to {MAX_RETRIES}, got {}",
+                    self.max_retries
+                ))
+            })?;
+        let cosmos = CosmosOptions {
+            database: name(&self.database, defaults.database),
+            container: name(&self.container, defaults.container),
+            consistency: Consistency::option(Some(&self.consistency))?,
+            request_timeout: Duration::from_secs_f64(self.request_timeout),
+            max_retries,
+            max_retry_wait: defaults.max_retry_wait,
+        };
+        cosmos.check_names()?;
+        Ok((engine, cosmos))
+    }
+}
