@@ -11,7 +11,7 @@ mod state;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use cosmos_session_token::{
     Category, FeedRange, Format, MergePolicy, RegionMismatch, SessionToken, latest_for_feed_range,
     latest_token_for_feed_range,
@@ -30,10 +30,6 @@ use input::Tokens;
                   Exit codes: 0 success, 1 no result, 2 invalid input or usage, 3 the session store failed."
 )]
 struct Cli {
-    /// Accept tokens from old SDKs or hand edits (whitespace, empty segments, '+', leading
-    /// zeros, trailing '#', repeated ids); what was normalised is reported on stderr.
-    #[arg(long, global = true)]
-    lenient: bool,
     /// How to print an error on stderr: one text line, or one JSON line
     /// {"error":{"code","category","message"}} with the stable code of the error table.
     #[arg(long, global = true, value_enum, default_value = "text")]
@@ -45,6 +41,15 @@ struct Cli {
     command: Command,
 }
 
+/// How the token subcommands parse (offered only on the subcommands that read tokens).
+#[derive(Args, Clone, Copy, Default)]
+struct Parsing {
+    /// Accept tokens from old SDKs or hand edits (whitespace, empty segments, '+', leading
+    /// zeros, trailing '#', repeated ids); what was normalised is reported on stderr.
+    #[arg(long)]
+    lenient: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Show each segment: range id, format, version, global LSN and regions.
@@ -54,6 +59,8 @@ enum Command {
                             cst explain --lenient ' 0:1#007#,,1:5'"
     )]
     Explain {
+        #[command(flatten)]
+        parsing: Parsing,
         /// The token.
         token: String,
     },
@@ -63,6 +70,8 @@ enum Command {
                             cst convert --to vector '7:8,6:2008'               # 7:-2#8,6:-2#2008"
     )]
     Convert {
+        #[command(flatten)]
+        parsing: Parsing,
         /// Target format.
         #[arg(long, value_enum)]
         to: FormatArg,
@@ -76,6 +85,8 @@ enum Command {
                             cat tokens.txt | cst merge -"
     )]
     Merge {
+        #[command(flatten)]
+        parsing: Parsing,
         /// Same version but different regions: take the union instead of failing.
         #[arg(long)]
         union_regions: bool,
@@ -92,6 +103,8 @@ enum Command {
                             cst compare '0:1#100,1:1#7' '0:1#90'      # greater"
     )]
     Compare {
+        #[command(flatten)]
+        parsing: Parsing,
         /// First token.
         a: String,
         /// Second token.
@@ -105,6 +118,8 @@ enum Command {
                             cst latest --explain --target -FF '-FF=3:1#60' '-80=1:1#54'   # a merge"
     )]
     Latest {
+        #[command(flatten)]
+        parsing: Parsing,
         /// Target feed range, MIN-MAX.
         #[arg(long, allow_hyphen_values = true)]
         target: String,
@@ -125,6 +140,8 @@ enum Command {
     )]
     Seal {
         #[command(flatten)]
+        parsing: Parsing,
+        #[command(flatten)]
         keys: KeyArgs,
         /// What the envelope is bound to (e.g. user id + container); must match on unseal.
         #[arg(long, default_value = "")]
@@ -138,7 +155,7 @@ enum Command {
     /// Check a sealed token (any of the keys; the context must match) and print the token.
     #[command(
         after_help = "Give several --key-file/--key-env for key rotation: any of them is accepted.\n\
-                            Examples:\n  cst unseal --key-file key.bin --context 'user-42|orders' \"$COOKIE\"\n  \
+                            Examples:\n  cst unseal --key-file key.bin --context 'user-42|orders' \"$COOKIE\"   # prints the token\n  \
                             cst unseal --key-file new.bin --key-file old.bin \"$COOKIE\""
     )]
     Unseal {
@@ -159,6 +176,8 @@ enum Command {
                             cst scope '0:1#100#1=20,1:1#99#1=30' 2 --parent 0 --parent 1   # 2:1#100#1=30"
     )]
     Scope {
+        #[command(flatten)]
+        parsing: Parsing,
         /// The token.
         token: String,
         /// Target range id.
@@ -176,8 +195,16 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), e.g. `cst man > cst.1`.
-    Man,
+    /// Print the manual page (roff), e.g. `cst man > cst.1`; with --out-dir, write it and the
+    /// subcommands' pages it refers to (cst-explain.1, ...) into a directory.
+    #[command(
+        after_help = "Examples:\n  cst man > cst.1\n  cst man --out-dir /usr/local/share/man/man1   # cst.1, cst-explain.1, ..."
+    )]
+    Man {
+        /// Write every page (cst.1 and one per subcommand) into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// Where keys come from: never the command line itself (it ends up in shell history and `ps`).
@@ -276,16 +303,32 @@ fn emit(out: &mut impl Write, json: bool, key: &str, value: &str) -> std::io::Re
     }
 }
 
+impl Command {
+    /// The parsing options of a subcommand that reads tokens (the defaults for the others).
+    fn parsing(&self) -> Parsing {
+        match self {
+            Command::Explain { parsing, .. }
+            | Command::Convert { parsing, .. }
+            | Command::Merge { parsing, .. }
+            | Command::Compare { parsing, .. }
+            | Command::Latest { parsing, .. }
+            | Command::Seal { parsing, .. }
+            | Command::Scope { parsing, .. } => *parsing,
+            _ => Parsing::default(),
+        }
+    }
+}
+
 fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
-    let mut tokens = Tokens::new(cli.lenient);
+    let mut tokens = Tokens::new(cli.command.parsing().lenient);
     let json = cli.json;
     match cli.command {
-        Command::Explain { token } => {
+        Command::Explain { token, .. } => {
             for t in tokens.parse_all(&[token])? {
                 explain::print(&t, json, out)?;
             }
         }
-        Command::Convert { to, token } => {
+        Command::Convert { to, token, .. } => {
             let format = match to {
                 FormatArg::Simple => Format::Simple,
                 FormatArg::Vector => Format::Vector,
@@ -298,6 +341,7 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             union_regions,
             legacy_max_global_lsn,
             tokens: args,
+            ..
         } => {
             let policy = MergePolicy {
                 region_mismatch: if union_regions {
@@ -316,7 +360,7 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                 None => return Err(Invalid::from("no tokens to merge").into()),
             }
         }
-        Command::Compare { a, b } => {
+        Command::Compare { a, b, .. } => {
             let [a, b] = tokens.exactly::<2>(&[a, b], "compare")?;
             emit(out, json, "order", a.compare(&b).as_str())?;
         }
@@ -324,6 +368,7 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             target,
             explain,
             pairs,
+            ..
         } => {
             let target = FeedRange::parse(&target).map_err(|e| format!("--target: {e}"))?;
             let pairs = tokens.pairs(&pairs)?;
@@ -362,6 +407,7 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             context,
             max_bytes,
             token,
+            ..
         } => {
             let keys = keys.load()?;
             let [token] = tokens.exactly::<1>(&[token], "seal")?;
@@ -388,11 +434,19 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "cst", out);
         }
-        Command::Man => clap_mangen::Man::new(Cli::command()).render(out)?,
+        Command::Man { out_dir: None } => clap_mangen::Man::new(Cli::command()).render(out)?,
+        Command::Man { out_dir: Some(dir) } => clap_mangen::generate_to(Cli::command(), &dir)
+            .map_err(|e| {
+                Failure::Invalid(Invalid::from(format!(
+                    "cannot write the manual pages into {}: {e}",
+                    dir.display()
+                )))
+            })?,
         Command::Scope {
             token,
             range,
             parents,
+            ..
         } => {
             let [token] = tokens.exactly::<1>(&[token], "scope")?;
             let parents: Vec<&str> = parents.iter().map(String::as_str).collect();

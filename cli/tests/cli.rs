@@ -596,10 +596,11 @@ fn error_vectors_give_the_same_codes() {
         let mut args: Vec<String> = vec!["--error-format".into(), "json".into()];
         match s("op").as_str() {
             "parse" => {
+                args.push("explain".into());
                 if s("mode") == "lenient" {
                     args.push("--lenient".into());
                 }
-                args.extend(["explain".into(), "--".into(), s("input")]);
+                args.extend(["--".into(), s("input")]);
             }
             "merge" => {
                 args.push("merge".into());
@@ -905,4 +906,23 @@ fn help_lists_every_exit_code() {
     assert!(out.contains("3 the session store failed"), "{out}");
     assert!(stdout(&cst(&["merge", "--help"])).contains("one or more"));
     assert!(stdout(&cst(&["unseal", "--help"])).contains("`unseal` accepts any of them"));
+}
+
+/// The main page refers to cst-explain(1) and the others: `cst man --out-dir` writes them all.
+#[test]
+fn man_out_dir_writes_every_page_the_main_page_names() {
+    let dir = std::env::temp_dir().join(format!("cst-man-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = cst(&["man", "--out-dir", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let main = std::fs::read_to_string(dir.join("cst.1")).unwrap();
+    for sub in ["explain", "merge", "scope", "state", "seal", "unseal"] {
+        assert!(main.contains(&format!("cst\\-{sub}(1)")), "{sub}");
+        assert!(dir.join(format!("cst-{sub}.1")).is_file(), "cst-{sub}.1");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    // --lenient is offered where tokens are read, not on the others.
+    assert!(stdout(&cst(&["explain", "--help"])).contains("--lenient"));
+    assert!(!stdout(&cst(&["man", "--help"])).contains("--lenient"));
+    assert!(!stdout(&cst(&["completions", "--help"])).contains("--lenient"));
 }
