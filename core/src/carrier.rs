@@ -20,7 +20,9 @@ use crate::seal::{DEFAULT_SEAL_BUDGET, check_keys, seal, unseal};
 /// The default cookie name of a carried token.
 pub const DEFAULT_COOKIE_NAME: &str = "cosmos_session";
 
-/// One request's view of the carried token. See the [module documentation](self).
+/// One request's view of the carried token: [`read`](Self::read) the incoming sealed value,
+/// [`report`](Self::report) each write's token, send [`for_range`](Self::for_range) with each
+/// read, and write [`sealed`](Self::sealed) back when [`changed`](Self::changed).
 ///
 /// ```
 /// use cosmos_session_token::SessionCarrier;

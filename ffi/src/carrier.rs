@@ -34,7 +34,7 @@ fn no_token() -> Failure {
     Failure::new(Code::NotFound, "the carrier holds no token")
 }
 
-/// Creates a carrier into *out: `nkeys` keys (keys[i] of key_lens[i] bytes, each at least 16;
+/// Creates a carrier into *out: `nkeys` keys (`keys[i]` of `key_lens[i]` bytes, each at least 16;
 /// the first seals, all are accepted), the `context` sealed values are bound to, and the budget
 /// of the sealed text (`max_bytes` = 0: 4,000) in both directions. Returns CST_OK,
 /// CST_ERR_INVALID_ARGUMENT (no or weak keys), CST_ERR_LIMIT_EXCEEDED, CST_ERR_NULL_ARGUMENT.

@@ -127,7 +127,7 @@ pub unsafe extern "C" fn cst_compare(
 /// present parents relabelled with range_id. CST_ERR_NOT_FOUND when nothing applies.
 ///
 /// # Safety
-/// Spans valid as documented (parents[i] for parent_lens[i] bytes, i < nparents).
+/// Spans valid as documented (`parents[i]` for `parent_lens[i]` bytes, i < nparents).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_scope(
     token: *const c_char,

@@ -118,7 +118,7 @@ pub unsafe extern "C" fn cst_token_seal(
     })
 }
 
-/// Checks a sealed token against any of `nkeys` keys (keys[i] of key_lens[i] bytes; seal with
+/// Checks a sealed token against any of `nkeys` keys (`keys[i]` of `key_lens[i]` bytes; seal with
 /// the first, accept any: key rotation) and `context`, into a new token handle *out. `max_bytes`
 /// = 0 means 4,000. Returns CST_OK, CST_ERR_REJECTED (bad signature, unknown version, malformed
 /// envelope), CST_ERR_INVALID_ARGUMENT (no or weak keys), CST_ERR_LIMIT_EXCEEDED,

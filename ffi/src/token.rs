@@ -290,7 +290,7 @@ pub unsafe extern "C" fn cst_token_hash(token: *const cst_token, out: *mut u64) 
 }
 
 /// The token to send for one range into a new handle: the exact segment, else the merge of
-/// every present parent (parents[i] with length parent_lens[i]) relabelled with range_id.
+/// every present parent (`parents[i]` with length `parent_lens[i]`) relabelled with range_id.
 /// Returns CST_ERR_NOT_FOUND when no segment applies, CST_ERR_INCOMPATIBLE when parents
 /// conflict, CST_ERR_INVALID_UTF8, CST_ERR_NULL_ARGUMENT or CST_OK.
 ///

@@ -2,7 +2,7 @@
 //! compression and token flow, over any [`Store`].
 //!
 //! Data model: one item per session holding its lock and its content, in the session's own
-//! logical partition; the [`layout`](crate::layout) module documents its fields. Every change
+//! logical partition; the [`crate::layout`] module documents its fields. Every change
 //! is one conditional patch: the database checks the lock against the stored item, so no rule
 //! below depends on what a node remembers.
 //!

@@ -47,7 +47,8 @@ struct State {
 /// Most versions kept per item for lagging replicas.
 const HISTORY: usize = 64;
 
-/// An in-memory store. See the [module documentation](self).
+/// An in-memory store: deterministic, with an optional replica model of Session consistency
+/// ([`MemoryStore::with_replicas`]).
 ///
 /// ```
 /// use cosmos_session_state::{MemoryStore, Store, Outcome};

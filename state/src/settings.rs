@@ -3,18 +3,6 @@
 //! The C ABI (`cst_state_options`), Python (`SessionStateStore(...)` keywords), .NET
 //! (`SessionStateOptions`, through the C ABI), the ASP.NET provider's attributes and `cst state`
 //! all fill a `Settings` and resolve it, so a name, a default and a range are the same everywhere.
-//!
-//! | option | default | range |
-//! |---|---|---|
-//! | `database` | `sessions` | 1–255 of `A-Z a-z 0-9 - _` (empty: the default) |
-//! | `container` | `SessionStore` | the same |
-//! | `consistency` | `Strong` | `Strong`, `BoundedStaleness`, `Session`, `ConsistentPrefix`, `Eventual`, `AccountDefault` (empty: the default) |
-//! | `lock_ttl` | 30 s | above 0, below 10^9 |
-//! | `timeout` | 1200 s | above 0, below 10^9 |
-//! | `compression` | on | |
-//! | `renew_fraction` | 0.25 | 0 to 1 |
-//! | `request_timeout` | 10 s | above 0, below 3600 |
-//! | `max_retries` | 9 | 0 to 100 |
 
 use std::time::Duration;
 
@@ -27,8 +15,19 @@ pub const MAX_RETRIES: i64 = 100;
 /// `request_timeout` must be below this many seconds.
 pub const MAX_REQUEST_TIMEOUT_SECONDS: f64 = 3600.0;
 
-/// Every option of a session-state store, as the surfaces take it. See the
-/// [module documentation](self) for the defaults and ranges.
+/// Every option of a session-state store, as the surfaces take it:
+///
+/// | option | default | range |
+/// |---|---|---|
+/// | `database` | `sessions` | 1–255 of `A-Z a-z 0-9 - _` (empty: the default) |
+/// | `container` | `SessionStore` | the same |
+/// | `consistency` | `Strong` | `Strong`, `BoundedStaleness`, `Session`, `ConsistentPrefix`, `Eventual`, `AccountDefault` (empty: the default) |
+/// | `lock_ttl` | 30 s | above 0, below 10^9 |
+/// | `timeout` | 1200 s | above 0, below 10^9 |
+/// | `compression` | on | |
+/// | `renew_fraction` | 0.25 | 0 to 1 |
+/// | `request_timeout` | 10 s | above 0, below 3600 |
+/// | `max_retries` | 9 | 0 to 100 |
 ///
 /// ```
 /// use cosmos_session_state::Settings;

@@ -82,7 +82,7 @@ impl SessionStateStore {
 
     /// Writes `data` as the session's content without the caller holding its lock: takes the
     /// lock (waiting up to `wait` while another request holds it), checks `mode`, writes and
-    /// releases in one fenced operation. See the [module documentation](self).
+    /// releases in one fenced operation; [`SaveMode`] says what each mode requires of the session.
     ///
     /// ```
     /// use std::time::Duration;

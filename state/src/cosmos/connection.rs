@@ -43,7 +43,7 @@ fn invalid(message: &str) -> StateError {
 
 impl ConnectionString {
     /// Parses `AccountEndpoint=…;AccountKey=…;` (names case-insensitive, any order, trailing `;`
-    /// optional). The endpoint must be `https://` host[:port] with at most a `/` path —
+    /// optional). The endpoint must be `https://host[:port]` with at most a `/` path —
     /// `http://` only for a loopback host (`localhost`, `127.x.x.x`, `[::1]`) unless the string
     /// also says `AllowInsecureHttp=true` (every request's signed `Authorization` header would
     /// cross the network in clear text) —; the key must be base64. Other names are refused, so a

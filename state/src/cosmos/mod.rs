@@ -174,7 +174,9 @@ struct Answer {
     in_doubt: bool,
 }
 
-/// The [`Store`] over the Cosmos DB REST API. See the [module documentation](self).
+/// The [`Store`] over the Cosmos DB REST API: requests signed with the master key, each with a
+/// timeout and a bounded retry budget ([`CosmosOptions`]); the database and the container are
+/// created on first use.
 pub struct CosmosStore {
     agent: ureq::Agent,
     connection: ConnectionString,
