@@ -107,8 +107,12 @@ impl SessionCarrier {
                 .unwrap_or_else(|_| written.clone()),
             None => written.clone(),
         };
+        // Changed only when the merge moved the token: reporting what is already carried (the
+        // request read its own cookie's token back) writes no cookie.
+        if self.token.as_ref() != Some(&merged) {
+            self.changed = true;
+        }
         self.token = Some(merged);
-        self.changed = true;
     }
 
     /// Parses (strictly) and reports a response's `x-ms-session-token` value. An empty value is

@@ -260,6 +260,26 @@ fn bounded_insert<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, v
     map.insert(key, value);
 }
 
+/// A tag no other acquisition anywhere uses at the same time. Random alone is not enough: a
+/// process forked from another (a Python `ProcessPoolExecutor`, a pre-forking web server)
+/// inherits its random generator's state, so two children drew the same tags and each took the
+/// other's acquisition for its own (found by the Python 2-process test). The process id and a
+/// per-process counter make the tags of racing acquirers differ; the random part keeps them
+/// unpredictable. Below 2^53 (a JSON number) and never 0 (0 means released).
+fn attempt_tag() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    // splitmix64 finaliser over the three parts: a well-mixed 64-bit value.
+    let mut z = fastrand::u64(..)
+        ^ (u64::from(std::process::id()) << 32)
+        ^ count.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z & ((1 << 53) - 1)).max(1)
+}
+
 /// A session's partition key and item id.
 struct Place {
     pk: String,
@@ -523,7 +543,7 @@ impl SessionStateStore {
         let at = Self::place(sid)?;
         // One tag for every attempt of this call: whichever of them landed, even with its answer
         // lost, is recognised as ours (two racers can reach the same lock id; only one wins).
-        let tag = fastrand::u64(1..(1 << 53));
+        let tag = attempt_tag();
         // Last seen locked by another: look first, so a poll of a held lock never writes.
         let mut look = self.caches().locked.contains(&at.pk);
         let mut absent = false;

@@ -113,6 +113,10 @@ pub enum StateError {
     /// An unexpected status or body.
     #[error("session store error: {0}")]
     Store(String),
+    /// A token or seal error of the core (a weak cookie secret, a seal over its budget), with
+    /// the core's code.
+    #[error(transparent)]
+    Token(cosmos_session_token::Error),
 }
 
 impl StateError {
@@ -143,6 +147,7 @@ impl StateError {
             StateError::Throttled(_) => Code::StoreThrottled,
             StateError::Rejected(_) => Code::StoreRejected,
             StateError::Store(_) => Code::StoreError,
+            StateError::Token(e) => e.code(),
         }
     }
 

@@ -34,6 +34,7 @@ mod memory;
 mod settings;
 mod store;
 mod unlocked;
+mod web;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cosmos::{
@@ -49,3 +50,4 @@ pub use memory::{MemoryStore, Stats};
 pub use settings::{MAX_REQUEST_TIMEOUT_SECONDS, MAX_RETRIES, Settings};
 pub use store::{Item, MAX_PATCH_OPS, Outcome, Patch, PatchOp, Predicate, Reply, Store};
 pub use unlocked::{DEFAULT_LOCK_WAIT, MAX_LOCK_WAIT_SECONDS, SaveMode, lock_wait};
+pub use web::TokenCookie;

@@ -42,6 +42,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SessionCarrier>()?;
     m.add_class::<state::SessionStateStore>()?;
     m.add_class::<state::Exclusive>()?;
+    m.add_class::<state::TokenCookie>()?;
     m.add_function(wrap_pyfunction!(state::master_key_signature, m)?)?;
     m.add_function(wrap_pyfunction!(state::session_fingerprint, m)?)?;
     m.add_function(wrap_pyfunction!(derive_cookie_keys, m)?)?;

@@ -363,3 +363,73 @@ pub fn master_key_signature(
 ) -> String {
     cosmos_session_state::master_key_signature(key, verb, resource_type, resource_link, date)
 }
+
+/// The token-cookie hook of one web application (the state crate's `TokenCookie`): `begin` at
+/// the start of a request presents the token the session's sealed cookie carries; `finish` at the
+/// end gives the `Set-Cookie` header value to send when the store's token changed (or None).
+/// Keys come from the framework's secrets (the first seals, all unseal; each 16+ bytes).
+#[pyclass(frozen, module = "cosmos_session_token._native")]
+pub struct TokenCookie {
+    inner: cosmos_session_state::TokenCookie,
+}
+
+#[pymethods]
+impl TokenCookie {
+    #[new]
+    #[pyo3(signature = (secrets, framework, app, *, secure = true, max_age = None))]
+    fn new(
+        py: Python<'_>,
+        secrets: Vec<Vec<u8>>,
+        framework: &str,
+        app: &str,
+        secure: bool,
+        max_age: Option<u64>,
+    ) -> PyResult<Self> {
+        let refs: Vec<&[u8]> = secrets.iter().map(Vec::as_slice).collect();
+        cosmos_session_state::TokenCookie::new(&refs, framework, app)
+            .map(|h| TokenCookie {
+                inner: h.with_secure(secure).with_max_age(max_age),
+            })
+            .map_err(|e| state_error(py, &e))
+    }
+
+    /// The cookie's name (the same for every adapter).
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    /// Presents the token `cookie` carries for session `sid` to `store`; returns whether one was
+    /// presented (anything that does not unseal for this session is no token).
+    #[pyo3(signature = (store, sid, cookie))]
+    fn begin(
+        &self,
+        py: Python<'_>,
+        store: &SessionStateStore,
+        sid: Sid,
+        cookie: Option<&str>,
+    ) -> PyResult<bool> {
+        self.inner
+            .begin(&store.inner, &sid.0, cookie)
+            .map_err(|e| state_error(py, &e))
+    }
+
+    /// The Set-Cookie header value for session `sid` when the store's token is newer than what
+    /// `cookie` (the request's incoming token cookie) carried for it; None otherwise.
+    #[pyo3(signature = (store, sid, cookie))]
+    fn finish(
+        &self,
+        py: Python<'_>,
+        store: &SessionStateStore,
+        sid: Sid,
+        cookie: Option<&str>,
+    ) -> PyResult<Option<String>> {
+        self.inner
+            .finish(&store.inner, &sid.0, cookie)
+            .map_err(|e| state_error(py, &e))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("{:?}", self.inner)
+    }
+}

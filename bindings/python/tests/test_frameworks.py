@@ -175,23 +175,25 @@ def test_django_invalid_cookie_ids_are_no_session(django_site):
 def test_django_token_cookie_is_secure_session_bound_and_keyed_from_bytes(django_site):
     from django.test import Client, override_settings
 
-    from cosmos_session_token import SessionCarrier, token_cookie_context
-    from cosmos_session_token.django import _app_id, _carrier_keys
+    from cosmos_session_token.django import _app_id, _token_cookie
+    from cosmos_session_token.state import SessionStateStore, TokenCookie
 
     c = Client()
     c.get("/counter")
     token_cookie = c.cookies["cosmos_state_token"]
     assert token_cookie["secure"] and token_cookie["httponly"] and token_cookie["samesite"] == "Lax"
+    assert token_cookie["max-age"], "Max-Age is SESSION_COOKIE_AGE"
     sid = c.cookies["sessionid"].value
-    keys = _carrier_keys()
-    assert SessionCarrier(keys, token_cookie_context("django", _app_id(), sid)).read(token_cookie.value)
-    assert not SessionCarrier(keys, token_cookie_context("django", _app_id(), "other-session")).read(
-        token_cookie.value
-    ), "moved to another session, the envelope unseals to nothing"
+    hook = _token_cookie()
+    reader = SessionStateStore.memory()
+    assert hook.begin(reader, sid, token_cookie.value)
+    assert not hook.begin(reader, "other-session", token_cookie.value), "moved to another session, it unseals to nothing"
     with override_settings(SECRET_KEY=b"bytes-secret-key-0123456789", SECRET_KEY_FALLBACKS=["old-secret-0123456789"]):
-        rotated = _carrier_keys()
-        assert len(rotated) == 2 and rotated != keys
+        rotated = _token_cookie()
+        assert rotated is not hook
+        assert not rotated.begin(reader, sid, token_cookie.value), "the old SECRET_KEY is not a fallback here"
         assert Client().get("/counter").status_code == 200
+    assert TokenCookie([b"bytes-secret-key-0123456789"], "django", _app_id()).begin(reader, sid, token_cookie.value) is False
 
 
 # ---------------------------------------------------------------- Flask

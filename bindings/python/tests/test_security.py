@@ -260,14 +260,25 @@ def test_flask_regenerate_defeats_session_fixation(flask_app):
 
 
 def test_flask_key_derivation_uses_bytes_and_fallbacks(flask_app):
+    from cosmos_session_token.state import SessionStateStore, TokenCookie
+
+    # The hook the adapter builds: bytes secrets are used as bytes (str(b"...") is another key),
+    # and a fallback secret still unseals what the old one sealed.
+    writer = SessionStateStore.memory()
+    ex = writer.get_exclusive("s")
+    writer.set_and_release("s", b"x", ex.lock_id, new_item=True)
+    header = TokenCookie([b"k" * 20], "flask", "a/b").finish(writer, "s", None)
+    value = header.split(";")[0].split("=", 1)[1]
+    reader = SessionStateStore.memory()
+    assert TokenCookie([str(b"k" * 20).encode()], "flask", "a/b").begin(reader, "s", value) is False
+    assert TokenCookie([b"new-secret-0123456789", b"k" * 20], "flask", "a/b").begin(reader, "s", value) is True
+    assert TokenCookie([b"k" * 20], "flask", "a/other").begin(reader, "s", value) is False, "bound to the store"
     iface = flask_app.session_interface
     flask_app.secret_key = b"k" * 20
-    as_bytes = iface._cookie_keys(flask_app)
-    flask_app.secret_key = str(b"k" * 20)  # "b'kkkk...'" must not give the same key
-    assert iface._cookie_keys(flask_app) != as_bytes
-    flask_app.secret_key = "new-secret-0123456789"
-    flask_app.config["SECRET_KEY_FALLBACKS"] = [b"k" * 20]
-    assert iface._cookie_keys(flask_app)[1] == as_bytes[0], "the old key still unseals"
+    first = iface._token_cookie(flask_app)
+    assert iface._token_cookie(flask_app) is first, "built once per secret configuration"
+    flask_app.config["SECRET_KEY_FALLBACKS"] = [b"old-secret-0123456789"]
+    assert iface._token_cookie(flask_app) is not first
     flask_app.secret_key = "short"
     flask_app.testing = True  # let the configuration error reach the test
     with pytest.raises(cst.InvalidArgumentError):

@@ -29,6 +29,7 @@ __all__ = [
     "SessionTokenError",
     "StateStoreError",
     "TOKEN_COOKIE_NAME",
+    "TokenCookie",
     "__version__",
     "_from_header",
     "convert",
@@ -241,6 +242,19 @@ class SessionCarrier:
     def changed(self) -> bool: ...
     def for_range(self, range_id: str, parents: Sequence[str] = ()) -> SessionToken | None: ...
     def sealed(self) -> str | None: ...
+
+@final
+class TokenCookie:
+    """The token-cookie hook of one web application: ``begin`` presents the token a session's
+    sealed cookie carries; ``finish`` gives the Set-Cookie header value when it changed."""
+
+    def __new__(
+        cls, secrets: list[bytes], framework: str, app: str, *, secure: bool = True, max_age: int | None = None
+    ) -> TokenCookie: ...
+    @property
+    def name(self) -> str: ...
+    def begin(self, store: SessionStateStore, sid: str, cookie: str | None) -> bool: ...
+    def finish(self, store: SessionStateStore, sid: str, cookie: str | None) -> str | None: ...
 
 @final
 class Exclusive:

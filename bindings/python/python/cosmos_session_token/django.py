@@ -44,15 +44,8 @@ from django.contrib.sessions.backends.base import (  # type: ignore[import-untyp
 from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
 from django.views.decorators.debug import sensitive_variables  # type: ignore[import-untyped]
 
-from ._native import (
-    DEFAULT_SEAL_BUDGET,
-    TOKEN_COOKIE_NAME,
-    SessionCarrier,
-    SessionTokenError,
-    derive_cookie_keys,
-    token_cookie_context,
-)
-from .state import SessionStateStore
+from ._native import TOKEN_COOKIE_NAME, SessionTokenError
+from .state import SessionStateStore, TokenCookie
 
 __all__ = ["SessionStore", "SessionTokenMiddleware", "store"]
 
@@ -173,20 +166,22 @@ def _secret_bytes(secret: Any) -> bytes:
     return secret if isinstance(secret, bytes) else str(secret).encode("utf-8")
 
 
-_keys_lock = threading.Lock()
-_keys: dict[tuple[bytes, ...], list[bytes]] = {}
+_hooks_lock = threading.Lock()
+_hooks: dict[tuple[Any, ...], TokenCookie] = {}
 
 
-def _carrier_keys() -> list[bytes]:
-    """The token cookie's keys, derived by the core from SECRET_KEY and SECRET_KEY_FALLBACKS
-    (cached per configuration; a secret under 16 bytes raises)."""
-    raw = tuple(
-        _secret_bytes(s) for s in [_conf().SECRET_KEY, *getattr(_conf(), "SECRET_KEY_FALLBACKS", [])]
-    )
-    with _keys_lock:
-        found = _keys.get(raw)
+def _token_cookie() -> TokenCookie:
+    """The core's token-cookie hook for this configuration: keys from SECRET_KEY and
+    SECRET_KEY_FALLBACKS (a secret under 16 bytes raises), the seal bound to this site's store,
+    Max-Age SESSION_COOKIE_AGE, Secure unless COSMOS_SESSION_TOKEN_COOKIE_SECURE is False."""
+    conf = _conf()
+    raw = tuple(_secret_bytes(s) for s in [conf.SECRET_KEY, *getattr(conf, "SECRET_KEY_FALLBACKS", [])])
+    secure = bool(getattr(conf, "COSMOS_SESSION_TOKEN_COOKIE_SECURE", True))
+    key = (raw, _app_id(), secure, int(conf.SESSION_COOKIE_AGE))
+    with _hooks_lock:
+        found = _hooks.get(key)
         if found is None:
-            found = _keys[raw] = derive_cookie_keys(list(raw))
+            found = _hooks[key] = TokenCookie(list(raw), "django", _app_id(), secure=secure, max_age=key[3])
         return found
 
 
@@ -198,39 +193,21 @@ class SessionTokenMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        _carrier_keys()  # checks the secrets at start-up, not at the first request
-
-    @staticmethod
-    def _carrier(sid: str) -> SessionCarrier:
-        context = token_cookie_context("django", _app_id(), sid)
-        return SessionCarrier(_carrier_keys(), context, max_bytes=DEFAULT_SEAL_BUDGET)
+        _token_cookie()  # checks the secrets at start-up, not at the first request
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        hook = _token_cookie()
         sid = request.COOKIES.get(_conf().SESSION_COOKIE_NAME)
         incoming = request.COOKIES.get(self.cookie_name)
-        carrier = None
         if sid and SessionStateStore.is_valid_session_id(sid):
-            carrier = self._carrier(sid)
-            if carrier.read(incoming) and carrier.token is not None:
-                store().present_token(sid, carrier.token)
+            hook.begin(store(), sid, incoming)
         response = self.get_response(request)
         session = getattr(request, "session", None)
         key = getattr(session, "session_key", None)
-        token = store().token(key) if key and SessionStateStore.is_valid_session_id(key) else None
-        if token is not None and key:
-            # The incoming cookie was read (unsealed) once, for this session id; a new id (a new
-            # session, or cycle_key at login) starts from no token, bound to the new id.
-            if carrier is None or key != sid:
-                carrier = self._carrier(key)
-            carrier.report(token)
-            sealed = carrier.sealed()
-            if sealed is not None and sealed != incoming:
-                response.set_cookie(
-                    self.cookie_name,
-                    sealed,
-                    max_age=_conf().SESSION_COOKIE_AGE,
-                    secure=getattr(_conf(), "COSMOS_SESSION_TOKEN_COOKIE_SECURE", True),
-                    httponly=True,
-                    samesite="Lax",
-                )
+        if key and SessionStateStore.is_valid_session_id(key):
+            # A new id (a new session, or cycle_key at login) reads nothing from the old cookie:
+            # its seal is bound to the id it was set for.
+            header = hook.finish(store(), key, incoming)
+            if header is not None:
+                response.cookies.load(header)
         return response

@@ -39,14 +39,8 @@ from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, Signer
 from werkzeug.datastructures import CallbackDict
 
-from ._native import (
-    TOKEN_COOKIE_NAME,
-    SessionCarrier,
-    SessionTokenError,
-    derive_cookie_keys,
-    token_cookie_context,
-)
-from .state import SessionStateStore
+from ._native import TOKEN_COOKIE_NAME, SessionTokenError
+from .state import SessionStateStore, TokenCookie
 
 __all__ = ["CosmosSession", "CosmosSessionInterface"]
 
@@ -86,7 +80,7 @@ class CosmosSessionInterface(SessionInterface):
         self._connection = (connection_string, database, container, consistency, compression)
         self._store = store
         self._app_id = f"{database}/{container}"
-        self._keys: tuple[Any, list[bytes]] | None = None
+        self._hook: tuple[list[bytes], TokenCookie] | None = None
         self.token_flow = token_flow
         self.token_cookie_secure = token_cookie_secure
 
@@ -107,23 +101,21 @@ class CosmosSessionInterface(SessionInterface):
     def _signer(self, app: Flask) -> Signer:
         return Signer(app.secret_key, salt="cosmos-session", key_derivation="hmac")  # type: ignore[arg-type]
 
-    def _cookie_keys(self, app: Flask) -> list[bytes]:
-        """The token cookie's keys, derived once per secret configuration (bytes or str secrets;
-        a secret under 16 bytes raises here, before any request depends on it)."""
+    def _token_cookie(self, app: Flask) -> TokenCookie:
+        """The core's token-cookie hook, built once per secret configuration from SECRET_KEY and
+        SECRET_KEY_FALLBACKS (bytes or str; a secret under 16 bytes raises here, before any
+        request depends on it)."""
         secrets_in = [app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or [])]
         raw = [s if isinstance(s, bytes) else str(s).encode("utf-8") for s in secrets_in]
-        if self._keys is None or self._keys[0] != raw:
-            self._keys = (raw, derive_cookie_keys(raw))
-        return self._keys[1]
-
-    def _carrier(self, app: Flask, sid: str) -> SessionCarrier:
-        return SessionCarrier(self._cookie_keys(app), token_cookie_context("flask", self._app_id, sid))
+        if self._hook is None or self._hook[0] != raw:
+            self._hook = (raw, TokenCookie(raw, "flask", self._app_id, secure=self.token_cookie_secure))
+        return self._hook[1]
 
     def open_session(self, app: Flask, request: Request) -> CosmosSession:
         if not app.secret_key:
             raise RuntimeError("CosmosSessionInterface signs the session id: set app.secret_key")
         if self.token_flow:
-            self._cookie_keys(app)  # a weak secret fails every request: say so on the first
+            self._token_cookie(app)  # a weak secret fails every request: say so on the first
         signed = request.cookies.get(self.get_cookie_name(app))
         sid = None
         if signed:
@@ -134,9 +126,7 @@ class CosmosSessionInterface(SessionInterface):
         if sid and SessionStateStore.is_valid_session_id(sid):
             store = self.store(app)
             if self.token_flow:
-                carrier = self._carrier(app, sid)
-                if carrier.read(request.cookies.get(self.token_cookie)) and carrier.token is not None:
-                    store.present_token(sid, carrier.token)
+                self._token_cookie(app).begin(store, sid, request.cookies.get(self.token_cookie))
             data = store.get(sid)
             if data is not None:
                 return CosmosSession(self.serializer.loads(data.decode("utf-8")), sid=sid)
@@ -204,17 +194,8 @@ class CosmosSessionInterface(SessionInterface):
             samesite=samesite,
         )
         if self.token_flow:
-            token = self.store(app).token(session.sid)
-            if token is not None:
-                carrier = self._carrier(app, session.sid)
-                carrier.report(token)
-                sealed = carrier.sealed()
-                if sealed is not None:
-                    response.set_cookie(
-                        self.token_cookie,
-                        sealed,
-                        httponly=True,
-                        secure=self.token_cookie_secure,
-                        samesite="Lax",
-                        path="/",
-                    )
+            from flask import request
+
+            header = self._token_cookie(app).finish(self.store(app), session.sid, request.cookies.get(self.token_cookie))
+            if header is not None:
+                response.headers.add("Set-Cookie", header)

@@ -20,7 +20,16 @@ from ._native import (
     LockLostError,
     SessionStateStore,
     StateStoreError,
+    TokenCookie,
     master_key_signature,
 )
 
-__all__ = ["Exclusive", "LockLost", "LockLostError", "SessionStateStore", "StateStoreError", "master_key_signature"]
+__all__ = [
+    "Exclusive",
+    "LockLost",
+    "LockLostError",
+    "SessionStateStore",
+    "StateStoreError",
+    "TokenCookie",
+    "master_key_signature",
+]
