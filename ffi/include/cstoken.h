@@ -206,6 +206,12 @@ typedef struct cst_state cst_state;
 typedef struct cst_state_result cst_state_result;
 
 /**
+ * The token-cookie hook of one web application (the state crate's `TokenCookie`): created once
+ * per configuration, used from any thread; free it with cst_state_token_cookie_free.
+ */
+typedef struct cst_state_token_cookie cst_state_token_cookie;
+
+/**
  * A parsed session token. Immutable and reference-counted: any number of threads may use one
  * handle at the same time. Release each handle (from cst_token_parse, cst_token_clone or any
  * function with a cst_token **out) exactly once with cst_token_free, after every user is done.
@@ -264,7 +270,7 @@ typedef struct cst_state_options {
    */
   double request_timeout;
   /**
-   * Retries of a throttled or failed request (default 9).
+   * Retries of a throttled or failed request (default 9, at most 100).
    */
   uint32_t max_retries;
 } cst_state_options;
@@ -535,7 +541,7 @@ int32_t cst_token_hash(const struct cst_token *token, uint64_t *out);
 
 /**
  * The token to send for one range into a new handle: the exact segment, else the merge of
- * every present parent (parents[i] with length parent_lens[i]) relabelled with range_id.
+ * every present parent (`parents[i]` with length `parent_lens[i]`) relabelled with range_id.
  * Returns CST_ERR_NOT_FOUND when no segment applies, CST_ERR_INCOMPATIBLE when parents
  * conflict, CST_ERR_INVALID_UTF8, CST_ERR_NULL_ARGUMENT or CST_OK.
  *
@@ -696,7 +702,7 @@ int32_t cst_token_seal(const struct cst_token *token,
                        size_t *out_len);
 
 /**
- * Checks a sealed token against any of `nkeys` keys (keys[i] of key_lens[i] bytes; seal with
+ * Checks a sealed token against any of `nkeys` keys (`keys[i]` of `key_lens[i]` bytes; seal with
  * the first, accept any: key rotation) and `context`, into a new token handle *out. `max_bytes`
  * = 0 means 4,000. Returns CST_OK, CST_ERR_REJECTED (bad signature, unknown version, malformed
  * envelope), CST_ERR_INVALID_ARGUMENT (no or weak keys), CST_ERR_LIMIT_EXCEEDED,
@@ -806,7 +812,7 @@ int32_t cst_compare(const char *a, size_t alen, const char *b, size_t blen, int3
  * present parents relabelled with range_id. CST_ERR_NOT_FOUND when nothing applies.
  *
  * # Safety
- * Spans valid as documented (parents[i] for parent_lens[i] bytes, i < nparents).
+ * Spans valid as documented (`parents[i]` for `parent_lens[i]` bytes, i < nparents).
  */
 int32_t cst_scope(const char *token,
                   size_t len,
@@ -873,7 +879,7 @@ int32_t cst_web_token_cookie_header(const char *name,
                                     size_t *out_len);
 
 /**
- * Creates a carrier into *out: `nkeys` keys (keys[i] of key_lens[i] bytes, each at least 16;
+ * Creates a carrier into *out: `nkeys` keys (`keys[i]` of `key_lens[i]` bytes, each at least 16;
  * the first seals, all are accepted), the `context` sealed values are bound to, and the budget
  * of the sealed text (`max_bytes` = 0: 4,000) in both directions. Returns CST_OK,
  * CST_ERR_INVALID_ARGUMENT (no or weak keys), CST_ERR_LIMIT_EXCEEDED, CST_ERR_NULL_ARGUMENT.
@@ -1378,6 +1384,68 @@ int32_t cst_state_delete(const struct cst_state *state,
                          size_t sid_len,
                          double wait,
                          bool *removed);
+
+/**
+ * Creates the token-cookie hook of one application into *out: keys derived from `count`
+ * framework secrets (`secrets`/`secret_lens`; the first seals, all unseal; each at least 16
+ * bytes, else CST_ERR_INVALID_ARGUMENT kind weak_key), the seal bound to `framework` and `app`,
+ * the cookie `Secure` when `secure`, with `Max-Age` `max_age` seconds (negative: none).
+ *
+ * # Safety
+ * Spans valid as documented; `out` writable.
+ */
+int32_t cst_state_token_cookie_new(const uint8_t *const *secrets,
+                                   const size_t *secret_lens,
+                                   size_t count,
+                                   const char *framework,
+                                   size_t framework_len,
+                                   const char *app,
+                                   size_t app_len,
+                                   bool secure,
+                                   int64_t max_age,
+                                   struct cst_state_token_cookie **out);
+
+/**
+ * Releases a hook (NULL is a no-op).
+ *
+ * # Safety
+ * `hook` NULL or a live handle not used after this call.
+ */
+void cst_state_token_cookie_free(struct cst_state_token_cookie *hook);
+
+/**
+ * Start of a request for session `sid` whose token cookie is `cookie` (NULL with length 0:
+ * none): presents the token it carries for this session to `state`. *presented: whether one
+ * was (anything that does not unseal for this session is no token).
+ *
+ * # Safety
+ * Handles live; spans valid; `presented` writable.
+ */
+int32_t cst_state_token_cookie_begin(const struct cst_state_token_cookie *hook,
+                                     const struct cst_state *state,
+                                     const char *sid,
+                                     size_t sid_len,
+                                     const char *cookie,
+                                     size_t cookie_len,
+                                     bool *presented);
+
+/**
+ * End of a request for session `sid` (the new id after a new session or a key cycle) that
+ * arrived with token cookie `cookie`: the `Set-Cookie` header value to send (output protocol),
+ * or CST_ERR_NOT_FOUND when the store's token did not change (send no cookie).
+ *
+ * # Safety
+ * Handles live; spans valid; output as documented.
+ */
+int32_t cst_state_token_cookie_finish(const struct cst_state_token_cookie *hook,
+                                      const struct cst_state *state,
+                                      const char *sid,
+                                      size_t sid_len,
+                                      const char *cookie,
+                                      size_t cookie_len,
+                                      char *buf,
+                                      size_t cap,
+                                      size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

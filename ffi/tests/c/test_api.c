@@ -1781,6 +1781,46 @@ static int run_vectors(const char *path) {
     return cases;
 }
 
+/* The token-cookie hook: begin presents the cookie's token, finish gives the Set-Cookie header
+ * only when the store's token changed (the same rule as the Python and .NET adapters). */
+static void test_state_token_cookie(void) {
+    cst_state *s = NULL;
+    CHECK_STATUS(cst_state_open_memory(NULL, &s), CST_OK);
+    const uint8_t *secrets[] = {(const uint8_t *)"framework-secret-0123456789"};
+    size_t lens[] = {27};
+    cst_state_token_cookie *hook = NULL;
+    CHECK_STATUS(cst_state_token_cookie_new(secrets, lens, 1, "aspnet", 6, "web/SessionStore", 16, true, 60, &hook), CST_OK);
+    const uint8_t *weak[] = {(const uint8_t *)"short"};
+    size_t weak_lens[] = {5};
+    cst_state_token_cookie *bad = NULL;
+    CHECK_STATUS(cst_state_token_cookie_new(weak, weak_lens, 1, "aspnet", 6, "a", 1, true, -1, &bad), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "weak_key") == 0 && bad == NULL);
+    bool presented = true;
+    CHECK_STATUS(cst_state_token_cookie_begin(hook, s, "sid", 3, NULL, 0, &presented), CST_OK);
+    CHECK(!presented);
+    cst_state_result *r = NULL;
+    cst_state_entry e;
+    CHECK_STATUS(cst_state_get_exclusive(s, "sid", 3, &r), CST_OK);
+    CHECK_STATUS(cst_state_result_entry(r, &e), CST_OK);
+    cst_state_result_free(r);
+    CHECK_STATUS(cst_state_set_and_release(s, "sid", 3, (const uint8_t *)"x", 1, e.lock_id, true, 0), CST_OK);
+    char header[512];
+    size_t n = 0;
+    CHECK_STATUS(cst_state_token_cookie_finish(hook, s, "sid", 3, NULL, 0, header, sizeof header, &n), CST_OK);
+    CHECK(strncmp(header, "cosmos_state_token=", 19) == 0 && strstr(header, "Max-Age=60; HttpOnly; SameSite=Lax; Secure") != NULL);
+    const char *value = header + 19;
+    size_t value_len = (size_t)(strchr(value, ';') - value);
+    CHECK_STATUS(cst_state_token_cookie_begin(hook, s, "sid", 3, value, value_len, &presented), CST_OK);
+    CHECK(presented);
+    CHECK_STATUS(cst_state_token_cookie_finish(hook, s, "sid", 3, value, value_len, header, sizeof header, &n), CST_ERR_NOT_FOUND);
+    CHECK_STATUS(cst_state_token_cookie_begin(hook, s, "other", 5, value, value_len, &presented), CST_OK);
+    CHECK(!presented); /* bound to its session */
+    CHECK_STATUS(cst_state_token_cookie_begin(hook, s, "sid", 3, value, value_len, NULL), CST_ERR_NULL_ARGUMENT);
+    cst_state_token_cookie_free(hook);
+    cst_state_token_cookie_free(NULL);
+    cst_state_free(s);
+}
+
 int main(int argc, char **argv) {
     RUN(test_versions);
     RUN(test_status_names);
@@ -1807,6 +1847,7 @@ int main(int argc, char **argv) {
     RUN(test_warnings_api);
     RUN(test_error_table);
     RUN(test_state_api);
+    RUN(test_state_token_cookie);
     RUN(test_security_review);
     RUN(test_last_error_during_thread_teardown);
     RUN(test_threads_share_one_handle);

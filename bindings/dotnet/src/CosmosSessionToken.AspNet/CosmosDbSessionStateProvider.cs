@@ -21,7 +21,7 @@ namespace CosmosSessionToken.AspNet
     /// <c>consistencyLevel</c>, and <c>&lt;sessionState timeout&gt;</c>); add <c>containerId</c> (default
     /// <c>SessionStore</c>) and <c>tokenCookie="true"</c> to flow the session's Cosmos DB token to the browser in a
     /// sealed cookie, which makes Session consistency safe across nodes. The token cookie follows the native web-session
-    /// policy (<see cref="WebSessionPolicy"/>): keys derived from <c>tokenCookieKey</c> (base64, 16+ bytes; optional
+    /// policy (<see cref="StateTokenCookie"/>, the native hook): keys derived from <c>tokenCookieKey</c> (base64, 16+ bytes; optional
     /// <c>tokenCookieKeyFallbacks</c>, comma-separated, for rotation) or the machine key's validation key, checked at
     /// start-up; the seal bound to the session id and the store; <c>Secure; HttpOnly; SameSite=Lax</c> unless
     /// <c>tokenCookieSecure="false"</c> (plain-HTTP development only).
@@ -51,7 +51,7 @@ namespace CosmosSessionToken.AspNet
         private TimeSpan? timeoutOverride;
         private bool tokenCookie;
         private bool tokenCookieSecure = true;
-        private byte[][] cookieKeys;
+        private StateTokenCookie tokenCookieHook;
         private string appId = "";
         private string cookieName = "ASP.NET_SessionId";
 
@@ -150,11 +150,11 @@ namespace CosmosSessionToken.AspNet
             {
                 throw new ProviderException("unknown session-state provider attribute '" + settings.GetKey(0) + "'");
             }
+            appId = options.Database + "/" + options.Container;
             if (tokenCookie)
             {
-                cookieKeys = CookieKeys(keyText, fallbackText);
+                tokenCookieHook = TokenCookieHook(keyText, fallbackText, appId, tokenCookieSecure);
             }
-            appId = options.Database + "/" + options.Container;
             string key = string.Join("|", inMemory ? "memory" : Digest(connectionString), options.Database, options.Container,
                 options.Consistency, options.Compression, options.LockTtl.Ticks, options.Timeout.Ticks,
                 options.RenewFraction.ToString("R", CultureInfo.InvariantCulture), options.RequestTimeout.Ticks, options.MaxRetries);
@@ -198,9 +198,9 @@ namespace CosmosSessionToken.AspNet
             }
         }
 
-        // The token cookie's keys: the native derivation over tokenCookieKey (base64) and its fallbacks, or over the
-        // machine key's validation key; a secret shorter than 16 bytes fails here, at start-up.
-        private static byte[][] CookieKeys(string keyText, string fallbackText)
+        // The native token-cookie hook, keyed from tokenCookieKey (base64) and its fallbacks, or from the machine key's
+        // validation key; a secret shorter than 16 bytes fails here, at start-up.
+        private static StateTokenCookie TokenCookieHook(string keyText, string fallbackText, string app, bool secure)
         {
             var secrets = new System.Collections.Generic.List<byte[]>();
             if (keyText != null)
@@ -227,7 +227,7 @@ namespace CosmosSessionToken.AspNet
             }
             try
             {
-                return WebSessionPolicy.DeriveCookieKeys(secrets);
+                return new StateTokenCookie(secrets, "aspnet", app, secure, null);
             }
             catch (SessionTokenArgumentException e)
             {
@@ -247,11 +247,6 @@ namespace CosmosSessionToken.AspNet
             }
         }
 
-        private SessionTokenCookie Carrier(string sid)
-        {
-            return new SessionTokenCookie(cookieKeys, WebSessionPolicy.TokenCookieContext("aspnet", appId, sid));
-        }
-
         /// <summary>Session expiry callbacks are not supported (Cosmos DB deletes expired items itself); returns false.</summary>
         public override bool SetItemExpireCallback(SessionStateItemExpireCallback expireCallback)
         {
@@ -266,33 +261,20 @@ namespace CosmosSessionToken.AspNet
             var carried = context.Request.Cookies[TokenCookieName];
             // An id the store cannot use (too long, control characters) is no session: never an error per request.
             if (sid == null || carried == null || !SessionStateStore.IsValidSessionId(sid.Value)) return;
-            using (var carrier = Carrier(sid.Value))
-            {
-                carrier.Read(carried.Value);
-                var token = carrier.Token;
-                if (token != null) store.PresentToken(sid.Value, token);
-            }
+            tokenCookieHook.Begin(store, sid.Value, carried.Value);
         }
 
-        /// <summary>Writes the session's Cosmos DB token back in the sealed cookie (tokenCookie="true").</summary>
+        /// <summary>Writes the session's Cosmos DB token back in the sealed cookie (tokenCookie="true") when it changed.</summary>
         public override void EndRequest(HttpContext context)
         {
             if (!tokenCookie || context == null) return;
             string sid = SessionIdOf(context);
-            var token = sid == null || !SessionStateStore.IsValidSessionId(sid) ? null : store.Token(sid);
-            if (token == null) return;
-            using (var carrier = Carrier(sid))
-            {
-                carrier.Merge(token);
-                string value = carrier.CookieValue;
-                var incoming = context.Request.Cookies[TokenCookieName];
-                if (value != null && (incoming == null || incoming.Value != value))
-                {
-                    // The header as the native policy renders it (Secure, HttpOnly, SameSite=Lax): HttpCookie has no
-                    // SameSite on .NET Framework before 4.7.2, nor on Mono.
-                    context.Response.AppendHeader("Set-Cookie", WebSessionPolicy.TokenCookieHeader(TokenCookieName, value, null, tokenCookieSecure));
-                }
-            }
+            if (sid == null || !SessionStateStore.IsValidSessionId(sid)) return;
+            var incoming = context.Request.Cookies[TokenCookieName];
+            // The header as the native policy renders it (Secure, HttpOnly, SameSite=Lax): HttpCookie has no SameSite on
+            // .NET Framework before 4.7.2, nor on Mono.
+            string header = tokenCookieHook.Finish(store, sid, incoming == null ? null : incoming.Value);
+            if (header != null) context.Response.AppendHeader("Set-Cookie", header);
         }
 
         // The session id of this request: a new one the module is setting, else the incoming cookie's. (The

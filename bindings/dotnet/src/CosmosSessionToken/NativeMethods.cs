@@ -208,6 +208,22 @@ namespace CosmosSessionToken
         internal static extern int cst_state_create_uninitialized(StateHandle state, byte[] sid, UIntPtr sidLen, double timeout);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_token_cookie_new(IntPtr secrets, IntPtr secretLens, UIntPtr count, byte[] framework,
+            UIntPtr frameworkLen, byte[] app, UIntPtr appLen, [MarshalAs(UnmanagedType.I1)] bool secure, long maxAge,
+            out TokenCookieHandle hook);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void cst_state_token_cookie_free(IntPtr hook);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_token_cookie_begin(TokenCookieHandle hook, StateHandle state, byte[] sid, UIntPtr sidLen,
+            byte[] cookie, UIntPtr cookieLen, out byte presented);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_token_cookie_finish(TokenCookieHandle hook, StateHandle state, byte[] sid, UIntPtr sidLen,
+            byte[] cookie, UIntPtr cookieLen, byte[] buf, UIntPtr cap, out UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_state_remove(StateHandle state, byte[] sid, UIntPtr sidLen, ulong lockId, out byte removed);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -328,6 +344,20 @@ namespace CosmosSessionToken
         protected override bool ReleaseHandle()
         {
             NativeMethods.cst_state_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>Owns a native cst_state_token_cookie.</summary>
+    internal sealed class TokenCookieHandle : SafeHandle
+    {
+        public TokenCookieHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.cst_state_token_cookie_free(handle);
             return true;
         }
     }

@@ -151,7 +151,7 @@ namespace CosmosSessionToken
             }
         }
 
-        private StateHandle Handle
+        internal StateHandle Handle
         {
             get
             {

@@ -1,4 +1,5 @@
 using System;
+using System.Text;
 using System.Collections.Specialized;
 using System.Configuration.Provider;
 using System.Threading;
@@ -326,6 +327,27 @@ namespace CosmosSessionToken.AspNet.Tests
             releaser.Join();
             object readLock;
             Assert.IsNull(p.GetItem(null, "s", out locked, out age, out readLock, out actions), "removed, not left alive");
+        }
+
+        [Test]
+        public void TheNativeTokenCookieHookSetsTheCookieOnlyWhenTheTokenChanged()
+        {
+            using (var store = SessionStateStore.OpenInMemory(new SessionStateOptions()))
+            using (var hook = new StateTokenCookie(new[] { Encoding.UTF8.GetBytes("aspnet-secret-0123456789") }, "aspnet", "db/c", true, null))
+            {
+                Assert.IsFalse(hook.Begin(store, "sid-a", null));
+                var ex = store.GetExclusive("sid-a");
+                store.SetAndRelease("sid-a", new byte[] { 1 }, ex.LockId, true, null);
+                string header = hook.Finish(store, "sid-a", null);
+                StringAssert.StartsWith(hook.Name + "=", header);
+                StringAssert.EndsWith("; HttpOnly; SameSite=Lax; Secure", header);
+                string value = header.Substring(hook.Name.Length + 1, header.IndexOf(';') - hook.Name.Length - 1);
+                Assert.IsTrue(hook.Begin(store, "sid-a", value));
+                Assert.IsNull(hook.Finish(store, "sid-a", value), "unchanged: no cookie");
+                Assert.IsFalse(hook.Begin(store, "sid-b", value), "bound to its session");
+                Assert.AreEqual("weak_key", Assert.Throws<SessionTokenArgumentException>(() =>
+                    new StateTokenCookie(new[] { new byte[5] }, "aspnet", "db/c", true, null)).Kind);
+            }
         }
 
         [Test]
