@@ -9,6 +9,7 @@ import types
 
 import pytest
 
+import cosmos_session_token as cst
 from conftest import conn
 
 django = pytest.importorskip("django", reason="scripts/test installs Django into .venv")
@@ -270,5 +271,9 @@ def test_flask_concurrent_clients(flask_app):
 def test_flask_needs_a_connection(server):
     from cosmos_session_token.flask import CosmosSessionInterface
 
-    with pytest.raises(ValueError):
-        CosmosSessionInterface(None, database="")
+    with pytest.raises(cst.SessionTokenError) as info:
+        CosmosSessionInterface(None)
+    assert info.value.kind == "invalid_connection_string"
+    with pytest.raises(cst.SessionTokenError) as info:
+        CosmosSessionInterface(conn(server), database="not valid")
+    assert info.value.kind == "invalid_option"

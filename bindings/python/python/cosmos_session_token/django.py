@@ -63,7 +63,7 @@ _stores: dict[tuple[Any, ...], SessionStateStore] = {}
 
 def _app_id() -> str:
     """The store's identity in seal contexts: database/container."""
-    return f"{getattr(_conf(), 'COSMOS_SESSION_DATABASE', None)}/{getattr(_conf(), 'COSMOS_SESSION_CONTAINER', 'SessionStore')}"
+    return f"{getattr(_conf(), 'COSMOS_SESSION_DATABASE', 'sessions')}/{getattr(_conf(), 'COSMOS_SESSION_CONTAINER', 'SessionStore')}"
 
 
 @sensitive_variables()
@@ -74,9 +74,9 @@ def store() -> SessionStateStore:
     secret = getattr(_conf(), "COSMOS_SESSION_CONNECTION_STRING", None)
     key = (
         hashlib.sha256(secret.encode()).hexdigest() if secret else None,
-        getattr(_conf(), "COSMOS_SESSION_DATABASE", None),
+        getattr(_conf(), "COSMOS_SESSION_DATABASE", "sessions"),
         getattr(_conf(), "COSMOS_SESSION_CONTAINER", "SessionStore"),
-        getattr(_conf(), "COSMOS_SESSION_CONSISTENCY", "Strong"),
+        getattr(_conf(), "COSMOS_SESSION_CONSISTENCY", ""),
         getattr(_conf(), "COSMOS_SESSION_COMPRESSION", True),
         _conf().SESSION_COOKIE_AGE,
     )
@@ -84,12 +84,10 @@ def store() -> SessionStateStore:
         found = _stores.get(key)
         if found is None:
             _, database, container, consistency, compression, age = key
-            if not secret or not database:
-                raise ValueError(
-                    "set COSMOS_SESSION_CONNECTION_STRING and COSMOS_SESSION_DATABASE to use the Cosmos DB session engine"
-                )
+            # Every option is checked by the engine's one set of rules (an unset connection string
+            # is invalid_connection_string).
             found = SessionStateStore(
-                secret,
+                secret or "",
                 database=database,
                 container=container,
                 timeout=float(age),

@@ -67,16 +67,18 @@ class CosmosSessionInterface(SessionInterface):
         self,
         connection_string: str | None = None,
         *,
-        database: str = "",
+        database: str = "sessions",
         container: str = "SessionStore",
-        consistency: str = "Strong",
+        consistency: str = "",
         compression: bool = True,
         token_flow: bool = False,
         token_cookie_secure: bool = True,
         store: SessionStateStore | None = None,
     ) -> None:
-        if store is None and not (connection_string and database):
-            raise ValueError("give a connection string and a database (or a SessionStateStore as store=)")
+        if store is None:
+            # The options are checked now, by the engine's one set of rules (a missing connection
+            # string is invalid_connection_string): a bad configuration fails at start-up.
+            SessionStateStore(connection_string or "", database=database, container=container, consistency=consistency)
         self._connection = (connection_string, database, container, consistency, compression)
         self._store = store
         self._app_id = f"{database}/{container}"
