@@ -25,9 +25,10 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde::Serialize;
 
+use crate::builder::Builder;
 use crate::error::{ContainerError, Error, ParseError};
 use crate::merge::{MergePolicy, merge_value_into};
-use crate::model::{Builder, OwnedSegment, OwnedValue, RangeIdText, Segment, SessionToken};
+use crate::model::{OwnedSegment, OwnedValue, RangeIdText, Segment, SessionToken};
 
 mod snapshot_format;
 

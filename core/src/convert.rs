@@ -3,7 +3,8 @@
 //! Follows Microsoft's "Convert session token formats in .NET SDK" article, but for every
 //! segment of a composite token (the published sample handles only one).
 
-use crate::model::{Builder, Format, Segment, SegmentValue, SessionToken, VectorValue};
+use crate::builder::Builder;
+use crate::model::{Format, Segment, SegmentValue, SessionToken, VectorValue};
 
 impl<'a> SegmentValue<'a> {
     /// The value in `format`. To simple keeps only the global LSN — **lossy**: the version and

@@ -26,6 +26,7 @@
 
 #![deny(missing_docs)]
 
+mod builder;
 mod carrier;
 mod container;
 mod convert;

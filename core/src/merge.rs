@@ -16,11 +16,12 @@
 //! region 2 at 1, while `1#5#1=20#2=5 ⊔ (2#5#1=10 ⊔ 3#5#1=1#2=1)` keeps it at 5. Every SDK
 //! has this property; it follows from dropping lower-version regions.
 
+use crate::builder::Builder;
 use crate::error::MergeError;
 use crate::index::{Keys, Lookup, RangeIndex};
 use crate::model::{
-    Builder, OwnedSegment, OwnedValue, OwnedVector, RegionProgress, Regions, SegmentValue,
-    SessionToken, VectorValue,
+    OwnedSegment, OwnedValue, OwnedVector, RegionProgress, Regions, SegmentValue, SessionToken,
+    VectorValue,
 };
 
 /// What to do when two values of the same version list different regions.

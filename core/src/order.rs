@@ -12,8 +12,9 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+use crate::builder::Builder;
 use crate::index::Lookup;
-use crate::model::{Builder, SegmentValue, SessionToken, VectorValue};
+use crate::model::{SegmentValue, SessionToken, VectorValue};
 
 /// How one token relates to another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -16,12 +16,11 @@
 
 use std::fmt;
 
+use crate::builder::Builder;
 use crate::error::{Field, ParseError, ParseErrorKind};
 use crate::index::RangeIndex;
 use crate::merge::{MergePolicy, RegionMismatch, merge_value_into};
-use crate::model::{
-    Builder, OwnedSegment, OwnedValue, OwnedVector, RegionProgress, Regions, SessionToken,
-};
+use crate::model::{OwnedSegment, OwnedValue, OwnedVector, RegionProgress, Regions, SessionToken};
 
 /// Strict (the default) or lenient parsing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

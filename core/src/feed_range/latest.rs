@@ -19,9 +19,10 @@
 use std::cmp::Ordering;
 
 use super::{FeedRange, MAX_FEED_RANGE_PAIRS, PairFate, ge, label_key};
+use crate::builder::Builder;
 use crate::error::{Error, FeedRangeError};
 use crate::merge::{MergePolicy, merge_value_into};
-use crate::model::{Builder, OwnedSegment, Segment, SessionToken};
+use crate::model::{OwnedSegment, Segment, SessionToken};
 
 /// A range bound with its packed key: ordered exactly like the text.
 #[derive(Clone, Copy)]
