@@ -1,5 +1,6 @@
 //! The boundary: panic catching, failures with their details, and the input/output protocols.
 
+use std::cell::RefCell;
 use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -95,6 +96,29 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_default();
     format!("internal error in native library (panic: {detail})")
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<Option<Failure>> = const { RefCell::new(None) };
+}
+
+/// Records this thread's last failure. During thread teardown the slot may already be gone
+/// (`try_with` fails instead of panicking): the failure is then simply not recorded.
+pub(crate) fn set_last_error(failure: Failure) {
+    let _ = LAST_ERROR.try_with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            *slot = Some(failure);
+        }
+    });
+}
+
+/// Reads this thread's last failure; a slot already torn down (or busy) reads as "none".
+pub(crate) fn with_last_error<R>(f: impl FnOnce(Option<&Failure>) -> R) -> R {
+    let last = LAST_ERROR
+        .try_with(|slot| slot.try_borrow().ok().and_then(|last| last.clone()))
+        .ok()
+        .flatten();
+    f(last.as_ref())
 }
 
 /// Runs an export body: Ok → CST_OK; a failure or a caught panic → its status, recorded as

@@ -14,6 +14,8 @@ mod boundary;
 // the order.
 mod status;
 
+mod last_error;
+
 mod token;
 
 mod feed_range;
@@ -31,6 +33,8 @@ mod container;
 mod state;
 
 pub use status::*;
+
+pub use last_error::*;
 
 pub use token::*;
 
