@@ -53,10 +53,11 @@ pub use error::{
     Category, Code, ContainerError, ERROR_CODES, Error, ErrorCode, FeedRangeError, Field,
     MergeError, ParseError, ParseErrorKind, SealError, error_code,
 };
+#[cfg(feature = "test-oracles")]
+pub use feed_range::__latest_for_feed_range_reference;
 pub use feed_range::{
-    __latest_for_feed_range_reference, FeedRange, Latest, MAX_FEED_RANGE_PAIRS,
-    MAX_FEED_RANGE_TEXT, PairFate, latest_for_feed_range, latest_token_for_feed_range,
-    parse_pair_token,
+    FeedRange, Latest, MAX_FEED_RANGE_PAIRS, MAX_FEED_RANGE_TEXT, PairFate, latest_for_feed_range,
+    latest_token_for_feed_range, parse_pair_token,
 };
 pub use merge::{MergePolicy, RegionMismatch};
 pub use model::{

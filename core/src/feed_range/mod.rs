@@ -19,6 +19,7 @@
 //! per range, the work over its sub-ranges (O(n · nesting depth); partition hierarchies are shallow).
 
 mod latest;
+#[cfg(feature = "test-oracles")]
 mod reference;
 
 use std::fmt;
@@ -314,7 +315,9 @@ pub fn latest_token_for_feed_range(
 }
 
 /// The first implementation of [`latest_for_feed_range`], kept as the reference the tests and
-/// the fuzz target compare the current one against. Not part of the API.
+/// the fuzz target compare the current one against. Not part of the API: only with the
+/// `test-oracles` feature, which the crate's own tests and the fuzz target enable.
+#[cfg(feature = "test-oracles")]
 #[doc(hidden)]
 pub fn __latest_for_feed_range_reference(
     pairs: &[(FeedRange, SessionToken)],
