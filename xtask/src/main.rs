@@ -122,6 +122,52 @@ fn check_versions(root: &Path) -> Result<(), String> {
         format!("ExpectedAbiVersion = {abi};"),
     ));
     let mut wrong = Vec::new();
+    // Every CST_* constant the .NET wrapper spells has the value ffi/src/status.rs gives it.
+    let constants: std::collections::HashMap<&str, &str> = status
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub const "))
+        .filter_map(|l| {
+            let (name, rest) = l.split_once(':')?;
+            let value = rest.split_once('=')?.1.trim().strip_suffix(';')?;
+            Some((name.trim(), value))
+        })
+        .collect();
+    let native = std::fs::read_to_string(
+        root.join("bindings/dotnet/src/CosmosSessionToken/NativeMethods.cs"),
+    )
+    .map_err(|e| format!("NativeMethods.cs: {e}"))?;
+    let mut checked = 0;
+    for line in native.lines() {
+        let line = line.trim();
+        let Some(rest) = line
+            .strip_prefix("internal const int ")
+            .or_else(|| line.strip_prefix("internal const uint "))
+        else {
+            continue;
+        };
+        let Some((name, value)) = rest.split_once('=') else {
+            continue;
+        };
+        let (name, value) = (name.trim(), value.trim().trim_end_matches(';').trim());
+        if !name.starts_with("CST_") {
+            continue;
+        }
+        checked += 1;
+        match constants.get(name) {
+            Some(v) if *v == value => {}
+            Some(v) => wrong.push(format!(
+                "NativeMethods.cs says {name} = {value}, ffi/src/status.rs says {v}"
+            )),
+            None => wrong.push(format!(
+                "NativeMethods.cs has {name}, which ffi/src/status.rs does not define"
+            )),
+        }
+    }
+    if checked < 13 {
+        wrong.push(format!(
+            "NativeMethods.cs: only {checked} CST_* constants found (the parser no longer matches it)"
+        ));
+    }
     for (file, text) in &expected {
         let content =
             std::fs::read_to_string(root.join(file)).map_err(|e| format!("{file}: {e}"))?;
@@ -130,7 +176,9 @@ fn check_versions(root: &Path) -> Result<(), String> {
         }
     }
     if wrong.is_empty() {
-        println!("every version is {version}, every ABI version {abi}");
+        println!(
+            "every version is {version}, every ABI version {abi}, and the .NET wrapper's {checked} CST_* constants match the C ABI's"
+        );
         Ok(())
     } else {
         Err(format!(
