@@ -9,6 +9,7 @@ use cosmos_session_token::{DEFAULT_COOKIE_NAME, SessionCarrier};
 use crate::boundary::{
     Failure, bytes_array, guard, guard_or, input_str, parents, put, write_output,
 };
+use crate::handle::{Boxed, Handle, borrow, free_boxed, new_boxed};
 use crate::sealing::{MAX_SEAL_KEYS, seal_budget};
 use crate::token::{check_out, cst_token, into_handle, not_found, token};
 use cosmos_session_token::Code;
@@ -19,14 +20,19 @@ pub struct cst_carrier {
     inner: Mutex<SessionCarrier>,
 }
 
+impl Handle for cst_carrier {
+    const NAME: &'static str = "carrier";
+}
+impl Boxed for cst_carrier {}
+
 /// Locks the carrier behind a handle. A poisoned lock (a panic while held) is still usable: every
 /// operation leaves the carrier in a valid state.
 ///
 /// # Safety
 /// `p` must be NULL or a live handle.
 unsafe fn carrier<'a>(p: *const cst_carrier) -> Result<MutexGuard<'a, SessionCarrier>, Failure> {
-    // SAFETY: live handles point to a Box-owned cst_carrier that outlives the call.
-    let c = unsafe { p.as_ref() }.ok_or_else(|| Failure::null("carrier"))?;
+    // SAFETY: forwarded caller guarantee.
+    let c = unsafe { borrow(p) }?;
     Ok(c.inner.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
@@ -60,9 +66,9 @@ pub unsafe extern "C" fn cst_carrier_new(
         // SAFETY: forwarded caller guarantees.
         let context = unsafe { input_str(context, context_len, "context") }?;
         let c = SessionCarrier::new(&keys, context, seal_budget(max_bytes))?;
-        let handle = Box::into_raw(Box::new(cst_carrier {
+        let handle = new_boxed(cst_carrier {
             inner: Mutex::new(c),
-        }));
+        });
         // SAFETY: checked non-NULL above.
         unsafe { put(out, handle, "out") }
     })
@@ -75,10 +81,8 @@ pub unsafe extern "C" fn cst_carrier_new(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_carrier_free(carrier: *mut cst_carrier) {
     guard_or((), || {
-        if !carrier.is_null() {
-            // SAFETY: a live handle is a Box::into_raw pointer, released once.
-            drop(unsafe { Box::from_raw(carrier) });
-        }
+        // SAFETY: forwarded caller guarantee.
+        unsafe { free_boxed(carrier) }
     })
 }
 

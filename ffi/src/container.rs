@@ -5,6 +5,7 @@ use std::ffi::c_char;
 use cosmos_session_token::{RequestKind, SessionContainer};
 
 use crate::boundary::{Failure, guard, guard_or, input_str, parents, put, write_output};
+use crate::handle::{Boxed, Handle, borrow, free_boxed, new_boxed};
 use crate::token::{check_out, cst_token, into_handle, not_found};
 
 /// A session container: per-partition tokens of many collections, keyed by collection RID with
@@ -14,13 +15,16 @@ pub struct cst_container {
     inner: SessionContainer,
 }
 
+impl Handle for cst_container {
+    const NAME: &'static str = "container";
+}
+impl Boxed for cst_container {}
+
 /// # Safety
 /// `p` must be NULL or a live container handle.
 unsafe fn container<'a>(p: *const cst_container) -> Result<&'a SessionContainer, Failure> {
-    // SAFETY: a live handle points to a Box-owned cst_container that outlives the call.
-    unsafe { p.as_ref() }
-        .map(|c| &c.inner)
-        .ok_or_else(|| Failure::null("container"))
+    // SAFETY: forwarded caller guarantee.
+    unsafe { borrow(p) }.map(|c| &c.inner)
 }
 
 /// Creates an empty container (merges unite regions at the same version; default limits:
@@ -31,14 +35,12 @@ unsafe fn container<'a>(p: *const cst_container) -> Result<&'a SessionContainer,
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_container_new(out: *mut *mut cst_container) -> i32 {
     guard(|| {
-        let handle = Box::into_raw(Box::new(cst_container {
-            inner: SessionContainer::new(),
-        }));
         if out.is_null() {
-            // SAFETY: just created above, never shared.
-            drop(unsafe { Box::from_raw(handle) });
             return Err(Failure::null("out"));
         }
+        let handle = new_boxed(cst_container {
+            inner: SessionContainer::new(),
+        });
         // SAFETY: checked non-NULL.
         unsafe { put(out, handle, "out") }
     })
@@ -51,10 +53,8 @@ pub unsafe extern "C" fn cst_container_new(out: *mut *mut cst_container) -> i32 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_container_free(container: *mut cst_container) {
     guard_or((), || {
-        if !container.is_null() {
-            // SAFETY: a live handle is a Box::into_raw pointer, released once.
-            drop(unsafe { Box::from_raw(container) });
-        }
+        // SAFETY: forwarded caller guarantee.
+        unsafe { free_boxed(container) }
     })
 }
 

@@ -8,6 +8,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod boundary;
+mod handle;
 
 // Declared in the header's order (cbindgen follows it): status, token handles, one-shot text
 // helpers, carrier, container, session state. Each group is its own paragraph so rustfmt keeps

@@ -9,6 +9,7 @@ use cosmos_session_state::{
 use std::ffi::c_char;
 
 use crate::boundary::{Failure, bytes_array, guard, guard_or, input, input_str, put, write_output};
+use crate::handle::{Boxed, Handle, borrow, free_boxed, new_boxed};
 use crate::token::{check_out, cst_token, into_handle, token};
 use cosmos_session_token::Code;
 
@@ -100,6 +101,19 @@ pub struct cst_state_session_info {
     pub lock_age: f64,
 }
 
+impl Handle for cst_state {
+    const NAME: &'static str = "state";
+}
+impl Boxed for cst_state {}
+impl Handle for cst_state_result {
+    const NAME: &'static str = "result";
+}
+impl Boxed for cst_state_result {}
+impl Handle for cst_state_token_cookie {
+    const NAME: &'static str = "hook";
+}
+impl Boxed for cst_state_token_cookie {}
+
 /// Fills *out with the defaults (see cst_state_options). Returns CST_OK or CST_ERR_NULL_ARGUMENT.
 ///
 /// # Safety
@@ -163,7 +177,7 @@ unsafe fn read_options(
 }
 
 fn into_state(engine: SessionStateStore) -> *mut cst_state {
-    Box::into_raw(Box::new(cst_state { engine }))
+    new_boxed(cst_state { engine })
 }
 
 /// Opens a store on Cosmos DB from a connection string `AccountEndpoint=…;AccountKey=…;` and
@@ -225,10 +239,8 @@ pub unsafe extern "C" fn cst_state_open_memory(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_state_free(state: *mut cst_state) {
     guard_or((), || {
-        if !state.is_null() {
-            // SAFETY: a live handle is a Box::into_raw pointer, released once.
-            drop(unsafe { Box::from_raw(state) });
-        }
+        // SAFETY: forwarded caller guarantee.
+        unsafe { free_boxed(state) }
     })
 }
 
@@ -241,8 +253,8 @@ unsafe fn open<'a>(
     sid: *const c_char,
     sid_len: usize,
 ) -> Result<(&'a SessionStateStore, &'a str), Failure> {
-    // SAFETY: live handles point to a Box-owned cst_state that outlives the call.
-    let s = unsafe { state.as_ref() }.ok_or_else(|| Failure::null("state"))?;
+    // SAFETY: forwarded caller guarantee.
+    let s = unsafe { borrow(state) }?;
     // SAFETY: forwarded caller guarantees.
     let sid = unsafe { input_str(sid, sid_len, "session id") }?;
     Ok((&s.engine, sid))
@@ -258,7 +270,7 @@ fn result_of(
         Some(c) => (true, c.uninitialized, c.data),
         None => (false, false, Vec::new()),
     };
-    Box::into_raw(Box::new(cst_state_result {
+    new_boxed(cst_state_result {
         entry: cst_state_entry {
             found,
             uninitialized,
@@ -268,7 +280,7 @@ fn result_of(
             data_len: data.len(),
         },
         data,
-    }))
+    })
 }
 
 /// Read-only access: the committed content of session `sid` into a new result *out, without
@@ -336,7 +348,7 @@ pub unsafe extern "C" fn cst_state_result_entry(
 ) -> i32 {
     guard(|| {
         // SAFETY: live results point to a Box-owned cst_state_result.
-        let r = unsafe { result.as_ref() }.ok_or_else(|| Failure::null("result"))?;
+        let r = unsafe { borrow(result) }?;
         // SAFETY: forwarded caller guarantees.
         unsafe { put(out, r.entry, "out") }
     })
@@ -355,7 +367,7 @@ pub unsafe extern "C" fn cst_state_result_data(
 ) -> i32 {
     guard(|| {
         // SAFETY: live results point to a Box-owned cst_state_result.
-        let r = unsafe { result.as_ref() }.ok_or_else(|| Failure::null("result"))?;
+        let r = unsafe { borrow(result) }?;
         if data.is_null() || len.is_null() {
             return Err(Failure::null("data or len"));
         }
@@ -375,10 +387,8 @@ pub unsafe extern "C" fn cst_state_result_data(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_state_result_free(result: *mut cst_state_result) {
     guard_or((), || {
-        if !result.is_null() {
-            // SAFETY: a live result is a Box::into_raw pointer, released once.
-            drop(unsafe { Box::from_raw(result) });
-        }
+        // SAFETY: forwarded caller guarantee.
+        unsafe { free_boxed(result) }
     })
 }
 
@@ -731,7 +741,7 @@ pub unsafe extern "C" fn cst_state_token_cookie_new(
         let hook = cosmos_session_state::TokenCookie::new(&secrets, framework, app)?
             .with_secure(secure)
             .with_max_age(u64::try_from(max_age).ok());
-        let handle = Box::into_raw(Box::new(cst_state_token_cookie { hook }));
+        let handle = new_boxed(cst_state_token_cookie { hook });
         // SAFETY: checked non-NULL above.
         unsafe { put(out, handle, "out") }
     })
@@ -744,10 +754,8 @@ pub unsafe extern "C" fn cst_state_token_cookie_new(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_state_token_cookie_free(hook: *mut cst_state_token_cookie) {
     guard_or((), || {
-        if !hook.is_null() {
-            // SAFETY: a live handle is a Box::into_raw pointer, released once.
-            drop(unsafe { Box::from_raw(hook) });
-        }
+        // SAFETY: forwarded caller guarantee.
+        unsafe { free_boxed(hook) }
     })
 }
 
@@ -772,7 +780,7 @@ pub unsafe extern "C" fn cst_state_token_cookie_begin(
             return Err(Failure::null("presented"));
         }
         // SAFETY: live handles point to Box-owned values that outlive the call.
-        let hook = unsafe { hook.as_ref() }.ok_or_else(|| Failure::null("hook"))?;
+        let hook = unsafe { borrow(hook) }?;
         // SAFETY: forwarded caller guarantees.
         let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
         // SAFETY: forwarded caller guarantees.
@@ -804,7 +812,7 @@ pub unsafe extern "C" fn cst_state_token_cookie_finish(
 ) -> i32 {
     guard(|| {
         // SAFETY: live handles point to Box-owned values that outlive the call.
-        let hook = unsafe { hook.as_ref() }.ok_or_else(|| Failure::null("hook"))?;
+        let hook = unsafe { borrow(hook) }?;
         // SAFETY: forwarded caller guarantees.
         let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
         // SAFETY: forwarded caller guarantees.

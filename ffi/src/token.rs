@@ -2,7 +2,6 @@
 
 use std::ffi::c_char;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Arc;
 
 use cosmos_session_token::{Format, Order, SessionToken, Warning};
 
@@ -10,6 +9,7 @@ use crate::boundary::{
     Failure, MERGE_FLAGS, PARSE_FLAGS, check_flags, guard, guard_or, input, input_str,
     merge_policy, parents, parse_options, put, write_output, write_token_output,
 };
+use crate::handle::{Handle, Shared, borrow, clone_shared, free_shared, new_shared};
 use crate::status::*;
 use cosmos_session_token::Code;
 
@@ -22,6 +22,11 @@ pub struct cst_token {
     warnings: Vec<Warning>,
 }
 
+impl Handle for cst_token {
+    const NAME: &'static str = "token";
+}
+impl Shared for cst_token {}
+
 pub(crate) fn into_handle(token: SessionToken) -> *mut cst_token {
     handle_with_warnings(token, Vec::new())
 }
@@ -29,7 +34,7 @@ pub(crate) fn into_handle(token: SessionToken) -> *mut cst_token {
 fn handle_with_warnings(token: SessionToken, warnings: Vec<Warning>) -> *mut cst_token {
     #[cfg(feature = "debug-panic")]
     LIVE_TOKENS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Arc::into_raw(Arc::new(cst_token { token, warnings })).cast_mut()
+    new_shared(cst_token { token, warnings })
 }
 
 /// Native tokens alive, in test builds: what the bindings' leak checks read.
@@ -61,7 +66,7 @@ pub(crate) unsafe fn token<'a>(
     p: *const cst_token,
     what: &str,
 ) -> Result<&'a SessionToken, Failure> {
-    // SAFETY: live handles point to an Arc-owned cst_token that outlives the call.
+    // SAFETY: forwarded caller guarantee.
     unsafe { p.as_ref() }
         .map(|h| &h.token)
         .ok_or_else(|| Failure::null(what))
@@ -108,10 +113,8 @@ pub unsafe extern "C" fn cst_token_parse(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_token_free(token: *mut cst_token) {
     guard_or((), || {
-        if !token.is_null() {
-            // SAFETY: a live handle is an Arc::into_raw pointer; this releases one reference.
-            drop(unsafe { Arc::from_raw(token.cast_const()) });
-        }
+        // SAFETY: forwarded caller guarantee.
+        unsafe { free_shared(token) }
     })
 }
 
@@ -123,12 +126,8 @@ pub unsafe extern "C" fn cst_token_free(token: *mut cst_token) {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_token_clone(token: *const cst_token) -> *mut cst_token {
     guard_or(std::ptr::null_mut(), || {
-        if token.is_null() {
-            return std::ptr::null_mut();
-        }
-        // SAFETY: a live handle is an Arc::into_raw pointer.
-        unsafe { Arc::increment_strong_count(token) };
-        token.cast_mut()
+        // SAFETY: forwarded caller guarantee.
+        unsafe { clone_shared(token) }
     })
 }
 
@@ -464,8 +463,8 @@ pub unsafe extern "C" fn cst_token_segment_region(
 /// # Safety
 /// `p` must be NULL or a live handle.
 unsafe fn warning<'a>(p: *const cst_token, index: usize) -> Result<&'a Warning, Failure> {
-    // SAFETY: live handles point to an Arc-owned cst_token that outlives the call.
-    let h = unsafe { p.as_ref() }.ok_or_else(|| Failure::null("token"))?;
+    // SAFETY: forwarded caller guarantee.
+    let h = unsafe { borrow(p) }?;
     h.warnings.get(index).ok_or_else(|| {
         Failure::invalid(format!(
             "warning index {index} is past the end ({} warnings)",
@@ -482,8 +481,8 @@ unsafe fn warning<'a>(p: *const cst_token, index: usize) -> Result<&'a Warning, 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cst_token_warning_count(token: *const cst_token, out: *mut usize) -> i32 {
     guard(|| {
-        // SAFETY: live handles point to an Arc-owned cst_token that outlives the call.
-        let h = unsafe { token.as_ref() }.ok_or_else(|| Failure::null("token"))?;
+        // SAFETY: forwarded caller guarantee.
+        let h = unsafe { borrow(token) }?;
         // SAFETY: forwarded caller guarantees.
         unsafe { put(out, h.warnings.len(), "out") }
     })
