@@ -35,7 +35,8 @@ impl Tokens {
             .enumerate()
             .map(|(i, text)| {
                 let which = if many {
-                    format!("token {}: ", i + 1)
+                    // 0-based, as every position in messages (segments, pairs) is.
+                    format!("token {i}: ")
                 } else {
                     String::new()
                 };
@@ -66,7 +67,7 @@ impl Tokens {
             .iter()
             .enumerate()
             .map(|(i, text)| {
-                let which = i + 1;
+                let which = i; // 0-based, like the core's own pair positions
                 let (range, token) = text
                     .split_once('=')
                     .ok_or_else(|| format!("pair {which}: {text:?} is not MIN-MAX=TOKEN"))?;

@@ -190,7 +190,7 @@ fn merge_from_stdin() {
         stderr(&o)
     );
     let o = cst_stdin(&["merge", "0:1#1", "-"], Some(b"0:1#5\nbad\n"));
-    assert_invalid(&o, "token 3: invalid session token: segment 0");
+    assert_invalid(&o, "token 2: invalid session token: segment 0");
 }
 
 #[test]
@@ -343,11 +343,11 @@ fn latest_split_merge_explain_and_errors() {
     assert!(none.stdout.is_empty() && none.stderr.is_empty());
     assert_invalid(
         &cst(&["latest", "--target", "AA-BB", "AA-BB"]),
-        "pair 1: \"AA-BB\" is not MIN-MAX=TOKEN",
+        "pair 0: \"AA-BB\" is not MIN-MAX=TOKEN",
     );
     assert_invalid(
         &cst(&["latest", "--target", "AA-BB", "aa-BB=0:1"]),
-        "pair 1: invalid feed range",
+        "pair 0: invalid feed range",
     );
     assert_invalid(
         &cst(&["latest", "--target", "BB-AA", "AA-BB=0:1"]),
@@ -355,7 +355,7 @@ fn latest_split_merge_explain_and_errors() {
     );
     assert_invalid(
         &cst(&["latest", "--target", "AA-BB", "AA-BB=missing"]),
-        "pair 1: invalid session token",
+        "pair 0: invalid session token",
     );
 }
 
