@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Builds the wrapper, its tests, the load check and the sample with Mono's mcs (C# 7.2), into
 # bindings/dotnet/build/, next to a copy of libcstoken.so.
-#   usage: bindings/dotnet/build.sh [NATIVE_LIB_DIR]   (default: target/debug)
+#   usage: bindings/dotnet/build.sh [--wrapper-only] [NATIVE_LIB_DIR]   (default: target/debug)
+#   --wrapper-only builds the two assemblies alone (no NUnit needed), e.g. to use them elsewhere.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+wrapper_only=false
+if [ "${1:-}" = "--wrapper-only" ]; then wrapper_only=true; shift; fi
 native=${1:-$root/target/debug}
+command -v mcs >/dev/null || { echo "build.sh: mcs (Mono's C# compiler) is not installed: run scripts/provision debian" >&2; exit 1; }
 out=$here/build
 rm -rf "$out" && mkdir -p "$out/noload" "$out/abi99"
 MCS=(mcs -nologo -langversion:7.2 -warnaserror+)
@@ -17,8 +21,13 @@ cp "$here/src/CosmosSessionToken/CosmosSessionToken.dll.config" "$out/"
 # The ASP.NET provider: its own assembly (it references System.Web; the token wrapper must not).
 "${MCS[@]}" -target:library -doc:"$out/CosmosSessionToken.AspNet.xml" -r:System.Web.dll -r:System.Configuration.dll \
   -r:"$out/CosmosSessionToken.dll" -out:"$out/CosmosSessionToken.AspNet.dll" "$here"/src/CosmosSessionToken.AspNet/*.cs
+if $wrapper_only; then
+  cp "$native/libcstoken.so" "$out/" 2>/dev/null || true
+  exit 0
+fi
 # The provider's NUnit tests (NUnit 2.6 from Debian's packages, run by nunit-console).
 NUNIT=/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
+[ -f "$NUNIT" ] || { echo "build.sh: NUnit 2.6 is not installed ($NUNIT): run scripts/provision debian, or build with --wrapper-only" >&2; exit 1; }
 "${MCS[@]}" -target:library -r:System.Web.dll -r:System.Configuration.dll -r:"$NUNIT" -r:"$out/CosmosSessionToken.dll" \
   -r:"$out/CosmosSessionToken.AspNet.dll" -out:"$out/CosmosSessionToken.AspNet.Tests.dll" "$here"/tests/AspNet/*.cs
 "${MCS[@]}" -target:library -r:"$NUNIT" -r:"$out/CosmosSessionToken.dll" -out:"$out/CosmosSessionToken.Tests.dll" \
