@@ -262,15 +262,12 @@ public class ApiTests
         };
         churn();
         settle();
-        long releasedBefore = System.Threading.Interlocked.Read(ref TokenHandle.Released);
         ulong liveBefore = NativeLiveTokens();
         for (int round = 0; round < 2; round++) churn();
         settle();
-        // Each churn round makes 3 native tokens per iteration (parse, merge, convert).
-        long released = System.Threading.Interlocked.Read(ref TokenHandle.Released) - releasedBefore;
-        Assert.IsTrue(released >= 600000 - 1000, "only " + released + " of 600,000 undisposed native tokens were released");
-        // And the library itself counts them gone (its test build counts live tokens): exact,
-        // unlike the process's working set, which this check used before and which varied.
+        // Each churn round makes 3 native tokens per iteration (parse, merge, convert): 600,000
+        // undisposed. The library counts them gone (its test build counts live tokens): exact,
+        // and no wrapper-side counter is needed in the released assembly.
         ulong liveAfter = NativeLiveTokens();
         Assert.IsTrue(liveAfter <= liveBefore + 10, "native tokens alive: " + liveBefore + " before, " + liveAfter + " after 600,000 undisposed");
     }

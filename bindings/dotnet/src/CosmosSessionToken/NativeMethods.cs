@@ -407,9 +407,6 @@ namespace CosmosSessionToken
     /// <summary>Owns one reference to a native cst_token; released by the finalizer if not disposed.</summary>
     internal sealed class TokenHandle : SafeHandle
     {
-        /// <summary>Native tokens released so far (the leak check counts them).</summary>
-        internal static long Released;
-
         public TokenHandle() : base(IntPtr.Zero, true) { }
 
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
@@ -423,7 +420,6 @@ namespace CosmosSessionToken
         protected override bool ReleaseHandle()
         {
             NativeMethods.cst_token_free(handle);
-            System.Threading.Interlocked.Increment(ref Released);
             return true;
         }
     }
