@@ -3,7 +3,7 @@
 //! into a container that already holds state (the merge path) never panics either.
 #![no_main]
 
-use cosmos_session_token::{ContainerLimits, MergePolicy, SessionContainer};
+use cosmos_session_token::{Code, ContainerLimits, MergePolicy, SessionContainer};
 use libfuzzer_sys::fuzz_target;
 
 /// Small limits, so the fuzzer reaches every "one too many" branch with short inputs.
@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             assert!(
-                matches!(e.code(), "invalid_snapshot" | "snapshot_too_large")
+                matches!(e.code(), Code::InvalidSnapshot | Code::SnapshotTooLarge)
                     || e.category() == cosmos_session_token::Category::Malformed
                     || e.category() == cosmos_session_token::Category::LimitExceeded,
                 "{}: {e}",
