@@ -57,13 +57,15 @@ use cosmos_session_token::{
     ContainerLimits, MergePolicy, RequestKind, SessionContainer, SessionToken,
 };
 
+use serde::Deserialize;
+
 use crate::clock::{Clock, SystemClock};
 use crate::codec;
 use crate::error::{Result, StateError, session_fingerprint};
 use crate::ids::{encode_session_id, item_id};
 pub use crate::layout::MAX_LOCK_ID;
 use crate::layout::{
-    self, ContentPart, LAYOUT, LockPart, SessionItem, WRITERS_KEPT, ttl_of, with_writer,
+    self, ContentPart, LAYOUT, LockPart, SessionItem, Timing, WRITERS_KEPT, ttl_of, with_writer,
 };
 use crate::store::{Item, Outcome, Patch, Reply, Store};
 
@@ -184,7 +186,8 @@ fn parse(sid: &str, item: &Item) -> Result<SessionItem> {
         session: session_fingerprint(sid),
         detail,
     };
-    let body: SessionItem = serde_json::from_value(item.body.clone()).map_err(|e| {
+    // Deserialised from the borrowed body: no copy of the (up to 2 MB) item.
+    let body = SessionItem::deserialize(&item.body).map_err(|e| {
         corrupt(format!(
             "the session's item does not have the expected fields ({e})"
         ))
@@ -237,7 +240,7 @@ fn not_settled(sid: &str, what: &str) -> StateError {
 #[derive(Debug, Clone)]
 struct Held {
     writers: Vec<u64>,
-    content: Option<ContentPart>,
+    timing: Option<Timing>,
 }
 
 /// Small per-process memory, bounded by clearing when full. It only saves round trips: every
@@ -398,17 +401,15 @@ impl SessionStateStore {
     }
 
     /// Reads the session's item (one round trip).
-    fn read_item(&self, sid: &str, at: &Place) -> Result<Option<(Item, SessionItem)>> {
+    fn read_item(&self, sid: &str, at: &Place) -> Result<Option<SessionItem>> {
         let reply = self
             .store
             .read(&at.pk, &at.id, self.presented(&at.pk).as_deref())?;
-        match self.seen(&at.pk, reply).0.item() {
-            Some(item) => {
-                let body = parse(sid, &item)?;
-                Ok(Some((item, body)))
-            }
-            None => Ok(None),
-        }
+        self.seen(&at.pk, reply)
+            .0
+            .item()
+            .map(|item| parse(sid, &item))
+            .transpose()
     }
 
     /// Sends one patch: `Ok((outcome, in_doubt))`, with a lost answer (the store gave up on a
@@ -456,9 +457,9 @@ impl SessionStateStore {
     }
 
     /// Whether the sliding renewal of live content is due at `now`.
-    fn renewal_due(&self, content: &ContentPart, now: f64) -> bool {
-        content.live(now)
-            && now - content.renewed_at >= self.options.renew_fraction * content.timeout
+    fn renewal_due(&self, timing: &Timing, now: f64) -> bool {
+        timing.expires_at > now
+            && now - timing.renewed_at >= self.options.renew_fraction * timing.timeout
     }
 
     /// The item's `ttl` for content that lives `timeout` seconds.
@@ -469,7 +470,7 @@ impl SessionStateStore {
     /// Renews live content if the renewal is due (one conditional patch of the timing fields).
     /// Returns whether it was renewed.
     fn renew_if_due(&self, at: &Place, content: &ContentPart, now: f64) -> Result<bool> {
-        if !self.renewal_due(content, now) {
+        if !self.renewal_due(&content.timing(), now) {
             if content.live(now) {
                 self.remember_renewal(&at.pk, content.renewed_at, content.timeout);
             }
@@ -499,7 +500,7 @@ impl SessionStateStore {
     /// once per `renew_fraction` of the timeout.
     pub fn get(&self, sid: &str) -> Result<Option<Content>> {
         let at = Self::place(sid)?;
-        let Some((_, body)) = self.read_item(sid, &at)? else {
+        let Some(body) = self.read_item(sid, &at)? else {
             return Ok(None);
         };
         let now = self.clock.now();
@@ -553,7 +554,7 @@ impl SessionStateStore {
             if look {
                 let now = self.clock.now();
                 let current = self.read_item(sid, &at)?;
-                if let Some((_, body)) = &current {
+                if let Some(body) = &current {
                     let lock = &body.lock;
                     if lock.held && lock.attempt == tag {
                         return self.acquired(sid, &at, body, now, decode);
@@ -644,10 +645,7 @@ impl SessionStateStore {
             c.locked.remove(&at.pk);
             let held = Held {
                 writers: body.content.writers.clone(),
-                content: live.then(|| ContentPart {
-                    data: String::new(),
-                    ..body.content.clone()
-                }),
+                timing: live.then(|| body.content.timing()),
             };
             bounded_insert(&mut c.held, (at.pk.clone(), lock_id), held);
         }
@@ -765,42 +763,40 @@ impl SessionStateStore {
         if let Some(held) = self.take_held(&at.pk, lock_id) {
             return Ok(Ok(held.writers));
         }
-        let current = self.read_item(sid, at)?.map(|(_, body)| body);
+        let current = self.read_item(sid, at)?;
         Ok(match current {
             Some(body) if body.lock.held_by(lock_id) => Ok(body.content.writers),
             other => Err(other),
         })
     }
 
-    /// Runs a fenced patch (`make(writers)` builds it from the content's writers) until it is
-    /// known to have landed or not. `Ok(Ok(()))`: landed. `Ok(Err(found))`: definitely not,
-    /// because the lock is not held under `lock_id` (what was found, for the caller's report).
-    /// Lost answers are resolved from the content's writers.
+    /// Runs a fenced patch (its condition: the lock held under `lock_id`) until it is known to
+    /// have landed or not. `Ok(Ok(()))`: landed. `Ok(Err(found))`: definitely not, because the
+    /// lock is not held under `lock_id` (what was found, for the caller's report). Lost answers
+    /// are resolved from the content's writers.
     fn fenced(
         &self,
         sid: &str,
         at: &Place,
         lock_id: u64,
-        writers: Vec<u64>,
-        make: impl Fn(Vec<u64>) -> Patch,
+        patch: &Patch,
     ) -> Result<std::result::Result<(), Option<SessionItem>>> {
-        let patch = make(writers);
         let mut doubt = false;
         for _ in 0..CAS_ATTEMPTS {
-            let (outcome, in_doubt) = self.send_patch(at, &patch)?;
+            let (outcome, in_doubt) = self.send_patch(at, patch)?;
             doubt |= in_doubt;
             match outcome {
                 Some(Outcome::Done(_)) => return Ok(Ok(())),
                 // A clear "no" with no earlier attempt that may have landed: not written.
                 Some(Outcome::PreconditionFailed | Outcome::NotFound) if !doubt => {
-                    let found = self.read_item(sid, at)?.map(|(_, b)| b);
+                    let found = self.read_item(sid, at)?;
                     return Ok(Err(found));
                 }
                 _ => {}
             }
             // Unknown: look. Still held under our id: nothing landed, send it again.
             let now = self.clock.now();
-            let current = self.read_item(sid, at)?.map(|(_, b)| b);
+            let current = self.read_item(sid, at)?;
             if current.as_ref().is_some_and(|b| b.lock.held_by(lock_id)) {
                 continue;
             }
@@ -830,18 +826,14 @@ impl SessionStateStore {
         Self::check_lock_id(lock_id)?;
         let timeout = Self::check_timeout(timeout, self.options.timeout)?;
         let now = self.clock.now();
-        let content = self.content_part(sid, data, timeout, now)?;
-        let ttl = self.item_ttl(timeout);
-        let writers = match self.writers_under(sid, &at, lock_id)? {
-            Ok(writers) => writers,
+        let mut content = self.content_part(sid, data, timeout, now)?;
+        content.writers = match self.writers_under(sid, &at, lock_id)? {
+            Ok(writers) => with_writer(writers, lock_id),
             Err(_) if new_item => return self.create_fenced(sid, &at, content, lock_id),
             Err(found) => return Err(lock_lost(sid, lock_id, found.as_ref(), now)),
         };
-        let outcome = self.fenced(sid, &at, lock_id, writers, |writers| {
-            let mut part = content.clone();
-            part.writers = with_writer(writers, lock_id);
-            layout::write_and_release(lock_id, &part, ttl, now)
-        })?;
+        let patch = layout::write_and_release(lock_id, &content, self.item_ttl(timeout), now);
+        let outcome = self.fenced(sid, &at, lock_id, &patch)?;
         // The lock was ours under `lock_id` (acquired on this node, or read as held so): a
         // write that did not land is a lost lock, new item or not.
         match outcome {
@@ -869,7 +861,7 @@ impl SessionStateStore {
         let ttl = self.item_ttl(timeout);
         for _ in 0..CAS_ATTEMPTS {
             let now = self.clock.now();
-            let current = self.read_item(sid, at)?.map(|(_, b)| b);
+            let current = self.read_item(sid, at)?;
             let outcome = match &current {
                 None => {
                     content.writers = Self::writers_with(Vec::new(), lock_id);
@@ -913,7 +905,7 @@ impl SessionStateStore {
                 // Lost, or someone changed the item since we read it: look again (a write of
                 // ours that landed makes the content live under our id: see below).
                 Ok(_) | Err(StateError::Unavailable(_)) => {
-                    let again = self.read_item(sid, at)?.map(|(_, b)| b);
+                    let again = self.read_item(sid, at)?;
                     if let Some(b) = &again {
                         if b.content.live(now) && b.content.writers.last() == Some(&lock_id) {
                             return Ok(());
@@ -950,9 +942,9 @@ impl SessionStateStore {
         // known live now (its expiry as acquired is a lower bound): an expired session is never
         // brought back by a late release.
         let renewal = held
-            .and_then(|h| h.content)
-            .filter(|c| self.renewal_due(c, now))
-            .map(|c| (c.timeout, self.item_ttl(c.timeout)));
+            .and_then(|h| h.timing)
+            .filter(|t| self.renewal_due(t, now))
+            .map(|t| (t.timeout, self.item_ttl(t.timeout)));
         let patch = layout::release(lock_id, now, renewal);
         for _ in 0..CAS_ATTEMPTS {
             let (outcome, doubt) = self.send_patch(&at, &patch)?;
@@ -969,7 +961,7 @@ impl SessionStateStore {
                 }
                 _ => {}
             }
-            let current = self.read_item(sid, &at)?.map(|(_, b)| b);
+            let current = self.read_item(sid, &at)?;
             match current {
                 Some(b) if b.lock.held_by(lock_id) => continue,
                 // Released under our id since we saw it held by us: our release landed.
@@ -1012,18 +1004,16 @@ impl SessionStateStore {
             Ok(writers) => writers,
             Err(_) => return Ok(false),
         };
-        let outcome = self.fenced(sid, &at, lock_id, writers, |writers| {
-            // Expired at 0, not at `now`: a removal is dead for every reader whatever its clock
-            // (a request that read the time just before this landed must not see it live).
-            // `renewed_at` now: no renewal that read the old content can apply.
-            let tombstone = ContentPart {
-                renewed_at: now,
-                expires_at: 0.0,
-                ..ContentPart::none(with_writer(writers, lock_id))
-            };
-            layout::write_and_release(lock_id, &tombstone, ttl_of(0.0), now)
-        })?;
-        Ok(outcome.is_ok())
+        // Expired at 0, not at `now`: a removal is dead for every reader whatever its clock (a
+        // request that read the time just before this landed must not see it live). `renewed_at`
+        // now: no renewal that read the old content can apply.
+        let tombstone = ContentPart {
+            renewed_at: now,
+            expires_at: 0.0,
+            ..ContentPart::none(with_writer(writers, lock_id))
+        };
+        let patch = layout::write_and_release(lock_id, &tombstone, ttl_of(0.0), now);
+        Ok(self.fenced(sid, &at, lock_id, &patch)?.is_ok())
     }
 
     /// Extends the session's life (ASP.NET `ResetItemTimeout`), by the same rule as a read: only
@@ -1037,7 +1027,7 @@ impl SessionStateStore {
                 return Ok(false);
             }
         }
-        let Some((_, body)) = self.read_item(sid, &at)? else {
+        let Some(body) = self.read_item(sid, &at)? else {
             return Ok(false);
         };
         self.renew_if_due(&at, &body.content, now)
@@ -1046,7 +1036,7 @@ impl SessionStateStore {
     /// What an operator sees of one session (`cst state show`). One read.
     pub fn show(&self, sid: &str) -> Result<SessionInfo> {
         let at = Self::place(sid)?;
-        let current = self.read_item(sid, &at)?.map(|(_, b)| b);
+        let current = self.read_item(sid, &at)?;
         let now = self.clock.now();
         let Some(body) = current else {
             return Ok(SessionInfo {
@@ -1087,7 +1077,7 @@ impl SessionStateStore {
     pub fn force_unlock(&self, sid: &str) -> Result<Option<u64>> {
         let at = Self::place(sid)?;
         for _ in 0..CAS_ATTEMPTS {
-            let Some((_, body)) = self.read_item(sid, &at)? else {
+            let Some(body) = self.read_item(sid, &at)? else {
                 return Ok(None);
             };
             if !body.lock.held {

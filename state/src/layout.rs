@@ -119,7 +119,24 @@ pub(crate) struct ContentPart {
     pub writers: Vec<u64>,
 }
 
+/// The timing fields of content: what a renewal decision needs (no copy of the data).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    pub renewed_at: f64,
+    pub timeout: f64,
+    pub expires_at: f64,
+}
+
 impl ContentPart {
+    /// Its timing fields.
+    pub fn timing(&self) -> Timing {
+        Timing {
+            renewed_at: self.renewed_at,
+            timeout: self.timeout,
+            expires_at: self.expires_at,
+        }
+    }
+
     /// No content (a new item's), keeping `writers`.
     pub fn none(writers: Vec<u64>) -> Self {
         ContentPart {
