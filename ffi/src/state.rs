@@ -783,8 +783,8 @@ pub unsafe extern "C" fn cst_state_token_cookie_begin(
         let hook = unsafe { borrow(hook) }?;
         // SAFETY: forwarded caller guarantees.
         let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
-        // SAFETY: forwarded caller guarantees.
-        let cookie = unsafe { optional_str(cookie, cookie_len, "cookie") }?;
+        // SAFETY: forwarded caller guarantees. NULL or "" is no cookie (the carrier's rule).
+        let cookie = Some(unsafe { input_str(cookie, cookie_len, "cookie") }?);
         let did = hook.hook.begin(engine, sid, cookie)?;
         // SAFETY: checked non-NULL above.
         unsafe { put(presented, did, "presented") }
@@ -815,8 +815,8 @@ pub unsafe extern "C" fn cst_state_token_cookie_finish(
         let hook = unsafe { borrow(hook) }?;
         // SAFETY: forwarded caller guarantees.
         let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
-        // SAFETY: forwarded caller guarantees.
-        let cookie = unsafe { optional_str(cookie, cookie_len, "cookie") }?;
+        // SAFETY: forwarded caller guarantees. NULL or "" is no cookie (the carrier's rule).
+        let cookie = Some(unsafe { input_str(cookie, cookie_len, "cookie") }?);
         match hook.hook.finish(engine, sid, cookie)? {
             // SAFETY: forwarded caller guarantees on the output.
             Some(header) => unsafe { write_output(&header, buf, cap, out_len) },
@@ -826,18 +826,4 @@ pub unsafe extern "C" fn cst_state_token_cookie_finish(
             )),
         }
     })
-}
-
-/// A text span that may be absent (NULL with length 0, or empty).
-///
-/// # Safety
-/// As `input_str`.
-unsafe fn optional_str<'a>(
-    ptr: *const c_char,
-    len: usize,
-    what: &str,
-) -> Result<Option<&'a str>, Failure> {
-    // SAFETY: forwarded.
-    let text = unsafe { input_str(ptr, len, what) }?;
-    Ok((!text.is_empty()).then_some(text))
 }

@@ -31,8 +31,9 @@ pub struct Stats {
     pub stale_reads: u64,
 }
 
-/// An item's versions, oldest first: (lsn, the item, or `None` once deleted).
-type Versions = Vec<(u64, Option<Item>)>;
+/// An item's versions, oldest first: (lsn, the item). (Items are never deleted: the store has
+/// no delete; Cosmos DB's `ttl` cleanup is not modelled.)
+type Versions = Vec<(u64, Item)>;
 
 #[derive(Default)]
 struct State {
@@ -146,30 +147,28 @@ impl State {
         self.items
             .get(&(pk.to_owned(), id.to_owned()))
             .and_then(|v| v.last())
-            .and_then(|(_, item)| item.as_ref())
+            .map(|(_, item)| item)
     }
 
     fn as_of(&self, pk: &str, id: &str, lsn: u64) -> Option<&Item> {
         self.items
             .get(&(pk.to_owned(), id.to_owned()))
             .and_then(|v| v.iter().rev().find(|(at, _)| *at <= lsn))
-            .and_then(|(_, item)| item.as_ref())
+            .map(|(_, item)| item)
     }
 
-    fn put(&mut self, pk: &str, id: &str, body: Option<Value>) -> Option<Item> {
+    fn put(&mut self, pk: &str, id: &str, mut body: Value) -> Item {
         self.lsn += 1;
-        let item = body.map(|mut body| {
-            self.etags += 1;
-            let etag = format!("\"{:08x}\"", self.etags);
-            if let Some(obj) = body.as_object_mut() {
-                obj.insert("_etag".into(), Value::String(etag.clone()));
-            }
-            Item {
-                id: id.to_owned(),
-                etag,
-                body,
-            }
-        });
+        self.etags += 1;
+        let etag = format!("\"{:08x}\"", self.etags);
+        if let Some(obj) = body.as_object_mut() {
+            obj.insert("_etag".into(), Value::String(etag.clone()));
+        }
+        let item = Item {
+            id: id.to_owned(),
+            etag,
+            body,
+        };
         let versions = self
             .items
             .entry((pk.to_owned(), id.to_owned()))
@@ -221,8 +220,8 @@ impl Store for MemoryStore {
         if s.current(pk, &id).is_some() {
             return s.write_reply(Outcome::Conflict, false);
         }
-        let item = s.put(pk, &id, Some(body));
-        s.write_reply(Outcome::Done(item), true)
+        let item = s.put(pk, &id, body);
+        s.write_reply(Outcome::Done(Some(item)), true)
     }
 
     /// Decided on the primary, atomically: the condition and the updates see the same version.
@@ -252,7 +251,7 @@ impl Store for MemoryStore {
         }
         let mut body = current.body;
         apply_patch_ops(&mut body, &patch.ops).map_err(StateError::Rejected)?;
-        let item = s.put(pk, id, Some(body));
-        s.write_reply(Outcome::Done(item), true)
+        let item = s.put(pk, id, body);
+        s.write_reply(Outcome::Done(Some(item)), true)
     }
 }
