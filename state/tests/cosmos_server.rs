@@ -124,25 +124,45 @@ fn non_ascii_session_ids_round_trip() {
     }
 }
 
+/// This test binary run again as a child process, running only the ignored test `name`, against
+/// the test server on `port` (`CST_STATE_WORKER_PORT`, read by [`worker_node`]).
+fn worker_command(name: &str, port: u16) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--exact",
+            name,
+            "--ignored",
+            "--test-threads=1",
+            "--nocapture",
+            "--quiet",
+        ])
+        .env("CST_STATE_WORKER_PORT", port.to_string());
+    command
+}
+
 /// A worker process's engine on the parent's test server (`CST_STATE_WORKER_PORT`).
-fn worker_node(database: &str) -> SessionStateStore {
+fn worker_node(database: &str, options: Options) -> SessionStateStore {
     let port = std::env::var("CST_STATE_WORKER_PORT").expect("run by the parent test");
     let cs = format!(
         "AccountEndpoint=http://127.0.0.1:{port}/;AccountKey=dGVzdC1rZXktbm90LWEtc2VjcmV0LTAxMjM0NTY3ODk=;"
     );
-    let options = CosmosOptions {
-        database: database.into(),
-        ..CosmosOptions::default()
-    };
-    let store = CosmosStore::connect(&cs, options).unwrap();
-    SessionStateStore::new(store, opts(30.0, 600.0, true)).unwrap()
+    let store = CosmosStore::connect(
+        &cs,
+        CosmosOptions {
+            database: database.into(),
+            ..CosmosOptions::default()
+        },
+    )
+    .unwrap();
+    SessionStateStore::new(store, options).unwrap()
 }
 
 /// Run as a child process by `four_processes_increment_one_counter` (ignored on its own).
 #[test]
 #[ignore = "a child process of four_processes_increment_one_counter"]
 fn counter_worker() {
-    let node = worker_node("counter");
+    let node = worker_node("counter", opts(30.0, 600.0, true));
     for _ in 0..25 {
         increment(&node, "counter");
     }
@@ -153,18 +173,9 @@ fn four_processes_increment_one_counter() {
     let Some(server) = TestServer::start_or_skip() else {
         return;
     };
-    let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = (0..4)
         .map(|_| {
-            Command::new(&exe)
-                .args([
-                    "--exact",
-                    "counter_worker",
-                    "--ignored",
-                    "--test-threads=1",
-                    "--quiet",
-                ])
-                .env("CST_STATE_WORKER_PORT", server.port.to_string())
+            worker_command("counter_worker", server.port)
                 .stdout(Stdio::null())
                 .spawn()
                 .unwrap()
@@ -229,19 +240,7 @@ fn a_taken_over_holder_gets_lock_lost_and_the_takers_data_survives() {
 #[test]
 #[ignore = "a child process of a_killed_holder_delays_the_next_request_by_at_most_the_lock_ttl"]
 fn holder_worker() {
-    let port = std::env::var("CST_STATE_HOLDER_PORT").expect("run by the parent test");
-    let cs = format!(
-        "AccountEndpoint=http://127.0.0.1:{port}/;AccountKey=dGVzdC1rZXktbm90LWEtc2VjcmV0LTAxMjM0NTY3ODk=;"
-    );
-    let store = CosmosStore::connect(
-        &cs,
-        CosmosOptions {
-            database: "killed".into(),
-            ..CosmosOptions::default()
-        },
-    )
-    .unwrap();
-    let node = SessionStateStore::new(store, opts(2.0, 600.0, true)).unwrap();
+    let node = worker_node("killed", opts(2.0, 600.0, true));
     let ex = node.get_exclusive("s").unwrap();
     assert!(!ex.locked);
     println!("locked {}", ex.lock_id);
@@ -258,16 +257,7 @@ fn a_killed_holder_delays_the_next_request_by_at_most_the_lock_ttl() {
     let ex = node.get_exclusive("s").unwrap();
     node.set_and_release("s", b"before", ex.lock_id, true, None)
         .unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "holder_worker",
-            "--ignored",
-            "--test-threads=1",
-            "--nocapture",
-            "--quiet",
-        ])
-        .env("CST_STATE_HOLDER_PORT", server.port.to_string())
+    let mut child = worker_command("holder_worker", server.port)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -725,7 +715,7 @@ fn faulty_increment(node: &SessionStateStore, sid: &str) -> bool {
 #[test]
 #[ignore = "a child process of eight_processes_under_faults_never_double_an_update"]
 fn faulty_counter_worker() {
-    let node = worker_node("faulty");
+    let node = worker_node("faulty", opts(30.0, 600.0, true));
     let sid = std::env::var("CST_STATE_WORKER_SID").expect("run by the parent test");
     let (mut ok, mut unknown) = (0, 0);
     for _ in 0..25 {
@@ -748,22 +738,12 @@ fn eight_processes_under_faults_never_double_an_update() {
     let Some(server) = TestServer::start_or_skip() else {
         return;
     };
-    let exe = std::env::current_exe().unwrap();
     for seed in [7u64, 1234, 99_991] {
         let sid = format!("counter-{seed}");
         let mut rng = fastrand::Rng::with_seed(seed);
         let children: Vec<_> = (0..8)
             .map(|_| {
-                Command::new(&exe)
-                    .args([
-                        "--exact",
-                        "faulty_counter_worker",
-                        "--ignored",
-                        "--test-threads=1",
-                        "--nocapture",
-                        "--quiet",
-                    ])
-                    .env("CST_STATE_WORKER_PORT", server.port.to_string())
+                worker_command("faulty_counter_worker", server.port)
                     .env("CST_STATE_WORKER_SID", &sid)
                     .stdout(Stdio::piped())
                     .spawn()
