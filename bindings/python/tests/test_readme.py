@@ -23,10 +23,20 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 PAGES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 
 
-def blocks_of(path):
+# A fence: ```lang [info]\n body ```. The info after the language (e.g. "fragment") must be
+# allowed, or a fence with one is not an opening and every later fence of the page pairs wrongly.
+FENCE = re.compile(r"```(\w*)([^\n]*)\n(.*?)```", re.S)
+
+
+def fences(path):
+    """(language, info, body, "page:line") of every fenced block of a page."""
     text = path.read_text(encoding="utf-8")
     name = str(path.relative_to(ROOT))
-    return [(m.group(1), m.group(2), f"{name}:{text[: m.start()].count(chr(10)) + 1}") for m in re.finditer(r"```(\w*)\n(.*?)```", text, re.S)]
+    return [(m.group(1), m.group(2), m.group(3), f"{name}:{text[: m.start()].count(chr(10)) + 1}") for m in FENCE.finditer(text)]
+
+
+def blocks_of(path):
+    return [(lang, body, line) for lang, _, body, line in fences(path)]
 
 
 BLOCKS = [b for page in PAGES for b in blocks_of(page)]
@@ -192,10 +202,7 @@ def test_literal_comments_are_checked():
 # ```csharp blocks compile against the wrapper as pasted (inside a Main); ```csharp fragment
 # blocks name the reader's own objects (an SDK client, a request) and are only shown.
 CSHARP = [
-    (m.group(2), f"{page.relative_to(ROOT)}:{page.read_text(encoding='utf-8')[: m.start()].count(chr(10)) + 1}")
-    for page in PAGES
-    for m in re.finditer(r"```csharp([^\n]*)\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
-    if "fragment" not in m.group(1)
+    (body, line) for page in PAGES for lang, info, body, line in fences(page) if lang == "csharp" and "fragment" not in info
 ]
 
 
