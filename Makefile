@@ -7,8 +7,11 @@ DESTDIR ?=
 RELOCATABLE ?=
 CARGO ?= cargo
 RELEASE := target/release
-ABI := $(shell sed -n 's/^pub const CST_ABI_VERSION: u32 = \([0-9]*\);/\1/p' ffi/src/status.rs)
-VERSION := $(shell sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
+ABI := $(shell $(CARGO) run -q -p xtask --no-default-features -- print abi)
+VERSION := $(shell $(CARGO) run -q -p xtask --no-default-features -- print version)
+ifeq ($(and $(ABI),$(VERSION)),)
+$(error could not read the ABI and version: `cargo run -p xtask --no-default-features -- print abi` failed)
+endif
 PC_PREFIX := $(if $(RELOCATABLE),$${pcfiledir}/../..,$(PREFIX))
 
 .PHONY: build-c install-c

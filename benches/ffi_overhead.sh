@@ -8,7 +8,7 @@ cargo build --release -q -p cosmos-session-token-ffi
 cargo build --release -q -p cosmos-session-token-benches --bin merge_baseline
 R=target/release
 # Programs linked against the library load its SONAME, libcstoken.so.<ABI>.
-ABI=$(sed -n 's/^pub const CST_ABI_VERSION: u32 = \([0-9]*\);/\1/p' ffi/src/status.rs)
+ABI=$(cargo run -q -p xtask --no-default-features -- print abi)
 ln -sf libcstoken.so "$R/libcstoken.so.$ABI"
 gcc -O2 -std=c11 -Iffi/include benches/c/merge_bench.c -L$R -lcstoken -Wl,-rpath,"$PWD/$R" -o $R/merge_bench_c
 bindings/dotnet/build.sh "$PWD/$R" >/dev/null

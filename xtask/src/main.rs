@@ -4,11 +4,14 @@
 //! `cargo run -p xtask -- versions` checks that every place that spells the version (the C
 //! pkg-config template, the .NET assembly attributes and csproj, the workspace dependencies)
 //! spells the workspace version (one version source), and that the header and the .NET wrapper
-//! spell the C ABI version of `ffi/src/status.rs`.
+//! spell the C ABI version of `ffi/src/status.rs`. `cargo run -p xtask -- print version|abi`
+//! prints the workspace version or the C ABI version, for the scripts and the Makefile (one
+//! reader of each source instead of a `sed` expression per script).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+#[cfg(feature = "header")]
 fn generate(ffi_dir: &Path) -> Result<String, String> {
     let config = cbindgen::Config::from_file(ffi_dir.join("cbindgen.toml"))
         .map_err(|e| format!("ffi/cbindgen.toml: {e}"))?;
@@ -27,7 +30,9 @@ fn run(args: &[String]) -> Result<(), String> {
         .parent()
         .map(Path::to_path_buf)
         .ok_or("xtask has no parent directory")?;
+    #[cfg(feature = "header")]
     let ffi_dir = root.join("ffi");
+    #[cfg(feature = "header")]
     let header = ffi_dir.join("include/cstoken.h");
     match args
         .iter()
@@ -35,12 +40,14 @@ fn run(args: &[String]) -> Result<(), String> {
         .collect::<Vec<_>>()
         .as_slice()
     {
+        #[cfg(feature = "header")]
         ["header"] => {
             let text = generate(&ffi_dir)?;
             std::fs::write(&header, text).map_err(|e| format!("{}: {e}", header.display()))?;
             println!("wrote {}", header.display());
             Ok(())
         }
+        #[cfg(feature = "header")]
         ["header", "--check"] => {
             let fresh = generate(&ffi_dir)?;
             let committed = std::fs::read_to_string(&header)
@@ -56,22 +63,50 @@ fn run(args: &[String]) -> Result<(), String> {
             }
         }
         ["versions"] => check_versions(&root),
-        _ => Err("usage: cargo run -p xtask -- header [--check] | versions".to_owned()),
+        ["print", "version"] => {
+            println!("{}", workspace_version(&root)?);
+            Ok(())
+        }
+        ["print", "abi"] => {
+            println!("{}", abi_version(&root)?.0);
+            Ok(())
+        }
+        _ => Err(
+            "usage: cargo run -p xtask -- header [--check] | versions | print version|abi"
+                .to_owned(),
+        ),
     }
+}
+
+/// The `[workspace.package]` version of the root `Cargo.toml`.
+fn workspace_version(root: &Path) -> Result<String, String> {
+    let manifest =
+        std::fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
+    let doc: toml::Table = manifest.parse().map_err(|e| format!("Cargo.toml: {e}"))?;
+    doc.get("workspace")
+        .and_then(|w| w.get("package"))
+        .and_then(|p| p.get("version"))
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| "Cargo.toml has no [workspace.package] version".to_owned())
+}
+
+/// The C ABI version `ffi/src/status.rs` defines, with that file's text (the constants' source).
+fn abi_version(root: &Path) -> Result<(String, String), String> {
+    let status = std::fs::read_to_string(root.join("ffi/src/status.rs"))
+        .map_err(|e| format!("ffi/src/status.rs: {e}"))?;
+    let abi = status
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("pub const CST_ABI_VERSION: u32 = "))
+        .and_then(|v| v.strip_suffix(';'))
+        .ok_or("ffi/src/status.rs has no CST_ABI_VERSION")?
+        .to_owned();
+    Ok((abi, status))
 }
 
 /// The workspace version, and every file that must spell it (in the form given).
 fn check_versions(root: &Path) -> Result<(), String> {
-    let manifest =
-        std::fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
-    let doc: toml::Table = manifest.parse().map_err(|e| format!("Cargo.toml: {e}"))?;
-    let version = doc
-        .get("workspace")
-        .and_then(|w| w.get("package"))
-        .and_then(|p| p.get("version"))
-        .and_then(|v| v.as_str())
-        .ok_or("Cargo.toml has no [workspace.package] version")?
-        .to_owned();
+    let version = workspace_version(root)?;
     let four = format!("{version}.0");
     let expected: Vec<(&str, String)> = vec![
         (
@@ -104,14 +139,7 @@ fn check_versions(root: &Path) -> Result<(), String> {
         ),
     ];
     // The ABI version: one source (ffi/src/status.rs), spelt by the header and the .NET wrapper.
-    let status = std::fs::read_to_string(root.join("ffi/src/status.rs"))
-        .map_err(|e| format!("ffi/src/status.rs: {e}"))?;
-    let abi = status
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("pub const CST_ABI_VERSION: u32 = "))
-        .and_then(|v| v.strip_suffix(';'))
-        .ok_or("ffi/src/status.rs has no CST_ABI_VERSION")?
-        .to_owned();
+    let (abi, status) = abi_version(root)?;
     let mut expected = expected;
     expected.push((
         "ffi/include/cstoken.h",
