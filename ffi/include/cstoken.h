@@ -163,7 +163,7 @@
 /**
  * ABI version of this header. Bumped on every incompatible change of the C ABI.
  */
-#define CST_ABI_VERSION 3
+#define CST_ABI_VERSION 4
 
 /**
  * Library version, major part.
@@ -273,6 +273,27 @@ typedef struct cst_state_options {
    * Retries of a throttled or failed request (default 9, at most 100).
    */
   uint32_t max_retries;
+  /**
+   * Seconds one operation may take in all, retries and region changes included (default 20).
+   */
+  double operation_timeout;
+  /**
+   * Regions reads prefer, comma-separated ("East US, West US"); NULL/"": reads go to the
+   * write region.
+   */
+  const char *preferred_regions;
+  /**
+   * Length of `preferred_regions` in bytes.
+   */
+  size_t preferred_regions_len;
+  /**
+   * Run on an account with several write regions (default false: refused).
+   */
+  bool allow_multi_write;
+  /**
+   * The first write creates a missing database and container (default true; key sign-in only).
+   */
+  bool create_if_missing;
 } cst_state_options;
 
 /**

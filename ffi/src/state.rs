@@ -57,6 +57,17 @@ pub struct cst_state_options {
     pub request_timeout: f64,
     /// Retries of a throttled or failed request (default 9, at most 100).
     pub max_retries: u32,
+    /// Seconds one operation may take in all, retries and region changes included (default 20).
+    pub operation_timeout: f64,
+    /// Regions reads prefer, comma-separated ("East US, West US"); NULL/"": reads go to the
+    /// write region.
+    pub preferred_regions: *const c_char,
+    /// Length of `preferred_regions` in bytes.
+    pub preferred_regions_len: usize,
+    /// Run on an account with several write regions (default false: refused).
+    pub allow_multi_write: bool,
+    /// The first write creates a missing database and container (default true; key sign-in only).
+    pub create_if_missing: bool,
 }
 
 /// What a read found. `found`: a live session's content is in the result (`data_len` bytes);
@@ -136,6 +147,11 @@ pub unsafe extern "C" fn cst_state_options_default(out: *mut cst_state_options) 
             request_timeout: d.request_timeout,
             // The default (9) fits; the field is unsigned.
             max_retries: u32::try_from(d.max_retries).unwrap_or(0),
+            operation_timeout: d.operation_timeout,
+            preferred_regions: std::ptr::null(),
+            preferred_regions_len: 0,
+            allow_multi_write: d.allow_multi_write,
+            create_if_missing: d.create_if_missing,
         };
         // SAFETY: forwarded caller guarantees.
         unsafe { put(out, value, "out") }
@@ -154,11 +170,16 @@ unsafe fn read_options(
         return Ok(Settings::default().resolve()?);
     };
     // SAFETY: forwarded caller guarantees on the spans.
-    let (database, container, consistency) = unsafe {
+    let (database, container, consistency, preferred_regions) = unsafe {
         (
             input_str(o.database, o.database_len, "options.database")?,
             input_str(o.container, o.container_len, "options.container")?,
             input_str(o.consistency, o.consistency_len, "options.consistency")?,
+            input_str(
+                o.preferred_regions,
+                o.preferred_regions_len,
+                "options.preferred_regions",
+            )?,
         )
     };
     // Defaults and ranges are the state crate's (one `Settings::resolve` for every surface).
@@ -172,6 +193,10 @@ unsafe fn read_options(
         renew_fraction: o.renew_fraction,
         request_timeout: o.request_timeout,
         max_retries: i64::from(o.max_retries),
+        operation_timeout: o.operation_timeout,
+        preferred_regions: preferred_regions.to_owned(),
+        allow_multi_write: o.allow_multi_write,
+        create_if_missing: o.create_if_missing,
     };
     Ok(settings.resolve()?)
 }

@@ -55,7 +55,7 @@ pub const CST_ORDER_GREATER: i32 = 2;
 pub const CST_ORDER_CONCURRENT: i32 = 3;
 
 /// ABI version of this header. Bumped on every incompatible change of the C ABI.
-pub const CST_ABI_VERSION: u32 = 3;
+pub const CST_ABI_VERSION: u32 = 4;
 /// Library version, major part.
 pub const CST_VERSION_MAJOR: u32 = 0;
 /// Library version, minor part.

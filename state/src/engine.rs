@@ -52,6 +52,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use cosmos_session_token::{
     ContainerLimits, MergePolicy, RequestKind, SessionContainer, SessionToken,
@@ -67,7 +68,7 @@ pub use crate::layout::MAX_LOCK_ID;
 use crate::layout::{
     self, ContentPart, LAYOUT, LockPart, SessionItem, Timing, WRITERS_KEPT, ttl_of, with_writer,
 };
-use crate::store::{Item, Outcome, Patch, Reply, Store};
+use crate::store::{Item, Outcome, Patch, Reply, Store, StoreStats};
 
 /// Cosmos DB's item size limit.
 pub const MAX_ITEM_BYTES: usize = 2 * 1024 * 1024;
@@ -310,6 +311,30 @@ pub struct SessionStateStore {
     options: Options,
     tokens: [SessionContainer; TOKEN_SHARDS],
     caches: Mutex<Caches>,
+    counters: EngineCounters,
+}
+
+/// What the engine counts of locks (see [`StateStats`]).
+#[derive(Debug, Default)]
+struct EngineCounters {
+    lock_waits: AtomicU64,
+    lock_takeovers: AtomicU64,
+    fence_failures: AtomicU64,
+}
+
+/// A snapshot of what a store has done: its requests ([`StoreStats`]) and the engine's lock
+/// events. Every surface shows it (`stats()`, `cst state stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct StateStats {
+    /// The store's requests, retries by cause and request charge.
+    #[serde(flatten)]
+    pub store: StoreStats,
+    /// Exclusive reads that found the session locked by another request (each poll counts).
+    pub lock_waits: u64,
+    /// Locks acquired over an expired lock of another request.
+    pub lock_takeovers: u64,
+    /// Fenced writes, releases or removals refused because the lock was no longer held.
+    pub fence_failures: u64,
 }
 
 impl SessionStateStore {
@@ -337,7 +362,42 @@ impl SessionStateStore {
                 SessionContainer::with_config(MergePolicy::UNION, limits)
             }),
             caches: Mutex::new(Caches::default()),
+            counters: EngineCounters::default(),
         })
+    }
+
+    /// What this store has done so far: requests, retries by cause, request charge (the
+    /// store's), lock waits, takeovers and fence failures (the engine's).
+    ///
+    /// ```
+    /// use cosmos_session_state::{MemoryStore, Options, SessionStateStore};
+    /// let store = SessionStateStore::new(MemoryStore::new(), Options::default())?;
+    /// let ex = store.get_exclusive("s")?;
+    /// assert!(store.get_exclusive("s")?.locked);
+    /// let stats = store.stats();
+    /// assert_eq!((stats.lock_waits, stats.store.requests > 0), (1, true));
+    /// # Ok::<(), cosmos_session_state::StateError>(())
+    /// ```
+    pub fn stats(&self) -> StateStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        StateStats {
+            store: self.store.store_stats(),
+            lock_waits: get(&self.counters.lock_waits),
+            lock_takeovers: get(&self.counters.lock_takeovers),
+            fence_failures: get(&self.counters.fence_failures),
+        }
+    }
+
+    fn lock_lost(
+        &self,
+        sid: &str,
+        lock_id: u64,
+        found: Option<&SessionItem>,
+        now: f64,
+    ) -> StateError {
+        self.counters.fence_failures.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(target: "cosmos_session_state::engine", session = %session_fingerprint(sid), lock_id, "fence failure: the lock is no longer held");
+        lock_lost(sid, lock_id, found, now)
     }
 
     /// The options in force.
@@ -549,6 +609,8 @@ impl SessionStateStore {
         let mut look = self.caches().locked.contains(&at.pk);
         let mut absent = false;
         let mut last_holder = (0, 0.0);
+        // The lock last seen was held by another request but expired.
+        let mut took_over = false;
         // One look more than attempts: the last round only looks.
         for round in 0..=CAS_ATTEMPTS {
             if look {
@@ -566,6 +628,8 @@ impl SessionStateStore {
                             c.locked.clear();
                         }
                         c.locked.insert(at.pk.clone());
+                        drop(c);
+                        self.counters.lock_waits.fetch_add(1, Ordering::Relaxed);
                         return Ok(Exclusive {
                             content: None,
                             locked: true,
@@ -583,6 +647,7 @@ impl SessionStateStore {
                         });
                     }
                     last_holder = (lock.lock_id, age);
+                    took_over = lock.held;
                 }
                 absent = current.is_none();
             }
@@ -607,6 +672,10 @@ impl SessionStateStore {
             match outcome {
                 Some(Outcome::Done(Some(item))) => {
                     let body = parse(sid, &item)?;
+                    if took_over {
+                        self.counters.lock_takeovers.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(target: "cosmos_session_state::engine", session = %session_fingerprint(sid), "lock taken over (the holder's lock expired)");
+                    }
                     // Liveness as of now that the lock is ours (the time read before sending it
                     // can be earlier than a write that landed just before ours).
                     return self.acquired(sid, &at, &body, self.clock.now(), decode);
@@ -698,7 +767,7 @@ impl SessionStateStore {
                 lock_id,
             });
         }
-        Err(lock_lost(sid, lock_id, current, now))
+        Err(self.lock_lost(sid, lock_id, current, now))
     }
 
     /// The content part of a write of `data`, checked against the limits.
@@ -830,7 +899,7 @@ impl SessionStateStore {
         content.writers = match self.writers_under(sid, &at, lock_id)? {
             Ok(writers) => with_writer(writers, lock_id),
             Err(_) if new_item => return self.create_fenced(sid, &at, content, lock_id),
-            Err(found) => return Err(lock_lost(sid, lock_id, found.as_ref(), now)),
+            Err(found) => return Err(self.lock_lost(sid, lock_id, found.as_ref(), now)),
         };
         let patch = layout::write_and_release(lock_id, &content, self.item_ttl(timeout), now);
         let outcome = self.fenced(sid, &at, lock_id, &patch)?;
@@ -841,7 +910,7 @@ impl SessionStateStore {
                 self.remember_renewal(&at.pk, now, timeout);
                 Ok(())
             }
-            Err(found) => Err(lock_lost(sid, lock_id, found.as_ref(), self.clock.now())),
+            Err(found) => Err(self.lock_lost(sid, lock_id, found.as_ref(), self.clock.now())),
         }
     }
 
@@ -885,7 +954,7 @@ impl SessionStateStore {
                 }
                 Some(body) => {
                     if body.lock.live(now) && body.lock.lock_id != lock_id {
-                        return Err(lock_lost(sid, lock_id, current.as_ref(), now));
+                        return Err(self.lock_lost(sid, lock_id, current.as_ref(), now));
                     }
                     if body.content.live(now) {
                         return Err(StateError::SessionExists(session_fingerprint(sid)));

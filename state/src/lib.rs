@@ -25,7 +25,7 @@
 
 mod clock;
 mod codec;
-mod cosmos;
+pub mod cosmos;
 pub mod engine;
 mod error;
 mod ids;
@@ -42,12 +42,14 @@ pub use cosmos::{
 };
 pub use engine::{
     Content, Exclusive, MAX_CONTENT_BYTES, MAX_ITEM_BYTES, MAX_LOCK_ID, Options, SessionInfo,
-    SessionStateStore,
+    SessionStateStore, StateStats,
 };
 pub use error::{Result, StateError, session_fingerprint};
 pub use ids::{MAX_SESSION_ID_BYTES, check_session_id, encode_session_id};
 pub use memory::{MemoryStore, Stats};
 pub use settings::{MAX_REQUEST_TIMEOUT_SECONDS, MAX_RETRIES, Settings};
-pub use store::{Item, MAX_PATCH_OPS, Outcome, Patch, PatchOp, Predicate, Reply, Store};
+pub use store::{
+    Item, MAX_PATCH_OPS, Outcome, Patch, PatchOp, Predicate, Reply, Store, StoreStats,
+};
 pub use unlocked::{DEFAULT_LOCK_WAIT, MAX_LOCK_WAIT_SECONDS, SaveMode, lock_wait};
 pub use web::TokenCookie;

@@ -196,6 +196,13 @@ impl State {
 }
 
 impl Store for MemoryStore {
+    fn store_stats(&self) -> crate::store::StoreStats {
+        crate::store::StoreStats {
+            requests: self.lock().stats.round_trips,
+            ..Default::default()
+        }
+    }
+
     fn read(&self, pk: &str, id: &str, token: Option<&str>) -> Result<Reply<Outcome>> {
         let mut s = self.lock();
         s.stats.round_trips += 1;

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::cosmos::topology::preferred_regions;
 use crate::cosmos::{Consistency, CosmosOptions};
 use crate::engine::Options;
 use crate::error::{Result, StateError};
@@ -28,6 +29,10 @@ pub const MAX_REQUEST_TIMEOUT_SECONDS: f64 = 3600.0;
 /// | `renew_fraction` | 0.25 | 0 to 1 |
 /// | `request_timeout` | 10 s | above 0, below 3600 |
 /// | `max_retries` | 9 | 0 to 100 |
+/// | `operation_timeout` | 20 s | above 0, below 3600: one operation in all, retries and region changes included |
+/// | `preferred_regions` | none | region names, comma-separated (`"East US, West US"`): reads try them in order, then the write region |
+/// | `allow_multi_write` | off | run on a multi-write account (refused by default) |
+/// | `create_if_missing` | on | the first write creates a missing database and container (key sign-in only) |
 ///
 /// ```
 /// use cosmos_session_state::Settings;
@@ -57,6 +62,14 @@ pub struct Settings {
     pub request_timeout: f64,
     /// Retries after a throttled, conflicting, unavailable or failed request.
     pub max_retries: i64,
+    /// Seconds one operation may take in all.
+    pub operation_timeout: f64,
+    /// Preferred read regions, comma-separated.
+    pub preferred_regions: String,
+    /// Run on a multi-write account.
+    pub allow_multi_write: bool,
+    /// Create a missing database and container on the first write.
+    pub create_if_missing: bool,
 }
 
 impl Default for Settings {
@@ -73,6 +86,10 @@ impl Default for Settings {
             renew_fraction: engine.renew_fraction,
             request_timeout: cosmos.request_timeout.as_secs_f64(),
             max_retries: i64::from(cosmos.max_retries),
+            operation_timeout: cosmos.operation_timeout.as_secs_f64(),
+            preferred_regions: String::new(),
+            allow_multi_write: cosmos.allow_multi_write,
+            create_if_missing: cosmos.create_if_missing,
         }
     }
 }
@@ -96,13 +113,24 @@ impl Settings {
                 given.to_owned()
             }
         };
-        if !(self.request_timeout.is_finite()
-            && self.request_timeout > 0.0
-            && self.request_timeout < MAX_REQUEST_TIMEOUT_SECONDS)
+        for (what, value) in [
+            ("request_timeout", self.request_timeout),
+            ("operation_timeout", self.operation_timeout),
+        ] {
+            if !(value.is_finite() && value > 0.0 && value < MAX_REQUEST_TIMEOUT_SECONDS) {
+                return Err(StateError::InvalidOption(format!(
+                    "{what} must be positive seconds below {MAX_REQUEST_TIMEOUT_SECONDS}, got {value}"
+                )));
+            }
+        }
+        let preferred_regions = preferred_regions(&self.preferred_regions);
+        if let Some(bad) = preferred_regions
+            .iter()
+            .find(|r| r.len() > 100 || r.chars().any(|c| c.is_control()))
         {
             return Err(StateError::InvalidOption(format!(
-                "request_timeout must be positive seconds below {MAX_REQUEST_TIMEOUT_SECONDS}, got {}",
-                self.request_timeout
+                "preferred_regions: {:?} is not a region name",
+                bad.chars().take(40).collect::<String>()
             )));
         }
         let max_retries = u32::try_from(self.max_retries)
@@ -121,6 +149,10 @@ impl Settings {
             request_timeout: Duration::from_secs_f64(self.request_timeout),
             max_retries,
             max_retry_wait: defaults.max_retry_wait,
+            operation_timeout: Duration::from_secs_f64(self.operation_timeout),
+            preferred_regions,
+            allow_multi_write: self.allow_multi_write,
+            create_if_missing: self.create_if_missing,
         };
         cosmos.check_names()?;
         Ok((engine, cosmos))

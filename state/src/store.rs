@@ -202,6 +202,38 @@ pub trait Store: Send + Sync {
         patch: &Patch,
         token: Option<&str>,
     ) -> Result<Reply<Outcome>>;
+    /// What the store has sent so far (zeros for a store that does not count).
+    fn store_stats(&self) -> StoreStats {
+        StoreStats::default()
+    }
+}
+
+/// What a store has sent: requests, retries by cause, request units. The Cosmos DB store fills
+/// every field; the memory store counts its round trips as requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct StoreStats {
+    /// HTTP requests sent, retries and account reads included.
+    pub requests: u64,
+    /// Of those, retries (any cause).
+    pub retries: u64,
+    /// Answers 429 or 449 (throttled or a write conflict), retried after the advised wait.
+    pub throttled: u64,
+    /// Answers 404 with sub-status 1002 (the region had not reached the presented token).
+    pub read_session_unavailable: u64,
+    /// Answers 403 with sub-status 3 (a write sent to a region that no longer takes writes).
+    pub write_forbidden: u64,
+    /// Requests moved to another region after a failure of the one tried.
+    pub region_failovers: u64,
+    /// Answers 408, 410 or 503 and failed connections.
+    pub transient: u64,
+    /// Answers 401 (an Entra ID token refetched and the request sent again).
+    pub unauthorized: u64,
+    /// Reads of the account's description (`GET /`).
+    pub account_reads: u64,
+    /// Databases or containers created (first writes, or after the container disappeared).
+    pub containers_created: u64,
+    /// Request units charged (sum of `x-ms-request-charge`).
+    pub request_charge: f64,
 }
 
 /// A shared store: several engines (web nodes, clients in a test) over one database.
@@ -220,6 +252,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
         token: Option<&str>,
     ) -> Result<Reply<Outcome>> {
         (**self).patch(pk, id, patch, token)
+    }
+    fn store_stats(&self) -> StoreStats {
+        (**self).store_stats()
     }
 }
 

@@ -15,6 +15,69 @@ fn state_error(py: Python<'_>, e: &StateError) -> PyErr {
     error_for(py, e.code(), e.to_string())
 }
 
+/// `preferred_regions`: a str ("East US, West US") or a sequence of str, passed on as the
+/// comma-separated text every surface takes.
+struct Regions(String);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Regions {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        if let Ok(text) = obj.extract::<String>() {
+            return Ok(Regions(text));
+        }
+        let refuse = || {
+            state_error(
+                py,
+                &StateError::InvalidOption(
+                    "preferred_regions must be a str or a sequence of str".into(),
+                ),
+            )
+        };
+        let names: Vec<String> = obj.extract().map_err(|_| refuse())?;
+        if names.iter().any(|n| n.contains(',')) {
+            return Err(refuse());
+        }
+        Ok(Regions(names.join(",")))
+    }
+}
+
+/// An azure-identity style credential (any object whose `get_token(*scopes)` returns an object
+/// with `.token` and `.expires_on`), as the store's token source. Called with the GIL taken;
+/// what it raises becomes `store_rejected` without its text (it may quote a secret).
+struct PyCredential(Py<PyAny>);
+
+impl cosmos_session_state::cosmos::credential::TokenSource for PyCredential {
+    fn get_token(
+        &self,
+        scope: &str,
+    ) -> Result<cosmos_session_state::cosmos::credential::AccessToken, StateError> {
+        use cosmos_session_state::cosmos::credential::AccessToken;
+        Python::attach(|py| {
+            let got = self
+                .0
+                .bind(py)
+                .call_method1("get_token", (scope,))
+                .and_then(|t| {
+                    let token: String = t.getattr("token")?.extract()?;
+                    let expires_on: f64 = t.getattr("expires_on")?.extract()?;
+                    Ok((token, expires_on))
+                });
+            match got {
+                Ok((token, expires_on)) => Ok(AccessToken::from_unix(token, expires_on)),
+                Err(e) => Err(StateError::Rejected(format!(
+                    "the credential's get_token failed ({})",
+                    e.get_type(py)
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|_| "an exception".into())
+                ))),
+            }
+        })
+    }
+}
+
 /// A session-id argument. Refusals are the library's own errors (code `invalid_session_id`),
 /// never `UnicodeEncodeError` or `TypeError`: a str with a lone surrogate has no UTF-8 form.
 struct Sid(String);
@@ -122,8 +185,10 @@ impl SessionStateStore {
     #[new]
     #[pyo3(signature = (connection_string, *, database = "sessions", container = "SessionStore",
                         lock_ttl = 30.0, timeout = 1200.0, compression = true, consistency = "",
-                        renew_fraction = 0.25, request_timeout = 10.0, max_retries = 9),
-           text_signature = "(connection_string, *, database='sessions', container='SessionStore', lock_ttl=30.0, timeout=1200.0, compression=True, consistency='', renew_fraction=0.25, request_timeout=10.0, max_retries=9)")]
+                        renew_fraction = 0.25, request_timeout = 10.0, max_retries = 9,
+                        operation_timeout = 20.0, preferred_regions = None,
+                        allow_multi_write = false, create_if_missing = true, credential = None),
+           text_signature = "(connection_string, *, database='sessions', container='SessionStore', lock_ttl=30.0, timeout=1200.0, compression=True, consistency='', renew_fraction=0.25, request_timeout=10.0, max_retries=9, operation_timeout=20.0, preferred_regions=None, allow_multi_write=False, create_if_missing=True, credential=None)")]
     #[allow(clippy::too_many_arguments)] // the Python signature
     fn new(
         py: Python<'_>,
@@ -137,6 +202,11 @@ impl SessionStateStore {
         renew_fraction: f64,
         request_timeout: f64,
         max_retries: i64,
+        operation_timeout: f64,
+        preferred_regions: Option<Regions>,
+        allow_multi_write: bool,
+        create_if_missing: bool,
+        credential: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let settings = Settings {
             database: database.to_owned(),
@@ -148,10 +218,22 @@ impl SessionStateStore {
             renew_fraction,
             request_timeout,
             max_retries,
+            operation_timeout,
+            preferred_regions: preferred_regions.map(|r| r.0).unwrap_or_default(),
+            allow_multi_write,
+            create_if_missing,
         };
         let build = || -> Result<Engine, StateError> {
             let (options, cosmos) = settings.resolve()?;
-            Engine::new(CosmosStore::connect(connection_string, cosmos)?, options)
+            let store = match credential {
+                None => CosmosStore::connect(connection_string, cosmos)?,
+                Some(c) => CosmosStore::connect_with_credential(
+                    connection_string,
+                    cosmos,
+                    std::sync::Arc::new(PyCredential(c)),
+                )?,
+            };
+            Engine::new(store, options)
         };
         build()
             .map(|inner| SessionStateStore { inner })
@@ -296,6 +378,24 @@ impl SessionStateStore {
     fn reset_timeout(&self, py: Python<'_>, sid: Sid) -> PyResult<bool> {
         py.detach(|| self.inner.reset_timeout(&sid.0))
             .map_err(|e| state_error(py, &e))
+    }
+
+    /// What this store has done: requests, retries by cause (`throttled`,
+    /// `read_session_unavailable`, `write_forbidden`, `transient`, `unauthorized`), region
+    /// changes, account reads, containers created, request charge, lock waits, takeovers and
+    /// fence failures.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let stats = serde_json::to_value(self.inner.stats()).unwrap_or_default();
+        let out = PyDict::new(py);
+        if let serde_json::Value::Object(fields) = stats {
+            for (name, value) in fields {
+                match value.as_u64() {
+                    Some(n) => out.set_item(name, n)?,
+                    None => out.set_item(name, value.as_f64().unwrap_or(0.0))?,
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The session token gathered for the session (carry it to another node), or None.

@@ -33,6 +33,8 @@ def server():
                             stderr=subprocess.DEVNULL, text=True)
     try:
         line = proc.stdout.readline()
+        while line.startswith("region "):  # one line per region, then the global endpoint
+            line = proc.stdout.readline()
         assert line.startswith("listening "), line
         port = int(line.split()[1])
         for _ in range(100):

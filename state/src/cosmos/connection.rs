@@ -24,7 +24,7 @@ use crate::error::{Result, StateError};
 #[derive(Clone)]
 pub struct ConnectionString {
     endpoint: String,
-    key: Vec<u8>,
+    key: Option<Vec<u8>>,
     insecure_http: bool,
 }
 
@@ -43,7 +43,7 @@ fn invalid(message: &str) -> StateError {
 
 impl ConnectionString {
     /// Parses `AccountEndpoint=…;AccountKey=…;` (names case-insensitive, any order, trailing `;`
-    /// optional). The endpoint must be `https://host[:port]` with at most a `/` path —
+    /// optional; `AccountKey` may be left out for Entra ID sign-in). The endpoint must be `https://host[:port]` with at most a `/` path —
     /// `http://` only for a loopback host (`localhost`, `127.x.x.x`, `[::1]`) unless the string
     /// also says `AllowInsecureHttp=true` (every request's signed `Authorization` header would
     /// cross the network in clear text) —; the key must be base64. Other names are refused, so a
@@ -78,7 +78,6 @@ impl ConnectionString {
             }
         }
         let endpoint = endpoint.ok_or_else(|| invalid("AccountEndpoint is missing"))?;
-        let key = key.ok_or_else(|| invalid("AccountKey is missing"))?;
         let (rest, http) = match endpoint.strip_prefix("https://") {
             Some(rest) => (rest, false),
             None => (
@@ -101,12 +100,18 @@ impl ConnectionString {
                 "AccountEndpoint uses http:// for a host that is not loopback: requests and their signed Authorization headers would travel in clear text; use https://, or add AllowInsecureHttp=true for a development server you trust",
             ));
         }
-        let key = STANDARD
-            .decode(key.as_bytes())
-            .map_err(|_| invalid("AccountKey is not base64"))?;
-        if key.is_empty() {
-            return Err(invalid("AccountKey is empty"));
-        }
+        let key = match key {
+            None => None,
+            Some(key) => {
+                let key = STANDARD
+                    .decode(key.as_bytes())
+                    .map_err(|_| invalid("AccountKey is not base64"))?;
+                if key.is_empty() {
+                    return Err(invalid("AccountKey is empty"));
+                }
+                Some(key)
+            }
+        };
         Ok(ConnectionString {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             key,
@@ -124,8 +129,9 @@ impl ConnectionString {
         &self.endpoint
     }
 
-    pub(crate) fn key(&self) -> &[u8] {
-        &self.key
+    /// The decoded account key; None for a connection string without one (Entra ID sign-in).
+    pub(crate) fn key(&self) -> Option<&[u8]> {
+        self.key.as_deref()
     }
 }
 

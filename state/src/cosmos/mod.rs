@@ -1,30 +1,54 @@
 //! [`CosmosStore`]: the [`Store`] over the Cosmos DB REST API (blocking HTTP with `ureq`).
 //!
-//! Every request is signed with the master key, carries the partition key, the configured
-//! consistency level and the session token to present; a patch carries its condition as Cosmos DB
-//! SQL (`from c where …`). Every response's session token and request charge are read. Throttling (429, honouring
-//! `x-ms-retry-after-ms`), write conflicts (449), 408/410/503 and connection failures are retried
-//! within a bounded budget; a write retried after an attempt that may have reached the service is
-//! answered with [`Reply::in_doubt`] set, so the engine checks what landed. Every request has a
-//! timeout. The database and the container
-//! (partition key `/pk`, nothing indexed, per-item TTL on) are created on first use.
+//! Every request is signed (the master key, or an Entra ID token: [`credential`]), carries the
+//! partition key, the configured consistency level and the session token to present; a patch
+//! carries its condition as Cosmos DB SQL (`from c where …`). Every response's session token and
+//! request charge are read.
+//!
+//! Requests are routed by the account's regions ([`topology`]): writes to the write region,
+//! reads to the preferred regions, then the write region. The retry policy, in one place
+//! ([`CosmosStore`]'s `send`):
+//! * 404 with sub-status 1002 (the region has not reached the presented session token): retried
+//!   twice in the region (10 ms, 20 ms), then in the next region of the read plan, the write
+//!   region last; the token is never dropped or weakened; when every region answered 1002 the
+//!   read fails with `store_unavailable` naming them, never "not found".
+//! * 403 with sub-status 3 (the region no longer takes writes: a failover): the account is read
+//!   again and the write sent once to the new write region.
+//! * 401 with an Entra ID credential: the token is fetched anew and the request sent once more.
+//! * 429 (honouring `x-ms-retry-after-ms`), 449, 408/410/503 and failed connections: retried
+//!   within `max_retries` and `max_retry_wait`; a read moves to the next region, a failed
+//!   connection to the write region reads the account again.
+//! * Every operation ends within `operation_timeout` (each request within `request_timeout`
+//!   and what is left of it).
+//!
+//! A write retried after an attempt that may have reached the service is answered with
+//! [`Reply::in_doubt`] set, so the engine checks what landed. Nothing is created by reading:
+//! the database and the container (partition key `/pk`, nothing indexed, per-item TTL on) are
+//! created by the first write that finds them missing (404/1003) — again if they disappear —,
+//! when [`CosmosOptions::create_if_missing`] is on and the store signs with a key. Every
+//! request is traced (`tracing`, target `cosmos_session_state::store`) and counted
+//! ([`Counters`]).
 //!
 //! `ureq` is used because it is blocking (the engine and its C, .NET and Python callers are
 //! synchronous), small, and speaks rustls; no async runtime is pulled in.
 
 mod auth;
 mod connection;
+pub mod credential;
+pub mod topology;
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 pub use auth::master_key_signature;
 pub use connection::ConnectionString;
+use credential::{Credential, TokenSource};
 use serde_json::{Value, json};
+use topology::{Account, Topology};
 
 use crate::error::{Result, StateError};
-use crate::store::{Item, Outcome, Patch, PatchOp, Reply, Store};
+use crate::store::{Item, Outcome, Patch, PatchOp, Reply, Store, StoreStats};
 
 /// REST API version sent with every request (conditional patch needs 2020-07-15 or later).
 const API_VERSION: &str = "2020-07-15";
@@ -105,9 +129,9 @@ impl Consistency {
 /// Where and how [`CosmosStore`] talks to Cosmos DB.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CosmosOptions {
-    /// Database id (created on first use).
+    /// Database id (created by the first write when missing, see `create_if_missing`).
     pub database: String,
-    /// Container id (created on first use), default `SessionStore`.
+    /// Container id, default `SessionStore` (created like the database).
     pub container: String,
     /// Consistency level asked for on every request; `None` uses the account's default.
     pub consistency: Option<Consistency>,
@@ -117,6 +141,17 @@ pub struct CosmosOptions {
     pub max_retries: u32,
     /// Most time spent waiting between retries of one operation.
     pub max_retry_wait: Duration,
+    /// Most time one operation takes in all, retries, waits and region changes included.
+    pub operation_timeout: Duration,
+    /// Regions reads prefer, in order (names as the account lists them, `"East US"`); reads go
+    /// to the write region when empty or when none is available.
+    pub preferred_regions: Vec<String>,
+    /// Run on an account that accepts writes in several regions (refused by default: the lock
+    /// protocol's conditional writes are only checked per region there).
+    pub allow_multi_write: bool,
+    /// The first write that finds the database or the container missing creates it (with key
+    /// sign-in; Entra ID tokens cannot).
+    pub create_if_missing: bool,
 }
 
 impl Default for CosmosOptions {
@@ -128,6 +163,10 @@ impl Default for CosmosOptions {
             request_timeout: Duration::from_secs(10),
             max_retries: 9,
             max_retry_wait: Duration::from_secs(30),
+            operation_timeout: Duration::from_secs(20),
+            preferred_regions: Vec::new(),
+            allow_multi_write: false,
+            create_if_missing: true,
         }
     }
 }
@@ -140,13 +179,25 @@ impl CosmosOptions {
     }
 }
 
-/// What a [`CosmosStore`] has sent: HTTP requests (retries included) and request units charged.
+/// What a [`CosmosStore`] has done so far: requests, retries by cause, request units.
 #[derive(Debug, Default)]
 pub struct Counters {
     requests: AtomicU64,
     retries: AtomicU64,
+    throttled: AtomicU64,
+    read_session_unavailable: AtomicU64,
+    write_forbidden: AtomicU64,
+    region_failovers: AtomicU64,
+    transient: AtomicU64,
+    unauthorized: AtomicU64,
+    account_reads: AtomicU64,
+    containers_created: AtomicU64,
     /// Request charge in hundredths of a request unit.
     centi_charge: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
 }
 
 impl Counters {
@@ -162,11 +213,29 @@ impl Counters {
     pub fn request_charge(&self) -> f64 {
         self.centi_charge.load(Ordering::Relaxed) as f64 / 100.0
     }
+    /// Every counter at once.
+    pub fn snapshot(&self) -> StoreStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        StoreStats {
+            requests: get(&self.requests),
+            retries: get(&self.retries),
+            throttled: get(&self.throttled),
+            read_session_unavailable: get(&self.read_session_unavailable),
+            write_forbidden: get(&self.write_forbidden),
+            region_failovers: get(&self.region_failovers),
+            transient: get(&self.transient),
+            unauthorized: get(&self.unauthorized),
+            account_reads: get(&self.account_reads),
+            containers_created: get(&self.containers_created),
+            request_charge: self.request_charge(),
+        }
+    }
 }
 
 /// One answered HTTP request.
 struct Answer {
     status: u16,
+    substatus: u32,
     body: Vec<u8>,
     session_token: Option<String>,
     charge: f64,
@@ -174,15 +243,35 @@ struct Answer {
     in_doubt: bool,
 }
 
-/// The [`Store`] over the Cosmos DB REST API: requests signed with the master key, each with a
-/// timeout and a bounded retry budget ([`CosmosOptions`]); the database and the container are
-/// created on first use.
+/// How requests are signed.
+enum Auth {
+    /// The account key (master-key signatures).
+    Key(Vec<u8>),
+    /// Entra ID access tokens for the account's scope.
+    Entra {
+        credential: Credential,
+        scope: String,
+    },
+}
+
+/// Where a request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// An item read: the read plan (preferred regions, then the write region).
+    Read,
+    /// A write, or a database/container request: the write region.
+    Write,
+}
+
+/// The [`Store`] over the Cosmos DB REST API: requests signed with the master key or an Entra
+/// ID token, routed by the account's regions ([`topology`]), each with a timeout, a bounded
+/// retry budget and a bound on the whole operation ([`CosmosOptions`]).
 pub struct CosmosStore {
     agent: ureq::Agent,
-    connection: ConnectionString,
+    auth: Auth,
     options: CosmosOptions,
     counters: Counters,
-    ready: Mutex<bool>,
+    topology: Mutex<Topology>,
 }
 
 fn check_name(what: &str, name: &str) -> Result<()> {
@@ -211,15 +300,73 @@ fn excerpt(body: &[u8]) -> String {
     message.chars().take(200).collect()
 }
 
+/// Why a request is sent again (the `retry` field of its trace event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    Throttled,
+    ReadSessionUnavailable,
+    WriteForbidden,
+    Transient,
+    Unauthorized,
+}
+
+impl Cause {
+    fn as_str(self) -> &'static str {
+        match self {
+            Cause::Throttled => "throttled",
+            Cause::ReadSessionUnavailable => "read_session_unavailable",
+            Cause::WriteForbidden => "write_forbidden",
+            Cause::Transient => "transient",
+            Cause::Unauthorized => "unauthorized",
+        }
+    }
+}
+
+/// 1002 answers retried in one region before the read moves on, and the first wait.
+const READ_SESSION_RETRIES_PER_REGION: u32 = 2;
+const READ_SESSION_FIRST_WAIT: Duration = Duration::from_millis(10);
+
 impl CosmosStore {
-    /// A store for `connection_string` (`AccountEndpoint=…;AccountKey=…;`). Nothing is sent until
-    /// the first operation, which creates the database and container if needed.
+    /// A store for `connection_string` (`AccountEndpoint=…;AccountKey=…;`), signing with the
+    /// key. Nothing is sent until the first operation.
     pub fn connect(connection_string: &str, options: CosmosOptions) -> Result<Self> {
         let connection = ConnectionString::parse(connection_string)?;
+        let key = connection.key().map(<[u8]>::to_vec).ok_or_else(|| {
+            StateError::InvalidConnectionString(
+                "AccountKey is missing (to sign in with Entra ID instead, give AccountEndpoint only and a credential)".into(),
+            )
+        })?;
+        Self::build(connection, Auth::Key(key), options)
+    }
+
+    /// A store for a connection string with only `AccountEndpoint`, signing with Entra ID
+    /// tokens from `source` (cached and refreshed before expiry). Such a store cannot create
+    /// databases or containers (the data plane refuses it for Entra ID tokens): the container
+    /// must exist.
+    pub fn connect_with_credential(
+        connection_string: &str,
+        options: CosmosOptions,
+        source: Arc<dyn TokenSource>,
+    ) -> Result<Self> {
+        let connection = ConnectionString::parse(connection_string)?;
+        if connection.key().is_some() {
+            return Err(StateError::InvalidConnectionString(
+                "the connection string has an AccountKey and a credential was given as well: give one (AccountEndpoint only, for Entra ID)".into(),
+            ));
+        }
+        let scope = credential::account_scope(connection.endpoint());
+        let auth = Auth::Entra {
+            credential: Credential::new(source),
+            scope,
+        };
+        Self::build(connection, auth, options)
+    }
+
+    fn build(connection: ConnectionString, auth: Auth, options: CosmosOptions) -> Result<Self> {
         options.check_names()?;
-        if options.request_timeout.is_zero() {
+        if options.request_timeout.is_zero() || options.operation_timeout.is_zero() {
             return Err(StateError::InvalidOption(
-                "request_timeout must be positive".into(),
+                "request_timeout and operation_timeout must be positive".into(),
             ));
         }
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -229,18 +376,29 @@ impl CosmosStore {
             .max_redirects(0)
             .build()
             .into();
+        let topology = Topology::new(connection.endpoint(), options.preferred_regions.clone());
         Ok(CosmosStore {
             agent,
-            connection,
+            auth,
             options,
             counters: Counters::default(),
-            ready: Mutex::new(false),
+            topology: Mutex::new(topology),
         })
     }
 
-    /// The requests and charges so far.
+    /// The requests, retries and charges so far.
     pub fn counters(&self) -> &Counters {
         &self.counters
+    }
+
+    /// The account's regions as last read (None before the first operation, or when the
+    /// account could not be described and requests go to the connection string's endpoint).
+    pub fn account(&self) -> Option<topology::Account> {
+        self.topology().account.clone()
+    }
+
+    fn topology(&self) -> std::sync::MutexGuard<'_, Topology> {
+        self.topology.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn collection_link(&self) -> String {
@@ -250,11 +408,101 @@ impl CosmosStore {
         )
     }
 
-    /// Sends one request with retries. `link` is the URL path and, unless `sign_link` is given,
-    /// the signed resource link.
+    fn is_entra(&self) -> bool {
+        matches!(self.auth, Auth::Entra { .. })
+    }
+
+    /// Reads the account (`GET /` on the global endpoint, then on the regions last known) when
+    /// it was never read, is stale, or `forced_by` (the generation of a failed route) allows.
+    /// A failure leaves the old description (or none: requests go to the global endpoint).
+    fn refresh_topology(&self, forced_by: Option<u64>, deadline: Instant) -> Result<()> {
+        let now = Instant::now();
+        let (endpoints, due) = {
+            let t = self.topology();
+            let due = match forced_by {
+                Some(generation) => t.may_refresh(generation, now),
+                None => t.stale(now),
+            };
+            let mut endpoints = vec![t.global.endpoint.clone()];
+            if let Some(a) = &t.account {
+                for r in a.readable.iter().chain(&a.writable) {
+                    if !endpoints.contains(&r.endpoint) {
+                        endpoints.push(r.endpoint.clone());
+                    }
+                }
+            }
+            (endpoints, due)
+        };
+        if !due {
+            return Ok(());
+        }
+        let mut last = None;
+        for endpoint in endpoints {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                break;
+            }
+            bump(&self.counters.account_reads);
+            bump(&self.counters.requests);
+            match self.send_once("GET", &endpoint, "", "", "", &[], None, remaining) {
+                Ok(a) if a.status == 200 => {
+                    let account = Account::parse(&a.body)?;
+                    if account.multi_write && !self.options.allow_multi_write {
+                        return Err(StateError::Rejected(
+                            "the account accepts writes in several regions: the lock protocol relies on conditional writes, which such an account checks per region only (two regions could both grant a lock); use a single-write-region account, or set allow_multi_write if every web node writes through one region".into(),
+                        ));
+                    }
+                    tracing::debug!(
+                        target: "cosmos_session_state::store",
+                        regions = account.readable.len(),
+                        write_region = %account.writable[0].name,
+                        "account read"
+                    );
+                    self.topology().set_account(Some(account), Instant::now());
+                    return Ok(());
+                }
+                Ok(a) if a.status == 401 || a.status == 403 => {
+                    return Err(self.auth_error(&a, "reading the account"));
+                }
+                Ok(a) => last = Some(format!("status {}", a.status)),
+                Err(e) => last = Some(e.to_string()),
+            }
+        }
+        tracing::warn!(
+            target: "cosmos_session_state::store",
+            error = last.as_deref().unwrap_or("out of time"),
+            "the account could not be read; requests go to the endpoints last known"
+        );
+        self.topology().set_account(None, Instant::now());
+        Ok(())
+    }
+
+    fn auth_error(&self, a: &Answer, what: &str) -> StateError {
+        let fix = match (&self.auth, a.status) {
+            (Auth::Key(_), 401) if excerpt(&a.body).contains("Local Authorization is disabled") => {
+                "the account refuses keys (local authorization is disabled): sign in with Entra ID (a credential, or authentication=ManagedIdentity)"
+            }
+            (Auth::Key(_), _) => "check the account key",
+            (Auth::Entra { .. }, 401) => {
+                "the Entra ID token was refused: check the identity and that the account accepts it"
+            }
+            (Auth::Entra { .. }, _) => {
+                "the identity lacks a data-plane role on the account (Cosmos DB Built-in Data Contributor)"
+            }
+        };
+        StateError::Rejected(format!(
+            "{what}: authorization failed (status {}): {fix}",
+            a.status
+        ))
+    }
+
+    /// Sends one request: routed by `route`, retried within the budgets of [`CosmosOptions`]
+    /// (`max_retries` retries, `max_retry_wait` of waiting, `operation_timeout` in all). `link`
+    /// is the URL path and, unless `sign_link` is given, the signed resource link.
     #[allow(clippy::too_many_arguments)] // one HTTP request's parts
     fn send(
         &self,
+        route: Route,
         method: &str,
         link: &str,
         resource_type: &str,
@@ -262,16 +510,46 @@ impl CosmosStore {
         headers: &[(&str, String)],
         body: Option<&[u8]>,
     ) -> Result<Answer> {
-        let url = format!("{}/{}", self.connection.endpoint(), link);
+        let started = Instant::now();
+        let deadline = started + self.options.operation_timeout;
+        self.refresh_topology(None, deadline)?;
+        let (mut plan, mut generation) = {
+            let t = self.topology();
+            let plan = match route {
+                Route::Read => t.read_plan(started),
+                Route::Write => vec![t.write_region()],
+            };
+            (plan, t.generation)
+        };
+        let mut at = 0usize;
+        let mut session_tries = 0u32;
+        let mut session_regions: Vec<String> = Vec::new();
+        let mut refreshed_for_forbidden = false;
+        let mut reauthorized = false;
         let mut waited = Duration::ZERO;
         let mut attempt: u32 = 0;
         // A write that failed after it may have reached the service (a dropped connection, a
         // timeout, a 408) may have been applied: the answer to its retry says so.
         let mut doubt = false;
         loop {
-            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            let region = plan[at.min(plan.len() - 1)].clone();
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(self.out_of_time(method, link, attempt, doubt));
+            }
+            bump(&self.counters.requests);
+            let sent = Instant::now();
             let result = self
-                .send_once(method, &url, resource_type, sign_link, headers, body)
+                .send_once(
+                    method,
+                    &region.endpoint,
+                    link,
+                    resource_type,
+                    sign_link,
+                    headers,
+                    body,
+                    remaining.min(self.options.request_timeout),
+                )
                 .map(|mut a| {
                     a.in_doubt = doubt;
                     a
@@ -282,79 +560,239 @@ impl CosmosStore {
                     Err(StateError::Unavailable(_)) => true,
                     Err(_) => false,
                 };
-            let wait = match &result {
-                Ok(answer) => match answer.status {
-                    429 => Some(Duration::from_millis(
-                        answer_retry_after(answer).unwrap_or(100).min(5_000),
-                    )),
-                    449 | 408 | 410 | 503 => Some(Duration::from_millis(10 << attempt.min(6))),
+            let (status, substatus) = match &result {
+                Ok(a) => (a.status, a.substatus),
+                Err(_) => (0, 0),
+            };
+            let cause = match &result {
+                Ok(a) => match (a.status, a.substatus) {
+                    (429, _) | (449, _) => Some(Cause::Throttled),
+                    (404, 1002) if route == Route::Read => Some(Cause::ReadSessionUnavailable),
+                    (403, 3) => Some(Cause::WriteForbidden),
+                    (408, _) | (410, _) | (503, _) => Some(Cause::Transient),
+                    (401, _) if self.is_entra() && !reauthorized => Some(Cause::Unauthorized),
                     _ => None,
                 },
-                Err(StateError::Unavailable(_)) => {
-                    Some(Duration::from_millis(50 << attempt.min(5)))
-                }
+                Err(StateError::Unavailable(_)) => Some(Cause::Transient),
                 Err(_) => None,
             };
-            let Some(wait) = wait else { return result };
-            let jitter = Duration::from_millis(fastrand::u64(0..=wait.as_millis() as u64 / 4 + 1));
-            if attempt >= self.options.max_retries || waited + wait > self.options.max_retry_wait {
-                if doubt {
-                    // An earlier attempt may have been applied: the caller must look, whatever
-                    // the last answer was.
-                    return Err(StateError::Unavailable(format!(
-                        "{method} {link}: gave up after {attempt} retries; an earlier attempt may have been applied"
-                    )));
-                }
-                return match result {
-                    Ok(answer) if answer.status == 429 || answer.status == 449 => {
-                        Err(StateError::Throttled(format!(
-                            "{method} {link}: status {} after {} retries",
-                            answer.status, attempt
-                        )))
+            tracing::debug!(
+                target: "cosmos_session_state::store",
+                method,
+                resource_type,
+                region = region.label(),
+                status,
+                substatus,
+                charge = result.as_ref().map_or(0.0, |a| a.charge),
+                duration_ms = sent.elapsed().as_millis() as u64,
+                attempt,
+                retry = cause.map_or("", Cause::as_str),
+                "cosmos request"
+            );
+            let Some(cause) = cause else { return result };
+            // What to do next: wait this long, in this region of the plan.
+            let wait = match cause {
+                Cause::Throttled => {
+                    bump(&self.counters.throttled);
+                    let advised = result.as_ref().ok().and_then(answer_retry_after);
+                    match (status, advised) {
+                        (429, advised) => Duration::from_millis(advised.unwrap_or(100).min(5_000)),
+                        _ => Duration::from_millis(10 << attempt.min(6)),
                     }
-                    Ok(answer) => Err(StateError::Unavailable(format!(
-                        "{method} {link}: status {} after {} retries: {}",
-                        answer.status,
-                        attempt,
-                        excerpt(&answer.body)
-                    ))),
-                    Err(e) => Err(e),
-                };
+                }
+                Cause::ReadSessionUnavailable => {
+                    bump(&self.counters.read_session_unavailable);
+                    if !session_regions.iter().any(|r| r == region.label()) {
+                        session_regions.push(region.label().to_owned());
+                    }
+                    // The presented token is never dropped or weakened: the read waits for this
+                    // region a little, then tries the next one, the write region last.
+                    if session_tries < READ_SESSION_RETRIES_PER_REGION {
+                        session_tries += 1;
+                        READ_SESSION_FIRST_WAIT * (1 << (session_tries - 1))
+                    } else if at + 1 < plan.len() {
+                        at += 1;
+                        session_tries = 0;
+                        bump(&self.counters.region_failovers);
+                        Duration::ZERO
+                    } else {
+                        return Err(StateError::Unavailable(format!(
+                            "{method} {link}: read session not available (404/1002) in {}: no region has reached the presented session token (it was kept, not dropped)",
+                            session_regions.join(", ")
+                        )));
+                    }
+                }
+                Cause::WriteForbidden => {
+                    bump(&self.counters.write_forbidden);
+                    if refreshed_for_forbidden {
+                        return Err(StateError::Unavailable(format!(
+                            "{method} {link}: {} refuses writes (403/3) after the account was read again: a failover is in progress",
+                            region.label()
+                        )));
+                    }
+                    refreshed_for_forbidden = true;
+                    self.refresh_topology(Some(generation), deadline)?;
+                    let t = self.topology();
+                    plan = vec![t.write_region()];
+                    generation = t.generation;
+                    at = 0;
+                    Duration::ZERO
+                }
+                Cause::Unauthorized => {
+                    bump(&self.counters.unauthorized);
+                    reauthorized = true;
+                    if let Auth::Entra { credential, .. } = &self.auth {
+                        credential.invalidate();
+                    }
+                    Duration::ZERO
+                }
+                Cause::Transient => {
+                    bump(&self.counters.transient);
+                    let failed_connection = result.is_err();
+                    let many = plan.len() > 1 || route == Route::Write;
+                    if many {
+                        self.topology()
+                            .mark_failed(&region.endpoint, Instant::now());
+                    }
+                    match route {
+                        Route::Read if plan.len() > 1 => {
+                            at = (at + 1) % plan.len();
+                            session_tries = 0;
+                            bump(&self.counters.region_failovers);
+                        }
+                        Route::Write if failed_connection => {
+                            // The write region may have moved: read the account (rate-limited).
+                            self.refresh_topology(Some(generation), deadline)?;
+                            let t = self.topology();
+                            let write = t.write_region();
+                            if write != plan[0] {
+                                bump(&self.counters.region_failovers);
+                            }
+                            plan = vec![write];
+                            generation = t.generation;
+                        }
+                        _ => {}
+                    }
+                    if failed_connection {
+                        Duration::from_millis(50 << attempt.min(5))
+                    } else {
+                        Duration::from_millis(10 << attempt.min(6))
+                    }
+                }
+            };
+            let jitter = Duration::from_millis(fastrand::u64(0..=wait.as_millis() as u64 / 4 + 1));
+            let counted = matches!(cause, Cause::Throttled | Cause::Transient);
+            if counted
+                && (attempt >= self.options.max_retries
+                    || waited + wait > self.options.max_retry_wait)
+            {
+                return Err(self.gave_up(method, link, attempt, doubt, result));
             }
-            std::thread::sleep(wait + jitter);
-            waited += wait + jitter;
-            attempt += 1;
-            self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            let pause = (wait + jitter).min(deadline.saturating_duration_since(Instant::now()));
+            std::thread::sleep(pause);
+            waited += pause;
+            if counted {
+                attempt += 1;
+            }
+            bump(&self.counters.retries);
         }
     }
 
+    fn out_of_time(&self, method: &str, link: &str, attempt: u32, doubt: bool) -> StateError {
+        let also = if doubt {
+            "; an earlier attempt may have been applied"
+        } else {
+            ""
+        };
+        StateError::Unavailable(format!(
+            "{method} {link}: no answer within the operation timeout of {} s ({attempt} retries){also}",
+            self.options.operation_timeout.as_secs_f64()
+        ))
+    }
+
+    fn gave_up(
+        &self,
+        method: &str,
+        link: &str,
+        attempt: u32,
+        doubt: bool,
+        result: Result<Answer>,
+    ) -> StateError {
+        if doubt {
+            // An earlier attempt may have been applied: the caller must look, whatever the last
+            // answer was.
+            return StateError::Unavailable(format!(
+                "{method} {link}: gave up after {attempt} retries; an earlier attempt may have been applied"
+            ));
+        }
+        match result {
+            Ok(answer) if answer.status == 429 || answer.status == 449 => {
+                StateError::Throttled(format!(
+                    "{method} {link}: status {} after {} retries",
+                    answer.status, attempt
+                ))
+            }
+            Ok(answer) => StateError::Unavailable(format!(
+                "{method} {link}: status {} after {} retries: {}",
+                answer.status,
+                attempt,
+                excerpt(&answer.body)
+            )),
+            Err(e) => e,
+        }
+    }
+
+    fn authorization(
+        &self,
+        method: &str,
+        resource_type: &str,
+        sign_link: &str,
+        date: &str,
+    ) -> Result<String> {
+        match &self.auth {
+            Auth::Key(key) => Ok(master_key_signature(
+                key,
+                method,
+                resource_type,
+                sign_link,
+                date,
+            )),
+            Auth::Entra { credential, scope } => {
+                let token = credential.token(scope)?;
+                Ok(percent_encoding::utf8_percent_encode(
+                    &format!("type=aad&ver=1.0&sig={token}"),
+                    percent_encoding::NON_ALPHANUMERIC,
+                )
+                .to_string())
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)] // one HTTP request's parts
     fn send_once(
         &self,
         method: &str,
-        url: &str,
+        endpoint: &str,
+        link: &str,
         resource_type: &str,
         sign_link: &str,
         headers: &[(&str, String)],
         body: Option<&[u8]>,
+        timeout: Duration,
     ) -> Result<Answer> {
+        let url = format!("{endpoint}/{link}");
         let date = httpdate::fmt_http_date(SystemTime::now());
-        let auth = master_key_signature(
-            self.connection.key(),
-            method,
-            resource_type,
-            sign_link,
-            &date,
-        );
+        let auth = self.authorization(method, resource_type, sign_link, &date)?;
         let builder = ureq::http::Request::builder()
             .method(method)
-            .uri(url)
+            .uri(&url)
             .header("authorization", auth)
             .header("x-ms-date", &date)
             .header("x-ms-version", API_VERSION)
             .header("accept", "application/json");
         let builder = match self.options.consistency {
-            Some(c) => builder.header("x-ms-consistency-level", c.as_str()),
-            None => builder,
+            Some(c) if !link.is_empty() => builder.header("x-ms-consistency-level", c.as_str()),
+            _ => builder,
         };
         let builder = headers
             .iter()
@@ -362,14 +800,16 @@ impl CosmosStore {
         let request = builder
             .body(body.map(<[u8]>::to_vec).unwrap_or_default())
             .map_err(|e| StateError::Store(format!("{method}: cannot build the request: {e}")))?;
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(timeout))
+            .build();
         let mut response = match self.agent.run(request) {
             Ok(r) => r,
             Err(e) => {
                 // The URL holds no secret; the error names the endpoint and what failed.
-                return Err(StateError::Unavailable(format!(
-                    "{method} {}: {e}",
-                    url.split('?').next().unwrap_or(url)
-                )));
+                return Err(StateError::Unavailable(format!("{method} {url}: {e}")));
             }
         };
         let header = |name: &str| {
@@ -380,6 +820,9 @@ impl CosmosStore {
                 .map(str::to_owned)
         };
         let session_token = header("x-ms-session-token").filter(|t| !t.is_empty());
+        let substatus = header("x-ms-substatus")
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .unwrap_or(0);
         let charge = header("x-ms-request-charge")
             .and_then(|c| c.parse::<f64>().ok())
             .filter(|c| c.is_finite() && *c >= 0.0)
@@ -403,6 +846,7 @@ impl CosmosStore {
         }
         Ok(Answer {
             status,
+            substatus,
             body,
             session_token,
             charge,
@@ -410,15 +854,28 @@ impl CosmosStore {
         })
     }
 
-    /// Creates the database and the container once (409: they exist).
-    fn ensure(&self) -> Result<()> {
-        let mut ready = self.ready.lock().unwrap_or_else(|e| e.into_inner());
-        if *ready {
-            return Ok(());
+    /// Creates the database and the container (409: they exist). Only writes call it, after
+    /// a 404/1003 said the container is missing, and only when the store may create
+    /// ([`CosmosOptions::create_if_missing`], key sign-in); otherwise the error says how to
+    /// create the container.
+    fn create_container(&self) -> Result<()> {
+        if !self.options.create_if_missing || self.is_entra() {
+            let why = if self.is_entra() {
+                "Entra ID tokens cannot create databases or containers"
+            } else {
+                "create_if_missing is off"
+            };
+            return Err(StateError::Store(format!(
+                "the container {} does not exist and is not created ({why}): create it with partition key /pk and time-to-live on (default -1), e.g. az cosmosdb sql container create --database-name {} --name {} --partition-key-path /pk --ttl -1",
+                self.collection_link(),
+                self.options.database,
+                self.options.container
+            )));
         }
         let json = ("content-type", "application/json".to_owned());
         let db = json!({"id": self.options.database}).to_string();
         let a = self.send(
+            Route::Write,
             "POST",
             "dbs",
             "dbs",
@@ -439,6 +896,7 @@ impl CosmosStore {
         .to_string();
         let db_link = format!("dbs/{}", self.options.database);
         let a = self.send(
+            Route::Write,
             "POST",
             &format!("{db_link}/colls"),
             "colls",
@@ -447,22 +905,54 @@ impl CosmosStore {
             Some(coll.as_bytes()),
         )?;
         self.expect_created(&a, "creating the container")?;
-        *ready = true;
+        bump(&self.counters.containers_created);
+        tracing::info!(target: "cosmos_session_state::store", container = %self.collection_link(), "container created");
         Ok(())
     }
 
     fn expect_created(&self, a: &Answer, what: &str) -> Result<()> {
         match a.status {
             200 | 201 | 409 => Ok(()),
-            401 | 403 => Err(StateError::Rejected(format!(
-                "{what}: authorization failed (status {}): check the account key",
-                a.status
-            ))),
+            401 | 403 => Err(self.auth_error(a, what)),
             s => Err(StateError::Store(format!(
                 "{what}: status {s}: {}",
                 excerpt(&a.body)
             ))),
         }
+    }
+
+    /// Sends a write; when the container is missing (404/1003), creates it (if allowed) and
+    /// sends it once more.
+    fn write(
+        &self,
+        method: &str,
+        link: &str,
+        sign_link: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<Answer> {
+        let a = self.send(
+            Route::Write,
+            method,
+            link,
+            "docs",
+            sign_link,
+            headers,
+            Some(body),
+        )?;
+        if a.status == 404 && a.substatus == OWNER_NOT_FOUND {
+            self.create_container()?;
+            return self.send(
+                Route::Write,
+                method,
+                link,
+                "docs",
+                sign_link,
+                headers,
+                Some(body),
+            );
+        }
+        Ok(a)
     }
 
     fn item_headers(pk: &str, token: Option<&str>) -> Vec<(&'static str, String)> {
@@ -489,10 +979,7 @@ impl CosmosStore {
             404 => Ok(Outcome::NotFound),
             409 => Ok(Outcome::Conflict),
             412 => Ok(Outcome::PreconditionFailed),
-            401 | 403 => Err(StateError::Rejected(format!(
-                "{what}: authorization failed (status {}): check the account key",
-                a.status
-            ))),
+            401 | 403 => Err(self.auth_error(a, what)),
             413 => Err(StateError::Rejected(format!(
                 "{what}: the item is too large for the service"
             ))),
@@ -516,6 +1003,9 @@ impl CosmosStore {
         }
     }
 }
+
+/// Sub-status of a 404 for an item whose database or container does not exist.
+const OWNER_NOT_FOUND: u32 = 1003;
 
 /// The `x-ms-documentdb-partitionkey` value: the key as a one-element JSON array, with every
 /// non-ASCII character escaped as `\uXXXX` (UTF-16 units, so astral characters become surrogate
@@ -571,10 +1061,14 @@ fn body_id(body: &Value) -> Result<&str> {
 }
 
 impl Store for CosmosStore {
+    fn store_stats(&self) -> StoreStats {
+        self.counters.snapshot()
+    }
+
     fn read(&self, pk: &str, id: &str, token: Option<&str>) -> Result<Reply<Outcome>> {
-        self.ensure()?;
         let link = format!("{}/docs/{id}", self.collection_link());
         let a = self.send(
+            Route::Read,
             "GET",
             &link,
             "docs",
@@ -582,22 +1076,24 @@ impl Store for CosmosStore {
             &Self::item_headers(pk, token),
             None,
         )?;
+        if a.status == 404 && a.substatus == OWNER_NOT_FOUND {
+            // No container: no session. Reading creates nothing.
+            tracing::debug!(target: "cosmos_session_state::store", container = %self.collection_link(), "the container does not exist (read as not found)");
+        }
         let outcome = self.outcome(&a, "reading an item")?;
         Ok(self.reply(&a, outcome))
     }
 
     fn create(&self, pk: &str, body: Value, token: Option<&str>) -> Result<Reply<Outcome>> {
         body_id(&body)?;
-        self.ensure()?;
         let coll = self.collection_link();
         let text = body.to_string();
-        let a = self.send(
+        let a = self.write(
             "POST",
             &format!("{coll}/docs"),
-            "docs",
             &coll,
             &Self::item_headers(pk, token),
-            Some(text.as_bytes()),
+            text.as_bytes(),
         )?;
         let outcome = self.outcome(&a, "creating an item")?;
         Ok(self.reply(&a, outcome))
@@ -610,7 +1106,6 @@ impl Store for CosmosStore {
         patch: &Patch,
         token: Option<&str>,
     ) -> Result<Reply<Outcome>> {
-        self.ensure()?;
         let link = format!("{}/docs/{id}", self.collection_link());
         let mut headers = Self::item_headers(pk, token);
         headers.retain(|(name, _)| *name != "content-type");
@@ -631,14 +1126,7 @@ impl Store for CosmosStore {
             body["condition"] = Value::String(condition.to_sql());
         }
         let text = body.to_string();
-        let a = self.send(
-            "PATCH",
-            &link,
-            "docs",
-            &link,
-            &headers,
-            Some(text.as_bytes()),
-        )?;
+        let a = self.write("PATCH", &link, &link, &headers, text.as_bytes())?;
         let outcome = self.outcome(&a, "patching an item")?;
         Ok(self.reply(&a, outcome))
     }

@@ -15,7 +15,10 @@ use serde_json::Value;
 
 pub struct TestServer {
     child: Child,
+    /// The global endpoint's port.
     pub port: u16,
+    /// Each region's name and port (one region, "Local", unless started with `--regions`).
+    pub regions: Vec<(String, u16)>,
 }
 
 fn testserver_dir() -> PathBuf {
@@ -63,6 +66,11 @@ impl TestServer {
     }
 
     pub fn start() -> TestServer {
+        TestServer::start_with(&[])
+    }
+
+    /// The server with more arguments (`--regions "West US,East US"`, `--entra`, `--multi-write`).
+    pub fn start_with(args: &[&str]) -> TestServer {
         let dir = testserver_dir();
         assert!(
             dir.join("node_modules/@vercel/cosmosdb-server").is_dir(),
@@ -72,6 +80,7 @@ impl TestServer {
         let mut child = Command::new("node")
             .arg(dir.join("server.js"))
             .args(["--port", "0"])
+            .args(args)
             .current_dir(&dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -81,15 +90,34 @@ impl TestServer {
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let last = line.starts_with("listening ");
+                let _ = tx.send(line);
+                if last {
+                    return;
+                }
+            }
         });
-        let line = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) => line,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("the test server did not start within 30 s");
+        let mut regions = Vec::new();
+        let line = loop {
+            let line = match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) => line,
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("the test server did not start within 30 s");
+                }
+            };
+            match line.trim().strip_prefix("region ") {
+                Some(rest) => {
+                    let (name, port) = rest.rsplit_once(' ').expect("region <name> <port>");
+                    regions.push((name.to_owned(), port.parse().expect("a port")));
+                }
+                None => break line,
             }
         };
         let port = line
@@ -97,7 +125,11 @@ impl TestServer {
             .strip_prefix("listening ")
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("unexpected first line from the test server: {line:?}"));
-        let server = TestServer { child, port };
+        let server = TestServer {
+            child,
+            port,
+            regions,
+        };
         // Wait until it answers.
         for _ in 0..100 {
             if server.get("/_shim/stats").is_some() {

@@ -28,7 +28,7 @@ namespace CosmosSessionToken
         internal const int CST_FORMAT_VECTOR = 1;
 
         /// <summary>The ABI version this wrapper was written against (CST_ABI_VERSION).</summary>
-        internal const uint ExpectedAbiVersion = 3;
+        internal const uint ExpectedAbiVersion = 4;
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint cst_abi_version();
@@ -306,6 +306,11 @@ namespace CosmosSessionToken
         public double RenewFraction;
         public double RequestTimeout;
         public uint MaxRetries;
+        public double OperationTimeout;
+        public IntPtr PreferredRegions;
+        public UIntPtr PreferredRegionsLen;
+        public byte AllowMultiWrite;
+        public byte CreateIfMissing;
     }
 
     /// <summary>cst_state_entry.</summary>

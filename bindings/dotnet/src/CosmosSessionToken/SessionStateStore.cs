@@ -6,10 +6,10 @@ namespace CosmosSessionToken
     /// <summary>Options of a <see cref="SessionStateStore"/>.</summary>
     public sealed class SessionStateOptions
     {
-        /// <summary>Database id (created on first use).</summary>
+        /// <summary>Database id (created by the first write when missing, see <see cref="CreateIfMissing"/>).</summary>
         public string Database { get; set; } = "sessions";
 
-        /// <summary>Container id (created on first use).</summary>
+        /// <summary>Container id (created like the database).</summary>
         public string Container { get; set; } = "SessionStore";
 
         /// <summary>Consistency level asked for: Strong (the default, also for null or empty), BoundedStaleness, Session,
@@ -33,6 +33,19 @@ namespace CosmosSessionToken
 
         /// <summary>Fraction of the timeout after which a read renews the session (0 to 1).</summary>
         public double RenewFraction { get; set; } = 0.25;
+
+        /// <summary>Most time one operation takes in all, retries and region changes included.</summary>
+        public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+        /// <summary>Regions reads prefer, comma-separated ("East US, West US"); empty: reads go to the write region.</summary>
+        public string PreferredRegions { get; set; } = "";
+
+        /// <summary>Run on an account with several write regions (refused by default: conditional writes are only
+        /// checked per region there).</summary>
+        public bool AllowMultiWrite { get; set; }
+
+        /// <summary>The first write creates a missing database and container (key sign-in only).</summary>
+        public bool CreateIfMissing { get; set; } = true;
     }
 
     /// <summary>What a read returned: the content bytes and whether the session is still uninitialized.</summary>
@@ -120,11 +133,18 @@ namespace CosmosSessionToken
             byte[] database = Native.Utf8(options.Database ?? "", "Database");
             byte[] container = Native.Utf8(options.Container ?? "", "Container");
             byte[] consistency = Native.Utf8(options.Consistency ?? "", "Consistency");
+            byte[] regions = Native.Utf8(options.PreferredRegions ?? "", "PreferredRegions");
             GCHandle d = GCHandle.Alloc(database, GCHandleType.Pinned);
             GCHandle c = GCHandle.Alloc(container, GCHandleType.Pinned);
             GCHandle k = GCHandle.Alloc(consistency, GCHandleType.Pinned);
+            GCHandle r = GCHandle.Alloc(regions, GCHandleType.Pinned);
             try
             {
+                o.PreferredRegions = r.AddrOfPinnedObject();
+                o.PreferredRegionsLen = Native.Len(regions);
+                o.OperationTimeout = options.OperationTimeout.TotalSeconds;
+                o.AllowMultiWrite = (byte)(options.AllowMultiWrite ? 1 : 0);
+                o.CreateIfMissing = (byte)(options.CreateIfMissing ? 1 : 0);
                 o.Database = d.AddrOfPinnedObject();
                 o.DatabaseLen = Native.Len(database);
                 o.Container = c.AddrOfPinnedObject();
@@ -148,6 +168,7 @@ namespace CosmosSessionToken
                 d.Free();
                 c.Free();
                 k.Free();
+                r.Free();
             }
         }
 
