@@ -416,6 +416,18 @@ impl CosmosStore {
     /// it was never read, is stale, or `forced_by` (the generation of a failed route) allows.
     /// A failure leaves the old description (or none: requests go to the global endpoint).
     fn refresh_topology(&self, forced_by: Option<u64>, deadline: Instant) -> Result<()> {
+        if let Some(generation) = forced_by {
+            // Too soon after the last read: wait for the interval (bounded by the deadline)
+            // rather than fail; meanwhile another request may have read the account.
+            let wait = {
+                let t = self.topology();
+                t.refreshed_at
+                    .filter(|_| t.generation == generation)
+                    .map(|at| topology::MIN_REFRESH_INTERVAL.saturating_sub(at.elapsed()))
+                    .unwrap_or_default()
+            };
+            std::thread::sleep(wait.min(deadline.saturating_duration_since(Instant::now())));
+        }
         let now = Instant::now();
         let (endpoints, due) = {
             let t = self.topology();

@@ -4,9 +4,11 @@
 //! caller's preferred regions, then the other preferred ones, then the write region (a read
 //! without preferred regions goes to the write region, as the SDKs do). A region that refused a
 //! connection or answered 503/408 is avoided for [`UNAVAILABLE_FOR`] (tried last, not never).
-//! The account is read on first use, after a 403/3 or a failed connection to the write region
-//! (at most once per [`MIN_REFRESH_INTERVAL`] unless the route that failed is older than the
-//! last refresh, which then already answers it), and when older than [`MAX_AGE`].
+//! The account is read on first use, after a 403/3 or a failed connection to the write region,
+//! and when older than [`MAX_AGE`]. A failure seen on a route older than the last read of the
+//! account reads nothing (that read already answers it); otherwise reads forced by failures are
+//! at least [`MIN_REFRESH_INTERVAL`] apart (a request that comes sooner waits for it), so a
+//! storm of 403/3 answers costs one read of the account per interval, not one per request.
 
 use std::time::{Duration, Instant};
 

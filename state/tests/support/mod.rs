@@ -50,6 +50,11 @@ impl TestServer {
     /// `CST_REQUIRE_TEST_SERVER` is not set: a contributor's plain `cargo test` on a fresh clone
     /// skips these tests instead of failing. `scripts/test` sets the variable, so CI never skips.
     pub fn start_or_skip() -> Option<TestServer> {
+        TestServer::start_with_or_skip(&[])
+    }
+
+    /// [`start_or_skip`](Self::start_or_skip) with more arguments (see [`start_with`](Self::start_with)).
+    pub fn start_with_or_skip(args: &[&str]) -> Option<TestServer> {
         let installed = testserver_dir()
             .join("node_modules/@vercel/cosmosdb-server")
             .is_dir();
@@ -62,7 +67,7 @@ impl TestServer {
             );
             return None;
         }
-        Some(TestServer::start())
+        Some(TestServer::start_with(args))
     }
 
     pub fn start() -> TestServer {
