@@ -11,7 +11,8 @@ use crate::failure::{Failure, Invalid};
 /// variable (a command line ends up in shell history and `ps`).
 #[derive(Args)]
 pub struct Target {
-    /// `AccountEndpoint=…;AccountKey=…;` (default: $COSMOS_CONNECTION_STRING).
+    /// `AccountEndpoint=…;AccountKey=…;`, or `AccountEndpoint=…;` with --authentication
+    /// (default: $COSMOS_CONNECTION_STRING).
     #[arg(long, env = "COSMOS_CONNECTION_STRING", hide_env_values = true)]
     connection_string: String,
     /// The database id (the providers' `databaseId`).
@@ -31,6 +32,24 @@ pub struct Target {
     /// with backoff for about 9 s at the default; 0 fails at once).
     #[arg(long, default_value_t = 9)]
     max_retries: i64,
+    /// Seconds one operation may take in all, retries and region changes included.
+    #[arg(long, default_value_t = 20.0)]
+    operation_timeout: f64,
+    /// Regions reads prefer, comma-separated ("East US, West US"); reads go to the write region
+    /// after them.
+    #[arg(long, env = "COSMOS_PREFERRED_REGIONS", default_value = "")]
+    preferred_regions: String,
+    /// How to sign in: Key (the connection string's AccountKey), ManagedIdentity or
+    /// ClientSecret (Entra ID, from the environment: IDENTITY_ENDPOINT/IDENTITY_HEADER or the
+    /// instance-metadata endpoint; AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET).
+    #[arg(long, default_value = "Key")]
+    authentication: String,
+    /// A user-assigned managed identity's client id (with --authentication ManagedIdentity).
+    #[arg(long, default_value = "")]
+    managed_identity_client_id: String,
+    /// Run on an account with several write regions (refused by default).
+    #[arg(long)]
+    allow_multi_write: bool,
 }
 
 #[derive(Subcommand)]
@@ -55,6 +74,25 @@ pub enum StateCommand {
         /// The session id.
         sid: String,
     },
+    /// Read sessions (read-only, never locking) and print what the store did: requests, retries
+    /// by cause (throttled, read_session_unavailable = 404/1002, write_forbidden = 403/3,
+    /// transient, unauthorized), region changes, account reads, request charge.
+    #[command(
+        after_help = "Example:\n  cst state stats --preferred-regions 'East US' --token '0:1#120' --repeat 10 3j4kd0q1xv2l5m6n7p8r9s0t"
+    )]
+    Stats {
+        #[command(flatten)]
+        target: Target,
+        /// A session token to present with every read (as a web node that received it would).
+        #[arg(long)]
+        token: Option<String>,
+        /// Reads of each session.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        repeat: u32,
+        /// The session ids.
+        #[arg(required = true)]
+        sids: Vec<String>,
+    },
 }
 
 fn open(t: &Target) -> Result<SessionStateStore, Invalid> {
@@ -65,6 +103,13 @@ fn open(t: &Target) -> Result<SessionStateStore, Invalid> {
         consistency: t.consistency.clone(),
         request_timeout: t.request_timeout,
         max_retries: t.max_retries,
+        operation_timeout: t.operation_timeout,
+        preferred_regions: t.preferred_regions.clone(),
+        authentication: t.authentication.clone(),
+        managed_identity_client_id: t.managed_identity_client_id.clone(),
+        allow_multi_write: t.allow_multi_write,
+        // An operator's tool reads and breaks locks: it never creates a database or container.
+        create_if_missing: false,
         ..Settings::default()
     };
     let (options, cosmos) = settings.resolve().map_err(state_err)?;
@@ -120,6 +165,82 @@ pub fn run(command: StateCommand, global_json: bool, out: &mut impl Write) -> Re
             }?;
             if !info.exists {
                 return Err(Failure::NoResult);
+            }
+        }
+        StateCommand::Stats {
+            target,
+            token,
+            repeat,
+            sids,
+        } => {
+            let store = open(&target)?;
+            let token = token
+                .map(|t| cosmos_session_token::SessionToken::parse(&t))
+                .transpose()
+                .map_err(|e| {
+                    let e = cosmos_session_token::Error::from(e);
+                    Invalid {
+                        code: e.code(),
+                        message: format!("--token: {e}"),
+                    }
+                })?;
+            let (mut found, mut absent, mut failed) = (0u64, 0u64, Vec::new());
+            for sid in &sids {
+                for _ in 0..repeat {
+                    if let Some(t) = &token {
+                        store.present_token(sid, t).map_err(state_err)?;
+                    }
+                    match store.get(sid) {
+                        Ok(Some(_)) => found += 1,
+                        Ok(None) => absent += 1,
+                        Err(e) => failed.push(e),
+                    }
+                }
+            }
+            let stats = store.stats();
+            if global_json {
+                let mut v = serde_json::to_value(stats).unwrap_or_default();
+                v["reads"] = (found + absent + failed.len() as u64).into();
+                v["found"] = found.into();
+                v["absent"] = absent.into();
+                v["failed"] = serde_json::Value::Array(
+                    failed
+                        .iter()
+                        .map(|e| serde_json::json!({"code": e.code(), "message": e.to_string()}))
+                        .collect(),
+                );
+                writeln!(out, "{v}")?;
+            } else {
+                let s = stats.store;
+                writeln!(
+                    out,
+                    "reads:        {} ({found} found, {absent} absent, {} failed)",
+                    found + absent + failed.len() as u64,
+                    failed.len()
+                )?;
+                writeln!(
+                    out,
+                    "requests:     {} ({} account reads)",
+                    s.requests, s.account_reads
+                )?;
+                writeln!(
+                    out,
+                    "retries:      {} (throttled {}, read session unavailable {}, write forbidden {}, transient {}, unauthorized {})",
+                    s.retries,
+                    s.throttled,
+                    s.read_session_unavailable,
+                    s.write_forbidden,
+                    s.transient,
+                    s.unauthorized
+                )?;
+                writeln!(out, "region moves: {}", s.region_failovers)?;
+                writeln!(out, "charge:       {:.2} RU", s.request_charge)?;
+                for e in &failed {
+                    writeln!(out, "failed:       {} ({})", e, e.code())?;
+                }
+            }
+            if let Some(e) = failed.into_iter().next() {
+                return Err(state_err(e).into());
             }
         }
         StateCommand::Unlock { target, force, sid } => {

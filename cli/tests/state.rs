@@ -127,3 +127,81 @@ fn connection_problems_are_one_line_and_never_show_the_key() {
         "a missing connection string is a usage error"
     );
 }
+
+#[test]
+fn stats_report_1002_retries_and_region_moves_and_entra_sign_in_works_from_the_environment() {
+    let Some(server) = TestServer::start_with_or_skip(&["--regions", "West US,East US"]) else {
+        return;
+    };
+    let engine = server.engine("cli", Options::default());
+    let ex = engine.get_exclusive("s").unwrap();
+    engine
+        .set_and_release("s", b"v", ex.lock_id, true, None)
+        .unwrap();
+    server.post("/_shim/regions", &serde_json::json!({"lag_ms": -1}));
+    let ex = engine.get_exclusive("s").unwrap();
+    engine
+        .set_and_release("s", b"v2", ex.lock_id, false, None)
+        .unwrap();
+    let (_, regions) = server.post("/_shim/regions", &serde_json::json!({}));
+    let latest = format!("0:1#{}", regions["lsn"]);
+    let stats = |extra: &[&str]| {
+        let mut args = vec!["--json", "state", "stats", "--preferred-regions", "East US"];
+        args.extend_from_slice(extra);
+        args.push("s");
+        let o = cst(&server, &args);
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        (o.status.code(), v)
+    };
+    // A token the read region has not reached: 1002 there, then the write region serves it.
+    let (code, v) = stats(&["--token", &latest]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(
+        (v["found"].as_u64(), v["read_session_unavailable"].as_u64()),
+        (Some(1), Some(3)),
+        "{v}"
+    );
+    assert_eq!(v["region_failovers"], 1, "{v}");
+    // A token no region has reached: store_unavailable (exit 3), never "absent".
+    let (code, v) = stats(&["--token", "0:1#999999"]);
+    assert_eq!(code, Some(3), "{v}");
+    assert_eq!(v["failed"][0]["code"], "store_unavailable", "{v}");
+    assert_eq!(v["absent"], 0, "{v}");
+
+    // Entra-only: a managed identity from the environment (the App Service protocol's fake).
+    server.post("/_shim/auth", &serde_json::json!({"mode": "entra"}));
+    let o = Command::new(env!("CARGO_BIN_EXE_cst"))
+        .args([
+            "--json",
+            "state",
+            "stats",
+            "--authentication",
+            "ManagedIdentity",
+            "s",
+        ])
+        .env(
+            "COSMOS_CONNECTION_STRING",
+            format!("AccountEndpoint=http://127.0.0.1:{}/;", server.port),
+        )
+        .env("COSMOS_SESSION_DATABASE", "cli")
+        .env(
+            "IDENTITY_ENDPOINT",
+            format!("http://127.0.0.1:{}/_fake/msi", server.port),
+        )
+        .env("IDENTITY_HEADER", "fake-identity-header")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (o.status.code(), v["found"].as_u64()),
+        (Some(0), Some(1)),
+        "{v}"
+    );
+    // The key alone is refused with the fix named.
+    let o = cst(&server, &["state", "show", "s"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("store_rejected") || err.contains("Entra ID"),
+        "{err}"
+    );
+}

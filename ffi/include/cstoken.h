@@ -294,6 +294,25 @@ typedef struct cst_state_options {
    * The first write creates a missing database and container (default true; key sign-in only).
    */
   bool create_if_missing;
+  /**
+   * How to sign in: "Key" (the default, also NULL/""), "ManagedIdentity" (App Service's
+   * IDENTITY_ENDPOINT/IDENTITY_HEADER, else the VM instance-metadata endpoint), "ClientSecret"
+   * (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST). With Entra
+   * ID the connection string has AccountEndpoint only.
+   */
+  const char *authentication;
+  /**
+   * Length of `authentication` in bytes.
+   */
+  size_t authentication_len;
+  /**
+   * A user-assigned managed identity's client id (NULL: the system-assigned identity).
+   */
+  const char *managed_identity_client_id;
+  /**
+   * Length of `managed_identity_client_id` in bytes.
+   */
+  size_t managed_identity_client_id_len;
 } cst_state_options;
 
 /**
@@ -327,6 +346,69 @@ typedef struct cst_state_entry {
    */
   size_t data_len;
 } cst_state_entry;
+
+/**
+ * What a store has done so far (cst_state_stats): its requests, retries by cause and request
+ * charge, and the engine's lock events. Counters only grow.
+ */
+typedef struct cst_state_stats {
+  /**
+   * HTTP requests sent (retries and account reads included; the memory store: round trips).
+   */
+  uint64_t requests;
+  /**
+   * Of those, retries (any cause).
+   */
+  uint64_t retries;
+  /**
+   * Answers 429 or 449, retried after the advised wait.
+   */
+  uint64_t throttled;
+  /**
+   * Answers 404/1002: the region had not reached the presented session token.
+   */
+  uint64_t read_session_unavailable;
+  /**
+   * Answers 403/3: a write sent to a region that no longer takes writes.
+   */
+  uint64_t write_forbidden;
+  /**
+   * Requests moved to another region after a failure.
+   */
+  uint64_t region_failovers;
+  /**
+   * Answers 408, 410 or 503 and failed connections.
+   */
+  uint64_t transient;
+  /**
+   * Answers 401 with Entra ID (a token refetched).
+   */
+  uint64_t unauthorized;
+  /**
+   * Reads of the account's description.
+   */
+  uint64_t account_reads;
+  /**
+   * Databases or containers created.
+   */
+  uint64_t containers_created;
+  /**
+   * Request units charged.
+   */
+  double request_charge;
+  /**
+   * Exclusive reads that found the session locked by another request.
+   */
+  uint64_t lock_waits;
+  /**
+   * Locks acquired over an expired lock of another request.
+   */
+  uint64_t lock_takeovers;
+  /**
+   * Writes, releases or removals refused because the lock was no longer held.
+   */
+  uint64_t fence_failures;
+} cst_state_stats;
 
 /**
  * What an operator sees of one session (cst_state_show).
@@ -1342,6 +1424,14 @@ int32_t cst_state_present_token(const struct cst_state *state,
                                 const char *sid,
                                 size_t sid_len,
                                 const struct cst_token *carried);
+
+/**
+ * The store's counters into *out. Returns CST_OK or CST_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `state` live; `out` writable.
+ */
+int32_t cst_state_stats(const struct cst_state *state, struct cst_state_stats *out);
 
 /**
  * What an operator sees of session `sid` into *out (cst state show).

@@ -68,6 +68,17 @@ pub struct cst_state_options {
     pub allow_multi_write: bool,
     /// The first write creates a missing database and container (default true; key sign-in only).
     pub create_if_missing: bool,
+    /// How to sign in: "Key" (the default, also NULL/""), "ManagedIdentity" (App Service's
+    /// IDENTITY_ENDPOINT/IDENTITY_HEADER, else the VM instance-metadata endpoint), "ClientSecret"
+    /// (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST). With Entra
+    /// ID the connection string has AccountEndpoint only.
+    pub authentication: *const c_char,
+    /// Length of `authentication` in bytes.
+    pub authentication_len: usize,
+    /// A user-assigned managed identity's client id (NULL: the system-assigned identity).
+    pub managed_identity_client_id: *const c_char,
+    /// Length of `managed_identity_client_id` in bytes.
+    pub managed_identity_client_id_len: usize,
 }
 
 /// What a read found. `found`: a live session's content is in the result (`data_len` bytes);
@@ -152,6 +163,10 @@ pub unsafe extern "C" fn cst_state_options_default(out: *mut cst_state_options) 
             preferred_regions_len: 0,
             allow_multi_write: d.allow_multi_write,
             create_if_missing: d.create_if_missing,
+            authentication: std::ptr::null(),
+            authentication_len: 0,
+            managed_identity_client_id: std::ptr::null(),
+            managed_identity_client_id_len: 0,
         };
         // SAFETY: forwarded caller guarantees.
         unsafe { put(out, value, "out") }
@@ -170,6 +185,21 @@ unsafe fn read_options(
         return Ok(Settings::default().resolve()?);
     };
     // SAFETY: forwarded caller guarantees on the spans.
+    // SAFETY: forwarded caller guarantees on the spans.
+    let (authentication, client_id) = unsafe {
+        (
+            input_str(
+                o.authentication,
+                o.authentication_len,
+                "options.authentication",
+            )?,
+            input_str(
+                o.managed_identity_client_id,
+                o.managed_identity_client_id_len,
+                "options.managed_identity_client_id",
+            )?,
+        )
+    };
     let (database, container, consistency, preferred_regions) = unsafe {
         (
             input_str(o.database, o.database_len, "options.database")?,
@@ -197,6 +227,8 @@ unsafe fn read_options(
         preferred_regions: preferred_regions.to_owned(),
         allow_multi_write: o.allow_multi_write,
         create_if_missing: o.create_if_missing,
+        authentication: authentication.to_owned(),
+        managed_identity_client_id: client_id.to_owned(),
     };
     Ok(settings.resolve()?)
 }
@@ -590,6 +622,76 @@ pub unsafe extern "C" fn cst_state_present_token(
         let (engine, sid) = unsafe { open(state, sid, sid_len) }?;
         engine.present_token(sid, t)?;
         Ok(())
+    })
+}
+
+/// What a store has done so far (cst_state_stats): its requests, retries by cause and request
+/// charge, and the engine's lock events. Counters only grow.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct cst_state_stats {
+    /// HTTP requests sent (retries and account reads included; the memory store: round trips).
+    pub requests: u64,
+    /// Of those, retries (any cause).
+    pub retries: u64,
+    /// Answers 429 or 449, retried after the advised wait.
+    pub throttled: u64,
+    /// Answers 404/1002: the region had not reached the presented session token.
+    pub read_session_unavailable: u64,
+    /// Answers 403/3: a write sent to a region that no longer takes writes.
+    pub write_forbidden: u64,
+    /// Requests moved to another region after a failure.
+    pub region_failovers: u64,
+    /// Answers 408, 410 or 503 and failed connections.
+    pub transient: u64,
+    /// Answers 401 with Entra ID (a token refetched).
+    pub unauthorized: u64,
+    /// Reads of the account's description.
+    pub account_reads: u64,
+    /// Databases or containers created.
+    pub containers_created: u64,
+    /// Request units charged.
+    pub request_charge: f64,
+    /// Exclusive reads that found the session locked by another request.
+    pub lock_waits: u64,
+    /// Locks acquired over an expired lock of another request.
+    pub lock_takeovers: u64,
+    /// Writes, releases or removals refused because the lock was no longer held.
+    pub fence_failures: u64,
+}
+
+/// The store's counters into *out. Returns CST_OK or CST_ERR_NULL_ARGUMENT.
+///
+/// # Safety
+/// `state` live; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_stats(
+    state: *const cst_state,
+    out: *mut cst_state_stats,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantee.
+        let s = unsafe { borrow(state) }?;
+        let t = s.engine.stats();
+        let st = t.store;
+        let stats = cst_state_stats {
+            requests: st.requests,
+            retries: st.retries,
+            throttled: st.throttled,
+            read_session_unavailable: st.read_session_unavailable,
+            write_forbidden: st.write_forbidden,
+            region_failovers: st.region_failovers,
+            transient: st.transient,
+            unauthorized: st.unauthorized,
+            account_reads: st.account_reads,
+            containers_created: st.containers_created,
+            request_charge: st.request_charge,
+            lock_waits: t.lock_waits,
+            lock_takeovers: t.lock_takeovers,
+            fence_failures: t.fence_failures,
+        };
+        // SAFETY: forwarded caller guarantees.
+        unsafe { put(out, stats, "out") }
     })
 }
 

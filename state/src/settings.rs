@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::cosmos::topology::preferred_regions;
-use crate::cosmos::{Consistency, CosmosOptions};
+use crate::cosmos::{Authentication, Consistency, CosmosOptions};
 use crate::engine::Options;
 use crate::error::{Result, StateError};
 
@@ -33,6 +33,8 @@ pub const MAX_REQUEST_TIMEOUT_SECONDS: f64 = 3600.0;
 /// | `preferred_regions` | none | region names, comma-separated (`"East US, West US"`): reads try them in order, then the write region |
 /// | `allow_multi_write` | off | run on a multi-write account (refused by default) |
 /// | `create_if_missing` | on | the first write creates a missing database and container (key sign-in only) |
+/// | `authentication` | `Key` | `Key`, `ManagedIdentity`, `ClientSecret` (empty: the default) |
+/// | `managed_identity_client_id` | none | a user-assigned identity's client id (with `ManagedIdentity`) |
 ///
 /// ```
 /// use cosmos_session_state::Settings;
@@ -70,6 +72,10 @@ pub struct Settings {
     pub allow_multi_write: bool,
     /// Create a missing database and container on the first write.
     pub create_if_missing: bool,
+    /// How to sign in: `Key` (empty), `ManagedIdentity`, `ClientSecret`.
+    pub authentication: String,
+    /// A user-assigned managed identity's client id.
+    pub managed_identity_client_id: String,
 }
 
 impl Default for Settings {
@@ -90,6 +96,8 @@ impl Default for Settings {
             preferred_regions: String::new(),
             allow_multi_write: cosmos.allow_multi_write,
             create_if_missing: cosmos.create_if_missing,
+            authentication: String::new(),
+            managed_identity_client_id: String::new(),
         }
     }
 }
@@ -153,6 +161,10 @@ impl Settings {
             preferred_regions,
             allow_multi_write: self.allow_multi_write,
             create_if_missing: self.create_if_missing,
+            authentication: Authentication::parse(
+                &self.authentication,
+                &self.managed_identity_client_id,
+            )?,
         };
         cosmos.check_names()?;
         Ok((engine, cosmos))

@@ -187,8 +187,9 @@ impl SessionStateStore {
                         lock_ttl = 30.0, timeout = 1200.0, compression = true, consistency = "",
                         renew_fraction = 0.25, request_timeout = 10.0, max_retries = 9,
                         operation_timeout = 20.0, preferred_regions = None,
-                        allow_multi_write = false, create_if_missing = true, credential = None),
-           text_signature = "(connection_string, *, database='sessions', container='SessionStore', lock_ttl=30.0, timeout=1200.0, compression=True, consistency='', renew_fraction=0.25, request_timeout=10.0, max_retries=9, operation_timeout=20.0, preferred_regions=None, allow_multi_write=False, create_if_missing=True, credential=None)")]
+                        allow_multi_write = false, create_if_missing = true, credential = None,
+                        authentication = "", managed_identity_client_id = ""),
+           text_signature = "(connection_string, *, database='sessions', container='SessionStore', lock_ttl=30.0, timeout=1200.0, compression=True, consistency='', renew_fraction=0.25, request_timeout=10.0, max_retries=9, operation_timeout=20.0, preferred_regions=None, allow_multi_write=False, create_if_missing=True, credential=None, authentication='', managed_identity_client_id='')")]
     #[allow(clippy::too_many_arguments)] // the Python signature
     fn new(
         py: Python<'_>,
@@ -207,6 +208,8 @@ impl SessionStateStore {
         allow_multi_write: bool,
         create_if_missing: bool,
         credential: Option<Py<PyAny>>,
+        authentication: &str,
+        managed_identity_client_id: &str,
     ) -> PyResult<Self> {
         let settings = Settings {
             database: database.to_owned(),
@@ -222,6 +225,8 @@ impl SessionStateStore {
             preferred_regions: preferred_regions.map(|r| r.0).unwrap_or_default(),
             allow_multi_write,
             create_if_missing,
+            authentication: authentication.to_owned(),
+            managed_identity_client_id: managed_identity_client_id.to_owned(),
         };
         let build = || -> Result<Engine, StateError> {
             let (options, cosmos) = settings.resolve()?;

@@ -457,19 +457,6 @@ impl TokenSource for ClientSecret {
     }
 }
 
-/// A built-in source by name, as the ASP.NET `authentication` attribute and the other surfaces
-/// name it: `ManagedIdentity` (optional client id) or `ClientSecret` (from the environment).
-pub fn builtin(name: &str, client_id: Option<&str>) -> Result<Arc<dyn TokenSource>> {
-    match name.to_ascii_lowercase().as_str() {
-        "managedidentity" => Ok(Arc::new(ManagedIdentity::from_env(client_id)?)),
-        "clientsecret" => Ok(Arc::new(ClientSecret::from_env()?)),
-        _ => Err(StateError::InvalidOption(format!(
-            "unknown authentication {:?} (Key, ManagedIdentity or ClientSecret)",
-            name.chars().take(40).collect::<String>()
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

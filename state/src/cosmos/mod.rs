@@ -152,6 +152,60 @@ pub struct CosmosOptions {
     /// The first write that finds the database or the container missing creates it (with key
     /// sign-in; Entra ID tokens cannot).
     pub create_if_missing: bool,
+    /// How [`CosmosStore::connect`] signs requests.
+    pub authentication: Authentication,
+}
+
+/// How a store signs in, as the `authentication` option names it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Authentication {
+    /// The connection string's `AccountKey` (the default).
+    #[default]
+    Key,
+    /// A managed identity ([`credential::ManagedIdentity::from_env`]); a client id picks a
+    /// user-assigned one.
+    ManagedIdentity {
+        /// The user-assigned identity's client id (None: the system-assigned identity).
+        client_id: Option<String>,
+    },
+    /// A service principal's secret from the environment ([`credential::ClientSecret::from_env`]).
+    ClientSecret,
+}
+
+impl Authentication {
+    /// Parses the option: `""`/`Key`, `ManagedIdentity`, `ClientSecret` (case-insensitive).
+    ///
+    /// ```
+    /// use cosmos_session_state::Authentication;
+    /// assert_eq!(Authentication::parse("managedidentity", "")?, Authentication::ManagedIdentity { client_id: None });
+    /// assert!(Authentication::parse("Password", "").is_err());
+    /// # Ok::<(), cosmos_session_state::StateError>(())
+    /// ```
+    pub fn parse(name: &str, managed_identity_client_id: &str) -> Result<Authentication> {
+        let client_id = Some(managed_identity_client_id.trim())
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned);
+        let auth = match name.trim().to_ascii_lowercase().as_str() {
+            "" | "key" => Authentication::Key,
+            "managedidentity" => Authentication::ManagedIdentity { client_id },
+            "clientsecret" => Authentication::ClientSecret,
+            _ => {
+                return Err(StateError::InvalidOption(format!(
+                    "unknown authentication {:?} (Key, ManagedIdentity or ClientSecret)",
+                    name.chars().take(40).collect::<String>()
+                )));
+            }
+        };
+        if !managed_identity_client_id.trim().is_empty()
+            && !matches!(auth, Authentication::ManagedIdentity { .. })
+        {
+            return Err(StateError::InvalidOption(
+                "managed_identity_client_id is only used with authentication=ManagedIdentity"
+                    .into(),
+            ));
+        }
+        Ok(auth)
+    }
 }
 
 impl Default for CosmosOptions {
@@ -167,6 +221,7 @@ impl Default for CosmosOptions {
             preferred_regions: Vec::new(),
             allow_multi_write: false,
             create_if_missing: true,
+            authentication: Authentication::Key,
         }
     }
 }
@@ -327,9 +382,20 @@ const READ_SESSION_RETRIES_PER_REGION: u32 = 2;
 const READ_SESSION_FIRST_WAIT: Duration = Duration::from_millis(10);
 
 impl CosmosStore {
-    /// A store for `connection_string` (`AccountEndpoint=…;AccountKey=…;`), signing with the
-    /// key. Nothing is sent until the first operation.
+    /// A store for `connection_string`, signing as `options.authentication` says: with the
+    /// key (`AccountEndpoint=…;AccountKey=…;`), or with Entra ID tokens of a managed identity or
+    /// a client secret (`AccountEndpoint=…;` only). Nothing is sent until the first operation.
     pub fn connect(connection_string: &str, options: CosmosOptions) -> Result<Self> {
+        let source: Option<Arc<dyn TokenSource>> = match &options.authentication {
+            Authentication::Key => None,
+            Authentication::ManagedIdentity { client_id } => Some(Arc::new(
+                credential::ManagedIdentity::from_env(client_id.as_deref())?,
+            )),
+            Authentication::ClientSecret => Some(Arc::new(credential::ClientSecret::from_env()?)),
+        };
+        if let Some(source) = source {
+            return Self::connect_with_credential(connection_string, options, source);
+        }
         let connection = ConnectionString::parse(connection_string)?;
         let key = connection.key().map(<[u8]>::to_vec).ok_or_else(|| {
             StateError::InvalidConnectionString(

@@ -123,6 +123,16 @@ namespace CosmosSessionToken.AspNet
                 }
                 options.MaxRetries = retries;
             }
+            string operationTimeout = Take(settings, "operationTimeoutSeconds");
+            if (operationTimeout != null)
+            {
+                options.OperationTimeout = TimeSpan.FromSeconds(ParseNumber(operationTimeout, "operationTimeoutSeconds"));
+            }
+            options.PreferredRegions = Take(settings, "preferredRegions") ?? options.PreferredRegions;
+            options.AllowMultiWrite = ParseBool(Take(settings, "allowMultiWrite"), false, "allowMultiWrite");
+            options.CreateIfMissing = ParseBool(Take(settings, "createIfMissing"), true, "createIfMissing");
+            options.Authentication = Take(settings, "authentication") ?? options.Authentication;
+            options.ManagedIdentityClientId = Take(settings, "managedIdentityClientId") ?? options.ManagedIdentityClientId;
             tokenCookie = ParseBool(Take(settings, "tokenCookie"), false, "tokenCookie");
             tokenCookieSecure = ParseBool(Take(settings, "tokenCookieSecure"), true, "tokenCookieSecure");
             string keyText = Take(settings, "tokenCookieKey");

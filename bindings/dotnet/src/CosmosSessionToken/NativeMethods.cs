@@ -239,6 +239,9 @@ namespace CosmosSessionToken
         internal static extern int cst_state_show(StateHandle state, byte[] sid, UIntPtr sidLen, out StateSessionInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_stats(StateHandle state, out StateStats stats);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_state_force_unlock(StateHandle state, byte[] sid, UIntPtr sidLen, out ulong unlocked);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -311,6 +314,30 @@ namespace CosmosSessionToken
         public UIntPtr PreferredRegionsLen;
         public byte AllowMultiWrite;
         public byte CreateIfMissing;
+        public IntPtr Authentication;
+        public UIntPtr AuthenticationLen;
+        public IntPtr ManagedIdentityClientId;
+        public UIntPtr ManagedIdentityClientIdLen;
+    }
+
+    /// <summary>cst_state_stats.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct StateStats
+    {
+        public ulong Requests;
+        public ulong Retries;
+        public ulong Throttled;
+        public ulong ReadSessionUnavailable;
+        public ulong WriteForbidden;
+        public ulong RegionFailovers;
+        public ulong Transient;
+        public ulong Unauthorized;
+        public ulong AccountReads;
+        public ulong ContainersCreated;
+        public double RequestCharge;
+        public ulong LockWaits;
+        public ulong LockTakeovers;
+        public ulong FenceFailures;
     }
 
     /// <summary>cst_state_entry.</summary>

@@ -46,6 +46,64 @@ namespace CosmosSessionToken
 
         /// <summary>The first write creates a missing database and container (key sign-in only).</summary>
         public bool CreateIfMissing { get; set; } = true;
+
+        /// <summary>How to sign in: Key (the default), ManagedIdentity or ClientSecret (Entra ID; the connection string
+        /// then has AccountEndpoint only).</summary>
+        public string Authentication { get; set; } = "";
+
+        /// <summary>A user-assigned managed identity's client id (with <c>Authentication = "ManagedIdentity"</c>).</summary>
+        public string ManagedIdentityClientId { get; set; } = "";
+    }
+
+    /// <summary>A snapshot of a <see cref="SessionStateStore"/>'s counters (<see cref="SessionStateStore.Stats"/>).</summary>
+    public sealed class SessionStateStats
+    {
+        internal SessionStateStats(StateStats s)
+        {
+            Requests = (long)s.Requests;
+            Retries = (long)s.Retries;
+            Throttled = (long)s.Throttled;
+            ReadSessionUnavailable = (long)s.ReadSessionUnavailable;
+            WriteForbidden = (long)s.WriteForbidden;
+            RegionFailovers = (long)s.RegionFailovers;
+            Transient = (long)s.Transient;
+            Unauthorized = (long)s.Unauthorized;
+            AccountReads = (long)s.AccountReads;
+            ContainersCreated = (long)s.ContainersCreated;
+            RequestCharge = s.RequestCharge;
+            LockWaits = (long)s.LockWaits;
+            LockTakeovers = (long)s.LockTakeovers;
+            FenceFailures = (long)s.FenceFailures;
+        }
+
+        /// <summary>HTTP requests sent, retries and account reads included.</summary>
+        public long Requests { get; private set; }
+        /// <summary>Retries, any cause.</summary>
+        public long Retries { get; private set; }
+        /// <summary>Answers 429 or 449.</summary>
+        public long Throttled { get; private set; }
+        /// <summary>Answers 404/1002 (a region had not reached the presented session token).</summary>
+        public long ReadSessionUnavailable { get; private set; }
+        /// <summary>Answers 403/3 (a write sent to a region that no longer takes writes).</summary>
+        public long WriteForbidden { get; private set; }
+        /// <summary>Requests moved to another region after a failure.</summary>
+        public long RegionFailovers { get; private set; }
+        /// <summary>Answers 408, 410, 503 and failed connections.</summary>
+        public long Transient { get; private set; }
+        /// <summary>Answers 401 with Entra ID (a token refetched).</summary>
+        public long Unauthorized { get; private set; }
+        /// <summary>Reads of the account's description.</summary>
+        public long AccountReads { get; private set; }
+        /// <summary>Databases or containers created.</summary>
+        public long ContainersCreated { get; private set; }
+        /// <summary>Request units charged.</summary>
+        public double RequestCharge { get; private set; }
+        /// <summary>Exclusive reads that found the session locked by another request.</summary>
+        public long LockWaits { get; private set; }
+        /// <summary>Locks acquired over an expired lock.</summary>
+        public long LockTakeovers { get; private set; }
+        /// <summary>Writes, releases or removals refused because the lock was no longer held.</summary>
+        public long FenceFailures { get; private set; }
     }
 
     /// <summary>What a read returned: the content bytes and whether the session is still uninitialized.</summary>
@@ -134,12 +192,20 @@ namespace CosmosSessionToken
             byte[] container = Native.Utf8(options.Container ?? "", "Container");
             byte[] consistency = Native.Utf8(options.Consistency ?? "", "Consistency");
             byte[] regions = Native.Utf8(options.PreferredRegions ?? "", "PreferredRegions");
+            byte[] authentication = Native.Utf8(options.Authentication ?? "", "Authentication");
+            byte[] clientId = Native.Utf8(options.ManagedIdentityClientId ?? "", "ManagedIdentityClientId");
             GCHandle d = GCHandle.Alloc(database, GCHandleType.Pinned);
             GCHandle c = GCHandle.Alloc(container, GCHandleType.Pinned);
             GCHandle k = GCHandle.Alloc(consistency, GCHandleType.Pinned);
             GCHandle r = GCHandle.Alloc(regions, GCHandleType.Pinned);
+            GCHandle a = GCHandle.Alloc(authentication, GCHandleType.Pinned);
+            GCHandle m = GCHandle.Alloc(clientId, GCHandleType.Pinned);
             try
             {
+                o.Authentication = a.AddrOfPinnedObject();
+                o.AuthenticationLen = Native.Len(authentication);
+                o.ManagedIdentityClientId = m.AddrOfPinnedObject();
+                o.ManagedIdentityClientIdLen = Native.Len(clientId);
                 o.PreferredRegions = r.AddrOfPinnedObject();
                 o.PreferredRegionsLen = Native.Len(regions);
                 o.OperationTimeout = options.OperationTimeout.TotalSeconds;
@@ -169,6 +235,8 @@ namespace CosmosSessionToken
                 c.Free();
                 k.Free();
                 r.Free();
+                a.Free();
+                m.Free();
             }
         }
 
@@ -345,6 +413,17 @@ namespace CosmosSessionToken
             locked = info.Locked != 0;
             expiresIn = TimeSpan.FromSeconds(info.ExpiresIn);
             return info.Exists != 0;
+        }
+
+        /// <summary>What this store has done so far: requests, retries by cause, request charge, lock events.</summary>
+        public SessionStateStats Stats
+        {
+            get
+            {
+                StateStats s;
+                Native.Ensure(NativeMethods.cst_state_stats(Handle, out s));
+                return new SessionStateStats(s);
+            }
         }
 
         /// <summary>Releases the native store now.</summary>
