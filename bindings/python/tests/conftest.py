@@ -26,14 +26,17 @@ def conn(port: int) -> str:
     return f"AccountEndpoint=http://127.0.0.1:{port}/;AccountKey={KEY};"
 
 
-@pytest.fixture(scope="session")
-def server():
+def _start_server(*args: str):
+    """Starts the test server with `args`; yields its global port and each region's (name, port)."""
     assert (SERVER.parent / "node_modules" / "@vercel" / "cosmosdb-server").is_dir(), "run npm ci in state/testserver"
-    proc = subprocess.Popen(["node", str(SERVER), "--port", "0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(["node", str(SERVER), "--port", "0", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     try:
+        regions = []
         line = proc.stdout.readline()
         while line.startswith("region "):  # one line per region, then the global endpoint
+            name, port = line[len("region "):].rsplit(" ", 1)
+            regions.append((name, int(port)))
             line = proc.stdout.readline()
         assert line.startswith("listening "), line
         port = int(line.split()[1])
@@ -43,9 +46,20 @@ def server():
                 break
             except OSError:
                 time.sleep(0.05)
-        yield port
+        yield port, regions
     finally:
         proc.kill()  # by PID, whatever happened
         proc.wait()
 
 
+@pytest.fixture(scope="session")
+def server():
+    for port, _ in _start_server():
+        yield port
+
+
+@pytest.fixture()
+def regions_server():
+    """A fresh two-region account: West US (writes) and East US (reads); see state/testserver/account.js."""
+    for port, regions in _start_server("--regions", "West US,East US"):
+        yield port, regions

@@ -855,6 +855,8 @@ static void test_state_api(void) {
     CHECK_STATUS(cst_state_options_default(&o), CST_OK);
     CHECK(o.lock_ttl == 30.0 && o.timeout == 1200.0 && o.compression && o.max_retries == 9);
     CHECK(o.renew_fraction == 0.25 && o.request_timeout == 10.0);
+    CHECK(o.operation_timeout == 20.0 && !o.allow_multi_write && o.create_if_missing);
+    CHECK(o.preferred_regions == NULL && o.authentication == NULL && o.managed_identity_client_id == NULL);
     {
         /* One set of ranges (the state crate's Settings): the same refusals as every surface. */
         cst_state *bad = NULL;
@@ -868,7 +870,21 @@ static void test_state_api(void) {
         b = o;
         b.request_timeout = 3600;
         CHECK_STATUS(cst_state_open_memory(&b, &bad), CST_ERR_INVALID_ARGUMENT);
+        b = o;
+        b.operation_timeout = 0;
+        CHECK_STATUS(cst_state_open_memory(&b, &bad), CST_ERR_INVALID_ARGUMENT);
+        CHECK(strstr(last_message(), "operation_timeout") != NULL);
+        b = o;
+        b.authentication = "Password";
+        b.authentication_len = 8;
+        CHECK_STATUS(cst_state_open_memory(&b, &bad), CST_ERR_INVALID_ARGUMENT);
+        CHECK(strcmp(last_kind(), "invalid_option") == 0);
         CHECK(bad == NULL);
+        b = o;
+        b.preferred_regions = "East US, West US";
+        b.preferred_regions_len = 16;
+        CHECK_STATUS(cst_state_open_memory(&b, &bad), CST_OK);
+        cst_state_free(bad);
     }
     o.lock_ttl = 5;
     cst_state *s = NULL;
@@ -901,6 +917,14 @@ static void test_state_api(void) {
     CHECK_STATUS(cst_state_result_data(r, &data, &len), CST_OK);
     CHECK(len == 3 && memcmp(data, "n=1", 3) == 0);
     cst_state_result_free(r);
+    {
+        /* Counters: the second exclusive read above waited on a lock; the lost write is a fence failure. */
+        cst_state_stats st;
+        CHECK_STATUS(cst_state_stats(s, &st), CST_OK);
+        CHECK(st.lock_waits == 1 && st.fence_failures == 1 && st.requests > 0 && st.lock_takeovers == 0);
+        CHECK_STATUS(cst_state_stats(NULL, &st), CST_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(cst_state_stats(s, NULL), CST_ERR_NULL_ARGUMENT);
+    }
     bool renewed = true;
     CHECK_STATUS(cst_state_reset_timeout(s, "sid", 3, &renewed), CST_OK);
     CHECK(!renewed); /* just written */

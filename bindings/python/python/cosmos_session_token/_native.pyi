@@ -1,6 +1,6 @@
 """Type stubs for the native module (checked against it by mypy.stubtest)."""
 
-from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence, Tuple, Union, final, overload
+from typing import Any, Iterable, Iterator, Literal, Mapping, Protocol, Sequence, Tuple, Union, final, overload
 
 __all__ = [
     "DEFAULT_COOKIE_NAME",
@@ -272,6 +272,15 @@ class Exclusive:
     def uninitialized(self) -> bool: ...
 
 @final
+class _AccessTokenLike(Protocol):
+    token: str
+    expires_on: int | float
+
+class _TokenCredential(Protocol):
+    """The azure-core credential protocol (azure-identity's credentials satisfy it)."""
+
+    def get_token(self, *scopes: str) -> _AccessTokenLike: ...
+
 class SessionStateStore:
     """Session state in Cosmos DB (or in memory). Times in seconds."""
 
@@ -288,7 +297,15 @@ class SessionStateStore:
         renew_fraction: float = 0.25,
         request_timeout: float = 10.0,
         max_retries: int = 9,
+        operation_timeout: float = 20.0,
+        preferred_regions: str | Sequence[str] | None = None,
+        allow_multi_write: bool = False,
+        create_if_missing: bool = True,
+        credential: _TokenCredential | None = None,
+        authentication: str = "",
+        managed_identity_client_id: str = "",
     ) -> SessionStateStore: ...
+    def stats(self) -> dict[str, int | float]: ...
     @classmethod
     def memory(
         cls, *, lock_ttl: float = 30.0, timeout: float = 1200.0, compression: bool = True, renew_fraction: float = 0.25
