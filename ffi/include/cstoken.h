@@ -181,6 +181,11 @@
 #define CST_VERSION_PATCH 0
 
 /**
+ * Largest access token a cst_get_token_fn may write, in bytes.
+ */
+#define CST_MAX_ACCESS_TOKEN_BYTES 16384
+
+/**
  * One request's carried session token (see the README's "Sealed tokens"). Internally
  * synchronized: any thread may call any function but cst_carrier_free, which must be last.
  */
@@ -447,6 +452,114 @@ typedef struct cst_state_session_info {
    */
   double lock_age;
 } cst_state_session_info;
+
+/**
+ * Fetches an Entra ID access token for `scope` (`scope_len` bytes of UTF-8, not
+ * NUL-terminated, e.g. "https://account.documents.azure.com/.default"): writes the token into
+ * `token` (capacity CST_MAX_ACCESS_TOKEN_BYTES), its length into *token_len and its expiry (seconds
+ * since the Unix epoch) into *expires_on, and returns 0; any other value is a failure (the
+ * operation fails with store_rejected). Called before the cached token expires and once after a
+ * 401, from the thread of the cst_state_* call, possibly several threads at once.
+ */
+typedef int32_t (*cst_get_token_fn)(void *user_data,
+                                    const char *scope,
+                                    size_t scope_len,
+                                    char *token,
+                                    size_t *token_len,
+                                    double *expires_on);
+
+/**
+ * One request of a store, as a cst_observe_fn sees it. Strings are (pointer, length) spans
+ * valid during the call only; `retry` and `error` are NULL (length 0) when absent.
+ */
+typedef struct cst_state_request_event {
+  /**
+   * "GET", "POST" or "PATCH".
+   */
+  const char *method;
+  /**
+   * Length of `method`.
+   */
+  size_t method_len;
+  /**
+   * "docs", "dbs" or "colls".
+   */
+  const char *resource_type;
+  /**
+   * Length of `resource_type`.
+   */
+  size_t resource_type_len;
+  /**
+   * The region's name (its endpoint when the account could not be described).
+   */
+  const char *region;
+  /**
+   * Length of `region`.
+   */
+  size_t region_len;
+  /**
+   * HTTP status (0: the connection failed).
+   */
+  uint32_t status;
+  /**
+   * x-ms-substatus (0 when absent).
+   */
+  uint32_t substatus;
+  /**
+   * Request units charged.
+   */
+  double request_charge;
+  /**
+   * Duration in milliseconds.
+   */
+  double duration_ms;
+  /**
+   * Retries of the operation before this request.
+   */
+  uint32_t attempt;
+  /**
+   * Why the request is sent again ("throttled", "read_session_unavailable",
+   * "write_forbidden", "transient", "unauthorized"), or NULL.
+   */
+  const char *retry;
+  /**
+   * Length of `retry`.
+   */
+  size_t retry_len;
+  /**
+   * The error code of a request without an answer ("store_unavailable"), or NULL.
+   */
+  const char *error;
+  /**
+   * Length of `error`.
+   */
+  size_t error_len;
+} cst_state_request_event;
+
+/**
+ * Receives every request of a store, after it was answered, on the thread of the cst_state_*
+ * call (several threads may call it at once). It must not call back into the same store.
+ */
+typedef void (*cst_observe_fn)(void *user_data, const struct cst_state_request_event *event);
+
+/**
+ * The callbacks of cst_state_open_with_hooks. `user_data` is passed to both and must stay
+ * valid, and usable from any thread, until the store is freed.
+ */
+typedef struct cst_state_hooks {
+  /**
+   * Entra ID tokens (NULL: sign as options.authentication says).
+   */
+  cst_get_token_fn get_token;
+  /**
+   * Every request (NULL: none).
+   */
+  cst_observe_fn observe;
+  /**
+   * Passed to the callbacks.
+   */
+  void *user_data;
+} cst_state_hooks;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1557,6 +1670,21 @@ int32_t cst_state_token_cookie_finish(const struct cst_state_token_cookie *hook,
                                       char *buf,
                                       size_t cap,
                                       size_t *out_len);
+
+/**
+ * cst_state_open with callbacks: Entra ID tokens from `hooks->get_token` (the connection
+ * string then has AccountEndpoint only) and every request reported to `hooks->observe`.
+ * `hooks` NULL is cst_state_open. Returns as cst_state_open.
+ *
+ * # Safety
+ * Spans valid as documented; `options` NULL or valid; `hooks` NULL or valid with callbacks
+ * and user data as cst_state_hooks says; `out` writable.
+ */
+int32_t cst_state_open_with_hooks(const char *connection_string,
+                                  size_t len,
+                                  const struct cst_state_options *options,
+                                  const struct cst_state_hooks *hooks,
+                                  struct cst_state **out);
 
 #ifdef __cplusplus
 }  // extern "C"

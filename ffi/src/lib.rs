@@ -33,6 +33,8 @@ mod container;
 
 mod state;
 
+mod state_hooks;
+
 pub use status::*;
 
 pub use last_error::*;
@@ -52,3 +54,5 @@ pub use carrier::*;
 pub use container::*;
 
 pub use state::*;
+
+pub use state_hooks::*;

@@ -177,7 +177,7 @@ pub unsafe extern "C" fn cst_state_options_default(out: *mut cst_state_options) 
 ///
 /// # Safety
 /// `options` NULL or valid, with valid spans.
-unsafe fn read_options(
+pub(crate) unsafe fn read_options(
     options: *const cst_state_options,
 ) -> Result<(Options, CosmosOptions), Failure> {
     // SAFETY: the caller passes NULL or a valid struct.
@@ -233,7 +233,7 @@ unsafe fn read_options(
     Ok(settings.resolve()?)
 }
 
-fn into_state(engine: SessionStateStore) -> *mut cst_state {
+pub(crate) fn into_state(engine: SessionStateStore) -> *mut cst_state {
     new_boxed(cst_state { engine })
 }
 

@@ -38,8 +38,8 @@ mod web;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cosmos::{
-    Authentication, ConnectionString, Consistency, CosmosOptions, CosmosStore, Counters,
-    master_key_signature,
+    Authentication, ConnectionString, Consistency, CosmosOptions, CosmosStore, Counters, Observer,
+    RequestEvent, master_key_signature,
 };
 pub use engine::{
     Content, Exclusive, MAX_CONTENT_BYTES, MAX_ITEM_BYTES, MAX_LOCK_ID, Options, SessionInfo,

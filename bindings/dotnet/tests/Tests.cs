@@ -864,3 +864,119 @@ public class NativeLibraryPathTests
         }
     }
 }
+
+/// <summary>Entra ID tokens from a delegate, every request to an observer, and the counters, against the Cosmos DB test
+/// server (scripts/test starts it and passes its port in CST_TEST_SERVER_PORT).</summary>
+[TestFixture]
+public class StoreHooksTests
+{
+    private static int Port()
+    {
+        string port = Environment.GetEnvironmentVariable("CST_TEST_SERVER_PORT");
+        if (port == null)
+        {
+            if (Environment.GetEnvironmentVariable("CST_REQUIRE_TEST_SERVER") != null) Assert.Fail("CST_TEST_SERVER_PORT is not set");
+            Assert.Ignore("needs the Cosmos DB test server (scripts/test dotnet starts it)");
+        }
+        return int.Parse(port);
+    }
+
+    private static string Shim(int port, string path, string json)
+    {
+        using (var web = new System.Net.WebClient())
+        {
+            web.Headers[System.Net.HttpRequestHeader.ContentType] = "application/json";
+            return web.UploadString("http://127.0.0.1:" + port + path, json);
+        }
+    }
+
+    private static void Write(SessionStateStore s, string sid, byte[] data)
+    {
+        var ex = s.GetExclusive(sid);
+        Assert.IsFalse(ex.Locked);
+        s.SetAndRelease(sid, data, ex.LockId, ex.Entry == null, null);
+    }
+
+    [Test]
+    public void TokensFromADelegateAndEveryRequestObserved()
+    {
+        int port = Port();
+        string key = "AccountEndpoint=http://127.0.0.1:" + port + "/;AccountKey=dGVzdC1rZXktbm90LWEtc2VjcmV0LTAxMjM0NTY3ODk=;";
+        string endpointOnly = "AccountEndpoint=http://127.0.0.1:" + port + "/;";
+        using (var admin = SessionStateStore.Open(key, new SessionStateOptions { Database = "dotnethooks" }))
+        {
+            Write(admin, "s", new byte[] { 7 });
+            string issued = Shim(port, "/_shim/auth", "{\"mode\":\"entra\",\"issue\":3600}");
+            string token = System.Text.RegularExpressions.Regex.Match(issued, "\"token\":\"([^\"]+)\"").Groups[1].Value;
+            Assert.IsNotEmpty(token);
+            try
+            {
+                var events = new List<SessionStateRequestEvent>();
+                var scopes = new List<string>();
+                var options = new SessionStateOptions
+                {
+                    Database = "dotnethooks",
+                    TokenSource = scope => { lock (scopes) scopes.Add(scope); return new SessionStateAccessToken(token, DateTimeOffset.UtcNow.AddHours(1)); },
+                    Observer = e => { lock (events) events.Add(e); },
+                };
+                using (var s = SessionStateStore.Open(endpointOnly, options))
+                {
+                    CollectionAssert.AreEqual(new byte[] { 7 }, s.Get("s").Data);
+                    Write(s, "s", new byte[] { 8 });
+                    CollectionAssert.AreEqual(new byte[] { 8 }, s.Get("s").Data);
+                    Assert.AreEqual(1, scopes.Count);
+                    StringAssert.EndsWith("/.default", scopes[0]);
+                    Assert.IsTrue(events.Any(e => e.Status == 200 && e.Region == "Local" && e.Method == "GET" && e.Retry == null),
+                        string.Join("; ", events.Select(e => e.ToString())));
+                    Assert.IsTrue(events.Any(e => e.Method == "PATCH"));
+                    var stats = s.Stats;
+                    Assert.AreEqual(stats.Requests - stats.AccountReads, events.Count);
+                    Assert.AreEqual(0, stats.Unauthorized);
+                }
+                // The key alone is refused, and the error names the fix.
+                var refused = Assert.Throws<SessionStateStoreException>(() => admin.Get("s"));
+                Assert.AreEqual("store_rejected", refused.Kind);
+                StringAssert.Contains("Entra ID", refused.Message);
+                // A token source that throws: store_rejected without its message.
+                using (var broken = SessionStateStore.Open(endpointOnly, new SessionStateOptions
+                {
+                    Database = "dotnethooks",
+                    TokenSource = scope => { throw new InvalidOperationException("secret-4711"); },
+                }))
+                {
+                    var e = Assert.Throws<SessionStateStoreException>(() => broken.Get("s"));
+                    Assert.AreEqual("store_rejected", e.Kind);
+                    StringAssert.DoesNotContain("4711", e.Message);
+                    StringAssert.DoesNotContain(token, e.Message);
+                }
+            }
+            finally
+            {
+                Shim(port, "/_shim/auth", "{\"mode\":\"key\"}");
+            }
+        }
+    }
+
+    [Test]
+    public void NewOptionsAreValidatedByTheNativeLibrary()
+    {
+        foreach (var bad in new[] {
+            new SessionStateOptions { OperationTimeout = TimeSpan.Zero },
+            new SessionStateOptions { Authentication = "Password" },
+            new SessionStateOptions { ManagedIdentityClientId = "abc" },
+        })
+        {
+            var e = Assert.Throws<SessionTokenArgumentException>(() => SessionStateStore.OpenInMemory(bad));
+            Assert.AreEqual("invalid_option", e.Kind);
+        }
+        using (var s = SessionStateStore.OpenInMemory(new SessionStateOptions { PreferredRegions = "East US, West US" }))
+        {
+            var ex = s.GetExclusive("a");
+            Assert.IsTrue(s.GetExclusive("a").Locked);
+            var stats = s.Stats;
+            Assert.AreEqual(1, stats.LockWaits);
+            Assert.IsTrue(stats.Requests > 0);
+            s.Release("a", ex.LockId);
+        }
+    }
+}

@@ -78,6 +78,52 @@ impl cosmos_session_state::cosmos::credential::TokenSource for PyCredential {
     }
 }
 
+/// The logger every store request is reported to.
+static LOGGER: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+
+/// Reports one store request to the `cosmos_session_token.state` logger: DEBUG, or INFO when
+/// the request is retried (throttling, 404/1002, 403/3, a transient failure, a 401). Runs with
+/// the GIL taken (the store's callers release it); asks the logger first whether the level is
+/// enabled, so a silent logger costs one call.
+fn log_request(e: &cosmos_session_state::RequestEvent<'_>) {
+    Python::attach(|py| {
+        let logged = (|| -> PyResult<()> {
+            let logger = LOGGER.get_or_try_init(py, || {
+                py.import("logging")?
+                    .call_method1("getLogger", ("cosmos_session_token.state",))
+                    .map(Bound::unbind)
+            })?;
+            let logger = logger.bind(py);
+            let level = if e.retry.is_some() { 20 } else { 10 };
+            if !logger.call_method1("isEnabledFor", (level,))?.is_truthy()? {
+                return Ok(());
+            }
+            logger.call_method1(
+                "log",
+                (
+                    level,
+                    "cosmos request %s %s region=%s status=%d substatus=%d charge=%.2f duration_ms=%.1f attempt=%d retry=%s error=%s",
+                    e.method,
+                    e.resource_type,
+                    e.region,
+                    e.status,
+                    e.substatus,
+                    e.request_charge,
+                    e.duration.as_secs_f64() * 1000.0,
+                    e.attempt,
+                    e.retry.unwrap_or("-"),
+                    e.error.unwrap_or("-"),
+                ),
+            )?;
+            Ok(())
+        })();
+        // A logging handler that raises must not fail the store call.
+        if let Err(err) = logged {
+            err.write_unraisable(py, None);
+        }
+    })
+}
+
 /// A session-id argument. Refusals are the library's own errors (code `invalid_session_id`),
 /// never `UnicodeEncodeError` or `TypeError`: a str with a lone surrogate has no UTF-8 form.
 struct Sid(String);
@@ -238,6 +284,7 @@ impl SessionStateStore {
                     std::sync::Arc::new(PyCredential(c)),
                 )?,
             };
+            let store = store.with_observer(std::sync::Arc::new(log_request));
             Engine::new(store, options)
         };
         build()

@@ -113,3 +113,21 @@ def test_entra_only_account_with_an_azure_core_credential(server):
             assert token not in str(info.value)
     finally:
         shim(server, "/_shim/auth", {"mode": "key"})
+
+
+def test_every_request_is_logged_and_retries_say_why(regions_server, caplog):
+    port, _ = regions_server
+    kw = dict(database="pylog", consistency="Session", preferred_regions=["East US"])
+    writer, reader = SessionStateStore(conn(port), **kw), SessionStateStore(conn(port), **kw)
+    write(writer, "s", b"v1")
+    shim(port, "/_shim/regions", {"lag_ms": -1})
+    write(writer, "s", b"v2")
+    reader.present_token("s", writer.token("s"))
+    with caplog.at_level("DEBUG", logger="cosmos_session_token.state"):
+        assert reader.get("s") == b"v2"
+    records = [r for r in caplog.records if r.name == "cosmos_session_token.state"]
+    retried = [r.getMessage() for r in records if r.levelname == "INFO"]
+    assert len(retried) == 3 and all("region=East US" in m and "retry=read_session_unavailable" in m for m in retried), retried
+    last = records[-1].getMessage()
+    assert records[-1].levelname == "DEBUG" and "region=West US" in last and "status=200" in last, last
+    assert reader.stats()["read_session_unavailable"] == 3

@@ -298,6 +298,37 @@ struct Answer {
     in_doubt: bool,
 }
 
+/// One HTTP request of a [`CosmosStore`], as an [`Observer`] sees it (also a `tracing` event,
+/// target `cosmos_session_state::store`). Nothing in it is secret: no key, token or session id.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestEvent<'a> {
+    /// `GET`, `POST`, `PATCH`.
+    pub method: &'a str,
+    /// `docs`, `dbs`, `colls`.
+    pub resource_type: &'a str,
+    /// The region's name (its endpoint when the account could not be described).
+    pub region: &'a str,
+    /// The HTTP status (0: no answer, the connection failed).
+    pub status: u16,
+    /// The `x-ms-substatus` (0 when absent).
+    pub substatus: u32,
+    /// Request units charged.
+    pub request_charge: f64,
+    /// How long the request took.
+    pub duration: Duration,
+    /// Retries of this operation before this request (throttling and transient failures).
+    pub attempt: u32,
+    /// Why the request will be sent again: `throttled`, `read_session_unavailable`,
+    /// `write_forbidden`, `transient`, `unauthorized`; None when it is the last.
+    pub retry: Option<&'static str>,
+    /// The error code when the request failed without an answer (`store_unavailable`).
+    pub error: Option<&'static str>,
+}
+
+/// Called with every request of a store ([`CosmosStore::with_observer`]): the Python
+/// binding logs through `logging`, C and .NET callers pass a callback.
+pub type Observer = Arc<dyn Fn(&RequestEvent<'_>) + Send + Sync>;
+
 /// How requests are signed.
 enum Auth {
     /// The account key (master-key signatures).
@@ -327,6 +358,7 @@ pub struct CosmosStore {
     options: CosmosOptions,
     counters: Counters,
     topology: Mutex<Topology>,
+    observer: Option<Observer>,
 }
 
 fn check_name(what: &str, name: &str) -> Result<()> {
@@ -449,7 +481,15 @@ impl CosmosStore {
             options,
             counters: Counters::default(),
             topology: Mutex::new(topology),
+            observer: None,
         })
+    }
+
+    /// This store, calling `observer` with every request it sends (after the request; it runs
+    /// on the calling thread, so it should be quick).
+    pub fn with_observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// The requests, retries and charges so far.
@@ -654,19 +694,34 @@ impl CosmosStore {
                 Err(StateError::Unavailable(_)) => Some(Cause::Transient),
                 Err(_) => None,
             };
+            let event = RequestEvent {
+                method,
+                resource_type,
+                region: region.label(),
+                status,
+                substatus,
+                request_charge: result.as_ref().map_or(0.0, |a| a.charge),
+                duration: sent.elapsed(),
+                attempt,
+                retry: cause.map(Cause::as_str),
+                error: result.as_ref().err().map(|e| e.code().name()),
+            };
             tracing::debug!(
                 target: "cosmos_session_state::store",
                 method,
                 resource_type,
-                region = region.label(),
+                region = event.region,
                 status,
                 substatus,
-                charge = result.as_ref().map_or(0.0, |a| a.charge),
-                duration_ms = sent.elapsed().as_millis() as u64,
+                charge = event.request_charge,
+                duration_ms = event.duration.as_millis() as u64,
                 attempt,
-                retry = cause.map_or("", Cause::as_str),
+                retry = event.retry.unwrap_or(""),
                 "cosmos request"
             );
+            if let Some(observe) = &self.observer {
+                observe(&event);
+            }
             let Some(cause) = cause else { return result };
             // What to do next: wait this long, in this region of the plan.
             let wait = match cause {

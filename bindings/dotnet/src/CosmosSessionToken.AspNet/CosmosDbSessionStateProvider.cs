@@ -167,11 +167,28 @@ namespace CosmosSessionToken.AspNet
             }
             string key = string.Join("|", inMemory ? "memory" : Digest(connectionString), options.Database, options.Container,
                 options.Consistency, options.Compression, options.LockTtl.Ticks, options.Timeout.Ticks,
-                options.RenewFraction.ToString("R", CultureInfo.InvariantCulture), options.RequestTimeout.Ticks, options.MaxRetries);
+                options.RenewFraction.ToString("R", CultureInfo.InvariantCulture), options.RequestTimeout.Ticks, options.MaxRetries,
+                options.OperationTimeout.Ticks, options.PreferredRegions, options.AllowMultiWrite, options.CreateIfMissing,
+                options.Authentication, options.ManagedIdentityClientId);
+            // Every request to Cosmos DB is a trace event: Verbose, or Information when it is retried (throttling, 404/1002,
+            // 403/3, a transient failure, a 401).
+            options.Observer = e => Trace.TraceEvent(e.Retry != null ? TraceEventType.Information : TraceEventType.Verbose, 0, "{0}", e);
             store = Stores.GetOrAdd(key, _ => inMemory ? SessionStateStore.OpenInMemory(options) : SessionStateStore.Open(connectionString, options));
             Trace.TraceEvent(TraceEventType.Information, 0,
-                "initialized: database {0}, container {1}, consistency {2}, lock TTL {3}, timeout {4}, compression {5}, token cookie {6}",
-                options.Database, options.Container, options.Consistency, options.LockTtl, options.Timeout, options.Compression, tokenCookie);
+                "initialized: database {0}, container {1}, consistency {2}, lock TTL {3}, timeout {4}, compression {5}, token cookie {6}, preferred regions {7}, authentication {8}",
+                options.Database, options.Container, options.Consistency, options.LockTtl, options.Timeout, options.Compression, tokenCookie,
+                options.PreferredRegions == "" ? "none" : options.PreferredRegions, options.Authentication == "" ? "Key" : options.Authentication);
+        }
+
+        /// <summary>What this provider's store has done so far: requests, retries by cause (404/1002, 403/3, throttling,
+        /// transient failures, 401), region changes, request charge, lock waits, takeovers and fence failures.</summary>
+        public SessionStateStats Stats
+        {
+            get
+            {
+                if (store == null) throw new InvalidOperationException("the provider is not initialized");
+                return store.Stats;
+            }
         }
 
         private static double ParseNumber(string text, string name)

@@ -239,6 +239,10 @@ namespace CosmosSessionToken
         internal static extern int cst_state_show(StateHandle state, byte[] sid, UIntPtr sidLen, out StateSessionInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_open_with_hooks(byte[] connectionString, UIntPtr len, ref StateOptions options,
+            ref StateHooksNative hooks, out StateHandle state);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_state_stats(StateHandle state, out StateStats stats);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -370,6 +374,9 @@ namespace CosmosSessionToken
     internal sealed class StateHandle : SafeHandle
     {
         public StateHandle() : base(IntPtr.Zero, true) { }
+
+        /// <summary>The callbacks the native store may call (kept alive as long as it lives).</summary>
+        internal StateHooks Hooks;
 
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
 

@@ -53,6 +53,15 @@ namespace CosmosSessionToken
 
         /// <summary>A user-assigned managed identity's client id (with <c>Authentication = "ManagedIdentity"</c>).</summary>
         public string ManagedIdentityClientId { get; set; } = "";
+
+        /// <summary>Entra ID tokens for a scope, e.g. from Azure.Identity (the connection string then has AccountEndpoint
+        /// only). Called before the cached token expires and once after a 401, from the calling thread; an exception fails
+        /// the operation with store_rejected (its message is not shown).</summary>
+        public Func<string, SessionStateAccessToken> TokenSource { get; set; }
+
+        /// <summary>Called with every request to Cosmos DB (after its answer) on the calling thread; exceptions are ignored.
+        /// The ASP.NET provider traces these events.</summary>
+        public Action<SessionStateRequestEvent> Observer { get; set; }
     }
 
     /// <summary>A snapshot of a <see cref="SessionStateStore"/>'s counters (<see cref="SessionStateStore.Stats"/>).</summary>
@@ -171,7 +180,22 @@ namespace CosmosSessionToken
         {
             Native.EnsureLoaded();
             byte[] cs = Native.Utf8(connectionString, "connectionString");
+            if (options != null && (options.TokenSource != null || options.Observer != null))
+            {
+                return OpenWithHooks(cs, options);
+            }
             return WithOptions(options, (ref StateOptions o, out StateHandle h) => NativeMethods.cst_state_open(cs, Native.Len(cs), ref o, out h));
+        }
+
+        // A method of its own: Mono resolves a P/Invoke when it compiles the method that calls it.
+        private static SessionStateStore OpenWithHooks(byte[] cs, SessionStateOptions options)
+        {
+            var hooks = new StateHooks(options.TokenSource, options.Observer);
+            var native = hooks.Native();
+            var store = WithOptions(options, (ref StateOptions o, out StateHandle h) =>
+                NativeMethods.cst_state_open_with_hooks(cs, Native.Len(cs), ref o, ref native, out h));
+            store.handle.Hooks = hooks;
+            return store;
         }
 
         /// <summary>A store kept in this process's memory (tests, single-process hosts).</summary>
