@@ -353,7 +353,7 @@ typedef struct cst_state_entry {
 } cst_state_entry;
 
 /**
- * What a store has done so far (cst_state_stats): its requests, retries by cause and request
+ * What a store has done so far (cst_state_get_stats): its requests, retries by cause and request
  * charge, and the engine's lock events. Counters only grow.
  */
 typedef struct cst_state_stats {
@@ -1544,7 +1544,7 @@ int32_t cst_state_present_token(const struct cst_state *state,
  * # Safety
  * `state` live; `out` writable.
  */
-int32_t cst_state_stats(const struct cst_state *state, struct cst_state_stats *out);
+int32_t cst_state_get_stats(const struct cst_state *state, struct cst_state_stats *out);
 
 /**
  * What an operator sees of session `sid` into *out (cst state show).

@@ -625,7 +625,7 @@ pub unsafe extern "C" fn cst_state_present_token(
     })
 }
 
-/// What a store has done so far (cst_state_stats): its requests, retries by cause and request
+/// What a store has done so far (cst_state_get_stats): its requests, retries by cause and request
 /// charge, and the engine's lock events. Counters only grow.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
@@ -665,7 +665,7 @@ pub struct cst_state_stats {
 /// # Safety
 /// `state` live; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_state_stats(
+pub unsafe extern "C" fn cst_state_get_stats(
     state: *const cst_state,
     out: *mut cst_state_stats,
 ) -> i32 {

@@ -129,7 +129,7 @@ fn tokens_from_a_c_callback_and_every_request_to_a_c_observer() {
     unsafe { cst_state_result_free(result) };
     let mut stats = cst_state_stats::default();
     // SAFETY: a live store and a writable struct.
-    assert_eq!(unsafe { cst_state_stats(state, &mut stats) }, CST_OK);
+    assert_eq!(unsafe { cst_state_get_stats(state, &mut stats) }, CST_OK);
     {
         let s = shared.lock().unwrap();
         assert_eq!(s.token_calls, 1);

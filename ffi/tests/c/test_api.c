@@ -920,10 +920,10 @@ static void test_state_api(void) {
     {
         /* Counters: the second exclusive read above waited on a lock; the lost write is a fence failure. */
         cst_state_stats st;
-        CHECK_STATUS(cst_state_stats(s, &st), CST_OK);
+        CHECK_STATUS(cst_state_get_stats(s, &st), CST_OK);
         CHECK(st.lock_waits == 1 && st.fence_failures == 1 && st.requests > 0 && st.lock_takeovers == 0);
-        CHECK_STATUS(cst_state_stats(NULL, &st), CST_ERR_NULL_ARGUMENT);
-        CHECK_STATUS(cst_state_stats(s, NULL), CST_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(cst_state_get_stats(NULL, &st), CST_ERR_NULL_ARGUMENT);
+        CHECK_STATUS(cst_state_get_stats(s, NULL), CST_ERR_NULL_ARGUMENT);
     }
     bool renewed = true;
     CHECK_STATUS(cst_state_reset_timeout(s, "sid", 3, &renewed), CST_OK);

@@ -243,7 +243,7 @@ namespace CosmosSessionToken
             ref StateHooksNative hooks, out StateHandle state);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_state_stats(StateHandle state, out StateStats stats);
+        internal static extern int cst_state_get_stats(StateHandle state, out StateStats stats);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_state_force_unlock(StateHandle state, byte[] sid, UIntPtr sidLen, out ulong unlocked);

@@ -445,7 +445,7 @@ namespace CosmosSessionToken
             get
             {
                 StateStats s;
-                Native.Ensure(NativeMethods.cst_state_stats(Handle, out s));
+                Native.Ensure(NativeMethods.cst_state_get_stats(Handle, out s));
                 return new SessionStateStats(s);
             }
         }
