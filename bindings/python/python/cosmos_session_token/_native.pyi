@@ -271,7 +271,6 @@ class Exclusive:
     @property
     def uninitialized(self) -> bool: ...
 
-@final
 class _AccessTokenLike(Protocol):
     token: str
     expires_on: int | float
@@ -281,6 +280,7 @@ class _TokenCredential(Protocol):
 
     def get_token(self, *scopes: str) -> _AccessTokenLike: ...
 
+@final
 class SessionStateStore:
     """Session state in Cosmos DB (or in memory). Times in seconds."""
 
