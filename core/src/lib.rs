@@ -37,6 +37,7 @@ mod merge;
 mod model;
 mod order;
 mod parse;
+mod partition_key;
 mod range_id;
 mod render;
 mod scan;
@@ -51,7 +52,7 @@ pub use container::{
 };
 pub use error::{
     Category, Code, ContainerError, ERROR_CODES, Error, ErrorCode, FeedRangeError, Field,
-    MergeError, ParseError, ParseErrorKind, SealError, error_code,
+    MergeError, ParseError, ParseErrorKind, PartitionKeyError, SealError, error_code,
 };
 #[cfg(feature = "test-oracles")]
 pub use feed_range::__latest_for_feed_range_reference;
@@ -66,6 +67,10 @@ pub use model::{
 };
 pub use order::Order;
 pub use parse::{Limits, Mode, ParseOptions, Parsed, Warning, WarningKind};
+pub use partition_key::{
+    EpkRange, MAX_PARTITION_KEY_LEVELS, PartitionKeyDefinition, PartitionKeyKind,
+    PartitionKeyValue, effective_partition_key, epk_range,
+};
 pub use scope::MAX_SCOPE_PARENTS;
 pub use seal::{
     DEFAULT_SEAL_BUDGET, MAX_SEAL_KEYS, MIN_SEAL_KEY_BYTES, SEAL_VERSION_TAG, seal, unseal,

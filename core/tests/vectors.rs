@@ -539,3 +539,51 @@ fn web_vectors() {
     }
     assert!(ran >= 10, "{ran}");
 }
+
+/// The definition of an `epk.json` case: its kind and version, and `levels` (MultiHash: the
+/// given number, else the number of components).
+fn epk_definition(case: &Value) -> Result<cosmos_session_token::PartitionKeyDefinition, Error> {
+    use cosmos_session_token::PartitionKeyDefinition;
+    let kind = PartitionKeyDefinition::parse_kind(case["kind"].as_str().unwrap())?;
+    let components = match &case["value"] {
+        Value::Array(a) => a.len(),
+        _ => 1,
+    };
+    let levels = match kind {
+        cosmos_session_token::PartitionKeyKind::Hash => 1,
+        _ => case["levels"].as_u64().map_or(components, |l| l as usize),
+    };
+    Ok(PartitionKeyDefinition::new(
+        kind,
+        case["version"].as_u64().unwrap() as u8,
+        levels,
+    )?)
+}
+
+#[test]
+fn epk_vectors() {
+    use cosmos_session_token::{PartitionKeyValue, epk_range};
+    for case in cases("epk") {
+        let id = case["id"].as_str().unwrap();
+        let got = epk_definition(&case).and_then(|d| {
+            let components = PartitionKeyValue::components(&case["value"])?;
+            Ok(epk_range(&components, d)?)
+        });
+        match (&case["error"], got) {
+            (Value::String(code), Err(e)) => assert_eq!(e.code(), code.as_str(), "{id}"),
+            (Value::String(code), Ok(r)) => panic!("{id}: expected {code}, got {r:?}"),
+            (_, Err(e)) => panic!("{id}: {e}"),
+            (_, Ok(r)) => {
+                assert_eq!(r.min, case["epk"].as_str().unwrap(), "{id}");
+                if let Some(range) = case.get("range") {
+                    assert_eq!(r.max, range["max"].as_str().unwrap(), "{id}");
+                    assert_eq!(
+                        r.max_inclusive,
+                        range["isMaxInclusive"].as_bool().unwrap(),
+                        "{id}"
+                    );
+                }
+            }
+        }
+    }
+}

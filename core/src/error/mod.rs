@@ -5,7 +5,7 @@ mod operations;
 mod table;
 mod token;
 
-pub use operations::{ContainerError, FeedRangeError, SealError};
+pub use operations::{ContainerError, FeedRangeError, PartitionKeyError, SealError};
 pub use table::{Category, Code, ERROR_CODES, ErrorCode, error_code};
 pub use token::{Field, MergeError, ParseError, ParseErrorKind};
 
@@ -28,6 +28,9 @@ pub enum Error {
     /// See [`SealError`](crate::SealError).
     #[error(transparent)]
     Seal(crate::SealError),
+    /// See [`PartitionKeyError`](crate::PartitionKeyError).
+    #[error(transparent)]
+    PartitionKey(crate::PartitionKeyError),
 }
 
 impl Error {
@@ -53,6 +56,7 @@ impl Error {
             Error::Container(e) => e.code(),
             Error::FeedRange(e) => e.code(),
             Error::Seal(e) => e.code(),
+            Error::PartitionKey(e) => e.code(),
         }
     }
 }
@@ -66,6 +70,12 @@ impl From<ContainerError> for Error {
 impl From<FeedRangeError> for Error {
     fn from(e: FeedRangeError) -> Self {
         Error::FeedRange(e)
+    }
+}
+
+impl From<PartitionKeyError> for Error {
+    fn from(e: PartitionKeyError) -> Self {
+        Error::PartitionKey(e)
     }
 }
 

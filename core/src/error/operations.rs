@@ -74,6 +74,42 @@ impl FeedRangeError {
     }
 }
 
+/// Why a partition key, its definition, a routing map or a token budget was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PartitionKeyError {
+    /// A partition-key definition that is not one the service has.
+    #[error("invalid partition-key definition: {0}")]
+    Definition(String),
+    /// A value that is not a partition key of the definition.
+    #[error("invalid partition key: {0}")]
+    Value(String),
+    /// A partition-key-range list that does not parse or leaves a gap or an overlap.
+    #[error("invalid routing map: {0}")]
+    RoutingMap(String),
+    /// A token longer than the caller's budget (a header limit): it is never cut, since
+    /// dropping a segment would weaken consistency.
+    #[error("the token is {len} bytes, more than the budget of {max}")]
+    TokenTooLarge {
+        /// The token's length in bytes.
+        len: usize,
+        /// The budget.
+        max: usize,
+    },
+}
+
+impl PartitionKeyError {
+    /// A stable snake_case identifier.
+    pub fn code(&self) -> Code {
+        match self {
+            PartitionKeyError::Definition(_) => Code::InvalidPartitionKeyDefinition,
+            PartitionKeyError::Value(_) => Code::InvalidPartitionKey,
+            PartitionKeyError::RoutingMap(_) => Code::InvalidRoutingMap,
+            PartitionKeyError::TokenTooLarge { .. } => Code::TokenTooLarge,
+        }
+    }
+}
+
 /// Why sealing or unsealing failed. Messages never say which byte of a MAC was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

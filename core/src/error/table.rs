@@ -249,6 +249,11 @@ error_table! {
     SessionGone = "session_gone", Incompatible, "a loaded session was deleted or expired before its save; it is not recreated";
     LockWaitTimeout = "lock_wait_timeout", Store, "the session stayed locked by another request longer than the operation may wait";
     OutcomeUnknown = "outcome_unknown", Store, "a write whose answer was lost may or may not have landed (never reported as lock_lost)";
+    // Partition keys and routing.
+    InvalidPartitionKey = "invalid_partition_key", InvalidArgument, "a partition key value that is not a string, number, bool, null or {} (or a list of them) for the definition";
+    InvalidPartitionKeyDefinition = "invalid_partition_key_definition", InvalidArgument, "a partition-key definition other than Hash V1/V2 with one path or MultiHash V2 with 1 to 3";
+    InvalidRoutingMap = "invalid_routing_map", Malformed, "a partition-key-range list that does not parse, or whose ranges leave a gap or overlap";
+    TokenTooLarge = "token_too_large", LimitExceeded, "a token longer than the caller's header budget (never cut)";
 }
 
 impl Code {
