@@ -40,6 +40,7 @@ mod parse;
 mod partition_key;
 mod range_id;
 mod render;
+mod routing;
 mod scan;
 mod scope;
 mod seal;
@@ -70,6 +71,10 @@ pub use parse::{Limits, Mode, ParseOptions, Parsed, Warning, WarningKind};
 pub use partition_key::{
     EpkRange, MAX_PARTITION_KEY_LEVELS, PartitionKeyDefinition, PartitionKeyKind,
     PartitionKeyValue, effective_partition_key, epk_range,
+};
+pub use routing::{
+    MAX_ROUTING_RANGES, PartitionKeyRange, RoutingMap, check_header_budget, token_for_feed_range,
+    token_for_partition_key,
 };
 pub use scope::MAX_SCOPE_PARENTS;
 pub use seal::{

@@ -119,16 +119,27 @@ impl FeedRange {
         )
     }
 
-    /// The SDKs' `Range` object: `[min, max)` only (`isMinInclusive` true, `isMaxInclusive` false).
+    /// The SDKs' `Range` object: `[min, max)` (`isMinInclusive` true, `isMaxInclusive` false), or
+    /// the point `[epk, epk]` (both inclusive, `min == max`) that azure-cosmos's
+    /// `feed_range_from_partition_key` gives for a full partition key, which is the half-open
+    /// `[epk, epk + "00")` (no effective partition key lies between the two).
+    ///
+    /// ```
+    /// use cosmos_session_token::FeedRange;
+    /// assert_eq!(FeedRange::from_range("AB12", "AB12", true, true).unwrap().to_string(), "[AB12,AB1200)");
+    /// ```
     pub fn from_range(
         min: &str,
         max: &str,
         is_min_inclusive: bool,
         is_max_inclusive: bool,
     ) -> Result<Self, FeedRangeError> {
+        if is_min_inclusive && is_max_inclusive && min == max {
+            return FeedRange::new(min, &format!("{min}00"));
+        }
         if !is_min_inclusive || is_max_inclusive {
             return Err(FeedRangeError::Invalid(
-                "only ranges with isMinInclusive=true and isMaxInclusive=false are feed ranges"
+                "only ranges with isMinInclusive=true and isMaxInclusive=false (or a point, min == max with both true) are feed ranges"
                     .into(),
             ));
         }
