@@ -3,6 +3,12 @@
 from typing import Any, Iterable, Iterator, Literal, Mapping, Protocol, Sequence, Tuple, Union, final, overload
 
 __all__ = [
+    "RoutingMap",
+    "check_header_budget",
+    "effective_partition_key",
+    "feed_range_from_partition_key",
+    "token_for_feed_range",
+    "token_for_partition_key",
     "DEFAULT_COOKIE_NAME",
     "Exclusive",
     "DEFAULT_SEAL_BUDGET",
@@ -220,6 +226,28 @@ _FeedRange = Union[Mapping[str, Any], str, Tuple[str, str]]
 def latest_for_feed_range(
     pairs: Iterable[tuple[_FeedRange, _TokenLike]], target: _FeedRange
 ) -> SessionToken | None: ...
+def effective_partition_key(
+    value: _PartitionKey, *, kind: Literal["Hash", "MultiHash"] = "Hash", version: int = 2, levels: int | None = None
+) -> str: ...
+def feed_range_from_partition_key(
+    value: _PartitionKey, *, kind: Literal["Hash", "MultiHash"] = "Hash", version: int = 2, levels: int | None = None
+) -> dict[str, Any]: ...
+@final
+class RoutingMap:
+    """A container's partition-key ranges (the body of GET .../pkranges), checked for gaps and overlaps."""
+
+    def __new__(cls, ranges: str | Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> RoutingMap: ...
+    def __len__(self) -> int: ...
+    def range_for(self, epk: str) -> dict[str, Any]: ...
+    def overlapping(self, feed_range_value: _FeedRange) -> list[dict[str, Any]]: ...
+
+def token_for_partition_key(
+    token: _TokenLike, value: _PartitionKey, routing_map: RoutingMap, definition: Mapping[str, Any] | str | None = None
+) -> SessionToken | None: ...
+def token_for_feed_range(
+    token: _TokenLike, feed_range_value: _FeedRange, routing_map: RoutingMap
+) -> SessionToken | None: ...
+def check_header_budget(token: _TokenLike, max_bytes: int) -> None: ...
 def explain_latest_for_feed_range(
     pairs: Iterable[tuple[_FeedRange, _TokenLike]], target: _FeedRange
 ) -> tuple[SessionToken, list[str]] | None: ...
@@ -270,6 +298,8 @@ class Exclusive:
     def lock_age(self) -> float: ...
     @property
     def uninitialized(self) -> bool: ...
+
+_PartitionKey = Union[str, int, float, bool, None, Mapping[str, Any], Sequence[Any]]
 
 class _AccessTokenLike(Protocol):
     token: str

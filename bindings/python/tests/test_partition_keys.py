@@ -1,0 +1,139 @@
+"""Effective partition keys, routing maps and tokens for a key or a feed range, from Python: the
+shared vectors (testdata/vectors/epk.json), and a cross-check against azure-cosmos (a test
+dependency) on 10,000 random values of each kind and version.
+
+azure-cosmos is the oracle except where it departs from the service (documented in the core's
+partition_key module): Hash V1 integers outside [0, 2^32) (it wraps them to 32 bits before
+hashing), Hash V1 null (it encodes nothing), and Hash V1 strings longer than 100 UTF-16 units
+with characters outside the BMP (it cuts at 100 code points, .NET at 100 units). The random
+values avoid exactly those; the shared vectors pin the service's answers for them."""
+
+import random
+
+import pytest
+
+import cosmos_session_token as cst
+from conftest import load_cases
+
+CASES = load_cases("epk")
+
+
+def levels_of(case):
+    if case["kind"] == "Hash":
+        return None
+    return case.get("levels", len(case["value"]) if isinstance(case["value"], list) else 1)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_epk_vectors(case):
+    kw = dict(kind=case["kind"], version=case["version"], levels=levels_of(case))
+    if "error" in case:
+        with pytest.raises(cst.SessionTokenError) as info:
+            cst.effective_partition_key(case["value"], **kw)
+        assert info.value.kind == case["error"]
+        return
+    assert cst.effective_partition_key(case["value"], **kw) == case["epk"]
+    if "range" in case:
+        assert cst.feed_range_from_partition_key(case["value"], **kw) == {"Range": case["range"]}
+
+
+def random_string(rng, *, astral):
+    n = rng.choice([0, 1, 2, 5, 50, 99, 100, 101, 120, 300])
+    pools = [(0x20, 0x7E), (0xA0, 0x2FF), (0x3040, 0x30FF)] + ([(0x1F300, 0x1F64F)] if astral else [])
+    out = []
+    for _ in range(n):
+        lo, hi = rng.choice(pools)
+        out.append(chr(rng.randint(lo, hi)))
+    return "".join(out)
+
+
+def random_value(rng, *, v1=False):
+    kind = rng.randrange(6)
+    if kind == 0:
+        return random_string(rng, astral=not v1) if not v1 else random_string(rng, astral=rng.random() < 0.5)
+    if kind == 1:
+        return rng.randint(0, 2**32 - 1) if v1 else rng.choice([rng.randint(-2**63, 2**63 - 1), rng.randint(-1000, 1000)])
+    if kind == 2:
+        return rng.choice([rng.uniform(-1e6, 1e6), rng.uniform(-1e300, 1e300), 0.5, -0.0])
+    if kind == 3:
+        return rng.random() < 0.5
+    if kind == 4:
+        return "" if v1 else None
+    return random_string(rng, astral=False)
+
+
+def v1_safe(value):
+    # Long strings with astral characters are cut differently by azure-cosmos (see the module doc).
+    return not (isinstance(value, str) and len(value.encode("utf-16-le")) // 2 > 100 and any(ord(c) > 0xFFFF for c in value))
+
+
+def azure_range(pk_def, value):
+    r = pk_def._get_epk_range_for_partition_key(value)
+    return {"min": r.min.upper(), "max": r.max.upper(), "isMinInclusive": r.isMinInclusive, "isMaxInclusive": r.isMaxInclusive}
+
+
+@pytest.mark.parametrize("config", ["hash-v1", "hash-v2", "multihash-full", "multihash-prefix"])
+def test_ten_thousand_random_values_match_azure_cosmos(config):
+    pk_mod = pytest.importorskip("azure.cosmos.partition_key")
+    rng = random.Random(f"epk-{config}")
+    if config.startswith("hash"):
+        version = 1 if config == "hash-v1" else 2
+        pk_def = pk_mod.PartitionKey(path="/pk", kind="Hash", version=version)
+    else:
+        pk_def = pk_mod.PartitionKey(path=["/a", "/b", "/c"], kind="MultiHash", version=2)
+    checked = 0
+    while checked < 10_000:
+        if config.startswith("hash"):
+            value = random_value(rng, v1=config == "hash-v1")
+            if config == "hash-v1" and not v1_safe(value):
+                continue
+            ours = cst.feed_range_from_partition_key(value, version=version)["Range"]
+            theirs = azure_range(pk_def, [value])
+        else:
+            n = 3 if config == "multihash-full" else rng.choice([1, 2])
+            value = [random_value(rng) for _ in range(n)]
+            ours = cst.feed_range_from_partition_key(value, kind="MultiHash", levels=3)["Range"]
+            theirs = azure_range(pk_def, value)
+        assert ours == theirs, (config, value)
+        checked += 1
+
+
+def pkranges(n):
+    bounds = [""] + [f"{(i * 0xFF0000) // n:06X}" for i in range(1, n)] + ["FF"]
+    return {"PartitionKeyRanges": [{"id": str(i + 10), "minInclusive": bounds[i], "maxExclusive": bounds[i + 1],
+                                    "parents": ["0"]} for i in range(n)]}
+
+
+def test_routing_maps_and_tokens_for_a_key_or_a_feed_range():
+    # Range 0 split into 40 children; the token knows 0 (from before the split) and two children.
+    m = cst.RoutingMap(pkranges(40))
+    assert len(m) == 40
+    token = cst.SessionToken.parse("0:1#50,10:1#60,49:1#70")
+    for value in ["user-1", "user-2", 42, True, None]:
+        epk = cst.effective_partition_key(value)
+        home = m.range_for(epk)
+        assert home["minInclusive"] <= epk < home["maxExclusive"]
+        sent = cst.token_for_partition_key(token, value, m)
+        expect = {"10": "10:1#60", "49": "49:1#70"}.get(home["id"], f"{home['id']}:1#50")
+        assert str(sent) == expect, (value, home)
+    # Only the segments of the overlapped ranges (never the whole token).
+    fr = {"Range": {"min": "", "max": m.range_for("050000")["maxExclusive"], "isMinInclusive": True, "isMaxInclusive": False}}
+    sent = cst.token_for_feed_range(token, fr, m)
+    assert [s.range_id for s in sent.segments] == [r["id"] for r in m.overlapping(fr)]
+    # A hierarchical prefix is a feed range.
+    mh = cst.SessionToken.parse("0:1#9")
+    definition = {"paths": ["/tenant", "/user"], "kind": "MultiHash", "version": 2}
+    assert cst.token_for_partition_key(mh, ["tenant-1"], m, definition) is not None
+    with pytest.raises(cst.SessionTokenError) as info:
+        cst.RoutingMap({"PartitionKeyRanges": [{"id": "1", "minInclusive": "", "maxExclusive": "80"},
+                                               {"id": "2", "minInclusive": "90", "maxExclusive": "FF"}]})
+    assert info.value.kind == "invalid_routing_map" and "gap" in str(info.value)
+    with pytest.raises(cst.LimitExceededError) as info:
+        cst.check_header_budget(cst.SessionToken.parse(",".join(f"{i}:1#{i}" for i in range(100))), 100)
+    assert info.value.kind == "token_too_large"
+
+
+def test_point_feed_ranges_from_azure_cosmos_are_accepted_by_latest_for_feed_range():
+    fr = cst.feed_range_from_partition_key("cart-7")
+    assert fr["Range"]["isMaxInclusive"] is True and fr["Range"]["min"] == fr["Range"]["max"]
+    assert str(cst.latest_for_feed_range([(fr, "0:1#5"), ("-FF", "0:1#3")], fr)) == "0:1#5"
