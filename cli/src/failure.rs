@@ -67,7 +67,8 @@ invalid_from_core!(
     cosmos_session_token::ParseError,
     cosmos_session_token::MergeError,
     cosmos_session_token::FeedRangeError,
-    cosmos_session_token::SealError
+    cosmos_session_token::SealError,
+    cosmos_session_token::PartitionKeyError
 );
 
 /// Why `cst` stopped without printing a result.

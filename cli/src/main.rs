@@ -6,6 +6,7 @@
 mod explain;
 mod failure;
 mod input;
+mod routing;
 mod state;
 
 use std::io::Write;
@@ -110,6 +111,21 @@ enum Command {
         /// Second token.
         b: String,
     },
+    /// Print the effective partition key of a partition key value (upper-case hex).
+    #[command(
+        after_help = "Examples:\n  cst epk '\"partitionKey\"'                       # 013AEFCF77FA271571CF665A58C933F1\n  \
+                            cst epk --version 1 '\"partitionKey\"'\n  \
+                            cst epk --kind multihash --levels 3 '[\"tenant-1\",\"user-7\"]'   # a prefix"
+    )]
+    Epk(routing::EpkArgs),
+    /// Print the token to send for a partition key or a feed range: only the segments of the
+    /// ranges it touches (found through the parents after splits and merges).
+    #[command(
+        after_help = "Examples:\n  cst route --pkranges pkranges.json --partition-key '\"user-42\"' '0:1#5,1:1#9'\n  \
+                            cst route --pkranges pkranges.json --feed-range 00-80 '0:1#5,1:1#9'\n\
+                            pkranges.json is the body of GET dbs/{db}/colls/{coll}/pkranges. Exit 1: no segment applies."
+    )]
+    Route(routing::RouteArgs),
     /// Print the latest token covering a target feed range, from (feed range, token) pairs.
     #[command(
         after_help = "PAIR is MIN-MAX=TOKEN with hex bounds of [MIN,MAX) ('' = start, FF = end).\n\
@@ -360,6 +376,8 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                 None => return Err(Invalid::from("no tokens to merge").into()),
             }
         }
+        Command::Epk(args) => routing::epk(args, json, out)?,
+        Command::Route(args) => routing::route(args, json, out)?,
         Command::Compare { a, b, .. } => {
             let [a, b] = tokens.exactly::<2>(&[a, b], "compare")?;
             emit(out, json, "order", a.compare(&b).as_str())?;

@@ -926,3 +926,116 @@ fn man_out_dir_writes_every_page_the_main_page_names() {
     assert!(!stdout(&cst(&["man", "--help"])).contains("--lenient"));
     assert!(!stdout(&cst(&["completions", "--help"])).contains("--lenient"));
 }
+
+#[test]
+fn every_epk_vector_through_cst_epk() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/vectors/epk.json"
+    ))
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for case in doc["cases"].as_array().unwrap() {
+        let id = case["id"].as_str().unwrap();
+        let value = case["value"].to_string();
+        let version = case["version"].to_string();
+        let mut args = vec![
+            "--json",
+            "--error-format",
+            "json",
+            "epk",
+            "--version",
+            &version,
+        ];
+        let levels = case["levels"].to_string();
+        if case["kind"] == "MultiHash" {
+            args.extend(["--kind", "multihash"]);
+            if case.get("levels").is_some() {
+                args.extend(["--levels", &levels]);
+            }
+        }
+        args.push(&value);
+        let o = cst(&args);
+        match case.get("error") {
+            Some(code) => {
+                assert_eq!(o.status.code(), Some(2), "{id}");
+                let err: serde_json::Value = serde_json::from_str(&stderr(&o)).unwrap();
+                assert_eq!(&err["error"]["code"], code, "{id}");
+            }
+            None => {
+                assert_eq!(o.status.code(), Some(0), "{id}: {}", stderr(&o));
+                let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+                assert_eq!(v["epk"], case["epk"], "{id}");
+                if let Some(range) = case.get("range") {
+                    assert_eq!(&v["range"], range, "{id}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn route_sends_only_the_segments_a_request_touches() {
+    let dir = std::env::temp_dir().join(format!("cst-route-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pkranges = dir.join("pkranges.json");
+    // Range 0 split into 1 and 2 at EPK 20.
+    std::fs::write(
+        &pkranges,
+        r#"{"_rid":"x","PartitionKeyRanges":[
+        {"id":"1","minInclusive":"","maxExclusive":"20","parents":["0"]},
+        {"id":"2","minInclusive":"20","maxExclusive":"FF","parents":["0"]}],"_count":2}"#,
+    )
+    .unwrap();
+    let p = pkranges.to_str().unwrap();
+    // "partitionKey" hashes (V2) to 013AEF…, in range 1.
+    let o = cst(&[
+        "route",
+        "--pkranges",
+        p,
+        "--partition-key",
+        "\"partitionKey\"",
+        "0:1#5,1:1#9,7:1#3",
+    ]);
+    assert_eq!((o.status.code(), stdout(&o).trim()), (Some(0), "1:1#9"));
+    let o = cst(&[
+        "--json",
+        "route",
+        "--pkranges",
+        p,
+        "--feed-range",
+        "-FF",
+        "0:1#5,1:1#9",
+    ]);
+    assert_eq!(
+        stdout(&o).trim(),
+        r#"{"ranges":["1","2"],"token":"1:1#9,2:1#5"}"#
+    );
+    let o = cst(&[
+        "route",
+        "--pkranges",
+        p,
+        "--partition-key",
+        "\"partitionKey\"",
+        "9:1#5",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "no segment applies");
+    std::fs::write(&pkranges, r#"[{"id":"1","minInclusive":"","maxExclusive":"20"},{"id":"2","minInclusive":"30","maxExclusive":"FF"}]"#).unwrap();
+    let o = cst(&[
+        "--error-format",
+        "json",
+        "route",
+        "--pkranges",
+        p,
+        "--feed-range",
+        "-FF",
+        "0:1#5",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("invalid_routing_map") && stderr(&o).contains("gap"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
