@@ -121,3 +121,60 @@ pub fn print(token: &SessionToken, as_json: bool, out: &mut impl Write) -> io::R
         token.encoded_len()
     )
 }
+
+fn lack_json(l: &cosmos_session_token::Lack) -> serde_json::Value {
+    use cosmos_session_token::Lack;
+    let mut v = match l {
+        Lack::Range { range_id, need } => {
+            serde_json::json!({"range_id": range_id, "kind": "range", "need": need})
+        }
+        Lack::Version {
+            range_id,
+            have,
+            need,
+        } => {
+            serde_json::json!({"range_id": range_id, "kind": "version", "have": have, "need": need})
+        }
+        Lack::GlobalLsn {
+            range_id,
+            have,
+            need,
+        } => {
+            serde_json::json!({"range_id": range_id, "kind": "global_lsn", "have": have, "need": need})
+        }
+        Lack::Region {
+            range_id,
+            region,
+            have,
+            need,
+        } => serde_json::json!({
+            "range_id": range_id, "kind": "region", "region": region, "have": have, "need": need
+        }),
+    };
+    v["text"] = l.to_string().into();
+    v
+}
+
+/// `cst compare --explain`: the order, then what each token lacks of the other.
+pub fn print_comparison(
+    c: &cosmos_session_token::Comparison,
+    json: bool,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    if json {
+        let v = serde_json::json!({
+            "order": c.order.as_str(),
+            "a_lacks": c.a_lacks.iter().map(lack_json).collect::<Vec<_>>(),
+            "b_lacks": c.b_lacks.iter().map(lack_json).collect::<Vec<_>>(),
+        });
+        return writeln!(out, "{v}");
+    }
+    writeln!(out, "{}", c.order.as_str())?;
+    for l in &c.a_lacks {
+        writeln!(out, "A lacks {l}")?;
+    }
+    for l in &c.b_lacks {
+        writeln!(out, "B lacks {l}")?;
+    }
+    Ok(())
+}

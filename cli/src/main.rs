@@ -101,11 +101,16 @@ enum Command {
     /// Print how A relates to B: less, equal, greater or concurrent.
     #[command(
         after_help = "Examples:\n  cst compare '0:1#100#1=20' '0:2#97#1=20'   # less\n  \
-                            cst compare '0:1#100,1:1#7' '0:1#90'      # greater"
+                            cst compare '0:1#100,1:1#7' '0:1#90'      # greater\n  \
+                            cst compare --explain '0:1#90#1=15' '0:1#100#1=20'   # less, and by how much"
     )]
     Compare {
         #[command(flatten)]
         parsing: Parsing,
+        /// Also print what each token lacks of the other, per range and region and by how much
+        /// (why a read presenting A is not satisfied by a replica at B, or the reverse).
+        #[arg(long)]
+        explain: bool,
         /// First token.
         a: String,
         /// Second token.
@@ -378,9 +383,13 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         }
         Command::Epk(args) => routing::epk(args, json, out)?,
         Command::Route(args) => routing::route(args, json, out)?,
-        Command::Compare { a, b, .. } => {
+        Command::Compare { a, b, explain, .. } => {
             let [a, b] = tokens.exactly::<2>(&[a, b], "compare")?;
-            emit(out, json, "order", a.compare(&b).as_str())?;
+            if explain {
+                explain::print_comparison(&a.compare_explained(&b), json, out)?;
+            } else {
+                emit(out, json, "order", a.compare(&b).as_str())?;
+            }
         }
         Command::Latest {
             target,

@@ -1039,3 +1039,32 @@ fn route_sends_only_the_segments_a_request_touches() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn compare_explain_says_what_each_token_lacks() {
+    let o = cst(&[
+        "compare",
+        "--explain",
+        "0:1#90#1=15,1:-1#42",
+        "0:1#100#1=20,2:1#7",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stdout(&o),
+        "concurrent\nA lacks range 0: global LSN 90 < 100 (10 behind)\nA lacks range 0 region 1: LSN 15 < 20 (5 behind)\nA lacks range 2: absent (needs 2:1#7)\nB lacks range 1: absent (needs 1:-1#42)\n"
+    );
+    let o = cst(&["--json", "compare", "--explain", "0:2#5", "0:1#100#1=20"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["order"], "greater");
+    assert_eq!(v["a_lacks"], serde_json::json!([]));
+    assert_eq!(v["b_lacks"][0]["kind"], "version");
+    assert_eq!(
+        (
+            v["b_lacks"][0]["have"].as_i64(),
+            v["b_lacks"][0]["need"].as_i64()
+        ),
+        (Some(1), Some(2))
+    );
+    // Without --explain, the one-word contract is unchanged.
+    assert_eq!(stdout(&cst(&["compare", "0:1#1", "0:1#2"])), "less\n");
+}

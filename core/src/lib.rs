@@ -31,6 +31,7 @@ mod carrier;
 mod container;
 mod convert;
 mod error;
+mod explain_order;
 mod feed_range;
 mod index;
 mod merge;
@@ -55,6 +56,7 @@ pub use error::{
     Category, Code, ContainerError, ERROR_CODES, Error, ErrorCode, FeedRangeError, Field,
     MergeError, ParseError, ParseErrorKind, PartitionKeyError, SealError, error_code,
 };
+pub use explain_order::{Comparison, Lack};
 #[cfg(feature = "test-oracles")]
 pub use feed_range::__latest_for_feed_range_reference;
 pub use feed_range::{

@@ -135,6 +135,18 @@ proptest! {
         prop_assert_eq!(t.to_header_value(), text);
     }
 
+    /// The explanation agrees with the order: a token lacks nothing of another exactly when it
+    /// is at least as new, and the two lists are each other's mirror.
+    #[test]
+    fn compare_explained_agrees_with_the_order(a in token(), b in token()) {
+        let c = a.compare_explained(&b);
+        prop_assert_eq!(c.order, a.compare(&b));
+        prop_assert_eq!(c.a_lacks.is_empty(), matches!(c.order, Order::Greater | Order::Equal));
+        prop_assert_eq!(c.b_lacks.is_empty(), matches!(c.order, Order::Less | Order::Equal));
+        let back = b.compare_explained(&a);
+        prop_assert_eq!((back.a_lacks, back.b_lacks), (c.b_lacks, c.a_lacks));
+    }
+
     #[test]
     fn merge_commutative(a in token(), b in token(), p in policies()) {
         match (a.merge_with(&b, &p), b.merge_with(&a, &p)) {

@@ -489,6 +489,59 @@ impl SessionToken {
         other.with(py, |o| self.inner.compare(o).into())
     }
 
+    /// compare() with why: (order, what this token lacks of other, what other lacks of this),
+    /// each lack a dict {range_id, kind ("range", "version", "global_lsn", "region"), have,
+    /// need, region (for "region"), text}.
+    fn compare_explained<'py>(
+        &self,
+        py: Python<'py>,
+        other: TokenArg<'_>,
+    ) -> PyResult<(
+        Order,
+        Vec<Bound<'py, pyo3::types::PyDict>>,
+        Vec<Bound<'py, pyo3::types::PyDict>>,
+    )> {
+        let c = other.with(py, |o| self.inner.compare_explained(o))?;
+        let dicts = |lacks: &[cosmos_session_token::Lack]| -> PyResult<Vec<Bound<'py, pyo3::types::PyDict>>> {
+            use cosmos_session_token::Lack;
+            lacks
+                .iter()
+                .map(|l| {
+                    let d = pyo3::types::PyDict::new(py);
+                    match l {
+                        Lack::Range { range_id, need } => {
+                            d.set_item("range_id", range_id)?;
+                            d.set_item("kind", "range")?;
+                            d.set_item("need", need)?;
+                        }
+                        Lack::Version { range_id, have, need } => {
+                            d.set_item("range_id", range_id)?;
+                            d.set_item("kind", "version")?;
+                            d.set_item("have", have)?;
+                            d.set_item("need", need)?;
+                        }
+                        Lack::GlobalLsn { range_id, have, need } => {
+                            d.set_item("range_id", range_id)?;
+                            d.set_item("kind", "global_lsn")?;
+                            d.set_item("have", have)?;
+                            d.set_item("need", need)?;
+                        }
+                        Lack::Region { range_id, region, have, need } => {
+                            d.set_item("range_id", range_id)?;
+                            d.set_item("kind", "region")?;
+                            d.set_item("region", region)?;
+                            d.set_item("have", have)?;
+                            d.set_item("need", need)?;
+                        }
+                    }
+                    d.set_item("text", l.to_string())?;
+                    Ok(d)
+                })
+                .collect()
+        };
+        Ok((c.order.into(), dicts(&c.a_lacks)?, dicts(&c.b_lacks)?))
+    }
+
     /// True when this token is at least as new as other everywhere.
     fn is_at_least_as_new_as(&self, py: Python<'_>, other: TokenArg<'_>) -> PyResult<bool> {
         other.with(py, |o| self.inner.is_at_least_as_new_as(o))

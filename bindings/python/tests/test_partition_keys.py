@@ -137,3 +137,13 @@ def test_point_feed_ranges_from_azure_cosmos_are_accepted_by_latest_for_feed_ran
     fr = cst.feed_range_from_partition_key("cart-7")
     assert fr["Range"]["isMaxInclusive"] is True and fr["Range"]["min"] == fr["Range"]["max"]
     assert str(cst.latest_for_feed_range([(fr, "0:1#5"), ("-FF", "0:1#3")], fr)) == "0:1#5"
+
+
+def test_compare_explained_says_by_how_much():
+    order, a_lacks, b_lacks = cst.SessionToken.parse("0:1#90#1=15,1:-1#42").compare_explained("0:1#100#1=20,2:1#7")
+    assert order is cst.Order.CONCURRENT
+    assert [l["text"] for l in a_lacks] == ["range 0: global LSN 90 < 100 (10 behind)",
+                                           "range 0 region 1: LSN 15 < 20 (5 behind)", "range 2: absent (needs 2:1#7)"]
+    assert a_lacks[1] == {"range_id": "0", "kind": "region", "region": 1, "have": 15, "need": 20,
+                          "text": "range 0 region 1: LSN 15 < 20 (5 behind)"}
+    assert [l["kind"] for l in b_lacks] == ["range"]
