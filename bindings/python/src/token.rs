@@ -110,6 +110,9 @@ pub(crate) fn policy(
 /// Extracted by hand rather than derived: the derived enum tries each variant in turn and
 /// builds (then discards) a formatted `TypeError` for every `str`, which cost more than the
 /// merge itself. Text stays borrowed from the Python object (abi3-py310 reads UTF-8 in place).
+/// What compare_explained returns for one side: a dict per lack.
+type Lacks<'py> = Vec<Bound<'py, pyo3::types::PyDict>>;
+
 pub(crate) enum TokenArg<'py> {
     Token(Bound<'py, SessionToken>),
     Text(Bound<'py, PyString>),
@@ -496,13 +499,9 @@ impl SessionToken {
         &self,
         py: Python<'py>,
         other: TokenArg<'_>,
-    ) -> PyResult<(
-        Order,
-        Vec<Bound<'py, pyo3::types::PyDict>>,
-        Vec<Bound<'py, pyo3::types::PyDict>>,
-    )> {
+    ) -> PyResult<(Order, Lacks<'py>, Lacks<'py>)> {
         let c = other.with(py, |o| self.inner.compare_explained(o))?;
-        let dicts = |lacks: &[cosmos_session_token::Lack]| -> PyResult<Vec<Bound<'py, pyo3::types::PyDict>>> {
+        let dicts = |lacks: &[cosmos_session_token::Lack]| -> PyResult<Lacks<'py>> {
             use cosmos_session_token::Lack;
             lacks
                 .iter()
@@ -514,19 +513,32 @@ impl SessionToken {
                             d.set_item("kind", "range")?;
                             d.set_item("need", need)?;
                         }
-                        Lack::Version { range_id, have, need } => {
+                        Lack::Version {
+                            range_id,
+                            have,
+                            need,
+                        } => {
                             d.set_item("range_id", range_id)?;
                             d.set_item("kind", "version")?;
                             d.set_item("have", have)?;
                             d.set_item("need", need)?;
                         }
-                        Lack::GlobalLsn { range_id, have, need } => {
+                        Lack::GlobalLsn {
+                            range_id,
+                            have,
+                            need,
+                        } => {
                             d.set_item("range_id", range_id)?;
                             d.set_item("kind", "global_lsn")?;
                             d.set_item("have", have)?;
                             d.set_item("need", need)?;
                         }
-                        Lack::Region { range_id, region, have, need } => {
+                        Lack::Region {
+                            range_id,
+                            region,
+                            have,
+                            need,
+                        } => {
                             d.set_item("range_id", range_id)?;
                             d.set_item("kind", "region")?;
                             d.set_item("region", region)?;
