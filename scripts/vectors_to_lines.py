@@ -34,6 +34,9 @@ FIELDS is '-' when the case does not list fields, else the segments joined by '|
   cookie_header  ID xNAME xVALUE MAX_AGE 1|0 xEXPECT      (MAX_AGE -1: none; 1 = secure)
   fingerprint    ID xSID xEXPECT
 
+  epk     ID KIND VERSION LEVELS xVALUE ok xEPK | ... err KIND_CODE   (epk.json; KIND 0 Hash, 1 MultiHash;
+      LEVELS 0 = the number of components; xVALUE the partition key as JSON text)
+
   error   ID OP KIND STATUS DOTNET_CLASS ARGS...   (errors.json; STATUS = the category's C status,
       DOTNET_CLASS = the category's .NET exception) with ARGS by OP:
       parse MODE xINPUT | merge xA xB | scope xTOKEN xRANGE N xP1..xPn
@@ -160,6 +163,15 @@ def web_lines():
             raise SystemExit(f"web.json: unknown op {op}")
 
 
+def epk_lines():
+    for c in cases("epk"):
+        kind = 0 if c["kind"] == "Hash" else 1
+        levels = c.get("levels", 0)
+        value = json.dumps(c["value"], ensure_ascii=False, separators=(",", ":"))
+        tail = f"err {c['error']}" if "error" in c else f"ok {x(c['epk'])}"
+        yield f"epk {c['id']} {kind} {c['version']} {levels} {x(value)} {tail}"
+
+
 def container_lines():
     for c in cases("container"):
         yield f"container {c['id']} {len(c['steps'])} " + " ".join(step(s) for s in c["steps"])
@@ -201,7 +213,7 @@ def error_lines():
 if __name__ == "__main__":
     out = Path(sys.argv[1])
     out.parent.mkdir(parents=True, exist_ok=True)
-    text = "\n".join(list(lines()) + list(container_lines()) + list(latest_lines()) + list(seal_lines()) + list(web_lines())
+    text = "\n".join(list(lines()) + list(container_lines()) + list(latest_lines()) + list(seal_lines()) + list(web_lines()) + list(epk_lines())
                      + list(error_lines())) + "\n"
     out.write_text(text, encoding="utf-8")
     print(f"{out}: {text.count(chr(10))} cases")

@@ -77,14 +77,7 @@ pub struct RouteArgs {
 }
 
 fn components(text: &str) -> Result<Vec<PartitionKeyValue>, Invalid> {
-    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        Invalid::from(cosmos_session_token::Error::from(
-            cosmos_session_token::PartitionKeyError::Value(format!(
-                "the partition key is not JSON ({e}); quote strings: '\"user-42\"'"
-            )),
-        ))
-    })?;
-    Ok(PartitionKeyValue::components(&json)?)
+    Ok(PartitionKeyValue::parse_json(text)?)
 }
 
 pub fn epk(args: EpkArgs, json: bool, out: &mut impl Write) -> Result<(), Failure> {

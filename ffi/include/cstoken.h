@@ -7,7 +7,9 @@
  * 2. Token handles (cst_token_*): parse, render, convert, merge, compare, scope, segments,
  *    warnings, feed-range merge, seal and unseal.
  * 3. One-shot text helpers (cst_check, cst_convert, cst_merge, cst_compare, cst_scope,
- *    cst_latest_for_feed_range, cst_seal, cst_unseal) and the web-session policy (cst_web_*).
+ *    cst_latest_for_feed_range, cst_seal, cst_unseal), partition keys and routing
+ *    (cst_effective_partition_key, cst_routing_map_*, cst_token_for_partition_key,
+ *    cst_token_for_feed_range, cst_token_compare_explain) and the web-session policy (cst_web_*).
  * 4. The session carrier (cst_carrier_*).
  * 5. The session container (cst_container_*).
  * 6. Session state on Cosmos DB (cst_state_*).
@@ -161,6 +163,16 @@
 #define CST_ORDER_CONCURRENT 3
 
 /**
+ * `kind` of cst_effective_partition_key: Hash (version 1 or 2, one path).
+ */
+#define CST_PARTITION_KEY_HASH 0
+
+/**
+ * `kind` of cst_effective_partition_key: MultiHash (hierarchical, version 2, 1–3 paths).
+ */
+#define CST_PARTITION_KEY_MULTIHASH 1
+
+/**
  * ABI version of this header. Bumped on every incompatible change of the C ABI.
  */
 #define CST_ABI_VERSION 4
@@ -197,6 +209,12 @@ typedef struct cst_carrier cst_carrier;
  * from any number of threads at the same time. Free it once with cst_container_free.
  */
 typedef struct cst_container cst_container;
+
+/**
+ * A container's partition-key ranges (cst_routing_map_parse): immutable, usable from any
+ * number of threads at once; free it with cst_routing_map_free.
+ */
+typedef struct cst_routing_map cst_routing_map;
 
 /**
  * A session-state store: one per process (or per configuration), shared by every thread. Every
@@ -1040,6 +1058,107 @@ int32_t cst_scope(const char *token,
                   char *buf,
                   size_t cap,
                   size_t *out_len);
+
+/**
+ * The effective partition key of `value_json` (a JSON partition key: "user-42", 42, true,
+ * null, {} for undefined, or a list of components for a hierarchical key) under kind
+ * CST_PARTITION_KEY_HASH (`version` 1 or 2) or CST_PARTITION_KEY_MULTIHASH (`version` 2,
+ * `levels` paths, 0 = the number of components), written as upper-case hex (output protocol;
+ * "" for no components). A MultiHash prefix gives the start of its range, which ends at the
+ * EPK followed by "FF". Returns CST_OK, CST_ERR_INVALID_ARGUMENT (kinds invalid_partition_key,
+ * invalid_partition_key_definition), CST_ERR_BUFFER_TOO_SMALL, CST_ERR_NULL_ARGUMENT,
+ * CST_ERR_INVALID_UTF8. Thread-safe.
+ *
+ * # Safety
+ * Span valid as documented; output as documented.
+ */
+int32_t cst_effective_partition_key(const char *value_json,
+                                    size_t len,
+                                    uint32_t kind,
+                                    uint32_t version,
+                                    uint32_t levels,
+                                    char *buf,
+                                    size_t cap,
+                                    size_t *out_len);
+
+/**
+ * Parses a container's partition-key ranges — the body of GET dbs/{db}/colls/{coll}/pkranges
+ * ({"PartitionKeyRanges":[{"id","minInclusive","maxExclusive","parents"}]}) or a bare list of
+ * those objects — checked to cover ""..FF without gaps or overlaps, into *out. Returns CST_OK,
+ * CST_ERR_MALFORMED (kind invalid_routing_map: the message says where), CST_ERR_NULL_ARGUMENT,
+ * CST_ERR_INVALID_UTF8.
+ *
+ * # Safety
+ * Span valid as documented; `out` writable.
+ */
+int32_t cst_routing_map_parse(const char *json, size_t len, struct cst_routing_map **out);
+
+/**
+ * Frees a routing map (NULL is fine).
+ *
+ * # Safety
+ * `map` NULL or a live map of this library, freed once.
+ */
+void cst_routing_map_free(struct cst_routing_map *map);
+
+/**
+ * The number of ranges of `map` into *out. Returns CST_OK or CST_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `map` live; `out` writable.
+ */
+int32_t cst_routing_map_len(const struct cst_routing_map *map, size_t *out);
+
+/**
+ * The token to send for the item with partition key `value_json` (as for
+ * cst_effective_partition_key) under the container's definition `definition_json` (its
+ * "partitionKey" property, e.g. {"paths":["/pk"],"kind":"Hash","version":2}; NULL with length
+ * 0: Hash V2): the segment of the range holding it, or its parents' progress after a split or
+ * merge, into a new token handle *out. A hierarchical-key prefix gets the segments of every
+ * range it spans. Returns CST_OK, CST_ERR_NOT_FOUND (no segment applies; *out untouched),
+ * CST_ERR_INVALID_ARGUMENT, CST_ERR_INCOMPATIBLE (merging parents), CST_ERR_NULL_ARGUMENT,
+ * CST_ERR_INVALID_UTF8. Thread-safe.
+ *
+ * # Safety
+ * Handles live; spans valid as documented; `out` writable.
+ */
+int32_t cst_token_for_partition_key(const struct cst_token *t,
+                                    const char *value_json,
+                                    size_t value_len,
+                                    const char *definition_json,
+                                    size_t definition_len,
+                                    const struct cst_routing_map *map,
+                                    struct cst_token **out);
+
+/**
+ * The segments of `t` a request over `feed_range` needs (MIN-MAX text or the SDKs' JSON): one
+ * per range it overlaps, found through the parents after splits and merges, into a new token
+ * handle *out. Returns as cst_token_for_partition_key.
+ *
+ * # Safety
+ * Handles live; span valid as documented; `out` writable.
+ */
+int32_t cst_token_for_feed_range(const struct cst_token *t,
+                                 const char *feed_range,
+                                 size_t len,
+                                 const struct cst_routing_map *map,
+                                 struct cst_token **out);
+
+/**
+ * How `a` relates to `b` (*order: CST_ORDER_*), and why: one line per piece of progress one
+ * lacks of the other ("A lacks range 0: global LSN 90 < 100 (10 behind)", "B lacks range 1:
+ * absent (needs 1:-1#42)"), joined by '\n', written with the output protocol ("" when equal).
+ * Returns CST_OK, CST_ERR_BUFFER_TOO_SMALL (*order set), CST_ERR_NULL_ARGUMENT. Thread-safe.
+ *
+ * # Safety
+ * Handles live; `order` writable; output as documented.
+ */
+int32_t cst_token_compare_explain(const struct cst_token *a,
+                                  const struct cst_token *b,
+                                  int32_t *order,
+                                  char *buf,
+                                  size_t cap,
+                                  size_t *out_len);
 
 /**
  * Derives one 32-byte token-cookie key per secret (the first seals, all unseal) into `out`,

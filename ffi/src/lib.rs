@@ -25,6 +25,8 @@ mod sealing;
 
 mod oneshot;
 
+mod partition_key;
+
 mod web;
 
 mod carrier;
@@ -46,6 +48,8 @@ pub use feed_range::*;
 pub use sealing::*;
 
 pub use oneshot::*;
+
+pub use partition_key::*;
 
 pub use web::*;
 

@@ -53,6 +53,10 @@ pub const CST_ORDER_EQUAL: i32 = 1;
 pub const CST_ORDER_GREATER: i32 = 2;
 /// Order: each token is ahead somewhere (incomparable).
 pub const CST_ORDER_CONCURRENT: i32 = 3;
+/// `kind` of cst_effective_partition_key: Hash (version 1 or 2, one path).
+pub const CST_PARTITION_KEY_HASH: u32 = 0;
+/// `kind` of cst_effective_partition_key: MultiHash (hierarchical, version 2, 1–3 paths).
+pub const CST_PARTITION_KEY_MULTIHASH: u32 = 1;
 
 /// ABI version of this header. Bumped on every incompatible change of the C ABI.
 pub const CST_ABI_VERSION: u32 = 4;

@@ -161,6 +161,23 @@ impl PartitionKeyValue {
         }
     }
 
+    /// [`components`](Self::components) of JSON text (`"user-42"`, `42`, `["tenant-1", 7]`).
+    ///
+    /// ```
+    /// use cosmos_session_token::PartitionKeyValue;
+    /// assert_eq!(PartitionKeyValue::parse_json("true")?, [PartitionKeyValue::Bool(true)]);
+    /// assert_eq!(PartitionKeyValue::parse_json("user").unwrap_err().code(), "invalid_partition_key");
+    /// # Ok::<(), cosmos_session_token::PartitionKeyError>(())
+    /// ```
+    pub fn parse_json(text: &str) -> Result<Vec<PartitionKeyValue>, PartitionKeyError> {
+        let json: Value = serde_json::from_str(text).map_err(|e| {
+            PartitionKeyError::Value(format!(
+                "the partition key is not JSON ({e}); a string is quoted: \"user-42\""
+            ))
+        })?;
+        Self::components(&json)
+    }
+
     fn component(value: &Value) -> Result<PartitionKeyValue, PartitionKeyError> {
         Ok(match value {
             Value::String(s) => PartitionKeyValue::String(s.clone()),

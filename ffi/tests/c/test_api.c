@@ -1728,6 +1728,78 @@ static void vector_web_text(char **f) {
     }
 }
 
+/* epk ID KIND VERSION LEVELS xVALUE ok xEPK | ... err CODE */
+static void vector_epk(char **f, int nf) {
+    char buf[512];
+    size_t n = 0, lv = 0;
+    char *value = unhex(f[5], &lv);
+    int32_t st = cst_effective_partition_key(value, lv, (uint32_t)atoi(f[2]), (uint32_t)atoi(f[3]), (uint32_t)atoi(f[4]),
+                                             buf, sizeof buf, &n);
+    if (strcmp(f[6], "ok") == 0 && nf >= 8) {
+        size_t le = 0;
+        char *want = unhex(f[7], &le);
+        CHECK_STATUS(st, CST_OK);
+        CHECK(n == le && strcmp(buf, want) == 0);
+        free(want);
+    } else {
+        CHECK(st == CST_ERR_INVALID_ARGUMENT && nf >= 8 && strcmp(last_kind(), f[7]) == 0);
+    }
+    free(value);
+}
+
+/* Routing maps and the token to send, and why a token is not satisfied. */
+static void test_routing(void) {
+    const char *ranges = "{\"PartitionKeyRanges\":[{\"id\":\"1\",\"minInclusive\":\"\",\"maxExclusive\":\"20\",\"parents\":[\"0\"]},"
+                         "{\"id\":\"2\",\"minInclusive\":\"20\",\"maxExclusive\":\"FF\",\"parents\":[\"0\"]}]}";
+    cst_routing_map *map = NULL;
+    CHECK_STATUS(cst_routing_map_parse(ranges, strlen(ranges), &map), CST_OK);
+    size_t len = 0;
+    CHECK_STATUS(cst_routing_map_len(map, &len), CST_OK);
+    CHECK(len == 2);
+    cst_token *t = NULL, *sent = NULL;
+    CHECK_STATUS(cst_token_parse("0:1#5,1:1#9", 11, 0, &t), CST_OK);
+    /* "partitionKey" hashes (V2) to 013AEF..., in range 1. */
+    CHECK_STATUS(cst_token_for_partition_key(t, "\"partitionKey\"", 14, NULL, 0, map, &sent), CST_OK);
+    char buf[256];
+    size_t n = 0;
+    CHECK_STATUS(cst_token_to_string(sent, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "1:1#9") == 0);
+    cst_token_free(sent);
+    sent = NULL;
+    CHECK_STATUS(cst_token_for_feed_range(t, "-FF", 3, map, &sent), CST_OK);
+    CHECK_STATUS(cst_token_to_string(sent, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "1:1#9,2:1#5") == 0);
+    cst_token_free(sent);
+    sent = NULL;
+    const char *v1 = "{\"paths\":[\"/pk\"],\"kind\":\"Hash\"}";
+    CHECK_STATUS(cst_token_for_partition_key(t, "\"partitionKey\"", 14, v1, strlen(v1), map, &sent), CST_OK);
+    cst_token_free(sent);
+    sent = NULL;
+    cst_token *other = NULL;
+    CHECK_STATUS(cst_token_parse("9:1#5", 5, 0, &other), CST_OK);
+    CHECK_STATUS(cst_token_for_partition_key(other, "1", 1, NULL, 0, map, &sent), CST_ERR_NOT_FOUND);
+    CHECK(sent == NULL);
+    CHECK_STATUS(cst_token_for_partition_key(t, "user", 4, NULL, 0, map, &sent), CST_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(last_kind(), "invalid_partition_key") == 0);
+    const char *gap = "[{\"id\":\"1\",\"minInclusive\":\"\",\"maxExclusive\":\"20\"},{\"id\":\"2\",\"minInclusive\":\"30\",\"maxExclusive\":\"FF\"}]";
+    cst_routing_map *bad = NULL;
+    CHECK_STATUS(cst_routing_map_parse(gap, strlen(gap), &bad), CST_ERR_MALFORMED);
+    CHECK(bad == NULL && strcmp(last_kind(), "invalid_routing_map") == 0 && strstr(last_message(), "gap") != NULL);
+    CHECK_STATUS(cst_routing_map_parse(ranges, strlen(ranges), NULL), CST_ERR_NULL_ARGUMENT);
+    /* Why a token is not satisfied. */
+    int32_t order = -1;
+    CHECK_STATUS(cst_token_compare_explain(other, t, &order, NULL, 0, &n), CST_ERR_BUFFER_TOO_SMALL);
+    CHECK(order == CST_ORDER_CONCURRENT);
+    CHECK_STATUS(cst_token_compare_explain(other, t, &order, buf, sizeof buf, &n), CST_OK);
+    CHECK(strstr(buf, "A lacks range 0: absent (needs 0:1#5)") != NULL && strstr(buf, "B lacks range 9") != NULL);
+    CHECK_STATUS(cst_token_compare_explain(t, t, &order, buf, sizeof buf, &n), CST_OK);
+    CHECK(order == CST_ORDER_EQUAL && n == 0);
+    cst_token_free(other);
+    cst_token_free(t);
+    cst_routing_map_free(map);
+    cst_routing_map_free(NULL);
+}
+
 /* Reads one line (with its newline) into *line, growing it as needed: a portable getline (which
  * MinGW's C runtime does not have). Returns the line's length, 0 at the end of the file. */
 static size_t read_line(char **line, size_t *cap, FILE *fp) {
@@ -1789,6 +1861,8 @@ static int run_vectors(const char *path) {
             vector_container(f, nf);
         } else if (strcmp(f[0], "error") == 0 && nf >= 7) {
             vector_error(f, nf);
+        } else if (strcmp(f[0], "epk") == 0 && nf >= 7) {
+            vector_epk(f, nf);
         } else if (strcmp(f[0], "cookie_keys") == 0 && nf >= 4) {
             vector_cookie_keys(f, nf);
         } else if ((strcmp(f[0], "cookie_context") == 0 && nf >= 6) || (strcmp(f[0], "cookie_header") == 0 && nf >= 7)
@@ -1871,6 +1945,7 @@ int main(int argc, char **argv) {
     RUN(test_warnings_api);
     RUN(test_error_table);
     RUN(test_state_api);
+    RUN(test_routing);
     RUN(test_state_token_cookie);
     RUN(test_security_review);
     RUN(test_last_error_during_thread_teardown);
