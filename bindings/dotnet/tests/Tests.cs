@@ -764,6 +764,22 @@ public class VectorTests
             case "fingerprint":
                 Assert.AreEqual(Unhex(f[3]), SessionStateStore.Fingerprint(Unhex(f[2])));
                 break;
+            case "epk":
+                {
+                    var kind = (PartitionKeyKind)int.Parse(f[2]);
+                    int version = int.Parse(f[3]), levels = int.Parse(f[4]);
+                    string value = Unhex(f[5]);
+                    if (f[6] == "ok")
+                    {
+                        Assert.AreEqual(Unhex(f[7]), PartitionKeys.EffectivePartitionKey(value, kind, version, levels));
+                    }
+                    else
+                    {
+                        var e = Assert.Throws<SessionTokenArgumentException>(() => PartitionKeys.EffectivePartitionKey(value, kind, version, levels));
+                        Assert.AreEqual(f[7], e.Kind);
+                    }
+                    break;
+                }
             default:
                 throw new AssertionException("unknown vector kind " + f[0]);
         }
@@ -862,6 +878,45 @@ public class NativeLibraryPathTests
             StringAssert.Contains((x64 ? "64" : "32") + "-bit process", message);
             StringAssert.Contains("bin\\x64\\cstoken.dll and bin\\x86\\cstoken.dll", message);
         }
+    }
+}
+
+[TestFixture]
+public class RoutingTests
+{
+    private const string Ranges = "{\"PartitionKeyRanges\":[{\"id\":\"1\",\"minInclusive\":\"\",\"maxExclusive\":\"20\",\"parents\":[\"0\"]},"
+        + "{\"id\":\"2\",\"minInclusive\":\"20\",\"maxExclusive\":\"FF\",\"parents\":[\"0\"]}]}";
+
+    [Test]
+    public void TokensForAPartitionKeyOrAFeedRange()
+    {
+        using (var map = RoutingMap.Parse(Ranges))
+        {
+            Assert.AreEqual(2, map.Count);
+            var token = SessionToken.Parse("0:1#5,1:1#9");
+            // "partitionKey" hashes (V2) to 013AEF..., in range 1.
+            Assert.AreEqual("013AEFCF77FA271571CF665A58C933F1", PartitionKeys.EffectivePartitionKey("\"partitionKey\""));
+            Assert.AreEqual("1:1#9", token.ForPartitionKey("\"partitionKey\"", map).ToString());
+            Assert.AreEqual("1:1#9,2:1#5", token.ForFeedRange("-FF", map).ToString());
+            Assert.IsNull(SessionToken.Parse("9:1#5").ForPartitionKey("1", map));
+            Assert.IsNotNull(token.ForPartitionKey("\"partitionKey\"", map, "{\"paths\":[\"/pk\"],\"kind\":\"Hash\"}"));
+        }
+        var gap = Assert.Throws<SessionTokenFormatException>(() => RoutingMap.Parse(
+            "[{\"id\":\"1\",\"minInclusive\":\"\",\"maxExclusive\":\"20\"},{\"id\":\"2\",\"minInclusive\":\"30\",\"maxExclusive\":\"FF\"}]"));
+        Assert.AreEqual("invalid_routing_map", gap.Kind);
+        StringAssert.Contains("gap", gap.Message);
+    }
+
+    [Test]
+    public void CompareExplainedSaysByHowMuch()
+    {
+        string[] lacks;
+        var order = SessionToken.Parse("0:1#90#1=15").CompareExplained(SessionToken.Parse("0:1#100#1=20"), out lacks);
+        Assert.AreEqual(SessionTokenOrder.Less, order);
+        CollectionAssert.AreEqual(new[] { "A lacks range 0: global LSN 90 < 100 (10 behind)", "A lacks range 0 region 1: LSN 15 < 20 (5 behind)" }, lacks);
+        order = SessionToken.Parse("0:1#5").CompareExplained(SessionToken.Parse("0:1#5"), out lacks);
+        Assert.AreEqual(SessionTokenOrder.Equal, order);
+        Assert.AreEqual(0, lacks.Length);
     }
 }
 

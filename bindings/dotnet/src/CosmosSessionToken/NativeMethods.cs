@@ -73,6 +73,31 @@ namespace CosmosSessionToken
         internal static extern int cst_token_hash(TokenHandle token, out ulong hash);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_effective_partition_key(byte[] value, UIntPtr len, uint kind, uint version, uint levels,
+            byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_routing_map_parse(byte[] json, UIntPtr len, out RoutingMapHandle map);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_routing_map_len(RoutingMapHandle map, out UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void cst_routing_map_free(IntPtr map);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_for_partition_key(TokenHandle token, byte[] value, UIntPtr valueLen,
+            byte[] definition, UIntPtr definitionLen, RoutingMapHandle map, out TokenHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_for_feed_range(TokenHandle token, byte[] feedRange, UIntPtr len,
+            RoutingMapHandle map, out TokenHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_compare_explain(TokenHandle a, TokenHandle b, out int order,
+            byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_token_scope(
             TokenHandle token, byte[] rangeId, UIntPtr rangeLen, IntPtr parentIds, IntPtr parentLens,
             UIntPtr nparents, out TokenHandle result);

@@ -299,6 +299,44 @@ namespace CosmosSessionToken
                 segment < 0 ? (int?)null : (int)segment, offset);
         }
 
+        /// <summary>The token to send for the item with partition key <paramref name="valueJson"/> (JSON, as for
+        /// <see cref="PartitionKeys.EffectivePartitionKey"/>): the segment of the range holding it (or its parents'
+        /// progress after a split or merge), or null. <paramref name="definitionJson"/> is the container's
+        /// <c>partitionKey</c> property (null: Hash V2).</summary>
+        public SessionToken ForPartitionKey(string valueJson, RoutingMap map, string definitionJson = null)
+        {
+            if (map == null) throw new ArgumentNullException("map");
+            byte[] value = Native.Utf8(valueJson, "valueJson");
+            byte[] def = definitionJson == null ? null : Native.Utf8(definitionJson, "definitionJson");
+            TokenHandle result;
+            int status = NativeMethods.cst_token_for_partition_key(Handle, value, Native.Len(value), def,
+                def == null ? UIntPtr.Zero : Native.Len(def), map.Handle, out result);
+            return FromOptional(status, result);
+        }
+
+        /// <summary>Only the segments of the ranges <paramref name="feedRange"/> overlaps (<c>MIN-MAX</c> or the SDK's
+        /// JSON), or null: the fix for 400/431 "request headers too long" on large containers.</summary>
+        public SessionToken ForFeedRange(string feedRange, RoutingMap map)
+        {
+            if (map == null) throw new ArgumentNullException("map");
+            byte[] fr = Native.Utf8(feedRange, "feedRange");
+            TokenHandle result;
+            int status = NativeMethods.cst_token_for_feed_range(Handle, fr, Native.Len(fr), map.Handle, out result);
+            return FromOptional(status, result);
+        }
+
+        /// <summary>How this token relates to <paramref name="other"/>, and why: one line per piece of progress one lacks
+        /// of the other (<c>"A lacks range 0: global LSN 90 &lt; 100 (10 behind)"</c>; A is this token).</summary>
+        public SessionTokenOrder CompareExplained(SessionToken other, out string[] lacks)
+        {
+            if (other == null) throw new ArgumentNullException("other");
+            int order = 0;
+            string text = Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) =>
+                NativeMethods.cst_token_compare_explain(Handle, other.Handle, out order, buf, cap, out len));
+            lacks = text.Length == 0 ? new string[0] : text.Split('\n');
+            return (SessionTokenOrder)order;
+        }
+
         /// <summary>Wraps a handle from a call that may answer CST_ERR_NOT_FOUND (then null).</summary>
         internal static SessionToken FromOptional(int status, TokenHandle result)
         {
