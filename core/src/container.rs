@@ -392,6 +392,49 @@ impl SessionContainer {
         }
     }
 
+    /// [`resolve`](Self::resolve) for the item with partition key `components` (under the
+    /// container's `definition`), given the container's routing map: the token to send for the
+    /// range holding it, through its parents after a split or merge. A hierarchical-key prefix
+    /// spans ranges: their tokens are merged (one segment per range).
+    ///
+    /// ```
+    /// use cosmos_session_token::*;
+    /// let c = SessionContainer::new();
+    /// c.capture_response(RequestKind::Data, "rid1", "dbs/d/colls/c", Some("1:1#10,2:1#20"), 200, 0)?;
+    /// let map = RoutingMap::parse(r#"[{"id":"1","minInclusive":"","maxExclusive":"20"},{"id":"2","minInclusive":"20","maxExclusive":"FF"}]"#)?;
+    /// let key = [PartitionKeyValue::String("partitionKey".into())];   // EPK 013AEF…: range 1
+    /// let t = c.resolve_for_partition_key("dbs/d/colls/c", &key, PartitionKeyDefinition::hash_v2(), &map)?;
+    /// assert_eq!(t.unwrap().to_string(), "1:1#10");
+    /// # Ok::<(), cosmos_session_token::Error>(())
+    /// ```
+    pub fn resolve_for_partition_key(
+        &self,
+        collection: &str,
+        components: &[crate::PartitionKeyValue],
+        definition: crate::PartitionKeyDefinition,
+        map: &crate::RoutingMap,
+    ) -> Result<Option<SessionToken>, Error> {
+        let range = crate::epk_range(components, definition)?;
+        let ranges: Vec<&crate::PartitionKeyRange> = if range.max_inclusive {
+            vec![map.range_for(&range.min)]
+        } else {
+            map.overlapping(&crate::FeedRange::new(&range.min, &range.max)?)
+                .iter()
+                .collect()
+        };
+        let mut out: Option<SessionToken> = None;
+        for r in ranges {
+            let parents: Vec<&str> = r.parents.iter().map(String::as_str).collect();
+            if let Some(t) = self.resolve(collection, &r.id, &parents)? {
+                out = Some(match out {
+                    None => t,
+                    Some(acc) => acc.merge(&t)?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// The token to send for one range of `collection` (a name or a RID): the exact range, else
     /// the merge of every known parent relabelled with `range_id`, else `None`.
     pub fn resolve(

@@ -455,3 +455,19 @@ fn managed_identity_and_client_secret_fetch_tokens_from_the_local_fakes() {
         assert!(!format!("{err:?}").contains("4711"), "{err:?}");
     }
 }
+
+#[test]
+fn the_store_fetches_the_containers_routing_map() {
+    let Some(server) = TestServer::start_or_skip() else {
+        return;
+    };
+    let store = CosmosStore::connect(&server.connection_string(), options("routing", &[])).unwrap();
+    // Reading creates nothing: no container yet.
+    assert_eq!(store.routing_map().unwrap_err().code(), "store_error");
+    let node = key_engine(&server, options("routing", &[]));
+    write(&node, "s", b"v");
+    let map = store.routing_map().unwrap();
+    assert!(!map.ranges().is_empty());
+    assert_eq!(map.ranges()[0].min, "");
+    assert_eq!(map.ranges().last().unwrap().max, "FF");
+}

@@ -77,6 +77,25 @@ impl SessionContainer {
         .map_err(|e| core_error(py, &e))
     }
 
+    /// The token to send for the item with partition key `value`, given the container's routing
+    /// map and partition-key definition (its `partitionKey` property; None: Hash V2), or None.
+    #[pyo3(signature = (collection_name, value, routing_map, definition = None))]
+    fn resolve_for_partition_key(
+        &self,
+        py: Python<'_>,
+        collection_name: &str,
+        value: &Bound<'_, PyAny>,
+        routing_map: &crate::routing::RoutingMap,
+        definition: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<SessionToken>> {
+        let d = crate::routing::container_definition(py, definition)?;
+        let c = crate::routing::components(value)?;
+        self.inner
+            .resolve_for_partition_key(collection_name, &c, d, routing_map.map())
+            .map(|t| t.map(SessionToken::wrap))
+            .map_err(|e| core_error(py, &e))
+    }
+
     /// Every stored range of the collection as one composite token, or None.
     fn resolve_all(&self, collection_name: &str) -> Option<SessionToken> {
         self.inner

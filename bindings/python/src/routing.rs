@@ -30,7 +30,7 @@ fn pk_error(py: Python<'_>, e: PartitionKeyError) -> PyErr {
 
 /// A partition key value (str, int, float, bool, None, {} for "undefined", or a list of those
 /// for a hierarchical key) as the core's components, through JSON.
-fn components(value: &Bound<'_, PyAny>) -> PyResult<Vec<PartitionKeyValue>> {
+pub(crate) fn components(value: &Bound<'_, PyAny>) -> PyResult<Vec<PartitionKeyValue>> {
     let py = value.py();
     let text: String = py
         .import("json")?
@@ -73,7 +73,7 @@ fn definition(
 
 /// The container's partition-key definition: azure-cosmos's `partitionKey` property (a dict
 /// with `paths`, `kind`, `version`), or None for Hash V2.
-fn container_definition(
+pub(crate) fn container_definition(
     py: Python<'_>,
     value: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PartitionKeyDefinition> {
@@ -141,6 +141,12 @@ fn range_dict<'py>(
     d.set_item("maxExclusive", &r.max)?;
     d.set_item("parents", r.parents.clone())?;
     Ok(d)
+}
+
+impl RoutingMap {
+    pub(crate) fn map(&self) -> &CoreMap {
+        &self.inner
+    }
 }
 
 #[pymethods]

@@ -147,3 +147,12 @@ def test_compare_explained_says_by_how_much():
     assert a_lacks[1] == {"range_id": "0", "kind": "region", "region": 1, "have": 15, "need": 20,
                           "text": "range 0 region 1: LSN 15 < 20 (5 behind)"}
     assert [l["kind"] for l in b_lacks] == ["range"]
+
+
+def test_the_session_container_resolves_by_partition_key():
+    c = cst.SessionContainer()
+    assert c.capture("dbs/d/colls/c", "rid1", "1:1#10,2:1#20", 200)
+    m = cst.RoutingMap([{"id": "1", "minInclusive": "", "maxExclusive": "20"},
+                        {"id": "2", "minInclusive": "20", "maxExclusive": "FF"}])
+    assert str(c.resolve_for_partition_key("dbs/d/colls/c", "partitionKey", m)) == "1:1#10"
+    assert c.resolve_for_partition_key("dbs/other/colls/c", "partitionKey", m) is None

@@ -291,6 +291,8 @@ impl Counters {
 struct Answer {
     status: u16,
     substatus: u32,
+    /// `x-ms-continuation`: the next page of a feed.
+    continuation: Option<String>,
     body: Vec<u8>,
     session_token: Option<String>,
     charge: f64,
@@ -953,6 +955,7 @@ impl CosmosStore {
                 .map(str::to_owned)
         };
         let session_token = header("x-ms-session-token").filter(|t| !t.is_empty());
+        let continuation = header("x-ms-continuation").filter(|t| !t.is_empty());
         let substatus = header("x-ms-substatus")
             .and_then(|s| s.trim().parse::<u32>().ok())
             .unwrap_or(0);
@@ -980,6 +983,7 @@ impl CosmosStore {
         Ok(Answer {
             status,
             substatus,
+            continuation,
             body,
             session_token,
             charge,
@@ -1052,6 +1056,52 @@ impl CosmosStore {
                 excerpt(&a.body)
             ))),
         }
+    }
+
+    /// The container's partition-key ranges (`GET …/pkranges`, every page), as a routing map for
+    /// [`cosmos_session_token::token_for_partition_key`] and friends.
+    pub fn routing_map(&self) -> Result<cosmos_session_token::RoutingMap> {
+        let coll = self.collection_link();
+        let link = format!("{coll}/pkranges");
+        let mut ranges: Vec<Value> = Vec::new();
+        let mut continuation: Option<String> = None;
+        for _ in 0..1000 {
+            let mut headers = Vec::new();
+            if let Some(c) = &continuation {
+                headers.push(("x-ms-continuation", c.clone()));
+            }
+            let a = self.send(Route::Read, "GET", &link, "pkranges", &coll, &headers, None)?;
+            match a.status {
+                200 => {}
+                404 => {
+                    return Err(StateError::Store(format!(
+                        "the container {coll} does not exist"
+                    )));
+                }
+                401 | 403 => return Err(self.auth_error(&a, "reading the partition-key ranges")),
+                s => {
+                    return Err(StateError::Store(format!(
+                        "reading the partition-key ranges: status {s}: {}",
+                        excerpt(&a.body)
+                    )));
+                }
+            }
+            let page: Value = serde_json::from_slice(&a.body).map_err(|e| {
+                StateError::Store(format!("the partition-key ranges are not JSON: {e}"))
+            })?;
+            if let Some(list) = page.get("PartitionKeyRanges").and_then(Value::as_array) {
+                ranges.extend(list.iter().cloned());
+            }
+            continuation = a.continuation;
+            if continuation.is_none() {
+                let text = Value::Array(ranges).to_string();
+                return cosmos_session_token::RoutingMap::parse(&text)
+                    .map_err(|e| StateError::Token(e.into()));
+            }
+        }
+        Err(StateError::Store(
+            "the partition-key ranges did not end after 1000 pages".into(),
+        ))
     }
 
     /// Sends a write; when the container is missing (404/1003), creates it (if allowed) and
