@@ -4,7 +4,7 @@
 //! caller's buffer size.
 
 use cosmos_session_state::{
-    Content, CosmosOptions, CosmosStore, MemoryStore, Options, SessionStateStore, Settings,
+    Content, CosmosOptions, MemoryStore, Options, SessionStateStore, Settings,
 };
 use std::ffi::c_char;
 
@@ -252,19 +252,16 @@ pub unsafe extern "C" fn cst_state_open(
     options: *const cst_state_options,
     out: *mut *mut cst_state,
 ) -> i32 {
-    guard(|| {
-        if out.is_null() {
-            return Err(Failure::null("out"));
-        }
-        // SAFETY: forwarded caller guarantees.
-        let cs = unsafe { input_str(connection_string, len, "connection string") }?;
-        // SAFETY: forwarded caller guarantees.
-        let (engine_options, cosmos_options) = unsafe { read_options(options) }?;
-        let store = CosmosStore::connect(cs, cosmos_options)?;
-        let engine = SessionStateStore::new(store, engine_options)?;
-        // SAFETY: checked non-NULL above.
-        unsafe { put(out, into_state(engine), "out") }
-    })
+    // SAFETY: forwarded caller guarantees (no hooks).
+    unsafe {
+        crate::state_hooks::cst_state_open_with_hooks(
+            connection_string,
+            len,
+            options,
+            std::ptr::null(),
+            out,
+        )
+    }
 }
 
 /// Opens a store kept in this process's memory (tests, single-process hosts) into *out; options

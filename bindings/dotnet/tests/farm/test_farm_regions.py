@@ -4,26 +4,21 @@ read region lags the write region, and the token cookie carries the session's to
 nodes. Reads go to East US first, answer 404/1002 while it lags, and still see every write."""
 
 import json
-import os
-import subprocess
 import urllib.request
 from pathlib import Path
 
 import pytest
 import requests
 
+import test_farm
+
 ROOT = Path(__file__).resolve().parents[4]
-FARM = ROOT / "scripts" / "session-farm"
 RUN = ROOT / "target" / "session-farm-regions-tests"
 
 
 def farm(command):
-    env = dict(os.environ, SESSION_FARM_DIR=str(RUN), SESSION_FARM_LOCK_TTL="3", SESSION_FARM_TIMEOUT="60",
-               SESSION_FARM_REGIONS="West US,East US", SESSION_FARM_PREFERRED_REGIONS="East US, West US",
-               SESSION_FARM_CONSISTENCY="Session")
-    out = subprocess.run([str(FARM), command], env=env, capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr + out.stdout
-    return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+    return test_farm.farm(command, SESSION_FARM_DIR=RUN, SESSION_FARM_TIMEOUT=60, SESSION_FARM_REGIONS="West US,East US",
+                          SESSION_FARM_PREFERRED_REGIONS="East US, West US", SESSION_FARM_CONSISTENCY="Session")
 
 
 def shim(path, body=None):
@@ -44,16 +39,12 @@ def base():
 
 
 def get(s, url):
-    for _ in range(20):
-        r = s.get(url, timeout=60)
-        if r.status_code != 502:
-            r.raise_for_status()
-            # The token cookie is Secure; this farm speaks plain HTTP on loopback, where a browser
-            # would still send it (localhost is a secure context) but requests would not.
-            for c in s.cookies:
-                c.secure = False
-            return r.text
-    raise AssertionError(f"{url}: 502 twenty times")
+    text = test_farm.get(s, url)
+    # The token cookie is Secure; this farm speaks plain HTTP on loopback, where a browser would
+    # still send it (localhost is a secure context) but requests would not.
+    for c in s.cookies:
+        c.secure = False
+    return text
 
 
 def test_a_farm_with_preferred_regions_reads_its_writes_through_a_lagging_region(base):
