@@ -1145,6 +1145,16 @@ int32_t cst_token_for_feed_range(const struct cst_token *t,
                                  struct cst_token **out);
 
 /**
+ * CST_OK when `t` renders in at most `max_bytes`; otherwise CST_ERR_LIMIT_EXCEEDED (kind
+ * token_too_large). A token is never cut (dropping a segment would weaken consistency): scope it
+ * with cst_token_for_partition_key or cst_token_for_feed_range instead. Thread-safe.
+ *
+ * # Safety
+ * `t` live.
+ */
+int32_t cst_token_check_header_budget(const struct cst_token *t, size_t max_bytes);
+
+/**
  * How `a` relates to `b` (*order: CST_ORDER_*), and why: one line per piece of progress one
  * lacks of the other ("A lacks range 0: global LSN 90 < 100 (10 behind)", "B lacks range 1:
  * absent (needs 1:-1#42)"), joined by '\n', written with the output protocol ("" when equal).
@@ -1387,6 +1397,26 @@ int32_t cst_container_capture_response(const struct cst_container *container,
                                        int32_t status,
                                        int32_t sub_status,
                                        bool *captured);
+
+/**
+ * cst_container_resolve for the item with partition key `value_json` (as for
+ * cst_effective_partition_key) under the container's definition `definition_json` (NULL with
+ * length 0: Hash V2), given its routing map: the token for the range holding the item (through
+ * its parents), into a new token handle. Returns as cst_container_resolve, and
+ * CST_ERR_INVALID_ARGUMENT for a partition key or definition.
+ *
+ * # Safety
+ * Handles live; spans valid as documented; `out` writable.
+ */
+int32_t cst_container_resolve_for_partition_key(const struct cst_container *container,
+                                                const char *collection,
+                                                size_t collection_len,
+                                                const char *value_json,
+                                                size_t value_len,
+                                                const char *definition_json,
+                                                size_t definition_len,
+                                                const struct cst_routing_map *map,
+                                                struct cst_token **out);
 
 /**
  * The token to send for one range of a collection (name or RID) into a new token handle: the

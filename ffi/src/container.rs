@@ -157,6 +157,48 @@ pub unsafe extern "C" fn cst_container_capture_response(
     })
 }
 
+/// cst_container_resolve for the item with partition key `value_json` (as for
+/// cst_effective_partition_key) under the container's definition `definition_json` (NULL with
+/// length 0: Hash V2), given its routing map: the token for the range holding the item (through
+/// its parents), into a new token handle. Returns as cst_container_resolve, and
+/// CST_ERR_INVALID_ARGUMENT for a partition key or definition.
+///
+/// # Safety
+/// Handles live; spans valid as documented; `out` writable.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)] // the export's spans
+pub unsafe extern "C" fn cst_container_resolve_for_partition_key(
+    container: *const cst_container,
+    collection: *const c_char,
+    collection_len: usize,
+    value_json: *const c_char,
+    value_len: usize,
+    definition_json: *const c_char,
+    definition_len: usize,
+    map: *const crate::partition_key::cst_routing_map,
+    out: *mut *mut cst_token,
+) -> i32 {
+    guard(|| {
+        check_out(out)?;
+        // SAFETY: forwarded caller guarantees.
+        let (c, m) = unsafe { (self::container(container)?, crate::handle::borrow(map)?) };
+        // SAFETY: forwarded caller guarantees.
+        let (collection, value, def) = unsafe {
+            (
+                input_str(collection, collection_len, "collection")?,
+                input_str(value_json, value_len, "value_json")?,
+                input_str(definition_json, definition_len, "definition_json")?,
+            )
+        };
+        let (components, definition) = crate::partition_key::key_and_definition(value, def)?;
+        let token = c
+            .resolve_for_partition_key(collection, &components, definition, m.map())?
+            .ok_or_else(not_found)?;
+        // SAFETY: checked non-NULL.
+        unsafe { put(out, into_handle(token), "out") }
+    })
+}
+
 /// The token to send for one range of a collection (name or RID) into a new token handle: the
 /// exact range, else the merge of the known parents relabelled with range_id. Returns CST_OK;
 /// CST_ERR_NOT_FOUND when nothing applies (send no token); CST_ERR_NULL_ARGUMENT,

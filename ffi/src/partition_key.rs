@@ -19,6 +19,25 @@ pub struct cst_routing_map {
     map: RoutingMap,
 }
 
+impl cst_routing_map {
+    pub(crate) fn map(&self) -> &RoutingMap {
+        &self.map
+    }
+}
+
+/// A partition key (JSON) and a container definition (JSON, "" for Hash V2).
+pub(crate) fn key_and_definition(
+    value: &str,
+    definition: &str,
+) -> Result<(Vec<PartitionKeyValue>, PartitionKeyDefinition), Failure> {
+    let d = if definition.is_empty() {
+        PartitionKeyDefinition::hash_v2()
+    } else {
+        PartitionKeyDefinition::from_json(definition).map_err(cosmos_session_token::Error::from)?
+    };
+    Ok((components(value)?, d))
+}
+
 impl Handle for cst_routing_map {
     const NAME: &'static str = "routing map";
 }
@@ -170,12 +189,7 @@ pub unsafe extern "C" fn cst_token_for_partition_key(
                 input_str(definition_json, definition_len, "definition_json")?,
             )
         };
-        let d = if def.is_empty() {
-            PartitionKeyDefinition::hash_v2()
-        } else {
-            PartitionKeyDefinition::from_json(def).map_err(cosmos_session_token::Error::from)?
-        };
-        let c = components(value)?;
+        let (c, d) = key_and_definition(value, def)?;
         let sent = token_for_partition_key(t, &c, d, &m.map)?.ok_or_else(not_found)?;
         // SAFETY: checked non-NULL above.
         unsafe { put(out, into_handle(sent), "out") }
@@ -206,6 +220,25 @@ pub unsafe extern "C" fn cst_token_for_feed_range(
         let sent = token_for_feed_range(t, &fr, &m.map)?.ok_or_else(not_found)?;
         // SAFETY: checked non-NULL above.
         unsafe { put(out, into_handle(sent), "out") }
+    })
+}
+
+/// CST_OK when `t` renders in at most `max_bytes`; otherwise CST_ERR_LIMIT_EXCEEDED (kind
+/// token_too_large). A token is never cut (dropping a segment would weaken consistency): scope it
+/// with cst_token_for_partition_key or cst_token_for_feed_range instead. Thread-safe.
+///
+/// # Safety
+/// `t` live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_token_check_header_budget(
+    t: *const cst_token,
+    max_bytes: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantee.
+        let t = unsafe { token(t, "token") }?;
+        cosmos_session_token::check_header_budget(t, max_bytes)
+            .map_err(|e| Failure::from(cosmos_session_token::Error::from(e)))
     })
 }
 

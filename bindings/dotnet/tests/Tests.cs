@@ -900,6 +900,12 @@ public class RoutingTests
             Assert.AreEqual("1:1#9,2:1#5", token.ForFeedRange("-FF", map).ToString());
             Assert.IsNull(SessionToken.Parse("9:1#5").ForPartitionKey("1", map));
             Assert.IsNotNull(token.ForPartitionKey("\"partitionKey\"", map, "{\"paths\":[\"/pk\"],\"kind\":\"Hash\"}"));
+            var container = new SessionContainer();
+            container.Capture("dbs/d/colls/c", "rid1", "1:1#10,2:1#20", 200, 0, "docs");
+            Assert.AreEqual("1:1#10", container.ResolveForPartitionKey("dbs/d/colls/c", "\"partitionKey\"", map).ToString());
+            Assert.IsNull(container.ResolveForPartitionKey("dbs/x/colls/c", "\"partitionKey\"", map));
+            token.CheckHeaderBudget(11);
+            Assert.AreEqual("token_too_large", Assert.Throws<SessionTokenLimitException>(() => token.CheckHeaderBudget(10)).Kind);
         }
         var gap = Assert.Throws<SessionTokenFormatException>(() => RoutingMap.Parse(
             "[{\"id\":\"1\",\"minInclusive\":\"\",\"maxExclusive\":\"20\"},{\"id\":\"2\",\"minInclusive\":\"30\",\"maxExclusive\":\"FF\"}]"));

@@ -1794,6 +1794,23 @@ static void test_routing(void) {
     CHECK(strstr(buf, "A lacks range 0: absent (needs 0:1#5)") != NULL && strstr(buf, "B lacks range 9") != NULL);
     CHECK_STATUS(cst_token_compare_explain(t, t, &order, buf, sizeof buf, &n), CST_OK);
     CHECK(order == CST_ORDER_EQUAL && n == 0);
+    /* A header budget: never cut, a typed refusal. */
+    CHECK_STATUS(cst_token_check_header_budget(t, 11), CST_OK);
+    CHECK_STATUS(cst_token_check_header_budget(t, 10), CST_ERR_LIMIT_EXCEEDED);
+    CHECK(strcmp(last_kind(), "token_too_large") == 0);
+    /* The session container resolves by partition key too. */
+    cst_container *c = NULL;
+    CHECK_STATUS(cst_container_new(&c), CST_OK);
+    bool captured = false;
+    CHECK_STATUS(cst_container_capture(c, "dbs/d/colls/c", 13, "rid1", 4, "1:1#10,2:1#20", 13, 200, 0, &captured), CST_OK);
+    CHECK(captured);
+    CHECK_STATUS(cst_container_resolve_for_partition_key(c, "dbs/d/colls/c", 13, "\"partitionKey\"", 14, NULL, 0, map, &sent), CST_OK);
+    CHECK_STATUS(cst_token_to_string(sent, buf, sizeof buf, &n), CST_OK);
+    CHECK(strcmp(buf, "1:1#10") == 0);
+    cst_token_free(sent);
+    sent = NULL;
+    CHECK_STATUS(cst_container_resolve_for_partition_key(c, "dbs/x/colls/c", 13, "\"partitionKey\"", 14, NULL, 0, map, &sent), CST_ERR_NOT_FOUND);
+    cst_container_free(c);
     cst_token_free(other);
     cst_token_free(t);
     cst_routing_map_free(map);

@@ -94,6 +94,14 @@ namespace CosmosSessionToken
             RoutingMapHandle map, out TokenHandle result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_token_check_header_budget(TokenHandle token, UIntPtr maxBytes);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_container_resolve_for_partition_key(ContainerHandle container, byte[] collection,
+            UIntPtr collectionLen, byte[] value, UIntPtr valueLen, byte[] definition, UIntPtr definitionLen,
+            RoutingMapHandle map, out TokenHandle result);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_token_compare_explain(TokenHandle a, TokenHandle b, out int order,
             byte[] buf, UIntPtr cap, out UIntPtr outLen);
 

@@ -82,6 +82,21 @@ namespace CosmosSessionToken
             return SessionToken.FromOptional(status, result);
         }
 
+        /// <summary>The token to send for the item with partition key <paramref name="valueJson"/> (JSON) of a collection,
+        /// given the container's routing map and its <c>partitionKey</c> definition (null: Hash V2): the range holding
+        /// the item, through its parents; null when nothing applies.</summary>
+        public SessionToken ResolveForPartitionKey(string collection, string valueJson, RoutingMap map, string definitionJson = null)
+        {
+            if (map == null) throw new ArgumentNullException("map");
+            byte[] coll = Native.Utf8(collection, "collection");
+            byte[] value = Native.Utf8(valueJson, "valueJson");
+            byte[] def = definitionJson == null ? null : Native.Utf8(definitionJson, "definitionJson");
+            TokenHandle result;
+            int status = NativeMethods.cst_container_resolve_for_partition_key(Handle, coll, Native.Len(coll), value,
+                Native.Len(value), def, def == null ? UIntPtr.Zero : Native.Len(def), map.Handle, out result);
+            return SessionToken.FromOptional(status, result);
+        }
+
         /// <summary>Every stored range of a collection as one composite token (null when none). Check its size
         /// before sending it: large composites make request headers too long.</summary>
         public SessionToken ResolveAll(string collection)

@@ -325,6 +325,15 @@ namespace CosmosSessionToken
             return FromOptional(status, result);
         }
 
+        /// <summary>Throws <see cref="SessionTokenLimitException"/> (kind <c>token_too_large</c>) when this token is longer
+        /// than <paramref name="maxBytes"/>. A token is never cut: scope it with <see cref="ForPartitionKey"/> or
+        /// <see cref="ForFeedRange"/> instead.</summary>
+        public void CheckHeaderBudget(int maxBytes)
+        {
+            if (maxBytes < 0) throw new ArgumentOutOfRangeException("maxBytes");
+            Native.Ensure(NativeMethods.cst_token_check_header_budget(Handle, new UIntPtr((uint)maxBytes)));
+        }
+
         /// <summary>How this token relates to <paramref name="other"/>, and why: one line per piece of progress one lacks
         /// of the other (<c>"A lacks range 0: global LSN 90 &lt; 100 (10 behind)"</c>; A is this token).</summary>
         public SessionTokenOrder CompareExplained(SessionToken other, out string[] lacks)
