@@ -14,7 +14,7 @@ use crate::state::{cst_state, cst_state_options, into_state, read_options};
 pub const CST_MAX_ACCESS_TOKEN_BYTES: usize = 16384;
 
 /// Fetches an Entra ID access token for `scope` (`scope_len` bytes of UTF-8, not
-/// NUL-terminated, e.g. "https://account.documents.azure.com/.default"): writes the token into
+/// NUL-terminated, e.g. `https://account.documents.azure.com/.default`): writes the token into
 /// `token` (capacity CST_MAX_ACCESS_TOKEN_BYTES), its length into *token_len and its expiry (seconds
 /// since the Unix epoch) into *expires_on, and returns 0; any other value is a failure (the
 /// operation fails with store_rejected). Called before the cached token expires and once after a
