@@ -35,6 +35,10 @@ for c in cases("seal"):
 put("container_restore", '{"format":"cosmos-session-token/container","version":1,"collections":[{"rid":"r","names":["dbs/a/colls/b"],"token":"0:1#5,1:-1#42"}]}')
 put("container_restore", '{"format":"cosmos-session-token/container","version":1,"collections":[]}')
 
+RANGES = '{"PartitionKeyRanges":[{"id":"1","minInclusive":"","maxExclusive":"3F","parents":["0"]},{"id":"2","minInclusive":"3F","maxExclusive":"FF","parents":["0"]}]}'
+for c in cases("epk"):
+    put("routing", json.dumps(c["value"], ensure_ascii=False) + "\n" + RANGES + "\n0:1#5,1:1#9")
+
 # Inputs that once failed are kept in core/fuzz/regressions/<target>/ and always replayed.
 for f in (ROOT / "core" / "fuzz" / "regressions").glob("*/*"):
     put(f.parent.name, f.read_text(encoding="utf-8", errors="surrogateescape"))

@@ -1,6 +1,7 @@
 //! Merge and compare invariants on two leniently parsed tokens (input split at the first '\n'):
 //! merge is commutative and idempotent; compare agrees with merge (a >= b iff a ⊔ b == a) and is
-//! antisymmetric; equal tokens hash alike.
+//! antisymmetric; equal tokens hash alike; the explained comparison agrees with the order (a
+//! token lacks nothing of another exactly when it is at least as new).
 #![no_main]
 
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -25,6 +26,18 @@ fuzz_target!(|data: &[u8]| {
     ) else {
         return;
     };
+    let explained = a.compare_explained(&b);
+    assert_eq!(explained.order, a.compare(&b));
+    assert_eq!(
+        explained.a_lacks.is_empty(),
+        matches!(explained.order, Order::Greater | Order::Equal),
+        "a lacks nothing exactly when a >= b"
+    );
+    assert_eq!(
+        explained.b_lacks.is_empty(),
+        matches!(explained.order, Order::Less | Order::Equal),
+        "b lacks nothing exactly when b >= a"
+    );
     for policy in [MergePolicy::DEFAULT, MergePolicy::UNION] {
         match (a.merge_with(&b, &policy), b.merge_with(&a, &policy)) {
             (Ok(ab), Ok(ba)) => assert_eq!(ab, ba, "commutative"),
