@@ -33,14 +33,17 @@ pub struct Definition {
 
 impl Definition {
     fn resolve(&self, components: usize) -> Result<PartitionKeyDefinition, Invalid> {
-        let (kind, levels) = match self.kind {
-            KindArg::Hash => (PartitionKeyKind::Hash, 1),
-            KindArg::Multihash => (
-                PartitionKeyKind::MultiHash,
-                self.levels.map_or(components, usize::from),
-            ),
+        let kind = match self.kind {
+            KindArg::Hash => PartitionKeyKind::Hash,
+            KindArg::Multihash => PartitionKeyKind::MultiHash,
         };
-        Ok(PartitionKeyDefinition::new(kind, self.version, levels)?)
+        let levels = self.levels.map(usize::from);
+        Ok(PartitionKeyDefinition::for_key(
+            kind,
+            self.version,
+            levels,
+            components,
+        )?)
     }
 }
 

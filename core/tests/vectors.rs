@@ -549,14 +549,12 @@ fn epk_definition(case: &Value) -> Result<cosmos_session_token::PartitionKeyDefi
         Value::Array(a) => a.len(),
         _ => 1,
     };
-    let levels = match kind {
-        cosmos_session_token::PartitionKeyKind::Hash => 1,
-        _ => case["levels"].as_u64().map_or(components, |l| l as usize),
-    };
-    Ok(PartitionKeyDefinition::new(
+    let levels = case["levels"].as_u64().map(|l| l as usize);
+    Ok(PartitionKeyDefinition::for_key(
         kind,
         case["version"].as_u64().unwrap() as u8,
         levels,
+        components,
     )?)
 }
 

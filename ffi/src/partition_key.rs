@@ -64,14 +64,12 @@ fn definition(
             )));
         }
     };
-    let levels = match (kind, levels) {
-        (PartitionKeyKind::Hash, _) => 1,
-        (_, 0) => components,
-        (_, n) => n as usize,
-    };
+    let levels = (levels != 0).then_some(levels as usize);
     let version = u8::try_from(version).unwrap_or(u8::MAX);
-    Ok(PartitionKeyDefinition::new(kind, version, levels)
-        .map_err(cosmos_session_token::Error::from)?)
+    Ok(
+        PartitionKeyDefinition::for_key(kind, version, levels, components)
+            .map_err(cosmos_session_token::Error::from)?,
+    )
 }
 
 /// The effective partition key of `value_json` (a JSON partition key: "user-42", 42, true,

@@ -7,7 +7,7 @@ use cosmos_session_token::{
     token_for_feed_range as core_for_feed_range, token_for_partition_key as core_for_partition_key,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::types::{PyDict, PyString};
 
 use crate::errors::*;
 use crate::feed_ranges::feed_range;
@@ -49,26 +49,20 @@ pub(crate) fn components(value: &Bound<'_, PyAny>) -> PyResult<Vec<PartitionKeyV
     PartitionKeyValue::components(&json).map_err(|e| pk_error(py, e))
 }
 
-fn definition(
+/// The key's components and the definition named by `kind`, `version` and `levels` (the core's
+/// rule: levels default to the number of components).
+fn key_and_definition(
     py: Python<'_>,
     value: &Bound<'_, PyAny>,
     kind: &str,
     version: u8,
     levels: Option<usize>,
-) -> PyResult<PartitionKeyDefinition> {
+) -> PyResult<(Vec<PartitionKeyValue>, PartitionKeyDefinition)> {
     let kind = PartitionKeyDefinition::parse_kind(kind).map_err(|e| pk_error(py, e))?;
-    let levels = match kind {
-        cosmos_session_token::PartitionKeyKind::Hash => 1,
-        cosmos_session_token::PartitionKeyKind::MultiHash => match levels {
-            Some(l) => l,
-            None => value
-                .cast::<PyList>()
-                .map(|l| l.len())
-                .or_else(|_| value.len())
-                .unwrap_or(1),
-        },
-    };
-    PartitionKeyDefinition::new(kind, version, levels).map_err(|e| pk_error(py, e))
+    let c = components(value)?;
+    let d = PartitionKeyDefinition::for_key(kind, version, levels, c.len())
+        .map_err(|e| pk_error(py, e))?;
+    Ok((c, d))
 }
 
 /// The container's partition-key definition: azure-cosmos's `partitionKey` property (a dict
@@ -93,8 +87,7 @@ pub(crate) fn effective_partition_key(
     version: u8,
     levels: Option<usize>,
 ) -> PyResult<String> {
-    let d = definition(py, value, kind, version, levels)?;
-    let c = components(value)?;
+    let (c, d) = key_and_definition(py, value, kind, version, levels)?;
     cosmos_session_token::effective_partition_key(&c, d).map_err(|e| pk_error(py, e))
 }
 
@@ -110,8 +103,7 @@ pub(crate) fn feed_range_from_partition_key<'py>(
     version: u8,
     levels: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let d = definition(py, value, kind, version, levels)?;
-    let c = components(value)?;
+    let (c, d) = key_and_definition(py, value, kind, version, levels)?;
     let r = epk_range(&c, d).map_err(|e| pk_error(py, e))?;
     let inner = PyDict::new(py);
     inner.set_item("min", &r.min)?;

@@ -156,3 +156,9 @@ def test_the_session_container_resolves_by_partition_key():
                         {"id": "2", "minInclusive": "20", "maxExclusive": "FF"}])
     assert str(c.resolve_for_partition_key("dbs/d/colls/c", "partitionKey", m)) == "1:1#10"
     assert c.resolve_for_partition_key("dbs/other/colls/c", "partitionKey", m) is None
+
+
+def test_a_multihash_key_given_as_one_str_is_one_component():
+    # The levels default to the number of components, not to the length of the string.
+    fr = cst.feed_range_from_partition_key("tenant-1", kind="MultiHash")["Range"]
+    assert fr["isMaxInclusive"] is True and fr["min"] == cst.effective_partition_key(["tenant-1"], kind="MultiHash")

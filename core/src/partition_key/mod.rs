@@ -101,6 +101,31 @@ impl PartitionKeyDefinition {
         }
     }
 
+    /// The definition a caller names by kind, version and optionally levels, for a key of
+    /// `components` components: `Hash` has one path (`levels` is ignored); `MultiHash` has
+    /// `levels` paths, or as many as the key has components when `levels` is absent (a full key).
+    /// Every surface's "kind, version, levels" arguments go through this.
+    ///
+    /// ```
+    /// use cosmos_session_token::{PartitionKeyDefinition, PartitionKeyKind};
+    /// let d = PartitionKeyDefinition::for_key(PartitionKeyKind::MultiHash, 2, None, 2)?;
+    /// assert_eq!(d.levels, 2);
+    /// assert_eq!(PartitionKeyDefinition::for_key(PartitionKeyKind::Hash, 1, Some(3), 1)?.levels, 1);
+    /// # Ok::<(), cosmos_session_token::PartitionKeyError>(())
+    /// ```
+    pub fn for_key(
+        kind: PartitionKeyKind,
+        version: u8,
+        levels: Option<usize>,
+        components: usize,
+    ) -> Result<Self, PartitionKeyError> {
+        let levels = match kind {
+            PartitionKeyKind::Hash => 1,
+            PartitionKeyKind::MultiHash => levels.unwrap_or(components),
+        };
+        PartitionKeyDefinition::new(kind, version, levels)
+    }
+
     /// `Hash` version 2, the SDKs' default for new containers.
     pub fn hash_v2() -> Self {
         PartitionKeyDefinition {
