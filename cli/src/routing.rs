@@ -111,14 +111,7 @@ pub fn route(args: RouteArgs, json: bool, out: &mut impl Write) -> Result<(), Fa
             let c = components(pk)?;
             let d = args.definition.resolve(c.len())?;
             let r = epk_range(&c, d)?;
-            let ranges: Vec<String> = if r.max_inclusive {
-                vec![map.range_for(&r.min).id.clone()]
-            } else {
-                map.overlapping(&FeedRange::new(&r.min, &r.max)?)
-                    .iter()
-                    .map(|r| r.id.clone())
-                    .collect()
-            };
+            let ranges: Vec<String> = map.ranges_for(&r)?.iter().map(|r| r.id.clone()).collect();
             (token_for_partition_key(&token, &c, d, &map)?, ranges)
         }
         (None, Some(fr)) => {

@@ -415,24 +415,10 @@ impl SessionContainer {
         map: &crate::RoutingMap,
     ) -> Result<Option<SessionToken>, Error> {
         let range = crate::epk_range(components, definition)?;
-        let ranges: Vec<&crate::PartitionKeyRange> = if range.max_inclusive {
-            vec![map.range_for(&range.min)]
-        } else {
-            map.overlapping(&crate::FeedRange::new(&range.min, &range.max)?)
-                .iter()
-                .collect()
-        };
-        let mut out: Option<SessionToken> = None;
-        for r in ranges {
+        crate::routing::merged_over(map.ranges_for(&range)?, |r| {
             let parents: Vec<&str> = r.parents.iter().map(String::as_str).collect();
-            if let Some(t) = self.resolve(collection, &r.id, &parents)? {
-                out = Some(match out {
-                    None => t,
-                    Some(acc) => acc.merge(&t)?,
-                });
-            }
-        }
-        Ok(out)
+            self.resolve(collection, &r.id, &parents)
+        })
     }
 
     /// The token to send for one range of `collection` (a name or a RID): the exact range, else

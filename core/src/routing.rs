@@ -11,10 +11,10 @@
 
 use serde::Deserialize;
 
-use crate::error::{Error, PartitionKeyError};
+use crate::error::{Error, FeedRangeError, PartitionKeyError};
 use crate::feed_range::FeedRange;
 use crate::model::SessionToken;
-use crate::partition_key::{PartitionKeyDefinition, PartitionKeyValue, epk_range};
+use crate::partition_key::{EpkRange, PartitionKeyDefinition, PartitionKeyValue, epk_range};
 
 /// Most ranges a routing map holds (a container has one per physical partition).
 pub const MAX_ROUTING_RANGES: usize = 262_144;
@@ -176,8 +176,33 @@ impl RoutingMap {
     /// The range holding effective partition key `epk` (`""` and above, below `"FF"`; an EPK
     /// at or past `"FF"` is in the last range).
     pub fn range_for(&self, epk: &str) -> &PartitionKeyRange {
-        let after = self.ranges.partition_point(|r| r.min.as_str() <= epk);
-        &self.ranges[after.saturating_sub(1)]
+        &self.ranges[self.index_for(epk)]
+    }
+
+    fn index_for(&self, epk: &str) -> usize {
+        self.ranges
+            .partition_point(|r| r.min.as_str() <= epk)
+            .saturating_sub(1)
+    }
+
+    /// The ranges a partition key's [`EpkRange`] touches: the one holding a full key's point, or
+    /// every range a hierarchical-key prefix overlaps.
+    ///
+    /// ```
+    /// use cosmos_session_token::{EpkRange, RoutingMap};
+    /// let map = RoutingMap::parse(r#"[{"id":"1","minInclusive":"","maxExclusive":"20"},{"id":"2","minInclusive":"20","maxExclusive":"FF"}]"#)?;
+    /// let point = EpkRange { min: "1A".into(), max: "1A".into(), max_inclusive: true };
+    /// assert_eq!(map.ranges_for(&point)?[0].id, "1");
+    /// let prefix = EpkRange { min: "1A".into(), max: "1AFF".into(), max_inclusive: false };
+    /// assert_eq!(map.ranges_for(&prefix)?.len(), 1);
+    /// # Ok::<(), cosmos_session_token::Error>(())
+    /// ```
+    pub fn ranges_for(&self, epk: &EpkRange) -> Result<&[PartitionKeyRange], FeedRangeError> {
+        if epk.max_inclusive {
+            let i = self.index_for(&epk.min);
+            return Ok(&self.ranges[i..=i]);
+        }
+        Ok(self.overlapping(&FeedRange::new(&epk.min, &epk.max)?))
     }
 
     /// The ranges `feed_range` overlaps, in EPK order.
@@ -195,6 +220,24 @@ impl RoutingMap {
 fn scoped(token: &SessionToken, range: &PartitionKeyRange) -> Result<Option<SessionToken>, Error> {
     let parents: Vec<&str> = range.parents.iter().map(String::as_str).collect();
     Ok(token.scope(&range.id, &parents)?)
+}
+
+/// The merge of `token_of` over `ranges` (one segment per range), or `None` when no range has
+/// one: what a request spanning several ranges presents.
+pub(crate) fn merged_over(
+    ranges: &[PartitionKeyRange],
+    mut token_of: impl FnMut(&PartitionKeyRange) -> Result<Option<SessionToken>, Error>,
+) -> Result<Option<SessionToken>, Error> {
+    let mut out: Option<SessionToken> = None;
+    for range in ranges {
+        if let Some(part) = token_of(range)? {
+            out = Some(match out {
+                None => part,
+                Some(acc) => acc.merge(&part)?,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The token to send for a request to the item with partition key `components`: the segment of
@@ -219,11 +262,7 @@ pub fn token_for_partition_key(
     map: &RoutingMap,
 ) -> Result<Option<SessionToken>, Error> {
     let range = epk_range(components, definition)?;
-    if range.max_inclusive {
-        return scoped(token, map.range_for(&range.min));
-    }
-    let feed_range = FeedRange::new(&range.min, &range.max)?;
-    token_for_feed_range(token, &feed_range, map)
+    merged_over(map.ranges_for(&range)?, |r| scoped(token, r))
 }
 
 /// The segments a request over `feed_range` needs: one per range it overlaps (each found
@@ -234,16 +273,7 @@ pub fn token_for_feed_range(
     feed_range: &FeedRange,
     map: &RoutingMap,
 ) -> Result<Option<SessionToken>, Error> {
-    let mut out: Option<SessionToken> = None;
-    for range in map.overlapping(feed_range) {
-        if let Some(part) = scoped(token, range)? {
-            out = Some(match out {
-                None => part,
-                Some(acc) => acc.merge(&part)?,
-            });
-        }
-    }
-    Ok(out)
+    merged_over(map.overlapping(feed_range), |r| scoped(token, r))
 }
 
 /// `Ok` when `token` renders in at most `max_bytes`; otherwise `token_too_large` (a token is
