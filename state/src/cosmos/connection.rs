@@ -136,7 +136,7 @@ impl ConnectionString {
 }
 
 /// `localhost`, an IPv4 address in 127.0.0.0/8 or `[::1]`, with or without a port.
-fn is_loopback(host_port: &str) -> bool {
+pub(crate) fn is_loopback(host_port: &str) -> bool {
     let host = if let Some(rest) = host_port.strip_prefix('[') {
         match rest.split_once(']') {
             Some((h, _)) => return h == "::1",

@@ -232,13 +232,10 @@ fn check_identity_endpoint(what: &str, url: &str) -> Result<()> {
     match host {
         None if url.starts_with("https://") => Ok(()),
         Some(h) => {
+            // Loopback as the connection string counts it; the instance-metadata host is
+            // link-local.
             let name = h.rsplit_once(':').map_or(h, |(n, _)| n);
-            if name == "localhost"
-                || name == "169.254.169.254"
-                || name
-                    .parse::<std::net::Ipv4Addr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-            {
+            if super::connection::is_loopback(h) || name == "169.254.169.254" {
                 Ok(())
             } else {
                 Err(StateError::InvalidOption(format!(
