@@ -44,9 +44,7 @@ pub(crate) fn components(value: &Bound<'_, PyAny>) -> PyResult<Vec<PartitionKeyV
             )
         })?
         .extract()?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| pk_error(py, PartitionKeyError::Value(format!("not JSON: {e}"))))?;
-    PartitionKeyValue::components(&json).map_err(|e| pk_error(py, e))
+    PartitionKeyValue::parse_json(&text).map_err(|e| pk_error(py, e))
 }
 
 /// The key's components and the definition named by `kind`, `version` and `levels` (the core's
