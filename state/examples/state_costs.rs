@@ -5,7 +5,7 @@
 //! public API, so `scripts/state-costs-compare REV` runs this same file against an older commit
 //! for a before/after table.
 //!
-//!     (cd state/testserver && npm ci) && cargo run --release -p cosmos-session-state --example state_costs
+//!     (cd testserver && npm ci) && cargo run --release -p cosmos-session-state --example state_costs
 //!
 //! A benchmark, not a test: it asserts nothing. The server is a single-threaded Node process on
 //! the same 2-core machine, so the latencies describe this setup, not Cosmos DB.

@@ -1,5 +1,5 @@
 //! The engine over the Cosmos DB REST store against a real Cosmos-compatible server
-//! (@vercel/cosmosdb-server behind state/testserver/server.js): several OS processes and
+//! (@vercel/cosmosdb-server behind testserver/server.js): several OS processes and
 //! threads, lock take-over, a killed holder, faults, costs.
 
 mod support;

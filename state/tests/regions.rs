@@ -1,5 +1,5 @@
 //! The Cosmos DB store in production shapes, against the test server's account model
-//! (`state/testserver/account.js`): two regions with a lagging read region (404/1002), a
+//! (`testserver/lib/account.js`): two regions with a lagging read region (404/1002), a
 //! failover (403/3), a multi-write account, Entra ID sign-in with token sources (a callback, the
 //! managed-identity and client-secret fakes), nothing created by reading, a container that
 //! disappears, and the operation timeout.

@@ -17,7 +17,7 @@ def load_cases(name: str) -> list[dict]:
 
 
 ROOT = Path(__file__).resolve().parents[3]
-SERVER = ROOT / "state" / "testserver" / "server.js"
+SERVER = ROOT / "testserver" / "server.js"
 KEY = base64.b64encode(b"test-key-not-a-secret-0123456789").decode()
 
 
@@ -28,7 +28,7 @@ def conn(port: int) -> str:
 
 def _start_server(*args: str):
     """Starts the test server with `args`; yields its global port and each region's (name, port)."""
-    assert (SERVER.parent / "node_modules" / "@vercel" / "cosmosdb-server").is_dir(), "run npm ci in state/testserver"
+    assert (SERVER.parent / "node_modules" / "@vercel" / "cosmosdb-server").is_dir(), "run npm ci in testserver"
     proc = subprocess.Popen(["node", str(SERVER), "--port", "0", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     try:
@@ -60,6 +60,6 @@ def server():
 
 @pytest.fixture()
 def regions_server():
-    """A fresh two-region account: West US (writes) and East US (reads); see state/testserver/account.js."""
+    """A fresh two-region account: West US (writes) and East US (reads); see testserver/lib/account.js."""
     for port, regions in _start_server("--regions", "West US,East US"):
         yield port, regions

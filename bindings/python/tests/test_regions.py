@@ -1,5 +1,5 @@
 """The Cosmos DB store with regions and Entra ID, from Python, against the test server's account
-model (state/testserver/account.js): preferred regions and 404/1002, stats(), the azure-core
+model (testserver/lib/account.js): preferred regions and 404/1002, stats(), the azure-core
 credential protocol (credential=), and errors that never carry a token or a secret."""
 
 import json

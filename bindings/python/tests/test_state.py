@@ -1,5 +1,5 @@
 """cosmos_session_token.state: the engine in memory and against the Cosmos DB test server
-(state/testserver/server.js, started on 127.0.0.1 with a free port and stopped by PID), and the
+(testserver/server.js, started on 127.0.0.1 with a free port and stopped by PID), and the
 master-key signature checked against azure-cosmos's own signing function on random inputs."""
 
 import base64

@@ -1,4 +1,4 @@
-//! The Cosmos DB test server for integration tests: `state/testserver/server.js` started on
+//! The Cosmos DB test server for integration tests: `testserver/server.js` started on
 //! 127.0.0.1 with a free port, waited for until it answers, and stopped by its PID when dropped
 //! (it also exits by itself when its standard input closes, i.e. when this process dies).
 
@@ -22,20 +22,9 @@ pub struct TestServer {
 }
 
 fn testserver_dir() -> PathBuf {
-    // This file is compiled into the state crate's tests and the CLI's: find the repository.
-    PathBuf::from(file!())
-        .parent()
-        .and_then(|p| p.parent())
-        .and_then(|p| p.parent())
-        .map(|state| {
-            let dir = state.join("testserver");
-            if dir.is_absolute() {
-                dir
-            } else {
-                workspace_root().join(dir)
-            }
-        })
-        .unwrap_or_default()
+    // The server lives in the repository's top-level `testserver/` (this file is compiled into
+    // the state crate's tests and the CLI's, so find the workspace root first).
+    workspace_root().join("testserver")
 }
 
 /// `file!()` is relative to the workspace root; tests run in the package directory.

@@ -1,4 +1,4 @@
-"""The two-node ASP.NET farm once more, against a two-region account (state/testserver/account.js):
+"""The two-node ASP.NET farm once more, against a two-region account (testserver/lib/account.js):
 the provider is configured with preferredRegions="East US, West US" at Session consistency, the
 read region lags the write region, and the token cookie carries the session's token between the
 nodes. Reads go to East US first, answer 404/1002 while it lags, and still see every write."""

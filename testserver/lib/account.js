@@ -1,5 +1,5 @@
-// The account around the test server's one store: regions, replication lag, failover, Entra ID
-// sign-in and fake identity endpoints. server.js runs one front per region over one backend;
+// The account around the test server: its regions, failover, Entra ID
+// sign-in and fake identity endpoints. server.js runs one front per region, each over its own store;
 // this module decides, per request, what the real service would answer before the backend sees
 // it, and answers the account metadata itself.
 //
@@ -11,15 +11,7 @@
 //     region, the write region first), enableMultipleWriteLocations (`--multi-write`);
 //   * a write (any non-GET item or metadata request) to a read region answers 403 with
 //     x-ms-substatus 3 (WriteForbidden);
-//   * replication: every applied write gets the next global LSN; a read region has reached the
-//     LSNs written at least lag_ms ago (lag_ms -1: none since the lag was set). A point read that
-//     presents a session token whose largest global LSN the region has not reached answers 404
-//     with x-ms-substatus 1002 (READ_SESSION_NOT_AVAILABLE) — in the write region too, for a
-//     token no region has reached. Data is not lagged: what a region serves when it answers is
-//     the latest (the store's safety rests on the token check, which is what is simulated).
-//   * POST /_shim/regions {"lag_ms": N, "failover": true, "down": ["East US"]} changes the lag,
-//     moves the write region to the next region, and makes regions refuse connections (their
-//     sockets are destroyed); GET /_shim/regions describes them.
+//   * replication lag, stale reads, session tokens and 404/1002 are cluster.js's (per range).
 // Entra ID (`--entra`, or POST /_shim/auth {"mode": "entra" | "key"}):
 //   * a master-key signature answers 401 ("Local Authorization is disabled"); a bearer
 //     (`type=aad&ver=1.0&sig=<token>`) must be a token issued here and not expired or revoked,
@@ -43,10 +35,6 @@ function createAccount(options) {
   const state = {
     write: 0,
     multiWrite: !!options.multiWrite,
-    lagMs: 0,
-    lagSince: 0,
-    lsn: 0,
-    history: [], // [time ms, lsn] of applied writes, oldest first
     auth: options.entra ? "entra" : "key",
     tokens: new Map(), // token -> expiry (ms)
     identity: { identity_header: "fake-identity-header", client_id: "fake-client", client_secret: "fake-secret", expires_in: 3600 },
@@ -55,37 +43,6 @@ function createAccount(options) {
 
   function regionOf(port) {
     return regions.find((r) => r.port === port) || null;
-  }
-
-  function reached(region) {
-    if (regions.indexOf(region) === state.write) return state.lsn;
-    if (state.lagMs === 0) return state.lsn;
-    const now = Date.now();
-    let best = 0;
-    for (const [at, lsn] of state.history) {
-      if (state.lagMs < 0 ? at <= state.lagSince : at <= now - state.lagMs) best = lsn;
-    }
-    return best;
-  }
-
-  function applied() {
-    state.lsn += 1;
-    state.history.push([Date.now(), state.lsn]);
-    if (state.history.length > 100000) state.history.splice(0, 50000);
-    return state.lsn;
-  }
-
-  // The largest global LSN of a presented session token (segments "range:version#lsn#…" or
-  // "range:lsn", joined by commas).
-  function presentedLsn(token) {
-    let best = 0;
-    for (const segment of String(token || "").split(",")) {
-      const body = segment.split(":")[1] || "";
-      const parts = body.split("#");
-      const lsn = parseInt(parts.length > 1 ? parts[1] : parts[0], 10);
-      if (Number.isFinite(lsn) && lsn > best) best = lsn;
-    }
-    return best;
   }
 
   function location(r) {
@@ -182,19 +139,10 @@ function createAccount(options) {
     return null;
   }
 
-  // POST/GET /_shim/regions and /_shim/auth and /_shim/identity: [status, body] or null.
+  // POST/GET /_shim/auth and /_shim/identity: [status, body] or null.
   function control(req, body) {
     const path = req.url.split("?")[0];
     const input = () => JSON.parse(body.toString("utf8") || "{}");
-    if (path === "/_shim/regions") {
-      if (req.method === "POST") {
-        const c = input();
-        if (c.lag_ms !== undefined) { state.lagMs = c.lag_ms; state.lagSince = Date.now(); }
-        if (c.failover) state.write = (state.write + 1) % regions.length;
-        if (c.down) for (const r of regions) r.down = c.down.includes(r.name);
-      }
-      return [200, { write: regions[state.write].name, lag_ms: state.lagMs, lsn: state.lsn, regions: regions.map((r) => ({ name: r.name, port: r.port, down: r.down, reached: reached(r) })) }];
-    }
     if (path === "/_shim/auth") {
       let issued;
       if (req.method === "POST") {
@@ -212,24 +160,17 @@ function createAccount(options) {
     return null;
   }
 
-  // What the region answers before the backend sees the request: null to forward it.
+  // What the region answers for a write it may not accept (403/3), before anything else; null
+  // to go on.
   function gate(region, req) {
-    const path = req.url.split("?")[0];
-    const isItemRead = req.method === "GET" && /\/docs\/[^/]+$/.test(path);
     const isWrite = req.method !== "GET" && !req.headers["x-ms-documentdb-isquery"];
     if (isWrite && !state.multiWrite && regions.indexOf(region) !== state.write) {
       return [403, { code: "Forbidden", message: `The requested operation cannot be performed at this region (${region.name}).` }, { "x-ms-substatus": "3" }];
     }
-    if (isItemRead && req.headers["x-ms-session-token"]) {
-      const wanted = presentedLsn(req.headers["x-ms-session-token"]);
-      if (wanted > reached(region)) {
-        return [404, { code: "NotFound", message: "The read session is not available for the input session token." }, { "x-ms-substatus": "1002", "x-ms-session-token": `0:1#${reached(region)}` }];
-      }
-    }
     return null;
   }
 
-  return { regions, state, regionOf, reached, applied, metadata, authorize, identity, control, gate, writeRegion: () => regions[state.write] };
+  return { regions, state, regionOf, metadata, authorize, identity, control, gate, writeRegion: () => regions[state.write] };
 }
 
 module.exports = { createAccount };
