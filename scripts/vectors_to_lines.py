@@ -8,6 +8,8 @@ survives. Fields are separated by single spaces:
   convert ID xINPUT simple|vector xEXPECT
   merge   ID FLAGS N xIN1 .. xINn ok xEXPECT    | merge ID FLAGS N xIN1 .. xINn err KIND
   compare ID xA xB less|equal|greater|concurrent
+  explain ID xA xB N xLINE1 .. xLINEn    (compare.json's "explain": what each token lacks, as
+                                          "A lacks ..." / "B lacks ..." lines, in order)
   scope   ID xTOKEN xRANGE N xP1 .. xPn ok xEXPECT | ... none | ... err KIND
 
 WARNINGS is '-' when a parse has no warnings, else the warning codes in order joined by ','.
@@ -98,6 +100,9 @@ def lines():
         yield f"merge {c['id']} {flags(c.get('policy'))} {len(c['inputs'])} {ins} {tail}"
     for c in cases("compare"):
         yield f"compare {c['id']} {x(c['a'])} {x(c['b'])} {c['expect']}"
+        if "explain" in c:
+            lines = "".join(" " + x(line) for line in c["explain"])
+            yield f"explain {c['id']} {x(c['a'])} {x(c['b'])} {len(c['explain'])}{lines}"
     for c in cases("scope"):
         ps = "".join(" " + x(p) for p in c["parents"])
         if "error" in c:

@@ -1068,3 +1068,29 @@ fn compare_explain_says_what_each_token_lacks() {
     // Without --explain, the one-word contract is unchanged.
     assert_eq!(stdout(&cst(&["compare", "0:1#1", "0:1#2"])), "less\n");
 }
+
+#[test]
+fn every_compare_vector_through_compare_explain() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/vectors/compare.json"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    let mut explained = 0;
+    for case in cases {
+        let id = case["id"].as_str().unwrap();
+        let (a, b) = (case["a"].as_str().unwrap(), case["b"].as_str().unwrap());
+        let o = cst(&["compare", "--explain", "--", a, b]);
+        assert_eq!(o.status.code(), Some(0), "{id}: {}", stderr(&o));
+        let out = stdout(&o);
+        let mut lines = out.lines();
+        assert_eq!(lines.next(), case["expect"].as_str(), "{id}");
+        if let Some(explain) = case["explain"].as_array() {
+            explained += 1;
+            let want: Vec<&str> = explain.iter().map(|l| l.as_str().unwrap()).collect();
+            assert_eq!(lines.collect::<Vec<_>>(), want, "{id}");
+        }
+    }
+    assert!(explained >= 5, "the explain cases are run");
+}

@@ -50,6 +50,32 @@ pub enum Lack {
     },
 }
 
+impl Lack {
+    /// How far behind the token is, exactly (`need - have` as an unsigned number: LSNs are
+    /// `i64` and may be negative, so the gap can exceed `i64::MAX`); `None` for an absent range
+    /// or region and for a version lack (a version change is not a distance).
+    ///
+    /// ```
+    /// use cosmos_session_token::SessionToken;
+    /// let low = SessionToken::parse("0:1#5#1=-9223372036854775808")?;
+    /// let high = SessionToken::parse("0:1#5#1=9223372036854775807")?;
+    /// let c = low.compare_explained(&high);
+    /// assert_eq!(c.a_lacks[0].behind(), Some(u64::MAX));
+    /// # Ok::<(), cosmos_session_token::Error>(())
+    /// ```
+    pub fn behind(&self) -> Option<u64> {
+        match self {
+            Lack::GlobalLsn { have, need, .. }
+            | Lack::Region {
+                have: Some(have),
+                need,
+                ..
+            } => Some(need.abs_diff(*have)),
+            _ => None,
+        }
+    }
+}
+
 impl std::fmt::Display for Lack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -68,7 +94,7 @@ impl std::fmt::Display for Lack {
             } => write!(
                 f,
                 "range {range_id}: global LSN {have} < {need} ({} behind)",
-                need - have
+                need.abs_diff(*have)
             ),
             Lack::Region {
                 range_id,
@@ -78,7 +104,7 @@ impl std::fmt::Display for Lack {
             } => write!(
                 f,
                 "range {range_id} region {region}: LSN {have} < {need} ({} behind)",
-                need - have
+                need.abs_diff(*have)
             ),
             Lack::Region {
                 range_id,

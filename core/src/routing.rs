@@ -11,10 +11,14 @@
 
 use serde::Deserialize;
 
+use crate::builder::Builder;
 use crate::error::{Error, FeedRangeError, PartitionKeyError};
 use crate::feed_range::FeedRange;
+use crate::index::Lookup;
+use crate::merge::MergePolicy;
 use crate::model::SessionToken;
 use crate::partition_key::{EpkRange, PartitionKeyDefinition, PartitionKeyValue, epk_range};
+use crate::scope::merge_parents;
 
 /// Most ranges a routing map holds (a container has one per physical partition).
 pub const MAX_ROUTING_RANGES: usize = 262_144;
@@ -217,27 +221,52 @@ impl RoutingMap {
     }
 }
 
-fn scoped(token: &SessionToken, range: &PartitionKeyRange) -> Result<Option<SessionToken>, Error> {
-    let parents: Vec<&str> = range.parents.iter().map(String::as_str).collect();
-    Ok(token.scope(&range.id, &parents)?)
-}
-
-/// The merge of `token_of` over `ranges` (one segment per range), or `None` when no range has
-/// one: what a request spanning several ranges presents.
+/// The segments a request spanning `ranges` presents: one per range, as `segment_of` gives it
+/// (a one-segment token under the range's id, or `None` when it has no progress there), in EPK
+/// order; `None` when no range has one. A routing map's ids are distinct, so the segments are
+/// appended to one builder: linear in the ranges (merging them one token at a time copied the
+/// growing result each time, quadratic in the ranges touched).
 pub(crate) fn merged_over(
     ranges: &[PartitionKeyRange],
-    mut token_of: impl FnMut(&PartitionKeyRange) -> Result<Option<SessionToken>, Error>,
+    mut segment_of: impl FnMut(&PartitionKeyRange) -> Result<Option<SessionToken>, Error>,
 ) -> Result<Option<SessionToken>, Error> {
-    let mut out: Option<SessionToken> = None;
+    let mut out = Builder::default();
     for range in ranges {
-        if let Some(part) = token_of(range)? {
-            out = Some(match out {
-                None => part,
-                Some(acc) => acc.merge(&part)?,
-            });
+        if let Some(part) = segment_of(range)? {
+            for seg in &part {
+                out.push(seg);
+            }
         }
     }
-    Ok(out)
+    Ok((out.len() > 0).then(|| out.finish()))
+}
+
+/// [`merged_over`] `ranges` of one token: one index of the token's ranges for the whole call,
+/// shared by every range's parent lookups (a scope per range indexed the token anew each time).
+fn scoped_over(
+    token: &SessionToken,
+    ranges: &[PartitionKeyRange],
+) -> Result<Option<SessionToken>, Error> {
+    let spans = token.spans();
+    let index = (ranges.len() > 1).then(|| Lookup::new(&spans));
+    let find = |id: &str| match &index {
+        Some(index) => index.get(id).map(|i| token.at(i)),
+        None => token.get(id),
+    };
+    let mut out = Builder::default();
+    let mut parents: Vec<&str> = Vec::new();
+    for range in ranges {
+        if let Some(seg) = find(&range.id) {
+            out.push(seg);
+            continue;
+        }
+        parents.clear();
+        parents.extend(range.parents.iter().map(String::as_str));
+        if let Some(merged) = merge_parents(&range.id, &parents, find, &MergePolicy::DEFAULT)? {
+            out.push(merged.view());
+        }
+    }
+    Ok((out.len() > 0).then(|| out.finish()))
 }
 
 /// The token to send for a request to the item with partition key `components`: the segment of
@@ -262,7 +291,7 @@ pub fn token_for_partition_key(
     map: &RoutingMap,
 ) -> Result<Option<SessionToken>, Error> {
     let range = epk_range(components, definition)?;
-    merged_over(map.ranges_for(&range)?, |r| scoped(token, r))
+    scoped_over(token, map.ranges_for(&range)?)
 }
 
 /// The segments a request over `feed_range` needs: one per range it overlaps (each found
@@ -273,7 +302,7 @@ pub fn token_for_feed_range(
     feed_range: &FeedRange,
     map: &RoutingMap,
 ) -> Result<Option<SessionToken>, Error> {
-    merged_over(map.overlapping(feed_range), |r| scoped(token, r))
+    scoped_over(token, map.overlapping(feed_range))
 }
 
 /// `Ok` when `token` renders in at most `max_bytes`; otherwise `token_too_large` (a token is

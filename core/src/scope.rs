@@ -73,21 +73,32 @@ impl SessionToken {
                 None => self.get(id),
             }
         };
-        let mut merged: Option<OwnedSegment> = None;
-        for parent in parents {
-            let Some(seg) = find(parent) else {
-                continue;
-            };
-            match &mut merged {
-                None => {
-                    merged = Some(OwnedSegment {
-                        range_id: range_id.into(),
-                        value: seg.value.into(),
-                    })
-                }
-                Some(m) => merge_value_into(m, seg.value, policy)?,
-            }
-        }
-        Ok(merged.map(|m| SessionToken::single(m.view())))
+        Ok(merge_parents(range_id, parents, find, policy)?.map(|m| SessionToken::single(m.view())))
     }
+}
+
+/// The merge of the segments `find` has for `parents`, relabelled `range_id`; `None` when it has
+/// none of them. One lookup per parent: linear in the parents.
+pub(crate) fn merge_parents<'t>(
+    range_id: &str,
+    parents: &[&str],
+    find: impl Fn(&str) -> Option<Segment<'t>>,
+    policy: &MergePolicy,
+) -> Result<Option<OwnedSegment>, MergeError> {
+    let mut merged: Option<OwnedSegment> = None;
+    for parent in parents {
+        let Some(seg) = find(parent) else {
+            continue;
+        };
+        match &mut merged {
+            None => {
+                merged = Some(OwnedSegment {
+                    range_id: range_id.into(),
+                    value: seg.value.into(),
+                })
+            }
+            Some(m) => merge_value_into(m, seg.value, policy)?,
+        }
+    }
+    Ok(merged)
 }

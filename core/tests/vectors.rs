@@ -186,6 +186,23 @@ fn compare_vectors() {
         };
         assert_eq!(b.compare(&a).as_str(), reverse, "{id}: reverse");
         assert_eq!(a == b, expected == "equal", "{id}: ==");
+        if let Some(explain) = case.get("explain") {
+            let c = a.compare_explained(&b);
+            assert_eq!(c.order.as_str(), expected, "{id}: explained order");
+            let lines: Vec<String> = c
+                .a_lacks
+                .iter()
+                .map(|l| format!("A lacks {l}"))
+                .chain(c.b_lacks.iter().map(|l| format!("B lacks {l}")))
+                .collect();
+            let want: Vec<&str> = explain
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap())
+                .collect();
+            assert_eq!(lines, want, "{id}: explain");
+        }
     }
 }
 

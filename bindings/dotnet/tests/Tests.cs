@@ -634,6 +634,18 @@ public class VectorTests
                     if (a == b) Assert.AreEqual(a.GetHashCode(), b.GetHashCode(), "hash");
                     break;
                 }
+            case "explain":
+                {
+                    var a = SessionToken.Parse(Unhex(f[2]));
+                    var b = SessionToken.Parse(Unhex(f[3]));
+                    int n = int.Parse(f[4]);
+                    string[] lacks;
+                    a.CompareExplained(b, out lacks);
+                    var want = new string[n];
+                    for (int i = 0; i < n; i++) want[i] = Unhex(f[5 + i]);
+                    CollectionAssert.AreEqual(want, lacks);
+                    break;
+                }
             case "scope":
                 {
                     var t = SessionToken.Parse(Unhex(f[2]));

@@ -108,6 +108,15 @@ def test_compare(case):
     assert (a == b) == (case["expect"] == "equal")
     if a == b:
         assert hash(a) == hash(b)
+    if "explain" in case:
+        order, a_lacks, b_lacks = a.compare_explained(b)
+        assert order == WORDS[case["expect"]]
+        lines = [f"A lacks {lack['text']}" for lack in a_lacks] + [f"B lacks {lack['text']}" for lack in b_lacks]
+        assert lines == case["explain"]
+        # have/need are exact Python ints (no i64 wrap-around on the way).
+        for lack in a_lacks + b_lacks:
+            if "have" in lack and lack["have"] is not None:
+                assert lack["have"] < lack["need"] or lack["kind"] == "version"
 
 
 SCOPE = load_cases("scope")

@@ -1317,6 +1317,39 @@ static void vector_compare(char **f) {
     free(b);
 }
 
+/* explain ID xA xB N xLINE1..xLINEn: cst_token_compare_explain's lines, in order. */
+static void vector_explain(char **f, int nf) {
+    size_t la = 0, lb = 0, n = 0;
+    char *a = unhex(f[2], &la), *b = unhex(f[3], &lb);
+    int count = atoi(f[4]);
+    CHECK(nf == 5 + count);
+    cst_token *ta = NULL, *tb = NULL;
+    CHECK_STATUS(cst_token_parse(a, la, 0, &ta), CST_OK);
+    CHECK_STATUS(cst_token_parse(b, lb, 0, &tb), CST_OK);
+    int32_t order = -1;
+    char buf[4096];
+    CHECK_STATUS(cst_token_compare_explain(ta, tb, &order, buf, sizeof buf, &n), CST_OK);
+    /* The expected lines joined by '\n', as the function writes them. */
+    char want[4096] = "";
+    size_t used = 0;
+    for (int i = 0; i < count && 5 + i < nf; i++) {
+        size_t ll = 0;
+        char *line = unhex(f[5 + i], &ll);
+        if (used + ll + 2 < sizeof want) {
+            if (i > 0) want[used++] = '\n';
+            memcpy(want + used, line, ll);
+            used += ll;
+            want[used] = '\0';
+        }
+        free(line);
+    }
+    CHECK(n == used && strcmp(buf, want) == 0);
+    cst_token_free(ta);
+    cst_token_free(tb);
+    free(a);
+    free(b);
+}
+
 static void vector_scope(char **f, int nf) {
     size_t len = 0, rlen = 0, n = 0;
     char *tok = unhex(f[2], &len), *range = unhex(f[3], &rlen), buf[4096];
@@ -1866,6 +1899,8 @@ static int run_vectors(const char *path) {
             vector_merge(f, nf);
         } else if (strcmp(f[0], "compare") == 0 && nf >= 5) {
             vector_compare(f);
+        } else if (strcmp(f[0], "explain") == 0 && nf >= 5) {
+            vector_explain(f, nf);
         } else if (strcmp(f[0], "scope") == 0) {
             vector_scope(f, nf);
         } else if (strcmp(f[0], "seal") == 0 && nf >= 6) {
