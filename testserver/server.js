@@ -162,6 +162,11 @@ const handler = (fixed) => (req, res) => {
     if (path === "/" && req.method === "GET") {
       stats.account_reads += 1;
       if (denied) { stats.unauthorized += 1; return send(res, denied[0], denied[1], denied[2]); }
+      const broken = account.malformedMetadata();
+      if (broken !== null) {
+        res.writeHead(200, { "content-type": "application/json" });
+        return res.end(broken);
+      }
       return send(res, 200, account.metadata(req.headers.host));
     }
     stats[kind(req, path)] += 1;

@@ -232,6 +232,9 @@ pub struct StoreStats {
     pub account_reads: u64,
     /// Databases or containers created (first writes, or after the container disappeared).
     pub containers_created: u64,
+    /// Regions of the account description never used: their endpoint broke the rules of
+    /// [`crate::cosmos::endpoint::region_refusal`] (another host, plain http, a password).
+    pub regions_refused: u64,
     /// Request units charged (sum of `x-ms-request-charge`).
     pub request_charge: f64,
 }

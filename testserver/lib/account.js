@@ -39,14 +39,30 @@ function createAccount(options) {
     tokens: new Map(), // token -> expiry (ms)
     identity: { identity_header: "fake-identity-header", client_id: "fake-client", client_secret: "fake-secret", expires_in: 3600 },
     authStats: { issued: 0, refused: 0, bearer_ok: 0, key_refused: 0, scopes: [] },
+    advertise: {}, // region name -> endpoint advertised instead of its own
+    malformed: 0, // the next N answers to GET / are not an account description
+    malformedServed: 0,
   };
 
   function regionOf(port) {
     return regions.find((r) => r.port === port) || null;
   }
 
+  // What GET / advertises for a region: its loopback port, unless POST /_shim/account
+  // {"advertise": {"East US": "http://127.0.0.2:1234/"}} says otherwise (the client-side endpoint
+  // rules are tested against descriptions that point elsewhere).
   function location(r) {
-    return { name: r.name, databaseAccountEndpoint: `http://127.0.0.1:${r.port}/` };
+    const advertised = state.advertise[r.name];
+    return { name: r.name, databaseAccountEndpoint: advertised || `http://127.0.0.1:${r.port}/` };
+  }
+
+  // A broken answer to GET / when one is due (POST /_shim/account {"malformed": N}): null when
+  // the real description should be served.
+  function malformedMetadata() {
+    if (state.malformed <= 0) return null;
+    state.malformed -= 1;
+    state.malformedServed += 1;
+    return '{"writableLocations": [{"name": "West US", "databaseAccountEndpoint"';
   }
 
   function metadata(hostHeader) {
@@ -153,6 +169,14 @@ function createAccount(options) {
       }
       return [200, Object.assign({ mode: state.auth, token: issued }, state.authStats)];
     }
+    if (path === "/_shim/account") {
+      if (req.method === "POST") {
+        const c = input();
+        if (c.advertise !== undefined) state.advertise = c.advertise || {};
+        if (c.malformed !== undefined) state.malformed = c.malformed | 0;
+      }
+      return [200, { advertise: state.advertise, malformed: state.malformed, malformed_served: state.malformedServed }];
+    }
     if (path === "/_shim/identity" && req.method === "POST") {
       Object.assign(state.identity, input());
       return [200, { ok: true }];
@@ -170,7 +194,7 @@ function createAccount(options) {
     return null;
   }
 
-  return { regions, state, regionOf, metadata, authorize, identity, control, gate, writeRegion: () => regions[state.write] };
+  return { regions, state, regionOf, metadata, malformedMetadata, authorize, identity, control, gate, writeRegion: () => regions[state.write] };
 }
 
 module.exports = { createAccount };

@@ -24,6 +24,7 @@ use crate::error::{Result, StateError};
 #[derive(Clone)]
 pub struct ConnectionString {
     endpoint: String,
+    url: url::Url,
     key: Option<Vec<u8>>,
     insecure_http: bool,
 }
@@ -78,24 +79,19 @@ impl ConnectionString {
             }
         }
         let endpoint = endpoint.ok_or_else(|| invalid("AccountEndpoint is missing"))?;
-        let (rest, http) = match endpoint.strip_prefix("https://") {
-            Some(rest) => (rest, false),
-            None => (
-                endpoint.strip_prefix("http://").ok_or_else(|| {
-                    invalid(
-                        "AccountEndpoint must start with https:// (or http:// for a local server)",
-                    )
-                })?,
-                true,
-            ),
-        };
-        let host = rest.strip_suffix('/').unwrap_or(rest);
-        if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
+        // Parsed, never split by hand: `http://[::1]@evil/` has the host `evil`.
+        let url = super::endpoint::parse("AccountEndpoint", &endpoint).map_err(|e| {
+            invalid(&format!(
+                "{e}; it must start with https:// (or http:// for a local server)"
+            ))
+        })?;
+        let http = url.scheme() == "http";
+        if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
             return Err(invalid(
                 "AccountEndpoint must be a scheme, a host and an optional port, e.g. https://account.documents.azure.com:443/",
             ));
         }
-        if http && !insecure_http && !is_loopback(host) {
+        if http && !insecure_http && !super::endpoint::is_loopback(&url) {
             return Err(invalid(
                 "AccountEndpoint uses http:// for a host that is not loopback: requests and their signed Authorization headers would travel in clear text; use https://, or add AllowInsecureHttp=true for a development server you trust",
             ));
@@ -113,7 +109,8 @@ impl ConnectionString {
             }
         };
         Ok(ConnectionString {
-            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            endpoint: endpoint.trim().trim_end_matches('/').to_owned(),
+            url,
             key,
             insecure_http: http,
         })
@@ -129,26 +126,15 @@ impl ConnectionString {
         &self.endpoint
     }
 
+    /// The endpoint, parsed (regional endpoints are checked against its host).
+    pub(crate) fn url(&self) -> &url::Url {
+        &self.url
+    }
+
     /// The decoded account key; None for a connection string without one (Entra ID sign-in).
     pub(crate) fn key(&self) -> Option<&[u8]> {
         self.key.as_deref()
     }
-}
-
-/// `localhost`, an IPv4 address in 127.0.0.0/8 or `[::1]`, with or without a port.
-pub(crate) fn is_loopback(host_port: &str) -> bool {
-    let host = if let Some(rest) = host_port.strip_prefix('[') {
-        match rest.split_once(']') {
-            Some((h, _)) => return h == "::1",
-            None => return false,
-        }
-    } else {
-        host_port.rsplit_once(':').map_or(host_port, |(h, _)| h)
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -156,27 +142,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn loopback_hosts() {
-        for h in [
-            "localhost",
-            "LOCALHOST:8081",
-            "127.0.0.1",
-            "127.1.2.3:80",
-            "[::1]",
-            "[::1]:8081",
+    fn userinfo_is_refused_without_repeating_it() {
+        for endpoint in [
+            "http://[::1]@evil.example/",
+            "http://127.0.0.1:80@evil.example/",
+            "https://user:hunter2@acct.documents.azure.com/",
         ] {
-            assert!(is_loopback(h), "{h}");
+            let err =
+                ConnectionString::parse(&format!("AccountEndpoint={endpoint};AccountKey=c2VjcmV0"))
+                    .unwrap_err()
+                    .to_string();
+            assert!(err.contains("user name or password"), "{endpoint}: {err}");
+            assert!(!err.contains("evil") && !err.contains("hunter2"), "{err}");
         }
-        for h in [
-            "example.com",
-            "10.0.0.1",
-            "128.0.0.1:80",
-            "[::2]",
-            "localhost.evil.com",
-            "127.0.0.1.nip.io",
-        ] {
-            assert!(!is_loopback(h), "{h}");
-        }
+        assert!(
+            ConnectionString::parse("AccountEndpoint=http://[::1]:8081/;AccountKey=c2VjcmV0")
+                .is_ok()
+        );
+        assert!(
+            ConnectionString::parse("AccountEndpoint=https://a.example/x;AccountKey=c2VjcmV0")
+                .is_err()
+        );
     }
 
     #[test]

@@ -142,18 +142,11 @@ impl Credential {
 /// assert_eq!(account_scope("https://acct.documents.azure.com:443"), "https://acct.documents.azure.com/.default");
 /// ```
 pub fn account_scope(endpoint: &str) -> String {
-    let rest = endpoint
-        .split_once("://")
-        .map_or(endpoint, |(_, rest)| rest);
-    let host_port = rest.split('/').next().unwrap_or(rest);
-    let host = if host_port.starts_with('[') {
-        host_port
-            .split_once(']')
-            .map_or(host_port, |(h, _)| h)
-            .trim_start_matches('[')
-    } else {
-        host_port.rsplit_once(':').map_or(host_port, |(h, _)| h)
-    };
+    // The parsed host (an IPv6 literal keeps its brackets, as in a URL).
+    let host = url::Url::parse(endpoint)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
     format!("https://{host}/.default")
 }
 
@@ -225,30 +218,6 @@ fn token_request(
     Err(StateError::Unavailable(last))
 }
 
-fn check_identity_endpoint(what: &str, url: &str) -> Result<()> {
-    let host = url
-        .strip_prefix("http://")
-        .map(|r| r.split(['/', '?']).next().unwrap_or(r));
-    match host {
-        None if url.starts_with("https://") => Ok(()),
-        Some(h) => {
-            // Loopback as the connection string counts it; the instance-metadata host is
-            // link-local.
-            let name = h.rsplit_once(':').map_or(h, |(n, _)| n);
-            if super::connection::is_loopback(h) || name == "169.254.169.254" {
-                Ok(())
-            } else {
-                Err(StateError::InvalidOption(format!(
-                    "{what} must be https://, or http:// on a loopback or link-local host"
-                )))
-            }
-        }
-        None => Err(StateError::InvalidOption(format!(
-            "{what} must be an http(s) URL"
-        ))),
-    }
-}
-
 /// A managed identity: App Service / Functions (`IDENTITY_ENDPOINT` with `IDENTITY_HEADER`) or
 /// the VM instance-metadata endpoint.
 #[derive(Clone)]
@@ -296,7 +265,7 @@ impl ManagedIdentity {
         header: &str,
         client_id: Option<&str>,
     ) -> Result<ManagedIdentity> {
-        check_identity_endpoint("IDENTITY_ENDPOINT", endpoint)?;
+        super::endpoint::check_identity("IDENTITY_ENDPOINT", endpoint, false)?;
         Ok(ManagedIdentity {
             endpoint: endpoint.to_owned(),
             header: Some(header.to_owned()),
@@ -306,7 +275,7 @@ impl ManagedIdentity {
 
     /// The instance-metadata protocol (api-version 2018-02-01) at `endpoint`.
     pub fn instance_metadata(endpoint: &str, client_id: Option<&str>) -> Result<ManagedIdentity> {
-        check_identity_endpoint("the instance-metadata endpoint", endpoint)?;
+        super::endpoint::check_identity("the instance-metadata endpoint", endpoint, true)?;
         Ok(ManagedIdentity {
             endpoint: endpoint.to_owned(),
             header: None,
@@ -385,12 +354,7 @@ impl ClientSecret {
         let authority = authority
             .unwrap_or(DEFAULT_AUTHORITY_HOST)
             .trim_end_matches('/');
-        check_identity_endpoint("the authority host", authority)?;
-        if authority.contains("169.254.169.254") {
-            return Err(StateError::InvalidOption(
-                "the authority host must be https://, or http:// on loopback".into(),
-            ));
-        }
+        super::endpoint::check_identity("the authority host", authority, false)?;
         let ok = |s: &str| {
             !s.is_empty()
                 && s.chars()
@@ -502,6 +466,13 @@ mod tests {
             account_scope("http://127.0.0.1:8081"),
             "https://127.0.0.1/.default"
         );
-        assert_eq!(account_scope("https://[::1]:8081"), "https://::1/.default");
+        assert_eq!(
+            account_scope("https://[::1]:8081"),
+            "https://[::1]/.default"
+        );
+        assert_eq!(
+            account_scope("http://u@evil.example/"),
+            "https://evil.example/.default"
+        );
     }
 }

@@ -35,6 +35,7 @@
 mod auth;
 mod connection;
 pub mod credential;
+pub mod endpoint;
 pub mod topology;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -247,6 +248,7 @@ pub struct Counters {
     unauthorized: AtomicU64,
     account_reads: AtomicU64,
     containers_created: AtomicU64,
+    regions_refused: AtomicU64,
     /// Request charge in hundredths of a request unit.
     centi_charge: AtomicU64,
 }
@@ -282,6 +284,7 @@ impl Counters {
             unauthorized: get(&self.unauthorized),
             account_reads: get(&self.account_reads),
             containers_created: get(&self.containers_created),
+            regions_refused: get(&self.regions_refused),
             request_charge: self.request_charge(),
         }
     }
@@ -356,6 +359,8 @@ enum Route {
 /// retry budget and a bound on the whole operation ([`CosmosOptions`]).
 pub struct CosmosStore {
     agent: ureq::Agent,
+    /// The connection string's endpoint, parsed: regional endpoints must be its siblings.
+    account_url: url::Url,
     auth: Auth,
     options: CosmosOptions,
     counters: Counters,
@@ -479,6 +484,7 @@ impl CosmosStore {
         let topology = Topology::new(connection.endpoint(), options.preferred_regions.clone());
         Ok(CosmosStore {
             agent,
+            account_url: connection.url().clone(),
             auth,
             options,
             counters: Counters::default(),
@@ -566,7 +572,26 @@ impl CosmosStore {
             bump(&self.counters.requests);
             match self.send_once("GET", &endpoint, "", "", "", &[], None, remaining) {
                 Ok(a) if a.status == 200 => {
-                    let account = Account::parse(&a.body)?;
+                    // A description that does not parse is a failed read: the next endpoint,
+                    // then the last good description (one bad answer must not stop every
+                    // operation).
+                    let account = match Account::parse(&a.body) {
+                        Ok(account) => account,
+                        Err(e) => {
+                            last = Some(e.to_string());
+                            continue;
+                        }
+                    };
+                    let (account, refused) = account.keep_family(&self.account_url);
+                    for r in &refused {
+                        bump(&self.counters.regions_refused);
+                        tracing::warn!(
+                            target: "cosmos_session_state::store",
+                            region = %r.name,
+                            reason = %r.reason,
+                            "a region of the account description is not used"
+                        );
+                    }
                     if account.multi_write && !self.options.allow_multi_write {
                         return Err(StateError::Rejected(
                             "the account accepts writes in several regions: the lock protocol relies on conditional writes, which such an account checks per region only (two regions could both grant a lock); use a single-write-region account, or set allow_multi_write if every web node writes through one region".into(),
@@ -575,7 +600,7 @@ impl CosmosStore {
                     tracing::debug!(
                         target: "cosmos_session_state::store",
                         regions = account.readable.len(),
-                        write_region = %account.writable[0].name,
+                        write_region = account.writable.first().map_or("(the account endpoint)", |r| r.name.as_str()),
                         "account read"
                     );
                     self.topology().set_account(Some(account), Instant::now());

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::endpoint::{self, region_refusal};
 use crate::error::{Result, StateError};
 
 /// How long a region that failed is tried only after the others.
@@ -45,6 +46,17 @@ impl Region {
     }
 }
 
+/// A region of the account description that receives no request, and why (a diagnostics
+/// event: the region's name and the rule it broke; never its endpoint text, which could carry
+/// a password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedRegion {
+    /// The region's name as the description gives it.
+    pub name: String,
+    /// The rule it broke ([`endpoint::region_refusal`]).
+    pub reason: String,
+}
+
 /// What `GET /` says of the account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -66,14 +78,12 @@ fn locations(doc: &Value, field: &str) -> Result<Vec<Region>> {
             let name = l.get("name").and_then(Value::as_str);
             let endpoint = l.get("databaseAccountEndpoint").and_then(Value::as_str);
             match (name, endpoint) {
-                (Some(n), Some(e)) if e.starts_with("https://") || e.starts_with("http://") => {
-                    Ok(Region {
-                        name: n.to_owned(),
-                        endpoint: e.trim_end_matches('/').to_owned(),
-                    })
-                }
+                (Some(n), Some(e)) => Ok(Region {
+                    name: n.to_owned(),
+                    endpoint: e.trim_end_matches('/').to_owned(),
+                }),
                 _ => Err(StateError::Store(format!(
-                    "the account description has a {field} entry without a name and an http(s) endpoint"
+                    "the account description has a {field} entry without a name and an endpoint"
                 ))),
             }
         })
@@ -81,6 +91,47 @@ fn locations(doc: &Value, field: &str) -> Result<Vec<Region>> {
 }
 
 impl Account {
+    /// The account with only the regions `account` (the connection string's endpoint) may send
+    /// its credentials to ([`endpoint::region_refusal`]), and the regions left out. When no
+    /// writable region remains, writes go to the account endpoint (as the SDKs do).
+    ///
+    /// ```
+    /// use cosmos_session_state::cosmos::topology::Account;
+    /// let a = Account::parse(br#"{"writableLocations":[{"name":"West US","databaseAccountEndpoint":"https://evil.example/"}],
+    ///   "readableLocations":[{"name":"East US","databaseAccountEndpoint":"https://a-eastus.documents.azure.com/"}]}"#)?;
+    /// let (kept, refused) = a.keep_family(&url::Url::parse("https://a.documents.azure.com/").unwrap());
+    /// assert!(kept.writable.is_empty());
+    /// assert_eq!(kept.readable[0].name, "East US");
+    /// assert_eq!(refused[0].name, "West US");
+    /// # Ok::<(), cosmos_session_state::StateError>(())
+    /// ```
+    pub fn keep_family(mut self, account: &url::Url) -> (Account, Vec<RefusedRegion>) {
+        let mut refused: Vec<RefusedRegion> = Vec::new();
+        let mut keep = |list: &mut Vec<Region>| {
+            list.retain(|r| {
+                let why = match endpoint::parse("the regional endpoint", &r.endpoint) {
+                    Ok(url) => region_refusal(account, &url),
+                    Err(e) => Some(e),
+                };
+                match why {
+                    None => true,
+                    Some(reason) => {
+                        if !refused.iter().any(|x| x.name == r.name) {
+                            refused.push(RefusedRegion {
+                                name: r.name.chars().take(64).collect(),
+                                reason,
+                            });
+                        }
+                        false
+                    }
+                }
+            })
+        };
+        keep(&mut self.writable);
+        keep(&mut self.readable);
+        (self, refused)
+    }
+
     /// Parses the body of `GET /`.
     ///
     /// ```
@@ -96,11 +147,6 @@ impl Account {
             .map_err(|e| StateError::Store(format!("the account description is not JSON: {e}")))?;
         let writable = locations(&doc, "writableLocations")?;
         let readable = locations(&doc, "readableLocations")?;
-        if writable.is_empty() {
-            return Err(StateError::Store(
-                "the account description names no writable location".into(),
-            ));
-        }
         Ok(Account {
             writable,
             readable,
