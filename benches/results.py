@@ -9,9 +9,16 @@ Runs, in this order, on this machine: the instruction counts under callgrind
 --features peers --bench tokens`), the heap-allocation counts (`--bench allocations`), Python
 against azure-cosmos with the feed-range plot (`benches/python_vs_azure_cosmos.py`), the layers
 from Rust through the C ABI to .NET on Mono (`benches/ffi_overhead.sh`) and, unless
---skip-state, the session-state costs against the local Cosmos test server. Then it checks the
-performance issue's targets against what it measured and writes everything, with the commands,
-into one Markdown file. About 15 minutes on the 2-core CI machine kind.
+--skip-state, the session-state costs against the local Cosmos test server; then the routing
+benchmark (`--bench routing`, security review 2, issue #34). Then it checks the performance
+issue's targets against what it measured and writes everything, with the commands, into one
+Markdown file. About 15 minutes on the 2-core CI machine kind.
+
+    .venv/bin/python benches/results.py --only routing
+
+runs the routing benchmark alone (under a minute) and replaces only its section of the existing
+file (adding it at the end if it is missing); the section says when, where and from which commit
+it was measured, since the rest of the file comes from an earlier run.
 """
 
 from __future__ import annotations
@@ -85,6 +92,8 @@ def criterion() -> dict[str, tuple[float, dict | None]]:
     out = {}
     for bench in (ROOT / "target" / "criterion").glob("**/new/benchmark.json"):
         meta = json.loads(bench.read_text())
+        if meta["full_id"].startswith("routing/"):
+            continue  # routing_results() reads those
         est = json.loads((bench.parent / "estimates.json").read_text())
         out[meta["full_id"]] = (est["median"]["point_estimate"], meta.get("throughput"))
     return out
@@ -142,6 +151,93 @@ def criterion_tables(c: dict) -> list[str]:
     return lines
 
 
+# Issue #34 (second security review), finding 2: the reviewer's timings of `token_for_feed_range`
+# over the full feed range before the fix (merging one range at a time), in seconds.
+ROUTING_BEFORE_S = {4096: 0.79, 32768: 38.8}
+ROUTING_HEADING = "## Routing maps: token_for_feed_range and key-prefix resolves (issue #34)"
+ROUTING_COMMAND = "cargo bench -p cosmos-session-token-benches --bench routing -- --noplot"
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def routing_results() -> dict[str, float]:
+    """Runs the routing bench; full id -> median ns."""
+    for old in (ROOT / "target" / "criterion").glob("routing_*"):
+        shutil.rmtree(old, ignore_errors=True)
+    printed = run(["cargo", "bench", "-q", "-p", "cosmos-session-token-benches", "--bench", "routing", "--",
+                   "--noplot"], stderr=subprocess.DEVNULL)
+    print(printed, file=sys.stderr)  # criterion's own report, for the log
+    out = {}
+    for bench in (ROOT / "target" / "criterion").glob("routing_*/**/new/benchmark.json"):
+        meta = json.loads(bench.read_text())
+        est = json.loads((bench.parent / "estimates.json").read_text())
+        out[meta["full_id"]] = est["median"]["point_estimate"]
+    return out
+
+
+def routing_section(r: dict[str, float], when: datetime.datetime, revision: str, load: tuple[str, str]) -> list[str]:
+    """The routing section's Markdown: the criterion medians, the issue's before numbers, its targets."""
+    feed = {int(k.rsplit("/", 1)[1]): v for k, v in r.items() if k.startswith("routing/token_for_feed_range/")}
+    prefix = {int(k.rsplit("/", 1)[1]): v for k, v in r.items()
+              if k.startswith("routing/resolve_for_partition_key_prefix/")}
+    lines = [
+        ROUTING_HEADING,
+        "",
+        f"Measured by `benches/results.py` on {when:%Y-%m-%d %H:%M} UTC from commit {revision} "
+        f"(`{ROUTING_COMMAND}`: criterion, median of 10 samples, 1 s warm-up, 3 s measurement). "
+        f"Machine: {machine()}. The 2 cores were shared with other work during the run (load "
+        f"average {load[0]} before, {load[1]} after), so the times are an upper bound with some "
+        "noise; the ratios between sizes are what the issue's targets ask.",
+        "",
+        "The inputs are `core/tests/routing_scale.rs`'s: ranges of equal width, each the child of one "
+        "of 16 older ranges, and a token with a segment for every other range plus the 16 parents', "
+        "so half the ranges are scoped through their parent. `token_for_feed_range` runs over the "
+        "full feed range `-FF`; the prefix resolve is `SessionContainer::resolve_for_partition_key` "
+        "with a MultiHash prefix whose `[epk, epk+FF)` holds the ranges. \"Before\" is the "
+        "reviewer's measurement in issue #34 (one range merged at a time), not rerun here.",
+        "",
+        "| operation | ranges | median | per range | before (issue #34) |",
+        "|---|---|---|---|---|",
+    ]
+    for n, ns in sorted(feed.items()):
+        before = f"{ROUTING_BEFORE_S[n]:g} s" if n in ROUTING_BEFORE_S else "not measured"
+        lines.append(f"| token_for_feed_range | {n:,} | {fmt_ns(ns)} | {fmt_ns(ns / n)} | {before} |")
+    for n, ns in sorted(prefix.items()):
+        lines.append(f"| resolve_for_partition_key (prefix) | {n:,} | {fmt_ns(ns)} | {fmt_ns(ns / n)} | - |")
+    targets = []
+    if 4096 in feed and 32768 in feed:
+        ratio = feed[32768] / feed[4096]
+        targets.append(("32,768 ranges <= 20x the time of 4,096 (8x the ranges)", f"{ratio:.1f}x "
+                        f"(before: {ROUTING_BEFORE_S[32768] / ROUTING_BEFORE_S[4096]:.0f}x)", ratio <= 20))
+    if 262144 in feed:
+        # "Well under a second", read as a quarter of one.
+        targets.append(("262,144 ranges well under a second (<= 250 ms)", fmt_ns(feed[262144]),
+                        feed[262144] <= 250e6))
+    lines += ["", "| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {name} | {value} | {'yes' if ok else '**no**'} |" for name, value, ok in targets]
+    return lines
+
+
+def replace_section(text: str, heading: str, section: list[str]) -> str:
+    """`text` with the `## ` section titled `heading` replaced by `section` (appended if absent)."""
+    lines = text.rstrip("\n").split("\n")
+    if heading in lines:
+        start = lines.index(heading)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        while end > start + 1 and lines[end - 1] == "":
+            end -= 1
+        tail = lines[end:]
+        lines = lines[:start] + section + ([""] if tail else []) + tail
+    else:
+        lines += [""] + section
+    return "\n".join(lines) + "\n"
+
+
 def python_bench(plot: Path) -> tuple[str, dict[str, float]]:
     """The Python comparison's Markdown and ratios by operation."""
     py = ROOT / ".venv" / "bin" / "python"
@@ -190,9 +286,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "benches" / "RESULTS.md"))
     ap.add_argument("--skip-state", action="store_true", help="leave out the session-state costs (needs Node)")
+    ap.add_argument("--only", choices=["routing"],
+                    help="run only this benchmark and replace only its section of the existing --out file")
     args = ap.parse_args()
     started = datetime.datetime.now(datetime.timezone.utc)
     revision = commit()  # before the run: the plot it rewrites is a tracked file
+
+    if args.only == "routing":
+        load_before = loadavg()
+        routed = routing_results()
+        section = routing_section(routed, started, revision, (load_before, loadavg()))
+        out = Path(args.out)
+        out.write_text(replace_section(out.read_text(), ROUTING_HEADING, section))
+        print(f"wrote the routing section of {args.out}", file=sys.stderr)
+        return
 
     measured = instructions.measure(200)
     instr = {op: n for op, n, _ in measured}
@@ -203,6 +310,9 @@ def main() -> None:
     py_text, py = python_bench(plot)
     layer_text, layer = layers()
     state_text = None if args.skip_state else state_costs()
+    load_before = loadavg()
+    routed = routing_results()
+    routing_md = routing_section(routed, started, revision, (load_before, loadavg()))
 
     i = instr
     parse13, drv13 = i["parse 1 segment, 3 regions"], i["driver: parse 1 segment, 3 regions"]
@@ -279,6 +389,7 @@ def main() -> None:
         "python3 benches/instructions.py --markdown                                  # callgrind, ~3 min",
         "cargo bench -p cosmos-session-token-benches --features peers --bench tokens -- --noplot   # ~7 min",
         "cargo bench -p cosmos-session-token-benches --bench allocations",
+        ROUTING_COMMAND + "   # routing maps, issue #34 (~1 min)",
         ".venv/bin/python benches/python_vs_azure_cosmos.py --plot benches/feed_range_merge.png  # ~2 min",
         "benches/ffi_overhead.sh                                                      # ~1 min",
         "scripts/state-costs-compare " + STATE_BEFORE + "   # session state, before and after the one-item layout",
@@ -344,6 +455,7 @@ def main() -> None:
                "read-only; Microsoft's Cosmos provider 2 stored procedures, 1 (a write); Redis "
                "provider 3 scripts, 1; DodoBrands 4 (3 writes), 1.", "",
                state_text.strip()]
+    md += [""] + routing_md
     Path(args.out).write_text("\n".join(md) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
 
