@@ -200,7 +200,7 @@ const handler = (fixed) => (req, res) => {
       return send(res, 404, { code: "NotFound", message: `Owner resource does not exist: dbs/${db}/colls/${coll}` }, { "x-ms-substatus": "1003" });
     }
     const base = { "x-ms-alt-content-path": `dbs/${db}/colls/${coll}`, "x-ms-content-path": c.rid };
-    if (owner[3] === "pkranges") return pkranges(req, res, c, base);
+    if (owner[3] === "pkranges") return pkranges(req, res, c, base, fault);
     // The ranges the request touches: the one it names, its partition key's, or every range.
     const named = req.headers["x-ms-documentdb-partitionkeyrangeid"];
     const isWrite = req.method !== "GET" && !req.headers["x-ms-documentdb-isquery"];
@@ -242,14 +242,25 @@ const handler = (fixed) => (req, res) => {
 };
 
 // GET …/pkranges from the container's range table (a change-feed read with the current etag: 304).
-function pkranges(req, res, c, base) {
-  const list = c.pkranges();
+// A fault can make it a hostile pager (clients must bound paging): {"match": "pkranges",
+// "continuation": "same" | "fresh", "repeat": K, "delay_ms": N} answers with that continuation
+// (the same value every time, or a new one per page), the list repeated K times, after N ms.
+let pageCounter = 0;
+function pkranges(req, res, c, base, fault) {
+  let list = c.pkranges();
   const etag = `"${list.map((r) => r.id).join(".")}"`;
   if (req.headers["a-im"] && req.headers["if-none-match"] === etag) {
     res.writeHead(304, Object.assign({ etag }, base));
     return res.end();
   }
-  send(res, 200, { _rid: c.rid, PartitionKeyRanges: list, _count: list.length }, Object.assign({ etag, "x-ms-item-count": String(list.length) }, base));
+  const headers = Object.assign({ etag, "x-ms-item-count": String(list.length) }, base);
+  if (fault && fault.continuation) {
+    headers["x-ms-continuation"] = fault.continuation === "fresh" ? `page-${++pageCounter}` : String(fault.continuation);
+    if (fault.repeat) list = [].concat(...Array.from({ length: fault.repeat }, () => list));
+  }
+  const answer = () => send(res, 200, { _rid: c.rid, PartitionKeyRanges: list, _count: list.length }, headers);
+  if (fault && fault.delay_ms) return setTimeout(answer, fault.delay_ms);
+  answer();
 }
 
 function forward(req, res, path, body, region, fault, doc) {

@@ -36,6 +36,7 @@ mod auth;
 mod connection;
 pub mod credential;
 pub mod endpoint;
+pub mod pkranges;
 pub mod topology;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -655,8 +656,34 @@ impl CosmosStore {
         headers: &[(&str, String)],
         body: Option<&[u8]>,
     ) -> Result<Answer> {
+        let deadline = Instant::now() + self.options.operation_timeout;
+        self.send_within(
+            deadline,
+            route,
+            method,
+            link,
+            resource_type,
+            sign_link,
+            headers,
+            body,
+        )
+    }
+
+    /// [`send`](Self::send) within `deadline` (an operation of several requests, such as paging,
+    /// shares one).
+    #[allow(clippy::too_many_arguments)] // one HTTP request's parts
+    fn send_within(
+        &self,
+        deadline: Instant,
+        route: Route,
+        method: &str,
+        link: &str,
+        resource_type: &str,
+        sign_link: &str,
+        headers: &[(&str, String)],
+        body: Option<&[u8]>,
+    ) -> Result<Answer> {
         let started = Instant::now();
-        let deadline = started + self.options.operation_timeout;
         self.refresh_topology(None, deadline)?;
         let (mut plan, mut generation) = {
             let t = self.topology();
@@ -749,7 +776,9 @@ impl CosmosStore {
             if let Some(observe) = &self.observer {
                 observe(&event);
             }
-            let Some(cause) = cause else { return result };
+            let Some(cause) = cause else {
+                return settled(method, link, doubt, result);
+            };
             // What to do next: wait this long, in this region of the plan.
             let wait = match cause {
                 Cause::Throttled => {
@@ -1084,18 +1113,31 @@ impl CosmosStore {
     }
 
     /// The container's partition-key ranges (`GET …/pkranges`, every page), as a routing map for
-    /// [`cosmos_session_token::token_for_partition_key`] and friends.
+    /// [`cosmos_session_token::token_for_partition_key`] and friends. Paging is bounded
+    /// ([`pkranges`]): at most [`cosmos_session_token::MAX_ROUTING_RANGES`] ranges and
+    /// [`pkranges::MAX_BYTES`] of pages, no continuation twice, and one `operation_timeout` for
+    /// the whole call.
     pub fn routing_map(&self) -> Result<cosmos_session_token::RoutingMap> {
         let coll = self.collection_link();
         let link = format!("{coll}/pkranges");
-        let mut ranges: Vec<Value> = Vec::new();
+        let deadline = Instant::now() + self.options.operation_timeout;
+        let mut pages = pkranges::Pages::new(&coll);
         let mut continuation: Option<String> = None;
-        for _ in 0..1000 {
+        loop {
             let mut headers = Vec::new();
             if let Some(c) = &continuation {
                 headers.push(("x-ms-continuation", c.clone()));
             }
-            let a = self.send(Route::Read, "GET", &link, "pkranges", &coll, &headers, None)?;
+            let a = self.send_within(
+                deadline,
+                Route::Read,
+                "GET",
+                &link,
+                "pkranges",
+                &coll,
+                &headers,
+                None,
+            )?;
             match a.status {
                 200 => {}
                 404 => {
@@ -1111,22 +1153,11 @@ impl CosmosStore {
                     )));
                 }
             }
-            let page: Value = serde_json::from_slice(&a.body).map_err(|e| {
-                StateError::Store(format!("the partition-key ranges are not JSON: {e}"))
-            })?;
-            if let Some(list) = page.get("PartitionKeyRanges").and_then(Value::as_array) {
-                ranges.extend(list.iter().cloned());
-            }
-            continuation = a.continuation;
+            continuation = pages.take(&a.body, a.continuation)?;
             if continuation.is_none() {
-                let text = Value::Array(ranges).to_string();
-                return cosmos_session_token::RoutingMap::parse(&text)
-                    .map_err(|e| StateError::Token(e.into()));
+                return pages.finish();
             }
         }
-        Err(StateError::Store(
-            "the partition-key ranges did not end after 1000 pages".into(),
-        ))
     }
 
     /// Sends a write; when the container is missing (404/1003), creates it (if allowed) and
@@ -1209,6 +1240,24 @@ impl CosmosStore {
             charge: a.charge,
             in_doubt: a.in_doubt,
         }
+    }
+}
+
+/// The last answer of a request, or "unknown" when an earlier attempt may have been applied and
+/// this answer does not say what happened to it: a 2xx, 404, 409 or 412 is an answer about the
+/// item (the engine reads what landed), any other status (a 500, 400, 401, 403 …) says nothing
+/// about the earlier attempt, so the request is reported as lost ([`StateError::Unavailable`],
+/// which the engine resolves by looking), never as a definite failure of a write that landed.
+fn settled(method: &str, link: &str, doubt: bool, result: Result<Answer>) -> Result<Answer> {
+    match result {
+        Ok(a) if doubt && !matches!(a.status, 200..=299 | 404 | 409 | 412) => {
+            Err(StateError::Unavailable(format!(
+                "{method} {link}: status {} after an earlier attempt that may have been applied: {}",
+                a.status,
+                excerpt(&a.body)
+            )))
+        }
+        other => other,
     }
 }
 
