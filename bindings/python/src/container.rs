@@ -90,10 +90,14 @@ impl SessionContainer {
     ) -> PyResult<Option<SessionToken>> {
         let d = crate::routing::container_definition(py, definition)?;
         let c = crate::routing::components(value)?;
-        self.inner
-            .resolve_for_partition_key(collection_name, &c, d, routing_map.map())
-            .map(|t| t.map(SessionToken::wrap))
-            .map_err(|e| core_error(py, &e))
+        let (inner, map) = (&self.inner, routing_map.map());
+        // A hierarchical-key prefix can span every range of the map; the GIL is released only
+        // for a map of more than a few ranges, where it pays (see `routing::routing_work`).
+        maybe_detach(py, map.ranges().len(), || {
+            inner.resolve_for_partition_key(collection_name, &c, d, map)
+        })
+        .map(|t| t.map(SessionToken::wrap))
+        .map_err(|e| core_error(py, &e))
     }
 
     /// Every stored range of the collection as one composite token, or None.

@@ -173,6 +173,17 @@ impl RoutingMap {
     }
 }
 
+/// How large a routing call may be, for [`maybe_detach`]: the ranges of the map (up to 262,144,
+/// each scoped against the token) or the token's segments (indexed once per call), whichever is
+/// more. From [`DETACH_AT`] (64) up the call runs with the GIL released, so other Python threads
+/// keep running while a large map is walked (tens of milliseconds at 262,144 ranges); below it
+/// the call stays attached, since releasing and re-acquiring the GIL costs more than a lookup in
+/// a small map saves. Every input of the detached closure (the core token, feed range, partition
+/// key, definition and map) is plain Rust data, `Send` and `Sync`.
+pub(crate) fn routing_work(map: &CoreMap, token: &cosmos_session_token::SessionToken) -> usize {
+    map.ranges().len().max(token.len())
+}
+
 /// The token to send for the item with partition key `value`: its range's segment (or its
 /// parents' progress after a split or merge), or None. `definition` is the container's
 /// `partitionKey` property (None: Hash V2).
@@ -187,8 +198,14 @@ pub(crate) fn token_for_partition_key(
 ) -> PyResult<Option<SessionToken>> {
     let d = container_definition(py, definition)?;
     let c = components(value)?;
+    let map = &routing_map.inner;
     token
-        .with(py, |t| core_for_partition_key(t, &c, d, &routing_map.inner))?
+        .with(py, |t| {
+            // A hierarchical-key prefix can span the whole map: see `routing_work`.
+            maybe_detach(py, routing_work(map, t), || {
+                core_for_partition_key(t, &c, d, map)
+            })
+        })?
         .map(|t| t.map(SessionToken::wrap))
         .map_err(|e| core_error(py, &e))
 }
@@ -203,8 +220,13 @@ pub(crate) fn token_for_feed_range(
     routing_map: &RoutingMap,
 ) -> PyResult<Option<SessionToken>> {
     let fr = feed_range(feed_range_value)?;
+    let map = &routing_map.inner;
     token
-        .with(py, |t| core_for_feed_range(t, &fr, &routing_map.inner))?
+        .with(py, |t| {
+            maybe_detach(py, routing_work(map, t), || {
+                core_for_feed_range(t, &fr, map)
+            })
+        })?
         .map(|t| t.map(SessionToken::wrap))
         .map_err(|e| core_error(py, &e))
 }

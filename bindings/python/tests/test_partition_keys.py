@@ -162,3 +162,105 @@ def test_a_multihash_key_given_as_one_str_is_one_component():
     # The levels default to the number of components, not to the length of the string.
     fr = cst.feed_range_from_partition_key("tenant-1", kind="MultiHash")["Range"]
     assert fr["isMaxInclusive"] is True and fr["min"] == cst.effective_partition_key(["tenant-1"], kind="MultiHash")
+
+
+# Routing calls release the GIL from 64 ranges or segments up (second security review, issue #34,
+# finding 2): a large map no longer stalls the interpreter's other threads, and the results are
+# the same on either side of the threshold.
+
+
+def scale_map_json(n, lo="", hi="FF"):
+    """routing_scale.rs's map as pkranges JSON: `n` ranges of equal width over [lo, hi), ids
+    "0".."n-1", each the child of one of 16 older ranges "p0".."p15"; when `lo` is not the start,
+    ranges "below" and "above" fill the rest of the key space. Returns (text, [(id, parent)])."""
+    bounds = [lo] + [f"{lo}{i * (0xFF0000 // n):06X}" for i in range(1, n)] + [hi]
+    inside = [(str(i), f"p{i % 16}") for i in range(n)]
+    ranges = [f'{{"id":"{i}","minInclusive":"{bounds[i]}","maxExclusive":"{bounds[i + 1]}","parents":["p{i % 16}"]}}'
+              for i in range(n)]
+    if lo:
+        ranges += [f'{{"id":"below","minInclusive":"","maxExclusive":"{lo}"}}',
+                   f'{{"id":"above","minInclusive":"{hi}","maxExclusive":"FF"}}']
+    return '{"PartitionKeyRanges":[' + ",".join(ranges) + "]}", inside
+
+
+def scale_token(n, every):
+    """Own segments for every `every`-th range and the 16 parents' (the others scope through theirs)."""
+    own = {str(i): f"1#{i}#1={i}" for i in range(0, n, every)}
+    own.update({f"p{p}": f"1#{1000 + p}#1=7" for p in range(16)})
+    return ",".join(f"{k}:{v}" for k, v in own.items()), own
+
+
+def expected_for(inside, own):
+    """The token to send, computed here: each range's own segment, else its parent's relabelled."""
+    return ",".join(f"{rid}:{own[rid] if rid in own else own[parent]}" for rid, parent in inside)
+
+
+@pytest.mark.parametrize("n", [1, 2, 31, 32, 63, 64, 65, 200])
+def test_routing_results_are_the_same_below_and_above_the_gil_threshold(n):
+    text, inside = scale_map_json(n)
+    m = cst.RoutingMap(text)
+    for every in (1, 2, 5):
+        token_text, own = scale_token(n, every)
+        token = cst.SessionToken.parse(token_text)
+        sent = cst.token_for_feed_range(token, "-FF", m)
+        assert str(sent) == expected_for(inside, own), (n, every)
+        assert cst.token_for_feed_range(token_text, "-FF", m) == sent  # str token: the same path
+        # A full key: its home range's segment (or its parent's), from either side of the threshold.
+        for value in ("user-1", 42):
+            home = m.range_for(cst.effective_partition_key(value))["id"]
+            parent = dict(inside)[home]
+            want = f"{home}:{own[home] if home in own else own[parent]}"
+            assert str(cst.token_for_partition_key(token, value, m)) == want, (n, every, value)
+    # A hierarchical-key prefix spanning the n ranges, resolved by the container.
+    definition = {"paths": ["/tenant", "/user"], "kind": "MultiHash", "version": 2}
+    span = cst.feed_range_from_partition_key(["tenant-1"], kind="MultiHash", levels=2)["Range"]
+    text, inside = scale_map_json(n, span["min"], span["max"])
+    m = cst.RoutingMap(text)
+    token_text, own = scale_token(n, 2)
+    c = cst.SessionContainer()
+    assert c.capture("dbs/d/colls/c", "rid", token_text, 200)
+    assert str(c.resolve_for_partition_key("dbs/d/colls/c", ["tenant-1"], m, definition)) == expected_for(inside, own)
+    assert str(cst.token_for_partition_key(token_text, ["tenant-1"], m, definition)) == expected_for(inside, own)
+
+
+def test_a_large_token_for_feed_range_lets_other_threads_run():
+    import sys
+    import threading
+    import time
+
+    n = 262_144  # the most ranges a routing map holds
+    text, inside = scale_map_json(n)
+    m = cst.RoutingMap(text)
+    # Every 8th range's own segment (32,768 + 16 segments, within the default parse limits).
+    token_text, own = scale_token(n, 8)
+    token = cst.SessionToken.parse(token_text)
+
+    stamps = []
+    stop = threading.Event()
+
+    def count():
+        while not stop.is_set():
+            stamps.append(time.perf_counter())
+
+    # A short switch interval: holding the GIL, the call lets the counter run only for about
+    # that long just before it enters native code and just after it returns; released, the
+    # counter runs throughout the call.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        while len(stamps) < 1000:  # the counter is running
+            time.sleep(0.001)
+        start = time.perf_counter()
+        sent = cst.token_for_feed_range(token, "-FF", m)
+        end = time.perf_counter()
+    finally:
+        stop.set()
+        counter.join()
+        sys.setswitchinterval(interval)
+    assert len(sent) == n
+    assert str(sent.segments[1]) == "1:" + own["p1"] and str(sent.segments[8]) == "8:" + own["8"]
+    quarter = (end - start) / 4
+    middle = [s for s in stamps if start + quarter <= s <= end - quarter]
+    assert middle, f"no other thread ran in the middle half of the {1000 * (end - start):.0f} ms call"
