@@ -477,7 +477,12 @@ typedef struct cst_state_session_info {
  * `token` (capacity CST_MAX_ACCESS_TOKEN_BYTES), its length into *token_len and its expiry (seconds
  * since the Unix epoch) into *expires_on, and returns 0; any other value is a failure (the
  * operation fails with store_rejected). Called before the cached token expires and once after a
- * 401, from the thread of the cst_state_* call, possibly several threads at once.
+ * 401, on a thread the library starts for the fetch (one fetch at a time per store), not the
+ * thread of the cst_state_* call: that call waits for it at most until its operation timeout
+ * (then it fails with store_unavailable; the fetch's token, when it comes, is kept), and other
+ * threads keep using a still-valid token meanwhile. It must return (never throw: a C++
+ * exception or a longjmp through this extern "C" boundary is undefined behaviour) and must not
+ * call back into the same store.
  */
 typedef int32_t (*cst_get_token_fn)(void *user_data,
                                     const char *scope,
@@ -556,7 +561,9 @@ typedef struct cst_state_request_event {
 
 /**
  * Receives every request of a store, after it was answered, on the thread of the cst_state_*
- * call (several threads may call it at once). It must not call back into the same store.
+ * call (several threads may call it at once). It must return (never throw: a C++ exception or a
+ * longjmp through this extern "C" boundary is undefined behaviour) and must not call back into
+ * the same store.
  */
 typedef void (*cst_observe_fn)(void *user_data, const struct cst_state_request_event *event);
 

@@ -611,6 +611,8 @@ impl SessionStateStore {
         let mut last_holder = (0, 0.0);
         // The lock last seen was held by another request but expired.
         let mut took_over = false;
+        // The last look found the content not live: the acquisition may set the item's `ttl`.
+        let mut dead_content = false;
         // One look more than attempts: the last round only looks.
         for round in 0..=CAS_ATTEMPTS {
             if look {
@@ -650,6 +652,7 @@ impl SessionStateStore {
                     took_over = lock.held;
                 }
                 absent = current.is_none();
+                dead_content = current.as_ref().is_some_and(|b| !b.content.live(now));
             }
             if round == CAS_ATTEMPTS {
                 break;
@@ -666,7 +669,8 @@ impl SessionStateStore {
                     Err(e) => return Err(e),
                 }
             } else {
-                let patch = layout::acquire(tag, now, self.options.lock_ttl);
+                let ttl = dead_content.then(|| ttl_of(self.options.lock_ttl));
+                let patch = layout::acquire(tag, now, self.options.lock_ttl, ttl);
                 self.send_patch(&at, &patch)?.0
             };
             match outcome {
@@ -1081,7 +1085,10 @@ impl SessionStateStore {
             expires_at: 0.0,
             ..ContentPart::none(with_writer(writers, lock_id))
         };
-        let patch = layout::write_and_release(lock_id, &tombstone, ttl_of(0.0), now);
+        // Kept at least as long as a lock: the next request's acquisition (a write) restarts
+        // this `ttl`, and the item must not be cleaned up under that lock (two holders).
+        let patch =
+            layout::write_and_release(lock_id, &tombstone, ttl_of(self.options.lock_ttl), now);
         Ok(self.fenced(sid, &at, lock_id, &patch)?.is_ok())
     }
 

@@ -204,16 +204,27 @@ pub(crate) fn lock_held_by(lock_id: u64) -> Predicate {
 
 /// Acquire-and-read: where the lock is free, the next lock id, held by attempt `tag` until
 /// `now + lock_ttl`. The answer is the whole item: the content comes with the lock.
-pub(crate) fn acquire(tag: u64, now: f64, lock_ttl: f64) -> Patch {
+///
+/// The item must outlive the lock: an acquisition is a write, so it restarts the item's `ttl`,
+/// and every write of the engine leaves a `ttl` of at least `lock_ttl` + [`TTL_MARGIN`]
+/// (content, renewals, creation, and the tombstone of a removal). When the caller knows the
+/// content is not live (it looked: absent, removed or expired), `ttl` is set here too, so an
+/// item last written by a node with a shorter `lock_ttl` cannot be cleaned up under this lock;
+/// a live content's `ttl` is left alone (it covers the content's own timeout, which may be longer).
+pub(crate) fn acquire(tag: u64, now: f64, lock_ttl: f64, ttl: Option<i64>) -> Patch {
+    let mut ops = vec![
+        PatchOp::Incr(LOCK_ID, 1),
+        PatchOp::Set(LOCK_HELD, json!(true)),
+        PatchOp::Set(LOCK_ATTEMPT, json!(tag)),
+        PatchOp::Set(LOCK_ACQUIRED, json!(now)),
+        PatchOp::Set(LOCK_EXPIRES, json!(now + lock_ttl)),
+    ];
+    if let Some(ttl) = ttl {
+        ops.push(PatchOp::Set(TTL, json!(ttl)));
+    }
     Patch {
         condition: Some(lock_free(now)),
-        ops: vec![
-            PatchOp::Incr(LOCK_ID, 1),
-            PatchOp::Set(LOCK_HELD, json!(true)),
-            PatchOp::Set(LOCK_ATTEMPT, json!(tag)),
-            PatchOp::Set(LOCK_ACQUIRED, json!(now)),
-            PatchOp::Set(LOCK_EXPIRES, json!(now + lock_ttl)),
-        ],
+        ops,
     }
 }
 
@@ -332,7 +343,8 @@ mod tests {
     fn patches_fit_cosmos_limits_and_apply_to_the_layout() {
         let content = ContentPart::none(vec![1]);
         let patches = [
-            acquire(7, 10.0, 30.0),
+            acquire(7, 10.0, 30.0, None),
+            acquire(7, 10.0, 30.0, Some(90)),
             write_and_release(3, &content, 100, 10.0),
             release(3, 10.0, Some((1200.0, 1260))),
             renew(5.0, 10.0, 1200.0, 1260),

@@ -6,13 +6,18 @@
 //! request presents a token the replica has not reached — then it is served by the primary (Cosmos
 //! DB waits for the replica or retries elsewhere). Conditional writes are always decided on the
 //! primary. This is the model the token-flow guarantee is proven on.
+//!
+//! With [`MemoryStore::with_ttl`] it also models Cosmos DB's per-item `ttl`: an item whose `ttl`
+//! (seconds, counted from its last write) has run out on the given clock is gone — not found,
+//! and a create of its id succeeds — as the service's cleanup makes it.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use cosmos_session_token::SessionToken;
 use serde_json::Value;
 
+use crate::clock::Clock;
 use crate::error::{Result, StateError};
 use crate::store::{Item, MAX_PATCH_OPS, Outcome, Patch, Reply, Store, apply_patch_ops};
 
@@ -31,9 +36,9 @@ pub struct Stats {
     pub stale_reads: u64,
 }
 
-/// An item's versions, oldest first: (lsn, the item). (Items are never deleted: the store has
-/// no delete; Cosmos DB's `ttl` cleanup is not modelled.)
-type Versions = Vec<(u64, Item)>;
+/// An item's versions, oldest first: (lsn, the item, when it was written on the TTL clock).
+/// (The store has no delete; items go only by `ttl`, when it is modelled.)
+type Versions = Vec<(u64, Item, f64)>;
 
 #[derive(Default)]
 struct State {
@@ -43,6 +48,15 @@ struct State {
     etags: u64,
     stats: Stats,
     rng: Option<fastrand::Rng>,
+    /// The clock `ttl` runs on (None: `ttl` is not modelled).
+    ttl_clock: Option<Arc<dyn Clock>>,
+}
+
+/// Whether `item`, written at `written_at`, has outlived its `ttl` at `now` (a positive number
+/// of seconds; absent or -1: never, as the session container's default).
+fn expired(item: &Item, written_at: f64, now: Option<f64>) -> bool {
+    let ttl = item.body.get("ttl").and_then(Value::as_f64).unwrap_or(-1.0);
+    matches!(now, Some(now) if ttl > 0.0 && now >= written_at + ttl)
 }
 
 /// Most versions kept per item for lagging replicas.
@@ -96,6 +110,30 @@ impl MemoryStore {
         }
     }
 
+    /// A store (reads always see the latest write) that models Cosmos DB's item `ttl` on
+    /// `clock`: an item is gone once `ttl` seconds have passed since its last write.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use cosmos_session_state::{ManualClock, MemoryStore, Outcome, Store};
+    /// let clock = Arc::new(ManualClock::new(0.0));
+    /// let s = MemoryStore::with_ttl(clock.clone());
+    /// s.create("p", serde_json::json!({"id": "a", "pk": "p", "ttl": 60}), None).unwrap();
+    /// clock.advance(59.0);
+    /// assert!(s.read("p", "a", None).unwrap().value.item().is_some());
+    /// clock.advance(1.0);
+    /// assert_eq!(s.read("p", "a", None).unwrap().value, Outcome::NotFound);
+    /// ```
+    pub fn with_ttl(clock: Arc<dyn Clock>) -> Self {
+        MemoryStore {
+            state: Mutex::new(State {
+                ttl_clock: Some(clock),
+                ..State::default()
+            }),
+            max_lag: 0,
+        }
+    }
+
     /// The calls served so far.
     pub fn stats(&self) -> Stats {
         self.lock().stats
@@ -143,18 +181,26 @@ impl State {
         }
     }
 
+    fn ttl_now(&self) -> Option<f64> {
+        self.ttl_clock.as_ref().map(|c| c.now())
+    }
+
     fn current(&self, pk: &str, id: &str) -> Option<&Item> {
+        let now = self.ttl_now();
         self.items
             .get(&(pk.to_owned(), id.to_owned()))
             .and_then(|v| v.last())
-            .map(|(_, item)| item)
+            .filter(|(_, item, written)| !expired(item, *written, now))
+            .map(|(_, item, _)| item)
     }
 
     fn as_of(&self, pk: &str, id: &str, lsn: u64) -> Option<&Item> {
+        let now = self.ttl_now();
         self.items
             .get(&(pk.to_owned(), id.to_owned()))
-            .and_then(|v| v.iter().rev().find(|(at, _)| *at <= lsn))
-            .map(|(_, item)| item)
+            .and_then(|v| v.iter().rev().find(|(at, _, _)| *at <= lsn))
+            .filter(|(_, item, written)| !expired(item, *written, now))
+            .map(|(_, item, _)| item)
     }
 
     fn put(&mut self, pk: &str, id: &str, mut body: Value) -> Item {
@@ -173,7 +219,8 @@ impl State {
             .items
             .entry((pk.to_owned(), id.to_owned()))
             .or_default();
-        versions.push((self.lsn, item.clone()));
+        let written = self.ttl_clock.as_ref().map_or(0.0, |c| c.now());
+        versions.push((self.lsn, item.clone(), written));
         if versions.len() > HISTORY {
             versions.remove(0);
         }

@@ -623,3 +623,65 @@ fn a_removed_session_is_dead_for_a_reader_whose_clock_is_behind() {
     assert_eq!(err.code(), "session_gone");
     assert!(!a.show("s").unwrap().exists);
 }
+
+/// Second security review, finding 5: with `lock_ttl` above the tombstone's old 60 s `ttl`, a
+/// removed session's item was cleaned up by the service while a new request held a lock on it,
+/// and a second request then created and locked a fresh item: two holders. The memory store
+/// models `ttl` here.
+#[test]
+fn a_removed_session_is_never_cleaned_up_under_a_live_lock() {
+    let clock = Arc::new(ManualClock::new(1_000_000.0));
+    let store = Arc::new(MemoryStore::with_ttl(clock.clone()));
+    let opts = Options {
+        lock_ttl: 120.0,
+        ..options(false)
+    };
+    let node = || SessionStateStore::with_clock(store.clone(), clock.clone(), opts).unwrap();
+    let (a, b, c) = (node(), node(), node());
+    let ex = a.get_exclusive("s").unwrap();
+    a.set_and_release("s", b"v", ex.lock_id, true, None)
+        .unwrap();
+    let ex = a.get_exclusive("s").unwrap();
+    assert!(a.remove("s", ex.lock_id).unwrap(), "removed");
+    // A new request locks the removed session; 100 s later (its lock has 20 s left) another
+    // request must find it locked.
+    let first = b.get_exclusive("s").unwrap();
+    assert!(!first.locked);
+    clock.advance(100.0);
+    let second = c.get_exclusive("s").unwrap();
+    assert!(
+        second.locked,
+        "a second holder: the item was cleaned up under the first one's lock (lock ids {} and {})",
+        first.lock_id, second.lock_id
+    );
+    // The first holder's write lands.
+    b.set_and_release("s", b"w", first.lock_id, false, None)
+        .unwrap();
+    assert_eq!(data(c.get("s").unwrap()), Some(b"w".to_vec()));
+    // The same when a node with a shorter lock_ttl wrote the tombstone: the acquisition that
+    // looked and found no live content sets the item's ttl itself.
+    let short = SessionStateStore::with_clock(
+        store.clone(),
+        clock.clone(),
+        Options {
+            lock_ttl: 10.0,
+            ..options(false)
+        },
+    )
+    .unwrap();
+    let ex = short.get_exclusive("t").unwrap();
+    short
+        .set_and_release("t", b"v", ex.lock_id, true, None)
+        .unwrap();
+    let ex = short.get_exclusive("t").unwrap();
+    assert!(short.remove("t", ex.lock_id).unwrap());
+    // b looks first (a poll of a lock seen held), as contention makes it do.
+    let held = short.get_exclusive("t").unwrap();
+    let polled = b.get_exclusive("t").unwrap();
+    assert!(polled.locked, "held by the short node");
+    short.release("t", held.lock_id).unwrap();
+    let first = b.get_exclusive("t").unwrap();
+    assert!(!first.locked);
+    clock.advance(100.0);
+    assert!(c.get_exclusive("t").unwrap().locked, "still one holder");
+}

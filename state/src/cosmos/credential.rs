@@ -13,8 +13,8 @@
 //! Tokens and secrets are never part of an error, a log line or a `Debug` output: errors name
 //! the endpoint and the status, and the `error` code of the identity service's answer at most.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
@@ -30,6 +30,9 @@ const IDENTITY_TIMEOUT: Duration = Duration::from_secs(10);
 const IDENTITY_ATTEMPTS: u32 = 3;
 /// A token is fetched anew when less than this much of its life is left (or half its life).
 const REFRESH_BEFORE: Duration = Duration::from_secs(300);
+/// While a refresh runs, the cached token is still used when more than this much of its life is
+/// left (or a tenth of its life); with less, callers wait for the refresh.
+const USABLE_MARGIN: Duration = Duration::from_secs(30);
 
 /// An access token and when it expires. Its `Debug` output leaves the token out.
 #[derive(Clone)]
@@ -84,9 +87,42 @@ pub trait TokenSource: Send + Sync {
 }
 
 /// A [`TokenSource`] with its token cached and refreshed before expiry.
+///
+/// Fetches run on a thread of their own, one at a time per credential, and no lock is held while
+/// a source runs: a caller waits for a fetch at most until its operation's deadline (a source
+/// that hangs — a callback, an identity endpoint that does not answer — costs one operation its
+/// timeout, not every thread its lock), and while a token due for refresh is still valid, every
+/// caller keeps using it and the refresh happens in the background.
 pub struct Credential {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     source: Arc<dyn TokenSource>,
-    cached: Mutex<Option<(AccessToken, SystemTime)>>,
+    cache: Mutex<Cache>,
+    fetched: Condvar,
+}
+
+#[derive(Default)]
+struct Cache {
+    /// The token and when it was fetched.
+    token: Option<(AccessToken, SystemTime)>,
+    /// A fetch is running.
+    fetching: bool,
+    /// Fetches finished so far (a waiter knows its fetch ended when this moves).
+    finished: u64,
+    /// How the last fetch failed, for the callers that waited for it.
+    error: Option<StateError>,
+}
+
+/// Whether `token` (fetched at `fetched`) may be used without a refresh, and whether it may
+/// still be used while one runs (it has a margin of its life left).
+fn freshness(token: &AccessToken, fetched: SystemTime, now: SystemTime) -> (bool, bool) {
+    let life = token.expires_on.duration_since(fetched).unwrap_or_default();
+    let left = token.expires_on.duration_since(now).unwrap_or_default();
+    let fresh = left > REFRESH_BEFORE.min(life / 2);
+    let usable = left > USABLE_MARGIN.min(life / 10);
+    (fresh, usable)
 }
 
 impl std::fmt::Debug for Credential {
@@ -99,39 +135,111 @@ impl Credential {
     /// Caches tokens of `source`.
     pub fn new(source: Arc<dyn TokenSource>) -> Credential {
         Credential {
-            source,
-            cached: Mutex::new(None),
+            shared: Arc::new(Shared {
+                source,
+                cache: Mutex::new(Cache::default()),
+                fetched: Condvar::new(),
+            }),
         }
     }
 
-    /// A token for `scope`: the cached one unless it is due for refresh.
-    pub fn token(&self, scope: &str) -> Result<String> {
-        let now = SystemTime::now();
-        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((token, fetched)) = cached.as_ref() {
-            let life = token
-                .expires_on
-                .duration_since(*fetched)
-                .unwrap_or_default();
-            let left = token.expires_on.duration_since(now).unwrap_or_default();
-            if left > REFRESH_BEFORE.min(life / 2) {
-                return Ok(token.token.clone());
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.shared.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A token for `scope`: the cached one unless it is due for refresh (then a fetch starts;
+    /// the cached one is still returned while it has a margin of its life left). Waits for a
+    /// fetch at most until `deadline`, then fails with `store_unavailable`.
+    pub fn token(&self, scope: &str, deadline: Instant) -> Result<String> {
+        let mut cache = self.cache();
+        let mut waited_for: Option<u64> = None;
+        loop {
+            let now = SystemTime::now();
+            let mut usable = None;
+            if let Some((token, fetched)) = &cache.token {
+                let (fresh, still) = freshness(token, *fetched, now);
+                if fresh {
+                    return Ok(token.token.clone());
+                }
+                if still {
+                    usable = Some(token.token.clone());
+                }
             }
+            if let Some(started) = waited_for
+                && cache.finished > started
+            {
+                // The fetch waited for failed (a success would have returned above).
+                if let Some(e) = cache.error.clone() {
+                    return Err(e);
+                }
+            }
+            if !cache.fetching {
+                cache.fetching = true;
+                waited_for = Some(cache.finished);
+                if !self.start_fetch(scope) {
+                    cache.fetching = false;
+                    return Err(StateError::Unavailable(
+                        "no thread could be started to fetch an access token".into(),
+                    ));
+                }
+            } else if waited_for.is_none() {
+                waited_for = Some(cache.finished);
+            }
+            if let Some(token) = usable {
+                return Ok(token);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(StateError::Unavailable(
+                    "the credential returned no access token within the operation timeout (its fetch goes on; a later request uses its token)".into(),
+                ));
+            }
+            cache = self
+                .shared
+                .fetched
+                .wait_timeout(cache, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
-        let token = self.source.get_token(scope)?;
-        if token.token.is_empty() {
-            return Err(StateError::Rejected(
-                "the credential returned an empty access token".into(),
-            ));
-        }
-        let value = token.token.clone();
-        *cached = Some((token, now));
-        Ok(value)
+    }
+
+    /// Starts one fetch on a thread of its own; its result goes into the cache and wakes the
+    /// waiters. False when no thread could be started.
+    fn start_fetch(&self, scope: &str) -> bool {
+        let shared = self.shared.clone();
+        let scope = scope.to_owned();
+        let fetch = move || {
+            let started = SystemTime::now();
+            let result = shared.source.get_token(&scope).and_then(|t| {
+                if t.token.is_empty() {
+                    Err(StateError::Rejected(
+                        "the credential returned an empty access token".into(),
+                    ))
+                } else {
+                    Ok(t)
+                }
+            });
+            let mut cache = shared.cache.lock().unwrap_or_else(|e| e.into_inner());
+            match result {
+                Ok(token) => {
+                    cache.token = Some((token, started));
+                    cache.error = None;
+                }
+                Err(e) => cache.error = Some(e),
+            }
+            cache.fetching = false;
+            cache.finished += 1;
+            shared.fetched.notify_all();
+        };
+        std::thread::Builder::new()
+            .name("cosmos-credential".into())
+            .spawn(fetch)
+            .is_ok()
     }
 
     /// Forgets the cached token (after a 401), so the next request fetches one.
     pub fn invalidate(&self) {
-        *self.cached.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.cache().token = None;
     }
 }
 
@@ -439,15 +547,107 @@ mod tests {
     fn caches_until_due_and_refetches_after_invalidate() {
         let source = Arc::new(Counting(AtomicU32::new(0), 3600.0));
         let c = Credential::new(source.clone());
-        assert_eq!(c.token("s").unwrap(), "t0");
-        assert_eq!(c.token("s").unwrap(), "t0");
+        assert_eq!(c.token("s", soon()).unwrap(), "t0");
+        assert_eq!(c.token("s", soon()).unwrap(), "t0");
         c.invalidate();
-        assert_eq!(c.token("s").unwrap(), "t1");
-        // A token of 2 s is due after 1 s (half its life).
+        assert_eq!(c.token("s", soon()).unwrap(), "t1");
+        // A token of 2 s is due after 1 s (half its life): still valid, it is returned while
+        // the refresh runs in the background; then the new one.
         let short = Credential::new(Arc::new(Counting(AtomicU32::new(0), 2.0)));
-        assert_eq!(short.token("s").unwrap(), "t0");
+        assert_eq!(short.token("s", soon()).unwrap(), "t0");
         std::thread::sleep(Duration::from_millis(1100));
-        assert_eq!(short.token("s").unwrap(), "t1");
+        assert_eq!(short.token("s", soon()).unwrap(), "t0");
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(short.token("s", soon()).unwrap(), "t1");
+        // Expired (past its margin, a tenth of its life): callers wait for the refresh.
+        std::thread::sleep(Duration::from_millis(2300));
+        assert_eq!(short.token("s", soon()).unwrap(), "t2");
+    }
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_secs(5)
+    }
+
+    /// A source that takes `delay` for every fetch after the first.
+    struct Slow {
+        fetches: AtomicU32,
+        delay: Duration,
+        life: f64,
+    }
+    impl TokenSource for Slow {
+        fn get_token(&self, _: &str) -> Result<AccessToken> {
+            let n = self.fetches.fetch_add(1, Ordering::SeqCst);
+            if n > 0 {
+                std::thread::sleep(self.delay);
+            }
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64();
+            Ok(AccessToken::from_unix(format!("t{n}"), now + self.life))
+        }
+    }
+
+    #[test]
+    fn a_slow_refresh_blocks_no_one_while_the_token_is_valid() {
+        let c = Arc::new(Credential::new(Arc::new(Slow {
+            fetches: AtomicU32::new(0),
+            delay: Duration::from_secs(3),
+            life: 4.0,
+        })));
+        assert_eq!(c.token("s", soon()).unwrap(), "t0");
+        // Due (half its life gone) but valid: every thread gets it at once, one refresh runs.
+        std::thread::sleep(Duration::from_millis(2100));
+        let started = Instant::now();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let c = c.clone();
+                std::thread::spawn(move || c.token("s", soon()).unwrap())
+            })
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().unwrap(), "t0");
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "callers waited {:?} for a refresh they did not need",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_fetch_that_outlasts_the_deadline_fails_the_operation_not_the_thread() {
+        let c = Credential::new(Arc::new(Slow {
+            fetches: AtomicU32::new(1),
+            delay: Duration::from_secs(3),
+            life: 3600.0,
+        }));
+        let started = Instant::now();
+        let err = c
+            .token("s", Instant::now() + Duration::from_millis(300))
+            .unwrap_err();
+        assert_eq!(err.code().name(), "store_unavailable", "{err}");
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "{:?}",
+            started.elapsed()
+        );
+        // The fetch went on: once it ends, its token is used.
+        std::thread::sleep(Duration::from_millis(3100));
+        assert_eq!(c.token("s", soon()).unwrap(), "t1");
+    }
+
+    #[test]
+    fn a_failed_fetch_is_reported_to_its_waiters() {
+        struct Failing;
+        impl TokenSource for Failing {
+            fn get_token(&self, _: &str) -> Result<AccessToken> {
+                Err(StateError::Rejected("no identity here".into()))
+            }
+        }
+        let c = Credential::new(Arc::new(Failing));
+        let err = c.token("s", soon()).unwrap_err();
+        assert!(err.to_string().contains("no identity here"), "{err}");
     }
 
     #[test]

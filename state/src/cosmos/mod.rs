@@ -931,12 +931,14 @@ impl CosmosStore {
         }
     }
 
+    /// The `Authorization` header; an Entra ID token is waited for at most until `deadline`.
     fn authorization(
         &self,
         method: &str,
         resource_type: &str,
         sign_link: &str,
         date: &str,
+        deadline: Instant,
     ) -> Result<String> {
         match &self.auth {
             Auth::Key(key) => Ok(master_key_signature(
@@ -947,7 +949,7 @@ impl CosmosStore {
                 date,
             )),
             Auth::Entra { credential, scope } => {
-                let token = credential.token(scope)?;
+                let token = credential.token(scope, deadline)?;
                 Ok(percent_encoding::utf8_percent_encode(
                     &format!("type=aad&ver=1.0&sig={token}"),
                     percent_encoding::NON_ALPHANUMERIC,
@@ -971,7 +973,13 @@ impl CosmosStore {
     ) -> Result<Answer> {
         let url = format!("{endpoint}/{link}");
         let date = httpdate::fmt_http_date(SystemTime::now());
-        let auth = self.authorization(method, resource_type, sign_link, &date)?;
+        let auth = self.authorization(
+            method,
+            resource_type,
+            sign_link,
+            &date,
+            Instant::now() + timeout,
+        )?;
         let builder = ureq::http::Request::builder()
             .method(method)
             .uri(&url)

@@ -13,7 +13,8 @@ import requests
 import test_farm
 
 ROOT = Path(__file__).resolve().parents[4]
-RUN = ROOT / "target" / "session-farm-regions-tests"
+RUN = test_farm.RUN.parent / (test_farm.RUN.name.replace("session-farm-tests", "session-farm-regions-tests")
+                              if "session-farm-tests" in test_farm.RUN.name else test_farm.RUN.name + "-regions")
 
 
 def farm(command):
@@ -53,12 +54,12 @@ def test_a_farm_with_preferred_regions_reads_its_writes_through_a_lagging_region
     s = requests.Session()
     s.headers["Connection"] = "close"
     for n in range(1, 7):
-        assert get(s, f"{base}/counter.axd") == str(n)
+        test_farm.expect(get(s, f"{base}/counter.axd"), str(n), f"write {n}")
         # A read-only request right after the write, on the other node (round robin): its read goes
         # to East US first, which has not reached the write's token yet.
-        assert get(s, f"{base}/peek.axd") == str(n)
+        test_farm.expect(get(s, f"{base}/peek.axd"), str(n), f"the read after write {n}, through the lagging region")
     after = shim("/_shim/stats")
     east = after["by_region"].get("East US", 0) - before["by_region"].get("East US", 0)
-    assert east > 0, after
-    assert after["read_session_unavailable"] > before["read_session_unavailable"], after
-    assert after["write_forbidden"] == before["write_forbidden"] == 0, after
+    assert east > 0, f"reads went to East US: {after}"
+    assert after["read_session_unavailable"] > before["read_session_unavailable"], f"East US answered 1002: before {before}, after {after}"
+    assert after["write_forbidden"] == before["write_forbidden"] == 0, f"no write went to a read region: before {before}, after {after}"
