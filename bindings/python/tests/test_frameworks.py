@@ -277,3 +277,74 @@ def test_flask_needs_a_connection(server):
     with pytest.raises(cst.SessionTokenError) as info:
         CosmosSessionInterface(conn(server), database="not valid")
     assert info.value.kind == "invalid_option"
+
+
+# Second security review, finding 10: Flask's session-id cookie follows Flask's settings, whose
+# defaults send it without Secure. A warning at start-up says so outside debug and testing mode.
+# No request here reaches the store (port 9 is never contacted).
+
+INSECURE = "cosmos_session_token.flask"
+
+
+def bare_flask_app(**config):
+    from flask import Flask
+
+    app = Flask("cst_cookie_check")
+    app.secret_key = "flask-test-secret-not-for-production"
+    app.config.update(config)
+
+    @app.route("/hello")
+    def hello():
+        return "hello"
+
+    return app
+
+
+def interface():
+    from cosmos_session_token.flask import CosmosSessionInterface
+
+    return CosmosSessionInterface(conn(9), database="flask", container="SessionStore")
+
+
+def insecure_warnings(caplog):
+    return [r for r in caplog.records if r.name == INSECURE and r.levelname == "WARNING"]
+
+
+def test_flask_warns_at_start_up_when_the_session_cookie_is_not_secure(caplog):
+    app = bare_flask_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is False and not app.debug and not app.testing
+    iface = interface()
+    with caplog.at_level("WARNING", logger=INSECURE):
+        iface.init_app(app)
+        assert app.session_interface is iface
+        [record] = insecure_warnings(caplog)
+        message = record.getMessage()
+        assert "without Secure" in message and "SESSION_COOKIE_SECURE = True" in message, message
+        assert "SESSION_COOKIE_SAMESITE" in message and "'session'" in message, message
+        # Settings only: no secret, key or connection string.
+        assert app.secret_key not in message and "AccountKey" not in message and "127.0.0.1" not in message
+        # Once per app: requests do not repeat it.
+        assert app.test_client().get("/hello").data == b"hello"
+        assert len(insecure_warnings(caplog)) == 1
+
+
+def test_flask_warns_on_the_first_request_when_the_interface_is_assigned_directly(caplog):
+    app = bare_flask_app()
+    with caplog.at_level("WARNING", logger=INSECURE):
+        app.session_interface = interface()
+        assert insecure_warnings(caplog) == []
+        client = app.test_client()
+        assert client.get("/hello").data == b"hello"
+        assert len(insecure_warnings(caplog)) == 1
+        assert client.get("/hello").data == b"hello"
+        assert len(insecure_warnings(caplog)) == 1
+
+
+@pytest.mark.parametrize("setting", ["secure", "debug", "testing"])
+def test_flask_does_not_warn_when_the_cookie_is_secure_or_in_debug_or_testing(caplog, setting):
+    app = bare_flask_app(SESSION_COOKIE_SECURE=setting == "secure", TESTING=setting == "testing")
+    app.debug = setting == "debug"
+    with caplog.at_level("DEBUG", logger=INSECURE):
+        interface().init_app(app)
+        assert app.test_client().get("/hello").data == b"hello"
+    assert insecure_warnings(caplog) == []

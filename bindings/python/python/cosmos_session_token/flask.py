@@ -3,8 +3,9 @@
 ::
 
     from cosmos_session_token.flask import CosmosSessionInterface
-    app.session_interface = CosmosSessionInterface(
-        os.environ["COSMOS_CONNECTION_STRING"], database="web", container="SessionStore")
+    app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_SAMESITE="Lax")
+    CosmosSessionInterface(
+        os.environ["COSMOS_CONNECTION_STRING"], database="web", container="SessionStore").init_app(app)
 
 It follows Flask-Session's server-side behaviour: the browser holds only a signed session id
 (signed with ``app.secret_key``); the data lives in Cosmos DB for ``PERMANENT_SESSION_LIFETIME``
@@ -25,11 +26,20 @@ derived (by the core) from ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``; its seal
 session id and the store, so an envelope moved to another session unseals to nothing; it is set
 ``Secure; HttpOnly; SameSite=Lax`` (``token_cookie_secure=False`` only for plain-HTTP development).
 
+The session-id cookie is Flask's own, set from ``SESSION_COOKIE_SECURE``, ``SESSION_COOKIE_SAMESITE``
+and ``SESSION_COOKIE_HTTPONLY``; Flask's defaults leave it without ``Secure`` and ``SameSite``. When
+``SESSION_COOKIE_SECURE`` is off and the app is in neither debug nor testing mode, a warning is
+logged (logger ``cosmos_session_token.flask``) once per app: by :meth:`CosmosSessionInterface.init_app`
+at start-up, or on the first request when the interface was assigned to ``app.session_interface``
+directly. Set ``SESSION_COOKIE_SECURE = True`` and ``SESSION_COOKIE_SAMESITE = "Lax"`` in production
+(see docs/django-flask.md).
+
 The connection string is never logged or put in an error message.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
@@ -43,6 +53,18 @@ from ._native import TOKEN_COOKIE_NAME, SessionTokenError
 from .state import SessionStateStore, TokenCookie
 
 __all__ = ["CosmosSession", "CosmosSessionInterface"]
+
+_log = logging.getLogger(__name__)
+
+# Logged once per app when its session-id cookie would travel without Secure (second security
+# review, finding 10). It names settings only: no cookie value, secret or connection string.
+INSECURE_COOKIE_WARNING = (
+    "Flask's session-id cookie %r is set without Secure: SESSION_COOKIE_SECURE is off and the app is "
+    "not in debug or testing mode, so browsers also send the signed session id over plain HTTP, where "
+    "it can be read and replayed. Serve the app over HTTPS and set SESSION_COOKIE_SECURE = True and "
+    "SESSION_COOKIE_SAMESITE = 'Lax' (and keep SESSION_COOKIE_HTTPONLY = True). The Cosmos DB token "
+    "cookie is already Secure; HttpOnly; SameSite=Lax."
+)
 
 class CosmosSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
     """The session object: a dict that records modification, with its id."""
@@ -86,6 +108,24 @@ class CosmosSessionInterface(SessionInterface):
         self.token_flow = token_flow
         self.token_cookie_secure = token_cookie_secure
 
+    def init_app(self, app: Flask) -> None:
+        """Installs this interface on ``app`` (``app.session_interface = self``) and checks its
+        session-cookie settings now, at start-up: a warning when the session-id cookie would be
+        sent without ``Secure`` outside debug and testing mode."""
+        app.session_interface = self
+        self.check_cookie_settings(app)
+
+    def check_cookie_settings(self, app: Flask) -> None:
+        """Logs a warning (once per app) when ``SESSION_COOKIE_SECURE`` is off and ``app`` is in
+        neither debug nor testing mode. Called by :meth:`init_app`, else on the first request."""
+        state = app.extensions.setdefault("cosmos_session_token", {})
+        if state.get("cookie_settings_checked"):
+            return
+        state["cookie_settings_checked"] = True
+        if self.get_cookie_secure(app) or app.debug or app.testing:
+            return
+        _log.warning(INSECURE_COOKIE_WARNING, self.get_cookie_name(app))
+
     def store(self, app: Flask) -> SessionStateStore:
         """The store (created on first use, with PERMANENT_SESSION_LIFETIME as the timeout)."""
         if self._store is None:
@@ -116,6 +156,7 @@ class CosmosSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> CosmosSession:
         if not app.secret_key:
             raise RuntimeError("CosmosSessionInterface signs the session id: set app.secret_key")
+        self.check_cookie_settings(app)  # once per app; at start-up already when init_app() ran
         if self.token_flow:
             self._token_cookie(app)  # a weak secret fails every request: say so on the first
         signed = request.cookies.get(self.get_cookie_name(app))
