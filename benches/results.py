@@ -229,8 +229,6 @@ def replace_section(text: str, heading: str, section: list[str]) -> str:
     if heading in lines:
         start = lines.index(heading)
         end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        while end > start + 1 and lines[end - 1] == "":
-            end -= 1
         tail = lines[end:]
         lines = lines[:start] + section + ([""] if tail else []) + tail
     else:
