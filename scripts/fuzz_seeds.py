@@ -39,6 +39,15 @@ RANGES = '{"PartitionKeyRanges":[{"id":"1","minInclusive":"","maxExclusive":"3F"
 for c in cases("epk"):
     put("routing", json.dumps(c["value"], ensure_ascii=False) + "\n" + RANGES + "\n0:1#5,1:1#9")
 
+# What the store reads from the service: an endpoint, an account description, a pkranges page.
+ACCOUNT = ('{"writableLocations":[{"name":"West US","databaseAccountEndpoint":"https://acct-westus.documents.azure.com:443/"}],'
+           '"readableLocations":[{"name":"West US","databaseAccountEndpoint":"https://acct-westus.documents.azure.com:443/"},'
+           '{"name":"East US","databaseAccountEndpoint":"http://127.0.0.2:9/"},{"name":"x","databaseAccountEndpoint":"https://u:p@evil.example/"}],'
+           '"enableMultipleWriteLocations":false}')
+for endpoint in ["https://acct.documents.azure.com:443/", "http://127.0.0.1:8081/", "https://acct.privatelink.documents.azure.com/"]:
+    put("account_and_pages", endpoint + "\n" + ACCOUNT + "\n" + RANGES)
+put("account_and_pages", "https://acct.documents.azure.com/\n{\"writableLocations\": [\n" + '{"PartitionKeyRanges":[{"id":0,"minInclusive":"","maxExclusive":"FF"}]}')
+
 # Inputs that once failed are kept in core/fuzz/regressions/<target>/ and always replayed.
 for f in (ROOT / "core" / "fuzz" / "regressions").glob("*/*"):
     put(f.parent.name, f.read_text(encoding="utf-8", errors="surrogateescape"))
