@@ -55,8 +55,9 @@ namespace CosmosSessionToken
         public string ManagedIdentityClientId { get; set; } = "";
 
         /// <summary>Entra ID tokens for a scope, e.g. from Azure.Identity (the connection string then has AccountEndpoint
-        /// only). Called before the cached token expires and once after a 401, from the calling thread; an exception fails
-        /// the operation with store_rejected (its message is not shown).</summary>
+        /// only). Called before the cached token expires and once after a 401, on a thread the library starts for the fetch
+        /// (one at a time; an operation waits for it at most until its timeout); an exception fails the operation with
+        /// store_rejected (its message is not shown). It must not call back into the same store.</summary>
         public Func<string, SessionStateAccessToken> TokenSource { get; set; }
 
         /// <summary>Called with every request to Cosmos DB (after its answer) on the calling thread; exceptions are ignored.
