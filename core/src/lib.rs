@@ -33,6 +33,7 @@ mod convert;
 mod error;
 mod explain_order;
 mod feed_range;
+mod flow;
 mod index;
 mod merge;
 mod model;
@@ -62,6 +63,10 @@ pub use feed_range::__latest_for_feed_range_reference;
 pub use feed_range::{
     FeedRange, Latest, MAX_FEED_RANGE_PAIRS, MAX_FEED_RANGE_TEXT, PairFate, latest_for_feed_range,
     latest_token_for_feed_range, parse_pair_token,
+};
+pub use flow::{
+    COMPOSITE_BUDGET, FLOW_SNAPSHOT_FORMAT, FLOW_SNAPSHOT_VERSION, FlowStats, MAX_FLOW_COLLECTIONS,
+    MAX_FLOW_SNAPSHOT_BYTES, MAX_LEARN_BYTES, MAX_SNAPSHOT_RANGES, Outgoing, SessionFlow,
 };
 pub use merge::{MergePolicy, RegionMismatch};
 pub use model::{

@@ -1,0 +1,132 @@
+//! What a REST request of the Cosmos DB protocol addresses, read from its method, path and
+//! headers: the account, a collection, its partition-key ranges, or data in a collection (an
+//! item, the item feed: queries, creates, batches, the change feed).
+
+/// Header names the flow reads and writes (lower case; lookups ignore case).
+pub(crate) mod header {
+    /// The session token.
+    pub const SESSION_TOKEN: &str = "x-ms-session-token";
+    /// The partition key of a point operation (a JSON array).
+    pub const PARTITION_KEY: &str = "x-ms-documentdb-partitionkey";
+    /// The partition-key range a feed request is addressed to.
+    pub const RANGE_ID: &str = "x-ms-documentdb-partitionkeyrangeid";
+    /// The EPK bounds of a feed-range request.
+    pub const START_EPK: &str = "x-ms-start-epk";
+    /// The EPK bounds of a feed-range request.
+    pub const END_EPK: &str = "x-ms-end-epk";
+    /// The response's sub-status.
+    pub const SUB_STATUS: &str = "x-ms-substatus";
+    /// The collection's RID, on data responses.
+    pub const CONTENT_PATH: &str = "x-ms-content-path";
+}
+
+/// What a request addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Resource {
+    /// `GET /`: the account description.
+    Account,
+    /// `dbs/{db}/colls/{coll}` itself.
+    Collection(String),
+    /// `dbs/{db}/colls/{coll}/pkranges…`.
+    Ranges(String),
+    /// Data in `dbs/{db}/colls/{coll}` (items, their feed, stored procedures …).
+    Data(String),
+    /// Anything else (databases, offers, users …): nothing to do.
+    Other,
+}
+
+/// Resource types under a collection whose requests are data-plane (partitioned).
+const DATA_TYPES: [&str; 6] = [
+    "docs",
+    "attachments",
+    "sprocs",
+    "triggers",
+    "udfs",
+    "conflicts",
+];
+
+/// Reads the resource of a request path (`/dbs/d/colls/c/docs/1`, with or without the leading
+/// or trailing `/`; a query string or a scheme and host are cut off).
+pub(crate) fn resource(path: &str) -> Resource {
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    // An absolute URL: keep its path.
+    let path = match path.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => path,
+    };
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    match parts.as_slice() {
+        [] => Resource::Account,
+        ["dbs", db, "colls", coll] => Resource::Collection(format!("dbs/{db}/colls/{coll}")),
+        ["dbs", db, "colls", coll, "pkranges", ..] => {
+            Resource::Ranges(format!("dbs/{db}/colls/{coll}"))
+        }
+        ["dbs", db, "colls", coll, kind, ..] if DATA_TYPES.contains(kind) => {
+            Resource::Data(format!("dbs/{db}/colls/{coll}"))
+        }
+        _ => Resource::Other,
+    }
+}
+
+/// The value of header `name` in `headers` (names compared without case).
+pub(crate) fn find<'h>(headers: &[(&str, &'h str)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| *v)
+}
+
+/// True for a method that changes data (the service sends writes to the write region).
+pub(crate) fn is_write(method: &str, headers: &[(&str, &str)]) -> bool {
+    let query = find(headers, "x-ms-documentdb-isquery")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        || find(headers, "content-type")
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/query+json"));
+    !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD") && !query
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        let c = |s: &str| s.to_owned();
+        assert_eq!(resource("/"), Resource::Account);
+        assert_eq!(resource(""), Resource::Account);
+        assert_eq!(
+            resource("/dbs/d/colls/c/"),
+            Resource::Collection(c("dbs/d/colls/c"))
+        );
+        assert_eq!(
+            resource("dbs/d/colls/c/pkranges/"),
+            Resource::Ranges(c("dbs/d/colls/c"))
+        );
+        assert_eq!(
+            resource("/dbs/d/colls/c/docs/1/"),
+            Resource::Data(c("dbs/d/colls/c"))
+        );
+        assert_eq!(
+            resource("/dbs/d/colls/c/docs"),
+            Resource::Data(c("dbs/d/colls/c"))
+        );
+        assert_eq!(
+            resource("http://127.0.0.1:8081/dbs/d/colls/c/docs/x?a=b"),
+            Resource::Data(c("dbs/d/colls/c"))
+        );
+        assert_eq!(resource("/dbs/d"), Resource::Other);
+        assert_eq!(resource("/dbs/d/colls/c/offers"), Resource::Other);
+        assert_eq!(resource("/offers"), Resource::Other);
+    }
+
+    #[test]
+    fn writes() {
+        assert!(is_write("POST", &[]));
+        assert!(!is_write("POST", &[("x-ms-documentdb-isquery", "True")]));
+        assert!(!is_write(
+            "POST",
+            &[("Content-Type", "application/query+json")]
+        ));
+        assert!(!is_write("get", &[]));
+    }
+}
