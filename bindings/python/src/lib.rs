@@ -12,6 +12,7 @@ mod carrier;
 mod container;
 mod errors;
 mod feed_ranges;
+mod flow;
 mod routing;
 mod sealing;
 mod state;
@@ -33,6 +34,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Segments>()?;
     m.add_class::<Order>()?;
     m.add_class::<SessionContainer>()?;
+    m.add_class::<flow::SessionFlow>()?;
     m.add_function(wrap_pyfunction!(parse_token, m)?)?;
     m.add_function(wrap_pyfunction!(merge, m)?)?;
     m.add_function(wrap_pyfunction!(convert, m)?)?;

@@ -312,6 +312,24 @@ impl SessionFlow {
         Ok(None)
     }
 
+    /// Whether [`after_response`](Self::after_response) reads the body of this request's
+    /// response (account, collection and partition-key-range reads): a hook reads the body only
+    /// then.
+    ///
+    /// ```
+    /// use cosmos_session_token::SessionFlow;
+    /// let f = SessionFlow::new();
+    /// assert!(f.wants_body("GET", "/dbs/d/colls/c/pkranges/"));
+    /// assert!(!f.wants_body("GET", "/dbs/d/colls/c/docs/1"));
+    /// ```
+    pub fn wants_body(&self, method: &str, path: &str) -> bool {
+        method.eq_ignore_ascii_case("GET")
+            && matches!(
+                wire::resource(path),
+                Resource::Account | Resource::Collection(_) | Resource::Ranges(_)
+            )
+    }
+
     /// Takes a response: captures its token by the SDKs' rules and learns the collection's
     /// partitioning from the SDK's own metadata reads. `body` is needed only for
     /// `GET /`, `GET …/colls/{coll}` and `GET …/pkranges` (pass `None` otherwise). Never fails:

@@ -30,6 +30,7 @@ __all__ = [
     "Segments",
     "SessionCarrier",
     "SessionContainer",
+    "SessionFlow",
     "SessionStateStore",
     "SessionToken",
     "SessionTokenError",
@@ -187,6 +188,40 @@ class SessionToken:
     def get(self, range_id: str) -> Segment | None: ...
     @property
     def encoded_len(self) -> int: ...
+
+@final
+class SessionFlow:
+    """Read-your-writes carried by an SDK's HTTP traffic (see cosmos_session_token.azure)."""
+
+    def __new__(cls) -> SessionFlow: ...
+    @staticmethod
+    def restore(snapshot: str) -> SessionFlow: ...
+    def merge_snapshot(self, snapshot: str) -> None: ...
+    def snapshot(self) -> str: ...
+    def before_request(
+        self,
+        method: str,
+        url: str,
+        session_token: str | None = None,
+        partition_key: str | None = None,
+        range_id: str | None = None,
+        start_epk: str | None = None,
+        end_epk: str | None = None,
+        is_query: str | None = None,
+        content_type: str | None = None,
+    ) -> str | None: ...
+    def wants_body(self, method: str, url: str) -> bool: ...
+    def after_response(
+        self,
+        method: str,
+        url: str,
+        status: int,
+        session_token: str | None = None,
+        sub_status: str | None = None,
+        content_path: str | None = None,
+        body: bytes | None = None,
+    ) -> None: ...
+    def stats(self) -> dict[str, int]: ...
 
 @final
 class SessionContainer:
