@@ -125,3 +125,17 @@ def test_snapshots_are_typed_and_bounded():
     with pytest.raises(SessionTokenError) as e:
         SessionFlow.restore("x" * (1 << 20 + 1))
     assert e.value.kind == "snapshot_too_large"
+
+
+def test_the_docs_example_runs_as_pasted(lagging):
+    """docs/flow.md's first example, as pasted, against a lagging two-region server."""
+    import os
+    import re
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "flow.md").read_text(encoding="utf-8")
+    example = re.search(r"```python own-server\n(.*?)```", text, re.S).group(1)
+    env = dict(os.environ, COSMOS_ENDPOINT=f"http://127.0.0.1:{lagging}/", COSMOS_KEY=KEY)
+    out = subprocess.run([sys.executable, "-c", example], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    counters = shim(lagging, "/_shim/counters")
+    assert counters["regions"]["East US"]["read_session_unavailable"] >= 1, "the read went to the lagging region first"
