@@ -12,7 +12,8 @@
  *    cst_token_for_feed_range, cst_token_compare_explain) and the web-session policy (cst_web_*).
  * 4. The session carrier (cst_carrier_*).
  * 5. The session container (cst_container_*).
- * 6. Session state on Cosmos DB (cst_state_*).
+ * 6. Session flows (cst_flow_*): read-your-writes over a host's own REST traffic.
+ * 7. Session state on Cosmos DB (cst_state_*).
  * Names follow cst_<type>_<verb> for handle functions and cst_<verb> for one-shot helpers.
  *
  * Conventions
@@ -211,6 +212,13 @@ typedef struct cst_carrier cst_carrier;
 typedef struct cst_container cst_container;
 
 /**
+ * A session flow: the progress of one user or process, and what it learned of each
+ * collection's partitioning. Internally synchronized: every function except cst_flow_free may
+ * be called from any number of threads at the same time. Free it once with cst_flow_free.
+ */
+typedef struct cst_flow cst_flow;
+
+/**
  * A container's partition-key ranges (cst_routing_map_parse): immutable, usable from any
  * number of threads at once; free it with cst_routing_map_free.
  */
@@ -240,6 +248,71 @@ typedef struct cst_state_token_cookie cst_state_token_cookie;
  * function with a cst_token **out) exactly once with cst_token_free, after every user is done.
  */
 typedef struct cst_token cst_token;
+
+/**
+ * One HTTP header: name and value as UTF-8 spans (not NUL-terminated; NULL only with length 0).
+ * Names are compared without case.
+ */
+typedef struct cst_header {
+  /**
+   * The header's name.
+   */
+  const char *name;
+  /**
+   * Length of `name` in bytes.
+   */
+  size_t name_len;
+  /**
+   * The header's value.
+   */
+  const char *value;
+  /**
+   * Length of `value` in bytes.
+   */
+  size_t value_len;
+} cst_header;
+
+/**
+ * What a flow has done (cst_flow_get_stats).
+ */
+typedef struct cst_flow_stats {
+  /**
+   * Requests seen.
+   */
+  uint64_t requests;
+  /**
+   * Requests sent a token scoped to the ranges they go to.
+   */
+  uint64_t scoped;
+  /**
+   * Requests sent the collection's composite (no routing knowledge, within the budget).
+   */
+  uint64_t composite;
+  /**
+   * Requests left to the host's own header.
+   */
+  uint64_t left;
+  /**
+   * Requests and responses stepped aside for (malformed input from the wire).
+   */
+  uint64_t stepped_aside;
+  /**
+   * Responses whose token was captured.
+   */
+  uint64_t captured;
+  /**
+   * Partition-key definitions learned.
+   */
+  uint64_t definitions_learned;
+  /**
+   * Routing maps learned.
+   */
+  uint64_t maps_learned;
+  /**
+   * Routing maps forgotten after a 410.
+   */
+  uint64_t maps_forgotten;
+} cst_flow_stats;
 
 /**
  * Options of cst_state_open. Fill with cst_state_options_default, then change what you need.
@@ -1504,6 +1577,113 @@ int32_t cst_container_snapshot(const struct cst_container *container,
 int32_t cst_container_restore(const struct cst_container *container,
                               const char *snapshot,
                               size_t snapshot_len);
+
+/**
+ * Creates an empty flow into *out.
+ *
+ * # Safety
+ * `out` writable.
+ */
+int32_t cst_flow_new(struct cst_flow **out);
+
+/**
+ * Creates a flow from cst_flow_snapshot text into *out. CST_ERR_MALFORMED (kind
+ * "invalid_snapshot") for anything else, CST_ERR_LIMIT_EXCEEDED ("snapshot_too_large") past
+ * 1 MiB.
+ *
+ * # Safety
+ * Span valid; `out` writable.
+ */
+int32_t cst_flow_restore(const char *snapshot, size_t snapshot_len, struct cst_flow **out);
+
+/**
+ * Releases a flow. NULL is ignored. No other call on it may run at the same time or later.
+ *
+ * # Safety
+ * `flow` must be NULL or a live handle not used after this call.
+ */
+void cst_flow_free(struct cst_flow *flow);
+
+/**
+ * Merges another flow's snapshot into this one (progress merged, never lost); nothing changes
+ * on error (as cst_flow_restore).
+ *
+ * # Safety
+ * `flow` live; span valid.
+ */
+int32_t cst_flow_merge_snapshot(const struct cst_flow *flow,
+                                const char *snapshot,
+                                size_t snapshot_len);
+
+/**
+ * Writes the flow as versioned JSON text (format "cosmos-session-token/flow", version 1) with
+ * the output protocol.
+ *
+ * # Safety
+ * `flow` live; output as documented.
+ */
+int32_t cst_flow_snapshot(const struct cst_flow *flow, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * The token to send with a request (`method`, its URL path or whole URL, its headers): into
+ * *out a new token handle (set it as x-ms-session-token), or CST_ERR_NOT_FOUND (*out NULL):
+ * leave the header as it is. Malformed input from the wire never fails: the flow steps aside
+ * (CST_ERR_NOT_FOUND) and counts it.
+ *
+ * # Safety
+ * `flow` live; spans and the header array valid as documented; `out` writable.
+ */
+int32_t cst_flow_before_request(const struct cst_flow *flow,
+                                const char *method,
+                                size_t method_len,
+                                const char *path,
+                                size_t path_len,
+                                const struct cst_header *headers,
+                                size_t header_count,
+                                struct cst_token **out);
+
+/**
+ * *wants = whether cst_flow_after_response reads this request's response body (account,
+ * collection and partition-key-range reads); pass the body only then.
+ *
+ * # Safety
+ * `flow` live; spans valid; `wants` writable.
+ */
+int32_t cst_flow_wants_body(const struct cst_flow *flow,
+                            const char *method,
+                            size_t method_len,
+                            const char *path,
+                            size_t path_len,
+                            bool *wants);
+
+/**
+ * Takes a response: its status, headers (the flow reads x-ms-session-token, x-ms-substatus,
+ * x-ms-content-path) and the body when cst_flow_wants_body said so (NULL: none). Captures the
+ * token by the SDKs' rules and learns definitions and routing maps. Malformed input from the
+ * wire is counted, never an error; CST_ERR_INVALID_ARGUMENT only for a status outside 0..65535
+ * or a method or path that is not UTF-8.
+ *
+ * # Safety
+ * `flow` live; spans and the header array valid as documented.
+ */
+int32_t cst_flow_after_response(const struct cst_flow *flow,
+                                const char *method,
+                                size_t method_len,
+                                const char *path,
+                                size_t path_len,
+                                int32_t status,
+                                const struct cst_header *headers,
+                                size_t header_count,
+                                const char *body,
+                                size_t body_len);
+
+/**
+ * Copies what the flow has done into *out.
+ *
+ * # Safety
+ * `flow` live; `out` writable.
+ */
+int32_t cst_flow_get_stats(const struct cst_flow *flow, struct cst_flow_stats *out);
 
 /**
  * Fills *out with the defaults (see cst_state_options). Returns CST_OK or CST_ERR_NULL_ARGUMENT.

@@ -33,6 +33,8 @@ mod carrier;
 
 mod container;
 
+mod flow;
+
 mod state;
 
 mod state_hooks;
@@ -56,6 +58,8 @@ pub use web::*;
 pub use carrier::*;
 
 pub use container::*;
+
+pub use flow::*;
 
 pub use state::*;
 

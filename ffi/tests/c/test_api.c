@@ -1971,6 +1971,66 @@ static void test_state_token_cookie(void) {
     cst_state_free(s);
 }
 
+/* A session flow over a host's own REST traffic: learn the definition and the routing map from
+ * its metadata reads, capture a write's token, present only the partition's segment, hand the
+ * flow over as a snapshot, step aside from malformed input. */
+static void test_flow_api(void) {
+    cst_flow *f = NULL, *g = NULL;
+    cst_token *t = NULL;
+    size_t n = 0;
+    char buf[2048];
+    bool wants = false;
+    CHECK_STATUS(cst_flow_new(&f), CST_OK);
+    CHECK_STATUS(cst_flow_wants_body(f, S("GET"), S("/dbs/d/colls/c/pkranges/"), &wants), CST_OK);
+    CHECK(wants);
+    CHECK_STATUS(cst_flow_wants_body(f, S("GET"), S("/dbs/d/colls/c/docs/x"), &wants), CST_OK);
+    CHECK(!wants);
+    const char *coll = "{\"id\":\"c\",\"partitionKey\":{\"paths\":[\"/pk\"],\"kind\":\"Hash\",\"version\":2}}";
+    const char *ranges = "{\"PartitionKeyRanges\":[{\"id\":\"1\",\"minInclusive\":\"\",\"maxExclusive\":\"7F\",\"parents\":[\"0\"]},"
+                         "{\"id\":\"2\",\"minInclusive\":\"7F\",\"maxExclusive\":\"FF\",\"parents\":[\"0\"]}]}";
+    CHECK_STATUS(cst_flow_after_response(f, S("GET"), S("/dbs/d/colls/c"), 200, NULL, 0, coll, strlen(coll)), CST_OK);
+    CHECK_STATUS(cst_flow_after_response(f, S("GET"), S("/dbs/d/colls/c/pkranges"), 200, NULL, 0, ranges, strlen(ranges)), CST_OK);
+    cst_header written[] = {{S("x-ms-session-token"), S("1:0#5#0=5,2:0#9#0=9")}, {S("X-MS-Content-Path"), S("rid")}};
+    CHECK_STATUS(cst_flow_after_response(f, S("POST"), S("/dbs/d/colls/c/docs"), 201, written, 2, NULL, 0), CST_OK);
+    cst_header read[] = {{S("x-ms-documentdb-partitionkey"), S("[\"a\"]")}};
+    CHECK_STATUS(cst_flow_before_request(f, S("GET"), S("/dbs/d/colls/c/docs/x"), read, 1, &t), CST_OK);
+    CHECK(t != NULL && (renders_as(t, "1:0#5#0=5") || renders_as(t, "2:0#9#0=9")));
+    CHECK_STATUS(cst_token_to_string(t, buf, sizeof buf, &n), CST_OK);
+    char first[64] = "";
+    CHECK(n < sizeof first);
+    if (n < sizeof first) memcpy(first, buf, n + 1);
+    cst_token_free(t);
+    t = NULL;
+    /* Metadata requests are left alone: CST_ERR_NOT_FOUND, *out NULL. */
+    CHECK_STATUS(cst_flow_before_request(f, S("GET"), S("/dbs/d/colls/c"), NULL, 0, &t), CST_ERR_NOT_FOUND);
+    CHECK(t == NULL);
+    /* The snapshot carries the routes: a restored flow sends the same segment at once. */
+    CHECK_STATUS(cst_flow_snapshot(f, NULL, 0, &n), CST_ERR_BUFFER_TOO_SMALL);
+    CHECK(n > 0 && n < sizeof buf);
+    CHECK_STATUS(cst_flow_snapshot(f, buf, sizeof buf, &n), CST_OK);
+    CHECK_STATUS(cst_flow_restore(buf, n, &g), CST_OK);
+    CHECK_STATUS(cst_flow_before_request(g, S("GET"), S("/dbs/d/colls/c/docs/x"), read, 1, &t), CST_OK);
+    CHECK(t != NULL && renders_as(t, first));
+    cst_token_free(t);
+    t = NULL;
+    CHECK_STATUS(cst_flow_merge_snapshot(g, buf, n), CST_OK);
+    /* Malformed input from the wire steps aside, counted; garbage snapshots are typed errors. */
+    cst_header bad[] = {{S("x-ms-session-token"), S("garbage")}, {S("x-ms-documentdb-partitionkey"), S("[\"a\"]")}};
+    CHECK_STATUS(cst_flow_before_request(g, S("GET"), S("/dbs/d/colls/c/docs/x"), bad, 2, &t), CST_ERR_NOT_FOUND);
+    cst_flow_stats stats;
+    CHECK_STATUS(cst_flow_get_stats(g, &stats), CST_OK);
+    CHECK(stats.stepped_aside == 1 && stats.scoped == 1);
+    cst_flow *h = NULL;
+    CHECK_STATUS(cst_flow_restore(S("{}"), &h), CST_ERR_MALFORMED);
+    CHECK(h == NULL && strcmp(last_kind(), "invalid_snapshot") == 0);
+    CHECK_STATUS(cst_flow_after_response(g, S("GET"), S("/"), 70000, NULL, 0, NULL, 0), CST_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(cst_flow_before_request(g, S("GET"), S("/"), NULL, 1, &t), CST_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(cst_flow_new(NULL), CST_ERR_NULL_ARGUMENT);
+    cst_flow_free(g);
+    cst_flow_free(f);
+    cst_flow_free(NULL);
+}
+
 int main(int argc, char **argv) {
     RUN(test_versions);
     RUN(test_status_names);
@@ -2004,6 +2064,7 @@ int main(int argc, char **argv) {
     RUN(test_threads_share_one_handle);
     RUN(test_container_api);
     RUN(test_container_threads);
+    RUN(test_flow_api);
     if (argc < 2 || run_vectors(argv[1]) < 150) {
         fprintf(stderr, "FAIL: the shared vectors (argument 1) were not run\n");
         failed++;
