@@ -14,7 +14,7 @@ out=$here/build
 rm -rf "$out" && mkdir -p "$out/noload" "$out/abi99"
 MCS=(mcs -nologo -langversion:7.2 -warnaserror+)
 # The token wrapper uses pointers on its hot paths (see NativeMethods.cs); nothing else does.
-WRAPPER=(-unsafe)
+WRAPPER=(-unsafe -r:System.Net.Http.dll)   # System.Net.Http: SessionFlowHandler
 "${MCS[@]}" "${WRAPPER[@]}" -target:library -doc:"$out/CosmosSessionToken.xml" -out:"$out/CosmosSessionToken.dll" \
   "$here"/src/CosmosSessionToken/*.cs
 cp "$here/src/CosmosSessionToken/CosmosSessionToken.dll.config" "$out/"
@@ -30,8 +30,8 @@ NUNIT=/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
 [ -f "$NUNIT" ] || { echo "build.sh: NUnit 2.6 is not installed ($NUNIT): run scripts/provision debian, or build with --wrapper-only" >&2; exit 1; }
 "${MCS[@]}" -target:library -r:System.Web.dll -r:System.Configuration.dll -r:"$NUNIT" -r:"$out/CosmosSessionToken.dll" \
   -r:"$out/CosmosSessionToken.AspNet.dll" -out:"$out/CosmosSessionToken.AspNet.Tests.dll" "$here"/tests/AspNet/*.cs
-"${MCS[@]}" -target:library -r:"$NUNIT" -r:"$out/CosmosSessionToken.dll" -out:"$out/CosmosSessionToken.Tests.dll" \
-  "$here/tests/Tests.cs"
+"${MCS[@]}" -target:library -r:"$NUNIT" -r:System.Net.Http.dll -r:"$out/CosmosSessionToken.dll" \
+  -out:"$out/CosmosSessionToken.Tests.dll" "$here/tests/Tests.cs" "$here/tests/FlowTests.cs"
 "${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/WebFarm.exe" "$here/samples/WebFarm/Program.cs"
 # The shared-vector runner for CoreCLR (the NUnit suite's RunLine outside NUnit's runner), with the runtime
 # configuration CoreCLR 2.0 needs (invariant globalization: no ICU it knows on Debian 12).

@@ -282,6 +282,36 @@ namespace CosmosSessionToken
         internal static extern int cst_state_force_unlock(StateHandle state, byte[] sid, UIntPtr sidLen, out ulong unlocked);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_new(out FlowHandle flow);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_restore(byte[] snapshot, UIntPtr snapshotLen, out FlowHandle flow);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void cst_flow_free(IntPtr flow);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_merge_snapshot(FlowHandle flow, byte[] snapshot, UIntPtr snapshotLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_snapshot(FlowHandle flow, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_before_request(FlowHandle flow, byte[] method, UIntPtr methodLen, byte[] path,
+            UIntPtr pathLen, [In] NativeHeader[] headers, UIntPtr headerCount, out TokenHandle token);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_wants_body(FlowHandle flow, byte[] method, UIntPtr methodLen, byte[] path,
+            UIntPtr pathLen, out byte wants);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_after_response(FlowHandle flow, byte[] method, UIntPtr methodLen, byte[] path,
+            UIntPtr pathLen, int status, [In] NativeHeader[] headers, UIntPtr headerCount, byte[] body, UIntPtr bodyLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_get_stats(FlowHandle flow, out SessionFlowStats stats);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_container_new(out ContainerHandle container);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -463,6 +493,29 @@ namespace CosmosSessionToken
     }
 
     /// <summary>Owns a native cst_container; released by the finalizer if not disposed.</summary>
+    internal sealed class FlowHandle : SafeHandle
+    {
+        public FlowHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.cst_flow_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>cst_header: one HTTP header as two UTF-8 spans (pinned by the caller).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct NativeHeader
+    {
+        public IntPtr Name;
+        public UIntPtr NameLen;
+        public IntPtr Value;
+        public UIntPtr ValueLen;
+    }
+
     internal sealed class ContainerHandle : SafeHandle
     {
         public ContainerHandle() : base(IntPtr.Zero, true) { }
