@@ -40,23 +40,36 @@ pub struct PartitionKeyRange {
 
 #[derive(Deserialize)]
 struct RangeJson {
-    id: String,
+    id: RangeIdJson,
     #[serde(rename = "minInclusive")]
     min_inclusive: String,
     #[serde(rename = "maxExclusive")]
     max_exclusive: String,
     #[serde(default)]
-    parents: Vec<String>,
+    parents: Vec<RangeIdJson>,
+}
+
+/// A range id: the service sends strings; some emulators send numbers (taken as their text).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RangeIdJson {
+    Text(String),
+    Number(u64),
+}
+
+impl RangeIdJson {
+    fn text(self) -> String {
+        match self {
+            RangeIdJson::Text(t) => t,
+            RangeIdJson::Number(n) => n.to_string(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum RangesJson {
-    Body {
-        #[serde(rename = "PartitionKeyRanges")]
-        ranges: Vec<RangeJson>,
-    },
-    List(Vec<RangeJson>),
+struct BodyJson {
+    #[serde(rename = "PartitionKeyRanges")]
+    ranges: Vec<RangeJson>,
 }
 
 /// A container's partition-key ranges, checked to cover `""`..`"FF"` without gaps or overlaps,
@@ -84,24 +97,51 @@ impl RoutingMap {
     /// Parses the body of `GET dbs/{db}/colls/{coll}/pkranges` (`{"PartitionKeyRanges":[…]}`) or
     /// a bare list of its range objects (`id`, `minInclusive`, `maxExclusive`, `parents`).
     pub fn parse(text: &str) -> Result<RoutingMap, PartitionKeyError> {
-        let parsed: RangesJson = serde_json::from_str(text).map_err(|e| {
+        RoutingMap::new(RoutingMap::parse_ranges(text)?)
+    }
+
+    /// The ranges of one page of `GET …/pkranges` (or a bare list), unchecked: a caller reading
+    /// several pages gathers them and builds the map with [`RoutingMap::new`]. Range ids sent as
+    /// numbers (some emulators) are taken as their text.
+    ///
+    /// ```
+    /// use cosmos_session_token::RoutingMap;
+    /// let page = RoutingMap::parse_ranges(r#"{"PartitionKeyRanges":[{"id":0,"minInclusive":"","maxExclusive":"80"}]}"#)?;
+    /// assert_eq!(page[0].id, "0");
+    /// # Ok::<(), cosmos_session_token::PartitionKeyError>(())
+    /// ```
+    pub fn parse_ranges(text: &str) -> Result<Vec<PartitionKeyRange>, PartitionKeyError> {
+        // The body or a bare list, told apart by the first character (a list starts with '[');
+        // serde's own messages are kept to their position: they name no internal type then.
+        let shape = "a partition-key-range list ({\"PartitionKeyRanges\":[{\"id\",\"minInclusive\",\"maxExclusive\",\"parents\"}]} or the list alone)";
+        let refuse = |e: serde_json::Error| {
             PartitionKeyError::RoutingMap(format!(
-                "not a partition-key-range list ({{\"PartitionKeyRanges\":[{{\"id\",\"minInclusive\",\"maxExclusive\",\"parents\"}}]}}): {e}"
+                "not {shape}: {} at line {} column {}",
+                match e.classify() {
+                    serde_json::error::Category::Syntax | serde_json::error::Category::Eof =>
+                        "not JSON",
+                    _ => "a field is missing or of another type",
+                },
+                e.line(),
+                e.column()
             ))
-        })?;
-        let list = match parsed {
-            RangesJson::Body { ranges } | RangesJson::List(ranges) => ranges,
         };
-        RoutingMap::new(
-            list.into_iter()
-                .map(|r| PartitionKeyRange {
-                    id: r.id,
-                    min: r.min_inclusive,
-                    max: r.max_exclusive,
-                    parents: r.parents,
-                })
-                .collect(),
-        )
+        let list: Vec<RangeJson> = if text.trim_start().starts_with('[') {
+            serde_json::from_str(text).map_err(refuse)?
+        } else {
+            serde_json::from_str::<BodyJson>(text)
+                .map_err(refuse)?
+                .ranges
+        };
+        Ok(list
+            .into_iter()
+            .map(|r| PartitionKeyRange {
+                id: r.id.text(),
+                min: r.min_inclusive,
+                max: r.max_exclusive,
+                parents: r.parents.into_iter().map(RangeIdJson::text).collect(),
+            })
+            .collect())
     }
 
     /// A map of `ranges` (any order), checked: ids unique and non-empty, bounds upper-case hex,
@@ -339,6 +379,34 @@ mod tests {
             min: min.into(),
             max: max.into(),
             parents: parents.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn numeric_ids_are_read_and_errors_name_no_internal_type() {
+        let map = RoutingMap::parse(r#"{"PartitionKeyRanges":[{"id":0,"minInclusive":"","maxExclusive":"FF","parents":[7]}]}"#)
+            .unwrap();
+        assert_eq!(
+            (
+                map.ranges()[0].id.as_str(),
+                map.ranges()[0].parents[0].as_str()
+            ),
+            ("0", "7")
+        );
+        for bad in [
+            "",
+            "{",
+            "7",
+            "[{}]",
+            r#"{"PartitionKeyRanges":[{"id":true}]}"#,
+            r#"{"x":1}"#,
+        ] {
+            let e = RoutingMap::parse(bad).unwrap_err().to_string();
+            assert!(
+                !e.contains("enum") && !e.contains("Json") && !e.contains("variant"),
+                "{bad}: {e}"
+            );
+            assert!(e.contains("line"), "{bad}: {e}");
         }
     }
 

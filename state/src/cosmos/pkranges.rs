@@ -8,46 +8,11 @@
 use std::collections::HashSet;
 
 use cosmos_session_token::{MAX_ROUTING_RANGES, PartitionKeyRange, RoutingMap};
-use serde::Deserialize;
 
 use crate::error::{Result, StateError};
 
 /// Most bytes of pages one reading accepts (262,144 ranges of about 200 bytes each, with room).
 pub const MAX_BYTES: usize = 128 << 20;
-
-#[derive(Deserialize)]
-struct Page {
-    #[serde(rename = "PartitionKeyRanges", default)]
-    ranges: Vec<RangeJson>,
-}
-
-#[derive(Deserialize)]
-struct RangeJson {
-    id: RangeId,
-    #[serde(rename = "minInclusive")]
-    min: String,
-    #[serde(rename = "maxExclusive")]
-    max: String,
-    #[serde(default)]
-    parents: Vec<RangeId>,
-}
-
-/// A range id: the service sends strings; some emulators send numbers (taken as their text).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RangeId {
-    Text(String),
-    Number(u64),
-}
-
-impl RangeId {
-    fn text(self) -> String {
-        match self {
-            RangeId::Text(t) => t,
-            RangeId::Number(n) => n.to_string(),
-        }
-    }
-}
 
 /// The pages of one reading, as they arrive.
 pub struct Pages {
@@ -85,25 +50,15 @@ impl Pages {
         if self.bytes > MAX_BYTES {
             return Err(self.refuse(format!("the pages exceed {MAX_BYTES} bytes in all")));
         }
-        let page: Page = serde_json::from_slice(body).map_err(|e| {
-            self.refuse(format!(
-                "not a page of partition-key ranges ({{\"PartitionKeyRanges\":[{{\"id\",\"minInclusive\",\"maxExclusive\",\"parents\"}}]}}): line {} column {}",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        if self.ranges.len() + page.ranges.len() > MAX_ROUTING_RANGES {
+        let text = std::str::from_utf8(body)
+            .map_err(|e| self.refuse(format!("not UTF-8 (byte {})", e.valid_up_to())))?;
+        let page = RoutingMap::parse_ranges(text).map_err(|e| self.refuse(e.to_string()))?;
+        if self.ranges.len() + page.len() > MAX_ROUTING_RANGES {
             return Err(self.refuse(format!(
                 "more than {MAX_ROUTING_RANGES} ranges (the most a routing map holds)"
             )));
         }
-        self.ranges
-            .extend(page.ranges.into_iter().map(|r| PartitionKeyRange {
-                id: r.id.text(),
-                min: r.min,
-                max: r.max,
-                parents: r.parents.into_iter().map(RangeId::text).collect(),
-            }));
+        self.ranges.extend(page);
         match continuation {
             None => Ok(None),
             Some(c) if !self.continuations.insert(c.clone()) => Err(self.refuse(
