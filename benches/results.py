@@ -156,6 +156,8 @@ def criterion_tables(c: dict) -> list[str]:
 ROUTING_BEFORE_S = {4096: 0.79, 32768: 38.8}
 ROUTING_HEADING = "## Routing maps: token_for_feed_range and key-prefix resolves (issue #34)"
 ROUTING_COMMAND = "cargo bench -p cosmos-session-token-benches --bench routing -- --noplot"
+FLOW_HEADING = "## SessionFlow in azure-cosmos's pipeline: hook overhead and header bytes (issue #36)"
+FLOW_COMMAND = ".venv/bin/python benches/python_flow_hooks.py"
 
 
 def loadavg() -> str:
@@ -223,6 +225,35 @@ def routing_section(r: dict[str, float], when: datetime.datetime, revision: str,
     return lines
 
 
+def flow_results() -> dict:
+    """Runs the Python hook benchmark (the installed cosmos_session_token); its JSON line."""
+    return json.loads(run([str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "benches" / "python_flow_hooks.py")]).strip().splitlines()[-1])
+
+
+def flow_section(r: dict, when: datetime.datetime, revision: str, load: tuple[str, str]) -> list[str]:
+    """The flow section's Markdown: both hooks' cost per request and the header bytes they send."""
+    p50 = r["p50_ns"] / 1000
+    return [
+        FLOW_HEADING,
+        "",
+        f"Measured by `benches/results.py --only flow` on {when:%Y-%m-%d %H:%M} UTC from commit {revision} "
+        f"(`{FLOW_COMMAND}`: {r['requests']:,} point reads after 1,000 of warm-up, each with another partition "
+        f"key). Machine: {machine()}; load average {load[0]} before, {load[1]} after (shared cores: an upper "
+        "bound). Both hooks run on objects shaped like azure-core's (a Python case-insensitive header dict), "
+        f"on a container of {r['ranges']:,} ranges whose definition and routing map the flow has learned; "
+        "each response carries a one-range token, which the flow captures.",
+        "",
+        "| measure | value | target (issue #36) | met |",
+        "|---|---|---|---|",
+        f"| both hooks per request, p50 | {p50:.1f} µs | <= 5 µs | {'yes' if p50 <= 5 else '**no**'} |",
+        f"| both hooks per request, p90 | {r['p90_ns'] / 1000:.1f} µs | - | - |",
+        f"| header a point read presents, p50 | {r['sent_header_bytes_p50']:.0f} bytes (one segment) | one segment | "
+        f"{'yes' if r['sent_header_bytes_p50'] < 64 else '**no**'} |",
+        f"| the composite of the {r['ranges']:,} ranges (what a whole-container token would send) | "
+        f"{r['composite_header_bytes']:,} bytes | - | - |",
+    ]
+
+
 def replace_section(text: str, heading: str, section: list[str]) -> str:
     """`text` with the `## ` section titled `heading` replaced by `section` (appended if absent)."""
     lines = text.rstrip("\n").split("\n")
@@ -284,7 +315,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "benches" / "RESULTS.md"))
     ap.add_argument("--skip-state", action="store_true", help="leave out the session-state costs (needs Node)")
-    ap.add_argument("--only", choices=["routing"],
+    ap.add_argument("--only", choices=["routing", "flow"],
                     help="run only this benchmark and replace only its section of the existing --out file")
     args = ap.parse_args()
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -299,6 +330,15 @@ def main() -> None:
         print(f"wrote the routing section of {args.out}", file=sys.stderr)
         return
 
+    if args.only == "flow":
+        load_before = loadavg()
+        flowed = flow_results()
+        section = flow_section(flowed, started, revision, (load_before, loadavg()))
+        out = Path(args.out)
+        out.write_text(replace_section(out.read_text(), FLOW_HEADING, section))
+        print(f"wrote the flow section of {args.out}", file=sys.stderr)
+        return
+
     measured = instructions.measure(200)
     instr = {op: n for op, n, _ in measured}
     copies = {op: c for op, _, c in measured}
@@ -311,6 +351,8 @@ def main() -> None:
     load_before = loadavg()
     routed = routing_results()
     routing_md = routing_section(routed, started, revision, (load_before, loadavg()))
+    load_before = loadavg()
+    flow_md = flow_section(flow_results(), started, revision, (load_before, loadavg()))
 
     i = instr
     parse13, drv13 = i["parse 1 segment, 3 regions"], i["driver: parse 1 segment, 3 regions"]
@@ -454,6 +496,7 @@ def main() -> None:
                "provider 3 scripts, 1; DodoBrands 4 (3 writes), 1.", "",
                state_text.strip()]
     md += [""] + routing_md
+    md += [""] + flow_md
     Path(args.out).write_text("\n".join(md) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
 

@@ -462,6 +462,16 @@ impl SessionContainer {
         Ok(known.scope_with(range_id, parents, &self.policy)?)
     }
 
+    /// How many ranges of `collection` (a name or a RID) are stored (0 when none): what a
+    /// caller checks before building the composite, which costs a sort of every range.
+    pub(crate) fn range_count(&self, collection: &str) -> usize {
+        let state = self.read();
+        state
+            .rid_of(collection)
+            .and_then(|rid| state.collections.get(rid))
+            .map_or(0, |c| c.ranges.len())
+    }
+
     /// Every stored range of `collection` as one composite token (ranges in numeric-aware id
     /// order), or `None`. Only for explicit needs: sending it wholesale makes large headers;
     /// check its [`encoded_len`](SessionToken::encoded_len).

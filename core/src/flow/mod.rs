@@ -248,6 +248,11 @@ impl SessionFlow {
     /// Without routing knowledge: the collection's composite merged with the SDK's token, while
     /// it fits [`COMPOSITE_BUDGET`].
     fn composite(&self, collection: &str, sdk: Option<&SessionToken>) -> Outgoing {
+        // Every segment renders in at least 4 bytes ("r:n,"): too many ranges cannot fit, and
+        // building their composite on every request would cost a sort of them all.
+        if self.tokens.range_count(collection) * 4 > COMPOSITE_BUDGET {
+            return self.leave();
+        }
         let Some(mine) = self.tokens.resolve_all(collection) else {
             return self.leave();
         };
