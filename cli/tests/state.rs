@@ -144,7 +144,11 @@ fn stats_report_1002_retries_and_region_moves_and_entra_sign_in_works_from_the_e
         .set_and_release("s", b"v2", ex.lock_id, false, None)
         .unwrap();
     // The token of the session's last write (the test server keeps one per partition-key range).
-    let latest = engine.token("s").unwrap().expect("a token after a write").to_string();
+    let latest = engine
+        .token("s")
+        .unwrap()
+        .expect("a token after a write")
+        .to_string();
     let stats = |extra: &[&str]| {
         let mut args = vec!["--json", "state", "stats", "--preferred-regions", "East US"];
         args.extend_from_slice(extra);
