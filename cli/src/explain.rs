@@ -170,11 +170,8 @@ pub fn print_comparison(
         return writeln!(out, "{v}");
     }
     writeln!(out, "{}", c.order.as_str())?;
-    for l in &c.a_lacks {
-        writeln!(out, "A lacks {l}")?;
-    }
-    for l in &c.b_lacks {
-        writeln!(out, "B lacks {l}")?;
+    for line in c.lines() {
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }

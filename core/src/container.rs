@@ -65,7 +65,7 @@ pub enum RequestKind {
 }
 
 /// REST resource types (`x-ms-...` paths) of data-plane requests.
-const DATA_RESOURCE_TYPES: [&str; 6] = [
+pub(crate) const DATA_RESOURCE_TYPES: [&str; 6] = [
     "docs",
     "attachments",
     "sprocs",

@@ -127,6 +127,26 @@ pub struct Comparison {
     pub b_lacks: Vec<Lack>,
 }
 
+impl Comparison {
+    /// The lacks as the lines every surface shows (`cst compare --explain`, the C and .NET
+    /// explanations, the shared vectors): `A lacks …` for the first token's, then `B lacks …`.
+    ///
+    /// ```
+    /// use cosmos_session_token::SessionToken;
+    /// let a = SessionToken::parse("0:1#90,1:-1#42")?;
+    /// let c = a.compare_explained(&SessionToken::parse("0:1#100")?);
+    /// assert_eq!(c.lines(), ["A lacks range 0: global LSN 90 < 100 (10 behind)", "B lacks range 1: absent (needs 1:-1#42)"]);
+    /// # Ok::<(), cosmos_session_token::Error>(())
+    /// ```
+    pub fn lines(&self) -> Vec<String> {
+        self.a_lacks
+            .iter()
+            .map(|l| format!("A lacks {l}"))
+            .chain(self.b_lacks.iter().map(|l| format!("B lacks {l}")))
+            .collect()
+    }
+}
+
 /// What `have` lacks of `need`.
 fn lacks(have: &SessionToken, need: &SessionToken) -> Vec<Lack> {
     let mut out = Vec::new();

@@ -189,12 +189,7 @@ fn compare_vectors() {
         if let Some(explain) = case.get("explain") {
             let c = a.compare_explained(&b);
             assert_eq!(c.order.as_str(), expected, "{id}: explained order");
-            let lines: Vec<String> = c
-                .a_lacks
-                .iter()
-                .map(|l| format!("A lacks {l}"))
-                .chain(c.b_lacks.iter().map(|l| format!("B lacks {l}")))
-                .collect();
+            let lines = c.lines();
             let want: Vec<&str> = explain
                 .as_array()
                 .unwrap()

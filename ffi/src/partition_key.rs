@@ -263,12 +263,7 @@ pub unsafe extern "C" fn cst_token_compare_explain(
         // SAFETY: forwarded caller guarantees.
         let (a, b) = unsafe { (token(a, "a")?, token(b, "b")?) };
         let c = a.compare_explained(b);
-        let lines: Vec<String> = c
-            .a_lacks
-            .iter()
-            .map(|l| format!("A lacks {l}"))
-            .chain(c.b_lacks.iter().map(|l| format!("B lacks {l}")))
-            .collect();
+        let lines = c.lines();
         // SAFETY: checked non-NULL above.
         unsafe { *order = crate::token::order_code(c.order) };
         // SAFETY: forwarded caller guarantees.

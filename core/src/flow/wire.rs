@@ -2,6 +2,8 @@
 //! headers: the account, a collection, its partition-key ranges, or data in a collection (an
 //! item, the item feed: queries, creates, batches, the change feed).
 
+use crate::container::DATA_RESOURCE_TYPES;
+
 /// Header names the flow reads and writes (lower case; lookups ignore case).
 pub(crate) mod header {
     /// The session token.
@@ -35,16 +37,6 @@ pub(crate) enum Resource {
     Other,
 }
 
-/// Resource types under a collection whose requests are data-plane (partitioned).
-const DATA_TYPES: [&str; 6] = [
-    "docs",
-    "attachments",
-    "sprocs",
-    "triggers",
-    "udfs",
-    "conflicts",
-];
-
 /// Reads the resource of a request path (`/dbs/d/colls/c/docs/1`, with or without the leading
 /// or trailing `/`; a query string or a scheme and host are cut off).
 pub(crate) fn resource(path: &str) -> Resource {
@@ -61,7 +53,8 @@ pub(crate) fn resource(path: &str) -> Resource {
         ["dbs", db, "colls", coll, "pkranges", ..] => {
             Resource::Ranges(format!("dbs/{db}/colls/{coll}"))
         }
-        ["dbs", db, "colls", coll, kind, ..] if DATA_TYPES.contains(kind) => {
+        // The data-plane resource types are the session container's (one list of them).
+        ["dbs", db, "colls", coll, kind, ..] if DATA_RESOURCE_TYPES.contains(kind) => {
             Resource::Data(format!("dbs/{db}/colls/{coll}"))
         }
         _ => Resource::Other,
