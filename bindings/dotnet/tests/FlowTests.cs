@@ -16,24 +16,15 @@ using NUnit.Framework;
 [TestFixture]
 public class SessionFlowHandlerTests
 {
+    // The test server's port and admin calls: the hook tests' helpers.
     private static int Port()
     {
-        string port = Environment.GetEnvironmentVariable("CST_TEST_SERVER_PORT");
-        if (port == null)
-        {
-            if (Environment.GetEnvironmentVariable("CST_REQUIRE_TEST_SERVER") != null) Assert.Fail("CST_TEST_SERVER_PORT is not set");
-            Assert.Ignore("needs the Cosmos DB test server (scripts/test dotnet starts it)");
-        }
-        return int.Parse(port);
+        return StoreHooksTests.Port();
     }
 
     private static void Shim(int port, string path, string json)
     {
-        using (var web = new WebClient())
-        {
-            web.Headers[HttpRequestHeader.ContentType] = "application/json";
-            web.UploadString("http://127.0.0.1:" + port + path, json);
-        }
+        StoreHooksTests.Shim(port, path, json);
     }
 
     /// <summary>Records the session token each request carried, after the flow set it.</summary>

@@ -943,7 +943,7 @@ public class RoutingTests
 [TestFixture]
 public class StoreHooksTests
 {
-    private static int Port()
+    internal static int Port()
     {
         string port = Environment.GetEnvironmentVariable("CST_TEST_SERVER_PORT");
         if (port == null)
@@ -954,7 +954,7 @@ public class StoreHooksTests
         return int.Parse(port);
     }
 
-    private static string Shim(int port, string path, string json)
+    internal static string Shim(int port, string path, string json)
     {
         using (var web = new System.Net.WebClient())
         {

@@ -106,29 +106,30 @@ pub fn region_refusal(account: &Url, region: &Url) -> Option<String> {
     if mine == theirs {
         return None;
     }
+    // A DNS account host's family: its name without the first label, when that has two labels
+    // or more (`localhost` and IP literals have none: only the same host).
     let family = match account.host() {
         Some(Host::Domain(_)) => mine
             .split_once('.')
             .map(|(_, parent)| parent)
-            .filter(|parent| parent.contains('.') && !mine.eq_ignore_ascii_case("localhost")),
+            .filter(|parent| parent.contains('.')),
         _ => None,
     };
-    match (family, region.host()) {
-        (Some(parent), Some(Host::Domain(_))) => {
-            let label = theirs
-                .strip_suffix(parent)
-                .and_then(|l| l.strip_suffix('.'));
-            match label {
-                Some(l) if !l.is_empty() && !l.contains('.') => None,
-                _ => Some(format!(
-                    "its host is not a sibling of the account's (*.{parent})"
-                )),
-            }
-        }
-        (Some(parent), _) => Some(format!(
+    let Some(parent) = family else {
+        return Some("its host is not the account's host".into());
+    };
+    // One label, then the family.
+    let label = match region.host() {
+        Some(Host::Domain(_)) => theirs
+            .strip_suffix(parent)
+            .and_then(|l| l.strip_suffix('.')),
+        _ => None,
+    };
+    match label {
+        Some(l) if !l.is_empty() && !l.contains('.') => None,
+        _ => Some(format!(
             "its host is not a sibling of the account's (*.{parent})"
         )),
-        (None, _) => Some("its host is not the account's host".into()),
     }
 }
 
