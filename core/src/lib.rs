@@ -30,6 +30,7 @@ mod builder;
 mod carrier;
 mod container;
 mod convert;
+mod envelope;
 mod error;
 mod explain_order;
 mod feed_range;
@@ -65,8 +66,10 @@ pub use feed_range::{
     latest_token_for_feed_range, parse_pair_token,
 };
 pub use flow::{
-    COMPOSITE_BUDGET, FLOW_SNAPSHOT_FORMAT, FLOW_SNAPSHOT_VERSION, FlowStats, MAX_FLOW_COLLECTIONS,
-    MAX_FLOW_SNAPSHOT_BYTES, MAX_LEARN_BYTES, MAX_SNAPSHOT_RANGES, Outgoing, SessionFlow,
+    COMPOSITE_BUDGET, CookieFlow, CookieVerdict, FLOW_COOKIE_NAME, FLOW_SNAPSHOT_FORMAT,
+    FLOW_SNAPSHOT_VERSION, FlowCookieStats, FlowCookies, FlowStats, MAX_FLOW_COLLECTIONS,
+    MAX_FLOW_SNAPSHOT_BYTES, MAX_LEARN_BYTES, MAX_SNAPSHOT_RANGES, Outgoing, SealedCookie,
+    SessionFlow,
 };
 pub use merge::{MergePolicy, RegionMismatch};
 pub use model::{

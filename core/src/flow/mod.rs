@@ -2,12 +2,13 @@
 //! already uses (request classification in `wire`, routing knowledge in `routes`, snapshots in
 //! `snapshot`).
 
+mod cookie;
 mod routes;
 mod snapshot;
 mod wire;
 
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
@@ -18,6 +19,9 @@ use crate::merge::MergePolicy;
 use crate::model::SessionToken;
 use crate::partition_key::{PartitionKeyValue, epk_range};
 use crate::routing::PartitionKeyRange;
+pub use cookie::{
+    CookieFlow, CookieVerdict, FLOW_COOKIE_NAME, FlowCookieStats, FlowCookies, SealedCookie,
+};
 pub use routes::{MAX_FLOW_COLLECTIONS, MAX_LEARN_BYTES, MAX_SNAPSHOT_RANGES};
 pub use snapshot::{FLOW_SNAPSHOT_FORMAT, FLOW_SNAPSHOT_VERSION, MAX_FLOW_SNAPSHOT_BYTES};
 use wire::{Resource, header};
@@ -121,9 +125,12 @@ fn bump(c: &AtomicU64) {
 /// [`snapshot`](Self::snapshot) and [`restore`](Self::restore).
 pub struct SessionFlow {
     tokens: SessionContainer,
-    routes: RwLock<routes::Routes>,
-    multi_write: AtomicBool,
-    counters: Counters,
+    // Routing knowledge and counters are per node: the flows of one node's users
+    // ([`SessionFlow::for_user`]) share them, so a map learned from one user's traffic scopes
+    // every user's requests and a cookie carries only its user's progress.
+    routes: Arc<RwLock<routes::Routes>>,
+    multi_write: Arc<AtomicBool>,
+    counters: Arc<Counters>,
 }
 
 impl Default for SessionFlow {
@@ -145,9 +152,31 @@ impl SessionFlow {
     pub fn new() -> SessionFlow {
         SessionFlow {
             tokens: SessionContainer::new(),
-            routes: RwLock::new(routes::Routes::default()),
-            multi_write: AtomicBool::new(false),
-            counters: Counters::default(),
+            routes: Arc::default(),
+            multi_write: Arc::default(),
+            counters: Arc::default(),
+        }
+    }
+
+    /// An empty flow for one user of this node: its own progress, this flow's routing knowledge
+    /// (what either learns, both know) and counters ([`stats`](Self::stats) are the node's).
+    /// A web node keeps one flow for its knowledge and opens one of these per request from the
+    /// user's cookie ([`FlowCookies`](crate::FlowCookies)), so the cookie carries only progress.
+    ///
+    /// ```
+    /// use cosmos_session_token::SessionFlow;
+    /// let node = SessionFlow::new();
+    /// let alice = node.for_user();
+    /// alice.after_response("GET", "/dbs/d/colls/c", 200, &[], Some(br#"{"partitionKey":{"paths":["/pk"],"kind":"Hash","version":2}}"#));
+    /// assert_eq!(node.stats().definitions_learned, 1);
+    /// assert!(node.for_user().snapshot().contains("dbs/d/colls/c"));
+    /// ```
+    pub fn for_user(&self) -> SessionFlow {
+        SessionFlow {
+            tokens: SessionContainer::new(),
+            routes: Arc::clone(&self.routes),
+            multi_write: Arc::clone(&self.multi_write),
+            counters: Arc::clone(&self.counters),
         }
     }
 
