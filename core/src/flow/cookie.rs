@@ -257,16 +257,25 @@ impl FlowCookies {
 
     /// What to write back at the end of the request: the sealed progress when it moved.
     pub fn seal(&self, user: &CookieFlow) -> SealedCookie {
-        if user.context.is_empty() {
+        self.seal_as(user, &user.context)
+    }
+
+    /// [`seal`](Self::seal) for the user's context as it is at the end of the request: a
+    /// session created during the request (the user's first write) or renewed (a login that
+    /// cycles the session id) gets the user's progress under its new id. `""`: nothing.
+    pub fn seal_as(&self, user: &CookieFlow, context: &str) -> SealedCookie {
+        if context.is_empty() {
             return SealedCookie::Unchanged;
         }
         let progress = user.flow.tokens.snapshot();
-        if progress == user.opened {
+        let rebound = context != user.context;
+        if progress == user.opened && !(rebound && progress != SessionFlow::new().tokens.snapshot())
+        {
             return SealedCookie::Unchanged;
         }
         match self
             .ring
-            .seal(PURPOSE, &user.context, progress.as_bytes(), self.max_bytes)
+            .seal(PURPOSE, context, progress.as_bytes(), self.max_bytes)
         {
             Ok(value) => {
                 self.sealed.fetch_add(1, Ordering::Relaxed);
@@ -421,6 +430,35 @@ mod tests {
             (s.missing, s.accepted, elsewhere.stats().unknown_key),
             (1, 0, 1)
         );
+    }
+
+    #[test]
+    fn a_session_created_or_renewed_during_the_request_gets_the_progress() {
+        let node = FlowCookies::new(&[KEY], 4000).unwrap();
+        let anonymous = node.open("", None);
+        assert_eq!(
+            node.seal_as(&anonymous, "new-session"),
+            SealedCookie::Unchanged,
+            "no progress"
+        );
+        write(&anonymous, "0:1#9#0=9");
+        let cookie = sealed_as(&node, &anonymous, "new-session");
+        let next = node.open("new-session", Some(&cookie));
+        assert_eq!(next.verdict(), CookieVerdict::Accepted);
+        // A login cycles the id: the unchanged progress moves to the new id.
+        let after_login = sealed_as(&node, &next, "cycled-session");
+        assert_eq!(
+            node.open("cycled-session", Some(&after_login)).verdict(),
+            CookieVerdict::Accepted
+        );
+        assert_eq!(node.seal_as(&next, "new-session"), SealedCookie::Unchanged);
+    }
+
+    fn sealed_as(node: &FlowCookies, user: &CookieFlow, context: &str) -> String {
+        match node.seal_as(user, context) {
+            SealedCookie::Value(v) => v,
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
