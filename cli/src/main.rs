@@ -5,7 +5,9 @@
 
 mod explain;
 mod failure;
+mod flow;
 mod input;
+mod remote;
 mod routing;
 mod state;
 
@@ -124,11 +126,15 @@ enum Command {
     )]
     Epk(routing::EpkArgs),
     /// Print the token to send for a partition key or a feed range: only the segments of the
-    /// ranges it touches (found through the parents after splits and merges).
+    /// ranges it touches (found through the parents after splits and merges); without a token,
+    /// the ranges. The ranges come from a file, or from the account (--container).
     #[command(
         after_help = "Examples:\n  cst route --pkranges pkranges.json --partition-key '\"user-42\"' '0:1#5,1:1#9'\n  \
-                            cst route --pkranges pkranges.json --feed-range 00-80 '0:1#5,1:1#9'\n\
-                            pkranges.json is the body of GET dbs/{db}/colls/{coll}/pkranges. Exit 1: no segment applies."
+                            cst route --pkranges pkranges.json --feed-range 00-80 '0:1#5,1:1#9'\n  \
+                            COSMOS_CONNECTION_STRING='AccountEndpoint=…;AccountKey=…;' \\\n    \
+                            cst route --container dbs/shop/colls/orders --partition-key '\"user-42\"'   # the range id\n\
+                            pkranges.json is the body of GET dbs/{db}/colls/{coll}/pkranges. Exit 1: no segment applies;\n\
+                            exit 3: the account could not be read (unreachable, refused, no such container)."
     )]
     Route(routing::RouteArgs),
     /// Print the latest token covering a target feed range, from (feed range, token) pairs.
@@ -210,6 +216,9 @@ enum Command {
     /// Session state kept in Cosmos DB: show a session, break a stuck lock.
     #[command(subcommand)]
     State(state::StateCommand),
+    /// Session flows: show what a flow snapshot holds.
+    #[command(subcommand)]
+    Flow(flow::FlowCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell).
     #[command(after_help = "Example:\n  cst completions bash > /etc/bash_completion.d/cst")]
     Completions {
@@ -458,6 +467,7 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             emit(out, json, "token", &token.to_string())?;
         }
         Command::State(command) => state::run(command, json, out)?,
+        Command::Flow(command) => flow::run(command, json, out)?,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "cst", out);
         }

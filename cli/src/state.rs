@@ -112,12 +112,22 @@ fn open(t: &Target) -> Result<SessionStateStore, Invalid> {
         create_if_missing: false,
         ..Settings::default()
     };
-    let (options, cosmos) = settings.resolve().map_err(state_err)?;
-    let store = CosmosStore::connect(&t.connection_string, cosmos).map_err(state_err)?;
+    let (options, store) = connect(&t.connection_string, &settings)?;
     SessionStateStore::new(store, options).map_err(state_err)
 }
 
-fn state_err(e: cosmos_session_state::StateError) -> Invalid {
+/// A store for `connection_string` as `settings` say, with the state crate's defaults and
+/// ranges (`cst state` and `cst route --container` sign in and retry alike).
+pub fn connect(
+    connection_string: &str,
+    settings: &Settings,
+) -> Result<(cosmos_session_state::Options, CosmosStore), Invalid> {
+    let (options, cosmos) = settings.resolve().map_err(state_err)?;
+    let store = CosmosStore::connect(connection_string, cosmos).map_err(state_err)?;
+    Ok((options, store))
+}
+
+pub fn state_err(e: cosmos_session_state::StateError) -> Invalid {
     Invalid {
         code: e.code(),
         message: e.to_string(),

@@ -71,6 +71,7 @@ pub use flow::{
     MAX_FLOW_SNAPSHOT_BYTES, MAX_LEARN_BYTES, MAX_SNAPSHOT_RANGES, Outgoing, SealedCookie,
     SessionFlow,
 };
+pub use flow::{CollectionSummary, FlowSummary};
 pub use merge::{MergePolicy, RegionMismatch};
 pub use model::{
     CONVERTED_SIMPLE_VERSION, Format, NO_PROGRESS, RegionProgress, Segment, SegmentIter,

@@ -13,6 +13,7 @@ mod container;
 mod errors;
 mod feed_ranges;
 mod flow;
+mod flow_cookies;
 mod routing;
 mod sealing;
 mod state;
@@ -35,6 +36,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Order>()?;
     m.add_class::<SessionContainer>()?;
     m.add_class::<flow::SessionFlow>()?;
+    m.add_class::<flow_cookies::FlowCookies>()?;
+    m.add_class::<flow_cookies::CookieFlow>()?;
+    m.add("FLOW_COOKIE_NAME", cosmos_session_token::FLOW_COOKIE_NAME)?;
     m.add_function(wrap_pyfunction!(parse_token, m)?)?;
     m.add_function(wrap_pyfunction!(merge, m)?)?;
     m.add_function(wrap_pyfunction!(convert, m)?)?;

@@ -147,9 +147,10 @@ impl CookieFlow {
         self.verdict
     }
 
-    /// True when the user's progress moved since the cookie was opened.
+    /// True when the user's progress moved since the cookie was opened (also without a
+    /// session: an adapter then opens one, so the progress can be bound and sealed).
     pub fn changed(&self) -> bool {
-        !self.context.is_empty() && self.flow.tokens.snapshot() != self.opened
+        self.flow.tokens.snapshot() != self.opened
     }
 }
 

@@ -5,6 +5,7 @@
 mod cookie;
 mod routes;
 mod snapshot;
+mod summary;
 mod wire;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,6 +25,7 @@ pub use cookie::{
 };
 pub use routes::{MAX_FLOW_COLLECTIONS, MAX_LEARN_BYTES, MAX_SNAPSHOT_RANGES};
 pub use snapshot::{FLOW_SNAPSHOT_FORMAT, FLOW_SNAPSHOT_VERSION, MAX_FLOW_SNAPSHOT_BYTES};
+pub use summary::{CollectionSummary, FlowSummary};
 use wire::{Resource, header};
 
 /// Largest composite token sent when the range a request goes to is not known (no routing

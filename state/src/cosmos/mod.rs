@@ -37,6 +37,7 @@ mod connection;
 pub mod credential;
 pub mod endpoint;
 pub mod pkranges;
+mod routing_read;
 pub mod topology;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -31,6 +31,9 @@ __all__ = [
     "SessionCarrier",
     "SessionContainer",
     "SessionFlow",
+    "FlowCookies",
+    "CookieFlow",
+    "FLOW_COOKIE_NAME",
     "SessionStateStore",
     "SessionToken",
     "SessionTokenError",
@@ -59,6 +62,7 @@ DEFAULT_COOKIE_NAME: str
 DEFAULT_SEAL_BUDGET: int
 #: The name of the cookie that carries a session store's sealed token (every adapter).
 TOKEN_COOKIE_NAME: str
+FLOW_COOKIE_NAME: str
 #: Most parent range ids one scope or resolve call accepts.
 MAX_SCOPE_PARENTS: int
 #: Most keys one unseal, carrier or key derivation accepts.
@@ -222,6 +226,30 @@ class SessionFlow:
         body: bytes | None = None,
     ) -> None: ...
     def stats(self) -> dict[str, int]: ...
+
+@final
+class FlowCookies:
+    """A web node's flow cookies: each user's progress sealed in a cookie; the node's routing
+    knowledge shared by every user's flow."""
+
+    def __new__(cls, keys: Sequence[bytes], *, max_bytes: int = ...) -> FlowCookies: ...
+    def open(self, context: str, cookie: str | None = None) -> CookieFlow: ...
+    def seal(self, user: CookieFlow, context: str | None = None) -> tuple[str, str | None]: ...
+    def node(self) -> SessionFlow: ...
+    def stats(self) -> dict[str, int]: ...
+
+@final
+class CookieFlow:
+    """One user's flow for one request, opened from the user's cookie."""
+
+    @property
+    def flow(self) -> SessionFlow: ...
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def refused(self) -> bool: ...
+    @property
+    def changed(self) -> bool: ...
 
 @final
 class SessionContainer:

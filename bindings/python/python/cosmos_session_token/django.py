@@ -19,12 +19,22 @@ database engine does. Session keys from cookies that the store cannot use are "n
 engine's: logical, with a conditional renewal at most once per 25 % of the timeout; expired items
 are removed by Cosmos DB's per-item TTL, so ``clear_expired`` has nothing to do.
 
-With Session consistency, add ``cosmos_session_token.django.SessionTokenMiddleware`` *before*
-``SessionMiddleware``: it carries the store's session token to the browser in a sealed cookie and
+With Session consistency, add ``cosmos_session_token.django.StateTokenMiddleware`` (earlier name:
+``SessionTokenMiddleware``) *before* ``SessionMiddleware``: it carries the session *store's* token
+(the session data's own writes) to the browser in a sealed cookie and
 presents it on the next request, on whichever node it lands. Its keys are derived by the core from
 ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS`` (str or bytes); its seal is bound to the session key and
 the store, so an envelope moved to another session unseals to nothing; it is ``Secure; HttpOnly;
 SameSite=Lax`` unless ``COSMOS_SESSION_TOKEN_COOKIE_SECURE = False`` (plain-HTTP development only).
+
+For the application's own data read through azure-cosmos, add
+``cosmos_session_token.django.FlowCookieMiddleware`` *after* ``SessionMiddleware`` and build the
+one ``CosmosClient`` with ``cosmos_session_token.azure.client_options()``: it carries each user's
+``SessionFlow`` (their progress; the node keeps the routing knowledge) in a sealed cookie bound to
+the session key, makes it current while the view runs (``request.cosmos_flow``) and writes it back
+when it moved. Keys come from the same secrets; ``COSMOS_FLOW_COOKIE_SECURE = False`` only for
+plain-HTTP development. A user without a session gets one at their first write (the cookie must be
+bound to someone). It works with any session engine.
 
 The connection string is never logged or put in an error message.
 """
@@ -44,10 +54,12 @@ from django.contrib.sessions.backends.base import (  # type: ignore[import-untyp
 from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
 from django.views.decorators.debug import sensitive_variables  # type: ignore[import-untyped]
 
-from ._native import TOKEN_COOKIE_NAME, SessionTokenError
+from ._native import TOKEN_COOKIE_NAME, SessionTokenError, derive_cookie_keys, token_cookie_context
+from .azure import _CURRENT
+from .flow_cookie import FlowCookies
 from .state import SessionStateStore, TokenCookie
 
-__all__ = ["SessionStore", "SessionTokenMiddleware", "store"]
+__all__ = ["FlowCookieMiddleware", "SessionStore", "SessionTokenMiddleware", "StateTokenMiddleware", "store"]
 
 
 def _conf() -> Any:
@@ -183,9 +195,10 @@ def _token_cookie() -> TokenCookie:
         return found
 
 
-class SessionTokenMiddleware:
+class StateTokenMiddleware:
     """Carries the session store's Cosmos DB session token in a sealed cookie, so Session
-    consistency reads the session's own writes on every node. Put it before SessionMiddleware."""
+    consistency reads the session's own writes on every node. Put it before SessionMiddleware.
+    (It carries the session data's token; the application's data needs :class:`FlowCookieMiddleware`.)"""
 
     cookie_name = TOKEN_COOKIE_NAME
 
@@ -208,4 +221,65 @@ class SessionTokenMiddleware:
             header = hook.finish(store(), key, incoming)
             if header is not None:
                 response.cookies.load(header)
+        return response
+
+
+#: The earlier name of :class:`StateTokenMiddleware` (it carries the session store's token).
+SessionTokenMiddleware = StateTokenMiddleware
+
+_flow_lock = threading.Lock()
+_flows: dict[tuple[Any, ...], FlowCookies] = {}
+
+
+def _flow_cookies() -> FlowCookies:
+    """The node's flow cookies for this configuration: keys derived by the core from SECRET_KEY
+    and SECRET_KEY_FALLBACKS (a secret under 16 bytes raises), Max-Age SESSION_COOKIE_AGE,
+    Secure unless COSMOS_FLOW_COOKIE_SECURE is False. One per configuration, so every request of
+    the node shares its routing knowledge."""
+    conf = _conf()
+    raw = tuple(_secret_bytes(s) for s in [conf.SECRET_KEY, *getattr(conf, "SECRET_KEY_FALLBACKS", [])])
+    secure = bool(getattr(conf, "COSMOS_FLOW_COOKIE_SECURE", True))
+    key = (raw, secure, int(conf.SESSION_COOKIE_AGE))
+    with _flow_lock:
+        found = _flows.get(key)
+        if found is None:
+            found = _flows[key] = FlowCookies(derive_cookie_keys(list(raw)), secure=secure, max_age=key[2])
+        return found
+
+
+def _flow_context(session_key: str | None) -> str:
+    return token_cookie_context("django", "flow", session_key) if session_key else ""
+
+
+class FlowCookieMiddleware:
+    """Carries each user's :class:`~cosmos_session_token.azure.SessionFlow` in a sealed cookie
+    bound to the session key and makes it current while the view runs (``request.cosmos_flow``),
+    so the one ``CosmosClient`` built with ``cosmos_session_token.azure.client_options()`` reads
+    each user's writes on every node. Put it after SessionMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        _flow_cookies()  # checks the secrets at start-up, not at the first request
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        cookies = _flow_cookies()
+        session = getattr(request, "session", None)
+        user = cookies.open(
+            _flow_context(getattr(session, "session_key", None)), request.COOKIES.get(cookies.cookie_name)
+        )
+        request.cosmos_flow = user.flow
+        token = _CURRENT.set(user.flow)
+        try:
+            response = self.get_response(request)
+        finally:
+            _CURRENT.reset(token)
+        if session is None:
+            return response
+        if user.changed and not session.session_key:
+            # The cookie must be bound to someone: the user's first write opens a session.
+            session.save()
+            session.modified = True
+        header = cookies.set_cookie_header(user, _flow_context(session.session_key))
+        if header is not None:
+            response.cookies.load(header)
         return response

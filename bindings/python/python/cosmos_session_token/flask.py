@@ -34,6 +34,13 @@ at start-up, or on the first request when the interface was assigned to ``app.se
 directly. Set ``SESSION_COOKIE_SECURE = True`` and ``SESSION_COOKIE_SAMESITE = "Lax"`` in production
 (see docs/django-flask.md).
 
+For the application's own data read through azure-cosmos, :class:`CosmosFlow` carries each
+user's ``SessionFlow`` (their progress; the node keeps the routing knowledge) in a sealed cookie
+and makes it current while the view runs (``flask.g.cosmos_flow``): build the one ``CosmosClient``
+with ``cosmos_session_token.azure.client_options()`` and ``CosmosFlow(app)``. It works with any
+session interface: the cookie is bound to a random id it keeps in the user's session (set at the
+user's first write).
+
 The connection string is never logged or put in an error message.
 """
 
@@ -41,7 +48,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
+from typing import Any, Callable, Optional
 
 from flask import Flask, Request, Response
 from flask.json.tag import TaggedJSONSerializer
@@ -49,10 +56,12 @@ from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, Signer
 from werkzeug.datastructures import CallbackDict
 
-from ._native import TOKEN_COOKIE_NAME, SessionTokenError
+from ._native import TOKEN_COOKIE_NAME, SessionTokenError, derive_cookie_keys, token_cookie_context
+from .azure import _CURRENT
+from .flow_cookie import FlowCookies, UserFlow
 from .state import SessionStateStore, TokenCookie
 
-__all__ = ["CosmosSession", "CosmosSessionInterface"]
+__all__ = ["CosmosFlow", "CosmosSession", "CosmosSessionInterface"]
 
 _log = logging.getLogger(__name__)
 
@@ -242,3 +251,79 @@ class CosmosSessionInterface(SessionInterface):
             header = self._token_cookie(app).finish(self.store(app), session.sid, request.cookies.get(self.token_cookie))
             if header is not None:
                 response.headers.add("Set-Cookie", header)
+
+
+#: The session key under which :class:`CosmosFlow` keeps the id its cookie is bound to.
+FLOW_USER_KEY = "_cosmos_flow_user"
+
+
+class CosmosFlow:
+    """Flask extension: each user's :class:`~cosmos_session_token.azure.SessionFlow` from a
+    sealed cookie, current while the request runs (``flask.g.cosmos_flow``), written back when
+    the user's progress moved. Keys are derived by the core from ``SECRET_KEY`` and
+    ``SECRET_KEY_FALLBACKS`` when the app is set up (a secret under 16 bytes raises there);
+    the cookie is ``Secure`` unless ``COSMOS_FLOW_COOKIE_SECURE = False`` (plain-HTTP
+    development only). ``context`` replaces the default binding (a random id kept in the
+    session) with your own, e.g. the authenticated user's id."""
+
+    def __init__(self, app: Optional[Flask] = None, *, context: Optional[Callable[[], str]] = None) -> None:
+        self.context = context
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        secrets_in = [app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or [])]
+        if not secrets_in[0]:
+            raise RuntimeError("CosmosFlow seals its cookie with keys derived from app.secret_key: set it")
+        raw = [s if isinstance(s, bytes) else str(s).encode("utf-8") for s in secrets_in]
+        cookies = FlowCookies(
+            derive_cookie_keys(raw), secure=bool(app.config.get("COSMOS_FLOW_COOKIE_SECURE", True))
+        )
+        app.extensions["cosmos_session_token.flow"] = cookies
+        app.before_request(self._open)
+        app.after_request(self._seal)
+        app.teardown_request(self._leave)
+
+    def _context(self) -> str:
+        from flask import session
+
+        if self.context is not None:
+            return self.context()
+        bound = session.get(FLOW_USER_KEY)
+        return token_cookie_context("flask", "flow", bound) if isinstance(bound, str) and bound else ""
+
+    @staticmethod
+    def cookies(app: Flask) -> FlowCookies:
+        """The app's flow cookies (their :meth:`~FlowCookies.stats` say why cookies were refused)."""
+        found: FlowCookies = app.extensions["cosmos_session_token.flow"]
+        return found
+
+    def _open(self) -> None:
+        from flask import current_app, g, request
+
+        cookies = self.cookies(current_app)
+        user = cookies.open(self._context(), request.cookies.get(cookies.cookie_name))
+        g.cosmos_flow = user.flow
+        g._cosmos_flow_user = user
+        g._cosmos_flow_token = _CURRENT.set(user.flow)
+
+    def _seal(self, response: Response) -> Response:
+        from flask import current_app, g, session
+
+        user: Optional[UserFlow] = g.get("_cosmos_flow_user")
+        if user is None:
+            return response
+        if user.changed and self.context is None and not session.get(FLOW_USER_KEY):
+            # The cookie must be bound to someone: the user's first write gets an id.
+            session[FLOW_USER_KEY] = secrets.token_urlsafe(18)
+        header = self.cookies(current_app).set_cookie_header(user, self._context())
+        if header is not None:
+            response.headers.add("Set-Cookie", header)
+        return response
+
+    def _leave(self, _exc: Optional[BaseException]) -> None:
+        from flask import g
+
+        token = g.pop("_cosmos_flow_token", None)
+        if token is not None:
+            _CURRENT.reset(token)
