@@ -12,7 +12,8 @@
  *    cst_token_for_feed_range, cst_token_compare_explain) and the web-session policy (cst_web_*).
  * 4. The session carrier (cst_carrier_*).
  * 5. The session container (cst_container_*).
- * 6. Session flows (cst_flow_*): read-your-writes over a host's own REST traffic.
+ * 6. Session flows (cst_flow_*): read-your-writes over a host's own REST traffic; a web node's
+ *    per-user flows in sealed cookies (cst_flow_cookies_*, cst_cookie_flow_*).
  * 7. Session state on Cosmos DB (cst_state_*).
  * Names follow cst_<type>_<verb> for handle functions and cst_<verb> for one-shot helpers.
  *
@@ -199,6 +200,49 @@
 #define CST_MAX_ACCESS_TOKEN_BYTES 16384
 
 /**
+ * What became of the cookie a request brought (cst_cookie_flow_verdict). Only
+ * CST_COOKIE_ACCEPTED restores progress; none of the others is an error.
+ */
+typedef enum cst_cookie_verdict {
+  /**
+   * Opened: the user's progress is restored.
+   */
+  CST_COOKIE_ACCEPTED = 0,
+  /**
+   * The request had no session (an empty context): nothing read, nothing written.
+   */
+  CST_COOKIE_NO_SESSION = 1,
+  /**
+   * No cookie.
+   */
+  CST_COOKIE_MISSING = 2,
+  /**
+   * Not a flow cookie.
+   */
+  CST_COOKIE_MALFORMED = 3,
+  /**
+   * Over the budget.
+   */
+  CST_COOKIE_TOO_LARGE = 4,
+  /**
+   * Sealed with a key this node does not hold (nodes configured with different keys).
+   */
+  CST_COOKIE_UNKNOWN_KEY = 5,
+  /**
+   * Sealed for another user or application.
+   */
+  CST_COOKIE_FOREIGN_CONTEXT = 6,
+  /**
+   * This node's key and this user, tampered with.
+   */
+  CST_COOKIE_FORGED = 7,
+  /**
+   * Genuine, but its progress cannot be read.
+   */
+  CST_COOKIE_UNREADABLE = 8,
+} cst_cookie_verdict;
+
+/**
  * One request's carried session token (see the README's "Sealed tokens"). Internally
  * synchronized: any thread may call any function but cst_carrier_free, which must be last.
  */
@@ -212,11 +256,24 @@ typedef struct cst_carrier cst_carrier;
 typedef struct cst_container cst_container;
 
 /**
+ * One user's flow for one request, opened from the user's cookie (cst_flow_cookies_open).
+ * Free it once with cst_cookie_flow_free; it may be used from any thread.
+ */
+typedef struct cst_cookie_flow cst_cookie_flow;
+
+/**
  * A session flow: the progress of one user or process, and what it learned of each
  * collection's partitioning. Internally synchronized: every function except cst_flow_free may
  * be called from any number of threads at the same time. Free it once with cst_flow_free.
  */
 typedef struct cst_flow cst_flow;
+
+/**
+ * A web node's flow cookies: the keys, the budget of a cookie, and the node's routing
+ * knowledge that every user's flow shares. Internally synchronized: every function except
+ * cst_flow_cookies_free may be called from any number of threads at the same time.
+ */
+typedef struct cst_flow_cookies cst_flow_cookies;
 
 /**
  * A container's partition-key ranges (cst_routing_map_parse): immutable, usable from any
@@ -313,6 +370,56 @@ typedef struct cst_flow_stats {
    */
   uint64_t maps_forgotten;
 } cst_flow_stats;
+
+/**
+ * Cookies met by verdict and written back, since the node started (cst_flow_cookies_get_stats).
+ */
+typedef struct cst_flow_cookie_stats {
+  /**
+   * Cookies opened.
+   */
+  uint64_t accepted;
+  /**
+   * Requests without a session.
+   */
+  uint64_t no_session;
+  /**
+   * Requests without a cookie.
+   */
+  uint64_t missing;
+  /**
+   * Cookies that were not flow cookies.
+   */
+  uint64_t malformed;
+  /**
+   * Cookies over the budget.
+   */
+  uint64_t too_large;
+  /**
+   * Cookies sealed with a key this node does not hold.
+   */
+  uint64_t unknown_key;
+  /**
+   * Cookies of another user or application.
+   */
+  uint64_t foreign_context;
+  /**
+   * Tampered cookies.
+   */
+  uint64_t forged;
+  /**
+   * Genuine cookies whose progress could not be read.
+   */
+  uint64_t unreadable;
+  /**
+   * Cookies written back.
+   */
+  uint64_t sealed;
+  /**
+   * Progress that no longer fit the budget.
+   */
+  uint64_t over_budget;
+} cst_flow_cookie_stats;
 
 /**
  * Options of cst_state_open. Fill with cst_state_options_default, then change what you need.
@@ -1684,6 +1791,115 @@ int32_t cst_flow_after_response(const struct cst_flow *flow,
  * `flow` live; `out` writable.
  */
 int32_t cst_flow_get_stats(const struct cst_flow *flow, struct cst_flow_stats *out);
+
+/**
+ * Creates a node's flow cookies into *out: `nkeys` keys (`keys[i]` of `key_lens[i]` bytes, at
+ * least 16 each, at most 1,024 keys; the first seals, all open; derive them from a framework
+ * secret with cst_web_derive_cookie_keys) and the cookie's budget in bytes (0: 4,000).
+ * CST_ERR_INVALID_ARGUMENT (kinds no_keys, weak_key), CST_ERR_LIMIT_EXCEEDED.
+ *
+ * # Safety
+ * Arrays valid for `nkeys` elements, each span valid; `out` writable.
+ */
+int32_t cst_flow_cookies_new(const uint8_t *const *keys,
+                             const size_t *key_lens,
+                             size_t nkeys,
+                             size_t max_bytes,
+                             struct cst_flow_cookies **out);
+
+/**
+ * Releases a node's flow cookies (the flows opened from them live on). NULL is ignored.
+ *
+ * # Safety
+ * NULL or a live handle not used after this call.
+ */
+void cst_flow_cookies_free(struct cst_flow_cookies *cookies);
+
+/**
+ * Opens the cookie a request brought (`cookie` NULL with length 0: none) for the user
+ * `context` binds it to (the user's session id; empty when the request has no session) into
+ * *out. A cookie that is not accepted is no progress, never an error: read
+ * cst_cookie_flow_verdict.
+ *
+ * # Safety
+ * `cookies` live; spans valid; `out` writable.
+ */
+int32_t cst_flow_cookies_open(const struct cst_flow_cookies *cookies,
+                              const char *context,
+                              size_t context_len,
+                              const char *cookie,
+                              size_t cookie_len,
+                              struct cst_cookie_flow **out);
+
+/**
+ * Releases a cookie flow. NULL is ignored.
+ *
+ * # Safety
+ * NULL or a live handle not used after this call.
+ */
+void cst_cookie_flow_free(struct cst_cookie_flow *user);
+
+/**
+ * The verdict on the cookie the request brought into *out.
+ *
+ * # Safety
+ * `user` live; `out` writable.
+ */
+int32_t cst_cookie_flow_verdict(const struct cst_cookie_flow *user, enum cst_cookie_verdict *out);
+
+/**
+ * A verdict's stable snake_case name ("accepted", "unknown_key" …), safe to log: it says
+ * nothing of the cookie. A static NUL-terminated string (never freed); NULL for a value that
+ * is not a verdict.
+ */
+const char *cst_cookie_verdict_name(int verdict);
+
+/**
+ * A new flow handle on the user's flow into *out (make it current for the request; free it
+ * with cst_flow_free — the cookie flow keeps working).
+ *
+ * # Safety
+ * `user` live; `out` writable.
+ */
+int32_t cst_cookie_flow_flow(const struct cst_cookie_flow *user, struct cst_flow **out);
+
+/**
+ * What to write back at the end of the request, output protocol: CST_OK with the cookie's
+ * value (render the header with cst_web_token_cookie_header) when the user's progress moved;
+ * CST_ERR_NOT_FOUND when there is nothing to write; CST_ERR_LIMIT_EXCEEDED (kind
+ * seal_too_large) when the progress no longer fits the budget (nothing written; counted).
+ * `context`: the user's context now (NULL with length 0: the one the cookie was opened for),
+ * when the request created or renewed the session. Pass a buffer of the budget + 1 bytes: a
+ * call retried for a larger buffer seals (and counts) again.
+ *
+ * # Safety
+ * Handles live; span valid; output as documented.
+ */
+int32_t cst_flow_cookies_seal(const struct cst_flow_cookies *cookies,
+                              const struct cst_cookie_flow *user,
+                              const char *context,
+                              size_t context_len,
+                              char *buf,
+                              size_t cap,
+                              size_t *out_len);
+
+/**
+ * Copies the node's cookie counters into *out.
+ *
+ * # Safety
+ * `cookies` live; `out` writable.
+ */
+int32_t cst_flow_cookies_get_stats(const struct cst_flow_cookies *cookies,
+                                   struct cst_flow_cookie_stats *out);
+
+/**
+ * A flow handle on the node's flow into *out: its cst_flow_get_stats count every user's
+ * requests. Free it with cst_flow_free.
+ *
+ * # Safety
+ * `cookies` live; `out` writable.
+ */
+int32_t cst_flow_cookies_node(const struct cst_flow_cookies *cookies, struct cst_flow **out);
 
 /**
  * Fills *out with the defaults (see cst_state_options). Returns CST_OK or CST_ERR_NULL_ARGUMENT.

@@ -3,6 +3,7 @@
 //! `SessionFlowHandler`.
 
 use std::ffi::c_char;
+use std::sync::Arc;
 
 use cosmos_session_token::{Outgoing, SessionFlow};
 
@@ -14,7 +15,8 @@ use crate::token::{cst_token, into_handle};
 /// collection's partitioning. Internally synchronized: every function except cst_flow_free may
 /// be called from any number of threads at the same time. Free it once with cst_flow_free.
 pub struct cst_flow {
-    inner: SessionFlow,
+    // Shared with the cookie flow it came from (cst_cookie_flow_flow), if any.
+    pub(crate) inner: Arc<SessionFlow>,
 }
 
 impl Handle for cst_flow {
@@ -67,7 +69,12 @@ const MAX_HEADERS: usize = 1024;
 /// `p` must be NULL or a live flow handle.
 unsafe fn flow<'a>(p: *const cst_flow) -> Result<&'a SessionFlow, Failure> {
     // SAFETY: forwarded caller guarantee.
-    unsafe { borrow(p) }.map(|f| &f.inner)
+    unsafe { borrow(p) }.map(|f| &*f.inner)
+}
+
+/// A new handle on a flow (shared: the handle's calls reach the same flow).
+pub(crate) fn flow_handle(inner: Arc<SessionFlow>) -> *mut cst_flow {
+    new_boxed(cst_flow { inner })
 }
 
 /// Reads the header array (NULL with count 0: none). Headers that are not UTF-8 are skipped: a
@@ -116,7 +123,7 @@ pub unsafe extern "C" fn cst_flow_new(out: *mut *mut cst_flow) -> i32 {
             return Err(Failure::null("out"));
         }
         let handle = new_boxed(cst_flow {
-            inner: SessionFlow::new(),
+            inner: Arc::new(SessionFlow::new()),
         });
         // SAFETY: checked non-NULL.
         unsafe { put(out, handle, "out") }
@@ -141,7 +148,7 @@ pub unsafe extern "C" fn cst_flow_restore(
         }
         // SAFETY: forwarded caller guarantees.
         let text = unsafe { input_str(snapshot, snapshot_len, "snapshot") }?;
-        let inner = SessionFlow::restore(text)?;
+        let inner = Arc::new(SessionFlow::restore(text)?);
         // SAFETY: checked non-NULL.
         unsafe { put(out, new_boxed(cst_flow { inner }), "out") }
     })

@@ -35,6 +35,8 @@ mod container;
 
 mod flow;
 
+mod flow_cookies;
+
 mod state;
 
 mod state_hooks;

@@ -2031,6 +2031,69 @@ static void test_flow_api(void) {
     cst_flow_free(NULL);
 }
 
+/* Flow cookies: a node's per-user flows, each user's progress sealed in a cookie; another node
+ * with the same key opens it, another user's or a forged cookie is refused and counted. */
+static void test_flow_cookies_api(void) {
+    const uint8_t *keys[] = {(const uint8_t *)"0123456789abcdef0123456789abcdef"};
+    size_t key_lens[] = {32};
+    const uint8_t *other_keys[] = {(const uint8_t *)"fedcba9876543210fedcba9876543210"};
+    cst_flow_cookies *a = NULL, *b = NULL, *other = NULL;
+    cst_cookie_flow *user = NULL, *again = NULL, *bob = NULL, *stranger = NULL;
+    cst_flow *flow = NULL, *node = NULL;
+    cst_cookie_verdict verdict = CST_COOKIE_ACCEPTED;
+    char cookie[4096];
+    size_t n = 0;
+    CHECK_STATUS(cst_flow_cookies_new(keys, key_lens, 1, 0, &a), CST_OK);
+    CHECK_STATUS(cst_flow_cookies_new(keys, key_lens, 1, 0, &b), CST_OK);
+    CHECK_STATUS(cst_flow_cookies_new(other_keys, key_lens, 1, 0, &other), CST_OK);
+    CHECK_STATUS(cst_flow_cookies_open(a, S("session-alice"), NULL, 0, &user), CST_OK);
+    CHECK_STATUS(cst_cookie_flow_verdict(user, &verdict), CST_OK);
+    CHECK(verdict == CST_COOKIE_MISSING);
+    /* Nothing moved yet: nothing to write. */
+    CHECK_STATUS(cst_flow_cookies_seal(a, user, NULL, 0, cookie, sizeof cookie, &n), CST_ERR_NOT_FOUND);
+    CHECK_STATUS(cst_cookie_flow_flow(user, &flow), CST_OK);
+    cst_header written[] = {{S("x-ms-session-token"), S("0:1#9#0=9")}};
+    CHECK_STATUS(cst_flow_after_response(flow, S("POST"), S("/dbs/d/colls/c/docs"), 201, written, 1, NULL, 0), CST_OK);
+    CHECK_STATUS(cst_flow_cookies_seal(a, user, NULL, 0, cookie, sizeof cookie, &n), CST_OK);
+    CHECK(n > 5 && strncmp(cookie, "cst2.", 5) == 0);
+    /* Node B opens it; Bob replaying it gets nothing; a node with another key says so. */
+    CHECK_STATUS(cst_flow_cookies_open(b, S("session-alice"), cookie, n, &again), CST_OK);
+    CHECK_STATUS(cst_cookie_flow_verdict(again, &verdict), CST_OK);
+    CHECK(verdict == CST_COOKIE_ACCEPTED);
+    CHECK_STATUS(cst_flow_cookies_open(b, S("session-bob"), cookie, n, &bob), CST_OK);
+    CHECK_STATUS(cst_cookie_flow_verdict(bob, &verdict), CST_OK);
+    CHECK(verdict == CST_COOKIE_FOREIGN_CONTEXT);
+    CHECK(strcmp(cst_cookie_verdict_name((int)verdict), "foreign_context") == 0);
+    CHECK(cst_cookie_verdict_name(99) == NULL);
+    CHECK_STATUS(cst_flow_cookies_open(other, S("session-alice"), cookie, n, &stranger), CST_OK);
+    CHECK_STATUS(cst_cookie_flow_verdict(stranger, &verdict), CST_OK);
+    CHECK(verdict == CST_COOKIE_UNKNOWN_KEY);
+    cst_flow_cookie_stats stats;
+    CHECK_STATUS(cst_flow_cookies_get_stats(b, &stats), CST_OK);
+    CHECK(stats.accepted == 1 && stats.foreign_context == 1 && stats.sealed == 0);
+    /* A session renewed during the request: the progress is sealed for the new id. */
+    CHECK_STATUS(cst_flow_cookies_seal(b, again, S("session-alice-2"), cookie, sizeof cookie, &n), CST_OK);
+    CHECK_STATUS(cst_flow_cookies_node(a, &node), CST_OK);
+    cst_flow_stats fstats;
+    CHECK_STATUS(cst_flow_get_stats(node, &fstats), CST_OK);
+    CHECK(fstats.captured == 1);
+    CHECK_STATUS(cst_flow_cookies_new(keys, key_lens, 0, 0, NULL), CST_ERR_NULL_ARGUMENT);
+    cst_flow_cookies *none = NULL;
+    CHECK_STATUS(cst_flow_cookies_new(keys, key_lens, 0, 0, &none), CST_ERR_INVALID_ARGUMENT);
+    CHECK(none == NULL);
+    cst_flow_free(node);
+    cst_flow_free(flow);
+    cst_cookie_flow_free(stranger);
+    cst_cookie_flow_free(bob);
+    cst_cookie_flow_free(again);
+    cst_cookie_flow_free(user);
+    cst_cookie_flow_free(NULL);
+    cst_flow_cookies_free(other);
+    cst_flow_cookies_free(b);
+    cst_flow_cookies_free(a);
+    cst_flow_cookies_free(NULL);
+}
+
 int main(int argc, char **argv) {
     RUN(test_versions);
     RUN(test_status_names);
@@ -2065,6 +2128,7 @@ int main(int argc, char **argv) {
     RUN(test_container_api);
     RUN(test_container_threads);
     RUN(test_flow_api);
+    RUN(test_flow_cookies_api);
     if (argc < 2 || run_vectors(argv[1]) < 150) {
         fprintf(stderr, "FAIL: the shared vectors (argument 1) were not run\n");
         failed++;
