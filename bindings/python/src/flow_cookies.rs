@@ -124,3 +124,47 @@ impl CookieFlow {
         format!("CookieFlow(verdict={:?})", self.inner.verdict().as_str())
     }
 }
+
+/// A flow's snapshot for a message, within max_bytes (snapshot_too_large past it).
+#[pyfunction]
+#[pyo3(signature = (flow, *, max_bytes = cosmos_session_token::MESSAGE_FLOW_BUDGET))]
+pub(crate) fn flow_snapshot_within(
+    py: Python<'_>,
+    flow: &SessionFlow,
+    max_bytes: usize,
+) -> PyResult<String> {
+    flow.inner
+        .snapshot_within(max_bytes)
+        .map_err(|e| core_error(py, &e))
+}
+
+/// Seals a flow for a message, bound to context (e.g. the queue's name), within max_bytes.
+#[pyfunction]
+#[pyo3(signature = (flow, key, context = "", *, max_bytes = cosmos_session_token::MESSAGE_FLOW_BUDGET))]
+pub(crate) fn seal_flow(
+    py: Python<'_>,
+    flow: &SessionFlow,
+    key: &[u8],
+    context: &str,
+    max_bytes: usize,
+) -> PyResult<String> {
+    cosmos_session_token::seal_flow(&flow.inner, key, context, max_bytes)
+        .map_err(|e| core_error(py, &e))
+}
+
+/// The flow of a seal_flow envelope, checked against any of keys and context (SealError when
+/// not sealed by one of them for this context; the snapshot's typed errors otherwise).
+#[pyfunction]
+#[pyo3(signature = (sealed, keys, context = "", *, max_bytes = cosmos_session_token::MESSAGE_FLOW_BUDGET))]
+pub(crate) fn unseal_flow(
+    py: Python<'_>,
+    sealed: &str,
+    keys: Vec<Vec<u8>>,
+    context: &str,
+    max_bytes: usize,
+) -> PyResult<SessionFlow> {
+    let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    cosmos_session_token::unseal_flow(sealed, &refs, context, max_bytes)
+        .map(|f| SessionFlow { inner: Arc::new(f) })
+        .map_err(|e| core_error(py, &e))
+}

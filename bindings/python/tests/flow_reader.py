@@ -21,6 +21,11 @@ def main():
     job = json.loads(sys.stdin.read())
     port, items = job["port"], job["items"]
     flow = SessionFlow.restore(job["snapshot"]) if job.get("snapshot") else None
+    if job.get("message"):  # the flow arrives in a message's properties (messaging.take_flow)
+        from cosmos_session_token.messaging import take_flow
+
+        keys = [k.encode() for k in job.get("keys", [])] or None
+        flow = take_flow(job["message"], keys=keys, context=job.get("context", ""))
     options = flow.client_options() if flow else {}
     url, key = f"http://127.0.0.1:{port}/", job["key"]
     result = {"read": 0, "stale": 0, "errors": []}

@@ -139,3 +139,47 @@ def test_the_docs_example_runs_as_pasted(lagging):
     assert out.returncode == 0, out.stderr[-3000:]
     counters = shim(lagging, "/_shim/counters")
     assert counters["regions"]["East US"]["read_session_unavailable"] >= 1, "the read went to the lagging region first"
+
+
+@pytest.mark.parametrize("sealed", [False, True])
+def test_a_queue_message_carries_the_producers_flow_to_a_consumer_process(lagging, sealed):
+    """messaging.put_flow / take_flow: the consumer, another process with a fresh client in the
+    lagging region, reads every item the producer wrote before sending the message."""
+    from cosmos_session_token.messaging import FLOW_PROPERTY, SEALED_FLOW_PROPERTY, put_flow
+
+    producer = SessionFlow()
+    items = write_items(lagging, producer, ["queue"], 60)
+    properties = {"kind": "order-created"}
+    key = b"the-queue-seal-key-0123456789abcd"
+    put_flow(properties, producer, **({"key": key, "context": "orders"} if sealed else {}))
+    assert (SEALED_FLOW_PROPERTY if sealed else FLOW_PROPERTY) in properties
+    job = {"port": lagging, "key": KEY, "mode": "sync", "items": items, "message": properties}
+    if sealed:
+        job.update(keys=[key.decode()], context="orders")
+    out = subprocess.run([sys.executable, str(READER)], input=json.dumps(job), capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (result["read"], result["stale"]) == (60, 0), result
+
+
+def test_message_flows_are_bounded_and_sealed_flows_checked():
+    from cosmos_session_token import SealError, SessionTokenError
+    from cosmos_session_token.messaging import put_flow, take_flow
+
+    flow = SessionFlow()
+    flow._native.after_response("POST", "/dbs/d/colls/c/docs", 201, session_token="0:1#9#0=9")
+    props = {}
+    put_flow(props, flow, key=b"k" * 32, context="orders")
+    assert take_flow(props, keys=[b"k" * 32], context="orders").snapshot() == flow.snapshot()
+    with pytest.raises(SealError):
+        take_flow(props, keys=[b"k" * 32], context="payments")
+    with pytest.raises(SealError):
+        take_flow(props, keys=[b"x" * 32], context="orders")
+    assert take_flow({"x-cst-session-flow": flow.snapshot()}, keys=[b"k" * 32]) is None, "plain ignored with keys"
+    with pytest.raises(SessionTokenError) as e:
+        put_flow({}, flow, max_bytes=10)
+    assert e.value.kind == "snapshot_too_large"
+    with pytest.raises(SessionTokenError) as e:
+        take_flow({"x-cst-session-flow": "garbage"})
+    assert e.value.kind == "invalid_snapshot"

@@ -3,6 +3,7 @@
 //! `snapshot`).
 
 mod cookie;
+mod message;
 mod routes;
 mod snapshot;
 mod summary;
@@ -23,6 +24,7 @@ use crate::routing::PartitionKeyRange;
 pub use cookie::{
     CookieFlow, CookieVerdict, FLOW_COOKIE_NAME, FlowCookieStats, FlowCookies, SealedCookie,
 };
+pub use message::{MESSAGE_FLOW_BUDGET, seal_flow, unseal_flow};
 pub use routes::{MAX_FLOW_COLLECTIONS, MAX_LEARN_BYTES, MAX_SNAPSHOT_RANGES};
 pub use snapshot::{FLOW_SNAPSHOT_FORMAT, FLOW_SNAPSHOT_VERSION, MAX_FLOW_SNAPSHOT_BYTES};
 pub use summary::{CollectionSummary, FlowSummary};

@@ -34,6 +34,10 @@ __all__ = [
     "FlowCookies",
     "CookieFlow",
     "FLOW_COOKIE_NAME",
+    "MESSAGE_FLOW_BUDGET",
+    "flow_snapshot_within",
+    "seal_flow",
+    "unseal_flow",
     "SessionStateStore",
     "SessionToken",
     "SessionTokenError",
@@ -63,6 +67,8 @@ DEFAULT_SEAL_BUDGET: int
 #: The name of the cookie that carries a session store's sealed token (every adapter).
 TOKEN_COOKIE_NAME: str
 FLOW_COOKIE_NAME: str
+#: Default budget of a flow in a message, in bytes.
+MESSAGE_FLOW_BUDGET: int
 #: Most parent range ids one scope or resolve call accepts.
 MAX_SCOPE_PARENTS: int
 #: Most keys one unseal, carrier or key derivation accepts.
@@ -215,6 +221,8 @@ class SessionFlow:
         content_type: str | None = None,
     ) -> str | None: ...
     def wants_body(self, method: str, url: str) -> bool: ...
+    def on_request(self, pipeline_request: Any) -> None: ...
+    def on_response(self, pipeline_response: Any) -> None: ...
     def after_response(
         self,
         method: str,
@@ -226,6 +234,10 @@ class SessionFlow:
         body: bytes | None = None,
     ) -> None: ...
     def stats(self) -> dict[str, int]: ...
+
+def flow_snapshot_within(flow: SessionFlow, *, max_bytes: int = ...) -> str: ...
+def seal_flow(flow: SessionFlow, key: bytes, context: str = "", *, max_bytes: int = ...) -> str: ...
+def unseal_flow(sealed: str, keys: Sequence[bytes], context: str = "", *, max_bytes: int = ...) -> SessionFlow: ...
 
 @final
 class FlowCookies:
