@@ -312,6 +312,39 @@ namespace CosmosSessionToken
         internal static extern int cst_flow_get_stats(FlowHandle flow, out SessionFlowStats stats);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_cookies_new(IntPtr keys, IntPtr keyLens, UIntPtr nkeys, UIntPtr maxBytes,
+            out FlowCookiesHandle cookies);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void cst_flow_cookies_free(IntPtr cookies);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_cookies_open(FlowCookiesHandle cookies, byte[] context, UIntPtr contextLen,
+            byte[] cookie, UIntPtr cookieLen, out CookieFlowHandle user);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void cst_cookie_flow_free(IntPtr user);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_cookie_flow_verdict(CookieFlowHandle user, out int verdict);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr cst_cookie_verdict_name(int verdict);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_cookie_flow_flow(CookieFlowHandle user, out FlowHandle flow);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_cookies_seal(FlowCookiesHandle cookies, CookieFlowHandle user, byte[] context,
+            UIntPtr contextLen, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_cookies_get_stats(FlowCookiesHandle cookies, out FlowCookieStats stats);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_cookies_node(FlowCookiesHandle cookies, out FlowHandle flow);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_container_new(out ContainerHandle container);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -502,6 +535,34 @@ namespace CosmosSessionToken
         protected override bool ReleaseHandle()
         {
             NativeMethods.cst_flow_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>Owns a native cst_flow_cookies; released by the finalizer if not disposed.</summary>
+    internal sealed class FlowCookiesHandle : SafeHandle
+    {
+        public FlowCookiesHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.cst_flow_cookies_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>Owns a native cst_cookie_flow; released by the finalizer if not disposed.</summary>
+    internal sealed class CookieFlowHandle : SafeHandle
+    {
+        public CookieFlowHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.cst_cookie_flow_free(handle);
             return true;
         }
     }

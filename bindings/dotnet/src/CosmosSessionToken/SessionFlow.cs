@@ -51,7 +51,7 @@ namespace CosmosSessionToken
             handle = h;
         }
 
-        private SessionFlow(FlowHandle h)
+        internal SessionFlow(FlowHandle h)
         {
             handle = h;
         }
