@@ -183,3 +183,27 @@ def test_message_flows_are_bounded_and_sealed_flows_checked():
     with pytest.raises(SessionTokenError) as e:
         take_flow({"x-cst-session-flow": "garbage"})
     assert e.value.kind == "invalid_snapshot"
+
+
+def test_the_readme_two_process_example_runs_as_pasted(lagging, tmp_path):
+    """The README's writer.py and reader.py blocks, as pasted, in two processes: the reader prints the
+    write (42) though its client reads from the lagging region; without the handover it would not."""
+    import os
+    import re
+
+    text = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    writer = re.search(r"```python own-server writer\n(.*?)```", text, re.S).group(1)
+    reader = re.search(r"```python own-server reader\n(.*?)```", text, re.S).group(1)
+    env = dict(os.environ, COSMOS_ENDPOINT=f"http://127.0.0.1:{lagging}/", COSMOS_KEY=KEY)
+    for name, code in (("writer.py", writer), ("reader.py", reader)):
+        (tmp_path / name).write_text(code)
+    wrote = subprocess.run([sys.executable, "writer.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert wrote.returncode == 0, wrote.stderr[-3000:]
+    read = subprocess.run([sys.executable, "reader.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert read.returncode == 0 and read.stdout.strip() == "42", (read.stdout, read.stderr[-3000:])
+    counters = shim(lagging, "/_shim/counters")
+    assert counters["regions"]["East US"]["read_session_unavailable"] >= 1, "the read went to the lagging region first"
+    # The control: the same reader without the handover is served the replica's stale state.
+    (tmp_path / "handover.json").write_text(SessionFlow().snapshot())
+    stale = subprocess.run([sys.executable, "reader.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert stale.returncode != 0 and "NotFound" in stale.stderr, (stale.stdout, stale.stderr[-2000:])
