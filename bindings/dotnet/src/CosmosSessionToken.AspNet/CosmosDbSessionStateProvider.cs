@@ -229,29 +229,9 @@ namespace CosmosSessionToken.AspNet
         // validation key; a secret shorter than 16 bytes fails here, at start-up.
         private static StateTokenCookie TokenCookieHook(string keyText, string fallbackText, string app, bool secure)
         {
-            var secrets = new System.Collections.Generic.List<byte[]>();
-            if (keyText != null)
-            {
-                secrets.Add(Base64Secret(keyText, "tokenCookieKey"));
-                if (fallbackText != null)
-                {
-                    foreach (string part in fallbackText.Split(','))
-                    {
-                        if (part.Trim().Length > 0) secrets.Add(Base64Secret(part.Trim(), "tokenCookieKeyFallbacks"));
-                    }
-                }
-            }
-            else
-            {
-                var machineKey = WebConfigurationManager.GetSection("system.web/machineKey") as MachineKeySection;
-                string validation = machineKey == null ? null : machineKey.ValidationKey;
-                if (string.IsNullOrEmpty(validation) || validation.StartsWith("AutoGenerate", StringComparison.Ordinal))
-                {
-                    throw new ProviderException(
-                        "tokenCookie=\"true\" needs a key shared by every node: set tokenCookieKey (base64, 16+ bytes) or an explicit <machineKey validationKey>");
-                }
-                secrets.Add(Encoding.UTF8.GetBytes(validation));
-            }
+            var secrets = CookieSecrets.Read(keyText, fallbackText, "tokenCookieKey", "tokenCookieKeyFallbacks",
+                "tokenCookie=\"true\" needs a key shared by every node: set tokenCookieKey (base64, 16+ bytes) or an explicit <machineKey validationKey>",
+                m => new ProviderException(m));
             try
             {
                 return new StateTokenCookie(secrets, "aspnet", app, secure, null);
@@ -259,18 +239,6 @@ namespace CosmosSessionToken.AspNet
             catch (SessionTokenArgumentException e)
             {
                 throw new ProviderException("tokenCookieKey: " + e.Message, e);
-            }
-        }
-
-        private static byte[] Base64Secret(string text, string what)
-        {
-            try
-            {
-                return Convert.FromBase64String(text);
-            }
-            catch (FormatException)
-            {
-                throw new ProviderException(what + " must be base64 (16+ bytes once decoded)");
             }
         }
 
@@ -304,17 +272,9 @@ namespace CosmosSessionToken.AspNet
             if (header != null) context.Response.AppendHeader("Set-Cookie", header);
         }
 
-        // The session id of this request: a new one the module is setting, else the incoming cookie's. (The
-        // Response.Cookies indexer would add an empty cookie, so look the name up first.)
         private string SessionIdOf(HttpContext context)
         {
-            if (Array.IndexOf(context.Response.Cookies.AllKeys, cookieName) >= 0)
-            {
-                string issued = context.Response.Cookies[cookieName].Value;
-                if (!string.IsNullOrEmpty(issued)) return issued;
-            }
-            var incoming = context.Request.Cookies[cookieName];
-            return incoming == null || string.IsNullOrEmpty(incoming.Value) ? null : incoming.Value;
+            return SessionCookie.IdOf(context, cookieName);
         }
 
         /// <summary>A new, empty session.</summary>
