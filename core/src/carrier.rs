@@ -9,13 +9,24 @@
 //! [`sealed`](SessionCarrier::sealed) back (sealed with the first key; all keys are accepted, for
 //! rotation). `max_bytes` is the budget of the *sealed text* in both directions.
 //!
+//! Sealed values are `cst2` envelopes (see `envelope`), so a refused cookie says why
+//! ([`verdict`](SessionCarrier::verdict): another key, another user, tampered …) without showing
+//! it; `cst1` values sealed by earlier versions are still read.
+//!
 //! The WSGI middleware, the .NET `SessionTokenCookie` and the message helpers only adapt this type
 //! to their framework.
 
+use crate::envelope::Keyring;
 use crate::error::{Error, ParseError, SealError};
+use crate::flow::CookieVerdict;
 use crate::merge::MergePolicy;
 use crate::model::SessionToken;
-use crate::seal::{DEFAULT_SEAL_BUDGET, check_keys, seal, unseal};
+use crate::partition_key::{PartitionKeyDefinition, PartitionKeyValue};
+use crate::routing::{RoutingMap, token_for_partition_key};
+use crate::seal::{DEFAULT_SEAL_BUDGET, SEAL_VERSION_TAG, check_keys, unseal};
+
+/// What a carrier's seal is bound to besides its context.
+const PURPOSE: &str = "cosmos-session-token/carrier/v1";
 
 /// The default cookie name of a carried token.
 pub const DEFAULT_COOKIE_NAME: &str = "cosmos_session";
@@ -36,17 +47,22 @@ pub const DEFAULT_COOKIE_NAME: &str = "cosmos_session";
 /// let mut b = SessionCarrier::new(&[&key[..]], "user-42", 4000)?;
 /// assert!(b.read(Some(&cookie)));
 /// assert_eq!(b.for_range("1", &[])?.unwrap().to_string(), "1:1#7");
-/// // A tampered or foreign cookie is no token, never an error.
+/// // A tampered or foreign cookie is no token, never an error; the verdict says why.
 /// assert!(!b.read(Some("cst1.forged.value")));
+/// let mut bob = SessionCarrier::new(&[&key[..]], "user-43", 4000)?;
+/// assert!(!bob.read(Some(&cookie)));
+/// assert_eq!(bob.verdict().as_str(), "foreign_context");
 /// # Ok::<(), cosmos_session_token::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct SessionCarrier {
     keys: Vec<Vec<u8>>,
+    ring: Keyring,
     context: String,
     max_bytes: usize,
     token: Option<SessionToken>,
     changed: bool,
+    verdict: CookieVerdict,
 }
 
 /// Never prints the keys (they seal every user's cookie), only how many there are.
@@ -58,6 +74,7 @@ impl std::fmt::Debug for SessionCarrier {
             .field("max_bytes", &self.max_bytes)
             .field("token", &self.token)
             .field("changed", &self.changed)
+            .field("verdict", &self.verdict)
             .finish()
     }
 }
@@ -69,10 +86,12 @@ impl SessionCarrier {
         check_keys(keys)?;
         Ok(SessionCarrier {
             keys: keys.iter().map(|k| k.to_vec()).collect(),
+            ring: Keyring::new(keys)?,
             context: context.to_owned(),
             max_bytes,
             token: None,
             changed: false,
+            verdict: CookieVerdict::Missing,
         })
     }
 
@@ -87,14 +106,52 @@ impl SessionCarrier {
     }
 
     /// Reads the incoming sealed value (`None` or `""`: no cookie). Returns whether a token was
-    /// accepted; anything that does not unseal counts as no token. Resets [`changed`](Self::changed).
+    /// accepted; anything that does not unseal counts as no token, and [`verdict`](Self::verdict)
+    /// says why. Resets [`changed`](Self::changed).
     pub fn read(&mut self, sealed: Option<&str>) -> bool {
-        let keys: Vec<&[u8]> = self.keys.iter().map(Vec::as_slice).collect();
-        self.token = sealed
-            .filter(|s| !s.is_empty())
-            .and_then(|s| unseal(s, &keys, &self.context, self.max_bytes).ok());
+        let (token, verdict) = match sealed.filter(|s| !s.is_empty()) {
+            None => (None, CookieVerdict::Missing),
+            Some(text) => self.open(text),
+        };
+        self.token = token;
+        self.verdict = verdict;
         self.changed = false;
         self.token.is_some()
+    }
+
+    fn open(&self, text: &str) -> (Option<SessionToken>, CookieVerdict) {
+        let legacy = text
+            .strip_prefix(SEAL_VERSION_TAG)
+            .is_some_and(|r| r.starts_with('.'));
+        if legacy {
+            // A cst1 value (an earlier version sealed it): its MAC cannot tell a foreign key
+            // from another user or a forgery.
+            let keys: Vec<&[u8]> = self.keys.iter().map(Vec::as_slice).collect();
+            return match unseal(text, &keys, &self.context, self.max_bytes) {
+                Ok(t) => (Some(t), CookieVerdict::Accepted),
+                Err(Error::Seal(SealError::BadSignature)) => (None, CookieVerdict::Unverified),
+                Err(Error::Seal(SealError::TooLarge { .. })) => (None, CookieVerdict::TooLarge),
+                Err(Error::Seal(_)) => (None, CookieVerdict::Malformed),
+                Err(_) => (None, CookieVerdict::Unreadable),
+            };
+        }
+        match self.ring.open(PURPOSE, &self.context, text, self.max_bytes) {
+            Ok(payload) => match std::str::from_utf8(&payload)
+                .ok()
+                .and_then(|p| SessionToken::parse(p).ok())
+            {
+                Some(t) => (Some(t), CookieVerdict::Accepted),
+                None => (None, CookieVerdict::Unreadable),
+            },
+            Err(refusal) => (None, CookieVerdict::from(refusal)),
+        }
+    }
+
+    /// What became of the value the last [`read`](Self::read) was given: accepted, missing,
+    /// or why it was refused (unknown key, foreign context, forged …). Safe to log: it says
+    /// nothing of the value.
+    pub fn verdict(&self) -> CookieVerdict {
+        self.verdict
     }
 
     /// Merges a write's token into the carried one (union of regions, false-progress protection
@@ -155,11 +212,34 @@ impl SessionCarrier {
         self.changed
     }
 
+    /// What to send for the item with partition key `key` (its components; one for a
+    /// single-path key): the segment of the range that holds it in `map` (its parents' progress
+    /// after a split), `None` when the carried token has no progress for it.
+    pub fn for_partition_key(
+        &self,
+        key: &[PartitionKeyValue],
+        definition: PartitionKeyDefinition,
+        map: &RoutingMap,
+    ) -> Result<Option<SessionToken>, Error> {
+        match &self.token {
+            Some(t) => token_for_partition_key(t, key, definition, map),
+            None => Ok(None),
+        }
+    }
+
     /// The sealed value to write back (`None` when there is no token). Over the budget this is a
     /// `seal_too_large` error whose message says to scope the token.
     pub fn sealed(&self) -> Result<Option<String>, SealError> {
         match &self.token {
-            Some(t) => seal(t, &self.keys[0], &self.context, self.max_bytes).map(Some),
+            Some(t) => self
+                .ring
+                .seal(
+                    PURPOSE,
+                    &self.context,
+                    t.to_header_value().as_bytes(),
+                    self.max_bytes,
+                )
+                .map(Some),
             None => Ok(None),
         }
     }
@@ -168,6 +248,61 @@ impl SessionCarrier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn every_refusal_is_told_apart_and_cst1_values_are_still_read() {
+        let mut a = SessionCarrier::new(&[KEY], "alice", 4000).unwrap();
+        assert!(!a.read(None));
+        assert_eq!(a.verdict(), CookieVerdict::Missing);
+        a.report_header("0:1#9#0=9").unwrap();
+        let cookie = a.sealed().unwrap().unwrap();
+        assert!(cookie.starts_with("cst2."), "{cookie}");
+        let other_key = b"fedcba9876543210fedcba9876543210";
+        let mut elsewhere = SessionCarrier::new(&[&other_key[..]], "alice", 4000).unwrap();
+        assert!(!elsewhere.read(Some(&cookie)));
+        assert_eq!(elsewhere.verdict(), CookieVerdict::UnknownKey);
+        let mut bob = SessionCarrier::new(&[KEY], "bob", 4000).unwrap();
+        assert!(!bob.read(Some(&cookie)));
+        assert_eq!(bob.verdict(), CookieVerdict::ForeignContext);
+        let mut tampered = cookie.clone();
+        let at = cookie.rfind('.').unwrap() + 2;
+        tampered.replace_range(
+            at..at + 1,
+            if &cookie[at..at + 1] == "A" { "B" } else { "A" },
+        );
+        assert!(!a.read(Some(&tampered)));
+        assert_eq!(a.verdict(), CookieVerdict::Forged);
+        assert!(!a.read(Some("not a cookie")));
+        assert_eq!(a.verdict(), CookieVerdict::Malformed);
+        // An earlier version's cst1 value: read; a foreign one is only "unverified".
+        let token = SessionToken::parse("1:1#4#0=4").unwrap();
+        let legacy = crate::seal(&token, KEY, "alice", 4000).unwrap();
+        assert!(a.read(Some(&legacy)));
+        assert_eq!(
+            (a.verdict(), a.token()),
+            (CookieVerdict::Accepted, Some(&token))
+        );
+        assert!(!bob.read(Some(&legacy)));
+        assert_eq!(bob.verdict(), CookieVerdict::Unverified);
+    }
+
+    #[test]
+    fn for_partition_key_sends_the_ranges_segment() {
+        let map = RoutingMap::parse(
+            r#"[{"id":"1","minInclusive":"","maxExclusive":"7F","parents":["0"]},
+                {"id":"2","minInclusive":"7F","maxExclusive":"FF","parents":["0"]}]"#,
+        )
+        .unwrap();
+        let mut c = SessionCarrier::new(&[KEY], "alice", 4000).unwrap();
+        let key = [PartitionKeyValue::String("user-42".into())];
+        let def = PartitionKeyDefinition::hash_v2();
+        assert_eq!(c.for_partition_key(&key, def, &map).unwrap(), None);
+        c.report_header("1:1#10,2:1#20").unwrap();
+        let sent = c.for_partition_key(&key, def, &map).unwrap().unwrap();
+        assert_eq!(sent.len(), 1, "{sent}");
+    }
 
     #[test]
     fn debug_never_prints_the_keys() {

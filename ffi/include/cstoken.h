@@ -237,9 +237,14 @@ typedef enum cst_cookie_verdict {
    */
   CST_COOKIE_FORGED = 7,
   /**
-   * Genuine, but its progress cannot be read.
+   * Genuine, but its content cannot be read.
    */
   CST_COOKIE_UNREADABLE = 8,
+  /**
+   * An older (cst1) sealed value that does not verify: another key, another user or tampered
+   * (that format cannot tell which; only carriers still read it).
+   */
+  CST_COOKIE_UNVERIFIED = 9,
 } cst_cookie_verdict;
 
 /**
@@ -1447,6 +1452,15 @@ int32_t cst_carrier_read(const struct cst_carrier *carrier,
                          const char *sealed,
                          size_t len,
                          bool *accepted);
+
+/**
+ * Why the last cst_carrier_read accepted or refused its value, into *out (name it with
+ * cst_cookie_verdict_name; safe to log: it says nothing of the value).
+ *
+ * # Safety
+ * `carrier` live; `out` writable.
+ */
+int32_t cst_carrier_verdict(const struct cst_carrier *carrier, enum cst_cookie_verdict *out);
 
 /**
  * Reports a response's x-ms-session-token value (parsed strictly, merged with the union

@@ -113,6 +113,25 @@ pub unsafe extern "C" fn cst_carrier_read(
     })
 }
 
+/// Why the last cst_carrier_read accepted or refused its value, into *out (name it with
+/// cst_cookie_verdict_name; safe to log: it says nothing of the value).
+///
+/// # Safety
+/// `carrier` live; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_carrier_verdict(
+    carrier: *const cst_carrier,
+    out: *mut crate::flow_cookies::cst_cookie_verdict,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let c = unsafe { self::carrier(carrier) }?;
+        let verdict = c.verdict().into();
+        // SAFETY: forwarded caller guarantee.
+        unsafe { put(out, verdict, "out") }
+    })
+}
+
 /// Reports a response's x-ms-session-token value (parsed strictly, merged with the union
 /// policy). An empty value is no token: *reported = false and nothing changes. Returns CST_OK,
 /// CST_ERR_MALFORMED, CST_ERR_NULL_ARGUMENT, ...

@@ -54,8 +54,11 @@ pub enum cst_cookie_verdict {
     CST_COOKIE_FOREIGN_CONTEXT = 6,
     /// This node's key and this user, tampered with.
     CST_COOKIE_FORGED = 7,
-    /// Genuine, but its progress cannot be read.
+    /// Genuine, but its content cannot be read.
     CST_COOKIE_UNREADABLE = 8,
+    /// An older (cst1) sealed value that does not verify: another key, another user or tampered
+    /// (that format cannot tell which; only carriers still read it).
+    CST_COOKIE_UNVERIFIED = 9,
 }
 
 impl From<CookieVerdict> for cst_cookie_verdict {
@@ -71,6 +74,7 @@ impl From<CookieVerdict> for cst_cookie_verdict {
             CookieVerdict::ForeignContext => CST_COOKIE_FOREIGN_CONTEXT,
             CookieVerdict::Forged => CST_COOKIE_FORGED,
             CookieVerdict::Unreadable => CST_COOKIE_UNREADABLE,
+            CookieVerdict::Unverified => CST_COOKIE_UNVERIFIED,
         }
     }
 }
@@ -221,6 +225,7 @@ pub extern "C" fn cst_cookie_verdict_name(verdict: c_int) -> *const c_char {
         6 => b"foreign_context\0",
         7 => b"forged\0",
         8 => b"unreadable\0",
+        9 => b"unverified\0",
         _ => return std::ptr::null(),
     };
     name.as_ptr().cast()

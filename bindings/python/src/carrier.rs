@@ -91,6 +91,33 @@ impl SessionCarrier {
             .map_err(|e| core_error(py, &e))
     }
 
+    /// The token to send for the item with partition key `value` (its range's segment in
+    /// `routing_map`; `definition`: the container's `partitionKey` property, None: Hash V2), or
+    /// None.
+    #[pyo3(signature = (value, routing_map, definition = None))]
+    fn for_partition_key(
+        &self,
+        py: Python<'_>,
+        value: &Bound<'_, PyAny>,
+        routing_map: &crate::routing::RoutingMap,
+        definition: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<SessionToken>> {
+        let d = crate::routing::container_definition(py, definition)?;
+        let c = crate::routing::components(value)?;
+        self.lock()
+            .for_partition_key(&c, d, &routing_map.inner)
+            .map(|t| t.map(SessionToken::wrap))
+            .map_err(|e| core_error(py, &e))
+    }
+
+    /// Why the last read accepted or refused its value: accepted, missing, malformed,
+    /// too_large, unknown_key, foreign_context, forged, unreadable or unverified (an older
+    /// cst1 value that does not verify). Safe to log: it says nothing of the value.
+    #[getter]
+    fn verdict(&self) -> &'static str {
+        self.lock().verdict().as_str()
+    }
+
     /// The sealed value to write back, or None when there is no token. Raises
     /// LimitExceededError over the budget (scope the token).
     fn sealed(&self, py: Python<'_>) -> PyResult<Option<String>> {

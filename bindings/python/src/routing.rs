@@ -118,7 +118,7 @@ pub(crate) fn feed_range_from_partition_key<'py>(
 /// without gaps or overlaps.
 #[pyclass(frozen, module = "cosmos_session_token._native")]
 pub struct RoutingMap {
-    inner: CoreMap,
+    pub(crate) inner: CoreMap,
 }
 
 fn range_dict<'py>(

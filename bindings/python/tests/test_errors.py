@@ -125,7 +125,16 @@ def test_carrier_policy():
     assert b.read(cookie) and not b.changed
     assert str(b.for_range("1")) == "1:1#7" and b.for_range("9") is None
     assert not b.read(cookie[:-1] + ("A" if cookie[-1] != "A" else "B"))  # tampered: no token
-    assert not SessionCarrier([KEY], "user-2").read(cookie)  # other context: no token
+    other = SessionCarrier([KEY], "user-2")
+    assert not other.read(cookie) and other.verdict == "foreign_context"  # other context: no token, and why
+    stranger = SessionCarrier([b"s" * 32], "user-1")
+    assert not stranger.read(cookie) and stranger.verdict == "unknown_key"
+    assert b.verdict in {"forged", "malformed"}
+    routing = cst.RoutingMap([{"id": "1", "minInclusive": "", "maxExclusive": "7F"}, {"id": "2", "minInclusive": "7F", "maxExclusive": "FF"}])
+    c = SessionCarrier([KEY], "user-1")
+    assert c.for_partition_key("user-42", routing) is None
+    c.report("1:1#10,2:1#20")
+    assert len(c.for_partition_key("user-42", routing)) == 1
     with pytest.raises(cst.ParseError):
         b.report("0:x")
     tiny = SessionCarrier([KEY], max_bytes=10)

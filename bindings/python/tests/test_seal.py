@@ -87,8 +87,8 @@ def test_queue_handoff_between_processes():
     assert consumer.stdout.strip() == "session_token for range 0: 0:1#100#1=20"
 
 
-def test_two_web_nodes_share_the_sealed_token():
-    import two_node_web
+def test_two_web_nodes_share_the_sealed_token(caplog):
+    import token_cookie_node as two_node_web
 
     keys = [b"shared-secret-of-the-web-farm-32b"]
     (a, url_a), (b, url_b) = two_node_web.start_node(keys), two_node_web.start_node(keys)
@@ -101,7 +101,7 @@ def test_two_web_nodes_share_the_sealed_token():
                 return resp.read().decode(), set_cookie.split(";", 1)[0] if set_cookie else cookie
 
         body, cookie = call(url_a + "/write?range=0&lsn=100", "", "POST")
-        assert body == "written" and cookie.startswith("cosmos_session=cst1.")
+        assert body == "written" and cookie.startswith("cosmos_session=cst2.")
         body, cookie = call(url_a + "/write?range=1&lsn=42", cookie, "POST")
         # B (another node) gets the merged token through the cookie and scopes it per partition.
         assert call(url_b + "/read?range=1", cookie)[0] == "1:1#42"
@@ -115,7 +115,19 @@ def test_two_web_nodes_share_the_sealed_token():
         forged = "cosmos_session=" + seal("1:1#999999999", b"attacker-key-0123", "demo-user")
         assert call(url_b + "/read?range=1", forged)[0] == "none"
         tampered = cookie[:-3] + ("AAA" if not cookie.endswith("AAA") else "BBB")
-        assert call(url_b + "/read?range=1", tampered)[0] == "none"
+        with caplog.at_level("WARNING", logger="cosmos_session_token.web"):
+            assert call(url_b + "/read?range=1", tampered)[0] == "none"
+            # A node with other keys: refused, and the log says why (never the cookie).
+            (c, url_c) = two_node_web.start_node([b"another-farm-another-seal-key-32b"])
+            try:
+                assert call(url_c + "/read?range=1", cookie)[0] == "none"
+            finally:
+                c.shutdown()
+                c.server_close()
+        reasons = [r.getMessage() for r in caplog.records if r.name == "cosmos_session_token.web"]
+        assert "session token cookie not accepted: forged" in reasons, reasons
+        assert "session token cookie not accepted: unknown_key" in reasons, reasons
+        assert not any(cookie.split("=", 1)[1][:20] in m for m in reasons)
     finally:
         a.shutdown()
         b.shutdown()

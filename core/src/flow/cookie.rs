@@ -49,6 +49,22 @@ pub enum CookieVerdict {
     Forged,
     /// Genuine, but its progress cannot be read (a newer library wrote it?).
     Unreadable,
+    /// An older (`cst1`) sealed value whose MAC does not verify: another key, another user or
+    /// tampered — that format cannot tell which ([`SessionCarrier`](crate::SessionCarrier)
+    /// still reads it; flow cookies never are).
+    Unverified,
+}
+
+impl From<Refusal> for CookieVerdict {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Malformed => CookieVerdict::Malformed,
+            Refusal::TooLarge => CookieVerdict::TooLarge,
+            Refusal::UnknownKey => CookieVerdict::UnknownKey,
+            Refusal::ForeignContext => CookieVerdict::ForeignContext,
+            Refusal::Forged => CookieVerdict::Forged,
+        }
+    }
 }
 
 impl CookieVerdict {
@@ -64,6 +80,7 @@ impl CookieVerdict {
             CookieVerdict::ForeignContext => "foreign_context",
             CookieVerdict::Forged => "forged",
             CookieVerdict::Unreadable => "unreadable",
+            CookieVerdict::Unverified => "unverified",
         }
     }
 
@@ -80,7 +97,7 @@ impl CookieVerdict {
     }
 }
 
-const VERDICTS: usize = 9;
+const VERDICTS: usize = 10;
 
 /// How many cookies each verdict met, and what sealing did, since the node started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -231,13 +248,7 @@ impl FlowCookies {
             _ if context.is_empty() => CookieVerdict::NoSession,
             None => CookieVerdict::Missing,
             Some(text) => match self.ring.open(PURPOSE, context, text, self.max_bytes) {
-                Err(refusal) => match refusal {
-                    Refusal::Malformed => CookieVerdict::Malformed,
-                    Refusal::TooLarge => CookieVerdict::TooLarge,
-                    Refusal::UnknownKey => CookieVerdict::UnknownKey,
-                    Refusal::ForeignContext => CookieVerdict::ForeignContext,
-                    Refusal::Forged => CookieVerdict::Forged,
-                },
+                Err(refusal) => refusal.into(),
                 Ok(payload) => match std::str::from_utf8(&payload)
                     .ok()
                     .map(|p| flow.tokens.restore(p))

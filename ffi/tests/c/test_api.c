@@ -663,7 +663,7 @@ static void test_carrier(void) {
     CHECK(changed);
     char cookie[512];
     CHECK_STATUS(cst_carrier_sealed(a, cookie, sizeof cookie, &n), CST_OK);
-    CHECK(strncmp(cookie, "cst1.", 5) == 0);
+    CHECK(strncmp(cookie, "cst2.", 5) == 0);
     CHECK_STATUS(cst_carrier_new(keys, lens, 2, "user-1", 6, 0, &b), CST_OK);
     CHECK_STATUS(cst_carrier_read(b, cookie, n, &ok), CST_OK);
     CHECK(ok);
@@ -675,6 +675,17 @@ static void test_carrier(void) {
     CHECK_STATUS(cst_carrier_token(b, &all), CST_OK);
     CHECK(all != NULL && renders_as(all, "0:1#5#1=1#2=1,1:1#7"));
     CHECK_STATUS(cst_carrier_report_token(b, all), CST_OK);
+    cst_cookie_verdict verdict = CST_COOKIE_MISSING;
+    CHECK_STATUS(cst_carrier_verdict(b, &verdict), CST_OK);
+    CHECK(verdict == CST_COOKIE_ACCEPTED);
+    /* Another user's cookie: refused, and the verdict says why. */
+    cst_carrier *other = NULL;
+    CHECK_STATUS(cst_carrier_new(keys, lens, 2, "user-2", 6, 0, &other), CST_OK);
+    CHECK_STATUS(cst_carrier_read(other, cookie, n, &ok), CST_OK);
+    CHECK(!ok);
+    CHECK_STATUS(cst_carrier_verdict(other, &verdict), CST_OK);
+    CHECK(verdict == CST_COOKIE_FOREIGN_CONTEXT);
+    cst_carrier_free(other);
     /* Tampered, foreign-context and over-budget cookies are no token, never an error. */
     cookie[n - 1] = cookie[n - 1] == 'A' ? 'B' : 'A';
     CHECK_STATUS(cst_carrier_read(b, cookie, n, &ok), CST_OK);

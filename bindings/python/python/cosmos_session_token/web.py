@@ -4,8 +4,9 @@ Behind a round-robin load balancer the node that serves a read is rarely the nod
 write. The middleware makes every node see the user's token:
 
 * on each request it reads the cookie into a :class:`SessionCarrier` (a missing, forged,
-  expired-key or foreign-context cookie simply counts as "no token") and puts the carried token
-  in ``environ["cosmos.session_token"]``;
+  expired-key or foreign-context cookie simply counts as "no token"; why — ``carrier.verdict``,
+  never the cookie — is logged on the ``cosmos_session_token.web`` logger at WARNING) and puts
+  the carried token in ``environ["cosmos.session_token"]``;
 * the application reports the token of each write with ``environ["cosmos.report_session_token"](token)``;
 * on the response, if a report changed the token, it sets the cookie to ``carrier.sealed()``.
 
@@ -18,12 +19,14 @@ use ``token_cookie_context``), so one user's cookie is never accepted for anothe
 ``""`` for a request (no session yet) nothing is read or written for that request. The cookie is
 ``Secure`` unless ``secure=False`` is passed (plain-HTTP development only).
 The application scopes the token to the partition of its next read
-(``environ["cosmos.session_carrier"].for_range(pk_range_id)``) before passing it to azure-cosmos
-as ``session_token=``.
+(``environ["cosmos.session_carrier"].for_partition_key(pk, routing_map, definition)``, or
+``for_range(pk_range_id)``) before passing it to azure-cosmos as ``session_token=``. With
+azure-cosmos, :mod:`cosmos_session_token.flow_cookie` does all of this inside the SDK instead.
 """
 
 from __future__ import annotations
 
+import logging
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Callable, Iterable, Sequence
 
@@ -32,6 +35,11 @@ from ._native import DEFAULT_COOKIE_NAME, DEFAULT_SEAL_BUDGET, SessionCarrier, t
 __all__ = ["SessionTokenMiddleware"]
 
 StartResponse = Callable[..., Any]
+
+log = logging.getLogger("cosmos_session_token.web")
+
+#: Verdicts that mean "no cookie was brought" (not worth a warning).
+_QUIET = frozenset({"accepted", "missing"})
 
 
 class SessionTokenMiddleware:
@@ -68,6 +76,8 @@ class SessionTokenMiddleware:
         carrier = SessionCarrier(self.keys, context, max_bytes=self.max_bytes)
         if context:
             carrier.read(self._cookie(environ))
+            if carrier.verdict not in _QUIET:
+                log.warning("session token cookie not accepted: %s", carrier.verdict)
         environ["cosmos.session_carrier"] = carrier
         environ["cosmos.session_token"] = carrier.token
         environ["cosmos.report_session_token"] = carrier.report

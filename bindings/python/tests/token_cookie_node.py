@@ -1,5 +1,6 @@
-"""Two web nodes behind a (simulated) round-robin balancer share a user's session token through a
-sealed cookie. Standard library only. Run: python two_node_web.py   (prints what node B received)
+"""A test node for test_seal.py: two WSGI nodes share a user's session token through the sealed
+cookie of ``SessionTokenMiddleware`` (the hand-carried token; with azure-cosmos, the flow cookie of
+``cosmos_session_token.flow_cookie`` does this inside the SDK: test_flow_web.py). Standard library only.
 
 Each node is a tiny WSGI app: POST /write?range=R&lsn=N stands for a Cosmos DB write whose
 response carries the token "R:1#N"; GET /read?range=R answers the token it would pass to
