@@ -132,3 +132,45 @@ proptest! {
         prop_assert_eq!(sent(&g, &key, sdk.as_deref()).map(|t| t.to_string()), out.map(|t| t.to_string()));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// A user's progress that crossed nodes in a flow cookie sends what it sent on the node that
+    /// sealed it, and the cookie carries none of the other users' progress.
+    #[test]
+    fn a_flow_cookie_carries_a_users_progress_and_only_theirs(
+        n in 1usize..12,
+        mine in proptest::collection::vec(token_strategy(12), 1..4),
+        theirs in proptest::collection::vec(token_strategy(12), 0..3),
+        key in "[a-z]{1,6}",
+    ) {
+        use cosmos_session_token::{CookieVerdict, FlowCookies, SealedCookie};
+        let seal_key = b"0123456789abcdef0123456789abcdef";
+        let (a, b) = (FlowCookies::new(&[&seal_key[..]], 64 << 10).unwrap(), FlowCookies::new(&[&seal_key[..]], 64 << 10).unwrap());
+        for node in [&a, &b] {
+            let teach = node.open("", None);
+            let learned = learned(n);
+            teach.flow().merge_snapshot(&learned.snapshot()).unwrap();
+        }
+        let alice = a.open("alice", None);
+        let bob = a.open("bob", None);
+        for t in &mine {
+            alice.flow().after_response("POST", "/dbs/d/colls/c/docs", 201, &[("x-ms-session-token", t)], None);
+        }
+        for t in &theirs {
+            bob.flow().after_response("POST", "/dbs/d/colls/c/docs", 201, &[("x-ms-session-token", t)], None);
+        }
+        let SealedCookie::Value(cookie) = a.seal(&alice) else { panic!("alice's progress moved") };
+        let again = b.open("alice", Some(&cookie));
+        prop_assert_eq!(again.verdict(), CookieVerdict::Accepted);
+        let key = format!("[\"{key}\"]");
+        prop_assert_eq!(
+            sent(again.flow(), &key, None).map(|t| t.to_string()),
+            sent(alice.flow(), &key, None).map(|t| t.to_string())
+        );
+        let carried = again.flow().container().snapshot();
+        let own = alice.flow().container().snapshot();
+        prop_assert_eq!(carried, own, "exactly alice's progress, none of bob's");
+    }
+}
