@@ -31,7 +31,7 @@ NUNIT=/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
 "${MCS[@]}" -target:library -r:System.Web.dll -r:System.Configuration.dll -r:"$NUNIT" -r:"$out/CosmosSessionToken.dll" \
   -r:"$out/CosmosSessionToken.AspNet.dll" -out:"$out/CosmosSessionToken.AspNet.Tests.dll" "$here"/tests/AspNet/*.cs
 "${MCS[@]}" -target:library -r:"$NUNIT" -r:System.Net.Http.dll -r:"$out/CosmosSessionToken.dll" \
-  -out:"$out/CosmosSessionToken.Tests.dll" "$here/tests/Tests.cs" "$here/tests/FlowTests.cs"
+  -out:"$out/CosmosSessionToken.Tests.dll" "$here/tests/Tests.cs" "$here/tests/FlowTests.cs" "$here/tests/FlowCookieTests.cs"
 "${MCS[@]}" -r:"$out/CosmosSessionToken.dll" -out:"$out/WebFarm.exe" "$here/samples/WebFarm/Program.cs"
 # The shared-vector runner for CoreCLR (the NUnit suite's RunLine outside NUnit's runner), with the runtime
 # configuration CoreCLR 2.0 needs (invariant globalization: no ICU it knows on Debian 12).

@@ -196,8 +196,8 @@ public class FlowCookieTests
         Assert.AreEqual("no_keys", none.Kind);
         var names = Enum.GetValues(typeof(CookieVerdict)).Cast<CookieVerdict>().Select(FlowCookies.VerdictName).ToArray();
         CollectionAssert.AreEqual(new[] { "accepted", "no_session", "missing", "malformed", "too_large", "unknown_key",
-            "foreign_context", "forged", "unreadable" }, names);
-        Assert.Throws<ArgumentOutOfRangeException>(() => FlowCookies.VerdictName((CookieVerdict)9));
+            "foreign_context", "forged", "unreadable", "unverified" }, names);
+        Assert.Throws<ArgumentOutOfRangeException>(() => FlowCookies.VerdictName((CookieVerdict)99));
         var node = Node(Secret);
         node.Dispose();
         Assert.Throws<ObjectDisposedException>(() => node.Open(Context("alice"), null));

@@ -1,3 +1,6 @@
+// TraceSource.TraceEvent is [Conditional("TRACE")]: without this the compiler drops every trace call (mcs defines no
+// TRACE by itself).
+#define TRACE
 using System;
 using System.Globalization;
 using System.Collections.Concurrent;

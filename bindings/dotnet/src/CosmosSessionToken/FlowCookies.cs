@@ -26,6 +26,9 @@ namespace CosmosSessionToken
         Forged = 7,
         /// <summary>Genuine, but its progress cannot be read.</summary>
         Unreadable = 8,
+        /// <summary>An older (cst1) sealed value that does not verify: another key, another user or tampered (that
+        /// format cannot tell which; only carriers still read it, never a flow cookie).</summary>
+        Unverified = 9,
     }
 
     /// <summary>What <see cref="FlowCookies.Seal(CookieFlow, string, out string)"/> did.</summary>
@@ -264,7 +267,7 @@ namespace CosmosSessionToken
         }
 
         /// <summary>True when the request brought a cookie and it was not accepted (malformed, too large, an unknown
-        /// key, another user's, forged, unreadable): worth a warning in a log, by its <see cref="VerdictName"/>.</summary>
+        /// key, another user's, forged, unreadable, unverified): worth a warning in a log, by its <see cref="VerdictName"/>.</summary>
         public bool Refused
         {
             get { return Verdict != CookieVerdict.Accepted && Verdict != CookieVerdict.NoSession && Verdict != CookieVerdict.Missing; }

@@ -31,12 +31,8 @@ def shim(path, body=None):
 
 
 @pytest.fixture(scope="module")
-def base():
-    url = farm("start")
-    try:
-        yield url
-    finally:
-        farm("stop")  # by PID, whatever happened
+def base(regions_farm):
+    return regions_farm  # started once (conftest.py), shared with test_farm_flow.py
 
 
 def get(s, url):
