@@ -37,7 +37,7 @@ struct Cli {
     /// {"error":{"code","category","message"}} with the stable code of the error table.
     #[arg(long, global = true, value_enum, default_value = "text")]
     error_format: ErrorFormat,
-    /// Print results as JSON: one object per line (shapes in the README's cst section).
+    /// Print results as JSON: one object per line (shapes in docs/cli.md).
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]

@@ -165,6 +165,16 @@ def test_c_fragments_compile_and_link_against_the_package(tmp_path, body, line):
     prefix = ROOT / "target" / "dist" / "c"
     if not (prefix / "lib" / "pkgconfig" / "cstoken.pc").exists():
         pytest.fail("scripts/package has not built target/dist/c (scripts/test runs it first)")
+    env = dict(os.environ, PKG_CONFIG_PATH=str(prefix / "lib" / "pkgconfig"))
+    if "int main(" in body:
+        # A complete program: built with the command its first comment shows, run, and its output
+        # compared with the "prints …" comment.
+        build = re.search(r"^\s*(cc .*)$", body, re.M).group(1)
+        (tmp_path / "merge.c").write_text(body)
+        ran = subprocess.run(["bash", "-c", build], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0, f"{line}: {ran.stderr}"
+        assert ran.stdout.strip() == re.search(r"/\* prints (.*?) \*/", body).group(1), ran.stdout
+        return
     includes = [t for t in body.splitlines() if t.startswith("#include")]
     rest = [t for t in body.splitlines() if not t.startswith("#include")]
     source = "\n".join(
@@ -174,12 +184,17 @@ def test_c_fragments_compile_and_link_against_the_package(tmp_path, body, line):
         + ["return 0; }"]
     )
     (tmp_path / "fragment.c").write_text(source)
-    env = dict(os.environ, PKG_CONFIG_PATH=str(prefix / "lib" / "pkgconfig"))
     cflags = subprocess.run(["pkg-config", "--cflags", "--libs", "cstoken"], env=env, capture_output=True, text=True, check=True).stdout.split()
     out = subprocess.run(["gcc", "-std=c11", "-Wall", "-Wno-unused-variable", str(tmp_path / "fragment.c"), *cflags, "-o", str(tmp_path / "fragment")], capture_output=True, text=True)
     assert out.returncode == 0, f"{line}: {out.stderr}"
     run = subprocess.run([str(tmp_path / "fragment")], env=dict(os.environ, LD_LIBRARY_PATH=str(prefix / "lib")))
     assert run.returncode == 0
+
+
+def test_docs_name_the_abi_the_header_declares():
+    abi = re.search(r"#define CST_ABI_VERSION (\d+)", (ROOT / "ffi" / "include" / "cstoken.h").read_text()).group(1)
+    assert f"(now {abi})" in (ROOT / "docs" / "c.md").read_text(encoding="utf-8")
+    assert f"libcstoken.so.{abi}" in README
 
 
 def test_quick_start_output():
