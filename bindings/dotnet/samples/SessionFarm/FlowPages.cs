@@ -42,12 +42,23 @@ namespace SessionFarm
 
         private static HttpResponseMessage Send(HttpClient http, HttpMethod method, string url, string body, string pk, bool upsert = false)
         {
-            var request = new HttpRequestMessage(method, url);
-            request.Headers.TryAddWithoutValidation("x-ms-version", "2020-07-15");
-            if (pk != null) request.Headers.TryAddWithoutValidation("x-ms-documentdb-partitionkey", "[\"" + pk + "\"]");
-            if (upsert) request.Headers.TryAddWithoutValidation("x-ms-documentdb-is-upsert", "True");
-            if (body != null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-            return http.SendAsync(request).Result;
+            for (int attempt = 1; ; attempt++)
+            {
+                var request = new HttpRequestMessage(method, url);
+                request.Headers.TryAddWithoutValidation("x-ms-version", "2020-07-15");
+                if (pk != null) request.Headers.TryAddWithoutValidation("x-ms-documentdb-partitionkey", "[\"" + pk + "\"]");
+                if (upsert) request.Headers.TryAddWithoutValidation("x-ms-documentdb-is-upsert", "True");
+                if (body != null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+                try
+                {
+                    return http.SendAsync(request).Result;
+                }
+                catch (AggregateException e) when (attempt < 3 && e.InnerException is HttpRequestException)
+                {
+                    // A pooled keep-alive connection the server had just closed (seen under load on Mono): the SDKs
+                    // retry such a transport failure too (these requests are idempotent: reads and upserts).
+                }
+            }
         }
 
         private static string Header(HttpResponseMessage r, string name)

@@ -57,7 +57,7 @@ class Browser:
 
     def get(self, path):
         r = self.s.get(f"{self.base}/{path}", timeout=60)
-        r.raise_for_status()
+        assert r.status_code == 200, f"{path}: {r.status_code} {r.text[-3000:]}"
         # The provider's token cookie is Secure; this farm speaks plain HTTP on loopback (see test_farm_regions.get).
         for c in self.s.cookies:
             c.secure = False
