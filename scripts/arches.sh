@@ -1,5 +1,7 @@
+# shellcheck shell=bash
 # The cross-built platforms: one table, sourced by scripts/cross, scripts/build-windows,
-# scripts/test-windows and scripts/package (never run by itself).
+# scripts/test-windows and scripts/package. A sourced helper, not a command: it is never run by
+# itself and so has no --help (`. scripts/arches.sh`, then arch_names / arch_load ARCH).
 #
 #   ARCH         the name used on the command line and in artefact names (c-<ARCH>.tar.gz/.zip,
 #                NuGet runtimes/<RID>/native)

@@ -5,7 +5,9 @@ release DLLs), for dlltool to make an import library MSVC's linker accepts.
 
 usage: def_from_header.py HEADER OUT.def [EXPORTS.txt]
 EXPORTS.txt, when given, is the DLL's export names one per line: every declared function must be
-exported and every exported cst_ function declared, or this fails naming the difference."""
+exported and every exported cst_ function declared, or this fails naming the difference.
+scripts/package runs it for each Windows prefix."""
+import argparse
 import re
 import sys
 from pathlib import Path
@@ -26,10 +28,16 @@ def declared(header: str) -> list[str]:
 
 
 def main() -> int:
-    header, out = Path(sys.argv[1]), Path(sys.argv[2])
+    ap = argparse.ArgumentParser(prog="scripts/def_from_header.py", description=__doc__.split("\n\n")[0].split("\nusage:")[0])
+    ap.add_argument("header", type=Path, help="ffi/include/cstoken.h")
+    ap.add_argument("out", type=Path, metavar="OUT.def", help="the module-definition file to write")
+    ap.add_argument("exports", type=Path, nargs="?", metavar="EXPORTS.txt",
+                    help="the DLL's export names, one per line: declared and exported must agree")
+    args = ap.parse_args()
+    header, out = args.header, args.out
     names = declared(header.read_text(encoding="utf-8"))
-    if len(sys.argv) > 3:
-        exported = {n.strip() for n in Path(sys.argv[3]).read_text().split() if n.strip().startswith("cst_")}
+    if args.exports:
+        exported = {n.strip() for n in args.exports.read_text().split() if n.strip().startswith("cst_")}
         missing, extra = sorted(set(names) - exported), sorted(exported - set(names))
         if missing or extra:
             print(f"def_from_header: declared but not exported: {missing}; exported but not declared: {extra}", file=sys.stderr)

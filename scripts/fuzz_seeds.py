@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Seeds core/fuzz/corpus/<target>/ from testdata/vectors (run before fuzzing)."""
+"""Seeds core/fuzz/corpus/<target>/ from testdata/vectors (run before fuzzing; scripts/test's fuzz
+stage runs it). Inputs that once failed, kept in core/fuzz/regressions/<target>/, are seeded too."""
+import argparse
 import hashlib
 import json
 from pathlib import Path
 
+argparse.ArgumentParser(prog="scripts/fuzz_seeds.py", description=__doc__).parse_args()
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "testdata" / "vectors"
 CORPUS = ROOT / "core" / "fuzz" / "corpus"

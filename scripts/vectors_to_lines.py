@@ -49,8 +49,8 @@ FIELDS is '-' when the case does not list fields, else the segments joined by '|
 
 FLAGS uses the C ABI bits: 2 = union regions, 4 = legacy max global LSN.
 """
+import argparse
 import json
-import sys
 from pathlib import Path
 
 VECTORS = Path(__file__).resolve().parent.parent / "testdata" / "vectors"
@@ -216,7 +216,10 @@ def error_lines():
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1])
+    ap = argparse.ArgumentParser(prog="scripts/vectors_to_lines.py", description=__doc__.split("\n\n")[0],
+                                 epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out", type=Path, metavar="OUT", help="the file to write (scripts/test: target/vectors.lines)")
+    out = ap.parse_args().out
     out.parent.mkdir(parents=True, exist_ok=True)
     text = "\n".join(list(lines()) + list(container_lines()) + list(latest_lines()) + list(seal_lines()) + list(web_lines()) + list(epk_lines())
                      + list(error_lines())) + "\n"
