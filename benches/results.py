@@ -230,14 +230,18 @@ def routing_section(r: dict[str, float], when: datetime.datetime, revision: str,
 
 
 def flow_results() -> dict:
-    """Runs the Python hook benchmark (the installed cosmos_session_token); its JSON line."""
-    return json.loads(run([str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "benches" / "python_flow_hooks.py")]).strip().splitlines()[-1])
+    """Runs the Python hook benchmark and the varied-token benchmark (the installed
+    cosmos_session_token); the hooks' JSON line, with the token work's under "tokens"."""
+    py = str(ROOT / ".venv" / "bin" / "python")
+    r = json.loads(run([py, str(ROOT / "benches" / "python_flow_hooks.py")]).strip().splitlines()[-1])
+    r["tokens"] = json.loads(run([py, str(ROOT / "benches" / "python_token_varied.py"), "--json"]).strip().splitlines()[-1])
+    return r
 
 
 def flow_section(r: dict, when: datetime.datetime, revision: str, load: tuple[str, str]) -> list[str]:
     """The flow section's Markdown: both hooks' cost per request and the header bytes they send."""
     p50 = r["p50_ns"] / 1000
-    return [
+    lines = [
         FLOW_HEADING,
         "",
         f"Measured by `benches/results.py --only flow` on {when:%Y-%m-%d %H:%M} UTC from commit {revision} "
@@ -256,6 +260,34 @@ def flow_section(r: dict, when: datetime.datetime, revision: str, load: tuple[st
         f"| the composite of the {r['ranges']:,} ranges (what a whole-container token would send) | "
         f"{r['composite_header_bytes']:,} bytes | - | - |",
     ]
+    if "azure_core_p50_ns" in r:
+        lines[-3:-3] = [
+            f"| both hooks, p50 (p90), on azure-core's and requests' own `CaseInsensitiveDict` | "
+            f"{r['azure_core_p50_ns'] / 1000:.1f} µs ({r['azure_core_p90_ns'] / 1000:.1f} µs) | <= 5 µs | "
+            f"{'yes' if r['azure_core_p50_ns'] <= 5000 else '**no**'} |",
+        ]
+    t = r.get("tokens")
+    if t:
+        lines += [
+            "",
+            f"The token work under the hooks, on varied inputs (`.venv/bin/python benches/python_token_varied.py`: "
+            f"{t['tokens']:,} distinct one-segment tokens per shape, range id, version and every LSN differing, LSNs of "
+            f"3 to 9 digits; the same Python loop on both sides, each result dropped at once (as in the hooks) or all "
+            f"kept until the pass ends (more memory touched, on both sides); cyclic GC off during passes as `timeit` "
+            f"does; {t['rounds']} rounds of one pass per side in turns: each side's best pass, and the median over the rounds "
+            f"of the two passes' ratio; load average "
+            f"{' '.join(f'{x:.2f}' for x in t['load_before'])} before, {' '.join(f'{x:.2f}' for x in t['load_after'])} "
+            "after). Targets of issue #36: parse >= 8x azure-cosmos's `VectorSessionToken.create`, merge of parsed "
+            "tokens >= 15x its `merge`.",
+            "",
+            "| operation | azure-cosmos (best) | cosmos-session-token (best) | ratio (median of rounds) | target | met |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in t["rows"]:
+            target = 15 if row["operation"].startswith("merge") else 8
+            lines.append(f"| {row['operation']} | {row['azure_cosmos_ns']:,.0f} ns | {row['ours_ns']:,.0f} ns | "
+                         f"{row['ratio']:.1f}x | >= {target}x | {'yes' if row['ratio'] >= target else '**no**'} |")
+    return lines
 
 
 def dotnet_flow_results(native: str | None = None) -> dict:

@@ -43,6 +43,57 @@ pub fn feed_range_pairs(n: usize) -> Vec<(String, String)> {
     pairs
 }
 
+/// A `SessionFlow` that has learned a collection `dbs/d/colls/c` of `ranges` ranges (its
+/// partition-key definition, `/pk` hash v2, and routing map, from the SDK's own reads) and holds
+/// progress in every range: the warm state of the flow benchmarks (issue #36).
+pub fn learned_flow(ranges: usize) -> cosmos_session_token::SessionFlow {
+    let flow = cosmos_session_token::SessionFlow::new();
+    flow.after_response(
+        "GET",
+        "/dbs/d/colls/c",
+        200,
+        &[],
+        Some(br#"{"id":"c","partitionKey":{"paths":["/pk"],"kind":"Hash","version":2}}"#),
+    );
+    let step = 0xFE_FFFF / ranges;
+    let bound = |i: usize| match i {
+        0 => String::new(),
+        i if i == ranges => "FF".to_owned(),
+        i => format!("{:06X}", i * step),
+    };
+    let items: Vec<String> = (0..ranges)
+        .map(|i| {
+            format!(
+                r#"{{"id":"{i}","minInclusive":"{}","maxExclusive":"{}","parents":[]}}"#,
+                bound(i),
+                bound(i + 1)
+            )
+        })
+        .collect();
+    let body = format!(r#"{{"PartitionKeyRanges":[{}]}}"#, items.join(","));
+    flow.after_response(
+        "GET",
+        "/dbs/d/colls/c/pkranges",
+        200,
+        &[],
+        Some(body.as_bytes()),
+    );
+    let composite: Vec<String> = (0..ranges)
+        .map(|i| format!("{i}:0#{}#0={}", 1000 + i, 1000 + i))
+        .collect();
+    flow.after_response(
+        "POST",
+        "/dbs/d/colls/c/docs",
+        201,
+        &[
+            ("x-ms-session-token", &composite.join(",")),
+            ("x-ms-content-path", "rid"),
+        ],
+        None,
+    );
+    flow
+}
+
 #[cfg(test)]
 mod tests {
     use cosmos_session_token::SessionToken;

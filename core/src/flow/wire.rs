@@ -40,22 +40,59 @@ pub(crate) enum Resource {
 /// Reads the resource of a request path (`/dbs/d/colls/c/docs/1`, with or without the leading
 /// or trailing `/`; a query string or a scheme and host are cut off).
 pub(crate) fn resource(path: &str) -> Resource {
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    // An absolute URL: keep its path.
-    let path = match path.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-        None => path,
-    };
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    match parts.as_slice() {
-        [] => Resource::Account,
-        ["dbs", db, "colls", coll] => Resource::Collection(format!("dbs/{db}/colls/{coll}")),
-        ["dbs", db, "colls", coll, "pkranges", ..] => {
-            Resource::Ranges(format!("dbs/{db}/colls/{coll}"))
+    // Called twice per request (before and after): one pass over the bytes, no allocation but
+    // the collection's name.
+    let bytes = path.as_bytes();
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'?' || b == b'#')
+        .unwrap_or(bytes.len());
+    let mut start = 0;
+    // An absolute URL: keep its path (from the first '/' after the first "://").
+    let mut from = 0;
+    while let Some(i) = bytes[from..end].iter().position(|&b| b == b':') {
+        let at = from + i;
+        if bytes[at..end].starts_with(b"://") {
+            start = bytes[at + 3..end]
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(end, |j| at + 3 + j);
+            break;
         }
+        from = at + 1;
+    }
+    // The first five non-empty parts (the rest never matters). '/' is ASCII, so every part
+    // lies on character boundaries.
+    let mut parts = [""; 5];
+    let mut n = 0;
+    let mut part_start = start;
+    for i in start..=end {
+        if i == end || bytes[i] == b'/' {
+            if i > part_start {
+                if n == parts.len() {
+                    break;
+                }
+                parts[n] = &path[part_start..i];
+                n += 1;
+            }
+            part_start = i + 1;
+        }
+    }
+    let collection = |db: &str, coll: &str| {
+        let mut name = String::with_capacity(db.len() + coll.len() + 11);
+        name.push_str("dbs/");
+        name.push_str(db);
+        name.push_str("/colls/");
+        name.push_str(coll);
+        name
+    };
+    match (n, parts) {
+        (0, _) => Resource::Account,
+        (4, ["dbs", db, "colls", coll, _]) => Resource::Collection(collection(db, coll)),
+        (5, ["dbs", db, "colls", coll, "pkranges"]) => Resource::Ranges(collection(db, coll)),
         // The data-plane resource types are the session container's (one list of them).
-        ["dbs", db, "colls", coll, kind, ..] if DATA_RESOURCE_TYPES.contains(kind) => {
-            Resource::Data(format!("dbs/{db}/colls/{coll}"))
+        (5, ["dbs", db, "colls", coll, kind]) if DATA_RESOURCE_TYPES.contains(&kind) => {
+            Resource::Data(collection(db, coll))
         }
         _ => Resource::Other,
     }
@@ -110,6 +147,21 @@ mod tests {
         assert_eq!(resource("/dbs/d"), Resource::Other);
         assert_eq!(resource("/dbs/d/colls/c/offers"), Resource::Other);
         assert_eq!(resource("/offers"), Resource::Other);
+        assert_eq!(
+            resource("//dbs//d/colls/c//docs#x"),
+            Resource::Data(c("dbs/d/colls/c"))
+        );
+        assert_eq!(
+            resource("https://h/dbs/d/colls/c/pkranges/1/x/y"),
+            Resource::Ranges(c("dbs/d/colls/c"))
+        );
+        assert_eq!(resource("https://h"), Resource::Account);
+        assert_eq!(
+            resource("/dbs/d/colls/c/docs/1/2/3"),
+            Resource::Data(c("dbs/d/colls/c"))
+        );
+        assert_eq!(resource("/dbs/d/colls"), Resource::Other);
+        assert_eq!(resource("/x/d/colls/c/docs"), Resource::Other);
     }
 
     #[test]
