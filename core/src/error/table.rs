@@ -232,7 +232,7 @@ error_table! {
     InvalidSessionId = "invalid_session_id", InvalidArgument, "a session id that is empty, too long, or holds a control character or lone surrogate";
     InvalidConnectionString = "invalid_connection_string", InvalidArgument, "a connection string that is not AccountEndpoint=...;AccountKey=...;";
     InvalidOption = "invalid_option", InvalidArgument, "a store option out of range (timeouts, consistency)";
-    SessionExists = "session_exists", Incompatible, "a new session's id is already in use";
+    SessionExists = "session_exists", Store, "a new session's id is already in use";
     CorruptContent = "corrupt_content", Store, "stored session content that cannot be decoded";
     StoreUnavailable = "store_unavailable", Store, "the store could not be reached in time (after the retries)";
     StoreThrottled = "store_throttled", Store, "the store kept answering 429/449 past the retry budget";
@@ -246,7 +246,7 @@ error_table! {
     TooManyItems = "too_many_items", LimitExceeded, "an input array is longer than its limit";
     Panic = "panic", Internal, "an internal error (a panic) was caught";
     // Session state, added after the C boundary's codes (codes are only appended).
-    SessionGone = "session_gone", Incompatible, "a loaded session was deleted or expired before its save; it is not recreated";
+    SessionGone = "session_gone", Store, "a loaded session was deleted or expired before its save; it is not recreated";
     LockWaitTimeout = "lock_wait_timeout", Store, "the session stayed locked by another request longer than the operation may wait";
     OutcomeUnknown = "outcome_unknown", Store, "a write whose answer was lost may or may not have landed (never reported as lock_lost)";
     // Partition keys and routing.
