@@ -66,10 +66,11 @@ pub use feed_range::{
     latest_token_for_feed_range, parse_pair_token,
 };
 pub use flow::{
-    COMPOSITE_BUDGET, CookieFlow, CookieVerdict, FLOW_COOKIE_NAME, FLOW_SNAPSHOT_FORMAT,
-    FLOW_SNAPSHOT_VERSION, FlowCookieStats, FlowCookies, FlowStats, MAX_FLOW_COLLECTIONS,
-    MAX_FLOW_SNAPSHOT_BYTES, MAX_LEARN_BYTES, MAX_SNAPSHOT_RANGES, MESSAGE_FLOW_BUDGET, Outgoing,
-    SealedCookie, SessionFlow, seal_flow, unseal_flow,
+    COMPOSITE_BUDGET, CookieFlow, CookieVerdict, FLOW_COOKIE_NAME, FLOW_REQUEST_HEADERS,
+    FLOW_RESPONSE_HEADERS, FLOW_SNAPSHOT_FORMAT, FLOW_SNAPSHOT_VERSION, FlowCookieStats,
+    FlowCookies, FlowStats, MAX_FLOW_COLLECTIONS, MAX_FLOW_SNAPSHOT_BYTES, MAX_LEARN_BYTES,
+    MAX_SNAPSHOT_RANGES, MESSAGE_FLOW_BUDGET, Outgoing, SealedCookie, SessionFlow, seal_flow,
+    unseal_flow,
 };
 pub use flow::{CollectionSummary, FlowSummary};
 pub use merge::{MergePolicy, RegionMismatch};

@@ -1700,6 +1700,14 @@ int32_t cst_container_restore(const struct cst_container *container,
                               size_t snapshot_len);
 
 /**
+ * The `index`-th name (lower case) of the headers the flow reads: of requests (`response`
+ * false) or of responses (true); NULL past the last. A host passes only these to
+ * cst_flow_before_request / cst_flow_after_response (others are ignored anyway): looking up a
+ * few headers is cheaper than copying them all. Static strings, never freed.
+ */
+const char *cst_flow_header_name(bool response, size_t index);
+
+/**
  * Creates an empty flow into *out.
  *
  * # Safety

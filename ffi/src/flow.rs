@@ -112,6 +112,36 @@ unsafe fn headers<'a>(
     Ok(out)
 }
 
+/// The headers the flow reads, as NUL-terminated names for C (built once from the core's lists).
+fn header_names() -> &'static [Vec<std::ffi::CString>; 2] {
+    static NAMES: std::sync::OnceLock<[Vec<std::ffi::CString>; 2]> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let c = |names: &[&str]| {
+            names
+                .iter()
+                .filter_map(|n| std::ffi::CString::new(*n).ok())
+                .collect()
+        };
+        [
+            c(&cosmos_session_token::FLOW_REQUEST_HEADERS),
+            c(&cosmos_session_token::FLOW_RESPONSE_HEADERS),
+        ]
+    })
+}
+
+/// The `index`-th name (lower case) of the headers the flow reads: of requests (`response`
+/// false) or of responses (true); NULL past the last. A host passes only these to
+/// cst_flow_before_request / cst_flow_after_response (others are ignored anyway): looking up a
+/// few headers is cheaper than copying them all. Static strings, never freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn cst_flow_header_name(response: bool, index: usize) -> *const c_char {
+    guard_or(std::ptr::null(), || {
+        header_names()[usize::from(response)]
+            .get(index)
+            .map_or(std::ptr::null(), |n| n.as_ptr())
+    })
+}
+
 /// Creates an empty flow into *out.
 ///
 /// # Safety

@@ -20,18 +20,11 @@ pub struct SessionFlow {
 
 /// The request headers the flow reads, by name (lower case), in the order of
 /// `before_request`'s keyword arguments.
-const REQUEST_HEADERS: [&str; 7] = [
-    "x-ms-session-token",
-    "x-ms-documentdb-partitionkey",
-    "x-ms-documentdb-partitionkeyrangeid",
-    "x-ms-start-epk",
-    "x-ms-end-epk",
-    "x-ms-documentdb-isquery",
-    "content-type",
-];
+const REQUEST_HEADERS: [&str; 7] = cosmos_session_token::FLOW_REQUEST_HEADERS;
 
-/// The response headers the flow reads, by name (lower case).
-const RESPONSE_HEADERS: [&str; 3] = ["x-ms-session-token", "x-ms-substatus", "x-ms-content-path"];
+/// The response headers the flow reads, by name (lower case), in the order of
+/// `after_response`'s keyword arguments.
+const RESPONSE_HEADERS: [&str; 3] = cosmos_session_token::FLOW_RESPONSE_HEADERS;
 
 /// How a hook reads a headers mapping (decided once per type, see [`kind_of`]).
 #[derive(Clone, Copy, PartialEq, Eq)]

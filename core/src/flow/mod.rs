@@ -28,6 +28,7 @@ pub use message::{MESSAGE_FLOW_BUDGET, seal_flow, unseal_flow};
 pub use routes::{MAX_FLOW_COLLECTIONS, MAX_LEARN_BYTES, MAX_SNAPSHOT_RANGES};
 pub use snapshot::{FLOW_SNAPSHOT_FORMAT, FLOW_SNAPSHOT_VERSION, MAX_FLOW_SNAPSHOT_BYTES};
 pub use summary::{CollectionSummary, FlowSummary};
+pub use wire::{FLOW_REQUEST_HEADERS, FLOW_RESPONSE_HEADERS};
 use wire::{Resource, header};
 
 /// Largest composite token sent when the range a request goes to is not known (no routing

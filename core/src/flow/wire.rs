@@ -20,7 +20,29 @@ pub(crate) mod header {
     pub const SUB_STATUS: &str = "x-ms-substatus";
     /// The collection's RID, on data responses.
     pub const CONTENT_PATH: &str = "x-ms-content-path";
+    /// "True" on a query (a POST that reads).
+    pub const IS_QUERY: &str = "x-ms-documentdb-isquery";
+    /// `application/query+json` on a query.
+    pub const CONTENT_TYPE: &str = "content-type";
 }
+
+/// Every request header the flow reads (lower case): a hook passes these and no others.
+pub const FLOW_REQUEST_HEADERS: [&str; 7] = [
+    header::SESSION_TOKEN,
+    header::PARTITION_KEY,
+    header::RANGE_ID,
+    header::START_EPK,
+    header::END_EPK,
+    header::IS_QUERY,
+    header::CONTENT_TYPE,
+];
+
+/// Every response header the flow reads (lower case): a hook passes these and no others.
+pub const FLOW_RESPONSE_HEADERS: [&str; 3] = [
+    header::SESSION_TOKEN,
+    header::SUB_STATUS,
+    header::CONTENT_PATH,
+];
 
 /// What a request addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,9 +130,8 @@ pub(crate) fn find<'h>(headers: &[(&str, &'h str)], name: &str) -> Option<&'h st
 
 /// True for a method that changes data (the service sends writes to the write region).
 pub(crate) fn is_write(method: &str, headers: &[(&str, &str)]) -> bool {
-    let query = find(headers, "x-ms-documentdb-isquery")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        || find(headers, "content-type")
+    let query = find(headers, header::IS_QUERY).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        || find(headers, header::CONTENT_TYPE)
             .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/query+json"));
     !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD") && !query
 }

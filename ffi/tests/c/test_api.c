@@ -2037,6 +2037,10 @@ static void test_flow_api(void) {
     CHECK_STATUS(cst_flow_after_response(g, S("GET"), S("/"), 70000, NULL, 0, NULL, 0), CST_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(cst_flow_before_request(g, S("GET"), S("/"), NULL, 1, &t), CST_ERR_NULL_ARGUMENT);
     CHECK_STATUS(cst_flow_new(NULL), CST_ERR_NULL_ARGUMENT);
+    /* The headers a host passes: the core's lists, NULL past the last. */
+    CHECK(strcmp(cst_flow_header_name(false, 0), "x-ms-session-token") == 0);
+    CHECK(strcmp(cst_flow_header_name(true, 1), "x-ms-substatus") == 0);
+    CHECK(cst_flow_header_name(false, 7) == NULL && cst_flow_header_name(true, 3) == NULL);
     cst_flow_free(g);
     cst_flow_free(f);
     cst_flow_free(NULL);

@@ -282,6 +282,9 @@ namespace CosmosSessionToken
         internal static extern int cst_state_force_unlock(StateHandle state, byte[] sid, UIntPtr sidLen, out ulong unlocked);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr cst_flow_header_name([MarshalAs(UnmanagedType.I1)] bool response, UIntPtr index);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_flow_new(out FlowHandle flow);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -28,22 +28,45 @@ namespace CosmosSessionToken
         /// <summary>Every request through the flow current at that moment (<see cref="SessionFlow.Activate"/>).</summary>
         public SessionFlowHandler(HttpMessageHandler inner) : base(inner) { }
 
-        private static IEnumerable<KeyValuePair<string, string>> Flatten(System.Net.Http.Headers.HttpHeaders headers)
+        // The headers the flow reads, from the core (cst_flow_header_name): looking up these few
+        // is much cheaper than enumerating every header (HttpHeaders parses on enumeration).
+        private static readonly string[] RequestHeaders = HeaderNames(false);
+        private static readonly string[] ResponseHeaders = HeaderNames(true);
+
+        private static string[] HeaderNames(bool response)
         {
-            if (headers == null) yield break;
-            foreach (var h in headers)
+            var names = new List<string>();
+            for (int i = 0; ; i++)
             {
-                foreach (var v in h.Value)
-                {
-                    yield return new KeyValuePair<string, string>(h.Key, v);
-                }
+                IntPtr p = NativeMethods.cst_flow_header_name(response, (UIntPtr)i);
+                if (p == IntPtr.Zero) return names.ToArray();
+                names.Add(System.Runtime.InteropServices.Marshal.PtrToStringAnsi(p)); // ASCII header names
             }
+        }
+
+        private static void Collect(System.Net.Http.Headers.HttpHeaders headers, string name,
+            List<KeyValuePair<string, string>> into)
+        {
+            IEnumerable<string> values;
+            if (headers == null || !headers.TryGetValues(name, out values)) return;
+            foreach (var v in values) into.Add(new KeyValuePair<string, string>(name, v));
         }
 
         private static List<KeyValuePair<string, string>> HeadersOf(HttpRequestMessage request)
         {
-            var list = new List<KeyValuePair<string, string>>(Flatten(request.Headers));
-            if (request.Content != null) list.AddRange(Flatten(request.Content.Headers));
+            var list = new List<KeyValuePair<string, string>>(2);
+            foreach (var name in RequestHeaders)
+            {
+                Collect(request.Headers, name, list);
+                if (request.Content != null) Collect(request.Content.Headers, name, list);
+            }
+            return list;
+        }
+
+        private static List<KeyValuePair<string, string>> HeadersOf(HttpResponseMessage response)
+        {
+            var list = new List<KeyValuePair<string, string>>(3);
+            foreach (var name in ResponseHeaders) Collect(response.Headers, name, list);
             return list;
         }
 
@@ -72,8 +95,7 @@ namespace CosmosSessionToken
                 await response.Content.LoadIntoBufferAsync().ConfigureAwait(false);
                 body = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
             }
-            var headers = new List<KeyValuePair<string, string>>(Flatten(response.Headers));
-            flow.OnResponse(method, path, (int)response.StatusCode, headers, body);
+            flow.OnResponse(method, path, (int)response.StatusCode, HeadersOf(response), body);
             return response;
         }
     }
