@@ -9,6 +9,8 @@
 
 mod boundary;
 mod handle;
+#[cfg(test)]
+mod source_shape;
 
 // Declared in the header's order (cbindgen follows it): status, token handles, one-shot text
 // helpers, carrier, container, session state. Each group is its own paragraph so rustfmt keeps
@@ -37,7 +39,19 @@ mod flow;
 
 mod flow_cookies;
 
+mod state_options;
+
 mod state;
+
+mod state_results;
+
+mod state_writes;
+
+mod state_token_flow;
+
+mod state_admin;
+
+mod state_token_cookie;
 
 mod state_hooks;
 
@@ -63,6 +77,18 @@ pub use container::*;
 
 pub use flow::*;
 
+pub use state_options::*;
+
 pub use state::*;
+
+pub use state_results::*;
+
+pub use state_writes::*;
+
+pub use state_token_flow::*;
+
+pub use state_admin::*;
+
+pub use state_token_cookie::*;
 
 pub use state_hooks::*;

@@ -5,10 +5,10 @@ use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
 use cosmos_session_state::cosmos::credential::{AccessToken, TokenSource};
-use cosmos_session_state::{CosmosStore, RequestEvent, SessionStateStore, StateError};
+use cosmos_session_state::{Observer, RequestEvent, StateError};
 
-use crate::boundary::{Failure, guard, input_str, put};
-use crate::state::{cst_state, cst_state_options, into_state, read_options};
+use crate::state::{StoreHooks, cst_state, open_cosmos};
+use crate::state_options::cst_state_options;
 
 /// Largest access token a cst_get_token_fn may write, in bytes.
 pub const CST_MAX_ACCESS_TOKEN_BYTES: usize = 16384;
@@ -172,60 +172,56 @@ pub unsafe extern "C" fn cst_state_open_with_hooks(
     hooks: *const cst_state_hooks,
     out: *mut *mut cst_state,
 ) -> i32 {
-    guard(|| {
-        if out.is_null() {
-            return Err(Failure::null("out"));
-        }
-        // SAFETY: forwarded caller guarantees.
-        let cs = unsafe { input_str(connection_string, len, "connection string") }?;
-        // SAFETY: forwarded caller guarantees.
-        let (engine_options, cosmos_options) = unsafe { read_options(options) }?;
+    let make_hooks = || {
         // SAFETY: the caller passes NULL or a valid struct.
         let hooks = unsafe { hooks.as_ref() }.copied();
         let user_data = UserData(hooks.map_or(std::ptr::null_mut(), |h| h.user_data));
-        let store = match hooks.and_then(|h| h.get_token) {
-            Some(get_token) => CosmosStore::connect_with_credential(
-                cs,
-                cosmos_options,
+        StoreHooks {
+            credential: hooks.and_then(|h| h.get_token).map(|get_token| {
                 Arc::new(CallbackTokens {
                     get_token,
                     user_data,
-                }),
-            )?,
-            None => CosmosStore::connect(cs, cosmos_options)?,
+                }) as Arc<dyn TokenSource>
+            }),
+            observer: hooks
+                .and_then(|h| h.observe)
+                .map(|observe| observer(observe, user_data)),
+        }
+    };
+    // SAFETY: forwarded caller guarantees.
+    unsafe { open_cosmos(connection_string, len, options, make_hooks, out) }
+}
+
+/// An observer passing each request to the caller's `observe` as a cst_state_request_event.
+fn observer(
+    observe: unsafe extern "C" fn(*mut c_void, *const cst_state_request_event),
+    user_data: UserData,
+) -> Observer {
+    Arc::new(move |e: &RequestEvent<'_>| {
+        let (method, method_len) = span(e.method);
+        let (resource_type, resource_type_len) = span(e.resource_type);
+        let (region, region_len) = span(e.region);
+        let (retry, retry_len) = optional_span(e.retry);
+        let (error, error_len) = optional_span(e.error);
+        let event = cst_state_request_event {
+            method,
+            method_len,
+            resource_type,
+            resource_type_len,
+            region,
+            region_len,
+            status: u32::from(e.status),
+            substatus: e.substatus,
+            request_charge: e.request_charge,
+            duration_ms: e.duration.as_secs_f64() * 1000.0,
+            attempt: e.attempt,
+            retry,
+            retry_len,
+            error,
+            error_len,
         };
-        let store = match hooks.and_then(|h| h.observe) {
-            Some(observe) => store.with_observer(Arc::new(move |e: &RequestEvent<'_>| {
-                let (method, method_len) = span(e.method);
-                let (resource_type, resource_type_len) = span(e.resource_type);
-                let (region, region_len) = span(e.region);
-                let (retry, retry_len) = optional_span(e.retry);
-                let (error, error_len) = optional_span(e.error);
-                let event = cst_state_request_event {
-                    method,
-                    method_len,
-                    resource_type,
-                    resource_type_len,
-                    region,
-                    region_len,
-                    status: u32::from(e.status),
-                    substatus: e.substatus,
-                    request_charge: e.request_charge,
-                    duration_ms: e.duration.as_secs_f64() * 1000.0,
-                    attempt: e.attempt,
-                    retry,
-                    retry_len,
-                    error,
-                    error_len,
-                };
-                let data = user_data;
-                // SAFETY: the caller's callback with its user data and an event valid for the call.
-                unsafe { observe(data.0, &event) };
-            })),
-            None => store,
-        };
-        let engine = SessionStateStore::new(store, engine_options)?;
-        // SAFETY: checked non-NULL above.
-        unsafe { put(out, into_state(engine), "out") }
+        let data = user_data;
+        // SAFETY: the caller's callback with its user data and an event valid for the call.
+        unsafe { observe(data.0, &event) };
     })
 }

@@ -1,4 +1,4 @@
-//! [`CosmosStore`]: the [`Store`] over the Cosmos DB REST API (blocking HTTP with `ureq`).
+//! [`CosmosStore`]: the [`Store`](crate::Store) over the Cosmos DB REST API (blocking HTTP with `ureq`).
 //!
 //! Every request is signed (the master key, or an Entra ID token: [`credential`]), carries the
 //! partition key, the configured consistency level and the session token to present; a patch
@@ -22,7 +22,7 @@
 //!   and what is left of it).
 //!
 //! A write retried after an attempt that may have reached the service is answered with
-//! [`Reply::in_doubt`] set, so the engine checks what landed. Nothing is created by reading:
+//! [`Reply::in_doubt`](crate::Reply::in_doubt) set, so the engine checks what landed. Nothing is created by reading:
 //! the database and the container (partition key `/pk`, nothing indexed, per-item TTL on) are
 //! created by the first write that finds them missing (404/1003) — again if they disappear —,
 //! when [`CosmosOptions::create_if_missing`] is on and the store signs with a key. Every
@@ -81,7 +81,7 @@ enum Regions {
     WriteRegion,
 }
 
-/// The [`Store`] over the Cosmos DB REST API: requests signed with the master key or an Entra
+/// The [`Store`](crate::Store) over the Cosmos DB REST API: requests signed with the master key or an Entra
 /// ID token, routed by the account's regions ([`topology`]), each with a timeout, a bounded
 /// retry budget and a bound on the whole operation ([`CosmosOptions`]).
 pub struct CosmosStore {

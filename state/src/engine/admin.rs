@@ -49,7 +49,7 @@ impl SessionStateStore {
 
     /// Breaks a lock (`cst state unlock --force`), e.g. one left by a crashed node. Returns the
     /// lock id that was released, if one was held. The broken holder's next write gets
-    /// [`StateError::LockLost`].
+    /// [`StateError::LockLost`](crate::StateError::LockLost).
     pub fn force_unlock(&self, sid: &str) -> Result<Option<u64>> {
         let addr = ItemAddress::of(sid)?;
         for _ in 0..CAS_ATTEMPTS {

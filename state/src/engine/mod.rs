@@ -16,7 +16,7 @@
 //!   free.
 //! * **Write-and-release** (`set_and_release`): one patch, *where the lock is still held under
 //!   the caller's lock id*, sets the content and releases the lock: **1 round trip**. A holder
-//!   whose lock was taken over gets [`StateError::LockLost`] (saying what it found instead) and
+//!   whose lock was taken over gets [`StateError::LockLost`](crate::StateError::LockLost) (saying what it found instead) and
 //!   writes nothing. A write by a node that did not take the lock itself reads the item first (2).
 //!   A new session's write without the lock (`new_item`, ASP.NET's new id under an old lock id)
 //!   is fenced against the stored lock too: created, or patched where the stored lock is free
@@ -26,7 +26,7 @@
 //!   under the caller's id means nothing landed (retry); otherwise the content's `writers` (the
 //!   lock ids of the last eight writes) say whether it landed, even after others acquired and
 //!   wrote since. When they no longer reach back that far, the outcome is
-//!   [`StateError::OutcomeUnknown`], never `LockLost`. The same holds for `remove` (its
+//!   [`StateError::OutcomeUnknown`](crate::StateError::OutcomeUnknown), never `LockLost`. The same holds for `remove` (its
 //!   tombstone is a write) and `release` (released under its own id means it landed). An
 //!   acquisition whose answer was lost is recognised as ours by its random attempt tag.
 //! * **Release** (`release`): one patch where the lock is held under the caller's id; with a

@@ -10,7 +10,7 @@ pub struct Content {
     pub uninitialized: bool,
 }
 
-/// The answer of [`get_exclusive`](SessionStateStore::get_exclusive).
+/// The answer of [`get_exclusive`](super::SessionStateStore::get_exclusive).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exclusive {
     /// The content (`None`: no live session), when the lock was acquired.
@@ -23,7 +23,7 @@ pub struct Exclusive {
     pub lock_age: f64,
 }
 
-/// What an operator sees of one session ([`show`](SessionStateStore::show)).
+/// What an operator sees of one session ([`show`](super::SessionStateStore::show)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionInfo {
     /// A live (not expired) content item exists.
