@@ -209,30 +209,15 @@ impl ModuleGraph {
     fn read_edges(&mut self, module: &str, text: &str) {
         let stripped = strip(text);
         let tokens = tokens(&stripped);
-        for m in inline_modules(module, &tokens) {
-            self.modules.entry(m).or_default();
+        let scopes = scopes(module, &tokens);
+        for m in &scopes {
+            self.modules.entry(m.clone()).or_default();
         }
-        let mut scopes: Vec<(String, usize)> = vec![(module.to_owned(), 0)];
-        let mut depth = 0usize;
         let mut i = 0;
         while i < tokens.len() {
             let (t, line) = (&tokens[i].0, tokens[i].1);
-            let current = scopes.last().map(|s| s.0.clone()).unwrap_or_default();
+            let current = scopes[i].clone();
             match t.as_str() {
-                "{" => depth += 1,
-                "}" => {
-                    depth = depth.saturating_sub(1);
-                    if scopes.len() > 1 && scopes.last().is_some_and(|s| s.1 == depth) {
-                        scopes.pop();
-                    }
-                }
-                "mod" if tokens.get(i + 2).is_some_and(|n| n.0 == "{") => {
-                    let name = &tokens[i + 1].0;
-                    scopes.push((format!("{current}::{name}"), depth));
-                    depth += 1;
-                    i += 3;
-                    continue;
-                }
                 "use" => {
                     let (paths, next) = use_tree(&tokens, i + 1);
                     for path in paths {
@@ -363,61 +348,44 @@ impl ModuleGraph {
     }
 }
 
-/// The file modules `mod name;` declares, with the module (inline ones included) they are in.
-fn declared_files(module: &str, tokens: &[(String, usize)]) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut scopes: Vec<(String, usize)> = vec![(module.to_owned(), 0)];
+/// For each token, the module it is in (an inline `mod name { … }` is a module of its own).
+fn scopes(module: &str, tokens: &[(String, usize)]) -> Vec<String> {
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut stack: Vec<(String, usize)> = vec![(module.to_owned(), 0)];
     let mut depth = 0usize;
+    let mut opening: Option<String> = None;
     for (i, (t, _)) in tokens.iter().enumerate() {
+        let current = stack.last().map(|s| s.0.clone()).unwrap_or_default();
         match t.as_str() {
-            "{" => depth += 1,
+            "{" => {
+                if let Some(inline) = opening.take() {
+                    stack.push((inline, depth));
+                }
+                depth += 1;
+            }
             "}" => {
                 depth = depth.saturating_sub(1);
-                if scopes.len() > 1 && scopes.last().is_some_and(|s| s.1 == depth) {
-                    scopes.pop();
+                if stack.len() > 1 && stack.last().is_some_and(|s| s.1 == depth) {
+                    stack.pop();
                 }
             }
-            "mod" => {
-                let (Some(name), Some(after)) = (tokens.get(i + 1), tokens.get(i + 2)) else {
-                    continue;
-                };
-                let current = scopes.last().map(|s| s.0.clone()).unwrap_or_default();
-                if after.0 == ";" {
-                    out.push((current, name.0.clone()));
-                } else if after.0 == "{" {
-                    scopes.push((format!("{current}::{}", name.0), depth));
-                }
+            "mod" if tokens.get(i + 2).is_some_and(|n| n.0 == "{") => {
+                opening = Some(format!("{current}::{}", tokens[i + 1].0));
             }
             _ => {}
         }
+        out.push(current);
     }
     out
 }
 
-/// The inline modules (`mod name { … }`) of a file that is `module`.
-fn inline_modules(module: &str, tokens: &[(String, usize)]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut scopes: Vec<(String, usize)> = vec![(module.to_owned(), 0)];
-    let mut depth = 0usize;
-    for (i, (t, _)) in tokens.iter().enumerate() {
-        match t.as_str() {
-            "{" => depth += 1,
-            "}" => {
-                depth = depth.saturating_sub(1);
-                if scopes.len() > 1 && scopes.last().is_some_and(|s| s.1 == depth) {
-                    scopes.pop();
-                }
-            }
-            "mod" if tokens.get(i + 2).is_some_and(|n| n.0 == "{") => {
-                let current = scopes.last().map(|s| s.0.clone()).unwrap_or_default();
-                let m = format!("{current}::{}", tokens[i + 1].0);
-                out.push(m.clone());
-                scopes.push((m, depth));
-            }
-            _ => {}
-        }
-    }
-    out
+/// The file modules `mod name;` declares, with the module (inline ones included) they are in.
+fn declared_files(module: &str, tokens: &[(String, usize)]) -> Vec<(String, String)> {
+    let scopes = scopes(module, tokens);
+    (0..tokens.len())
+        .filter(|&i| tokens[i].0 == "mod" && tokens.get(i + 2).is_some_and(|n| n.0 == ";"))
+        .map(|i| (scopes[i].clone(), tokens[i + 1].0.clone()))
+        .collect()
 }
 
 /// The paths of a use tree starting at `tokens[i]` (`a::b::{c, d::*}` → `a::b::c`, `a::b::d`),
