@@ -15,7 +15,27 @@
  * 6. Session flows (cst_flow_*): read-your-writes over a host's own REST traffic; a web node's
  *    per-user flows in sealed cookies (cst_flow_cookies_*, cst_cookie_flow_*).
  * 7. Session state on Cosmos DB (cst_state_*).
- * Names follow cst_<type>_<verb> for handle functions and cst_<verb> for one-shot helpers.
+ *
+ * Naming rule (checked by `cargo run -p xtask -- header --check` and xtask's tests: an export
+ * that breaks it fails the build, and there are no exceptions)
+ * - Every function is cst_<type>_<verb>[_<rest>].
+ * - <type> is a handle of this header (a `typedef struct cst_x cst_x;`: token, routing_map,
+ *   carrier, container, flow, flow_cookies, cookie_flow, state, state_result, ...) or one of
+ *   these nouns, which have no handle:
+ *   Nouns: library, status, last_error, error_table, token_text, partition_key, session_id,
+ *   flow_header, cookie_verdict, debug.
+ *   token_text: a token given and returned as text (one-shot helpers, no handle).
+ *   The longest matching type wins (cst_token_text_merge is type token_text, verb merge).
+ * - <verb> is one of
+ *   Verbs: new, open, parse, clone, free, get, set, to_string, convert, merge, compare, hash,
+ *   scope, check, find, compute, seal, unseal, read, report, capture, resolve, clear, forget,
+ *   snapshot, restore, run, create, release, remove, reset, delete, show, force, present,
+ *   begin, finish, derive, panic.
+ * - Getters: a function that reads a property of its type and changes nothing is
+ *   cst_<type>_get_<property> (cst_token_get_segment_count, cst_state_get_stats,
+ *   cst_last_error_get_code); no getter is spelt without get_.
+ * - A function that does not take a handle of its type is named after a noun, never after a
+ *   handle used as a namespace (cst_session_id_check, not cst_state_check_session_id).
  *
  * Conventions
  * - Every symbol and constant starts with cst_ / CST_.
