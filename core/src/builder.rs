@@ -50,6 +50,14 @@ impl SessionToken {
     }
 }
 
+/// The numbers of a value whose regions were appended to a builder's list: what
+/// [`Builder::push_filled`] records beside them.
+pub(crate) struct ValueNumbers {
+    pub(crate) vector: bool,
+    pub(crate) version: i64,
+    pub(crate) global_lsn: i64,
+}
+
 /// Builds a token segment by segment, copying each range id and region list into the token's
 /// storage. Duplicate checks are the caller's.
 #[derive(Default)]
@@ -110,17 +118,16 @@ impl Builder {
         self.push_record(seg.range_id, vector, version, seg.value.global_lsn());
     }
 
-    /// Appends the merge of two values under one range id (regions straight into the token's
-    /// list). `Err(())` is a region-set mismatch; nothing was appended then.
-    pub(crate) fn push_merged(
+    /// Appends a segment whose regions `fill` appends straight to the token's list, returning
+    /// the value's numbers (how a merge builds without staging a value). On `fill`'s error no
+    /// record is appended (and `fill` must have appended no region).
+    pub(crate) fn push_filled<E>(
         &mut self,
         range_id: &str,
-        a: SegmentValue<'_>,
-        b: SegmentValue<'_>,
-        policy: &crate::MergePolicy,
-    ) -> Result<(), ()> {
-        let merged = crate::merge::merge_values(a, b, policy, &mut self.regions)?;
-        self.push_record(range_id, merged.vector, merged.version, merged.global_lsn);
+        fill: impl FnOnce(&mut Regions) -> Result<ValueNumbers, E>,
+    ) -> Result<(), E> {
+        let value = fill(&mut self.regions)?;
+        self.push_record(range_id, value.vector, value.version, value.global_lsn);
         Ok(())
     }
 

@@ -40,6 +40,7 @@ mod merge;
 mod model;
 mod order;
 mod parse;
+mod parse_options;
 mod partition_key;
 mod range_id;
 mod render;
@@ -79,7 +80,8 @@ pub use model::{
     SegmentValue, Segments, SessionToken, VectorValue,
 };
 pub use order::Order;
-pub use parse::{Limits, Mode, ParseOptions, Parsed, Warning, WarningKind};
+pub use parse::{Parsed, Warning, WarningKind};
+pub use parse_options::{Limits, Mode, ParseOptions};
 pub use partition_key::{
     EpkRange, MAX_PARTITION_KEY_LEVELS, PartitionKeyDefinition, PartitionKeyKind,
     PartitionKeyValue, effective_partition_key, epk_range,

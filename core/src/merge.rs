@@ -16,7 +16,7 @@
 //! region 2 at 1, while `1#5#1=20#2=5 ⊔ (2#5#1=10 ⊔ 3#5#1=1#2=1)` keeps it at 5. Every SDK
 //! has this property; it follows from dropping lower-version regions.
 
-use crate::builder::Builder;
+use crate::builder::{Builder, ValueNumbers};
 use crate::error::MergeError;
 use crate::index::{Keys, Lookup, RangeIndex};
 use crate::model::{
@@ -66,13 +66,6 @@ impl Default for MergePolicy {
 /// Regions staged on the stack by [`merge_values`] before one append.
 const STAGED_REGIONS: usize = 16;
 
-/// The numbers of a merged value; its regions were appended to the output list.
-pub(crate) struct Merged {
-    pub(crate) vector: bool,
-    pub(crate) version: i64,
-    pub(crate) global_lsn: i64,
-}
-
 /// Merges two values, appending the result's regions to `out` (nothing is appended on error:
 /// the only failure, a region-set mismatch, is decided first). `Err(())` is a region-set
 /// mismatch under [`RegionMismatch::Error`]; callers add the context.
@@ -81,10 +74,10 @@ pub(crate) fn merge_values(
     b: SegmentValue<'_>,
     policy: &MergePolicy,
     out: &mut Regions,
-) -> Result<Merged, ()> {
+) -> Result<ValueNumbers, ()> {
     if let (SegmentValue::Simple { global_lsn: x }, SegmentValue::Simple { global_lsn: y }) = (a, b)
     {
-        return Ok(Merged {
+        return Ok(ValueNumbers {
             vector: false,
             version: 0,
             global_lsn: x.max(y),
@@ -148,7 +141,7 @@ pub(crate) fn merge_values(
     if fits {
         out.extend_from_slice(&staged);
     }
-    Ok(Merged {
+    Ok(ValueNumbers {
         vector: true,
         version,
         global_lsn,
@@ -156,6 +149,18 @@ pub(crate) fn merge_values(
 }
 
 /// The error for a failed merge of `other` into `left` (in range `range_id`).
+/// Appends the merge of two values under one range id (regions straight into the token's list).
+/// `Err(())` is a region-set mismatch; nothing was appended then.
+fn push_merged(
+    out: &mut Builder,
+    range_id: &str,
+    a: SegmentValue<'_>,
+    b: SegmentValue<'_>,
+    policy: &MergePolicy,
+) -> Result<(), ()> {
+    out.push_filled(range_id, |regions| merge_values(a, b, policy, regions))
+}
+
 fn mismatch(range_id: &str, left: SegmentValue<'_>, other: SegmentValue<'_>) -> MergeError {
     MergeError::RegionMismatch {
         range_id: range_id.to_owned(),
@@ -262,7 +267,7 @@ impl SessionToken {
         if self.len() == 1 && other.len() == 1 && self.id(0) == other.id(0) {
             let (seg, theirs) = (self.at(0), other.at(0));
             let mut out = Builder::default();
-            return match out.push_merged(seg.range_id, seg.value, theirs.value, policy) {
+            return match push_merged(&mut out, seg.range_id, seg.value, theirs.value, policy) {
                 Ok(()) => Ok(out.finish()),
                 Err(()) => Err(mismatch(seg.range_id, seg.value, theirs.value)),
             };
@@ -280,8 +285,7 @@ impl SessionToken {
             match in_theirs.get(seg.range_id) {
                 None => out.push(seg),
                 Some(j) => {
-                    if out
-                        .push_merged(seg.range_id, seg.value, other.at(j).value, policy)
+                    if push_merged(&mut out, seg.range_id, seg.value, other.at(j).value, policy)
                         .is_err()
                     {
                         return Err(first_conflict(self, &in_mine, other, policy));

@@ -14,7 +14,7 @@
 use crate::SessionToken;
 use crate::index::RangeIndex;
 use crate::model::{INLINE_REGIONS, Record, Records, RegionProgress, Regions, Spans, TokenText};
-use crate::parse::Limits;
+use crate::parse_options::Limits;
 
 /// Where a value's regions go while scanning: a plain `Vec` (whose `push` inlines to a compare
 /// and a store, unlike the small vector's) once the token has more than one segment, and a

@@ -14,17 +14,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+mod limits;
+
+pub use limits::{DEFAULT_SEAL_BUDGET, MAX_SEAL_KEYS, MIN_SEAL_KEY_BYTES, SEAL_VERSION_TAG};
+
 use crate::error::{Error, ParseError, SealError};
 use crate::model::SessionToken;
 
 type HmacSha256 = Hmac<Sha256>;
-
-/// Version tag of the envelope format.
-pub const SEAL_VERSION_TAG: &str = "cst1";
-/// Shortest key accepted, in bytes.
-pub const MIN_SEAL_KEY_BYTES: usize = 16;
-/// Default size budget of a sealed token: cookies hold about 4 KB.
-pub const DEFAULT_SEAL_BUDGET: usize = 4000;
 
 fn mac(key: &[u8], context: &str, token: &str) -> Result<HmacSha256, SealError> {
     if key.len() < MIN_SEAL_KEY_BYTES {
@@ -39,10 +36,6 @@ fn mac(key: &[u8], context: &str, token: &str) -> Result<HmacSha256, SealError> 
     m.update(token.as_bytes());
     Ok(m)
 }
-
-/// Most keys one unseal or carrier accepts (rotation needs two or three; every key costs one MAC
-/// per unseal, so the list is bounded on every surface).
-pub const MAX_SEAL_KEYS: usize = 1024;
 
 /// Checks a key list: at least one key, at most [`MAX_SEAL_KEYS`], each at least
 /// [`MIN_SEAL_KEY_BYTES`].

@@ -18,7 +18,8 @@
 
 use std::cmp::Ordering;
 
-use super::{FeedRange, MAX_FEED_RANGE_PAIRS, PairFate, ge, label_key};
+use super::pairs::{MAX_FEED_RANGE_PAIRS, PairFate, at_least_as_new, label_key};
+use super::range::FeedRange;
 use crate::builder::Builder;
 use crate::error::{Error, FeedRangeError};
 use crate::merge::{MergePolicy, merge_value_into};
@@ -184,7 +185,7 @@ pub(super) fn latest(
             all_newer &= g
                 .single
                 .as_ref()
-                .is_some_and(|c| ge(&c.value.view(), &parent.value.view()));
+                .is_some_and(|c| at_least_as_new(&c.value.view(), &parent.value.view()));
             any = true;
         }
         covered[p] = any && !gap && reach >= groups[p].max && all_newer;
@@ -201,7 +202,7 @@ pub(super) fn latest(
             let child_dominated = groups[q]
                 .single
                 .as_ref()
-                .is_some_and(|c| ge(&parent.value.view(), &c.value.view()));
+                .is_some_and(|c| at_least_as_new(&parent.value.view(), &c.value.view()));
             if child_dominated && dominated_by[q].is_none() {
                 dominated_by[q] = members(&items, &groups[p]).min();
             }

@@ -3,7 +3,8 @@
 //! differential property test (`tests/feed_range_differential.rs`) and the `feed_range` fuzz
 //! target. Straightforward and slow: it renders canonical text to order every merge.
 
-use super::{FeedRange, Latest, MAX_FEED_RANGE_PAIRS, PairFate, ge, label_key};
+use super::pairs::{Latest, MAX_FEED_RANGE_PAIRS, PairFate, at_least_as_new, label_key};
+use super::range::FeedRange;
 use crate::error::{Error, FeedRangeError};
 use crate::merge::MergePolicy;
 use crate::model::{OwnedSegment, Segment, SessionToken};
@@ -144,7 +145,7 @@ pub fn latest_for_feed_range_reference(
             all_newer &= entries[q]
                 .single
                 .as_ref()
-                .is_some_and(|c| ge(&c.value.view(), &parent.value.view()));
+                .is_some_and(|c| at_least_as_new(&c.value.view(), &parent.value.view()));
             children.extend(entries[q].members.iter().copied());
         }
         if !children.is_empty() && !gap && reach >= entries[p].range.max.as_str() && all_newer {
@@ -164,7 +165,7 @@ pub fn latest_for_feed_range_reference(
             let child_dominated = entries[q]
                 .single
                 .as_ref()
-                .is_some_and(|c| ge(&parent.value.view(), &c.value.view()));
+                .is_some_and(|c| at_least_as_new(&parent.value.view(), &c.value.view()));
             if child_dominated && dominated_by[q].is_none() {
                 dominated_by[q] = entries[p].members.iter().min().copied();
             }

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
-use super::SessionFlow;
+use super::session::SessionFlow;
 use crate::envelope::{Keyring, Refusal};
 use crate::error::SealError;
 use crate::seal::DEFAULT_SEAL_BUDGET;

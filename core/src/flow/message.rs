@@ -2,7 +2,7 @@
 //! progress and its routing knowledge, so the consumer's first request is already scoped — as a
 //! bounded snapshot, sealed when the transport is not trusted.
 
-use super::SessionFlow;
+use super::session::SessionFlow;
 use crate::envelope::{Keyring, Refusal};
 use crate::error::{ContainerError, Error, SealError};
 

@@ -13,8 +13,8 @@ use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
 
-use super::SessionFlow;
 use super::routes::{MAX_FLOW_COLLECTIONS, definition_from, definition_json, map_from, map_json};
+use super::session::SessionFlow;
 use crate::error::{ContainerError, Error};
 
 /// Snapshot format identifier (a contract: bump the version on any change).

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 
-use super::SessionFlow;
+use super::session::SessionFlow;
 use crate::model::SessionToken;
 use crate::partition_key::PartitionKeyDefinition;
 use crate::routing::PartitionKeyRange;

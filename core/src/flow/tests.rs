@@ -1,4 +1,5 @@
 use super::*;
+use crate::partition_key::{PartitionKeyValue, epk_range};
 
 const COLL: &str = "/dbs/d/colls/c";
 const DEF: &[u8] = br#"{"id":"c","partitionKey":{"paths":["/pk"],"kind":"Hash","version":2}}"#;
