@@ -42,16 +42,19 @@ for need in /usr/bin/rustc /usr/bin/cargo /usr/lib/rustlib/src/rust/library "$LL
   [ -e "$need" ] || { echo "bindings/js/build.sh: $need is missing (scripts/provision wasm)" >&2; exit 1; }
 done
 
-# Size first: opt-level z, fat LTO, one codegen unit, abort on panic. The symbols stay for
-# wasm-bindgen (it reads its own custom sections) and are dropped by it and wasm-opt.
+# Size first: opt-level z, fat LTO, one codegen unit, std built with optimize_for_size, and
+# panics as an immediate abort (a trap: wasm32-unknown-unknown has nowhere to print a panic's
+# message anyway; the core does not panic on any input): 19% smaller than panic=abort. The
+# symbols stay for wasm-bindgen (it reads its own custom sections) and are dropped by it and
+# wasm-opt.
 echo "cargo build (wasm32-unknown-unknown, -Zbuild-std; the first build compiles std: ~15 min)"
 env RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$LLD" \
   CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
   CARGO_PROFILE_RELEASE_PANIC=abort CARGO_PROFILE_RELEASE_STRIP=none CARGO_PROFILE_RELEASE_DEBUG=0 \
-  CARGO_TARGET_DIR="$ROOT/target/wasm" \
+  CARGO_TARGET_DIR="$ROOT/target/wasm" RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
   /usr/bin/cargo build -q --release -p cosmos-session-token-js --target wasm32-unknown-unknown \
-  -Zbuild-std=std,panic_abort
+  -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 WASM=$ROOT/target/wasm/wasm32-unknown-unknown/release/cosmos_session_token_js.wasm
 
 rm -rf "$OUT"
@@ -85,7 +88,10 @@ export * from "./cosmos_session_token.js";
 export { default } from "./cosmos_session_token.js";
 export { SessionTokenError } from "./support.js";
 EOF
-cp "$JS/js/index.js" "$JS/js/index.mjs" "$JS/js/index.d.ts" "$JS/js/web.d.ts" "$OUT/"
+# The Node entry points, and the Node integrations next to them (the @azure/cosmos plugin, the
+# flow cookie middleware, the current flow): plain CommonJS, calling into node/.
+cp "$JS/js/index.js" "$JS/js/index.mjs" "$JS/js/index.d.ts" "$JS/js/web.d.ts" \
+  "$JS/js/context.js" "$JS/js/cosmos.js" "$JS/js/middleware.js" "$OUT/"
 cp "$JS/README.md" "$OUT/README.md"
 cp "$ROOT/LICENSE" "$OUT/LICENSE"
 # The manifest without the development fields, at the workspace's version.

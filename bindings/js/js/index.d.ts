@@ -233,8 +233,95 @@ export class SessionFlow {
     body?: string | Uint8Array | ArrayBuffer | object | null,
   ): void;
   stats(): FlowStats;
+  /** `cosmosPlugins({...options, flow: this})`: every request of the client through this flow. */
+  plugins(options?: Omit<CosmosPluginOptions, "flow">): CosmosPlugins;
   free(): void;
 }
+
+/**
+ * One @azure/cosmos request plugin (`PluginConfig` with `on: PluginOn.request`, marked @hidden
+ * by the SDK; tested with @azure/cosmos 4.10.1). `on` is typed loosely: the SDK's `PluginOn` is
+ * a string enum ("request" at run time), which a string literal type does not satisfy.
+ */
+export interface CosmosRequestPlugin {
+  on: any;
+  plugin: (context: any, diagnosticNode: any, next: (context: any) => Promise<any>) => Promise<any>;
+}
+
+export interface CosmosPluginOptions {
+  /** The flow of every request; without it, `currentFlow()` at the time (none: no flow). */
+  flow?: SessionFlow;
+  /** Waits (ms) before re-reading where a read answered 404/1002 when no write region is known
+   * or it answered 1002 too; default [20, 60, 180, 540]. */
+  backoffMs?: readonly number[];
+  /** Have the SDK read a container's definition and ranges when the client first touches its
+   * items (default true), so point operations are scoped to their partition's range. */
+  prime?: boolean;
+}
+
+/** What a plugin did (numbers since it was made). */
+export interface CosmosPluginStats {
+  requests: number;
+  primed: number;
+  prime_failed: number;
+  /** Reads answered 404/1002 (read session not available) by a lagging region. */
+  read_session_unavailable: number;
+  retried_at_write_region: number;
+  retried_after_backoff: number;
+  /** 1002s handed to the SDK after every retry answered 1002 (never turned into "not found"). */
+  gave_up: number;
+}
+
+/** `plugins` for `new CosmosClient({...})`, with the plugin's counters. */
+export type CosmosPlugins = CosmosRequestPlugin[] & { stats(): CosmosPluginStats };
+
+/** The request plugins for @azure/cosmos: capture, learn, scope, and retry a 404/1002 elsewhere. */
+export function cosmosPlugins(options?: CosmosPluginOptions): CosmosPlugins;
+
+/** The flow made current by `runWithFlow` or the cookie middleware (AsyncLocalStorage). */
+export function currentFlow(): SessionFlow | undefined;
+/** Runs `fn` with `flow` current for it and everything it starts. */
+export function runWithFlow<A extends unknown[], R>(flow: SessionFlow, fn: (...args: A) => R, ...args: A): R;
+
+/** The request and response a middleware sees: node:http's, Express's, Connect's. */
+export interface FlowCookieRequest {
+  headers: { cookie?: string | string[] | undefined; [name: string]: unknown };
+  cookies?: Record<string, string>;
+  cosmosFlow?: SessionFlow;
+}
+export interface FlowCookieResponse {
+  writeHead(...args: any[]): unknown;
+  getHeader(name: string): number | string | readonly string[] | undefined;
+  setHeader(name: string, value: number | string | readonly string[]): unknown;
+  readonly headersSent: boolean;
+}
+
+export interface FlowCookieMiddlewareOptions<Req extends FlowCookieRequest = FlowCookieRequest> {
+  /** Seal keys (16 bytes or more; the first seals, all open). Or `cookies`. */
+  keys?: Uint8Array | readonly Uint8Array[];
+  /** The node's FlowCookies (one per node). */
+  cookies?: FlowCookies;
+  /** The user the cookie is bound to (a session id, a signed-in user's id; "" for none). */
+  context: (req: Req) => string | undefined | null;
+  /** Default true; false for plain-HTTP development only. */
+  secure?: boolean;
+  maxAge?: number;
+  /** The cookie's budget (default 4000). */
+  maxBytes?: number;
+  /** Why a cookie that came was not accepted (never the cookie). */
+  onRefused?: (verdict: CookieVerdict, req: Req) => void;
+}
+
+export interface FlowCookieMiddleware<Req extends FlowCookieRequest = FlowCookieRequest> {
+  (req: Req, res: FlowCookieResponse, next: (err?: unknown) => void): void;
+  readonly cookies: FlowCookies;
+}
+
+/** Express-style `(req, res, next)`: the user's flow from the `cosmos_flow` cookie, current while
+ * the request runs, sealed back (Set-Cookie) before the headers go out when it moved. */
+export function flowCookieMiddleware<Req extends FlowCookieRequest = FlowCookieRequest>(
+  options: FlowCookieMiddlewareOptions<Req>,
+): FlowCookieMiddleware<Req>;
 
 export type CookieVerdict =
   | "accepted" | "no_session" | "missing" | "malformed" | "too_large"

@@ -67,6 +67,14 @@ const CALLS = {
   "sealFlow(x, KEY)": (x) => cst.sealFlow(x, KEY),
   "cookies.seal(x)": (x) => new cst.FlowCookies([KEY]).seal(x),
   "tokenCookieContext(x, 'a', 'b')": (x) => cst.tokenCookieContext(x, "a", "b"),
+  "cosmosPlugins(x)": (x) => cst.cosmosPlugins(x),
+  "cosmosPlugins({flow: x})": (x) => cst.cosmosPlugins({ flow: x }),
+  "cosmosPlugins({backoffMs: x})": (x) => cst.cosmosPlugins({ backoffMs: x }),
+  "flowCookieMiddleware(x)": (x) => cst.flowCookieMiddleware(x),
+  "flowCookieMiddleware({keys: x})": (x) => cst.flowCookieMiddleware({ keys: x, context: () => "u" }),
+  "flowCookieMiddleware({context: x})": (x) => cst.flowCookieMiddleware({ keys: [KEY], context: x }),
+  "runWithFlow(x, fn)": (x) => cst.runWithFlow(x, () => 1),
+  "runWithFlow(flow, x)": (x) => cst.runWithFlow(new cst.SessionFlow(), x),
 };
 
 for (const [name, call] of Object.entries(CALLS)) {
@@ -164,7 +172,8 @@ test("wire input never throws: flows and cookies step aside", () => {
 });
 
 test("every exported function and constructor refuses no arguments with a SessionTokenError", () => {
-  const skipNoArgs = new Set(["constants", "SessionContainer", "SessionFlow"]);
+  // Valid without arguments: the plugin of the current flow, and no current flow.
+  const skipNoArgs = new Set(["constants", "SessionContainer", "SessionFlow", "cosmosPlugins", "currentFlow"]);
   for (const [name, value] of Object.entries(cst)) {
     if (typeof value !== "function" || name === "SessionTokenError" || skipNoArgs.has(name)) continue;
     const isClass = /^[A-Z]/.test(name);
