@@ -2,8 +2,8 @@
 # Assembles the token inspector (a static page over the package's browser build) into OUT_DIR
 # (default target/dist/inspector/): index.html, inspector.css, inspector.js, LICENSE.
 #   usage: bindings/js/inspector/build.sh [OUT_DIR]
-# Needs bindings/js/pkg/ (bindings/js/build.sh) and esbuild from this folder's package-lock.json
-# (scripts/provision wasm). Nothing is fetched when the page runs: esbuild bundles src/inspector.js
+# Needs bindings/js/pkg/ (bindings/js/build.sh; CST_JS_PACKAGE names another built package) and
+# esbuild from this folder's package-lock.json (scripts/provision wasm). Nothing is fetched when the page runs: esbuild bundles src/inspector.js
 # with cosmos-session-token/web into one classic script and inlines the .wasm as bytes, so the
 # page works opened from a file (file:// pages can neither fetch() the .wasm nor load ES modules
 # in Chromium) and offline. The token logic is the package's; the page only renders it.
@@ -14,7 +14,7 @@ case ${1:-} in -h | --help) usage; exit 0 ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 OUT=${1:-$ROOT/target/dist/inspector}
-PKG=$ROOT/bindings/js/pkg
+PKG=${CST_JS_PACKAGE:-$ROOT/bindings/js/pkg}
 ESBUILD=$HERE/node_modules/.bin/esbuild
 for need in "$PKG/web/index.js" "$PKG/web/cosmos_session_token_bg.wasm"; do
   [ -e "$need" ] || { echo "bindings/js/inspector/build.sh: ${need#"$ROOT"/} is missing (bindings/js/build.sh builds it)" >&2; exit 1; }

@@ -122,6 +122,34 @@ test("convert: simple to vector and back", async () => {
   assert.equal(await text("#status-a"), "A: 2 segments, 10 bytes");
 });
 
+test("lenient parsing: an old SDK's token is normalised, each normalisation listed", async () => {
+  await fill("token-a", "0:1#007#");
+  await page.waitForSelector("#error-a");
+  assert.equal(await text("#error-a .err-code"), "leading_zero");
+  await page.select("#lenient", "lenient");
+  await page.waitForSelector("#status-a .warnings");
+  assert.match(await text("#status-a .ok"), /^A: 1 segment, 5 bytes$/);
+  const warnings = await texts("#status-a .warnings li");
+  assert.deepEqual(warnings.map((w) => w.split(":")[0]), ["leading_zero", "trailing_separator"]);
+  assert.equal(await page.$eval("#segments-table tbody td:last-child code", (e) => e.textContent), "0:1#7");
+  await page.select("#lenient", "strict");
+});
+
+test("one token: its segments, no comparison; a range B does not have is an absent row", async () => {
+  await fill("token-a", "0:1#5,2:1#9");
+  await fill("token-b", "");
+  await page.waitForSelector("#segments-table");
+  assert.equal(await text("#compare-out"), "Paste a second token to compare.");
+  assert.equal(await page.$$eval("#segments-table tbody tr", (trs) => trs.length), 2);
+  await fill("token-b", "0:1#5");
+  await page.waitForSelector("#b-lacks");
+  assert.deepEqual(await texts("#b-lacks li"), ["range 2: absent (needs 2:1#9)"]);
+  assert.equal(await page.$eval("#order", (e) => e.dataset.order), "greater");
+  const absent = await page.$$eval("#segments-table tr.absent", (trs) => trs.map((tr) => `${tr.dataset.token} ${tr.dataset.range}`));
+  assert.deepEqual(absent, ["B 2"]);
+  await fill("token-b", "");
+});
+
 test("a header dump: the x-ms-session-token lines become A and B, the 1002 is noted", async () => {
   await page.click("#dump-box summary");
   await paste(
