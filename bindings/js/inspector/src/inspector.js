@@ -217,10 +217,14 @@ function renderCompare(a, b, comparison) {
 }
 
 // Which (range, region) cells of a token's table the other token is ahead of, from the package's
-// explanation: key "range|region" (region "" for the global LSN or version), value the lack.
+// explanation: key "range|region" (region "" for the range, its version or global LSN), value
+// the lacks.
 function lackIndex(lacks) {
   const m = new Map();
-  for (const l of lacks || []) m.set(`${l.rangeId}|${l.kind === "region" ? l.region : ""}`, l);
+  for (const l of lacks || []) {
+    const key = `${l.rangeId}|${l.kind === "region" ? l.region : ""}`;
+    m.set(key, [...(m.get(key) || []), l]);
+  }
   return m;
 }
 
@@ -251,12 +255,12 @@ function renderSegments(tokens, comparison) {
     const seen = new Set();
     for (const s of r.token.segments) {
       seen.add(s.rangeId);
-      const rangeLack = lacks.get(`${s.rangeId}|`);
+      const rangeLacks = lacks.get(`${s.rangeId}|`) || [];
       const rows = s.regions.length ? s.regions : [null];
       rows.forEach((reg, i) => {
-        const lack = reg ? lacks.get(`${s.rangeId}|${reg.id}`) : undefined;
+        const regionLacks = (reg && lacks.get(`${s.rangeId}|${reg.id}`)) || [];
         const first = i === 0;
-        const behind = [first && rangeLack, lack].filter(Boolean);
+        const behind = [...(first ? rangeLacks : []), ...regionLacks];
         body.append(
           el(
             "tr",
@@ -269,10 +273,10 @@ function renderSegments(tokens, comparison) {
             el("td", {}, which),
             el("td", {}, s.rangeId),
             el("td", {}, first ? s.format : ""),
-            el("td", {}, first ? (s.version === null ? "—" : String(s.version)) : ""),
-            el("td", { class: first && rangeLack ? "lagging" : undefined }, first ? String(s.globalLsn) : ""),
+            el("td", { class: first && rangeLacks.some((l) => l.kind === "version") ? "lagging" : undefined }, first ? (s.version === null ? "—" : String(s.version)) : ""),
+            el("td", { class: first && rangeLacks.some((l) => l.kind === "global_lsn") ? "lagging" : undefined }, first ? String(s.globalLsn) : ""),
             el("td", {}, reg ? String(reg.id) : "—"),
-            el("td", { class: lack ? "lagging" : undefined }, reg ? String(reg.lsn) : ""),
+            el("td", { class: regionLacks.length ? "lagging" : undefined }, reg ? String(reg.lsn) : ""),
             el("td", { class: "behind-by" }, behind.map((l) => l.text).join("; ")),
             el("td", {}, first ? el("code", {}, s.text) : ""),
           ),
@@ -280,7 +284,7 @@ function renderSegments(tokens, comparison) {
       });
     }
     // Ranges the other token has and this one does not.
-    for (const l of lacks.values()) {
+    for (const l of [...lacks.values()].flat()) {
       if (l.kind === "range" && !seen.has(l.rangeId)) {
         body.append(
           el(
