@@ -129,7 +129,7 @@ function attempt(fn) {
 // Lines such as `x-ms-session-token: 0:1#5` (HTTP dumps, SDK logs) or `"x-ms-session-token":
 // "0:1#5"` (JSON): the header's values in order. Finding a header in text, not reading tokens.
 function headerValues(text, name) {
-  const re = new RegExp(`["']?${name}["']?\\s*[:=]\\s*["']?([^"'\\r\\n]*?)["']?\\s*,?\\s*$`, "gim");
+  const re = new RegExp(`["']?${name}["']?[ \\t]*[:=][ \\t]*["']?([^"'\\r\\n]*?)["']?[ \\t]*,?[ \\t]*\\r?$`, "gim");
   return [...text.matchAll(re)].map((m) => m[1].trim()).filter((v) => v.length);
 }
 

@@ -170,6 +170,12 @@ test("a header dump: the x-ms-session-token lines become A and B, the 1002 is no
   const note = await text("#dump-note");
   assert.match(note, /2 x-ms-session-token values found: the first is A, the second B\./);
   assert.match(note, /x-ms-substatus: 1002/);
+  // An SDK's log as JSON, one value (B is emptied), and a header line with no value skipped.
+  await paste("dump", `{"headers": {\n  "x-ms-session-token":\n  "x-ms-session-token": "${B}",\n  "x-ms-substatus": "0"\n}}`);
+  await page.click("#extract");
+  assert.equal(await page.$eval("#token-a", (e) => e.value), B);
+  assert.equal(await page.$eval("#token-b", (e) => e.value), "");
+  assert.equal(await text("#dump-note"), "1 x-ms-session-token value found: the first is A.");
 });
 
 test("two tokens: the explanation says range 1 region 2 of B is 5 behind", async () => {
