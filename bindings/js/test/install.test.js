@@ -88,3 +88,34 @@ parse(5);
   }));
   execFileSync(TSC, ["-p", "."], { cwd: app(), encoding: "utf8" });
 });
+
+test("a TypeScript consumer of the plugin and the middleware type-checks against @azure/cosmos's declarations", { skip }, () => {
+  // @azure/cosmos from this folder's devDependencies (pinned): linked in, not installed.
+  const sdk = path.join(__dirname, "..", "node_modules", "@azure", "cosmos");
+  const scope = path.join(app(), "node_modules", "@azure");
+  fs.mkdirSync(scope, { recursive: true });
+  if (!fs.existsSync(path.join(scope, "cosmos"))) fs.symlinkSync(sdk, path.join(scope, "cosmos"), "dir");
+  const ts = `
+import { CosmosClient, type CosmosClientOptions } from "@azure/cosmos";
+import { SessionFlow, cosmosPlugins, flowCookieMiddleware, currentFlow, runWithFlow, deriveCookieKeys, type CosmosPluginStats } from "cosmos-session-token";
+
+const flow = new SessionFlow();
+const plugins = flow.plugins();
+// @azure/cosmos's declarations leave the @hidden plugins option out: hence the cast.
+const client = new CosmosClient({ endpoint: "http://127.0.0.1:1/", key: "k", consistencyLevel: "Session", plugins } as CosmosClientOptions);
+const shared = new CosmosClient({ endpoint: "http://127.0.0.1:1/", key: "k", plugins: cosmosPlugins({ backoffMs: [10, 20] }) } as CosmosClientOptions);
+const stats: CosmosPluginStats = plugins.stats();
+const middleware = flowCookieMiddleware({ keys: deriveCookieKeys([new TextEncoder().encode("a long enough secret")]), context: (req) => String(req.headers["x-user"] ?? "") });
+declare const req: { headers: Record<string, string | undefined> };
+declare const res: { writeHead(...a: unknown[]): unknown; getHeader(n: string): string | undefined; setHeader(n: string, v: string | readonly string[]): unknown; headersSent: boolean };
+middleware(req, res, () => { const current: SessionFlow | undefined = currentFlow(); void current; });
+const n: number = runWithFlow(flow, (a: number) => a + 1, 1);
+void [client, shared, stats, n, middleware.cookies.stats().accepted];
+`;
+  fs.writeFileSync(path.join(app(), "plugin_consumer.ts"), ts);
+  fs.writeFileSync(path.join(app(), "tsconfig.plugin.json"), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom"], types: [] },
+    files: ["plugin_consumer.ts"],
+  }));
+  execFileSync(TSC, ["-p", "tsconfig.plugin.json"], { cwd: app(), encoding: "utf8" });
+});
