@@ -52,7 +52,10 @@ async function webNode(region) {
       assert.equal(cst.currentFlow(), req.cosmosFlow, "the user's flow is current");
       const url = new URL(req.url, "http://node");
       const id = url.searchParams.get("id");
-      if (req.method === "POST") {
+      if (id === null) {
+        res.end("no database work"); // the user's progress does not move: no Set-Cookie
+      } else if (req.method === "POST") {
+        res.setHeader("set-cookie", "app=1; Path=/"); // the application's own cookie stays
         await orders.items.upsert({ id, pk: id, total: Number(url.searchParams.get("total")) });
         res.end("stored");
       } else {
@@ -81,8 +84,9 @@ async function call(node, method, query, { user, cookie } = {}) {
 test("a user's write on node A is read on node B from the lagging region: the cookie carries the flow", async () => {
   const wrote = await call(nodes.a, "POST", "id=o1&total=42", { user: "alice" });
   assert.equal(wrote.status, 200, wrote.text);
-  assert.equal(wrote.setCookie.length, 1, "one Set-Cookie: the flow moved");
-  const [set] = wrote.setCookie;
+  assert.equal(wrote.setCookie.length, 2, "the application's cookie and the flow's (it moved)");
+  const [app, set] = wrote.setCookie;
+  assert.equal(app, "app=1; Path=/");
   assert.match(set, new RegExp(`^${cst.FLOW_COOKIE_NAME}=cst2\\.[^;]+; Path=/; HttpOnly; SameSite=Lax$`));
   const cookie = set.split(";")[0];
   assert.ok(cookie.length < cst.DEFAULT_SEAL_BUDGET);
@@ -92,6 +96,11 @@ test("a user's write on node A is read on node B from the lagging region: the co
   assert.deepEqual(JSON.parse(read.text), { status: 200, total: 42 });
   assert.ok(nodes.b.plugins.stats().read_session_unavailable >= 1, JSON.stringify(nodes.b.plugins.stats()));
   assert.equal(nodes.b.middleware.cookies.stats().accepted, 1);
+
+  // A request that does no database work writes no cookie back.
+  const idle = await call(nodes.b, "GET", "page=1", { user: "alice", cookie });
+  assert.equal(idle.text, "no database work");
+  assert.deepEqual(idle.setCookie, []);
 
   // Without the cookie (node C, a client that has read nothing yet): East's stale state.
   const bare = await call(nodes.c, "GET", "id=o1", { user: "alice" });
@@ -106,10 +115,10 @@ test("a user's write on node A is read on node B from the lagging region: the co
 
 test("a second write on node B extends the cookie; both writes are read from East", async () => {
   const first = await call(nodes.a, "POST", "id=o2&total=1", { user: "bob" });
-  const cookie1 = first.setCookie[0].split(";")[0];
+  const cookie1 = first.setCookie[1].split(";")[0];
   const second = await call(nodes.b, "POST", "id=o3&total=2", { user: "bob", cookie: cookie1 });
   assert.equal(second.status, 200, second.text);
-  const cookie2 = second.setCookie[0].split(";")[0];
+  const cookie2 = second.setCookie[1].split(";")[0];
   assert.notEqual(cookie2, cookie1);
   for (const [id, total] of [["o2", 1], ["o3", 2]]) {
     const read = await call(nodes.b, "GET", `id=${id}`, { user: "bob", cookie: cookie2 });
@@ -119,7 +128,7 @@ test("a second write on node B extends the cookie; both writes are read from Eas
 
 test("a tampered cookie is no progress, never an error", async () => {
   const wrote = await call(nodes.a, "POST", "id=o4&total=4", { user: "carol" });
-  const cookie = wrote.setCookie[0].split(";")[0];
+  const cookie = wrote.setCookie[1].split(";")[0];
   const tampered = cookie.slice(0, -4) + (cookie.endsWith("AAAA") ? "BBBB" : "AAAA");
   const read = await call(nodes.c, "GET", "id=o4", { user: "carol", cookie: tampered });
   assert.equal(read.status, 200, read.text);
