@@ -55,7 +55,7 @@ class PluginState {
     // The write region's endpoint, from the account description the SDK reads (GET /);
     // undefined until then, and on a multi-write account (any region may lack a write).
     this.writeEndpoint = undefined;
-    // Container link -> priming promise, or the time a priming failed.
+    // Container link -> true (primed), a priming under way (promise), or when one failed.
     this.primed = new Map();
     this.counters = Object.fromEntries(COUNTERS.map((n) => [n, 0]));
   }
@@ -154,7 +154,10 @@ class PluginState {
     const link = itemsContainer(url);
     const client = context.client;
     if (link === undefined || typeof client?.read !== "function" || typeof client.queryPartitionKeyRanges !== "function") return;
+    // true: done; a number: failed at that time; a promise: under way (concurrent first
+    // requests wait for the one priming).
     const seen = this.primed.get(link);
+    if (seen === true) return;
     if (typeof seen === "number" && Date.now() - seen < PRIME_RETRY_MS) return;
     if (seen !== undefined && typeof seen !== "number") return seen;
     const priming = (async () => {
@@ -162,6 +165,7 @@ class PluginState {
         await client.read({ path: `/${link}`, resourceType: "colls", resourceId: link, options: {}, diagnosticNode });
         await client.queryPartitionKeyRanges(link).fetchAll();
         this.counters.primed++;
+        this.primed.set(link, true);
       } catch {
         // Not fatal: the flow sends the container's composite (within its budget) or leaves
         // the SDK's header until the SDK reads them itself.

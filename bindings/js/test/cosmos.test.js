@@ -41,6 +41,9 @@ test("a reader process reads every write of a writer process through a lagging r
   assert.equal(items.length, 2 * PER_CONTAINER);
   assert.ok(writer.stats.definitions_learned >= 2 && writer.stats.maps_learned >= 2, JSON.stringify(writer.stats));
   assert.equal(writer.stats.stepped_aside, 0);
+  // The plugin had the SDK read each container's definition and ranges once (point writes name no range).
+  assert.deepEqual([writer.plugin.primed, writer.plugin.prime_failed], [2, 0], JSON.stringify(writer.plugin));
+  assert.equal(writer.stats.composite, 0, "every write was scoped to its range");
   assert.ok(writer.snapshot.length < 4096, `${writer.snapshot.length}`);
   await server.admin("/_shim/counters", { reset: true });
 
