@@ -76,3 +76,29 @@ test("the control: the same reads without the flow are stale", async () => {
   assert.equal(control.read, 40);
   assert.equal(control.stale, 40, JSON.stringify(control));
 });
+
+test("multi-write account: no single write region, so a 404/1002 is read again after bounded waits", async (t) => {
+  // Its own server: West and East both take writes; East sees West's writes 400 ms late (the waits add up to 800 ms).
+  const multi = await startServer(["--regions", "West,East", "--partitions", "4", "--stale", "--multi-write"]);
+  t.after(() => multi.stop()); // by PID
+  await multi.call("POST", "/dbs", { body: { id: "flow" } });
+  await multi.call("POST", "/dbs/flow/colls", { body: { id: "mw", partitionKey: { paths: ["/pk"], kind: "Hash", version: 2 } } });
+  await multi.admin("/_shim/regions", { lag_ms: 400 });
+  const { CosmosClient } = require("@azure/cosmos");
+  const writerFlow = new cst.SessionFlow();
+  const writer = new CosmosClient({ endpoint: multi.url("/", "West"), key: KEY, consistencyLevel: "Session", plugins: writerFlow.plugins(),
+    connectionPolicy: { preferredLocations: ["West"] } });
+  await writer.database("flow").container("mw").items.upsert({ id: "a", pk: "a", value: 1 });
+  const flow = cst.SessionFlow.restore(writerFlow.snapshot());
+  const plugins = flow.plugins();
+  const reader = new CosmosClient({ endpoint: multi.url("/", "East"), key: KEY, consistencyLevel: "Session", plugins,
+    connectionPolicy: { preferredLocations: ["East"] } });
+  const { resource, statusCode } = await reader.database("flow").container("mw").item("a", "a").read();
+  assert.equal(statusCode, 200);
+  assert.equal(resource.value, 1);
+  const stats = plugins.stats();
+  assert.ok(stats.read_session_unavailable >= 1, JSON.stringify(stats));
+  assert.equal(stats.retried_at_write_region, 0, "a multi-write account names no single write region");
+  assert.equal(stats.retried_after_backoff, stats.read_session_unavailable, JSON.stringify(stats));
+  assert.equal(stats.gave_up, 0);
+});
