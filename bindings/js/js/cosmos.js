@@ -88,7 +88,8 @@ class PluginState {
     try {
       response = await next(context);
     } catch (error) {
-      if (flow !== undefined && Number.isInteger(error?.code)) {
+      // An HTTP answer (an error with a status); not a timeout, an abort or a network error.
+      if (flow !== undefined && Number.isInteger(error?.code) && error.code >= 100 && error.code <= 999) {
         flow.afterResponse(context.method, url, error.code, error.headers ?? {},
           flow.wantsBody(context.method, url) ? error.body : undefined);
       }
