@@ -104,7 +104,10 @@ test("writes and other errors are not retried", async () => {
     calls++;
     throw Object.assign(new Error("not found"), { code: 404, headers: {} });
   }), (e) => e.code === 404 && e.substatus === undefined);
-  assert.equal(calls, 2);
+  // A network error (no HTTP status) goes up as it is; the flow is not told.
+  const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+  await assert.rejects(run(plugins, context("GET", DOC), async () => { calls++; throw refused; }), (e) => e === refused);
+  assert.equal(calls, 3);
   assert.equal(plugins.stats().read_session_unavailable, 0);
 });
 
