@@ -20,7 +20,7 @@ get() { printf '%s\n%s\n%s\n' "$rust" "$c" "$net" | awk -v k="$1" '$1 == k { pri
 awk -v rt="$(get rust_text_merge)" -v co="$(get c_oneshot_merge)" -v rp="$(get rust_token_merge)" \
     -v ch="$(get c_handle_merge)" -v cs="$(get c_handle_merge_to_string)" -v dn="$(get dotnet_merge)" \
     -v ds="$(get dotnet_merge_to_string)" 'BEGIN {
-  printf "C one-shot cst_merge / Rust parse+merge+render: %.2fx (target <= 1.3x)\n", co / rt
+  printf "C one-shot cst_token_text_merge / Rust parse+merge+render: %.2fx (target <= 1.3x)\n", co / rt
   printf "C cst_token_merge / Rust merge of parsed tokens: %.2fx\n", ch / rp
   printf ".NET SessionToken.Merge / C cst_token_merge: %.2fx (target <= 2x)\n", dn / ch
   printf ".NET SessionToken.MergeToString / C cst_token_merge: %.2fx (target <= 2x)\n", ds / ch

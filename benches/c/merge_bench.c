@@ -1,4 +1,4 @@
-/* Cost of merges through libcstoken: one-shot cst_merge (text in, text out) and cst_token_merge
+/* Cost of merges through libcstoken: one-shot cst_token_text_merge (text in, text out) and cst_token_merge
  * (parsed handles). Prints "name ns_per_op" lines; benches/ffi_overhead.sh compares them with Rust. */
 #define _POSIX_C_SOURCE 200809L
 #include "cstoken.h"
@@ -23,7 +23,7 @@ int main(int argc, char **argv) {
     for (int round = 0; round < 5; round++) {
         double t0 = now();
         for (long i = 0; i < iters; i++) {
-            if (cst_merge(a, strlen(a), b, strlen(b), 0, buf, sizeof buf, &n) != CST_OK) return 1;
+            if (cst_token_text_merge(a, strlen(a), b, strlen(b), 0, buf, sizeof buf, &n) != CST_OK) return 1;
         }
         double t = (now() - t0) / (double)iters;
         if (t < best) best = t;

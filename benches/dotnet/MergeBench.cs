@@ -7,7 +7,7 @@ using CosmosSessionToken;
 
 public static class MergeBench
 {
-    [DllImport("cstoken", EntryPoint = "cst_abi_version")]
+    [DllImport("cstoken", EntryPoint = "cst_library_get_abi_version")]
     private static extern uint AbiVersion();
 
     /// <summary>The least a leak-free managed owner of a native resource costs to create and dispose.</summary>

@@ -7,7 +7,7 @@ use cosmos_session_state::{ConnectionString, Settings};
 use cosmos_session_token::{PartitionKeyDefinition, RoutingMap};
 
 use crate::failure::Invalid;
-use crate::state::{connect, state_err};
+use crate::state::{connect, set_options, state_err};
 
 /// Where the container is and how to sign in (with `--container`).
 #[derive(Args)]
@@ -19,24 +19,25 @@ pub struct Account {
     connection_string: Option<String>,
     /// With --container: how to sign in: Key (the connection string's AccountKey),
     /// ManagedIdentity or ClientSecret (Entra ID, from the environment, as for cst state).
-    #[arg(long, default_value = "Key")]
-    authentication: String,
+    #[arg(long)]
+    authentication: Option<String>,
     /// With --authentication ManagedIdentity: a user-assigned identity's client id.
-    #[arg(long, default_value = "")]
-    managed_identity_client_id: String,
-    /// With --container: seconds one HTTP request may take (below 3600).
-    #[arg(long, default_value_t = 10.0)]
-    request_timeout: f64,
-    /// With --container: retries of a throttled or failed request, 0 to 100.
-    #[arg(long, default_value_t = 9)]
-    max_retries: i64,
+    #[arg(long)]
+    managed_identity_client_id: Option<String>,
+    /// With --container: seconds one HTTP request may take (default: the option table's, see
+    /// `cst state options`).
+    #[arg(long, value_name = "SECONDS")]
+    request_timeout: Option<String>,
+    /// With --container: retries of a throttled or failed request.
+    #[arg(long, value_name = "COUNT")]
+    max_retries: Option<String>,
     /// With --container: seconds each of the two reads (the container, its ranges) may take in
     /// all, retries included.
-    #[arg(long, default_value_t = 20.0)]
-    operation_timeout: f64,
+    #[arg(long, value_name = "SECONDS")]
+    operation_timeout: Option<String>,
     /// With --container: regions the reads prefer, comma-separated.
-    #[arg(long, env = "COSMOS_PREFERRED_REGIONS", default_value = "")]
-    preferred_regions: String,
+    #[arg(long, env = "COSMOS_PREFERRED_REGIONS")]
+    preferred_regions: Option<String>,
 }
 
 /// `dbs/{db}/colls/{coll}` (a leading or trailing `/` allowed) as (database, container).
@@ -71,23 +72,31 @@ impl Account {
                 )
             })?,
         };
-        let settings = Settings {
+        let mut settings = Settings {
             database,
             container,
             // Metadata reads: ask for no particular consistency (a request may only weaken the
             // account's default, so asking for Strong would fail on most accounts).
             consistency: "AccountDefault".into(),
-            request_timeout: self.request_timeout,
-            max_retries: self.max_retries,
-            operation_timeout: self.operation_timeout,
-            preferred_regions: self.preferred_regions.clone(),
-            authentication: self.authentication.clone(),
-            managed_identity_client_id: self.managed_identity_client_id.clone(),
             // Reading routing is safe on any account; nothing is created or written.
             allow_multi_write: true,
             create_if_missing: false,
             ..Settings::default()
         };
+        set_options(
+            &mut settings,
+            [
+                ("request_timeout", &self.request_timeout),
+                ("max_retries", &self.max_retries),
+                ("operation_timeout", &self.operation_timeout),
+                ("preferred_regions", &self.preferred_regions),
+                ("authentication", &self.authentication),
+                (
+                    "managed_identity_client_id",
+                    &self.managed_identity_client_id,
+                ),
+            ],
+        )?;
         let (_, store) = connect(&connection_string, &settings)?;
         // Errors name the account (its endpoint holds no secret: the store refuses a user name
         // or password in it) and the container; never the key.

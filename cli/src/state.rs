@@ -15,38 +15,39 @@ pub struct Target {
     /// (default: $COSMOS_CONNECTION_STRING).
     #[arg(long, env = "COSMOS_CONNECTION_STRING", hide_env_values = true)]
     connection_string: String,
-    /// The database id (the providers' `databaseId`).
-    #[arg(long, env = "COSMOS_SESSION_DATABASE", default_value = "sessions")]
-    database: String,
+    /// The database id (the providers' `databaseId`; default: the option table's, see
+    /// `cst state options`).
+    #[arg(long, env = "COSMOS_SESSION_DATABASE")]
+    database: Option<String>,
     /// The container id.
-    #[arg(long, default_value = "SessionStore")]
-    container: String,
+    #[arg(long)]
+    container: Option<String>,
     /// Consistency level asked for (Strong, BoundedStaleness, Session, ConsistentPrefix, Eventual,
     /// or AccountDefault to send none).
-    #[arg(long, default_value = "Strong")]
-    consistency: String,
-    /// Seconds one HTTP request may take (below 3600).
-    #[arg(long, default_value_t = 10.0)]
-    request_timeout: f64,
-    /// Retries of a throttled or failed request, 0 to 100 (an unreachable endpoint is retried
-    /// with backoff for about 9 s at the default; 0 fails at once).
-    #[arg(long, default_value_t = 9)]
-    max_retries: i64,
+    #[arg(long)]
+    consistency: Option<String>,
+    /// Seconds one HTTP request may take.
+    #[arg(long, value_name = "SECONDS")]
+    request_timeout: Option<String>,
+    /// Retries of a throttled or failed request (an unreachable endpoint is retried with
+    /// backoff for about 9 s at the default; 0 fails at once).
+    #[arg(long, value_name = "COUNT")]
+    max_retries: Option<String>,
     /// Seconds one operation may take in all, retries and region changes included.
-    #[arg(long, default_value_t = 20.0)]
-    operation_timeout: f64,
+    #[arg(long, value_name = "SECONDS")]
+    operation_timeout: Option<String>,
     /// Regions reads prefer, comma-separated ("East US, West US"); reads go to the write region
     /// after them.
-    #[arg(long, env = "COSMOS_PREFERRED_REGIONS", default_value = "")]
-    preferred_regions: String,
+    #[arg(long, env = "COSMOS_PREFERRED_REGIONS")]
+    preferred_regions: Option<String>,
     /// How to sign in: Key (the connection string's AccountKey), ManagedIdentity or
     /// ClientSecret (Entra ID, from the environment: IDENTITY_ENDPOINT/IDENTITY_HEADER or the
     /// instance-metadata endpoint; AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET).
-    #[arg(long, default_value = "Key")]
-    authentication: String,
+    #[arg(long)]
+    authentication: Option<String>,
     /// A user-assigned managed identity's client id (with --authentication ManagedIdentity).
-    #[arg(long, default_value = "")]
-    managed_identity_client_id: String,
+    #[arg(long)]
+    managed_identity_client_id: Option<String>,
     /// Run on an account with several write regions (refused by default).
     #[arg(long)]
     allow_multi_write: bool,
@@ -54,6 +55,10 @@ pub struct Target {
 
 #[derive(Subcommand)]
 pub enum StateCommand {
+    /// Print the session-state options every surface takes (this CLI's flags, the C and .NET
+    /// option names, the ASP.NET attributes, Python keywords): type, default, range, meaning.
+    /// With --json: the option table as JSON.
+    Options,
     /// Show a session: size, compression, time to expiry, lock holder and lock age.
     #[command(
         after_help = "Example:\n  COSMOS_CONNECTION_STRING='AccountEndpoint=…;AccountKey=…;' \\\n    cst state show --database web 3j4kd0q1xv2l5m6n7p8r9s0t"
@@ -96,24 +101,65 @@ pub enum StateCommand {
 }
 
 fn open(t: &Target) -> Result<SessionStateStore, Invalid> {
-    // The same defaults and ranges as every other surface (the state crate's Settings).
-    let settings = Settings {
-        database: t.database.clone(),
-        container: t.container.clone(),
-        consistency: t.consistency.clone(),
-        request_timeout: t.request_timeout,
-        max_retries: t.max_retries,
-        operation_timeout: t.operation_timeout,
-        preferred_regions: t.preferred_regions.clone(),
-        authentication: t.authentication.clone(),
-        managed_identity_client_id: t.managed_identity_client_id.clone(),
-        allow_multi_write: t.allow_multi_write,
+    // Flags pass through as text: the state crate's option table holds every default, type and
+    // range (the same refusals as every other surface).
+    let mut settings = Settings {
         // An operator's tool reads and breaks locks: it never creates a database or container.
         create_if_missing: false,
+        allow_multi_write: t.allow_multi_write,
         ..Settings::default()
     };
+    set_options(
+        &mut settings,
+        [
+            ("database", &t.database),
+            ("container", &t.container),
+            ("consistency", &t.consistency),
+            ("request_timeout", &t.request_timeout),
+            ("max_retries", &t.max_retries),
+            ("operation_timeout", &t.operation_timeout),
+            ("preferred_regions", &t.preferred_regions),
+            ("authentication", &t.authentication),
+            ("managed_identity_client_id", &t.managed_identity_client_id),
+        ],
+    )?;
     let (options, store) = connect(&t.connection_string, &settings)?;
     SessionStateStore::new(store, options).map_err(state_err)
+}
+
+/// Sets the options given on the command line (by the table's names), leaving the rest.
+pub fn set_options<'a>(
+    settings: &mut Settings,
+    given: impl IntoIterator<Item = (&'a str, &'a Option<String>)>,
+) -> Result<(), Invalid> {
+    for (name, value) in given {
+        if let Some(value) = value {
+            settings.set(name, value).map_err(state_err)?;
+        }
+    }
+    Ok(())
+}
+
+/// `cst state options`: the option table, two lines per option (or the table's JSON).
+fn write_options(json: bool, out: &mut impl Write) -> std::io::Result<()> {
+    if json {
+        return writeln!(out, "{}", Settings::schema_json());
+    }
+    for o in cosmos_session_state::OPTIONS {
+        let default = match o.default_text() {
+            d if d.is_empty() => "(none)".to_owned(),
+            d => d,
+        };
+        let flag = format!("--{}", o.name.replace('_', "-"));
+        writeln!(
+            out,
+            "{flag:<30} {:<8} default {default}; {}",
+            o.kind.as_str(),
+            o.range
+        )?;
+        writeln!(out, "    {}", o.doc)?;
+    }
+    Ok(())
 }
 
 /// A store for `connection_string` as `settings` say, with the state crate's defaults and
@@ -136,6 +182,9 @@ pub fn state_err(e: cosmos_session_state::StateError) -> Invalid {
 
 pub fn run(command: StateCommand, global_json: bool, out: &mut impl Write) -> Result<(), Failure> {
     match command {
+        StateCommand::Options => {
+            write_options(global_json, out)?;
+        }
         StateCommand::Show { target, sid } => {
             let json = global_json;
             let info = open(&target)?.show(&sid).map_err(state_err)?;

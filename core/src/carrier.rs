@@ -28,8 +28,9 @@ use crate::seal::{DEFAULT_SEAL_BUDGET, SEAL_VERSION_TAG, check_keys, unseal};
 /// What a carrier's seal is bound to besides its context.
 const PURPOSE: &str = "cosmos-session-token/carrier/v1";
 
-/// The default cookie name of a carried token.
-pub const DEFAULT_COOKIE_NAME: &str = "cosmos_session";
+/// The default cookie name of a carried token ([`CookieKind::Token`](crate::CookieKind)'s;
+/// `cosmos_session` in 0.1, still read by the adapters for one release).
+pub const DEFAULT_COOKIE_NAME: &str = "cosmos_token";
 
 /// One request's view of the carried token: [`read`](Self::read) the incoming sealed value,
 /// [`report`](Self::report) each write's token, send [`for_range`](Self::for_range) with each

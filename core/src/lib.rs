@@ -95,8 +95,8 @@ pub use seal::{
     DEFAULT_SEAL_BUDGET, MAX_SEAL_KEYS, MIN_SEAL_KEY_BYTES, SEAL_VERSION_TAG, seal, unseal,
 };
 pub use web::{
-    MIN_FRAMEWORK_SECRET_BYTES, TOKEN_COOKIE_NAME, derive_cookie_keys, token_cookie_context,
-    token_cookie_header,
+    COOKIE_KEY_BYTES, CookieKind, CookiePolicy, MIN_FRAMEWORK_SECRET_BYTES, TOKEN_COOKIE_NAME,
+    cookie_app_identity, derive_cookie_keys, token_cookie_context, token_cookie_header,
 };
 
 /// The HTTP header that carries a session token.

@@ -16,11 +16,7 @@ fn the_errors_page_lists_every_code_under_its_category() {
         if category == "category" || category.contains(',') {
             continue; // the header and the C-only row
         }
-        let listed: BTreeSet<&str> = cells[1]
-            .split('`')
-            .skip(1)
-            .step_by(2)
-            .collect();
+        let listed: BTreeSet<&str> = cells[1].split('`').skip(1).step_by(2).collect();
         let wanted: BTreeSet<&str> = ERROR_CODES
             .iter()
             .filter(|c| c.category.name() == category)

@@ -2,14 +2,15 @@
  * cstoken.h - C ABI of cosmos-session-token (Azure Cosmos DB session tokens).
  *
  * Contents, in this order
- * 1. Status codes, flags, versions and the last-error readers (cst_version, cst_status_name,
- *    cst_last_error_*, cst_error_code_*).
+ * 1. Status codes, flags, versions and the last-error readers (cst_library_get_version,
+ *    cst_status_get_name, cst_last_error_get_*, cst_error_table_get_*).
  * 2. Token handles (cst_token_*): parse, render, convert, merge, compare, scope, segments,
  *    warnings, feed-range merge, seal and unseal.
- * 3. One-shot text helpers (cst_check, cst_convert, cst_merge, cst_compare, cst_scope,
- *    cst_latest_for_feed_range, cst_seal, cst_unseal), partition keys and routing
- *    (cst_effective_partition_key, cst_routing_map_*, cst_token_for_partition_key,
- *    cst_token_for_feed_range, cst_token_compare_explain) and the web-session policy (cst_web_*).
+ * 3. One-shot text helpers (cst_token_text_*: check, convert, merge, compare, scope,
+ *    find_latest_for_feed_range, seal, unseal), partition keys and routing
+ *    (cst_partition_key_compute_effective, cst_routing_map_*, cst_token_scope_to_partition_key,
+ *    cst_token_scope_to_feed_range) and the web-cookie policy (cst_cookie_policy_*, and
+ *    cst_cookie_* without a policy).
  * 4. The session carrier (cst_carrier_*).
  * 5. The session container (cst_container_*).
  * 6. Session flows (cst_flow_*): read-your-writes over a host's own REST traffic; a web node's
@@ -23,7 +24,8 @@
  *   carrier, container, flow, flow_cookies, cookie_flow, state, state_result, ...) or one of
  *   these nouns, which have no handle:
  *   Nouns: library, status, last_error, error_table, token_text, partition_key, session_id,
- *   flow_header, cookie_verdict, debug.
+ *   flow_header, cookie, cookie_verdict, state_option_table, debug.
+ *   cookie: a web cookie's keys, seal context and Set-Cookie value without a cst_cookie_policy.
  *   token_text: a token given and returned as text (one-shot helpers, no handle).
  *   The longest matching type wins (cst_token_text_merge is type token_text, verb merge).
  * - <verb> is one of
@@ -40,10 +42,10 @@
  * Conventions
  * - Every symbol and constant starts with cst_ / CST_.
  * - Status: every fallible function returns an int32_t status, CST_OK (0) or a CST_ERR_* code.
- *   Codes are fixed and never reused. cst_status_name() names them.
- * - Details: after a failure, cst_last_error_message() / cst_last_error_kind() /
- *   cst_last_error_position() describe it. They are thread-local and stay valid until the next
- *   failing call on the same thread; reading them never changes them.
+ *   Codes are fixed and never reused. cst_status_get_name() names them.
+ * - Details: after a failure, cst_last_error_get_message() / cst_last_error_get_code() /
+ *   cst_last_error_get_position() describe it. They are thread-local and stay valid until the
+ *   next failing call on the same thread; reading them never changes them.
  * - Inputs: (const char *ptr, size_t len) UTF-8, not necessarily NUL-terminated. ptr may be NULL
  *   only when len is 0. The library keeps no pointer to an input after returning.
  * - Outputs: (char *buf, size_t cap, size_t *out_len). On success the string is written followed
@@ -58,8 +60,9 @@
  *   LSN. Unknown bits give CST_ERR_INVALID_ARGUMENT.
  * - Panics never cross into C: every export catches them and returns CST_ERR_PANIC (or its
  *   documented default for functions without a status).
- * - ABI: cst_abi_version() must equal CST_ABI_VERSION from the header the caller compiled
- *   against; wrappers check this at load. Until 1.0 there is no ABI guarantee between versions.
+ * - ABI: cst_library_get_abi_version() must equal CST_ABI_VERSION from the header the caller
+ *   compiled against; wrappers check this at load. Until 1.0 there is no ABI guarantee between
+ *   versions.
  */
 
 #ifndef CSTOKEN_H
@@ -87,7 +90,7 @@
 #define CST_ERR_INVALID_UTF8 2
 
 /**
- * A token did not parse; cst_last_error_message() says where and why.
+ * A token did not parse; cst_last_error_get_message() says where and why.
  */
 #define CST_ERR_MALFORMED 3
 
@@ -134,13 +137,13 @@
 
 /**
  * Session state: the store failed (unreachable, throttled past the retries, refused the request,
- * or returned undecodable content); cst_last_error_kind() says which.
+ * or returned undecodable content); cst_last_error_get_code() says which.
  */
 #define CST_ERR_STORE 12
 
 /**
  * Flag: parse leniently, reporting each repair as a warning (the warning kinds are listed by
- * cst_token_warning).
+ * cst_token_get_warning).
  */
 #define CST_FLAG_LENIENT 1
 
@@ -185,19 +188,19 @@
 #define CST_ORDER_CONCURRENT 3
 
 /**
- * `kind` of cst_effective_partition_key: Hash (version 1 or 2, one path).
+ * `kind` of cst_partition_key_compute_effective: Hash (version 1 or 2, one path).
  */
 #define CST_PARTITION_KEY_HASH 0
 
 /**
- * `kind` of cst_effective_partition_key: MultiHash (hierarchical, version 2, 1–3 paths).
+ * `kind` of cst_partition_key_compute_effective: MultiHash (hierarchical, version 2, 1–3 paths).
  */
 #define CST_PARTITION_KEY_MULTIHASH 1
 
 /**
  * ABI version of this header. Bumped on every incompatible change of the C ABI.
  */
-#define CST_ABI_VERSION 4
+#define CST_ABI_VERSION 5
 
 /**
  * Library version, major part.
@@ -215,12 +218,27 @@
 #define CST_VERSION_PATCH 0
 
 /**
+ * A cookie that carries a Cosmos DB session token for the application's reads (`cosmos_token`).
+ */
+#define CST_COOKIE_KIND_TOKEN 0
+
+/**
+ * A cookie that carries a session-state store's token (`cosmos_state_token`).
+ */
+#define CST_COOKIE_KIND_STATE_TOKEN 1
+
+/**
+ * A cookie that carries a user's SDK flow (`cosmos_flow`).
+ */
+#define CST_COOKIE_KIND_FLOW 2
+
+/**
  * Largest access token a cst_get_token_fn may write, in bytes.
  */
 #define CST_MAX_ACCESS_TOKEN_BYTES 16384
 
 /**
- * What became of the cookie a request brought (cst_cookie_flow_verdict). Only
+ * What became of the cookie a request brought (cst_cookie_flow_get_verdict). Only
  * CST_COOKIE_ACCEPTED restores progress; none of the others is an error.
  */
 typedef enum cst_cookie_verdict {
@@ -287,6 +305,11 @@ typedef struct cst_container cst_container;
 typedef struct cst_cookie_flow cst_cookie_flow;
 
 /**
+ * One web cookie's policy (immutable; any thread).
+ */
+typedef struct cst_cookie_policy cst_cookie_policy;
+
+/**
  * A session flow: the progress of one user or process, and what it learned of each
  * collection's partitioning. Internally synchronized: every function except cst_flow_free may
  * be called from any number of threads at the same time. Free it once with cst_flow_free.
@@ -311,6 +334,13 @@ typedef struct cst_routing_map cst_routing_map;
  * function but cst_state_free may be called from any thread at any time.
  */
 typedef struct cst_state cst_state;
+
+/**
+ * Options of cst_state_open / cst_state_open_memory / cst_state_open_with_hooks: the state
+ * crate's defaults until set by name (cst_state_options_set). One thread at a time may set;
+ * reading and opening from several threads is safe.
+ */
+typedef struct cst_state_options cst_state_options;
 
 /**
  * The answer of a read (cst_state_get, cst_state_get_exclusive): immutable; free it with
@@ -445,103 +475,6 @@ typedef struct cst_flow_cookie_stats {
    */
   uint64_t over_budget;
 } cst_flow_cookie_stats;
-
-/**
- * Options of cst_state_open. Fill with cst_state_options_default, then change what you need.
- * Strings are (pointer, length) UTF-8 spans; NULL with length 0 means "the default".
- */
-typedef struct cst_state_options {
-  /**
-   * Database id (default "sessions"); created on first use.
-   */
-  const char *database;
-  /**
-   * Length of `database` in bytes.
-   */
-  size_t database_len;
-  /**
-   * Container id (default "SessionStore"); created on first use.
-   */
-  const char *container;
-  /**
-   * Length of `container` in bytes.
-   */
-  size_t container_len;
-  /**
-   * Consistency level asked for: "Strong" (the default, also for NULL/""), "BoundedStaleness",
-   * "Session", "ConsistentPrefix", "Eventual", or "AccountDefault" to send no consistency
-   * header (the account's default applies).
-   */
-  const char *consistency;
-  /**
-   * Length of `consistency` in bytes.
-   */
-  size_t consistency_len;
-  /**
-   * Seconds a lock lives before another request may take it over (default 30).
-   */
-  double lock_ttl;
-  /**
-   * Default session timeout in seconds (default 1200).
-   */
-  double timeout;
-  /**
-   * Gzip new content (default true); items record their own flag.
-   */
-  bool compression;
-  /**
-   * Fraction of the timeout after which a read renews the session (default 0.25).
-   */
-  double renew_fraction;
-  /**
-   * Timeout of one HTTP request in seconds (default 10).
-   */
-  double request_timeout;
-  /**
-   * Retries of a throttled or failed request (default 9, at most 100).
-   */
-  uint32_t max_retries;
-  /**
-   * Seconds one operation may take in all, retries and region changes included (default 20).
-   */
-  double operation_timeout;
-  /**
-   * Regions reads prefer, comma-separated ("East US, West US"); NULL/"": reads go to the
-   * write region.
-   */
-  const char *preferred_regions;
-  /**
-   * Length of `preferred_regions` in bytes.
-   */
-  size_t preferred_regions_len;
-  /**
-   * Run on an account with several write regions (default false: refused).
-   */
-  bool allow_multi_write;
-  /**
-   * The first write creates a missing database and container (default true; key sign-in only).
-   */
-  bool create_if_missing;
-  /**
-   * How to sign in: "Key" (the default, also NULL/""), "ManagedIdentity" (App Service's
-   * IDENTITY_ENDPOINT/IDENTITY_HEADER, else the VM instance-metadata endpoint), "ClientSecret"
-   * (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST). With Entra
-   * ID the connection string has AccountEndpoint only.
-   */
-  const char *authentication;
-  /**
-   * Length of `authentication` in bytes.
-   */
-  size_t authentication_len;
-  /**
-   * A user-assigned managed identity's client id (NULL: the system-assigned identity).
-   */
-  const char *managed_identity_client_id;
-  /**
-   * Length of `managed_identity_client_id` in bytes.
-   */
-  size_t managed_identity_client_id_len;
-} cst_state_options;
 
 /**
  * What a read found. `found`: a live session's content is in the result (`data_len` bytes);
@@ -799,24 +732,24 @@ extern "C" {
  * The library's version as a static NUL-terminated string, e.g. "cosmos-session-token 0.1.0".
  * Never free it. Thread-safe.
  */
-const char *cst_version(void);
+const char *cst_library_get_version(void);
 
 /**
  * The ABI version of the loaded library; compare it with CST_ABI_VERSION. Thread-safe.
  */
-uint32_t cst_abi_version(void);
+uint32_t cst_library_get_abi_version(void);
 
 /**
  * The name of a status code (`CST_OK`, `CST_ERR_MALFORMED`: the constant's own name), or
  * "CST_ERR_UNKNOWN" for a number that is not one.
  * A static NUL-terminated string; never free it. Thread-safe.
  */
-const char *cst_status_name(int32_t status);
+const char *cst_status_get_name(int32_t status);
 
 /**
  * Number of rows in the error table (every stable code any function can report).
  */
-size_t cst_error_code_count(void);
+size_t cst_error_table_get_count(void);
 
 /**
  * Row `index` of the error table: the stable code into buf (output protocol) and the status its
@@ -826,11 +759,11 @@ size_t cst_error_code_count(void);
  * # Safety
  * buf valid for cap bytes (or NULL with cap 0); out_len and out_status writable.
  */
-int32_t cst_error_code_at(size_t index,
-                          char *buf,
-                          size_t cap,
-                          size_t *out_len,
-                          int32_t *out_status);
+int32_t cst_error_table_get_row(size_t index,
+                                char *buf,
+                                size_t cap,
+                                size_t *out_len,
+                                int32_t *out_status);
 
 /**
  * Copies the message of this thread's last failure into buf (output protocol of the header).
@@ -842,18 +775,18 @@ int32_t cst_error_code_at(size_t index,
  * # Safety
  * buf must be valid for cap bytes (or NULL with cap 0); out_len must be valid for a write.
  */
-int32_t cst_last_error_message(char *buf, size_t cap, size_t *out_len);
+int32_t cst_last_error_get_message(char *buf, size_t cap, size_t *out_len);
 
 /**
  * Copies the stable code of this thread's last failure into buf: a parse error kind such as
  * "not_a_number" or "overflow" (the codes of testdata/README.md), "region_mismatch", or one of
  * "null_argument", "invalid_utf8", "buffer_too_small", "not_found", "invalid_argument", "panic".
- * Writes "" when nothing failed. Same protocol and statuses as cst_last_error_message().
+ * Writes "" when nothing failed. Same protocol and statuses as cst_last_error_get_message().
  *
  * # Safety
  * buf must be valid for cap bytes (or NULL with cap 0); out_len must be valid for a write.
  */
-int32_t cst_last_error_kind(char *buf, size_t cap, size_t *out_len);
+int32_t cst_last_error_get_code(char *buf, size_t cap, size_t *out_len);
 
 /**
  * Where this thread's last failure happened in its input: *out_segment receives the 0-based
@@ -863,7 +796,7 @@ int32_t cst_last_error_kind(char *buf, size_t cap, size_t *out_len);
  * # Safety
  * Both pointers must be valid for a write.
  */
-int32_t cst_last_error_position(int64_t *out_segment, int64_t *out_offset);
+int32_t cst_last_error_get_position(int64_t *out_segment, int64_t *out_offset);
 
 #if defined(CST_DEBUG_PANIC)
 /**
@@ -881,7 +814,7 @@ int32_t cst_debug_panic(void);
  * `debug-panic` feature (tests), declared when CST_DEBUG_PANIC is defined; never in release
  * artefacts.
  */
-size_t cst_debug_live_tokens(void);
+size_t cst_debug_get_live_tokens(void);
 #endif
 
 /**
@@ -926,7 +859,7 @@ int32_t cst_token_to_string(const struct cst_token *token, char *buf, size_t cap
  * # Safety
  * `token` a live handle; `out` writable.
  */
-int32_t cst_token_encoded_len(const struct cst_token *token, size_t *out);
+int32_t cst_token_get_encoded_len(const struct cst_token *token, size_t *out);
 
 /**
  * Converts every segment to CST_FORMAT_SIMPLE (lossy) or CST_FORMAT_VECTOR into a new handle.
@@ -977,6 +910,22 @@ int32_t cst_token_merge_to_string(const struct cst_token *a,
 int32_t cst_token_compare(const struct cst_token *a, const struct cst_token *b, int32_t *order);
 
 /**
+ * How `a` relates to `b` (*order: CST_ORDER_*), and why: one line per piece of progress one
+ * lacks of the other ("A lacks range 0: global LSN 90 < 100 (10 behind)", "B lacks range 1:
+ * absent (needs 1:-1#42)"), joined by '\n', written with the output protocol ("" when equal).
+ * Returns CST_OK, CST_ERR_BUFFER_TOO_SMALL (*order set), CST_ERR_NULL_ARGUMENT. Thread-safe.
+ *
+ * # Safety
+ * Handles live; `order` writable; output as documented.
+ */
+int32_t cst_token_compare_explain(const struct cst_token *a,
+                                  const struct cst_token *b,
+                                  int32_t *order,
+                                  char *buf,
+                                  size_t cap,
+                                  size_t *out_len);
+
+/**
  * A hash consistent with semantic equality (CST_ORDER_EQUAL ⇒ same hash) into *out.
  * Stable within one library build only.
  *
@@ -1008,7 +957,7 @@ int32_t cst_token_scope(const struct cst_token *token,
  * # Safety
  * `token` a live handle; `out` writable.
  */
-int32_t cst_token_segment_count(const struct cst_token *token, size_t *out);
+int32_t cst_token_get_segment_count(const struct cst_token *token, size_t *out);
 
 /**
  * Copies the range id of segment `index` (output protocol).
@@ -1016,11 +965,11 @@ int32_t cst_token_segment_count(const struct cst_token *token, size_t *out);
  * # Safety
  * `token` a live handle; `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` writable.
  */
-int32_t cst_token_segment_range_id(const struct cst_token *token,
-                                   size_t index,
-                                   char *buf,
-                                   size_t cap,
-                                   size_t *out_len);
+int32_t cst_token_get_segment_range_id(const struct cst_token *token,
+                                       size_t index,
+                                       char *buf,
+                                       size_t cap,
+                                       size_t *out_len);
 
 /**
  * Renders segment `index` as header text, e.g. `0:1#100#1=20` (output protocol).
@@ -1028,11 +977,11 @@ int32_t cst_token_segment_range_id(const struct cst_token *token,
  * # Safety
  * `token` a live handle; `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` writable.
  */
-int32_t cst_token_segment_to_string(const struct cst_token *token,
-                                    size_t index,
-                                    char *buf,
-                                    size_t cap,
-                                    size_t *out_len);
+int32_t cst_token_get_segment_text(const struct cst_token *token,
+                                   size_t index,
+                                   char *buf,
+                                   size_t cap,
+                                   size_t *out_len);
 
 /**
  * Fields of segment `index`: *format (CST_FORMAT_*), *version (0 for a simple value),
@@ -1041,12 +990,12 @@ int32_t cst_token_segment_to_string(const struct cst_token *token,
  * # Safety
  * `token` a live handle; the four output pointers writable.
  */
-int32_t cst_token_segment_info(const struct cst_token *token,
-                               size_t index,
-                               int32_t *format,
-                               int64_t *version,
-                               int64_t *global_lsn,
-                               size_t *region_count);
+int32_t cst_token_get_segment_info(const struct cst_token *token,
+                                   size_t index,
+                                   int32_t *format,
+                                   int64_t *version,
+                                   int64_t *global_lsn,
+                                   size_t *region_count);
 
 /**
  * Region `region_index` of segment `index`: *region_id and *local_lsn (-1 = no progress).
@@ -1054,11 +1003,11 @@ int32_t cst_token_segment_info(const struct cst_token *token,
  * # Safety
  * `token` a live handle; both output pointers writable.
  */
-int32_t cst_token_segment_region(const struct cst_token *token,
-                                 size_t index,
-                                 size_t region_index,
-                                 uint32_t *region_id,
-                                 int64_t *local_lsn);
+int32_t cst_token_get_segment_region(const struct cst_token *token,
+                                     size_t index,
+                                     size_t region_index,
+                                     uint32_t *region_id,
+                                     int64_t *local_lsn);
 
 /**
  * Number of warnings of the lenient parse (CST_FLAG_LENIENT) that made this handle into *out;
@@ -1067,7 +1016,7 @@ int32_t cst_token_segment_region(const struct cst_token *token,
  * # Safety
  * `token` a live handle; `out` writable.
  */
-int32_t cst_token_warning_count(const struct cst_token *token, size_t *out);
+int32_t cst_token_get_warning_count(const struct cst_token *token, size_t *out);
 
 /**
  * Warning `index` of a lenient parse: its stable code (e.g. "trimmed_whitespace", the codes of
@@ -1078,16 +1027,16 @@ int32_t cst_token_warning_count(const struct cst_token *token, size_t *out);
  * # Safety
  * `token` a live handle; buffers valid as documented; the other pointers writable.
  */
-int32_t cst_token_warning(const struct cst_token *token,
-                          size_t index,
-                          char *code_buf,
-                          size_t code_cap,
-                          size_t *code_len,
-                          char *message_buf,
-                          size_t message_cap,
-                          size_t *message_len,
-                          int64_t *out_segment,
-                          int64_t *out_offset);
+int32_t cst_token_get_warning(const struct cst_token *token,
+                              size_t index,
+                              char *code_buf,
+                              size_t code_cap,
+                              size_t *code_len,
+                              char *message_buf,
+                              size_t message_cap,
+                              size_t *message_len,
+                              int64_t *out_segment,
+                              int64_t *out_offset);
 
 /**
  * The latest token covering a target feed range, from `npairs` (feed range, token) pairs given
@@ -1101,31 +1050,31 @@ int32_t cst_token_warning(const struct cst_token *token,
  * # Safety
  * Arrays valid for `npairs` elements; spans valid as documented; `out` writable.
  */
-int32_t cst_token_latest_for_feed_range(const char *const *ranges,
-                                        const size_t *range_lens,
-                                        const char *const *tokens,
-                                        const size_t *token_lens,
-                                        size_t npairs,
-                                        const char *target,
-                                        size_t target_len,
-                                        struct cst_token **out);
+int32_t cst_token_find_latest_for_feed_range(const char *const *ranges,
+                                             const size_t *range_lens,
+                                             const char *const *tokens,
+                                             const size_t *token_lens,
+                                             size_t npairs,
+                                             const char *target,
+                                             size_t target_len,
+                                             struct cst_token **out);
 
 /**
- * cst_token_latest_for_feed_range, writing the token as text (output protocol).
+ * cst_token_find_latest_for_feed_range, writing the token as text (output protocol).
  *
  * # Safety
  * Arrays valid for `npairs` elements; spans valid as documented; output as documented.
  */
-int32_t cst_latest_for_feed_range(const char *const *ranges,
-                                  const size_t *range_lens,
-                                  const char *const *tokens,
-                                  const size_t *token_lens,
-                                  size_t npairs,
-                                  const char *target,
-                                  size_t target_len,
-                                  char *buf,
-                                  size_t cap,
-                                  size_t *out_len);
+int32_t cst_token_text_find_latest_for_feed_range(const char *const *ranges,
+                                                  const size_t *range_lens,
+                                                  const char *const *tokens,
+                                                  const size_t *token_lens,
+                                                  size_t npairs,
+                                                  const char *target,
+                                                  size_t target_len,
+                                                  char *buf,
+                                                  size_t cap,
+                                                  size_t *out_len);
 
 /**
  * Seals a token handle for `context` with `key` (at least 16 bytes) into a cookie-safe envelope
@@ -1174,16 +1123,16 @@ int32_t cst_token_unseal(const char *sealed,
  * # Safety
  * Spans valid as documented; output as documented.
  */
-int32_t cst_seal(const char *token,
-                 size_t len,
-                 const uint8_t *key,
-                 size_t key_len,
-                 const char *context,
-                 size_t context_len,
-                 size_t max_bytes,
-                 char *buf,
-                 size_t cap,
-                 size_t *out_len);
+int32_t cst_token_text_seal(const char *token,
+                            size_t len,
+                            const uint8_t *key,
+                            size_t key_len,
+                            const char *context,
+                            size_t context_len,
+                            size_t max_bytes,
+                            char *buf,
+                            size_t cap,
+                            size_t *out_len);
 
 /**
  * cst_token_unseal, writing the token as text (output protocol).
@@ -1191,17 +1140,17 @@ int32_t cst_seal(const char *token,
  * # Safety
  * Spans and arrays valid as documented; output as documented.
  */
-int32_t cst_unseal(const char *sealed,
-                   size_t len,
-                   const uint8_t *const *keys,
-                   const size_t *key_lens,
-                   size_t nkeys,
-                   const char *context,
-                   size_t context_len,
-                   size_t max_bytes,
-                   char *buf,
-                   size_t cap,
-                   size_t *out_len);
+int32_t cst_token_text_unseal(const char *sealed,
+                              size_t len,
+                              const uint8_t *const *keys,
+                              const size_t *key_lens,
+                              size_t nkeys,
+                              const char *context,
+                              size_t context_len,
+                              size_t max_bytes,
+                              char *buf,
+                              size_t cap,
+                              size_t *out_len);
 
 /**
  * Validates a token (flags: 0 strict, CST_FLAG_LENIENT lenient). Returns CST_OK,
@@ -1211,7 +1160,7 @@ int32_t cst_unseal(const char *sealed,
  * # Safety
  * `token` valid for `len` bytes (or NULL with len 0).
  */
-int32_t cst_check(const char *token, size_t len, uint32_t flags);
+int32_t cst_token_text_check(const char *token, size_t len, uint32_t flags);
 
 /**
  * Converts every segment of a (strictly parsed) token to CST_FORMAT_SIMPLE (lossy: version
@@ -1220,12 +1169,12 @@ int32_t cst_check(const char *token, size_t len, uint32_t flags);
  * # Safety
  * Spans and output as documented in the header.
  */
-int32_t cst_convert(const char *token,
-                    size_t len,
-                    int32_t target_format,
-                    char *buf,
-                    size_t cap,
-                    size_t *out_len);
+int32_t cst_token_text_convert(const char *token,
+                               size_t len,
+                               int32_t target_format,
+                               char *buf,
+                               size_t cap,
+                               size_t *out_len);
 
 /**
  * Merges two tokens (output protocol). flags: CST_FLAG_LENIENT (parse both leniently),
@@ -1235,14 +1184,14 @@ int32_t cst_convert(const char *token,
  * # Safety
  * Spans and output as documented in the header.
  */
-int32_t cst_merge(const char *a,
-                  size_t alen,
-                  const char *b,
-                  size_t blen,
-                  uint32_t flags,
-                  char *buf,
-                  size_t cap,
-                  size_t *out_len);
+int32_t cst_token_text_merge(const char *a,
+                             size_t alen,
+                             const char *b,
+                             size_t blen,
+                             uint32_t flags,
+                             char *buf,
+                             size_t cap,
+                             size_t *out_len);
 
 /**
  * Compares two (strictly parsed) tokens: *order receives CST_ORDER_LESS, _EQUAL, _GREATER or
@@ -1251,7 +1200,11 @@ int32_t cst_merge(const char *a,
  * # Safety
  * Spans valid as documented; `order` writable.
  */
-int32_t cst_compare(const char *a, size_t alen, const char *b, size_t blen, int32_t *order);
+int32_t cst_token_text_compare(const char *a,
+                               size_t alen,
+                               const char *b,
+                               size_t blen,
+                               int32_t *order);
 
 /**
  * The token to send for one range (output protocol): the exact segment, else the merge of the
@@ -1260,16 +1213,16 @@ int32_t cst_compare(const char *a, size_t alen, const char *b, size_t blen, int3
  * # Safety
  * Spans valid as documented (`parents[i]` for `parent_lens[i]` bytes, i < nparents).
  */
-int32_t cst_scope(const char *token,
-                  size_t len,
-                  const char *range_id,
-                  size_t range_len,
-                  const char *const *parent_ids,
-                  const size_t *parent_lens,
-                  size_t nparents,
-                  char *buf,
-                  size_t cap,
-                  size_t *out_len);
+int32_t cst_token_text_scope(const char *token,
+                             size_t len,
+                             const char *range_id,
+                             size_t range_len,
+                             const char *const *parent_ids,
+                             const size_t *parent_lens,
+                             size_t nparents,
+                             char *buf,
+                             size_t cap,
+                             size_t *out_len);
 
 /**
  * The effective partition key of `value_json` (a JSON partition key: "user-42", 42, true,
@@ -1284,14 +1237,14 @@ int32_t cst_scope(const char *token,
  * # Safety
  * Span valid as documented; output as documented.
  */
-int32_t cst_effective_partition_key(const char *value_json,
-                                    size_t len,
-                                    uint32_t kind,
-                                    uint32_t version,
-                                    uint32_t levels,
-                                    char *buf,
-                                    size_t cap,
-                                    size_t *out_len);
+int32_t cst_partition_key_compute_effective(const char *value_json,
+                                            size_t len,
+                                            uint32_t kind,
+                                            uint32_t version,
+                                            uint32_t levels,
+                                            char *buf,
+                                            size_t cap,
+                                            size_t *out_len);
 
 /**
  * Parses a container's partition-key ranges — the body of GET dbs/{db}/colls/{coll}/pkranges
@@ -1319,11 +1272,11 @@ void cst_routing_map_free(struct cst_routing_map *map);
  * # Safety
  * `map` live; `out` writable.
  */
-int32_t cst_routing_map_len(const struct cst_routing_map *map, size_t *out);
+int32_t cst_routing_map_get_range_count(const struct cst_routing_map *map, size_t *out);
 
 /**
  * The token to send for the item with partition key `value_json` (as for
- * cst_effective_partition_key) under the container's definition `definition_json` (its
+ * cst_partition_key_compute_effective) under the container's definition `definition_json` (its
  * "partitionKey" property, e.g. {"paths":["/pk"],"kind":"Hash","version":2}; NULL with length
  * 0: Hash V2): the segment of the range holding it, or its parents' progress after a split or
  * merge, into a new token handle *out. A hierarchical-key prefix gets the segments of every
@@ -1334,53 +1287,37 @@ int32_t cst_routing_map_len(const struct cst_routing_map *map, size_t *out);
  * # Safety
  * Handles live; spans valid as documented; `out` writable.
  */
-int32_t cst_token_for_partition_key(const struct cst_token *t,
-                                    const char *value_json,
-                                    size_t value_len,
-                                    const char *definition_json,
-                                    size_t definition_len,
-                                    const struct cst_routing_map *map,
-                                    struct cst_token **out);
+int32_t cst_token_scope_to_partition_key(const struct cst_token *t,
+                                         const char *value_json,
+                                         size_t value_len,
+                                         const char *definition_json,
+                                         size_t definition_len,
+                                         const struct cst_routing_map *map,
+                                         struct cst_token **out);
 
 /**
  * The segments of `t` a request over `feed_range` needs (MIN-MAX text or the SDKs' JSON): one
  * per range it overlaps, found through the parents after splits and merges, into a new token
- * handle *out. Returns as cst_token_for_partition_key.
+ * handle *out. Returns as cst_token_scope_to_partition_key.
  *
  * # Safety
  * Handles live; span valid as documented; `out` writable.
  */
-int32_t cst_token_for_feed_range(const struct cst_token *t,
-                                 const char *feed_range,
-                                 size_t len,
-                                 const struct cst_routing_map *map,
-                                 struct cst_token **out);
+int32_t cst_token_scope_to_feed_range(const struct cst_token *t,
+                                      const char *feed_range,
+                                      size_t len,
+                                      const struct cst_routing_map *map,
+                                      struct cst_token **out);
 
 /**
  * CST_OK when `t` renders in at most `max_bytes`; otherwise CST_ERR_LIMIT_EXCEEDED (kind
  * token_too_large). A token is never cut (dropping a segment would weaken consistency): scope it
- * with cst_token_for_partition_key or cst_token_for_feed_range instead. Thread-safe.
+ * with cst_token_scope_to_partition_key or cst_token_scope_to_feed_range instead. Thread-safe.
  *
  * # Safety
  * `t` live.
  */
 int32_t cst_token_check_header_budget(const struct cst_token *t, size_t max_bytes);
-
-/**
- * How `a` relates to `b` (*order: CST_ORDER_*), and why: one line per piece of progress one
- * lacks of the other ("A lacks range 0: global LSN 90 < 100 (10 behind)", "B lacks range 1:
- * absent (needs 1:-1#42)"), joined by '\n', written with the output protocol ("" when equal).
- * Returns CST_OK, CST_ERR_BUFFER_TOO_SMALL (*order set), CST_ERR_NULL_ARGUMENT. Thread-safe.
- *
- * # Safety
- * Handles live; `order` writable; output as documented.
- */
-int32_t cst_token_compare_explain(const struct cst_token *a,
-                                  const struct cst_token *b,
-                                  int32_t *order,
-                                  char *buf,
-                                  size_t cap,
-                                  size_t *out_len);
 
 /**
  * Derives one 32-byte token-cookie key per secret (the first seals, all unseal) into `out`,
@@ -1393,11 +1330,11 @@ int32_t cst_token_compare_explain(const struct cst_token *a,
  * `secrets`/`secret_lens` valid for `count` elements, each span valid; `out` valid for `out_cap`
  * bytes.
  */
-int32_t cst_web_derive_cookie_keys(const uint8_t *const *secrets,
-                                   const size_t *secret_lens,
-                                   size_t count,
-                                   uint8_t *out,
-                                   size_t out_cap);
+int32_t cst_cookie_derive_keys(const uint8_t *const *secrets,
+                               const size_t *secret_lens,
+                               size_t count,
+                               uint8_t *out,
+                               size_t out_cap);
 
 /**
  * The seal context of one session's token cookie (framework, application, session id), output
@@ -1406,15 +1343,15 @@ int32_t cst_web_derive_cookie_keys(const uint8_t *const *secrets,
  * # Safety
  * Spans valid; output as documented.
  */
-int32_t cst_web_token_cookie_context(const char *framework,
-                                     size_t framework_len,
-                                     const char *app,
-                                     size_t app_len,
-                                     const char *sid,
-                                     size_t sid_len,
-                                     char *buf,
-                                     size_t cap,
-                                     size_t *out_len);
+int32_t cst_cookie_compute_context(const char *framework,
+                                   size_t framework_len,
+                                   const char *app,
+                                   size_t app_len,
+                                   const char *sid,
+                                   size_t sid_len,
+                                   char *buf,
+                                   size_t cap,
+                                   size_t *out_len);
 
 /**
  * The `Set-Cookie` value of a token cookie (`name=value; Path=/; [Max-Age=n; ]HttpOnly;
@@ -1425,15 +1362,117 @@ int32_t cst_web_token_cookie_context(const char *framework,
  * # Safety
  * Spans valid; output as documented.
  */
-int32_t cst_web_token_cookie_header(const char *name,
-                                    size_t name_len,
-                                    const char *value,
-                                    size_t value_len,
-                                    int64_t max_age,
-                                    bool secure,
-                                    char *buf,
-                                    size_t cap,
-                                    size_t *out_len);
+int32_t cst_cookie_compute_header(const char *name,
+                                  size_t name_len,
+                                  const char *value,
+                                  size_t value_len,
+                                  int64_t max_age,
+                                  bool secure,
+                                  char *buf,
+                                  size_t cap,
+                                  size_t *out_len);
+
+/**
+ * Creates the policy of a `kind` cookie (CST_COOKIE_KIND_*) into *out: the framework's name
+ * ("aspnet", ...), the session store's `database` and `container` (the application the seal is
+ * bound to, empty: the store's defaults; a flow cookie's is "flow"), the framework's secrets (`nsecrets` spans, at least 16
+ * bytes each, the current one first; the keys are derived from them), `secure` (false only for
+ * plain-HTTP development), `max_age` in seconds (negative: no Max-Age) and the cookie's budget in
+ * bytes (0: 4,000). CST_ERR_INVALID_ARGUMENT (an unknown kind; kinds no_keys, weak_key),
+ * CST_ERR_LIMIT_EXCEEDED (too many secrets).
+ *
+ * # Safety
+ * Spans valid for their lengths; arrays valid for `nsecrets` elements; `out` writable.
+ */
+int32_t cst_cookie_policy_new(uint32_t kind,
+                              const char *framework,
+                              size_t framework_len,
+                              const char *database,
+                              size_t database_len,
+                              const char *container,
+                              size_t container_len,
+                              const uint8_t *const *secrets,
+                              const size_t *secret_lens,
+                              size_t nsecrets,
+                              bool secure,
+                              int64_t max_age,
+                              size_t max_bytes,
+                              struct cst_cookie_policy **out);
+
+/**
+ * Releases a policy (what was built from it lives on). NULL is ignored.
+ *
+ * # Safety
+ * NULL or a live handle not used after this call.
+ */
+void cst_cookie_policy_free(struct cst_cookie_policy *policy);
+
+/**
+ * The cookie's name (output protocol).
+ *
+ * # Safety
+ * A live handle; output as in the header's conventions.
+ */
+int32_t cst_cookie_policy_get_name(const struct cst_cookie_policy *policy,
+                                   char *buf,
+                                   size_t cap,
+                                   size_t *out_len);
+
+/**
+ * The `index`-th earlier name of the cookie, still to be read (never written) for one release
+ * (output protocol); CST_ERR_NOT_FOUND past the last one.
+ *
+ * # Safety
+ * A live handle; output as in the header's conventions.
+ */
+int32_t cst_cookie_policy_get_legacy_name(const struct cst_cookie_policy *policy,
+                                          size_t index,
+                                          char *buf,
+                                          size_t cap,
+                                          size_t *out_len);
+
+/**
+ * The cookie's budget of sealed text in bytes into *out.
+ *
+ * # Safety
+ * A live handle; `out` writable.
+ */
+int32_t cst_cookie_policy_get_max_bytes(const struct cst_cookie_policy *policy, size_t *out);
+
+/**
+ * The seal context of one session's (or user's) cookie: the framework, the application and
+ * `sid` (output protocol).
+ *
+ * # Safety
+ * A live handle; the span valid; output as in the header's conventions.
+ */
+int32_t cst_cookie_policy_compute_context(const struct cst_cookie_policy *policy,
+                                          const char *sid,
+                                          size_t sid_len,
+                                          char *buf,
+                                          size_t cap,
+                                          size_t *out_len);
+
+/**
+ * The `Set-Cookie` value that sets the cookie to `value` (already cookie-safe, as a sealed value
+ * is) with the policy's name, `Path=/`, `Max-Age`, `HttpOnly`, `SameSite=Lax` and `Secure`
+ * (output protocol).
+ *
+ * # Safety
+ * A live handle; the span valid; output as in the header's conventions.
+ */
+int32_t cst_cookie_policy_compute_header(const struct cst_cookie_policy *policy,
+                                         const char *value,
+                                         size_t value_len,
+                                         char *buf,
+                                         size_t cap,
+                                         size_t *out_len);
+
+/**
+ * The size in bytes of one key cst_cookie_derive_keys derives (32: an HMAC-SHA256 output),
+ * for bindings that size its output buffer.
+ */
+size_t cst_library_get_cookie_key_bytes(void);
 
 /**
  * Creates a carrier into *out: `nkeys` keys (`keys[i]` of `key_lens[i]` bytes, each at least 16;
@@ -1475,12 +1514,12 @@ int32_t cst_carrier_read(const struct cst_carrier *carrier,
 
 /**
  * Why the last cst_carrier_read accepted or refused its value, into *out (name it with
- * cst_cookie_verdict_name; safe to log: it says nothing of the value).
+ * cst_cookie_verdict_get_name; safe to log: it says nothing of the value).
  *
  * # Safety
  * `carrier` live; `out` writable.
  */
-int32_t cst_carrier_verdict(const struct cst_carrier *carrier, enum cst_cookie_verdict *out);
+int32_t cst_carrier_get_verdict(const struct cst_carrier *carrier, enum cst_cookie_verdict *out);
 
 /**
  * Reports a response's x-ms-session-token value (parsed strictly, merged with the union
@@ -1510,7 +1549,7 @@ int32_t cst_carrier_report_token(const struct cst_carrier *carrier,
  * # Safety
  * `carrier` live; `out` writable.
  */
-int32_t cst_carrier_token(const struct cst_carrier *carrier, struct cst_token **out);
+int32_t cst_carrier_get_token(const struct cst_carrier *carrier, struct cst_token **out);
 
 /**
  * What to send for one partition key range (the carried token scoped, see cst_token_scope) into
@@ -1519,13 +1558,13 @@ int32_t cst_carrier_token(const struct cst_carrier *carrier, struct cst_token **
  * # Safety
  * `carrier` live; spans and arrays valid as documented; `out` writable.
  */
-int32_t cst_carrier_for_range(const struct cst_carrier *carrier,
-                              const char *range_id,
-                              size_t range_len,
-                              const char *const *parent_ids,
-                              const size_t *parent_lens,
-                              size_t nparents,
-                              struct cst_token **out);
+int32_t cst_carrier_scope(const struct cst_carrier *carrier,
+                          const char *range_id,
+                          size_t range_len,
+                          const char *const *parent_ids,
+                          const size_t *parent_lens,
+                          size_t nparents,
+                          struct cst_token **out);
 
 /**
  * *changed = whether a report changed the token since the last read.
@@ -1533,7 +1572,7 @@ int32_t cst_carrier_for_range(const struct cst_carrier *carrier,
  * # Safety
  * `carrier` live; `changed` writable.
  */
-int32_t cst_carrier_changed(const struct cst_carrier *carrier, bool *changed);
+int32_t cst_carrier_get_changed(const struct cst_carrier *carrier, bool *changed);
 
 /**
  * The sealed value to write back (output protocol), sealed with the first key; CST_ERR_NOT_FOUND
@@ -1542,18 +1581,17 @@ int32_t cst_carrier_changed(const struct cst_carrier *carrier, bool *changed);
  * # Safety
  * `carrier` live; output as documented.
  */
-int32_t cst_carrier_sealed(const struct cst_carrier *carrier,
-                           char *buf,
-                           size_t cap,
-                           size_t *out_len);
+int32_t cst_carrier_seal(const struct cst_carrier *carrier, char *buf, size_t cap, size_t *out_len);
 
 /**
- * The default cookie name of a carried token ("cosmos_session"), output protocol.
+ * The default cookie name of a carried token ("cosmos_token"; "cosmos_session" before, which adapters still read for one release), output protocol.
  *
  * # Safety
  * Output as documented.
  */
-int32_t cst_carrier_cookie_name(char *buf, size_t cap, size_t *out_len);
+int32_t cst_carrier_get_cookie_name(char *buf,
+                                    size_t cap,
+                                    size_t *out_len);
 
 /**
  * Creates an empty container (merges unite regions at the same version; default limits:
@@ -1621,7 +1659,7 @@ int32_t cst_container_capture_response(const struct cst_container *container,
 
 /**
  * cst_container_resolve for the item with partition key `value_json` (as for
- * cst_effective_partition_key) under the container's definition `definition_json` (NULL with
+ * cst_partition_key_compute_effective) under the container's definition `definition_json` (NULL with
  * length 0: Hash V2), given its routing map: the token for the range holding the item (through
  * its parents), into a new token handle. Returns as cst_container_resolve, and
  * CST_ERR_INVALID_ARGUMENT for a partition key or definition.
@@ -1722,10 +1760,11 @@ int32_t cst_container_restore(const struct cst_container *container,
 /**
  * The `index`-th name (lower case) of the headers the flow reads: of requests (`response`
  * false) or of responses (true); NULL past the last. A host passes only these to
- * cst_flow_before_request / cst_flow_after_response (others are ignored anyway): looking up a
+ * cst_flow_run_before_request / cst_flow_run_after_response (others are ignored anyway): looking up a
  * few headers is cheaper than copying them all. Static strings, never freed.
  */
-const char *cst_flow_header_name(bool response, size_t index);
+const char *cst_flow_header_get_name(bool response,
+                                     size_t index);
 
 /**
  * Creates an empty flow into *out.
@@ -1782,32 +1821,32 @@ int32_t cst_flow_snapshot(const struct cst_flow *flow, char *buf, size_t cap, si
  * # Safety
  * `flow` live; spans and the header array valid as documented; `out` writable.
  */
-int32_t cst_flow_before_request(const struct cst_flow *flow,
-                                const char *method,
-                                size_t method_len,
-                                const char *path,
-                                size_t path_len,
-                                const struct cst_header *headers,
-                                size_t header_count,
-                                struct cst_token **out);
+int32_t cst_flow_run_before_request(const struct cst_flow *flow,
+                                    const char *method,
+                                    size_t method_len,
+                                    const char *path,
+                                    size_t path_len,
+                                    const struct cst_header *headers,
+                                    size_t header_count,
+                                    struct cst_token **out);
 
 /**
- * *wants = whether cst_flow_after_response reads this request's response body (account,
+ * *wants = whether cst_flow_run_after_response reads this request's response body (account,
  * collection and partition-key-range reads); pass the body only then.
  *
  * # Safety
  * `flow` live; spans valid; `wants` writable.
  */
-int32_t cst_flow_wants_body(const struct cst_flow *flow,
-                            const char *method,
-                            size_t method_len,
-                            const char *path,
-                            size_t path_len,
-                            bool *wants);
+int32_t cst_flow_get_wants_body(const struct cst_flow *flow,
+                                const char *method,
+                                size_t method_len,
+                                const char *path,
+                                size_t path_len,
+                                bool *wants);
 
 /**
  * Takes a response: its status, headers (the flow reads x-ms-session-token, x-ms-substatus,
- * x-ms-content-path) and the body when cst_flow_wants_body said so (NULL: none). Captures the
+ * x-ms-content-path) and the body when cst_flow_get_wants_body said so (NULL: none). Captures the
  * token by the SDKs' rules and learns definitions and routing maps. Malformed input from the
  * wire is counted, never an error; CST_ERR_INVALID_ARGUMENT only for a status outside 0..65535
  * or a method or path that is not UTF-8.
@@ -1815,16 +1854,16 @@ int32_t cst_flow_wants_body(const struct cst_flow *flow,
  * # Safety
  * `flow` live; spans and the header array valid as documented.
  */
-int32_t cst_flow_after_response(const struct cst_flow *flow,
-                                const char *method,
-                                size_t method_len,
-                                const char *path,
-                                size_t path_len,
-                                int32_t status,
-                                const struct cst_header *headers,
-                                size_t header_count,
-                                const char *body,
-                                size_t body_len);
+int32_t cst_flow_run_after_response(const struct cst_flow *flow,
+                                    const char *method,
+                                    size_t method_len,
+                                    const char *path,
+                                    size_t path_len,
+                                    int32_t status,
+                                    const struct cst_header *headers,
+                                    size_t header_count,
+                                    const char *body,
+                                    size_t body_len);
 
 /**
  * Copies what the flow has done into *out.
@@ -1837,7 +1876,7 @@ int32_t cst_flow_get_stats(const struct cst_flow *flow, struct cst_flow_stats *o
 /**
  * Creates a node's flow cookies into *out: `nkeys` keys (`keys[i]` of `key_lens[i]` bytes, at
  * least 16 each, at most 1,024 keys; the first seals, all open; derive them from a framework
- * secret with cst_web_derive_cookie_keys) and the cookie's budget in bytes (0: 4,000).
+ * secret with cst_cookie_derive_keys) and the cookie's budget in bytes (0: 4,000).
  * CST_ERR_INVALID_ARGUMENT (kinds no_keys, weak_key), CST_ERR_LIMIT_EXCEEDED.
  *
  * # Safety
@@ -1848,6 +1887,26 @@ int32_t cst_flow_cookies_new(const uint8_t *const *keys,
                              size_t nkeys,
                              size_t max_bytes,
                              struct cst_flow_cookies **out);
+
+/**
+ * Creates a node's flow cookies from a flow cookie's policy (cst_cookie_policy_new with
+ * CST_COOKIE_KIND_FLOW: its keys and budget) into *out. CST_ERR_INVALID_ARGUMENT for a policy of
+ * another kind.
+ *
+ * # Safety
+ * A live policy handle; `out` writable.
+ */
+int32_t cst_flow_cookies_new_from_policy(const struct cst_cookie_policy *policy,
+                                         struct cst_flow_cookies **out);
+
+/**
+ * The budget of one cookie's sealed text in bytes into *out (what cst_flow_cookies_seal writes
+ * at most).
+ *
+ * # Safety
+ * A live handle; `out` writable.
+ */
+int32_t cst_flow_cookies_get_max_bytes(const struct cst_flow_cookies *cookies, size_t *out);
 
 /**
  * Releases a node's flow cookies (the flows opened from them live on). NULL is ignored.
@@ -1861,7 +1920,7 @@ void cst_flow_cookies_free(struct cst_flow_cookies *cookies);
  * Opens the cookie a request brought (`cookie` NULL with length 0: none) for the user
  * `context` binds it to (the user's session id; empty when the request has no session) into
  * *out. A cookie that is not accepted is no progress, never an error: read
- * cst_cookie_flow_verdict.
+ * cst_cookie_flow_get_verdict.
  *
  * # Safety
  * `cookies` live; spans valid; `out` writable.
@@ -1887,14 +1946,15 @@ void cst_cookie_flow_free(struct cst_cookie_flow *user);
  * # Safety
  * `user` live; `out` writable.
  */
-int32_t cst_cookie_flow_verdict(const struct cst_cookie_flow *user, enum cst_cookie_verdict *out);
+int32_t cst_cookie_flow_get_verdict(const struct cst_cookie_flow *user,
+                                    enum cst_cookie_verdict *out);
 
 /**
  * A verdict's stable snake_case name ("accepted", "unknown_key" …), safe to log: it says
  * nothing of the cookie. A static NUL-terminated string (never freed); NULL for a value that
  * is not a verdict.
  */
-const char *cst_cookie_verdict_name(int verdict);
+const char *cst_cookie_verdict_get_name(int verdict);
 
 /**
  * A new flow handle on the user's flow into *out (make it current for the request; free it
@@ -1903,11 +1963,11 @@ const char *cst_cookie_verdict_name(int verdict);
  * # Safety
  * `user` live; `out` writable.
  */
-int32_t cst_cookie_flow_flow(const struct cst_cookie_flow *user, struct cst_flow **out);
+int32_t cst_cookie_flow_get_flow(const struct cst_cookie_flow *user, struct cst_flow **out);
 
 /**
  * What to write back at the end of the request, output protocol: CST_OK with the cookie's
- * value (render the header with cst_web_token_cookie_header) when the user's progress moved;
+ * value (render the header with cst_cookie_compute_header) when the user's progress moved;
  * CST_ERR_NOT_FOUND when there is nothing to write; CST_ERR_LIMIT_EXCEEDED (kind
  * seal_too_large) when the progress no longer fits the budget (nothing written; counted).
  * `context`: the user's context now (NULL with length 0: the one the cookie was opened for),
@@ -1941,15 +2001,65 @@ int32_t cst_flow_cookies_get_stats(const struct cst_flow_cookies *cookies,
  * # Safety
  * `cookies` live; `out` writable.
  */
-int32_t cst_flow_cookies_node(const struct cst_flow_cookies *cookies, struct cst_flow **out);
+int32_t cst_flow_cookies_get_node_flow(const struct cst_flow_cookies *cookies,
+                                       struct cst_flow **out);
 
 /**
- * Fills *out with the defaults (see cst_state_options). Returns CST_OK or CST_ERR_NULL_ARGUMENT.
+ * Creates options holding every default (see the option table: cst_state_option_table_get_json)
+ * into *out. Release with cst_state_options_free.
  *
  * # Safety
  * `out` writable.
  */
-int32_t cst_state_options_default(struct cst_state_options *out);
+int32_t cst_state_options_new(struct cst_state_options **out);
+
+/**
+ * Sets the option `name` to `value`, both UTF-8 text: seconds and fractions as decimals ("30",
+ * "0.5"), counts as whole numbers, flags as "true"/"false", names as they are (empty: the
+ * default). CST_ERR_INVALID_ARGUMENT (kind invalid_option, naming the option) for an unknown
+ * name or a value of the wrong type, and nothing changes; a value out of range is refused the
+ * same way by cst_state_open.
+ *
+ * # Safety
+ * A live handle; spans valid for their lengths.
+ */
+int32_t cst_state_options_set(struct cst_state_options *options,
+                              const char *name,
+                              size_t name_len,
+                              const char *value,
+                              size_t value_len);
+
+/**
+ * The option `name`'s value as text (output protocol), in the form cst_state_options_set reads.
+ * CST_ERR_INVALID_ARGUMENT (invalid_option) for an unknown name.
+ *
+ * # Safety
+ * A live handle; the span valid; output as in the header's conventions.
+ */
+int32_t cst_state_options_get(const struct cst_state_options *options,
+                              const char *name,
+                              size_t name_len,
+                              char *buf,
+                              size_t cap,
+                              size_t *out_len);
+
+/**
+ * Releases options (stores opened with them keep their own copy). NULL is ignored.
+ *
+ * # Safety
+ * NULL or a live handle not used after this call.
+ */
+void cst_state_options_free(struct cst_state_options *options);
+
+/**
+ * The option table as JSON (output protocol): an array of {"name", "type" (text, seconds,
+ * fraction, count, flag), "default", "range", "doc"}, in the docs' order. Surfaces list and
+ * document the options from it.
+ *
+ * # Safety
+ * Output as in the header's conventions.
+ */
+int32_t cst_state_option_table_get_json(char *buf, size_t cap, size_t *out_len);
 
 /**
  * Opens a store on Cosmos DB from a connection string `AccountEndpoint=…;AccountKey=…;` and
@@ -2016,7 +2126,8 @@ int32_t cst_state_get_exclusive(const struct cst_state *state,
  * # Safety
  * `result` live; `out` writable.
  */
-int32_t cst_state_result_entry(const struct cst_state_result *result, struct cst_state_entry *out);
+int32_t cst_state_result_get_entry(const struct cst_state_result *result,
+                                   struct cst_state_entry *out);
 
 /**
  * The content bytes of a result: *data points into the result (valid until
@@ -2025,9 +2136,9 @@ int32_t cst_state_result_entry(const struct cst_state_result *result, struct cst
  * # Safety
  * `result` live; `data` and `len` writable.
  */
-int32_t cst_state_result_data(const struct cst_state_result *result,
-                              const uint8_t **data,
-                              size_t *len);
+int32_t cst_state_result_get_data(const struct cst_state_result *result,
+                                  const uint8_t **data,
+                                  size_t *len);
 
 /**
  * Releases a result. NULL is ignored.
@@ -2115,10 +2226,10 @@ int32_t cst_state_reset_timeout(const struct cst_state *state,
  * # Safety
  * `state` live; span valid; `out` writable.
  */
-int32_t cst_state_token(const struct cst_state *state,
-                        const char *sid,
-                        size_t sid_len,
-                        struct cst_token **out);
+int32_t cst_state_get_token(const struct cst_state *state,
+                            const char *sid,
+                            size_t sid_len,
+                            struct cst_token **out);
 
 /**
  * Presents a token carried from another node for session `sid`: later requests read at least
@@ -2172,7 +2283,7 @@ int32_t cst_state_force_unlock(const struct cst_state *state,
  * # Safety
  * Span valid.
  */
-int32_t cst_state_check_session_id(const char *sid, size_t sid_len);
+int32_t cst_session_id_check(const char *sid, size_t sid_len);
 
 /**
  * How errors and traces name a session without its id ("session #" and 12 hex digits of the
@@ -2182,11 +2293,11 @@ int32_t cst_state_check_session_id(const char *sid, size_t sid_len);
  * # Safety
  * Span valid; output as documented.
  */
-int32_t cst_state_session_fingerprint(const char *sid,
-                                      size_t sid_len,
-                                      char *buf,
-                                      size_t cap,
-                                      size_t *out_len);
+int32_t cst_session_id_get_fingerprint(const char *sid,
+                                       size_t sid_len,
+                                       char *buf,
+                                       size_t cap,
+                                       size_t *out_len);
 
 /**
  * Removes session `sid` without holding its lock: takes the lock (waiting up to `wait` seconds
@@ -2208,6 +2319,8 @@ int32_t cst_state_delete(const struct cst_state *state,
  * framework secrets (`secrets`/`secret_lens`; the first seals, all unseal; each at least 16
  * bytes, else CST_ERR_INVALID_ARGUMENT kind weak_key), the seal bound to `framework` and `app`,
  * the cookie `Secure` when `secure`, with `Max-Age` `max_age` seconds (negative: none).
+ * cst_state_token_cookie_new_from_policy does the same from the core's cookie policy, which
+ * composes `app` from the store's database and container itself.
  *
  * # Safety
  * Spans valid as documented; `out` writable.
@@ -2222,6 +2335,18 @@ int32_t cst_state_token_cookie_new(const uint8_t *const *secrets,
                                    bool secure,
                                    int64_t max_age,
                                    struct cst_state_token_cookie **out);
+
+/**
+ * Creates the token-cookie hook of one application from its cookie policy (cst_cookie_policy_new
+ * with CST_COOKIE_KIND_STATE_TOKEN: the name, the keys derived from the framework's secrets, the
+ * seal bound to the framework, the store and the session id, the budget, Max-Age and Secure)
+ * into *out. CST_ERR_INVALID_ARGUMENT for a policy of another kind.
+ *
+ * # Safety
+ * A live policy handle; `out` writable.
+ */
+int32_t cst_state_token_cookie_new_from_policy(const struct cst_cookie_policy *policy,
+                                               struct cst_state_token_cookie **out);
 
 /**
  * Releases a hook (NULL is a no-op).

@@ -114,12 +114,12 @@ pub unsafe extern "C" fn cst_carrier_read(
 }
 
 /// Why the last cst_carrier_read accepted or refused its value, into *out (name it with
-/// cst_cookie_verdict_name; safe to log: it says nothing of the value).
+/// cst_cookie_verdict_get_name; safe to log: it says nothing of the value).
 ///
 /// # Safety
 /// `carrier` live; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_carrier_verdict(
+pub unsafe extern "C" fn cst_carrier_get_verdict(
     carrier: *const cst_carrier,
     out: *mut crate::flow_cookies::cst_cookie_verdict,
 ) -> i32 {
@@ -182,7 +182,7 @@ pub unsafe extern "C" fn cst_carrier_report_token(
 /// # Safety
 /// `carrier` live; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_carrier_token(
+pub unsafe extern "C" fn cst_carrier_get_token(
     carrier: *const cst_carrier,
     out: *mut *mut cst_token,
 ) -> i32 {
@@ -202,7 +202,7 @@ pub unsafe extern "C" fn cst_carrier_token(
 /// # Safety
 /// `carrier` live; spans and arrays valid as documented; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_carrier_for_range(
+pub unsafe extern "C" fn cst_carrier_scope(
     carrier: *const cst_carrier,
     range_id: *const c_char,
     range_len: usize,
@@ -233,7 +233,7 @@ pub unsafe extern "C" fn cst_carrier_for_range(
 /// # Safety
 /// `carrier` live; `changed` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_carrier_changed(
+pub unsafe extern "C" fn cst_carrier_get_changed(
     carrier: *const cst_carrier,
     changed: *mut bool,
 ) -> i32 {
@@ -251,7 +251,7 @@ pub unsafe extern "C" fn cst_carrier_changed(
 /// # Safety
 /// `carrier` live; output as documented.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_carrier_sealed(
+pub unsafe extern "C" fn cst_carrier_seal(
     carrier: *const cst_carrier,
     buf: *mut c_char,
     cap: usize,
@@ -266,12 +266,12 @@ pub unsafe extern "C" fn cst_carrier_sealed(
     })
 }
 
-/// The default cookie name of a carried token ("cosmos_session"), output protocol.
+/// The default cookie name of a carried token ("cosmos_token"; "cosmos_session" before, which adapters still read for one release), output protocol.
 ///
 /// # Safety
 /// Output as documented.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_carrier_cookie_name(
+pub unsafe extern "C" fn cst_carrier_get_cookie_name(
     buf: *mut c_char,
     cap: usize,
     out_len: *mut usize,

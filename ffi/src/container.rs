@@ -158,7 +158,7 @@ pub unsafe extern "C" fn cst_container_capture_response(
 }
 
 /// cst_container_resolve for the item with partition key `value_json` (as for
-/// cst_effective_partition_key) under the container's definition `definition_json` (NULL with
+/// cst_partition_key_compute_effective) under the container's definition `definition_json` (NULL with
 /// length 0: Hash V2), given its routing map: the token for the range holding the item (through
 /// its parents), into a new token handle. Returns as cst_container_resolve, and
 /// CST_ERR_INVALID_ARGUMENT for a partition key or definition.

@@ -66,7 +66,7 @@ unsafe fn latest(
 /// # Safety
 /// Arrays valid for `npairs` elements; spans valid as documented; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_token_latest_for_feed_range(
+pub unsafe extern "C" fn cst_token_find_latest_for_feed_range(
     ranges: *const *const c_char,
     range_lens: *const usize,
     tokens: *const *const c_char,
@@ -89,12 +89,12 @@ pub unsafe extern "C" fn cst_token_latest_for_feed_range(
     })
 }
 
-/// cst_token_latest_for_feed_range, writing the token as text (output protocol).
+/// cst_token_find_latest_for_feed_range, writing the token as text (output protocol).
 ///
 /// # Safety
 /// Arrays valid for `npairs` elements; spans valid as documented; output as documented.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_latest_for_feed_range(
+pub unsafe extern "C" fn cst_token_text_find_latest_for_feed_range(
     ranges: *const *const c_char,
     range_lens: *const usize,
     tokens: *const *const c_char,

@@ -15,7 +15,7 @@ use crate::token::{cst_token, into_handle};
 /// collection's partitioning. Internally synchronized: every function except cst_flow_free may
 /// be called from any number of threads at the same time. Free it once with cst_flow_free.
 pub struct cst_flow {
-    // Shared with the cookie flow it came from (cst_cookie_flow_flow), if any.
+    // Shared with the cookie flow it came from (cst_cookie_flow_get_flow), if any.
     pub(crate) inner: Arc<SessionFlow>,
 }
 
@@ -131,10 +131,10 @@ fn header_names() -> &'static [Vec<std::ffi::CString>; 2] {
 
 /// The `index`-th name (lower case) of the headers the flow reads: of requests (`response`
 /// false) or of responses (true); NULL past the last. A host passes only these to
-/// cst_flow_before_request / cst_flow_after_response (others are ignored anyway): looking up a
+/// cst_flow_run_before_request / cst_flow_run_after_response (others are ignored anyway): looking up a
 /// few headers is cheaper than copying them all. Static strings, never freed.
 #[unsafe(no_mangle)]
-pub extern "C" fn cst_flow_header_name(response: bool, index: usize) -> *const c_char {
+pub extern "C" fn cst_flow_header_get_name(response: bool, index: usize) -> *const c_char {
     guard_or(std::ptr::null(), || {
         header_names()[usize::from(response)]
             .get(index)
@@ -244,7 +244,7 @@ pub unsafe extern "C" fn cst_flow_snapshot(
 /// # Safety
 /// `flow` live; spans and the header array valid as documented; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_flow_before_request(
+pub unsafe extern "C" fn cst_flow_run_before_request(
     flow: *const cst_flow,
     method: *const c_char,
     method_len: usize,
@@ -282,13 +282,13 @@ pub unsafe extern "C" fn cst_flow_before_request(
     })
 }
 
-/// *wants = whether cst_flow_after_response reads this request's response body (account,
+/// *wants = whether cst_flow_run_after_response reads this request's response body (account,
 /// collection and partition-key-range reads); pass the body only then.
 ///
 /// # Safety
 /// `flow` live; spans valid; `wants` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_flow_wants_body(
+pub unsafe extern "C" fn cst_flow_get_wants_body(
     flow: *const cst_flow,
     method: *const c_char,
     method_len: usize,
@@ -310,7 +310,7 @@ pub unsafe extern "C" fn cst_flow_wants_body(
 }
 
 /// Takes a response: its status, headers (the flow reads x-ms-session-token, x-ms-substatus,
-/// x-ms-content-path) and the body when cst_flow_wants_body said so (NULL: none). Captures the
+/// x-ms-content-path) and the body when cst_flow_get_wants_body said so (NULL: none). Captures the
 /// token by the SDKs' rules and learns definitions and routing maps. Malformed input from the
 /// wire is counted, never an error; CST_ERR_INVALID_ARGUMENT only for a status outside 0..65535
 /// or a method or path that is not UTF-8.
@@ -318,7 +318,7 @@ pub unsafe extern "C" fn cst_flow_wants_body(
 /// # Safety
 /// `flow` live; spans and the header array valid as documented.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_flow_after_response(
+pub unsafe extern "C" fn cst_flow_run_after_response(
     flow: *const cst_flow,
     method: *const c_char,
     method_len: usize,

@@ -3,9 +3,10 @@
 
 use std::ffi::{c_char, c_int};
 
-use cosmos_session_token::{CookieFlow, CookieVerdict, FlowCookies, SealedCookie};
+use cosmos_session_token::{CookieFlow, CookieKind, CookieVerdict, FlowCookies, SealedCookie};
 
 use crate::boundary::{Failure, bytes_array, guard, guard_or, input_str, put, write_output};
+use crate::cookie_policy::{self, cst_cookie_policy};
 use crate::flow::{cst_flow, flow_handle};
 use crate::handle::{Boxed, Handle, borrow, free_boxed, new_boxed};
 use crate::sealing::{MAX_SEAL_KEYS, seal_budget};
@@ -33,7 +34,7 @@ impl Handle for cst_cookie_flow {
 }
 impl Boxed for cst_cookie_flow {}
 
-/// What became of the cookie a request brought (cst_cookie_flow_verdict). Only
+/// What became of the cookie a request brought (cst_cookie_flow_get_verdict). Only
 /// CST_COOKIE_ACCEPTED restores progress; none of the others is an error.
 #[repr(C)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -109,7 +110,7 @@ pub struct cst_flow_cookie_stats {
 
 /// Creates a node's flow cookies into *out: `nkeys` keys (`keys[i]` of `key_lens[i]` bytes, at
 /// least 16 each, at most 1,024 keys; the first seals, all open; derive them from a framework
-/// secret with cst_web_derive_cookie_keys) and the cookie's budget in bytes (0: 4,000).
+/// secret with cst_cookie_derive_keys) and the cookie's budget in bytes (0: 4,000).
 /// CST_ERR_INVALID_ARGUMENT (kinds no_keys, weak_key), CST_ERR_LIMIT_EXCEEDED.
 ///
 /// # Safety
@@ -134,6 +135,52 @@ pub unsafe extern "C" fn cst_flow_cookies_new(
     })
 }
 
+/// Creates a node's flow cookies from a flow cookie's policy (cst_cookie_policy_new with
+/// CST_COOKIE_KIND_FLOW: its keys and budget) into *out. CST_ERR_INVALID_ARGUMENT for a policy of
+/// another kind.
+///
+/// # Safety
+/// A live policy handle; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_flow_cookies_new_from_policy(
+    policy: *const cst_cookie_policy,
+    out: *mut *mut cst_flow_cookies,
+) -> i32 {
+    guard(|| {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        // SAFETY: forwarded caller guarantee.
+        let policy = unsafe { cookie_policy::policy(policy) }?;
+        if policy.kind() != CookieKind::Flow {
+            return Err(Failure::invalid(format!(
+                "flow cookies need a flow cookie policy, not {}",
+                policy.kind().as_str()
+            )));
+        }
+        let inner = policy.flow_cookies()?;
+        // SAFETY: checked non-NULL.
+        unsafe { put(out, new_boxed(cst_flow_cookies { inner }), "out") }
+    })
+}
+
+/// The budget of one cookie's sealed text in bytes into *out (what cst_flow_cookies_seal writes
+/// at most).
+///
+/// # Safety
+/// A live handle; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_flow_cookies_get_max_bytes(
+    cookies: *const cst_flow_cookies,
+    out: *mut usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let cookies = unsafe { borrow(cookies) }?;
+        unsafe { put(out, cookies.inner.max_bytes(), "out") }
+    })
+}
+
 /// Releases a node's flow cookies (the flows opened from them live on). NULL is ignored.
 ///
 /// # Safety
@@ -149,7 +196,7 @@ pub unsafe extern "C" fn cst_flow_cookies_free(cookies: *mut cst_flow_cookies) {
 /// Opens the cookie a request brought (`cookie` NULL with length 0: none) for the user
 /// `context` binds it to (the user's session id; empty when the request has no session) into
 /// *out. A cookie that is not accepted is no progress, never an error: read
-/// cst_cookie_flow_verdict.
+/// cst_cookie_flow_get_verdict.
 ///
 /// # Safety
 /// `cookies` live; spans valid; `out` writable.
@@ -198,7 +245,7 @@ pub unsafe extern "C" fn cst_cookie_flow_free(user: *mut cst_cookie_flow) {
 /// # Safety
 /// `user` live; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_cookie_flow_verdict(
+pub unsafe extern "C" fn cst_cookie_flow_get_verdict(
     user: *const cst_cookie_flow,
     out: *mut cst_cookie_verdict,
 ) -> i32 {
@@ -214,7 +261,7 @@ pub unsafe extern "C" fn cst_cookie_flow_verdict(
 /// nothing of the cookie. A static NUL-terminated string (never freed); NULL for a value that
 /// is not a verdict.
 #[unsafe(no_mangle)]
-pub extern "C" fn cst_cookie_verdict_name(verdict: c_int) -> *const c_char {
+pub extern "C" fn cst_cookie_verdict_get_name(verdict: c_int) -> *const c_char {
     let name: &'static [u8] = match verdict {
         0 => b"accepted\0",
         1 => b"no_session\0",
@@ -237,7 +284,7 @@ pub extern "C" fn cst_cookie_verdict_name(verdict: c_int) -> *const c_char {
 /// # Safety
 /// `user` live; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_cookie_flow_flow(
+pub unsafe extern "C" fn cst_cookie_flow_get_flow(
     user: *const cst_cookie_flow,
     out: *mut *mut cst_flow,
 ) -> i32 {
@@ -254,7 +301,7 @@ pub unsafe extern "C" fn cst_cookie_flow_flow(
 }
 
 /// What to write back at the end of the request, output protocol: CST_OK with the cookie's
-/// value (render the header with cst_web_token_cookie_header) when the user's progress moved;
+/// value (render the header with cst_cookie_compute_header) when the user's progress moved;
 /// CST_ERR_NOT_FOUND when there is nothing to write; CST_ERR_LIMIT_EXCEEDED (kind
 /// seal_too_large) when the progress no longer fits the budget (nothing written; counted).
 /// `context`: the user's context now (NULL with length 0: the one the cookie was opened for),
@@ -334,7 +381,7 @@ pub unsafe extern "C" fn cst_flow_cookies_get_stats(
 /// # Safety
 /// `cookies` live; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_flow_cookies_node(
+pub unsafe extern "C" fn cst_flow_cookies_get_node_flow(
     cookies: *const cst_flow_cookies,
     out: *mut *mut cst_flow,
 ) -> i32 {

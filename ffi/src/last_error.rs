@@ -11,7 +11,7 @@ use crate::status::*;
 
 /// Number of rows in the error table (every stable code any function can report).
 #[unsafe(no_mangle)]
-pub extern "C" fn cst_error_code_count() -> usize {
+pub extern "C" fn cst_error_table_get_count() -> usize {
     ERROR_CODES.len()
 }
 
@@ -22,7 +22,7 @@ pub extern "C" fn cst_error_code_count() -> usize {
 /// # Safety
 /// buf valid for cap bytes (or NULL with cap 0); out_len and out_status writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_error_code_at(
+pub unsafe extern "C" fn cst_error_table_get_row(
     index: usize,
     buf: *mut c_char,
     cap: usize,
@@ -58,7 +58,7 @@ fn quiet_guard(body: impl FnOnce() -> i32) -> i32 {
 /// # Safety
 /// buf must be valid for cap bytes (or NULL with cap 0); out_len must be valid for a write.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_last_error_message(
+pub unsafe extern "C" fn cst_last_error_get_message(
     buf: *mut c_char,
     cap: usize,
     out_len: *mut usize,
@@ -74,12 +74,12 @@ pub unsafe extern "C" fn cst_last_error_message(
 /// Copies the stable code of this thread's last failure into buf: a parse error kind such as
 /// "not_a_number" or "overflow" (the codes of testdata/README.md), "region_mismatch", or one of
 /// "null_argument", "invalid_utf8", "buffer_too_small", "not_found", "invalid_argument", "panic".
-/// Writes "" when nothing failed. Same protocol and statuses as cst_last_error_message().
+/// Writes "" when nothing failed. Same protocol and statuses as cst_last_error_get_message().
 ///
 /// # Safety
 /// buf must be valid for cap bytes (or NULL with cap 0); out_len must be valid for a write.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_last_error_kind(
+pub unsafe extern "C" fn cst_last_error_get_code(
     buf: *mut c_char,
     cap: usize,
     out_len: *mut usize,
@@ -99,7 +99,7 @@ pub unsafe extern "C" fn cst_last_error_kind(
 /// # Safety
 /// Both pointers must be valid for a write.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_last_error_position(
+pub unsafe extern "C" fn cst_last_error_get_position(
     out_segment: *mut i64,
     out_offset: *mut i64,
 ) -> i32 {
@@ -159,8 +159,8 @@ mod tests {
         assert_eq!(ours.to_vec(), core);
         for status in ours {
             // Every status has a name, so C callers can print it.
-            // SAFETY: cst_status_name returns a static NUL-terminated string.
-            let name = unsafe { std::ffi::CStr::from_ptr(cst_status_name(status)) };
+            // SAFETY: cst_status_get_name returns a static NUL-terminated string.
+            let name = unsafe { std::ffi::CStr::from_ptr(cst_status_get_name(status)) };
             assert_ne!(name.to_bytes(), b"CST_ERR_UNKNOWN");
         }
     }

@@ -31,6 +31,8 @@ mod partition_key;
 
 mod web;
 
+mod cookie_policy;
+
 mod carrier;
 
 mod container;
@@ -70,6 +72,8 @@ pub use oneshot::*;
 pub use partition_key::*;
 
 pub use web::*;
+
+pub use cookie_policy::*;
 
 pub use carrier::*;
 

@@ -30,7 +30,7 @@ pub(crate) unsafe fn parse(
 /// # Safety
 /// `token` valid for `len` bytes (or NULL with len 0).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_check(token: *const c_char, len: usize, flags: u32) -> i32 {
+pub unsafe extern "C" fn cst_token_text_check(token: *const c_char, len: usize, flags: u32) -> i32 {
     guard(|| {
         check_flags(flags, PARSE_FLAGS)?;
         // SAFETY: forwarded caller guarantees.
@@ -44,7 +44,7 @@ pub unsafe extern "C" fn cst_check(token: *const c_char, len: usize, flags: u32)
 /// # Safety
 /// Spans and output as documented in the header.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_convert(
+pub unsafe extern "C" fn cst_token_text_convert(
     token: *const c_char,
     len: usize,
     target_format: i32,
@@ -68,7 +68,7 @@ pub unsafe extern "C" fn cst_convert(
 /// # Safety
 /// Spans and output as documented in the header.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_merge(
+pub unsafe extern "C" fn cst_token_text_merge(
     a: *const c_char,
     alen: usize,
     b: *const c_char,
@@ -100,7 +100,7 @@ pub unsafe extern "C" fn cst_merge(
 /// # Safety
 /// Spans valid as documented; `order` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_compare(
+pub unsafe extern "C" fn cst_token_text_compare(
     a: *const c_char,
     alen: usize,
     b: *const c_char,
@@ -129,7 +129,7 @@ pub unsafe extern "C" fn cst_compare(
 /// # Safety
 /// Spans valid as documented (`parents[i]` for `parent_lens[i]` bytes, i < nparents).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_scope(
+pub unsafe extern "C" fn cst_token_text_scope(
     token: *const c_char,
     len: usize,
     range_id: *const c_char,

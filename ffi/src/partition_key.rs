@@ -84,7 +84,7 @@ fn definition(
 /// # Safety
 /// Span valid as documented; output as documented.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_effective_partition_key(
+pub unsafe extern "C" fn cst_partition_key_compute_effective(
     value_json: *const c_char,
     len: usize,
     kind: u32,
@@ -146,7 +146,10 @@ pub unsafe extern "C" fn cst_routing_map_free(map: *mut cst_routing_map) {
 /// # Safety
 /// `map` live; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_routing_map_len(map: *const cst_routing_map, out: *mut usize) -> i32 {
+pub unsafe extern "C" fn cst_routing_map_get_range_count(
+    map: *const cst_routing_map,
+    out: *mut usize,
+) -> i32 {
     guard(|| {
         // SAFETY: forwarded caller guarantee.
         let m = unsafe { borrow(map) }?;
@@ -156,7 +159,7 @@ pub unsafe extern "C" fn cst_routing_map_len(map: *const cst_routing_map, out: *
 }
 
 /// The token to send for the item with partition key `value_json` (as for
-/// cst_effective_partition_key) under the container's definition `definition_json` (its
+/// cst_partition_key_compute_effective) under the container's definition `definition_json` (its
 /// "partitionKey" property, e.g. {"paths":["/pk"],"kind":"Hash","version":2}; NULL with length
 /// 0: Hash V2): the segment of the range holding it, or its parents' progress after a split or
 /// merge, into a new token handle *out. A hierarchical-key prefix gets the segments of every
@@ -167,7 +170,7 @@ pub unsafe extern "C" fn cst_routing_map_len(map: *const cst_routing_map, out: *
 /// # Safety
 /// Handles live; spans valid as documented; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_token_for_partition_key(
+pub unsafe extern "C" fn cst_token_scope_to_partition_key(
     t: *const cst_token,
     value_json: *const c_char,
     value_len: usize,
@@ -196,12 +199,12 @@ pub unsafe extern "C" fn cst_token_for_partition_key(
 
 /// The segments of `t` a request over `feed_range` needs (MIN-MAX text or the SDKs' JSON): one
 /// per range it overlaps, found through the parents after splits and merges, into a new token
-/// handle *out. Returns as cst_token_for_partition_key.
+/// handle *out. Returns as cst_token_scope_to_partition_key.
 ///
 /// # Safety
 /// Handles live; span valid as documented; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_token_for_feed_range(
+pub unsafe extern "C" fn cst_token_scope_to_feed_range(
     t: *const cst_token,
     feed_range: *const c_char,
     len: usize,
@@ -223,7 +226,7 @@ pub unsafe extern "C" fn cst_token_for_feed_range(
 
 /// CST_OK when `t` renders in at most `max_bytes`; otherwise CST_ERR_LIMIT_EXCEEDED (kind
 /// token_too_large). A token is never cut (dropping a segment would weaken consistency): scope it
-/// with cst_token_for_partition_key or cst_token_for_feed_range instead. Thread-safe.
+/// with cst_token_scope_to_partition_key or cst_token_scope_to_feed_range instead. Thread-safe.
 ///
 /// # Safety
 /// `t` live.
@@ -237,36 +240,5 @@ pub unsafe extern "C" fn cst_token_check_header_budget(
         let t = unsafe { token(t, "token") }?;
         cosmos_session_token::check_header_budget(t, max_bytes)
             .map_err(|e| Failure::from(cosmos_session_token::Error::from(e)))
-    })
-}
-
-/// How `a` relates to `b` (*order: CST_ORDER_*), and why: one line per piece of progress one
-/// lacks of the other ("A lacks range 0: global LSN 90 < 100 (10 behind)", "B lacks range 1:
-/// absent (needs 1:-1#42)"), joined by '\n', written with the output protocol ("" when equal).
-/// Returns CST_OK, CST_ERR_BUFFER_TOO_SMALL (*order set), CST_ERR_NULL_ARGUMENT. Thread-safe.
-///
-/// # Safety
-/// Handles live; `order` writable; output as documented.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_token_compare_explain(
-    a: *const cst_token,
-    b: *const cst_token,
-    order: *mut i32,
-    buf: *mut c_char,
-    cap: usize,
-    out_len: *mut usize,
-) -> i32 {
-    guard(|| {
-        if order.is_null() {
-            return Err(Failure::null("order"));
-        }
-        // SAFETY: forwarded caller guarantees.
-        let (a, b) = unsafe { (token(a, "a")?, token(b, "b")?) };
-        let c = a.compare_explained(b);
-        let lines = c.lines();
-        // SAFETY: checked non-NULL above.
-        unsafe { *order = crate::token::order_code(c.order) };
-        // SAFETY: forwarded caller guarantees.
-        unsafe { write_output(&lines.join("\n"), buf, cap, out_len) }
     })
 }

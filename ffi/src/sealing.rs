@@ -1,5 +1,5 @@
 //! Sealed tokens: handle variants (`cst_token_seal`, `cst_token_unseal`) and the one-shot text
-//! helpers over them (`cst_seal`, `cst_unseal`).
+//! helpers over them (`cst_token_text_seal`, `cst_token_text_unseal`).
 
 use std::ffi::c_char;
 
@@ -164,7 +164,7 @@ pub unsafe extern "C" fn cst_token_unseal(
 /// # Safety
 /// Spans valid as documented; output as documented.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_seal(
+pub unsafe extern "C" fn cst_token_text_seal(
     token: *const c_char,
     len: usize,
     key: *const u8,
@@ -201,7 +201,7 @@ pub unsafe extern "C" fn cst_seal(
 /// # Safety
 /// Spans and arrays valid as documented; output as documented.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_unseal(
+pub unsafe extern "C" fn cst_token_text_unseal(
     sealed: *const c_char,
     len: usize,
     keys: *const *const u8,

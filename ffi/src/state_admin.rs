@@ -162,7 +162,7 @@ pub unsafe extern "C" fn cst_state_force_unlock(
 /// # Safety
 /// Span valid.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_state_check_session_id(sid: *const c_char, sid_len: usize) -> i32 {
+pub unsafe extern "C" fn cst_session_id_check(sid: *const c_char, sid_len: usize) -> i32 {
     guard(|| {
         // SAFETY: forwarded caller guarantees.
         let sid = unsafe { input_str(sid, sid_len, "session id") }?;
@@ -178,7 +178,7 @@ pub unsafe extern "C" fn cst_state_check_session_id(sid: *const c_char, sid_len:
 /// # Safety
 /// Span valid; output as documented.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_state_session_fingerprint(
+pub unsafe extern "C" fn cst_session_id_get_fingerprint(
     sid: *const c_char,
     sid_len: usize,
     buf: *mut c_char,

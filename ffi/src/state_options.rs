@@ -1,159 +1,157 @@
-//! `cst_state_options`: the options of cst_state_open, filled with the state crate's defaults
-//! and resolved by its `Settings` (one schema for every surface).
+//! `cst_state_options`: the options of cst_state_open as name/value text pairs over the state
+//! crate's one option table (`Settings`, `OPTIONS`): no default, range or type is spelt here, and
+//! a new option never changes the ABI.
+
+use std::ffi::c_char;
+use std::sync::Mutex;
 
 use cosmos_session_state::{CosmosOptions, Options, Settings};
-use std::ffi::c_char;
 
-use crate::boundary::{Failure, guard, input_str, put};
+use crate::boundary::{Failure, guard, guard_or, input_str, put, write_output};
+use crate::handle::{Boxed, Handle, borrow, free_boxed, new_boxed};
 
-/// Options of cst_state_open. Fill with cst_state_options_default, then change what you need.
-/// Strings are (pointer, length) UTF-8 spans; NULL with length 0 means "the default".
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
+/// Options of cst_state_open / cst_state_open_memory / cst_state_open_with_hooks: the state
+/// crate's defaults until set by name (cst_state_options_set). One thread at a time may set;
+/// reading and opening from several threads is safe.
 pub struct cst_state_options {
-    /// Database id (default "sessions"); created on first use.
-    pub database: *const c_char,
-    /// Length of `database` in bytes.
-    pub database_len: usize,
-    /// Container id (default "SessionStore"); created on first use.
-    pub container: *const c_char,
-    /// Length of `container` in bytes.
-    pub container_len: usize,
-    /// Consistency level asked for: "Strong" (the default, also for NULL/""), "BoundedStaleness",
-    /// "Session", "ConsistentPrefix", "Eventual", or "AccountDefault" to send no consistency
-    /// header (the account's default applies).
-    pub consistency: *const c_char,
-    /// Length of `consistency` in bytes.
-    pub consistency_len: usize,
-    /// Seconds a lock lives before another request may take it over (default 30).
-    pub lock_ttl: f64,
-    /// Default session timeout in seconds (default 1200).
-    pub timeout: f64,
-    /// Gzip new content (default true); items record their own flag.
-    pub compression: bool,
-    /// Fraction of the timeout after which a read renews the session (default 0.25).
-    pub renew_fraction: f64,
-    /// Timeout of one HTTP request in seconds (default 10).
-    pub request_timeout: f64,
-    /// Retries of a throttled or failed request (default 9, at most 100).
-    pub max_retries: u32,
-    /// Seconds one operation may take in all, retries and region changes included (default 20).
-    pub operation_timeout: f64,
-    /// Regions reads prefer, comma-separated ("East US, West US"); NULL/"": reads go to the
-    /// write region.
-    pub preferred_regions: *const c_char,
-    /// Length of `preferred_regions` in bytes.
-    pub preferred_regions_len: usize,
-    /// Run on an account with several write regions (default false: refused).
-    pub allow_multi_write: bool,
-    /// The first write creates a missing database and container (default true; key sign-in only).
-    pub create_if_missing: bool,
-    /// How to sign in: "Key" (the default, also NULL/""), "ManagedIdentity" (App Service's
-    /// IDENTITY_ENDPOINT/IDENTITY_HEADER, else the VM instance-metadata endpoint), "ClientSecret"
-    /// (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST). With Entra
-    /// ID the connection string has AccountEndpoint only.
-    pub authentication: *const c_char,
-    /// Length of `authentication` in bytes.
-    pub authentication_len: usize,
-    /// A user-assigned managed identity's client id (NULL: the system-assigned identity).
-    pub managed_identity_client_id: *const c_char,
-    /// Length of `managed_identity_client_id` in bytes.
-    pub managed_identity_client_id_len: usize,
+    // A Mutex, not a Cell: a handle may be shared between threads by its owner.
+    settings: Mutex<Settings>,
 }
 
-/// Fills *out with the defaults (see cst_state_options). Returns CST_OK or CST_ERR_NULL_ARGUMENT.
+impl Handle for cst_state_options {
+    const NAME: &'static str = "options";
+}
+impl Boxed for cst_state_options {}
+
+impl cst_state_options {
+    fn settings(&self) -> Settings {
+        // A panic while setting left a whole Settings value (fields are assigned whole).
+        self.settings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Creates options holding every default (see the option table: cst_state_option_table_get_json)
+/// into *out. Release with cst_state_options_free.
 ///
 /// # Safety
 /// `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_state_options_default(out: *mut cst_state_options) -> i32 {
+pub unsafe extern "C" fn cst_state_options_new(out: *mut *mut cst_state_options) -> i32 {
     guard(|| {
-        let d = Settings::default();
-        let value = cst_state_options {
-            database: std::ptr::null(),
-            database_len: 0,
-            container: std::ptr::null(),
-            container_len: 0,
-            consistency: std::ptr::null(),
-            consistency_len: 0,
-            lock_ttl: d.lock_ttl,
-            timeout: d.timeout,
-            compression: d.compression,
-            renew_fraction: d.renew_fraction,
-            request_timeout: d.request_timeout,
-            // The default (9) fits; the field is unsigned.
-            max_retries: u32::try_from(d.max_retries).unwrap_or(0),
-            operation_timeout: d.operation_timeout,
-            preferred_regions: std::ptr::null(),
-            preferred_regions_len: 0,
-            allow_multi_write: d.allow_multi_write,
-            create_if_missing: d.create_if_missing,
-            authentication: std::ptr::null(),
-            authentication_len: 0,
-            managed_identity_client_id: std::ptr::null(),
-            managed_identity_client_id_len: 0,
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        let options = cst_state_options {
+            settings: Mutex::new(Settings::default()),
         };
-        // SAFETY: forwarded caller guarantees.
-        unsafe { put(out, value, "out") }
+        // SAFETY: checked non-NULL.
+        unsafe { put(out, new_boxed(options), "out") }
     })
 }
 
-/// Reads the options struct (NULL: the defaults).
+/// Sets the option `name` to `value`, both UTF-8 text: seconds and fractions as decimals ("30",
+/// "0.5"), counts as whole numbers, flags as "true"/"false", names as they are (empty: the
+/// default). CST_ERR_INVALID_ARGUMENT (kind invalid_option, naming the option) for an unknown
+/// name or a value of the wrong type, and nothing changes; a value out of range is refused the
+/// same way by cst_state_open.
 ///
 /// # Safety
-/// `options` NULL or valid, with valid spans.
+/// A live handle; spans valid for their lengths.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_options_set(
+    options: *mut cst_state_options,
+    name: *const c_char,
+    name_len: usize,
+    value: *const c_char,
+    value_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let options = unsafe { borrow(options.cast_const()) }?;
+        let (name, value) = unsafe {
+            (
+                input_str(name, name_len, "name")?,
+                input_str(value, value_len, "value")?,
+            )
+        };
+        // A refused value changes nothing (Settings::set assigns a field only once it parsed).
+        let mut settings = options
+            .settings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(settings.set(name, value)?)
+    })
+}
+
+/// The option `name`'s value as text (output protocol), in the form cst_state_options_set reads.
+/// CST_ERR_INVALID_ARGUMENT (invalid_option) for an unknown name.
+///
+/// # Safety
+/// A live handle; the span valid; output as in the header's conventions.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_options_get(
+    options: *const cst_state_options,
+    name: *const c_char,
+    name_len: usize,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        let options = unsafe { borrow(options) }?;
+        let name = unsafe { input_str(name, name_len, "name") }?;
+        let value = options.settings().get(name)?;
+        // SAFETY: forwarded caller guarantees.
+        unsafe { write_output(&value, buf, cap, out_len) }
+    })
+}
+
+/// Releases options (stores opened with them keep their own copy). NULL is ignored.
+///
+/// # Safety
+/// NULL or a live handle not used after this call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_options_free(options: *mut cst_state_options) {
+    guard_or((), || {
+        // SAFETY: forwarded caller guarantee.
+        unsafe { free_boxed(options) }
+    })
+}
+
+/// The option table as JSON (output protocol): an array of {"name", "type" (text, seconds,
+/// fraction, count, flag), "default", "range", "doc"}, in the docs' order. Surfaces list and
+/// document the options from it.
+///
+/// # Safety
+/// Output as in the header's conventions.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_option_table_get_json(
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded caller guarantees.
+        unsafe { write_output(&Settings::schema_json(), buf, cap, out_len) }
+    })
+}
+
+/// Resolves the options (NULL: the defaults) into the engine's and the Cosmos store's, checking
+/// every range (invalid_option naming the option).
+///
+/// # Safety
+/// `options` NULL or a live handle.
 pub(crate) unsafe fn read_options(
     options: *const cst_state_options,
 ) -> Result<(Options, CosmosOptions), Failure> {
-    // SAFETY: the caller passes NULL or a valid struct.
-    let Some(o) = (unsafe { options.as_ref() }) else {
-        return Ok(Settings::default().resolve()?);
-    };
-    // SAFETY: forwarded caller guarantees on the spans.
-    // SAFETY: forwarded caller guarantees on the spans.
-    let (authentication, client_id) = unsafe {
-        (
-            input_str(
-                o.authentication,
-                o.authentication_len,
-                "options.authentication",
-            )?,
-            input_str(
-                o.managed_identity_client_id,
-                o.managed_identity_client_id_len,
-                "options.managed_identity_client_id",
-            )?,
-        )
-    };
-    let (database, container, consistency, preferred_regions) = unsafe {
-        (
-            input_str(o.database, o.database_len, "options.database")?,
-            input_str(o.container, o.container_len, "options.container")?,
-            input_str(o.consistency, o.consistency_len, "options.consistency")?,
-            input_str(
-                o.preferred_regions,
-                o.preferred_regions_len,
-                "options.preferred_regions",
-            )?,
-        )
-    };
-    // Defaults and ranges are the state crate's (one `Settings::resolve` for every surface).
-    let settings = Settings {
-        database: database.to_owned(),
-        container: container.to_owned(),
-        consistency: consistency.to_owned(),
-        lock_ttl: o.lock_ttl,
-        timeout: o.timeout,
-        compression: o.compression,
-        renew_fraction: o.renew_fraction,
-        request_timeout: o.request_timeout,
-        max_retries: i64::from(o.max_retries),
-        operation_timeout: o.operation_timeout,
-        preferred_regions: preferred_regions.to_owned(),
-        allow_multi_write: o.allow_multi_write,
-        create_if_missing: o.create_if_missing,
-        authentication: authentication.to_owned(),
-        managed_identity_client_id: client_id.to_owned(),
+    // SAFETY: the caller passes NULL or a live handle.
+    let settings = match unsafe { options.as_ref() } {
+        Some(o) => o.settings(),
+        None => Settings::default(),
     };
     Ok(settings.resolve()?)
 }

@@ -124,7 +124,7 @@ pub unsafe extern "C" fn cst_state_get_exclusive(
 /// # Safety
 /// `result` live; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_state_result_entry(
+pub unsafe extern "C" fn cst_state_result_get_entry(
     result: *const cst_state_result,
     out: *mut cst_state_entry,
 ) -> i32 {
@@ -142,7 +142,7 @@ pub unsafe extern "C" fn cst_state_result_entry(
 /// # Safety
 /// `result` live; `data` and `len` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_state_result_data(
+pub unsafe extern "C" fn cst_state_result_get_data(
     result: *const cst_state_result,
     data: *mut *const u8,
     len: *mut usize,

@@ -1,10 +1,11 @@
 //! `cst_state_token_cookie`: the token-cookie hook of one web application (the state crate's
 //! `TokenCookie`), which carries a session's token between nodes in a sealed cookie.
 
-use cosmos_session_token::Code;
+use cosmos_session_token::{Code, CookieKind, CookiePolicy};
 use std::ffi::c_char;
 
 use crate::boundary::{Failure, bytes_array, guard, guard_or, input_str, put, write_output};
+use crate::cookie_policy::{self, cst_cookie_policy};
 use crate::handle::{Boxed, Handle, borrow, free_boxed, new_boxed};
 use crate::state::{cst_state, engine_and_session};
 
@@ -23,6 +24,8 @@ impl Boxed for cst_state_token_cookie {}
 /// framework secrets (`secrets`/`secret_lens`; the first seals, all unseal; each at least 16
 /// bytes, else CST_ERR_INVALID_ARGUMENT kind weak_key), the seal bound to `framework` and `app`,
 /// the cookie `Secure` when `secure`, with `Max-Age` `max_age` seconds (negative: none).
+/// cst_state_token_cookie_new_from_policy does the same from the core's cookie policy, which
+/// composes `app` from the store's database and container itself.
 ///
 /// # Safety
 /// Spans valid as documented; `out` writable.
@@ -61,11 +64,37 @@ pub unsafe extern "C" fn cst_state_token_cookie_new(
                 input_str(app, app_len, "app")?,
             )
         };
-        let hook = cosmos_session_state::TokenCookie::new(&secrets, framework, app)?
+        let policy = CookiePolicy::for_app(CookieKind::StateToken, framework, app, &secrets)?
             .with_secure(secure)
             .with_max_age(u64::try_from(max_age).ok());
+        let hook = cosmos_session_state::TokenCookie::new(policy)?;
         let handle = new_boxed(cst_state_token_cookie { hook });
         // SAFETY: checked non-NULL above.
+        unsafe { put(out, handle, "out") }
+    })
+}
+
+/// Creates the token-cookie hook of one application from its cookie policy (cst_cookie_policy_new
+/// with CST_COOKIE_KIND_STATE_TOKEN: the name, the keys derived from the framework's secrets, the
+/// seal bound to the framework, the store and the session id, the budget, Max-Age and Secure)
+/// into *out. CST_ERR_INVALID_ARGUMENT for a policy of another kind.
+///
+/// # Safety
+/// A live policy handle; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_state_token_cookie_new_from_policy(
+    policy: *const cst_cookie_policy,
+    out: *mut *mut cst_state_token_cookie,
+) -> i32 {
+    guard(|| {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        // SAFETY: forwarded caller guarantee.
+        let policy = unsafe { cookie_policy::policy(policy) }?;
+        let hook = cosmos_session_state::TokenCookie::new(policy.clone())?;
+        let handle = new_boxed(cst_state_token_cookie { hook });
+        // SAFETY: checked non-NULL.
         unsafe { put(out, handle, "out") }
     })
 }

@@ -1,5 +1,5 @@
 //! Token flow across nodes: the session token a store gathered for a session
-//! (cst_state_token), and one carried from another node (cst_state_present_token).
+//! (cst_state_get_token), and one carried from another node (cst_state_present_token).
 
 use cosmos_session_token::Code;
 use std::ffi::c_char;
@@ -14,7 +14,7 @@ use crate::token::{check_out, cst_token, into_handle, token};
 /// # Safety
 /// `state` live; span valid; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_state_token(
+pub unsafe extern "C" fn cst_state_get_token(
     state: *const cst_state,
     sid: *const c_char,
     sid_len: usize,

@@ -9,7 +9,7 @@ pub const CST_OK: i32 = 0;
 pub const CST_ERR_NULL_ARGUMENT: i32 = 1;
 /// An input string was not valid UTF-8.
 pub const CST_ERR_INVALID_UTF8: i32 = 2;
-/// A token did not parse; cst_last_error_message() says where and why.
+/// A token did not parse; cst_last_error_get_message() says where and why.
 pub const CST_ERR_MALFORMED: i32 = 3;
 /// Tokens could not be merged: same version, different region sets, region mismatch = error.
 pub const CST_ERR_INCOMPATIBLE: i32 = 4;
@@ -29,11 +29,11 @@ pub const CST_ERR_REJECTED: i32 = 10;
 /// Session state: the caller's lock was taken over (it had expired); nothing was written.
 pub const CST_ERR_LOCK_LOST: i32 = 11;
 /// Session state: the store failed (unreachable, throttled past the retries, refused the request,
-/// or returned undecodable content); cst_last_error_kind() says which.
+/// or returned undecodable content); cst_last_error_get_code() says which.
 pub const CST_ERR_STORE: i32 = 12;
 
 /// Flag: parse leniently, reporting each repair as a warning (the warning kinds are listed by
-/// cst_token_warning).
+/// cst_token_get_warning).
 pub const CST_FLAG_LENIENT: u32 = 1;
 /// Flag: merging values of the same version with different regions takes the union.
 pub const CST_FLAG_UNION_REGIONS: u32 = 2;
@@ -53,13 +53,13 @@ pub const CST_ORDER_EQUAL: i32 = 1;
 pub const CST_ORDER_GREATER: i32 = 2;
 /// Order: each token is ahead somewhere (incomparable).
 pub const CST_ORDER_CONCURRENT: i32 = 3;
-/// `kind` of cst_effective_partition_key: Hash (version 1 or 2, one path).
+/// `kind` of cst_partition_key_compute_effective: Hash (version 1 or 2, one path).
 pub const CST_PARTITION_KEY_HASH: u32 = 0;
-/// `kind` of cst_effective_partition_key: MultiHash (hierarchical, version 2, 1–3 paths).
+/// `kind` of cst_partition_key_compute_effective: MultiHash (hierarchical, version 2, 1–3 paths).
 pub const CST_PARTITION_KEY_MULTIHASH: u32 = 1;
 
 /// ABI version of this header. Bumped on every incompatible change of the C ABI.
-pub const CST_ABI_VERSION: u32 = 4;
+pub const CST_ABI_VERSION: u32 = 5;
 /// Library version, major part.
 pub const CST_VERSION_MAJOR: u32 = 0;
 /// Library version, minor part.
@@ -70,7 +70,7 @@ pub const CST_VERSION_PATCH: u32 = 0;
 /// The library's version as a static NUL-terminated string, e.g. "cosmos-session-token 0.1.0".
 /// Never free it. Thread-safe.
 #[unsafe(no_mangle)]
-pub extern "C" fn cst_version() -> *const c_char {
+pub extern "C" fn cst_library_get_version() -> *const c_char {
     concat!("cosmos-session-token ", env!("CARGO_PKG_VERSION"), "\0")
         .as_ptr()
         .cast()
@@ -78,7 +78,7 @@ pub extern "C" fn cst_version() -> *const c_char {
 
 /// The ABI version of the loaded library; compare it with CST_ABI_VERSION. Thread-safe.
 #[unsafe(no_mangle)]
-pub extern "C" fn cst_abi_version() -> u32 {
+pub extern "C" fn cst_library_get_abi_version() -> u32 {
     CST_ABI_VERSION
 }
 
@@ -86,7 +86,7 @@ pub extern "C" fn cst_abi_version() -> u32 {
 /// "CST_ERR_UNKNOWN" for a number that is not one.
 /// A static NUL-terminated string; never free it. Thread-safe.
 #[unsafe(no_mangle)]
-pub extern "C" fn cst_status_name(status: i32) -> *const c_char {
+pub extern "C" fn cst_status_get_name(status: i32) -> *const c_char {
     let name: &'static str = match status {
         CST_OK => "CST_OK\0",
         CST_ERR_NULL_ARGUMENT => "CST_ERR_NULL_ARGUMENT\0",

@@ -54,7 +54,7 @@ impl Drop for cst_token {
 /// artefacts.
 #[cfg(feature = "debug-panic")]
 #[unsafe(no_mangle)]
-pub extern "C" fn cst_debug_live_tokens() -> usize {
+pub extern "C" fn cst_debug_get_live_tokens() -> usize {
     LIVE_TOKENS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
@@ -156,7 +156,10 @@ pub unsafe extern "C" fn cst_token_to_string(
 /// # Safety
 /// `token` a live handle; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_token_encoded_len(token: *const cst_token, out: *mut usize) -> i32 {
+pub unsafe extern "C" fn cst_token_get_encoded_len(
+    token: *const cst_token,
+    out: *mut usize,
+) -> i32 {
     guard(|| {
         // SAFETY: forwarded caller guarantees.
         let t = unsafe { self::token(token, "token") }?;
@@ -271,6 +274,37 @@ pub unsafe extern "C" fn cst_token_compare(
     })
 }
 
+/// How `a` relates to `b` (*order: CST_ORDER_*), and why: one line per piece of progress one
+/// lacks of the other ("A lacks range 0: global LSN 90 < 100 (10 behind)", "B lacks range 1:
+/// absent (needs 1:-1#42)"), joined by '\n', written with the output protocol ("" when equal).
+/// Returns CST_OK, CST_ERR_BUFFER_TOO_SMALL (*order set), CST_ERR_NULL_ARGUMENT. Thread-safe.
+///
+/// # Safety
+/// Handles live; `order` writable; output as documented.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cst_token_compare_explain(
+    a: *const cst_token,
+    b: *const cst_token,
+    order: *mut i32,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| {
+        if order.is_null() {
+            return Err(Failure::null("order"));
+        }
+        // SAFETY: forwarded caller guarantees.
+        let (a, b) = unsafe { (token(a, "a")?, token(b, "b")?) };
+        let c = a.compare_explained(b);
+        let lines = c.lines();
+        // SAFETY: checked non-NULL above.
+        unsafe { *order = order_code(c.order) };
+        // SAFETY: forwarded caller guarantees.
+        unsafe { write_output(&lines.join("\n"), buf, cap, out_len) }
+    })
+}
+
 /// A hash consistent with semantic equality (CST_ORDER_EQUAL ⇒ same hash) into *out.
 /// Stable within one library build only.
 ///
@@ -328,7 +362,10 @@ pub(crate) fn not_found() -> Failure {
 /// # Safety
 /// `token` a live handle; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_token_segment_count(token: *const cst_token, out: *mut usize) -> i32 {
+pub unsafe extern "C" fn cst_token_get_segment_count(
+    token: *const cst_token,
+    out: *mut usize,
+) -> i32 {
     guard(|| {
         // SAFETY: forwarded caller guarantees.
         let t = unsafe { self::token(token, "token") }?;
@@ -351,7 +388,7 @@ fn segment(t: &SessionToken, index: usize) -> Result<cosmos_session_token::Segme
 /// # Safety
 /// `token` a live handle; `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_token_segment_range_id(
+pub unsafe extern "C" fn cst_token_get_segment_range_id(
     token: *const cst_token,
     index: usize,
     buf: *mut c_char,
@@ -372,7 +409,7 @@ pub unsafe extern "C" fn cst_token_segment_range_id(
 /// # Safety
 /// `token` a live handle; `buf` valid for `cap` bytes (or NULL with cap 0); `out_len` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_token_segment_to_string(
+pub unsafe extern "C" fn cst_token_get_segment_text(
     token: *const cst_token,
     index: usize,
     buf: *mut c_char,
@@ -394,7 +431,7 @@ pub unsafe extern "C" fn cst_token_segment_to_string(
 /// # Safety
 /// `token` a live handle; the four output pointers writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_token_segment_info(
+pub unsafe extern "C" fn cst_token_get_segment_info(
     token: *const cst_token,
     index: usize,
     format: *mut i32,
@@ -429,7 +466,7 @@ pub unsafe extern "C" fn cst_token_segment_info(
 /// # Safety
 /// `token` a live handle; both output pointers writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_token_segment_region(
+pub unsafe extern "C" fn cst_token_get_segment_region(
     token: *const cst_token,
     index: usize,
     region_index: usize,
@@ -479,7 +516,10 @@ unsafe fn warning<'a>(p: *const cst_token, index: usize) -> Result<&'a Warning, 
 /// # Safety
 /// `token` a live handle; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_token_warning_count(token: *const cst_token, out: *mut usize) -> i32 {
+pub unsafe extern "C" fn cst_token_get_warning_count(
+    token: *const cst_token,
+    out: *mut usize,
+) -> i32 {
     guard(|| {
         // SAFETY: forwarded caller guarantee.
         let h = unsafe { borrow(token) }?;
@@ -496,7 +536,7 @@ pub unsafe extern "C" fn cst_token_warning_count(token: *const cst_token, out: *
 /// # Safety
 /// `token` a live handle; buffers valid as documented; the other pointers writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_token_warning(
+pub unsafe extern "C" fn cst_token_get_warning(
     token: *const cst_token,
     index: usize,
     code_buf: *mut c_char,

@@ -1,11 +1,12 @@
-//! `cst_web_*`: the web-session policy of the core (`cosmos_session_token::web`) for adapters
+//! `cst_cookie_*` (no handle): the web-session policy of the core (`cosmos_session_token::web`) for adapters
 //! written against the C ABI (the ASP.NET provider): token-cookie keys derived from a framework
 //! secret and its rotation list, the session-bound seal context, and the cookie's attributes.
 
 use std::ffi::c_char;
 
 use cosmos_session_token::{
-    Code, MAX_SEAL_KEYS, derive_cookie_keys, token_cookie_context, token_cookie_header,
+    COOKIE_KEY_BYTES, Code, MAX_SEAL_KEYS, derive_cookie_keys, token_cookie_context,
+    token_cookie_header,
 };
 
 use crate::boundary::{Failure, bytes_array, guard, input_str, write_output};
@@ -20,7 +21,7 @@ use crate::boundary::{Failure, bytes_array, guard, input_str, write_output};
 /// `secrets`/`secret_lens` valid for `count` elements, each span valid; `out` valid for `out_cap`
 /// bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cst_web_derive_cookie_keys(
+pub unsafe extern "C" fn cst_cookie_derive_keys(
     secrets: *const *const u8,
     secret_lens: *const usize,
     count: usize,
@@ -32,7 +33,7 @@ pub unsafe extern "C" fn cst_web_derive_cookie_keys(
         let secrets =
             unsafe { bytes_array(secrets.cast(), secret_lens, count, "secrets", MAX_SEAL_KEYS) }?;
         let keys = derive_cookie_keys(&secrets)?;
-        let need = keys.len() * 32;
+        let need = keys.len() * COOKIE_KEY_BYTES;
         if out.is_null() {
             return Err(Failure::null("out"));
         }
@@ -44,7 +45,13 @@ pub unsafe extern "C" fn cst_web_derive_cookie_keys(
         }
         for (i, key) in keys.iter().enumerate() {
             // SAFETY: out is valid for out_cap >= need bytes; i * 32 + 32 <= need.
-            unsafe { std::ptr::copy_nonoverlapping(key.as_ptr(), out.add(i * 32), 32) };
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    key.as_ptr(),
+                    out.add(i * COOKIE_KEY_BYTES),
+                    COOKIE_KEY_BYTES,
+                )
+            };
         }
         Ok(())
     })
@@ -57,7 +64,7 @@ pub unsafe extern "C" fn cst_web_derive_cookie_keys(
 /// Spans valid; output as documented.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)] // three spans and the output protocol
-pub unsafe extern "C" fn cst_web_token_cookie_context(
+pub unsafe extern "C" fn cst_cookie_compute_context(
     framework: *const c_char,
     framework_len: usize,
     app: *const c_char,
@@ -92,7 +99,7 @@ pub unsafe extern "C" fn cst_web_token_cookie_context(
 /// Spans valid; output as documented.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)] // two spans, two values and the output protocol
-pub unsafe extern "C" fn cst_web_token_cookie_header(
+pub unsafe extern "C" fn cst_cookie_compute_header(
     name: *const c_char,
     name_len: usize,
     value: *const c_char,

@@ -78,7 +78,7 @@ fn last_message() -> String {
     let mut buf = vec![0u8; 1024];
     let mut len = 0usize;
     // SAFETY: a buffer of the given capacity and a valid out-pointer.
-    unsafe { cst_last_error_message(buf.as_mut_ptr().cast(), buf.len(), &mut len) };
+    unsafe { cst_last_error_get_message(buf.as_mut_ptr().cast(), buf.len(), &mut len) };
     String::from_utf8_lossy(&buf[..len.min(buf.len())]).into_owned()
 }
 
@@ -105,20 +105,19 @@ fn tokens_from_a_c_callback_and_every_request_to_a_c_observer() {
         user_data: &shared as *const Mutex<Shared> as *mut c_void,
     };
     let cs = format!("AccountEndpoint=http://127.0.0.1:{}/;", server.port);
-    let mut options = std::mem::MaybeUninit::<cst_state_options>::uninit();
-    // SAFETY: a writable struct.
-    assert_eq!(
-        unsafe { cst_state_options_default(options.as_mut_ptr()) },
-        CST_OK
-    );
-    // SAFETY: filled above.
-    let mut options = unsafe { options.assume_init() };
-    options.database = "hooks".as_ptr().cast();
-    options.database_len = 5;
+    let mut options: *mut cst_state_options = std::ptr::null_mut();
+    // SAFETY: a writable out-pointer, then a live handle and valid spans.
+    unsafe {
+        assert_eq!(cst_state_options_new(&mut options), CST_OK);
+        assert_eq!(
+            cst_state_options_set(options, c"database".as_ptr(), 8, c"hooks".as_ptr(), 5),
+            CST_OK
+        );
+    }
     let mut state: *mut cst_state = std::ptr::null_mut();
     // SAFETY: valid spans, options, hooks (alive until the store is freed) and out-pointer.
     let rc = unsafe {
-        cst_state_open_with_hooks(cs.as_ptr().cast(), cs.len(), &options, &hooks, &mut state)
+        cst_state_open_with_hooks(cs.as_ptr().cast(), cs.len(), options, &hooks, &mut state)
     };
     assert_eq!(rc, CST_OK, "{}", last_message());
     let mut result: *mut cst_state_result = std::ptr::null_mut();
@@ -174,13 +173,16 @@ fn tokens_from_a_c_callback_and_every_request_to_a_c_observer() {
     let mut state: *mut cst_state = std::ptr::null_mut();
     // SAFETY: as above.
     let rc = unsafe {
-        cst_state_open_with_hooks(cs.as_ptr().cast(), cs.len(), &options, &hooks, &mut state)
+        cst_state_open_with_hooks(cs.as_ptr().cast(), cs.len(), options, &hooks, &mut state)
     };
     assert_eq!(rc, CST_OK);
     // SAFETY: as above.
     let rc = unsafe { cst_state_get(state, "setup".as_ptr().cast(), 5, &mut result) };
     assert_eq!(rc, CST_ERR_STORE);
     assert!(last_message().contains("returned 7"), "{}", last_message());
-    // SAFETY: as above.
-    unsafe { cst_state_free(state) };
+    // SAFETY: the store and the options created above, each freed once.
+    unsafe {
+        cst_state_free(state);
+        cst_state_options_free(options);
+    }
 }

@@ -48,9 +48,12 @@ pub use engine::{
 pub use error::{Result, StateError, session_fingerprint};
 pub use ids::{MAX_SESSION_ID_BYTES, check_session_id, encode_session_id};
 pub use memory::{MemoryStore, Stats};
-pub use settings::{MAX_REQUEST_TIMEOUT_SECONDS, MAX_RETRIES, Settings};
+pub use settings::{
+    MAX_REQUEST_TIMEOUT_SECONDS, MAX_RETRIES, OPTIONS, OptionSpec, OptionType, Settings,
+    option_spec,
+};
 pub use store::{
     Item, MAX_PATCH_OPS, Outcome, Patch, PatchOp, Predicate, Reply, Store, StoreStats,
 };
 pub use unlocked::{DEFAULT_LOCK_WAIT, MAX_LOCK_WAIT_SECONDS, SaveMode, lock_wait};
-pub use web::TokenCookie;
+pub use web::{TokenCookie, cookie_policy};

@@ -5,25 +5,62 @@
 //! session id (all in the core's `web` module), so an adapter only reads a cookie and writes a
 //! header.
 
-use cosmos_session_token::{
-    DEFAULT_SEAL_BUDGET, SessionCarrier, TOKEN_COOKIE_NAME, derive_cookie_keys,
-    token_cookie_context, token_cookie_header,
-};
+use cosmos_session_token::{CookieKind, CookiePolicy, SessionCarrier};
 
 use crate::engine::SessionStateStore;
 use crate::error::{Result, StateError};
 use crate::ids::check_session_id;
 
+/// The core's [`CookiePolicy`] of a `kind` cookie of `framework` for a session store named as
+/// every surface names it: an empty `database` or `container` is the store's default (the
+/// option table's), so the seal binds to the store the engine really uses.
+///
+/// ```
+/// use cosmos_session_state::cookie_policy;
+/// use cosmos_session_token::CookieKind;
+/// let policy = cookie_policy(CookieKind::StateToken, "aspnet", "", "", &[b"secret-0123456789abcdef"])?;
+/// assert_eq!(policy.app(), "sessions/SessionStore");
+/// # Ok::<(), cosmos_session_token::SealError>(())
+/// ```
+pub fn cookie_policy(
+    kind: CookieKind,
+    framework: &str,
+    database: &str,
+    container: &str,
+    secrets: &[&[u8]],
+) -> std::result::Result<CookiePolicy, cosmos_session_token::SealError> {
+    let defaults = crate::Settings::default();
+    let or = |given: &str, default: String| {
+        if given.is_empty() {
+            default
+        } else {
+            given.to_owned()
+        }
+    };
+    CookiePolicy::new(
+        kind,
+        framework,
+        &or(database, defaults.database),
+        &or(container, defaults.container),
+        secrets,
+    )
+}
+
 /// The token-cookie hook of one application, for web adapters: at the start of a request
 /// [`begin`](Self::begin) presents the token the session's sealed cookie carries; at the end
 /// [`finish`](Self::finish) gives the `Set-Cookie` header to send when the store's token for the
-/// session changed. Keys come from the framework's secret and its fallbacks; the seal is bound to
-/// the framework, the application and the session id.
+/// session changed. Everything about the cookie (name, keys from the framework's secrets, the
+/// seal's binding to the framework, the store and the session id, budget, `Max-Age`, `Secure`)
+/// is the core's [`CookiePolicy`] of a [`CookieKind::StateToken`] cookie.
 ///
 /// ```
 /// use cosmos_session_state::{MemoryStore, Options, SessionStateStore, TokenCookie};
+/// use cosmos_session_token::{CookieKind, CookiePolicy};
 /// let store = SessionStateStore::new(MemoryStore::new(), Options::default())?;
-/// let hook = TokenCookie::new(&[b"framework-secret-0123456789"], "flask", "web/SessionStore")?;
+/// let policy = CookiePolicy::new(CookieKind::StateToken, "flask", "web", "SessionStore",
+///                                &[b"framework-secret-0123456789"])
+///     .map_err(cosmos_session_token::Error::from)?;
+/// let hook = TokenCookie::new(policy)?;
 /// // A request without a cookie: nothing to present; its write gives the session a token.
 /// assert!(!hook.begin(&store, "sid-1", None)?);
 /// let ex = store.get_exclusive("sid-1")?;
@@ -36,64 +73,38 @@ use crate::ids::check_session_id;
 /// assert_eq!(hook.finish(&store, "sid-1", Some(value))?, None);
 /// # Ok::<(), cosmos_session_state::StateError>(())
 /// ```
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct TokenCookie {
-    keys: Vec<[u8; 32]>,
-    framework: String,
-    app: String,
-    secure: bool,
-    max_age: Option<u64>,
-}
-
-impl std::fmt::Debug for TokenCookie {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The keys are secrets: never printed.
-        f.debug_struct("TokenCookie")
-            .field("keys", &format_args!("[{} redacted]", self.keys.len()))
-            .field("framework", &self.framework)
-            .field("app", &self.app)
-            .field("secure", &self.secure)
-            .field("max_age", &self.max_age)
-            .finish()
-    }
+    policy: CookiePolicy,
 }
 
 impl TokenCookie {
-    /// The hook of one application: keys derived from `secrets` (the framework's secret first,
-    /// then its fallbacks; each at least 16 bytes, else `weak_key`), the seal bound to
-    /// `framework` and `app`. The cookie is `Secure` and has no `Max-Age` unless changed.
-    pub fn new(secrets: &[&[u8]], framework: &str, app: &str) -> Result<Self> {
-        let keys = derive_cookie_keys(secrets).map_err(cosmos_session_token::Error::from)?;
-        Ok(TokenCookie {
-            keys,
-            framework: framework.to_owned(),
-            app: app.to_owned(),
-            secure: true,
-            max_age: None,
-        })
+    /// The hook of one application's `policy` (a [`CookieKind::StateToken`] policy; another
+    /// kind is `invalid_argument`).
+    pub fn new(policy: CookiePolicy) -> Result<Self> {
+        if policy.kind() != CookieKind::StateToken {
+            return Err(StateError::InvalidArgument(format!(
+                "a token cookie needs a state_token cookie policy, not {}",
+                policy.kind().as_str()
+            )));
+        }
+        Ok(TokenCookie { policy })
     }
 
-    /// Without `Secure` (plain-HTTP development only).
-    pub fn with_secure(mut self, secure: bool) -> Self {
-        self.secure = secure;
-        self
-    }
-
-    /// With a `Max-Age` in seconds (e.g. the framework's session cookie age).
-    pub fn with_max_age(mut self, max_age: Option<u64>) -> Self {
-        self.max_age = max_age;
-        self
+    /// The cookie's policy.
+    pub fn policy(&self) -> &CookiePolicy {
+        &self.policy
     }
 
     /// The cookie's name (the same for every adapter).
     pub fn name(&self) -> &'static str {
-        TOKEN_COOKIE_NAME
+        self.policy.name()
     }
 
     fn carrier(&self, sid: &str) -> Result<SessionCarrier> {
-        let keys: Vec<&[u8]> = self.keys.iter().map(|k| k.as_slice()).collect();
-        let context = token_cookie_context(&self.framework, &self.app, sid);
-        Ok(SessionCarrier::new(&keys, &context, DEFAULT_SEAL_BUDGET)
+        Ok(self
+            .policy
+            .carrier(&self.policy.context(sid))
             .map_err(cosmos_session_token::Error::from)?)
     }
 
@@ -140,8 +151,7 @@ impl TokenCookie {
         let sealed = carrier
             .sealed()
             .map_err(cosmos_session_token::Error::from)?;
-        Ok(sealed
-            .map(|value| token_cookie_header(TOKEN_COOKIE_NAME, &value, self.max_age, self.secure)))
+        Ok(sealed.map(|value| self.policy.header(&value)))
     }
 }
 

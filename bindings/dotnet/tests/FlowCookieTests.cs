@@ -69,7 +69,20 @@ public class FlowCookieTests
                 }
             }
             // The header as every adapter renders it.
-            string header = WebSessionPolicy.TokenCookieHeader(FlowCookies.DefaultCookieName, cookie, null, true);
+            string header;
+            using (var policy = new CookiePolicy(CookieKind.Flow, "aspnet", "", "", new[] { new byte[16] }))
+            {
+                header = policy.Header(cookie);
+                Assert.AreEqual(0, policy.LegacyNames.Count);
+                Assert.AreEqual(4000, policy.MaxBytes);
+                Assert.AreEqual(WebSessionPolicy.TokenCookieContext("aspnet", "flow", "sid"), policy.Context("sid"));
+            }
+            using (var token = new CookiePolicy(CookieKind.Token, "aspnet", "db", "c", new[] { new byte[16] }))
+            {
+                Assert.AreEqual("cosmos_token", token.Name);
+                CollectionAssert.AreEqual(new[] { "cosmos_session" }, token.LegacyNames);
+                Assert.AreEqual("old", token.Pick(n => n == "cosmos_session" ? "old" : null), "the earlier name is still read");
+            }
             StringAssert.StartsWith("cosmos_flow=" + cookie + "; Path=/", header);
             StringAssert.Contains("HttpOnly", header);
             StringAssert.Contains("SameSite=Lax", header);

@@ -272,13 +272,13 @@ public class ApiTests
         Assert.IsTrue(liveAfter <= liveBefore + 10, "native tokens alive: " + liveBefore + " before, " + liveAfter + " after 600,000 undisposed");
     }
 
-    [System.Runtime.InteropServices.DllImport("cstoken", EntryPoint = "cst_debug_live_tokens")]
-    private static extern UIntPtr cst_debug_live_tokens();
+    [System.Runtime.InteropServices.DllImport("cstoken", EntryPoint = "cst_debug_get_live_tokens")]
+    private static extern UIntPtr cst_debug_get_live_tokens();
 
     /// <summary>Native tokens alive (the test build of the library exports the count).</summary>
     private static ulong NativeLiveTokens()
     {
-        return cst_debug_live_tokens().ToUInt64();
+        return cst_debug_get_live_tokens().ToUInt64();
     }
 }
 
@@ -377,7 +377,7 @@ public class SealTests
         Assert.IsTrue(c.Token == null);
         Assert.AreEqual("no_keys", Assert.Catch<SessionTokenArgumentException>(() => new SessionTokenCookie(new byte[0][], "x")).Kind);
         Assert.AreEqual("weak_key", Assert.Catch<SessionTokenArgumentException>(() => new SessionTokenCookie(new[] { new byte[3] }, "x")).Kind);
-        Assert.AreEqual("cosmos_session", SessionTokenCookie.DefaultName);
+        Assert.AreEqual("cosmos_token", SessionTokenCookie.DefaultName);
         // Same version, other regions: the carrier's union merge never fails a report; an empty header is no token.
         var d = new SessionTokenCookie(keys, "user-42");
         d.Merge("0:1#5#1=1");
@@ -1050,6 +1050,29 @@ public class StoreHooksTests
             Assert.AreEqual(1, stats.LockWaits);
             Assert.IsTrue(stats.Requests > 0);
             s.Release("a", ex.LockId);
+        }
+    }
+
+    [Test]
+    public void OptionsPassByNameThroughTheNativeTable()
+    {
+        // Defaults are the library's: nothing in .NET spells them.
+        Assert.AreEqual("30", SessionStateOptions.Default("lock_ttl"));
+        Assert.AreEqual("sessions", SessionStateOptions.Default("database"));
+        Assert.AreEqual("9", SessionStateOptions.Default("max_retries"));
+        StringAssert.Contains("\"name\":\"managed_identity_client_id\"", SessionStateOptions.TableJson());
+        var unknown = Assert.Throws<SessionTokenArgumentException>(() => SessionStateOptions.Default("lock_tll"));
+        Assert.AreEqual("invalid_option", unknown.Kind);
+        // A name/value pair and a typed property reach the same option; the property wins.
+        var options = new SessionStateOptions { MaxRetries = 3 }.Set("max_retries", "200").Set("lock_ttl", "12.5");
+        CollectionAssert.Contains(options.Pairs(), new KeyValuePair<string, string>("lock_ttl", "12.5"));
+        using (SessionStateStore.OpenInMemory(options)) { }
+        // One refusal for a negative count everywhere (no unsigned wrap-around), naming the option.
+        foreach (var bad in new[] { new SessionStateOptions { MaxRetries = -1 }, new SessionStateOptions().Set("max_retries", "-1"),
+            new SessionStateOptions().Set("lock_ttl", "soon"), new SessionStateOptions().Set("nope", "1") })
+        {
+            var e = Assert.Throws<SessionTokenArgumentException>(() => SessionStateStore.OpenInMemory(bad));
+            Assert.AreEqual("invalid_option", e.Kind);
         }
     }
 }

@@ -85,14 +85,15 @@ pub(crate) fn table_error(py: Python<'_>, code: Code, message: String) -> PyErr 
     error_for(py, code, message)
 }
 
-/// The exception of a code (its class from the code's category), with `kind` and `category`
-/// set.
+/// The exception of a code (its class from the code's category), with `code` (the error table's
+/// code, named as on every surface; `kind` is its earlier name) and `category` set.
 pub(crate) fn error_for(py: Python<'_>, code: Code, message: String) -> PyErr {
     let category = code.category();
     let err = class_of(category, message);
     let value = err.value(py);
     // Setting attributes on a fresh exception instance cannot fail in practice; if it did,
     // the message still says everything.
+    let _ = value.setattr("code", code.name());
     let _ = value.setattr("kind", code.name());
     let _ = value.setattr("category", category.name());
     err

@@ -39,10 +39,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<flow_cookies::FlowCookies>()?;
     m.add_class::<flow_cookies::CookieFlow>()?;
     m.add("FLOW_COOKIE_NAME", cosmos_session_token::FLOW_COOKIE_NAME)?;
-    m.add("MESSAGE_FLOW_BUDGET", cosmos_session_token::MESSAGE_FLOW_BUDGET)?;
+    m.add(
+        "MESSAGE_FLOW_BUDGET",
+        cosmos_session_token::MESSAGE_FLOW_BUDGET,
+    )?;
     m.add_function(wrap_pyfunction!(flow_cookies::flow_snapshot_within, m)?)?;
     m.add_function(wrap_pyfunction!(flow_cookies::seal_flow, m)?)?;
     m.add_function(wrap_pyfunction!(flow_cookies::unseal_flow, m)?)?;
+    m.add_function(wrap_pyfunction!(state::state_option_table, m)?)?;
     m.add_function(wrap_pyfunction!(parse_token, m)?)?;
     m.add_function(wrap_pyfunction!(merge, m)?)?;
     m.add_function(wrap_pyfunction!(convert, m)?)?;
@@ -60,6 +64,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<state::SessionStateStore>()?;
     m.add_class::<state::Exclusive>()?;
     m.add_class::<state::TokenCookie>()?;
+    m.add_class::<CookiePolicy>()?;
     m.add_function(wrap_pyfunction!(state::master_key_signature, m)?)?;
     m.add_function(wrap_pyfunction!(state::session_fingerprint, m)?)?;
     m.add_function(wrap_pyfunction!(derive_cookie_keys, m)?)?;

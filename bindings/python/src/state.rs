@@ -225,55 +225,66 @@ pub struct SessionStateStore {
 #[pymethods]
 impl SessionStateStore {
     /// A store on Cosmos DB (`AccountEndpoint=...;AccountKey=...;`). Times in seconds. Nothing
-    /// is sent until the first call, which creates the database and container if needed. The
-    /// options, their defaults and ranges are the state crate's `Settings` (the same on every
-    /// surface).
+    /// is sent until the first call, which creates the database and container if needed. Every
+    /// keyword is an option of the state crate's one table (`state_option_table()`): None keeps
+    /// its default, and a value is passed through as text, so types and ranges are refused
+    /// (`invalid_option`, naming the option) exactly as on every other surface.
     #[new]
-    #[pyo3(signature = (connection_string, *, database = "sessions", container = "SessionStore",
-                        lock_ttl = 30.0, timeout = 1200.0, compression = true, consistency = "",
-                        renew_fraction = 0.25, request_timeout = 10.0, max_retries = 9,
-                        operation_timeout = 20.0, preferred_regions = None,
-                        allow_multi_write = false, create_if_missing = true, credential = None,
-                        authentication = "", managed_identity_client_id = ""),
-           text_signature = "(connection_string, *, database='sessions', container='SessionStore', lock_ttl=30.0, timeout=1200.0, compression=True, consistency='', renew_fraction=0.25, request_timeout=10.0, max_retries=9, operation_timeout=20.0, preferred_regions=None, allow_multi_write=False, create_if_missing=True, credential=None, authentication='', managed_identity_client_id='')")]
+    #[pyo3(signature = (connection_string, *, database = None, container = None, lock_ttl = None,
+                        timeout = None, compression = None, consistency = None,
+                        renew_fraction = None, request_timeout = None, max_retries = None,
+                        operation_timeout = None, preferred_regions = None,
+                        allow_multi_write = None, create_if_missing = None, credential = None,
+                        authentication = None, managed_identity_client_id = None),
+           text_signature = "(connection_string, *, database=None, container=None, lock_ttl=None, timeout=None, compression=None, consistency=None, renew_fraction=None, request_timeout=None, max_retries=None, operation_timeout=None, preferred_regions=None, allow_multi_write=None, create_if_missing=None, credential=None, authentication=None, managed_identity_client_id=None)")]
     #[allow(clippy::too_many_arguments)] // the Python signature
     fn new(
         py: Python<'_>,
         connection_string: &str,
-        database: &str,
-        container: &str,
-        lock_ttl: f64,
-        timeout: f64,
-        compression: bool,
-        consistency: Option<&str>,
-        renew_fraction: f64,
-        request_timeout: f64,
-        max_retries: i64,
-        operation_timeout: f64,
+        database: Option<Bound<'_, PyAny>>,
+        container: Option<Bound<'_, PyAny>>,
+        lock_ttl: Option<Bound<'_, PyAny>>,
+        timeout: Option<Bound<'_, PyAny>>,
+        compression: Option<Bound<'_, PyAny>>,
+        consistency: Option<Bound<'_, PyAny>>,
+        renew_fraction: Option<Bound<'_, PyAny>>,
+        request_timeout: Option<Bound<'_, PyAny>>,
+        max_retries: Option<Bound<'_, PyAny>>,
+        operation_timeout: Option<Bound<'_, PyAny>>,
         preferred_regions: Option<Regions>,
-        allow_multi_write: bool,
-        create_if_missing: bool,
+        allow_multi_write: Option<Bound<'_, PyAny>>,
+        create_if_missing: Option<Bound<'_, PyAny>>,
         credential: Option<Py<PyAny>>,
-        authentication: &str,
-        managed_identity_client_id: &str,
+        authentication: Option<Bound<'_, PyAny>>,
+        managed_identity_client_id: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let settings = Settings {
-            database: database.to_owned(),
-            container: container.to_owned(),
-            consistency: consistency.unwrap_or_default().to_owned(),
-            lock_ttl,
-            timeout,
-            compression,
-            renew_fraction,
-            request_timeout,
-            max_retries,
-            operation_timeout,
-            preferred_regions: preferred_regions.map(|r| r.0).unwrap_or_default(),
-            allow_multi_write,
-            create_if_missing,
-            authentication: authentication.to_owned(),
-            managed_identity_client_id: managed_identity_client_id.to_owned(),
-        };
+        let mut settings = Settings::default();
+        let given = [
+            ("database", database),
+            ("container", container),
+            ("lock_ttl", lock_ttl),
+            ("timeout", timeout),
+            ("compression", compression),
+            ("consistency", consistency),
+            ("renew_fraction", renew_fraction),
+            ("request_timeout", request_timeout),
+            ("max_retries", max_retries),
+            ("operation_timeout", operation_timeout),
+            ("allow_multi_write", allow_multi_write),
+            ("create_if_missing", create_if_missing),
+            ("authentication", authentication),
+            ("managed_identity_client_id", managed_identity_client_id),
+        ];
+        for (name, value) in given {
+            if let Some(value) = value {
+                set_option(py, &mut settings, name, &value)?;
+            }
+        }
+        if let Some(regions) = preferred_regions {
+            settings
+                .set("preferred_regions", &regions.0)
+                .map_err(|e| state_error(py, &e))?;
+        }
         let build = || -> Result<Engine, StateError> {
             let (options, cosmos) = settings.resolve()?;
             let store = match credential {
@@ -292,24 +303,29 @@ impl SessionStateStore {
             .map_err(|e| state_error(py, &e))
     }
 
-    /// A store kept in this process's memory (tests, single-process tools).
+    /// A store kept in this process's memory (tests, single-process tools); the engine's options
+    /// as for a Cosmos DB store (None: the default).
     #[classmethod]
-    #[pyo3(signature = (*, lock_ttl = 30.0, timeout = 1200.0, compression = true, renew_fraction = 0.25))]
+    #[pyo3(signature = (*, lock_ttl = None, timeout = None, compression = None, renew_fraction = None))]
     fn memory(
         _cls: &Bound<'_, PyType>,
         py: Python<'_>,
-        lock_ttl: f64,
-        timeout: f64,
-        compression: bool,
-        renew_fraction: f64,
+        lock_ttl: Option<Bound<'_, PyAny>>,
+        timeout: Option<Bound<'_, PyAny>>,
+        compression: Option<Bound<'_, PyAny>>,
+        renew_fraction: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let settings = Settings {
-            lock_ttl,
-            timeout,
-            compression,
-            renew_fraction,
-            ..Settings::default()
-        };
+        let mut settings = Settings::default();
+        for (name, value) in [
+            ("lock_ttl", lock_ttl),
+            ("timeout", timeout),
+            ("compression", compression),
+            ("renew_fraction", renew_fraction),
+        ] {
+            if let Some(value) = value {
+                set_option(py, &mut settings, name, &value)?;
+            }
+        }
         settings
             .resolve()
             .and_then(|(options, _)| Engine::new(MemoryStore::new(), options))
@@ -492,6 +508,38 @@ impl SessionStateStore {
     }
 }
 
+/// Sets one option from a Python value as its text form: `bool` as `true`/`false` (checked
+/// before `int`, which it is a subclass of), numbers by `repr`, `str` as it is. Anything else is
+/// an `invalid_option` naming the option; types and ranges are the state crate's.
+fn set_option(
+    py: Python<'_>,
+    settings: &mut Settings,
+    name: &str,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
+    let text = if value.is_instance_of::<PyBool>() {
+        value.extract::<bool>()?.to_string()
+    } else if value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>() {
+        value.repr()?.to_string()
+    } else if value.is_instance_of::<PyString>() {
+        value.extract::<String>()?
+    } else {
+        let kind = value.get_type().name()?.to_string();
+        return Err(state_error(
+            py,
+            &StateError::InvalidOption(format!("{name}: a {kind} is not an option's value")),
+        ));
+    };
+    settings.set(name, &text).map_err(|e| state_error(py, &e))
+}
+
+/// The state crate's option table as JSON (name, type, default, range, doc of every option).
+#[pyfunction]
+pub fn state_option_table() -> String {
+    Settings::schema_json()
+}
+
 /// A wait in seconds, checked by the engine's one rule ([`cosmos_session_state::lock_wait`]).
 fn wait_arg(py: Python<'_>, wait: f64) -> PyResult<Duration> {
     cosmos_session_state::lock_wait(wait).map_err(|e| state_error(py, &e))
@@ -519,7 +567,7 @@ pub fn master_key_signature(
 /// The token-cookie hook of one web application (the state crate's `TokenCookie`): `begin` at
 /// the start of a request presents the token the session's sealed cookie carries; `finish` at the
 /// end gives the `Set-Cookie` header value to send when the store's token changed (or None).
-/// Keys come from the framework's secrets (the first seals, all unseal; each 16+ bytes).
+/// Everything about the cookie is its CookiePolicy's (kind "state_token").
 #[pyclass(frozen, module = "cosmos_session_token._native")]
 pub struct TokenCookie {
     inner: cosmos_session_state::TokenCookie,
@@ -527,21 +575,12 @@ pub struct TokenCookie {
 
 #[pymethods]
 impl TokenCookie {
+    /// The hook of a "state_token" CookiePolicy (its name, keys, binding, Max-Age, Secure).
     #[new]
-    #[pyo3(signature = (secrets, framework, app, *, secure = true, max_age = None))]
-    fn new(
-        py: Python<'_>,
-        secrets: Vec<Vec<u8>>,
-        framework: &str,
-        app: &str,
-        secure: bool,
-        max_age: Option<u64>,
-    ) -> PyResult<Self> {
-        let refs: Vec<&[u8]> = secrets.iter().map(Vec::as_slice).collect();
-        cosmos_session_state::TokenCookie::new(&refs, framework, app)
-            .map(|h| TokenCookie {
-                inner: h.with_secure(secure).with_max_age(max_age),
-            })
+    #[pyo3(signature = (policy))]
+    fn new(py: Python<'_>, policy: &crate::web::CookiePolicy) -> PyResult<Self> {
+        cosmos_session_state::TokenCookie::new(policy.inner.clone())
+            .map(|inner| TokenCookie { inner })
             .map_err(|e| state_error(py, &e))
     }
 

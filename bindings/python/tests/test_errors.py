@@ -142,4 +142,4 @@ def test_carrier_policy():
     with pytest.raises(cst.LimitExceededError) as info:
         tiny.sealed()
     assert info.value.kind == "seal_too_large"
-    assert cst.DEFAULT_COOKIE_NAME == "cosmos_session" and cst.DEFAULT_SEAL_BUDGET == 4000
+    assert cst.DEFAULT_COOKIE_NAME == "cosmos_token" and cst.DEFAULT_SEAL_BUDGET == 4000

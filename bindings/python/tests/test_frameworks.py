@@ -46,24 +46,34 @@ def django_site(server):
 
     urls.urlpatterns = [path("counter", counter), path("peek", peek), path("logout", logout)]
     sys.modules["cst_test_urls"] = urls
+    site = dict(
+        ROOT_URLCONF="cst_test_urls",
+        ALLOWED_HOSTS=["testserver"],
+        MIDDLEWARE=[
+            "cosmos_session_token.django.SessionTokenMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+        ],
+        SESSION_ENGINE="cosmos_session_token.django",
+        COSMOS_SESSION_CONNECTION_STRING=conn(server),
+        COSMOS_SESSION_DATABASE="django",
+        SESSION_COOKIE_AGE=600,
+    )
     if not settings.configured:
         settings.configure(
             SECRET_KEY="test-secret-key-not-for-production-0123456789",
-            ROOT_URLCONF="cst_test_urls",
-            ALLOWED_HOSTS=["testserver"],
-            MIDDLEWARE=[
-                "cosmos_session_token.django.SessionTokenMiddleware",
-                "django.contrib.sessions.middleware.SessionMiddleware",
-            ],
             INSTALLED_APPS=["django.contrib.sessions"],
-            SESSION_ENGINE="cosmos_session_token.django",
-            COSMOS_SESSION_CONNECTION_STRING=conn(server),
-            COSMOS_SESSION_DATABASE="django",
-            SESSION_COOKIE_AGE=600,
             USE_TZ=True,
+            **site,
         )
         django.setup()
-    return settings
+        yield settings
+        return
+    # Another module configured Django first (settings are process-wide): this site's settings
+    # apply for this module's tests only.
+    from django.test import override_settings
+
+    with override_settings(**site):
+        yield settings
 
 
 def test_django_session_backend_behaviours(django_site):
@@ -176,7 +186,7 @@ def test_django_invalid_cookie_ids_are_no_session(django_site):
 def test_django_token_cookie_is_secure_session_bound_and_keyed_from_bytes(django_site):
     from django.test import Client, override_settings
 
-    from cosmos_session_token.django import _app_id, _token_cookie
+    from cosmos_session_token.django import _token_cookie
     from cosmos_session_token.state import SessionStateStore, TokenCookie
 
     c = Client()
@@ -194,7 +204,16 @@ def test_django_token_cookie_is_secure_session_bound_and_keyed_from_bytes(django
         assert rotated is not hook
         assert not rotated.begin(reader, sid, token_cookie.value), "the old SECRET_KEY is not a fallback here"
         assert Client().get("/counter").status_code == 200
-    assert TokenCookie([b"bytes-secret-key-0123456789"], "django", _app_id()).begin(reader, sid, token_cookie.value) is False
+    from django.conf import settings
+
+    policy = cst.CookiePolicy(
+        "state_token",
+        "django",
+        [b"bytes-secret-key-0123456789"],
+        database=getattr(settings, "COSMOS_SESSION_DATABASE", ""),
+        container=getattr(settings, "COSMOS_SESSION_CONTAINER", ""),
+    )
+    assert TokenCookie(policy).begin(reader, sid, token_cookie.value) is False
 
 
 # ---------------------------------------------------------------- Flask

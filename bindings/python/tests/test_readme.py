@@ -239,6 +239,6 @@ def test_csharp_blocks_compile(tmp_path, body, line):
 def test_every_snippet_language_is_known():
     """Blocks run (python, console, c, rust, csharp) or are shown output and configuration (text,
     the quick start's sh, xml): a block in another language would be a snippet no test looks at."""
-    known = {"python", "console", "c", "rust", "csharp", "text", "sh", "xml"}
+    known = {"python", "console", "c", "rust", "csharp", "text", "sh", "xml", "js"}
     for lang, _, line in BLOCKS:
         assert lang in known, f"{line}: a ```{lang} block no test runs"

@@ -101,18 +101,21 @@ def test_two_web_nodes_share_the_sealed_token(caplog):
                 return resp.read().decode(), set_cookie.split(";", 1)[0] if set_cookie else cookie
 
         body, cookie = call(url_a + "/write?range=0&lsn=100", "", "POST")
-        assert body == "written" and cookie.startswith("cosmos_session=cst2.")
+        assert body == "written" and cookie.startswith("cosmos_token=cst2.")
         body, cookie = call(url_a + "/write?range=1&lsn=42", cookie, "POST")
         # B (another node) gets the merged token through the cookie and scopes it per partition.
         assert call(url_b + "/read?range=1", cookie)[0] == "1:1#42"
         assert call(url_b + "/read?range=0", cookie)[0] == "0:1#100"
         assert call(url_b + "/read?range=7", cookie)[0] == "none"
+        # The cookie's name before cosmos_token is still read (an upgrade keeps users' tokens).
+        legacy = cookie.replace("cosmos_token=", "cosmos_session=", 1)
+        assert call(url_b + "/read?range=1", legacy)[0] == "1:1#42"
         # A later write on B merges into the same cookie (never loses A's progress).
         body, cookie = call(url_b + "/write?range=0&lsn=101", cookie, "POST")
         assert call(url_a + "/read?range=0", cookie)[0] == "0:1#101"
         assert call(url_a + "/read?range=1", cookie)[0] == "1:1#42"
         # A forged cookie (huge LSN) is ignored, not trusted.
-        forged = "cosmos_session=" + seal("1:1#999999999", b"attacker-key-0123", "demo-user")
+        forged = "cosmos_token=" + seal("1:1#999999999", b"attacker-key-0123", "demo-user")
         assert call(url_b + "/read?range=1", forged)[0] == "none"
         tampered = cookie[:-3] + ("AAA" if not cookie.endswith("AAA") else "BBB")
         with caplog.at_level("WARNING", logger="cosmos_session_token.web"):

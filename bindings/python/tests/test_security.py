@@ -267,12 +267,12 @@ def test_flask_key_derivation_uses_bytes_and_fallbacks(flask_app):
     writer = SessionStateStore.memory()
     ex = writer.get_exclusive("s")
     writer.set_and_release("s", b"x", ex.lock_id, new_item=True)
-    header = TokenCookie([b"k" * 20], "flask", "a/b").finish(writer, "s", None)
+    header = TokenCookie(cst.CookiePolicy("state_token", "flask", [b"k" * 20], database="a", container="b")).finish(writer, "s", None)
     value = header.split(";")[0].split("=", 1)[1]
     reader = SessionStateStore.memory()
-    assert TokenCookie([str(b"k" * 20).encode()], "flask", "a/b").begin(reader, "s", value) is False
-    assert TokenCookie([b"new-secret-0123456789", b"k" * 20], "flask", "a/b").begin(reader, "s", value) is True
-    assert TokenCookie([b"k" * 20], "flask", "a/other").begin(reader, "s", value) is False, "bound to the store"
+    assert TokenCookie(cst.CookiePolicy("state_token", "flask", [str(b"k" * 20).encode()], database="a", container="b")).begin(reader, "s", value) is False
+    assert TokenCookie(cst.CookiePolicy("state_token", "flask", [b"new-secret-0123456789", b"k" * 20], database="a", container="b")).begin(reader, "s", value) is True
+    assert TokenCookie(cst.CookiePolicy("state_token", "flask", [b"k" * 20], database="a", container="other")).begin(reader, "s", value) is False, "bound to the store"
     iface = flask_app.session_interface
     flask_app.secret_key = b"k" * 20
     first = iface._token_cookie(flask_app)

@@ -205,3 +205,30 @@ def test_signature_matches_azure_cosmos_on_random_inputs():
     doc_key = base64.b64decode("dsZQi3KtZmCv1ljt3VNWNm7sQUF1y5rJfC6kv5JiwvW0EndXdDku/dkKBp8/ufDToSxLzR4y+O/0H/t4bQtVNw==")
     header = master_key_signature(doc_key, "GET", "dbs", "dbs/ToDoList", "Thu, 27 Apr 2017 00:51:12 GMT")
     assert header.lower() == "type%3dmaster%26ver%3d1.0%26sig%3dc09pevjrgp2uqrkr934kfbtqhbyc7tvr3ohyqlu%2bc%2bc%3d"
+
+
+def test_options_pass_by_name_through_the_one_table() -> None:
+    import inspect
+
+    import cosmos_session_token as cst
+
+    table = json.loads(cst.state_option_table())
+    names = [row["name"] for row in table]
+    assert names[:3] == ["database", "container", "consistency"]
+    assert {"lock_ttl", "max_retries", "managed_identity_client_id"} <= set(names)
+    assert next(r for r in table if r["name"] == "max_retries")["default"] == "9"
+    # Every option of the table is a keyword of SessionStateStore, defaulting to None (the
+    # engine's default): no default is spelled in Python.
+    params = inspect.signature(SessionStateStore).parameters
+    assert set(names) <= set(params), set(names) - set(params)
+    assert all(params[n].default is None for n in names)
+    # One refusal for a wrong type or a value out of range, naming the option.
+    for kwargs in ({"max_retries": -1}, {"lock_ttl": "soon"}, {"compression": 1.5}, {"timeout": float("nan")},
+                   {"renew_fraction": [1]}):
+        with pytest.raises(cst.InvalidArgumentError) as e:
+            SessionStateStore("AccountEndpoint=http://127.0.0.1:9/;AccountKey=c2VjcmV0;", **kwargs)
+        assert e.value.kind == "invalid_option"
+        assert next(iter(kwargs)) in str(e.value)
+    SessionStateStore.memory(lock_ttl=5, compression=False)
+    with pytest.raises(cst.InvalidArgumentError):
+        SessionStateStore.memory(lock_ttl=0)

@@ -233,6 +233,11 @@ impl FlowCookies {
         FlowCookies::new(keys, DEFAULT_SEAL_BUDGET)
     }
 
+    /// The budget of a cookie's sealed text in bytes.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
     /// The node's flow: its routing knowledge is every user's; its [`stats`](SessionFlow::stats)
     /// count every user's requests.
     pub fn node(&self) -> &SessionFlow {

@@ -15,7 +15,7 @@ int main() {
     std::size_t n = 0;
     int32_t st = cst_token_to_string(t, buf, sizeof buf, &n);
     cst_token_free(t);
-    bool ok = st == CST_OK && token == buf && cst_abi_version() == CST_ABI_VERSION;
+    bool ok = st == CST_OK && token == buf && cst_library_get_abi_version() == CST_ABI_VERSION;
     std::printf("%d passed, %d failed\n", ok ? 1 : 0, ok ? 0 : 1);
     return ok ? 0 : 1;
 }

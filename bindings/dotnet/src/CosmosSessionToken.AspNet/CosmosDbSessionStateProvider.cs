@@ -4,6 +4,7 @@
 using System;
 using System.Globalization;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Collections.Specialized;
 using System.Configuration;
 using System.Configuration.Provider;
@@ -55,14 +56,14 @@ namespace CosmosSessionToken.AspNet
         private bool tokenCookie;
         private bool tokenCookieSecure = true;
         private StateTokenCookie tokenCookieHook;
-        private string appId = "";
         private string cookieName = "ASP.NET_SessionId";
 
         /// <summary>How long a removal without a lock waits for another request's lock.</summary>
         private static readonly TimeSpan RemoveWait = TimeSpan.FromSeconds(10);
 
-        /// <summary>The name of the cookie that carries the sealed Cosmos DB session token (with tokenCookie="true").</summary>
-        public const string TokenCookieName = WebSessionPolicy.TokenCookieName;
+        /// <summary>The name of the cookie that carries the sealed Cosmos DB session token (with tokenCookie="true"; the
+        /// core's cookie policy names it: <c>cosmos_state_token</c>); null without it.</summary>
+        public string TokenCookieName { get { return tokenCookieHook == null ? null : tokenCookieHook.Name; } }
 
         /// <summary>Reads the configuration. Unknown attributes are an error (a typo is not silently ignored).</summary>
         public override void Initialize(string name, NameValueCollection config)
@@ -91,51 +92,13 @@ namespace CosmosSessionToken.AspNet
             {
                 throw new ProviderException("set connectionStringName (or connectionString) on the session-state provider");
             }
-            options.Database = Take(settings, "databaseId") ?? options.Database;
-            options.Container = Take(settings, "containerId") ?? options.Container;
-            options.Consistency = Take(settings, "consistencyLevel") ?? options.Consistency;
-            options.Compression = ParseBool(Take(settings, "compressionEnabled"), true, "compressionEnabled");
-            string lockTtl = Take(settings, "xLockTtlSeconds");
-            if (lockTtl != null)
+            // Each store option passes through as text to the native library's option table, which holds every
+            // default, type and range: here only the web.config attribute is named after its option.
+            foreach (var attribute in OptionAttributes)
             {
-                int seconds;
-                if (!int.TryParse(lockTtl, out seconds) || seconds <= 0)
-                {
-                    throw new ProviderException("xLockTtlSeconds must be a positive number of seconds");
-                }
-                options.LockTtl = TimeSpan.FromSeconds(seconds);
+                string value = Take(settings, attribute.Key);
+                if (value != null) options.Set(attribute.Value, value);
             }
-            // Ranges are the native library's (one check for every surface); here only the text becomes a number.
-            string renewFraction = Take(settings, "renewFraction");
-            if (renewFraction != null)
-            {
-                options.RenewFraction = ParseNumber(renewFraction, "renewFraction");
-            }
-            string requestTimeout = Take(settings, "requestTimeoutSeconds");
-            if (requestTimeout != null)
-            {
-                options.RequestTimeout = TimeSpan.FromSeconds(ParseNumber(requestTimeout, "requestTimeoutSeconds"));
-            }
-            string maxRetries = Take(settings, "maxRetries");
-            if (maxRetries != null)
-            {
-                int retries;
-                if (!int.TryParse(maxRetries, NumberStyles.Integer, CultureInfo.InvariantCulture, out retries))
-                {
-                    throw new ProviderException("maxRetries must be a whole number");
-                }
-                options.MaxRetries = retries;
-            }
-            string operationTimeout = Take(settings, "operationTimeoutSeconds");
-            if (operationTimeout != null)
-            {
-                options.OperationTimeout = TimeSpan.FromSeconds(ParseNumber(operationTimeout, "operationTimeoutSeconds"));
-            }
-            options.PreferredRegions = Take(settings, "preferredRegions") ?? options.PreferredRegions;
-            options.AllowMultiWrite = ParseBool(Take(settings, "allowMultiWrite"), false, "allowMultiWrite");
-            options.CreateIfMissing = ParseBool(Take(settings, "createIfMissing"), true, "createIfMissing");
-            options.Authentication = Take(settings, "authentication") ?? options.Authentication;
-            options.ManagedIdentityClientId = Take(settings, "managedIdentityClientId") ?? options.ManagedIdentityClientId;
             tokenCookie = ParseBool(Take(settings, "tokenCookie"), false, "tokenCookie");
             tokenCookieSecure = ParseBool(Take(settings, "tokenCookieSecure"), true, "tokenCookieSecure");
             string keyText = Take(settings, "tokenCookieKey");
@@ -147,40 +110,35 @@ namespace CosmosSessionToken.AspNet
                 timeout = section.Timeout;
                 cookieName = section.CookieName ?? cookieName;
             }
+            // timeoutSeconds (tests) overrides <sessionState timeout>; the library checks it as the timeout option.
             string timeoutSeconds = Take(settings, "timeoutSeconds");
-            if (timeoutSeconds != null)
-            {
-                int seconds;
-                if (!int.TryParse(timeoutSeconds, out seconds) || seconds <= 0)
-                {
-                    throw new ProviderException("timeoutSeconds must be a positive number of seconds");
-                }
-                timeout = TimeSpan.FromSeconds(seconds);
-                timeoutOverride = timeout;
-            }
-            options.Timeout = timeout;
+            if (timeoutSeconds != null) options.Set("timeout", timeoutSeconds);
+            else options.Timeout = timeout;
             if (settings.Count > 0)
             {
                 throw new ProviderException("unknown session-state provider attribute '" + settings.GetKey(0) + "'");
             }
-            appId = options.Database + "/" + options.Container;
+            string database = Option(options, "database"), container = Option(options, "container");
             if (tokenCookie)
             {
-                tokenCookieHook = TokenCookieHook(keyText, fallbackText, appId, tokenCookieSecure);
+                tokenCookieHook = TokenCookieHook(keyText, fallbackText, database, container, tokenCookieSecure);
             }
-            string key = string.Join("|", inMemory ? "memory" : Digest(connectionString), options.Database, options.Container,
-                options.Consistency, options.Compression, options.LockTtl.Ticks, options.Timeout.Ticks,
-                options.RenewFraction.ToString("R", CultureInfo.InvariantCulture), options.RequestTimeout.Ticks, options.MaxRetries,
-                options.OperationTimeout.Ticks, options.PreferredRegions, options.AllowMultiWrite, options.CreateIfMissing,
-                options.Authentication, options.ManagedIdentityClientId);
+            var pairs = new List<string>();
+            foreach (var pair in options.Pairs()) pairs.Add(pair.Key + "=" + pair.Value);
+            string key = (inMemory ? "memory" : Digest(connectionString)) + "|" + string.Join("|", pairs);
             // Every request to Cosmos DB is a trace event: Verbose, or Information when it is retried (throttling, 404/1002,
             // 403/3, a transient failure, a 401).
             options.Observer = e => Trace.TraceEvent(e.Retry != null ? TraceEventType.Information : TraceEventType.Verbose, 0, "{0}", e);
+            // A value the library refuses throws its SessionTokenArgumentException (kind invalid_option naming the option,
+            // or invalid_connection_string, never echoing the key), as on every other surface.
             store = Stores.GetOrAdd(key, _ => inMemory ? SessionStateStore.OpenInMemory(options) : SessionStateStore.Open(connectionString, options));
-            Trace.TraceEvent(TraceEventType.Information, 0,
-                "initialized: database {0}, container {1}, consistency {2}, lock TTL {3}, timeout {4}, compression {5}, token cookie {6}, preferred regions {7}, authentication {8}",
-                options.Database, options.Container, options.Consistency, options.LockTtl, options.Timeout, options.Compression, tokenCookie,
-                options.PreferredRegions == "" ? "none" : options.PreferredRegions, options.Authentication == "" ? "Key" : options.Authentication);
+            if (timeoutSeconds != null)
+            {
+                // The library accepted it: a positive number of seconds.
+                timeout = TimeSpan.FromSeconds(double.Parse(timeoutSeconds, NumberStyles.Float, CultureInfo.InvariantCulture));
+                timeoutOverride = timeout;
+            }
+            Trace.TraceEvent(TraceEventType.Information, 0, "initialized: {0}, token cookie {1}", string.Join(", ", pairs), tokenCookie);
         }
 
         /// <summary>What this provider's store has done so far: requests, retries by cause (404/1002, 403/3, throttling,
@@ -194,14 +152,35 @@ namespace CosmosSessionToken.AspNet
             }
         }
 
-        private static double ParseNumber(string text, string name)
+        /// <summary>The web.config attributes of the store's options (the names of Microsoft's provider where it has one)
+        /// and the option each sets.</summary>
+        private static readonly KeyValuePair<string, string>[] OptionAttributes =
         {
-            double value;
-            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+            new KeyValuePair<string, string>("databaseId", "database"),
+            new KeyValuePair<string, string>("containerId", "container"),
+            new KeyValuePair<string, string>("consistencyLevel", "consistency"),
+            new KeyValuePair<string, string>("compressionEnabled", "compression"),
+            new KeyValuePair<string, string>("xLockTtlSeconds", "lock_ttl"),
+            new KeyValuePair<string, string>("renewFraction", "renew_fraction"),
+            new KeyValuePair<string, string>("requestTimeoutSeconds", "request_timeout"),
+            new KeyValuePair<string, string>("maxRetries", "max_retries"),
+            new KeyValuePair<string, string>("operationTimeoutSeconds", "operation_timeout"),
+            new KeyValuePair<string, string>("preferredRegions", "preferred_regions"),
+            new KeyValuePair<string, string>("allowMultiWrite", "allow_multi_write"),
+            new KeyValuePair<string, string>("createIfMissing", "create_if_missing"),
+            new KeyValuePair<string, string>("authentication", "authentication"),
+            new KeyValuePair<string, string>("managedIdentityClientId", "managed_identity_client_id"),
+        };
+
+        /// <summary>The option's value as the store will see it: the last one set, else the library's default.</summary>
+        private static string Option(SessionStateOptions options, string name)
+        {
+            string value = null;
+            foreach (var pair in options.Pairs())
             {
-                throw new ProviderException(name + " must be a number");
+                if (pair.Key == name) value = pair.Value;
             }
-            return value;
+            return string.IsNullOrEmpty(value) ? SessionStateOptions.Default(name) : value;
         }
 
         private static string Take(NameValueCollection settings, string key)
@@ -230,14 +209,19 @@ namespace CosmosSessionToken.AspNet
 
         // The native token-cookie hook, keyed from tokenCookieKey (base64) and its fallbacks, or from the machine key's
         // validation key; a secret shorter than 16 bytes fails here, at start-up.
-        private static StateTokenCookie TokenCookieHook(string keyText, string fallbackText, string app, bool secure)
+        private static StateTokenCookie TokenCookieHook(string keyText, string fallbackText, string database, string container,
+            bool secure)
         {
             var secrets = CookieSecrets.Read(keyText, fallbackText, "tokenCookieKey", "tokenCookieKeyFallbacks",
                 "tokenCookie=\"true\" needs a key shared by every node: set tokenCookieKey (base64, 16+ bytes) or an explicit <machineKey validationKey>",
                 m => new ProviderException(m));
             try
             {
-                return new StateTokenCookie(secrets, "aspnet", app, secure, null);
+                // The core's policy binds the seal to the store (database/container) and names the cookie.
+                using (var policy = new CookiePolicy(CookieKind.StateToken, "aspnet", database, container, secrets, secure))
+                {
+                    return new StateTokenCookie(policy);
+                }
             }
             catch (SessionTokenArgumentException e)
             {

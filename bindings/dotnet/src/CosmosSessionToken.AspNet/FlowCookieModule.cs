@@ -35,7 +35,7 @@ namespace CosmosSessionToken.AspNet
     /// for rotation), else the explicit <c>&lt;machineKey validationKey&gt;</c> — the provider's token-cookie rules;
     /// <c>cosmosFlowCookie:secure</c> (<c>true</c>; <c>false</c> only for plain-HTTP development);
     /// <c>cosmosFlowCookie:binding</c> (<c>session</c>, the default, or <c>user</c>); <c>cosmosFlowCookie:cookieName</c>
-    /// (<c>cosmos_flow</c>); <c>cosmosFlowCookie:maxBytes</c> (the cookie's budget, default 4,000).
+    /// (<c>cosmos_flow</c>); <c>cosmosFlowCookie:maxBytes</c> (the cookie's budget, default the core's).
     /// Trace output goes to the <see cref="TraceSource"/> named <see cref="TraceSourceName"/>.
     /// </summary>
     public sealed class FlowCookieModule : IHttpModule
@@ -145,7 +145,7 @@ namespace CosmosSessionToken.AspNet
         private static string SessionContext(string sid)
         {
             return string.IsNullOrEmpty(sid) || !SessionStateStore.IsValidSessionId(sid)
-                ? "" : WebSessionPolicy.TokenCookieContext("aspnet", "flow", sid);
+                ? "" : node.Policy.Context(sid);
         }
 
         private static void Activate(HttpContext context)
@@ -191,8 +191,9 @@ namespace CosmosSessionToken.AspNet
                 {
                     // The header as the native policy renders it: HttpCookie has no SameSite on .NET Framework before
                     // 4.7.2, nor on Mono.
-                    context.Response.AppendHeader("Set-Cookie",
-                        WebSessionPolicy.TokenCookieHeader(settings.CookieName, value, null, settings.Secure));
+                    context.Response.AppendHeader("Set-Cookie", settings.CookieName == settings.Policy.Name
+                        ? settings.Policy.Header(value)
+                        : WebSessionPolicy.TokenCookieHeader(settings.CookieName, value, null, settings.Secure));
                     Trace.TraceEvent(TraceEventType.Verbose, 0, "flow cookie written at {0}", at);
                 }
                 catch (HttpException)
@@ -220,7 +221,8 @@ namespace CosmosSessionToken.AspNet
         internal sealed class Settings
         {
             internal FlowCookies Cookies;
-            internal string CookieName = FlowCookies.DefaultCookieName;
+            internal CookiePolicy Policy;
+            internal string CookieName;
             internal bool Secure = true;
             internal bool BindToUser;
             internal string SessionCookieName = "ASP.NET_SessionId";
@@ -247,8 +249,8 @@ namespace CosmosSessionToken.AspNet
                     throw new ConfigurationErrorsException(SettingsPrefix + "binding must be session or user");
                 }
                 s.BindToUser = binding == "user";
-                s.CookieName = Take(mine, "cookieName") ?? s.CookieName;
-                if (s.CookieName.Length == 0) throw new ConfigurationErrorsException(SettingsPrefix + "cookieName must not be empty");
+                s.CookieName = Take(mine, "cookieName");
+                if (s.CookieName != null && s.CookieName.Length == 0) throw new ConfigurationErrorsException(SettingsPrefix + "cookieName must not be empty");
                 int maxBytes = 0;
                 string budget = Take(mine, "maxBytes");
                 if (budget != null && (!int.TryParse(budget, NumberStyles.None, CultureInfo.InvariantCulture, out maxBytes) || maxBytes <= 0))
@@ -267,7 +269,10 @@ namespace CosmosSessionToken.AspNet
                     m => new ConfigurationErrorsException(m));
                 try
                 {
-                    s.Cookies = new FlowCookies(WebSessionPolicy.DeriveCookieKeys(secrets), maxBytes);
+                    // The core's flow cookie policy: keys derived from the secrets, the name, budget and Secure.
+                    s.Policy = new CookiePolicy(CookieKind.Flow, "aspnet", "", "", secrets, s.Secure, null, maxBytes);
+                    s.Cookies = new FlowCookies(s.Policy);
+                    s.CookieName = s.CookieName ?? s.Policy.Name;
                 }
                 catch (SessionTokenArgumentException e)
                 {

@@ -28,7 +28,10 @@ namespace CosmosSessionToken
             Kind = info.GetString("Kind");
         }
 
-        /// <summary>The stable code of the error table.</summary>
+        /// <summary>The stable code of the error table (named <c>code</c> on every surface).</summary>
+        public string Code { get { return Kind; } }
+
+        /// <summary>The stable code of the error table: the earlier name of <see cref="Code"/>.</summary>
         public string Kind { get; private set; }
 
         /// <inheritdoc/>

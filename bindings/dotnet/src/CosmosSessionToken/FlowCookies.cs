@@ -82,29 +82,23 @@ namespace CosmosSessionToken
     /// thread-safe.
     /// </summary>
     /// <example><code>
-    /// var cookies = new FlowCookies(WebSessionPolicy.DeriveCookieKeys(new[] { secret }));
-    /// string context = WebSessionPolicy.TokenCookieContext("aspnet", "flow", sessionId);
-    /// using (CookieFlow user = cookies.Open(context, Request.Cookies[FlowCookies.DefaultCookieName]?.Value))
+    /// var policy = new CookiePolicy(CookieKind.Flow, "aspnet", "", "", new[] { secret });
+    /// var cookies = new FlowCookies(policy);
+    /// using (CookieFlow user = cookies.Open(policy.Context(sessionId), Request.Cookies[policy.Name]?.Value))
     /// {
     ///     using (user.Flow.Activate()) { /* every request of the shared client goes through the user's flow */ }
     ///     string value = cookies.Seal(user);
-    ///     if (value != null) Response.AppendHeader("Set-Cookie", WebSessionPolicy.TokenCookieHeader(FlowCookies.DefaultCookieName, value, null, true));
+    ///     if (value != null) Response.AppendHeader("Set-Cookie", policy.Header(value));
     /// }
     /// </code></example>
     public sealed class FlowCookies : IDisposable
     {
-        /// <summary>The default name of the flow cookie (the core's <c>FLOW_COOKIE_NAME</c>, every adapter's).</summary>
-        public const string DefaultCookieName = "cosmos_flow";
-
-        /// <summary>The cookie's budget when none is given (the C ABI's <c>max_bytes</c> = 0: 4,000 bytes).</summary>
-        private const int DefaultBudget = 4000;
-
         private readonly FlowCookiesHandle handle;
         private readonly int budget;
 
         /// <summary>Flow cookies sealed with <paramref name="keys"/> (each at least 16 bytes; the first seals, all open,
         /// for rotation; derive them from a framework secret with <see cref="WebSessionPolicy.DeriveCookieKeys"/>) within
-        /// <paramref name="maxBytes"/> of cookie text (0: 4,000). Throws <see cref="SessionTokenArgumentException"/>
+        /// <paramref name="maxBytes"/> of cookie text (0: the core's default budget). Throws <see cref="SessionTokenArgumentException"/>
         /// (kinds <c>no_keys</c>, <c>weak_key</c>) at once, so a bad configuration fails at start-up.</summary>
         public FlowCookies(IList<byte[]> keys, int maxBytes = 0)
         {
@@ -112,7 +106,35 @@ namespace CosmosSessionToken
             if (maxBytes < 0) throw new ArgumentOutOfRangeException("maxBytes", "the budget is a number of bytes (0: the default)");
             Native.EnsureLoaded();
             handle = Create(keys, maxBytes);
-            budget = maxBytes == 0 ? DefaultBudget : maxBytes;
+            budget = Budget(handle);
+        }
+
+        /// <summary>Flow cookies from a <see cref="CookieKind.Flow"/> <paramref name="policy"/> (the core's: keys derived from
+        /// the framework secrets, budget). Throws <see cref="SessionTokenArgumentException"/> for a policy of another
+        /// kind.</summary>
+        public FlowCookies(CookiePolicy policy)
+        {
+            if (policy == null) throw new ArgumentNullException("policy");
+            Native.EnsureLoaded();
+            handle = FromPolicy(policy);
+            budget = Budget(handle);
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static FlowCookiesHandle FromPolicy(CookiePolicy policy)
+        {
+            FlowCookiesHandle h;
+            Native.Ensure(NativeMethods.cst_flow_cookies_new_from_policy(policy.Handle, out h));
+            return h;
+        }
+
+        // The budget the native cookies seal within (the core's default for 0).
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static int Budget(FlowCookiesHandle h)
+        {
+            UIntPtr value;
+            Native.Ensure(NativeMethods.cst_flow_cookies_get_max_bytes(h, out value));
+            return (int)value.ToUInt32();
         }
 
         // The P/Invoke sits in a method of its own: Mono binds a method's P/Invokes when it compiles the method, before
@@ -204,7 +226,7 @@ namespace CosmosSessionToken
             get
             {
                 FlowHandle h;
-                Native.Ensure(NativeMethods.cst_flow_cookies_node(Handle, out h));
+                Native.Ensure(NativeMethods.cst_flow_cookies_get_node_flow(Handle, out h));
                 using (var node = new SessionFlow(h))
                 {
                     return node.Stats;
@@ -223,7 +245,7 @@ namespace CosmosSessionToken
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
         private static string NameOf(CookieVerdict verdict)
         {
-            IntPtr p = NativeMethods.cst_cookie_verdict_name((int)verdict);
+            IntPtr p = NativeMethods.cst_cookie_verdict_get_name((int)verdict);
             if (p == IntPtr.Zero) throw new ArgumentOutOfRangeException("verdict", "not a cookie verdict");
             return Marshal.PtrToStringAnsi(p); // ASCII snake_case
         }
@@ -245,10 +267,10 @@ namespace CosmosSessionToken
         {
             handle = h;
             int verdict;
-            Native.Ensure(NativeMethods.cst_cookie_flow_verdict(h, out verdict));
+            Native.Ensure(NativeMethods.cst_cookie_flow_get_verdict(h, out verdict));
             Verdict = (CookieVerdict)verdict;
             FlowHandle f;
-            Native.Ensure(NativeMethods.cst_cookie_flow_flow(h, out f));
+            Native.Ensure(NativeMethods.cst_cookie_flow_get_flow(h, out f));
             Flow = new SessionFlow(f);
         }
 

@@ -45,7 +45,7 @@ namespace CosmosSessionToken
             uint abi;
             try
             {
-                abi = NativeMethods.cst_abi_version();
+                abi = NativeMethods.cst_library_get_abi_version();
             }
             catch (DllNotFoundException e)
             {
@@ -54,7 +54,7 @@ namespace CosmosSessionToken
             catch (EntryPointNotFoundException e)
             {
                 throw new DllNotFoundException(
-                    "The loaded native library 'cstoken' does not export cst_abi_version: it is not libcstoken. "
+                    "The loaded native library 'cstoken' does not export cst_library_get_abi_version: it is not libcstoken. "
                     + MissingLibraryMessage(), e);
             }
             if (abi != NativeMethods.ExpectedAbiVersion)
@@ -71,13 +71,13 @@ namespace CosmosSessionToken
         {
             EnsureLoaded();
             var rows = new List<KeyValuePair<string, int>>();
-            ulong count = NativeMethods.cst_error_code_count().ToUInt64();
+            ulong count = NativeMethods.cst_error_table_get_count().ToUInt64();
             for (ulong i = 0; i < count; i++)
             {
                 int status = 0;
                 UIntPtr index = new UIntPtr(i);
                 string code = ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) =>
-                    NativeMethods.cst_error_code_at(index, buf, cap, out len, out status));
+                    NativeMethods.cst_error_table_get_row(index, buf, cap, out len, out status));
                 rows.Add(new KeyValuePair<string, int>(code, status));
             }
             return rows;
@@ -211,7 +211,7 @@ namespace CosmosSessionToken
 
         internal static string Version()
         {
-            IntPtr p = NativeMethods.cst_version();
+            IntPtr p = NativeMethods.cst_library_get_version();
             if (p == IntPtr.Zero)
             {
                 return "?";
@@ -295,7 +295,7 @@ namespace CosmosSessionToken
         private static string LastErrorString(bool kind)
         {
             string result;
-            TryReadString(kind ? (BufferCall)NativeMethods.cst_last_error_kind : NativeMethods.cst_last_error_message, out result);
+            TryReadString(kind ? (BufferCall)NativeMethods.cst_last_error_get_code : NativeMethods.cst_last_error_get_message, out result);
             return result;
         }
 
@@ -309,7 +309,7 @@ namespace CosmosSessionToken
             string message = LastErrorString(false);
             string kind = LastErrorString(true);
             long segment, offset;
-            if (NativeMethods.cst_last_error_position(out segment, out offset) != NativeMethods.CST_OK)
+            if (NativeMethods.cst_last_error_get_position(out segment, out offset) != NativeMethods.CST_OK)
             {
                 segment = -1;
                 offset = -1;

@@ -28,22 +28,22 @@ namespace CosmosSessionToken
         internal const int CST_FORMAT_VECTOR = 1;
 
         /// <summary>The ABI version this wrapper was written against (CST_ABI_VERSION).</summary>
-        internal const uint ExpectedAbiVersion = 4;
+        internal const uint ExpectedAbiVersion = 5;
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint cst_abi_version();
+        internal static extern uint cst_library_get_abi_version();
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr cst_version();
+        internal static extern IntPtr cst_library_get_version();
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_last_error_message(byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        internal static extern int cst_last_error_get_message(byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_last_error_kind(byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        internal static extern int cst_last_error_get_code(byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_last_error_position(out long segment, out long offset);
+        internal static extern int cst_last_error_get_position(out long segment, out long offset);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_token_parse(byte[] s, UIntPtr len, uint flags, out TokenHandle token);
@@ -73,24 +73,24 @@ namespace CosmosSessionToken
         internal static extern int cst_token_hash(TokenHandle token, out ulong hash);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_effective_partition_key(byte[] value, UIntPtr len, uint kind, uint version, uint levels,
+        internal static extern int cst_partition_key_compute_effective(byte[] value, UIntPtr len, uint kind, uint version, uint levels,
             byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_routing_map_parse(byte[] json, UIntPtr len, out RoutingMapHandle map);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_routing_map_len(RoutingMapHandle map, out UIntPtr len);
+        internal static extern int cst_routing_map_get_range_count(RoutingMapHandle map, out UIntPtr len);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void cst_routing_map_free(IntPtr map);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_token_for_partition_key(TokenHandle token, byte[] value, UIntPtr valueLen,
+        internal static extern int cst_token_scope_to_partition_key(TokenHandle token, byte[] value, UIntPtr valueLen,
             byte[] definition, UIntPtr definitionLen, RoutingMapHandle map, out TokenHandle result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_token_for_feed_range(TokenHandle token, byte[] feedRange, UIntPtr len,
+        internal static extern int cst_token_scope_to_feed_range(TokenHandle token, byte[] feedRange, UIntPtr len,
             RoutingMapHandle map, out TokenHandle result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -111,7 +111,7 @@ namespace CosmosSessionToken
             UIntPtr nparents, out TokenHandle result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_token_latest_for_feed_range(
+        internal static extern int cst_token_find_latest_for_feed_range(
             IntPtr ranges, IntPtr rangeLens, IntPtr tokens, IntPtr tokenLens, UIntPtr npairs,
             byte[] target, UIntPtr targetLen, out TokenHandle result);
 
@@ -126,18 +126,18 @@ namespace CosmosSessionToken
             UIntPtr maxBytes, out TokenHandle result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_token_warning_count(TokenHandle token, out UIntPtr count);
+        internal static extern int cst_token_get_warning_count(TokenHandle token, out UIntPtr count);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_token_warning(
+        internal static extern int cst_token_get_warning(
             TokenHandle token, UIntPtr index, byte[] codeBuf, UIntPtr codeCap, out UIntPtr codeLen,
             byte[] messageBuf, UIntPtr messageCap, out UIntPtr messageLen, out long segment, out long offset);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern UIntPtr cst_error_code_count();
+        internal static extern UIntPtr cst_error_table_get_count();
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_error_code_at(UIntPtr index, byte[] buf, UIntPtr cap, out UIntPtr outLen, out int status);
+        internal static extern int cst_error_table_get_row(UIntPtr index, byte[] buf, UIntPtr cap, out UIntPtr outLen, out int status);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_carrier_new(
@@ -157,21 +157,21 @@ namespace CosmosSessionToken
         internal static extern int cst_carrier_report_token(CarrierHandle carrier, TokenHandle written);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_carrier_token(CarrierHandle carrier, out TokenHandle result);
+        internal static extern int cst_carrier_get_token(CarrierHandle carrier, out TokenHandle result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_carrier_for_range(
+        internal static extern int cst_carrier_scope(
             CarrierHandle carrier, byte[] rangeId, UIntPtr rangeLen, IntPtr parentIds, IntPtr parentLens, UIntPtr nparents,
             out TokenHandle result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_carrier_changed(CarrierHandle carrier, out byte changed);
+        internal static extern int cst_carrier_get_changed(CarrierHandle carrier, out byte changed);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_carrier_sealed(CarrierHandle carrier, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        internal static extern int cst_carrier_seal(CarrierHandle carrier, byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_carrier_cookie_name(byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        internal static extern int cst_carrier_get_cookie_name(byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_container_capture_response(
@@ -184,13 +184,27 @@ namespace CosmosSessionToken
             out byte forgotten);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_state_options_default(out StateOptions options);
+        internal static extern int cst_state_options_new(out StateOptionsHandle options);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_state_open(byte[] connectionString, UIntPtr len, ref StateOptions options, out StateHandle state);
+        internal static extern int cst_state_options_set(StateOptionsHandle options, byte[] name, UIntPtr nameLen, byte[] value,
+            UIntPtr valueLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_state_open_memory(ref StateOptions options, out StateHandle state);
+        internal static extern int cst_state_options_get(StateOptionsHandle options, byte[] name, UIntPtr nameLen, byte[] buf,
+            UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void cst_state_options_free(IntPtr options);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_option_table_get_json(byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_open(byte[] connectionString, UIntPtr len, StateOptionsHandle options, out StateHandle state);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_open_memory(StateOptionsHandle options, out StateHandle state);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void cst_state_free(IntPtr state);
@@ -202,10 +216,10 @@ namespace CosmosSessionToken
         internal static extern int cst_state_get_exclusive(StateHandle state, byte[] sid, UIntPtr sidLen, out StateResultHandle result);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_state_result_entry(StateResultHandle result, out StateEntry entry);
+        internal static extern int cst_state_result_get_entry(StateResultHandle result, out StateEntry entry);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_state_result_data(StateResultHandle result, out IntPtr data, out UIntPtr len);
+        internal static extern int cst_state_result_get_data(StateResultHandle result, out IntPtr data, out UIntPtr len);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void cst_state_result_free(IntPtr result);
@@ -221,20 +235,20 @@ namespace CosmosSessionToken
         internal static extern int cst_state_delete(StateHandle state, byte[] sid, UIntPtr sidLen, double wait, out byte removed);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_state_check_session_id(byte[] sid, UIntPtr sidLen);
+        internal static extern int cst_session_id_check(byte[] sid, UIntPtr sidLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_state_session_fingerprint(byte[] sid, UIntPtr sidLen, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        internal static extern int cst_session_id_get_fingerprint(byte[] sid, UIntPtr sidLen, byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_web_derive_cookie_keys(IntPtr ptrs, IntPtr lens, UIntPtr count, byte[] output, UIntPtr outputCap);
+        internal static extern int cst_cookie_derive_keys(IntPtr ptrs, IntPtr lens, UIntPtr count, byte[] output, UIntPtr outputCap);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_web_token_cookie_context(byte[] framework, UIntPtr frameworkLen, byte[] app, UIntPtr appLen,
+        internal static extern int cst_cookie_compute_context(byte[] framework, UIntPtr frameworkLen, byte[] app, UIntPtr appLen,
             byte[] sid, UIntPtr sidLen, byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_web_token_cookie_header(byte[] name, UIntPtr nameLen, byte[] value, UIntPtr valueLen,
+        internal static extern int cst_cookie_compute_header(byte[] name, UIntPtr nameLen, byte[] value, UIntPtr valueLen,
             long maxAge, [MarshalAs(UnmanagedType.I1)] bool secure, byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -263,7 +277,7 @@ namespace CosmosSessionToken
         internal static extern int cst_state_reset_timeout(StateHandle state, byte[] sid, UIntPtr sidLen, out byte renewed);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_state_token(StateHandle state, byte[] sid, UIntPtr sidLen, out TokenHandle token);
+        internal static extern int cst_state_get_token(StateHandle state, byte[] sid, UIntPtr sidLen, out TokenHandle token);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_state_present_token(StateHandle state, byte[] sid, UIntPtr sidLen, TokenHandle token);
@@ -272,7 +286,7 @@ namespace CosmosSessionToken
         internal static extern int cst_state_show(StateHandle state, byte[] sid, UIntPtr sidLen, out StateSessionInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_state_open_with_hooks(byte[] connectionString, UIntPtr len, ref StateOptions options,
+        internal static extern int cst_state_open_with_hooks(byte[] connectionString, UIntPtr len, StateOptionsHandle options,
             ref StateHooksNative hooks, out StateHandle state);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -282,7 +296,7 @@ namespace CosmosSessionToken
         internal static extern int cst_state_force_unlock(StateHandle state, byte[] sid, UIntPtr sidLen, out ulong unlocked);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr cst_flow_header_name([MarshalAs(UnmanagedType.I1)] bool response, UIntPtr index);
+        internal static extern IntPtr cst_flow_header_get_name([MarshalAs(UnmanagedType.I1)] bool response, UIntPtr index);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_flow_new(out FlowHandle flow);
@@ -300,15 +314,15 @@ namespace CosmosSessionToken
         internal static extern int cst_flow_snapshot(FlowHandle flow, byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_flow_before_request(FlowHandle flow, byte[] method, UIntPtr methodLen, byte[] path,
+        internal static extern int cst_flow_run_before_request(FlowHandle flow, byte[] method, UIntPtr methodLen, byte[] path,
             UIntPtr pathLen, [In] NativeHeader[] headers, UIntPtr headerCount, out TokenHandle token);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_flow_wants_body(FlowHandle flow, byte[] method, UIntPtr methodLen, byte[] path,
+        internal static extern int cst_flow_get_wants_body(FlowHandle flow, byte[] method, UIntPtr methodLen, byte[] path,
             UIntPtr pathLen, out byte wants);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_flow_after_response(FlowHandle flow, byte[] method, UIntPtr methodLen, byte[] path,
+        internal static extern int cst_flow_run_after_response(FlowHandle flow, byte[] method, UIntPtr methodLen, byte[] path,
             UIntPtr pathLen, int status, [In] NativeHeader[] headers, UIntPtr headerCount, byte[] body, UIntPtr bodyLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -322,6 +336,44 @@ namespace CosmosSessionToken
         internal static extern void cst_flow_cookies_free(IntPtr cookies);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_cookies_get_max_bytes(FlowCookiesHandle cookies, out UIntPtr maxBytes);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_flow_cookies_new_from_policy(CookiePolicyHandle policy, out FlowCookiesHandle cookies);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_state_token_cookie_new_from_policy(CookiePolicyHandle policy, out TokenCookieHandle hook);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_cookie_policy_new(uint kind, byte[] framework, UIntPtr frameworkLen, byte[] database,
+            UIntPtr databaseLen, byte[] container, UIntPtr containerLen, IntPtr secrets, IntPtr secretLens, UIntPtr count,
+            [MarshalAs(UnmanagedType.I1)] bool secure, long maxAge, UIntPtr maxBytes, out CookiePolicyHandle policy);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void cst_cookie_policy_free(IntPtr policy);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern UIntPtr cst_library_get_cookie_key_bytes();
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_cookie_policy_get_name(CookiePolicyHandle policy, byte[] buf, UIntPtr cap, out UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_cookie_policy_get_legacy_name(CookiePolicyHandle policy, UIntPtr index, byte[] buf,
+            UIntPtr cap, out UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_cookie_policy_get_max_bytes(CookiePolicyHandle policy, out UIntPtr maxBytes);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_cookie_policy_compute_context(CookiePolicyHandle policy, byte[] sid, UIntPtr sidLen,
+            byte[] buf, UIntPtr cap, out UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int cst_cookie_policy_compute_header(CookiePolicyHandle policy, byte[] value, UIntPtr valueLen,
+            byte[] buf, UIntPtr cap, out UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_flow_cookies_open(FlowCookiesHandle cookies, byte[] context, UIntPtr contextLen,
             byte[] cookie, UIntPtr cookieLen, out CookieFlowHandle user);
 
@@ -329,13 +381,13 @@ namespace CosmosSessionToken
         internal static extern void cst_cookie_flow_free(IntPtr user);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_cookie_flow_verdict(CookieFlowHandle user, out int verdict);
+        internal static extern int cst_cookie_flow_get_verdict(CookieFlowHandle user, out int verdict);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr cst_cookie_verdict_name(int verdict);
+        internal static extern IntPtr cst_cookie_verdict_get_name(int verdict);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_cookie_flow_flow(CookieFlowHandle user, out FlowHandle flow);
+        internal static extern int cst_cookie_flow_get_flow(CookieFlowHandle user, out FlowHandle flow);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_flow_cookies_seal(FlowCookiesHandle cookies, CookieFlowHandle user, byte[] context,
@@ -345,7 +397,7 @@ namespace CosmosSessionToken
         internal static extern int cst_flow_cookies_get_stats(FlowCookiesHandle cookies, out FlowCookieStats stats);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_flow_cookies_node(FlowCookiesHandle cookies, out FlowHandle flow);
+        internal static extern int cst_flow_cookies_get_node_flow(FlowCookiesHandle cookies, out FlowHandle flow);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int cst_container_new(out ContainerHandle container);
@@ -378,49 +430,22 @@ namespace CosmosSessionToken
         internal static extern int cst_container_restore(ContainerHandle container, byte[] snapshot, UIntPtr snapshotLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_token_segment_count(TokenHandle token, out UIntPtr count);
+        internal static extern int cst_token_get_segment_count(TokenHandle token, out UIntPtr count);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_token_segment_to_string(TokenHandle token, UIntPtr index, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        internal static extern int cst_token_get_segment_text(TokenHandle token, UIntPtr index, byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_token_segment_range_id(
+        internal static extern int cst_token_get_segment_range_id(
             TokenHandle token, UIntPtr index, byte[] buf, UIntPtr cap, out UIntPtr outLen);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_token_segment_info(
+        internal static extern int cst_token_get_segment_info(
             TokenHandle token, UIntPtr index, out int format, out long version, out long globalLsn, out UIntPtr regionCount);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int cst_token_segment_region(
+        internal static extern int cst_token_get_segment_region(
             TokenHandle token, UIntPtr index, UIntPtr regionIndex, out uint regionId, out long localLsn);
-    }
-
-    /// <summary>cst_state_options (bools as bytes: the C type is a one-byte bool).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct StateOptions
-    {
-        public IntPtr Database;
-        public UIntPtr DatabaseLen;
-        public IntPtr Container;
-        public UIntPtr ContainerLen;
-        public IntPtr Consistency;
-        public UIntPtr ConsistencyLen;
-        public double LockTtl;
-        public double Timeout;
-        public byte Compression;
-        public double RenewFraction;
-        public double RequestTimeout;
-        public uint MaxRetries;
-        public double OperationTimeout;
-        public IntPtr PreferredRegions;
-        public UIntPtr PreferredRegionsLen;
-        public byte AllowMultiWrite;
-        public byte CreateIfMissing;
-        public IntPtr Authentication;
-        public UIntPtr AuthenticationLen;
-        public IntPtr ManagedIdentityClientId;
-        public UIntPtr ManagedIdentityClientIdLen;
     }
 
     /// <summary>cst_state_stats.</summary>
@@ -487,6 +512,19 @@ namespace CosmosSessionToken
     }
 
     /// <summary>Owns a native cst_state_token_cookie.</summary>
+    internal sealed class StateOptionsHandle : SafeHandle
+    {
+        public StateOptionsHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.cst_state_options_free(handle);
+            return true;
+        }
+    }
+
     internal sealed class TokenCookieHandle : SafeHandle
     {
         public TokenCookieHandle() : base(IntPtr.Zero, true) { }
@@ -543,6 +581,19 @@ namespace CosmosSessionToken
     }
 
     /// <summary>Owns a native cst_flow_cookies; released by the finalizer if not disposed.</summary>
+    internal sealed class CookiePolicyHandle : SafeHandle
+    {
+        public CookiePolicyHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.cst_cookie_policy_free(handle);
+            return true;
+        }
+    }
+
     internal sealed class FlowCookiesHandle : SafeHandle
     {
         public FlowCookiesHandle() : base(IntPtr.Zero, true) { }

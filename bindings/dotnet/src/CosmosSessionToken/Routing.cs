@@ -29,7 +29,7 @@ namespace CosmosSessionToken
             byte[] value = Native.Utf8(valueJson, "valueJson");
             if (version < 0 || levels < 0) throw new ArgumentOutOfRangeException(version < 0 ? "version" : "levels");
             return Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) =>
-                NativeMethods.cst_effective_partition_key(value, Native.Len(value), (uint)kind, (uint)version, (uint)levels, buf, cap, out len));
+                NativeMethods.cst_partition_key_compute_effective(value, Native.Len(value), (uint)kind, (uint)version, (uint)levels, buf, cap, out len));
         }
     }
 
@@ -61,7 +61,7 @@ namespace CosmosSessionToken
             get
             {
                 UIntPtr n;
-                Native.Ensure(NativeMethods.cst_routing_map_len(Handle, out n));
+                Native.Ensure(NativeMethods.cst_routing_map_get_range_count(Handle, out n));
                 return (int)n.ToUInt64();
             }
         }

@@ -141,7 +141,7 @@ namespace CosmosSessionToken
             using (var block = new HeaderBlock(headers))
             {
                 TokenHandle token;
-                int status = NativeMethods.cst_flow_before_request(Handle, m, Native.Len(m), p, Native.Len(p),
+                int status = NativeMethods.cst_flow_run_before_request(Handle, m, Native.Len(m), p, Native.Len(p),
                     block.Headers, block.Count, out token);
                 if (status == NativeMethods.CST_ERR_NOT_FOUND)
                 {
@@ -163,7 +163,7 @@ namespace CosmosSessionToken
             byte[] m = Native.Utf8(method, "method");
             byte[] p = Native.Utf8(path, "path");
             byte wants;
-            Native.Ensure(NativeMethods.cst_flow_wants_body(Handle, m, Native.Len(m), p, Native.Len(p), out wants));
+            Native.Ensure(NativeMethods.cst_flow_get_wants_body(Handle, m, Native.Len(m), p, Native.Len(p), out wants));
             return wants != 0;
         }
 
@@ -176,7 +176,7 @@ namespace CosmosSessionToken
             byte[] p = Native.Utf8(path, "path");
             using (var block = new HeaderBlock(headers))
             {
-                Native.Ensure(NativeMethods.cst_flow_after_response(Handle, m, Native.Len(m), p, Native.Len(p), status,
+                Native.Ensure(NativeMethods.cst_flow_run_after_response(Handle, m, Native.Len(m), p, Native.Len(p), status,
                     block.Headers, block.Count, body, body == null ? UIntPtr.Zero : Native.Len(body)));
             }
         }

@@ -28,7 +28,7 @@ namespace CosmosSessionToken
         /// <summary>Every request through the flow current at that moment (<see cref="SessionFlow.Activate"/>).</summary>
         public SessionFlowHandler(HttpMessageHandler inner) : base(inner) { }
 
-        // The headers the flow reads, from the core (cst_flow_header_name): looking up these few
+        // The headers the flow reads, from the core (cst_flow_header_get_name): looking up these few
         // is much cheaper than enumerating every header (HttpHeaders parses on enumeration).
         private static readonly string[] RequestHeaders = HeaderNames(false);
         private static readonly string[] ResponseHeaders = HeaderNames(true);
@@ -38,7 +38,7 @@ namespace CosmosSessionToken
             var names = new List<string>();
             for (int i = 0; ; i++)
             {
-                IntPtr p = NativeMethods.cst_flow_header_name(response, (UIntPtr)i);
+                IntPtr p = NativeMethods.cst_flow_header_get_name(response, (UIntPtr)i);
                 if (p == IntPtr.Zero) return names.ToArray();
                 names.Add(System.Runtime.InteropServices.Marshal.PtrToStringAnsi(p)); // ASCII header names
             }

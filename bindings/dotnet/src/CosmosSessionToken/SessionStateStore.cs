@@ -1,58 +1,182 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace CosmosSessionToken
 {
-    /// <summary>Options of a <see cref="SessionStateStore"/>.</summary>
+    /// <summary>
+    /// Options of a <see cref="SessionStateStore"/>. Every option is the native library's (its one option table: names,
+    /// types, defaults and ranges, see docs/session-state.md): a property left null, or an option never
+    /// <see cref="Set"/>, keeps the library's default, and a value out of range is refused by the library when the store
+    /// opens (<see cref="SessionTokenArgumentException"/>, kind <c>invalid_option</c>, naming the option), the same as on
+    /// every other surface. <see cref="Default"/> reads a default.
+    /// </summary>
     public sealed class SessionStateOptions
     {
-        /// <summary>Database id (created by the first write when missing, see <see cref="CreateIfMissing"/>).</summary>
-        public string Database { get; set; } = "sessions";
+        private readonly List<KeyValuePair<string, string>> pairs = new List<KeyValuePair<string, string>>();
 
-        /// <summary>Container id (created like the database).</summary>
-        public string Container { get; set; } = "SessionStore";
+        /// <summary>Sets an option by its name in the library's table (<c>lock_ttl</c>, <c>preferred_regions</c> …) to its
+        /// text form (seconds and fractions as invariant decimals, counts as whole numbers, flags <c>true</c>/<c>false</c>);
+        /// checked when the store opens. Applied before the typed properties, which win.</summary>
+        public SessionStateOptions Set(string name, string value)
+        {
+            if (name == null) throw new ArgumentNullException("name");
+            if (value == null) throw new ArgumentNullException("value");
+            pairs.Add(new KeyValuePair<string, string>(name, value));
+            return this;
+        }
 
-        /// <summary>Consistency level asked for: Strong (the default, also for null or empty), BoundedStaleness, Session,
-        /// ConsistentPrefix, Eventual, or AccountDefault to send no consistency header (the account's own applies).</summary>
-        public string Consistency { get; set; } = "Strong";
+        /// <summary>The library's default of the option <paramref name="name"/> as text (<c>Default("lock_ttl")</c> is
+        /// <c>"30"</c>); <see cref="SessionTokenArgumentException"/> for an unknown name.</summary>
+        public static string Default(string name)
+        {
+            Native.EnsureLoaded();
+            using (var handle = NewHandle())
+            {
+                return GetOption(handle, name);
+            }
+        }
 
-        /// <summary>How long a lock lives before another request may take it over (<c>xLockTtlSeconds</c>).</summary>
-        public TimeSpan LockTtl { get; set; } = TimeSpan.FromSeconds(30);
+        /// <summary>The library's option table as JSON: an array of <c>{"name", "type", "default", "range", "doc"}</c>.</summary>
+        public static string TableJson()
+        {
+            Native.EnsureLoaded();
+            return ReadTable();
+        }
 
-        /// <summary>Default session timeout.</summary>
-        public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(20);
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static string ReadTable()
+        {
+            return Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) =>
+                NativeMethods.cst_state_option_table_get_json(buf, cap, out len));
+        }
 
-        /// <summary>Gzip new content (items record their own flag).</summary>
-        public bool Compression { get; set; } = true;
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static StateOptionsHandle NewHandle()
+        {
+            StateOptionsHandle handle;
+            Native.Ensure(NativeMethods.cst_state_options_new(out handle));
+            return handle;
+        }
 
-        /// <summary>Timeout of one HTTP request to Cosmos DB.</summary>
-        public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static string GetOption(StateOptionsHandle handle, string name)
+        {
+            byte[] n = Native.Utf8(name, "name");
+            return Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) =>
+                NativeMethods.cst_state_options_get(handle, n, Native.Len(n), buf, cap, out len));
+        }
 
-        /// <summary>Retries of a throttled or failed request (0 to 100).</summary>
-        public int MaxRetries { get; set; } = 9;
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void SetOption(StateOptionsHandle handle, string name, string value)
+        {
+            byte[] n = Native.Utf8(name, "name");
+            byte[] v = Native.Utf8(value, name);
+            Native.Ensure(NativeMethods.cst_state_options_set(handle, n, Native.Len(n), v, Native.Len(v)));
+        }
 
-        /// <summary>Fraction of the timeout after which a read renews the session (0 to 1).</summary>
-        public double RenewFraction { get; set; } = 0.25;
+        /// <summary>The native options of these settings (the caller disposes them).</summary>
+        internal StateOptionsHandle ToNative()
+        {
+            var handle = NewHandle();
+            try
+            {
+                foreach (var pair in Pairs()) SetOption(handle, pair.Key, pair.Value);
+                return handle;
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
+        }
 
-        /// <summary>Most time one operation takes in all, retries and region changes included.</summary>
-        public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(20);
+        /// <summary>What is set, as the library's (name, text) pairs, in the order they apply.</summary>
+        public IEnumerable<KeyValuePair<string, string>> Pairs()
+        {
+            var all = new List<KeyValuePair<string, string>>(pairs);
+            Add(all, "database", Database);
+            Add(all, "container", Container);
+            Add(all, "consistency", Consistency);
+            Add(all, "lock_ttl", Seconds(LockTtl));
+            Add(all, "timeout", Seconds(Timeout));
+            Add(all, "compression", Flag(Compression));
+            Add(all, "request_timeout", Seconds(RequestTimeout));
+            Add(all, "max_retries", MaxRetries.HasValue ? MaxRetries.Value.ToString(CultureInfo.InvariantCulture) : null);
+            Add(all, "renew_fraction", RenewFraction.HasValue ? RenewFraction.Value.ToString("R", CultureInfo.InvariantCulture) : null);
+            Add(all, "operation_timeout", Seconds(OperationTimeout));
+            Add(all, "preferred_regions", PreferredRegions);
+            Add(all, "allow_multi_write", Flag(AllowMultiWrite));
+            Add(all, "create_if_missing", Flag(CreateIfMissing));
+            Add(all, "authentication", Authentication);
+            Add(all, "managed_identity_client_id", ManagedIdentityClientId);
+            return all;
+        }
 
-        /// <summary>Regions reads prefer, comma-separated ("East US, West US"); empty: reads go to the write region.</summary>
-        public string PreferredRegions { get; set; } = "";
+        private static void Add(List<KeyValuePair<string, string>> all, string name, string value)
+        {
+            if (value != null) all.Add(new KeyValuePair<string, string>(name, value));
+        }
 
-        /// <summary>Run on an account with several write regions (refused by default: conditional writes are only
-        /// checked per region there).</summary>
-        public bool AllowMultiWrite { get; set; }
+        private static string Seconds(TimeSpan? value)
+        {
+            return value.HasValue ? value.Value.TotalSeconds.ToString("R", CultureInfo.InvariantCulture) : null;
+        }
 
-        /// <summary>The first write creates a missing database and container (key sign-in only).</summary>
-        public bool CreateIfMissing { get; set; } = true;
+        private static string Flag(bool? value)
+        {
+            return value.HasValue ? (value.Value ? "true" : "false") : null;
+        }
 
-        /// <summary>How to sign in: Key (the default), ManagedIdentity or ClientSecret (Entra ID; the connection string
-        /// then has AccountEndpoint only).</summary>
-        public string Authentication { get; set; } = "";
+        /// <summary>Database id (<c>database</c>; created by the first write when missing, see <see cref="CreateIfMissing"/>).</summary>
+        public string Database { get; set; }
 
-        /// <summary>A user-assigned managed identity's client id (with <c>Authentication = "ManagedIdentity"</c>).</summary>
-        public string ManagedIdentityClientId { get; set; } = "";
+        /// <summary>Container id (<c>container</c>; created like the database).</summary>
+        public string Container { get; set; }
+
+        /// <summary>Consistency level asked for (<c>consistency</c>): Strong, BoundedStaleness, Session, ConsistentPrefix,
+        /// Eventual, or AccountDefault to send no consistency header (the account's own applies).</summary>
+        public string Consistency { get; set; }
+
+        /// <summary>How long a lock lives before another request may take it over (<c>lock_ttl</c>).</summary>
+        public TimeSpan? LockTtl { get; set; }
+
+        /// <summary>Default session timeout (<c>timeout</c>).</summary>
+        public TimeSpan? Timeout { get; set; }
+
+        /// <summary>Gzip new content (<c>compression</c>; items record their own flag).</summary>
+        public bool? Compression { get; set; }
+
+        /// <summary>Timeout of one HTTP request to Cosmos DB (<c>request_timeout</c>).</summary>
+        public TimeSpan? RequestTimeout { get; set; }
+
+        /// <summary>Retries of a throttled or failed request (<c>max_retries</c>).</summary>
+        public int? MaxRetries { get; set; }
+
+        /// <summary>Fraction of the timeout after which a read renews the session (<c>renew_fraction</c>).</summary>
+        public double? RenewFraction { get; set; }
+
+        /// <summary>Most time one operation takes in all, retries and region changes included (<c>operation_timeout</c>).</summary>
+        public TimeSpan? OperationTimeout { get; set; }
+
+        /// <summary>Regions reads prefer, comma-separated ("East US, West US") (<c>preferred_regions</c>).</summary>
+        public string PreferredRegions { get; set; }
+
+        /// <summary>Run on an account with several write regions (<c>allow_multi_write</c>; refused by default: conditional
+        /// writes are only checked per region there).</summary>
+        public bool? AllowMultiWrite { get; set; }
+
+        /// <summary>The first write creates a missing database and container (<c>create_if_missing</c>; key sign-in only).</summary>
+        public bool? CreateIfMissing { get; set; }
+
+        /// <summary>How to sign in (<c>authentication</c>): Key, ManagedIdentity or ClientSecret (Entra ID; the connection
+        /// string then has AccountEndpoint only).</summary>
+        public string Authentication { get; set; }
+
+        /// <summary>A user-assigned managed identity's client id (<c>managed_identity_client_id</c>, with
+        /// <c>Authentication = "ManagedIdentity"</c>).</summary>
+        public string ManagedIdentityClientId { get; set; }
 
         /// <summary>Entra ID tokens for a scope, e.g. from Azure.Identity (the connection string then has AccountEndpoint
         /// only). Called before the cached token expires and once after a 401, on a thread the library starts for the fetch
@@ -185,7 +309,7 @@ namespace CosmosSessionToken
             {
                 return OpenWithHooks(cs, options);
             }
-            return WithOptions(options, (ref StateOptions o, out StateHandle h) => NativeMethods.cst_state_open(cs, Native.Len(cs), ref o, out h));
+            return WithOptions(options, (StateOptionsHandle o, out StateHandle h) => NativeMethods.cst_state_open(cs, Native.Len(cs), o, out h));
         }
 
         // A method of its own: Mono resolves a P/Invoke when it compiles the method that calls it.
@@ -193,8 +317,8 @@ namespace CosmosSessionToken
         {
             var hooks = new StateHooks(options.TokenSource, options.Observer);
             var native = hooks.Native();
-            var store = WithOptions(options, (ref StateOptions o, out StateHandle h) =>
-                NativeMethods.cst_state_open_with_hooks(cs, Native.Len(cs), ref o, ref native, out h));
+            var store = WithOptions(options, (StateOptionsHandle o, out StateHandle h) =>
+                NativeMethods.cst_state_open_with_hooks(cs, Native.Len(cs), o, ref native, out h));
             store.handle.Hooks = hooks;
             return store;
         }
@@ -203,65 +327,18 @@ namespace CosmosSessionToken
         public static SessionStateStore OpenInMemory(SessionStateOptions options)
         {
             Native.EnsureLoaded();
-            return WithOptions(options, (ref StateOptions o, out StateHandle h) => NativeMethods.cst_state_open_memory(ref o, out h));
+            return WithOptions(options, (StateOptionsHandle o, out StateHandle h) => NativeMethods.cst_state_open_memory(o, out h));
         }
 
-        private delegate int OpenCall(ref StateOptions options, out StateHandle handle);
+        private delegate int OpenCall(StateOptionsHandle options, out StateHandle handle);
 
         private static SessionStateStore WithOptions(SessionStateOptions options, OpenCall open)
         {
-            options = options ?? new SessionStateOptions();
-            StateOptions o;
-            Native.Ensure(NativeMethods.cst_state_options_default(out o));
-            byte[] database = Native.Utf8(options.Database ?? "", "Database");
-            byte[] container = Native.Utf8(options.Container ?? "", "Container");
-            byte[] consistency = Native.Utf8(options.Consistency ?? "", "Consistency");
-            byte[] regions = Native.Utf8(options.PreferredRegions ?? "", "PreferredRegions");
-            byte[] authentication = Native.Utf8(options.Authentication ?? "", "Authentication");
-            byte[] clientId = Native.Utf8(options.ManagedIdentityClientId ?? "", "ManagedIdentityClientId");
-            GCHandle d = GCHandle.Alloc(database, GCHandleType.Pinned);
-            GCHandle c = GCHandle.Alloc(container, GCHandleType.Pinned);
-            GCHandle k = GCHandle.Alloc(consistency, GCHandleType.Pinned);
-            GCHandle r = GCHandle.Alloc(regions, GCHandleType.Pinned);
-            GCHandle a = GCHandle.Alloc(authentication, GCHandleType.Pinned);
-            GCHandle m = GCHandle.Alloc(clientId, GCHandleType.Pinned);
-            try
+            using (var native = (options ?? new SessionStateOptions()).ToNative())
             {
-                o.Authentication = a.AddrOfPinnedObject();
-                o.AuthenticationLen = Native.Len(authentication);
-                o.ManagedIdentityClientId = m.AddrOfPinnedObject();
-                o.ManagedIdentityClientIdLen = Native.Len(clientId);
-                o.PreferredRegions = r.AddrOfPinnedObject();
-                o.PreferredRegionsLen = Native.Len(regions);
-                o.OperationTimeout = options.OperationTimeout.TotalSeconds;
-                o.AllowMultiWrite = (byte)(options.AllowMultiWrite ? 1 : 0);
-                o.CreateIfMissing = (byte)(options.CreateIfMissing ? 1 : 0);
-                o.Database = d.AddrOfPinnedObject();
-                o.DatabaseLen = Native.Len(database);
-                o.Container = c.AddrOfPinnedObject();
-                o.ContainerLen = Native.Len(container);
-                o.Consistency = k.AddrOfPinnedObject();
-                o.ConsistencyLen = Native.Len(consistency);
-                o.LockTtl = options.LockTtl.TotalSeconds;
-                o.Timeout = options.Timeout.TotalSeconds;
-                o.Compression = (byte)(options.Compression ? 1 : 0);
-                o.RequestTimeout = options.RequestTimeout.TotalSeconds;
-                // Ranges are checked once, by the native library: a negative count is passed as one it
-                // refuses (invalid_option) rather than clamped here.
-                o.MaxRetries = options.MaxRetries < 0 ? uint.MaxValue : (uint)options.MaxRetries;
-                o.RenewFraction = options.RenewFraction;
                 StateHandle h;
-                Native.Ensure(open(ref o, out h));
+                Native.Ensure(open(native, out h));
                 return new SessionStateStore(h);
-            }
-            finally
-            {
-                d.Free();
-                c.Free();
-                k.Free();
-                r.Free();
-                a.Free();
-                m.Free();
             }
         }
 
@@ -281,11 +358,11 @@ namespace CosmosSessionToken
 
         private static SessionStateEntry Read(StateResultHandle result, out StateEntry entry)
         {
-            Native.Ensure(NativeMethods.cst_state_result_entry(result, out entry));
+            Native.Ensure(NativeMethods.cst_state_result_get_entry(result, out entry));
             if (entry.Found == 0) return null;
             IntPtr data;
             UIntPtr len;
-            Native.Ensure(NativeMethods.cst_state_result_data(result, out data, out len));
+            Native.Ensure(NativeMethods.cst_state_result_get_data(result, out data, out len));
             var bytes = new byte[checked((int)len.ToUInt64())];
             if (bytes.Length > 0) Marshal.Copy(data, bytes, 0, bytes.Length);
             return new SessionStateEntry(bytes, entry.Uninitialized != 0);
@@ -382,7 +459,7 @@ namespace CosmosSessionToken
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
         private static bool CheckSessionId(byte[] id)
         {
-            return NativeMethods.cst_state_check_session_id(id, Native.Len(id)) == NativeMethods.CST_OK;
+            return NativeMethods.cst_session_id_check(id, Native.Len(id)) == NativeMethods.CST_OK;
         }
 
         /// <summary>How errors and traces name a session without its id (a bearer credential): "session #" and the
@@ -392,7 +469,7 @@ namespace CosmosSessionToken
             Native.EnsureLoaded();
             byte[] id = Native.TryUtf8(sid ?? "") ?? new byte[0];
             return Native.ReadString((byte[] buf, UIntPtr cap, out UIntPtr len) =>
-                NativeMethods.cst_state_session_fingerprint(id, Native.Len(id), buf, cap, out len));
+                NativeMethods.cst_session_id_get_fingerprint(id, Native.Len(id), buf, cap, out len));
         }
 
         /// <summary>Extends the session's life when the renewal is due; returns whether it wrote.</summary>
@@ -409,7 +486,7 @@ namespace CosmosSessionToken
         {
             byte[] id = Sid(sid);
             TokenHandle result;
-            return SessionToken.FromOptional(NativeMethods.cst_state_token(Handle, id, Native.Len(id), out result), result);
+            return SessionToken.FromOptional(NativeMethods.cst_state_get_token(Handle, id, Native.Len(id), out result), result);
         }
 
         /// <summary>Presents a token carried from another node: later reads see at least what it saw.</summary>

@@ -251,7 +251,7 @@ namespace CosmosSessionToken
             using (var t = new Utf8Strings(tokens, "pairs"))
             {
                 TokenHandle result;
-                int status = NativeMethods.cst_token_latest_for_feed_range(
+                int status = NativeMethods.cst_token_find_latest_for_feed_range(
                     r.Pointers, r.Lengths, t.Pointers, t.Lengths, r.Count, target, Native.Len(target), out result);
                 return FromOptional(status, result);
             }
@@ -267,7 +267,7 @@ namespace CosmosSessionToken
         {
             var token = Parse(s, lenient: true);
             UIntPtr count;
-            Native.Ensure(NativeMethods.cst_token_warning_count(token.Handle, out count));
+            Native.Ensure(NativeMethods.cst_token_get_warning_count(token.Handle, out count));
             var list = new List<SessionTokenWarning>();
             for (ulong i = 0; i < count.ToUInt64(); i++)
             {
@@ -283,13 +283,13 @@ namespace CosmosSessionToken
             var message = new byte[512];
             UIntPtr codeLen, messageLen;
             long segment, offset;
-            int status = NativeMethods.cst_token_warning(h, index, code, new UIntPtr((uint)code.Length), out codeLen,
+            int status = NativeMethods.cst_token_get_warning(h, index, code, new UIntPtr((uint)code.Length), out codeLen,
                 message, new UIntPtr((uint)message.Length), out messageLen, out segment, out offset);
             if (status == NativeMethods.CST_ERR_BUFFER_TOO_SMALL)
             {
                 code = new byte[checked((int)codeLen.ToUInt64() + 1)];
                 message = new byte[checked((int)messageLen.ToUInt64() + 1)];
-                status = NativeMethods.cst_token_warning(h, index, code, new UIntPtr((uint)code.Length), out codeLen,
+                status = NativeMethods.cst_token_get_warning(h, index, code, new UIntPtr((uint)code.Length), out codeLen,
                     message, new UIntPtr((uint)message.Length), out messageLen, out segment, out offset);
             }
             Native.Ensure(status);
@@ -309,7 +309,7 @@ namespace CosmosSessionToken
             byte[] value = Native.Utf8(valueJson, "valueJson");
             byte[] def = definitionJson == null ? null : Native.Utf8(definitionJson, "definitionJson");
             TokenHandle result;
-            int status = NativeMethods.cst_token_for_partition_key(Handle, value, Native.Len(value), def,
+            int status = NativeMethods.cst_token_scope_to_partition_key(Handle, value, Native.Len(value), def,
                 def == null ? UIntPtr.Zero : Native.Len(def), map.Handle, out result);
             return FromOptional(status, result);
         }
@@ -321,7 +321,7 @@ namespace CosmosSessionToken
             if (map == null) throw new ArgumentNullException("map");
             byte[] fr = Native.Utf8(feedRange, "feedRange");
             TokenHandle result;
-            int status = NativeMethods.cst_token_for_feed_range(Handle, fr, Native.Len(fr), map.Handle, out result);
+            int status = NativeMethods.cst_token_scope_to_feed_range(Handle, fr, Native.Len(fr), map.Handle, out result);
             return FromOptional(status, result);
         }
 
@@ -378,28 +378,28 @@ namespace CosmosSessionToken
         {
             TokenHandle h = Handle;
             UIntPtr count;
-            Native.Ensure(NativeMethods.cst_token_segment_count(h, out count));
+            Native.Ensure(NativeMethods.cst_token_get_segment_count(h, out count));
             var list = new List<SessionTokenSegment>((int)count.ToUInt64());
             for (ulong i = 0; i < count.ToUInt64(); i++)
             {
                 var index = new UIntPtr(i);
                 string rangeId = Native.ReadString(
-                    (byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_token_segment_range_id(h, index, buf, cap, out len));
+                    (byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_token_get_segment_range_id(h, index, buf, cap, out len));
                 int format;
                 long version, globalLsn;
                 UIntPtr regionCount;
-                Native.Ensure(NativeMethods.cst_token_segment_info(h, index, out format, out version, out globalLsn, out regionCount));
+                Native.Ensure(NativeMethods.cst_token_get_segment_info(h, index, out format, out version, out globalLsn, out regionCount));
                 var regions = new List<RegionProgress>((int)regionCount.ToUInt64());
                 for (ulong r = 0; r < regionCount.ToUInt64(); r++)
                 {
                     uint id;
                     long lsn;
-                    Native.Ensure(NativeMethods.cst_token_segment_region(h, index, new UIntPtr(r), out id, out lsn));
+                    Native.Ensure(NativeMethods.cst_token_get_segment_region(h, index, new UIntPtr(r), out id, out lsn));
                     regions.Add(new RegionProgress(id, lsn));
                 }
                 bool simple = format == NativeMethods.CST_FORMAT_SIMPLE;
                 string text = Native.ReadString(
-                    (byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_token_segment_to_string(h, index, buf, cap, out len));
+                    (byte[] buf, UIntPtr cap, out UIntPtr len) => NativeMethods.cst_token_get_segment_text(h, index, buf, cap, out len));
                 list.Add(new SessionTokenSegment(
                     rangeId, simple ? SessionTokenFormat.Simple : SessionTokenFormat.Vector,
                     simple ? (long?)null : version, globalLsn, regions.AsReadOnly(), text));

@@ -7,16 +7,13 @@ namespace CosmosSessionToken
     /// Sealed tokens: an HMAC-SHA256-signed, cookie-safe envelope (<c>cst1.&lt;token&gt;.&lt;mac&gt;</c>) for carrying a
     /// session token through untrusted hands (cookies, message properties). The context binds the envelope to its
     /// use (e.g. user id + container) so it cannot be replayed elsewhere; keys must be at least 16 bytes.
-    /// <c>maxBytes</c> is the budget of the sealed text in both directions (0: the default, 4,000).
+    /// <c>maxBytes</c> is the budget of the sealed text in both directions (0: the core's default budget).
     /// </summary>
     public static class SessionTokenSeal
     {
-        /// <summary>Default size budget of a sealed token (cookies hold about 4 KB).</summary>
-        public const int DefaultMaxBytes = 4000;
-
         /// <summary>Seals <paramref name="token"/>. Throws <see cref="SessionTokenArgumentException"/> for a weak key,
         /// <see cref="SessionTokenLimitException"/> when over budget (scope the token first).</summary>
-        public static string Seal(SessionToken token, byte[] key, string context = "", int maxBytes = DefaultMaxBytes)
+        public static string Seal(SessionToken token, byte[] key, string context = "", int maxBytes = 0)
         {
             if (token == null) throw new ArgumentNullException("token");
             if (key == null) throw new ArgumentNullException("key");
@@ -30,7 +27,7 @@ namespace CosmosSessionToken
         /// accepted, for rotation) and the context; returns the token. Throws <see cref="SessionTokenSealException"/>
         /// when it is tampered, signed with another key or for another context, or malformed;
         /// <see cref="SessionTokenLimitException"/> when over budget.</summary>
-        public static SessionToken Unseal(string sealedToken, IList<byte[]> keys, string context = "", int maxBytes = DefaultMaxBytes)
+        public static SessionToken Unseal(string sealedToken, IList<byte[]> keys, string context = "", int maxBytes = 0)
         {
             if (sealedToken == null) throw new ArgumentNullException("sealedToken");
             if (keys == null) throw new ArgumentNullException("keys");
@@ -94,19 +91,20 @@ namespace CosmosSessionToken
     {
         private readonly CarrierHandle handle;
 
-        /// <summary>The default cookie name (<c>cosmos_session</c>, from the library).</summary>
+        /// <summary>The default cookie name (<c>cosmos_token</c>, from the library; <c>cosmos_session</c> before, still to be
+        /// read for one release: <see cref="CookiePolicy.Pick"/> of a <see cref="CookieKind.Token"/> policy does).</summary>
         public static string DefaultName
         {
             get
             {
                 Native.EnsureLoaded();
-                return Native.ReadString(NativeMethods.cst_carrier_cookie_name);
+                return Native.ReadString(NativeMethods.cst_carrier_get_cookie_name);
             }
         }
 
         /// <summary>Creates a helper for one request. <paramref name="keys"/>: the first seals, all are accepted.
         /// Throws <see cref="SessionTokenArgumentException"/> for no keys or a key shorter than 16 bytes.</summary>
-        public SessionTokenCookie(IList<byte[]> keys, string context, int maxBytes = SessionTokenSeal.DefaultMaxBytes)
+        public SessionTokenCookie(IList<byte[]> keys, string context, int maxBytes = 0)
         {
             if (keys == null) throw new ArgumentNullException("keys");
             Native.EnsureLoaded();
@@ -133,7 +131,7 @@ namespace CosmosSessionToken
             get
             {
                 TokenHandle result;
-                return SessionToken.FromOptional(NativeMethods.cst_carrier_token(Handle, out result), result);
+                return SessionToken.FromOptional(NativeMethods.cst_carrier_get_token(Handle, out result), result);
             }
         }
 
@@ -143,7 +141,7 @@ namespace CosmosSessionToken
             get
             {
                 byte changed;
-                Native.Ensure(NativeMethods.cst_carrier_changed(Handle, out changed));
+                Native.Ensure(NativeMethods.cst_carrier_get_changed(Handle, out changed));
                 return changed != 0;
             }
         }
@@ -180,7 +178,7 @@ namespace CosmosSessionToken
             using (var p = new Utf8Strings(parents, "parents"))
             {
                 TokenHandle result;
-                int status = NativeMethods.cst_carrier_for_range(Handle, range, Native.Len(range), p.Pointers, p.Lengths,
+                int status = NativeMethods.cst_carrier_scope(Handle, range, Native.Len(range), p.Pointers, p.Lengths,
                     p.Count, out result);
                 var scoped = SessionToken.FromOptional(status, result);
                 return scoped == null ? null : scoped.ToString();
@@ -195,7 +193,7 @@ namespace CosmosSessionToken
             {
                 string value;
                 int status = Native.TryReadString((byte[] buf, UIntPtr cap, out UIntPtr len) =>
-                    NativeMethods.cst_carrier_sealed(Handle, buf, cap, out len), out value);
+                    NativeMethods.cst_carrier_seal(Handle, buf, cap, out len), out value);
                 if (status == NativeMethods.CST_ERR_NOT_FOUND) return null;
                 Native.Ensure(status);
                 return value;

@@ -7,11 +7,12 @@ namespace CosmosSessionToken
     /// The token-cookie hook of one web application (the native state engine's <c>TokenCookie</c>, the same as the
     /// Django and Flask adapters use): <see cref="Begin"/> at the start of a request presents the token the session's
     /// sealed cookie carries; <see cref="Finish"/> at the end gives the <c>Set-Cookie</c> header value to send when
-    /// the store's token for the session changed. Keys come from the framework secrets (the first seals, all unseal;
-    /// each 16+ bytes); the seal is bound to the framework, the application and the session id. Thread-safe.
+    /// the store's token for the session changed. Everything about the cookie is its <see cref="CookiePolicy"/>'s.
+    /// Thread-safe.
     /// </summary>
     /// <example><code>
-    /// var hook = new StateTokenCookie(new[] { secret }, "aspnet", "web/SessionStore", secure: true, maxAge: null);
+    /// var policy = new CookiePolicy(CookieKind.StateToken, "aspnet", "web", "SessionStore", new[] { secret });
+    /// var hook = new StateTokenCookie(policy);
     /// hook.Begin(store, sessionId, Request.Cookies[hook.Name]?.Value);
     /// // ... the request ...
     /// string header = hook.Finish(store, sessionId, Request.Cookies[hook.Name]?.Value);
@@ -21,31 +22,30 @@ namespace CosmosSessionToken
     {
         private readonly TokenCookieHandle handle;
 
-        /// <summary>The hook; throws <see cref="SessionTokenArgumentException"/> (kind weak_key) for a secret under 16
-        /// bytes, so a weak configuration fails at start-up.</summary>
-        public StateTokenCookie(IList<byte[]> secrets, string framework, string app, bool secure, TimeSpan? maxAge)
+        private readonly string name;
+
+        /// <summary>The hook of a <see cref="CookieKind.StateToken"/> <paramref name="policy"/> (its name, the keys derived
+        /// from the framework secrets, the seal bound to the framework, the store and the session id, <c>Max-Age</c>,
+        /// <c>Secure</c>). Throws <see cref="SessionTokenArgumentException"/> for a policy of another kind.</summary>
+        public StateTokenCookie(CookiePolicy policy)
         {
-            if (secrets == null) throw new ArgumentNullException("secrets");
+            if (policy == null) throw new ArgumentNullException("policy");
             Native.EnsureLoaded();
-            handle = Create(secrets, Native.Utf8(framework, "framework"), Native.Utf8(app, "app"), secure,
-                maxAge.HasValue ? (long)maxAge.Value.TotalSeconds : -1);
+            handle = Create(policy);
+            name = policy.Name;
         }
 
         /// <summary>The cookie's name (the same for every adapter).</summary>
-        public string Name { get { return WebSessionPolicy.TokenCookieName; } }
+        public string Name { get { return name; } }
 
         // The P/Invokes sit in methods of their own: Mono binds a method's P/Invokes when it compiles the method,
         // before EnsureLoaded could place the library (see WebSessionPolicy).
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        private static TokenCookieHandle Create(IList<byte[]> secrets, byte[] framework, byte[] app, bool secure, long maxAge)
+        private static TokenCookieHandle Create(CookiePolicy policy)
         {
-            using (var s = new Utf8Strings(secrets))
-            {
-                TokenCookieHandle h;
-                Native.Ensure(NativeMethods.cst_state_token_cookie_new(s.Pointers, s.Lengths, s.Count, framework,
-                    Native.Len(framework), app, Native.Len(app), secure, maxAge, out h));
-                return h;
-            }
+            TokenCookieHandle h;
+            Native.Ensure(NativeMethods.cst_state_token_cookie_new_from_policy(policy.Handle, out h));
+            return h;
         }
 
         /// <summary>Presents the token <paramref name="cookie"/> carries for session <paramref name="sid"/> to

@@ -183,8 +183,16 @@ namespace CosmosSessionToken.AspNet.Tests
             Assert.Throws<ProviderException>(() => p.Initialize("x", new NameValueCollection { { "databaseId", "d" } }));
             Assert.Throws<ProviderException>(() => new CosmosDbSessionStateProvider().Initialize("x",
                 new NameValueCollection { { "inMemory", "true" }, { "xLockTtlSecond", "30" } }));
-            Assert.Throws<ProviderException>(() => new CosmosDbSessionStateProvider().Initialize("x",
-                new NameValueCollection { { "inMemory", "true" }, { "xLockTtlSeconds", "-1" } }));
+            // Store options are the library's: its invalid_option names the option, as on every surface.
+            foreach (var bad in new[] { new[] { "xLockTtlSeconds", "-1", "lock_ttl" }, new[] { "maxRetries", "-1", "max_retries" },
+                new[] { "compressionEnabled", "yes", "compression" }, new[] { "timeoutSeconds", "0", "timeout" },
+                new[] { "renewFraction", "NaN", "renew_fraction" } })
+            {
+                var o = Assert.Throws<SessionTokenArgumentException>(() => new CosmosDbSessionStateProvider().Initialize("x",
+                    new NameValueCollection { { "inMemory", "true" }, { bad[0], bad[1] } }));
+                Assert.AreEqual("invalid_option", o.Kind, bad[0]);
+                StringAssert.Contains(bad[2], o.Message);
+            }
             Assert.Throws<ProviderException>(() => new CosmosDbSessionStateProvider().Initialize("x",
                 new NameValueCollection { { "connectionStringName", "missing" } }));
             var e = Assert.Throws<SessionTokenArgumentException>(() => new CosmosDbSessionStateProvider().Initialize("x",
@@ -333,7 +341,8 @@ namespace CosmosSessionToken.AspNet.Tests
         public void TheNativeTokenCookieHookSetsTheCookieOnlyWhenTheTokenChanged()
         {
             using (var store = SessionStateStore.OpenInMemory(new SessionStateOptions()))
-            using (var hook = new StateTokenCookie(new[] { Encoding.UTF8.GetBytes("aspnet-secret-0123456789") }, "aspnet", "db/c", true, null))
+            using (var policy = new CookiePolicy(CookieKind.StateToken, "aspnet", "db", "c", new[] { Encoding.UTF8.GetBytes("aspnet-secret-0123456789") }))
+            using (var hook = new StateTokenCookie(policy))
             {
                 Assert.IsFalse(hook.Begin(store, "sid-a", null));
                 var ex = store.GetExclusive("sid-a");
@@ -345,8 +354,14 @@ namespace CosmosSessionToken.AspNet.Tests
                 Assert.IsTrue(hook.Begin(store, "sid-a", value));
                 Assert.IsNull(hook.Finish(store, "sid-a", value), "unchanged: no cookie");
                 Assert.IsFalse(hook.Begin(store, "sid-b", value), "bound to its session");
+                Assert.AreEqual("cosmos_state_token", hook.Name);
                 Assert.AreEqual("weak_key", Assert.Throws<SessionTokenArgumentException>(() =>
-                    new StateTokenCookie(new[] { new byte[5] }, "aspnet", "db/c", true, null)).Kind);
+                    new CookiePolicy(CookieKind.StateToken, "aspnet", "db", "c", new[] { new byte[5] })).Kind);
+                using (var flow = new CookiePolicy(CookieKind.Flow, "aspnet", "db", "c", new[] { new byte[16] }))
+                {
+                    Assert.AreEqual("invalid_argument", Assert.Throws<SessionTokenArgumentException>(() =>
+                        new StateTokenCookie(flow)).Kind, "a state token cookie needs a state_token policy");
+                }
             }
         }
 

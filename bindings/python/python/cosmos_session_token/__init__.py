@@ -13,6 +13,7 @@ True
 from collections.abc import Sequence
 
 from ._native import (
+    CookiePolicy,
     DEFAULT_COOKIE_NAME,
     DEFAULT_SEAL_BUDGET,
     ERROR_CODES,
@@ -50,6 +51,7 @@ from ._native import (
     parse,
     seal,
     session_fingerprint,
+    state_option_table,
     token_cookie_context,
     token_cookie_header,
     token_for_feed_range,
@@ -61,6 +63,7 @@ from ._native import (
 Sequence.register(Segments)
 
 __all__ = [
+    "CookiePolicy",
     "DEFAULT_COOKIE_NAME",
     "DEFAULT_SEAL_BUDGET",
     "ERROR_CODES",
@@ -94,6 +97,7 @@ __all__ = [
     "parse",
     "seal",
     "session_fingerprint",
+    "state_option_table",
     "token_cookie_context",
     "token_cookie_header",
     "unseal",

@@ -9,6 +9,7 @@ __all__ = [
     "feed_range_from_partition_key",
     "token_for_feed_range",
     "token_for_partition_key",
+    "CookiePolicy",
     "DEFAULT_COOKIE_NAME",
     "Exclusive",
     "DEFAULT_SEAL_BUDGET",
@@ -55,6 +56,7 @@ __all__ = [
     "parse",
     "seal",
     "session_fingerprint",
+    "state_option_table",
     "token_cookie_context",
     "token_cookie_header",
     "unseal",
@@ -79,6 +81,9 @@ ERROR_CODES: tuple[tuple[str, str], ...]
 class SessionTokenError(ValueError):
     """Base class of every error raised by cosmos_session_token."""
 
+    #: The error table's code (the same name on every surface).
+    code: str
+    #: The earlier name of ``code``.
     kind: str
     category: str
 
@@ -360,9 +365,7 @@ class TokenCookie:
     """The token-cookie hook of one web application: ``begin`` presents the token a session's
     sealed cookie carries; ``finish`` gives the Set-Cookie header value when it changed."""
 
-    def __new__(
-        cls, secrets: list[bytes], framework: str, app: str, *, secure: bool = True, max_age: int | None = None
-    ) -> TokenCookie: ...
+    def __new__(cls, policy: CookiePolicy) -> TokenCookie: ...
     @property
     def name(self) -> str: ...
     def begin(self, store: SessionStateStore, sid: str, cookie: str | None) -> bool: ...
@@ -402,27 +405,32 @@ class SessionStateStore:
         cls,
         connection_string: str,
         *,
-        database: str = "sessions",
-        container: str = "SessionStore",
-        lock_ttl: float = 30.0,
-        timeout: float = 1200.0,
-        compression: bool = True,
-        consistency: str | None = "",
-        renew_fraction: float = 0.25,
-        request_timeout: float = 10.0,
-        max_retries: int = 9,
-        operation_timeout: float = 20.0,
+        database: str | None = None,
+        container: str | None = None,
+        lock_ttl: float | None = None,
+        timeout: float | None = None,
+        compression: bool | None = None,
+        consistency: str | None = None,
+        renew_fraction: float | None = None,
+        request_timeout: float | None = None,
+        max_retries: int | None = None,
+        operation_timeout: float | None = None,
         preferred_regions: str | Sequence[str] | None = None,
-        allow_multi_write: bool = False,
-        create_if_missing: bool = True,
+        allow_multi_write: bool | None = None,
+        create_if_missing: bool | None = None,
         credential: _TokenCredential | None = None,
-        authentication: str = "",
-        managed_identity_client_id: str = "",
+        authentication: str | None = None,
+        managed_identity_client_id: str | None = None,
     ) -> SessionStateStore: ...
     def stats(self) -> dict[str, int | float]: ...
     @classmethod
     def memory(
-        cls, *, lock_ttl: float = 30.0, timeout: float = 1200.0, compression: bool = True, renew_fraction: float = 0.25
+        cls,
+        *,
+        lock_ttl: float | None = None,
+        timeout: float | None = None,
+        compression: bool | None = None,
+        renew_fraction: float | None = None,
     ) -> SessionStateStore: ...
     def get(self, sid: str) -> bytes | None: ...
     def get_exclusive(self, sid: str) -> Exclusive: ...
@@ -446,6 +454,56 @@ class SessionStateStore:
 
 def master_key_signature(key: bytes, verb: str, resource_type: str, resource_link: str, date: str) -> str: ...
 def session_fingerprint(sid: str) -> str: ...
+def state_option_table() -> str: ...
 def derive_cookie_keys(secrets: Sequence[bytes]) -> list[bytes]: ...
+@final
+class CookiePolicy:
+    """The core's one web-cookie policy: name, keys, binding, budget, Max-Age, Secure."""
+
+    def __new__(
+        cls,
+        kind: str,
+        framework: str,
+        secrets: Sequence[str | bytes],
+        *,
+        database: str = "",
+        container: str = "",
+        secure: bool = True,
+        max_age: int | None = None,
+        max_bytes: int = 0,
+    ) -> CookiePolicy: ...
+    @staticmethod
+    def from_seal_keys(
+        kind: str,
+        keys: Sequence[bytes],
+        *,
+        framework: str = "wsgi",
+        app: str = "",
+        secure: bool = True,
+        max_age: int | None = None,
+        max_bytes: int = 0,
+    ) -> CookiePolicy: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def legacy_names(self) -> list[str]: ...
+    @property
+    def framework(self) -> str: ...
+    @property
+    def app(self) -> str: ...
+    @property
+    def keys(self) -> list[bytes]: ...
+    @property
+    def max_bytes(self) -> int: ...
+    @property
+    def max_age(self) -> int | None: ...
+    @property
+    def secure(self) -> bool: ...
+    def context(self, session_id: str) -> str: ...
+    def header(self, value: str) -> str: ...
+    def pick(self, cookies: Mapping[str, str]) -> str | None: ...
+
 def token_cookie_context(framework: str, app: str, session_id: str) -> str: ...
 def token_cookie_header(name: str, value: str, *, max_age: int | None = None, secure: bool = True) -> str: ...

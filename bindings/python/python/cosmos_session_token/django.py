@@ -8,6 +8,8 @@ Settings (a contract)::
     COSMOS_SESSION_CONTAINER = "SessionStore"        # the default
     # optional: COSMOS_SESSION_CONSISTENCY = "Strong" (default) | "Session" | ...
     # optional: COSMOS_SESSION_COMPRESSION = True (default)
+    # optional: COSMOS_SESSION_OPTIONS = {"lock_ttl": 45, "preferred_regions": "East US, West US"}
+    #   (any option of state_option_table(); the settings above win over the same names here)
     # SESSION_COOKIE_AGE (Django's own) is the timeout.
 
 Like Django's own engines it does not lock a session for the length of a request: each save is the
@@ -54,7 +56,7 @@ from django.contrib.sessions.backends.base import (  # type: ignore[import-untyp
 from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
 from django.views.decorators.debug import sensitive_variables  # type: ignore[import-untyped]
 
-from ._native import TOKEN_COOKIE_NAME, SessionTokenError, derive_cookie_keys, token_cookie_context
+from ._native import TOKEN_COOKIE_NAME, CookiePolicy, SessionTokenError
 from .azure import _CURRENT
 from .flow_cookie import FlowCookies
 from .state import SessionStateStore, TokenCookie
@@ -73,9 +75,13 @@ _lock = threading.Lock()
 _stores: dict[tuple[Any, ...], SessionStateStore] = {}
 
 
-def _app_id() -> str:
-    """The store's identity in seal contexts: database/container."""
-    return f"{getattr(_conf(), 'COSMOS_SESSION_DATABASE', 'sessions')}/{getattr(_conf(), 'COSMOS_SESSION_CONTAINER', 'SessionStore')}"
+# The Django settings of the store's options (the rest pass through COSMOS_SESSION_OPTIONS).
+_OPTION_SETTINGS = {
+    "database": "COSMOS_SESSION_DATABASE",
+    "container": "COSMOS_SESSION_CONTAINER",
+    "consistency": "COSMOS_SESSION_CONSISTENCY",
+    "compression": "COSMOS_SESSION_COMPRESSION",
+}
 
 
 @sensitive_variables()
@@ -84,28 +90,21 @@ def store() -> SessionStateStore:
     string is keyed by its digest and hidden from Django's error reports (debug pages list the
     frame's locals)."""
     secret = getattr(_conf(), "COSMOS_SESSION_CONNECTION_STRING", None)
-    key = (
-        hashlib.sha256(secret.encode()).hexdigest() if secret else None,
-        getattr(_conf(), "COSMOS_SESSION_DATABASE", "sessions"),
-        getattr(_conf(), "COSMOS_SESSION_CONTAINER", "SessionStore"),
-        getattr(_conf(), "COSMOS_SESSION_CONSISTENCY", ""),
-        getattr(_conf(), "COSMOS_SESSION_COMPRESSION", True),
-        _conf().SESSION_COOKIE_AGE,
-    )
+    conf = _conf()
+    # Unset settings are None: the engine's defaults (its one option table) apply.
+    options: dict[str, Any] = dict(getattr(conf, "COSMOS_SESSION_OPTIONS", None) or {})
+    options["timeout"] = float(conf.SESSION_COOKIE_AGE)
+    for option, setting in _OPTION_SETTINGS.items():
+        value = getattr(conf, setting, None)
+        if value is not None:
+            options[option] = value
+    key = (hashlib.sha256(secret.encode()).hexdigest() if secret else None, repr(sorted(options.items())))
     with _lock:
         found = _stores.get(key)
         if found is None:
-            _, database, container, consistency, compression, age = key
             # Every option is checked by the engine's one set of rules (an unset connection string
             # is invalid_connection_string).
-            found = SessionStateStore(
-                secret or "",
-                database=database,
-                container=container,
-                timeout=float(age),
-                compression=compression,
-                consistency=consistency,
-            )
+            found = SessionStateStore(secret or "", **options)
             _stores[key] = found
         return found
 
@@ -172,8 +171,11 @@ class SessionStore(SessionBase):
         expired items."""
 
 
-def _secret_bytes(secret: Any) -> bytes:
-    return secret if isinstance(secret, bytes) else str(secret).encode("utf-8")
+def _secrets() -> tuple[Any, ...]:
+    """SECRET_KEY and SECRET_KEY_FALLBACKS as Django keeps them (str or bytes: the core's
+    CookiePolicy takes both)."""
+    conf = _conf()
+    return (conf.SECRET_KEY, *getattr(conf, "SECRET_KEY_FALLBACKS", []))
 
 
 _hooks_lock = threading.Lock()
@@ -185,13 +187,17 @@ def _token_cookie() -> TokenCookie:
     SECRET_KEY_FALLBACKS (a secret under 16 bytes raises), the seal bound to this site's store,
     Max-Age SESSION_COOKIE_AGE, Secure unless COSMOS_SESSION_TOKEN_COOKIE_SECURE is False."""
     conf = _conf()
-    raw = tuple(_secret_bytes(s) for s in [conf.SECRET_KEY, *getattr(conf, "SECRET_KEY_FALLBACKS", [])])
     secure = bool(getattr(conf, "COSMOS_SESSION_TOKEN_COOKIE_SECURE", True))
-    key = (raw, _app_id(), secure, int(conf.SESSION_COOKIE_AGE))
+    database = getattr(conf, "COSMOS_SESSION_DATABASE", "")
+    container = getattr(conf, "COSMOS_SESSION_CONTAINER", "")
+    key = (_secrets(), database, container, secure, int(conf.SESSION_COOKIE_AGE))
     with _hooks_lock:
         found = _hooks.get(key)
         if found is None:
-            found = _hooks[key] = TokenCookie(list(raw), "django", _app_id(), secure=secure, max_age=key[3])
+            policy = CookiePolicy(
+                "state_token", "django", list(key[0]), database=database, container=container, secure=secure, max_age=key[4]
+            )
+            found = _hooks[key] = TokenCookie(policy)
         return found
 
 
@@ -237,18 +243,18 @@ def _flow_cookies() -> FlowCookies:
     Secure unless COSMOS_FLOW_COOKIE_SECURE is False. One per configuration, so every request of
     the node shares its routing knowledge."""
     conf = _conf()
-    raw = tuple(_secret_bytes(s) for s in [conf.SECRET_KEY, *getattr(conf, "SECRET_KEY_FALLBACKS", [])])
     secure = bool(getattr(conf, "COSMOS_FLOW_COOKIE_SECURE", True))
-    key = (raw, secure, int(conf.SESSION_COOKIE_AGE))
+    key = (_secrets(), secure, int(conf.SESSION_COOKIE_AGE))
     with _flow_lock:
         found = _flows.get(key)
         if found is None:
-            found = _flows[key] = FlowCookies(derive_cookie_keys(list(raw)), secure=secure, max_age=key[2])
+            policy = CookiePolicy("flow", "django", list(key[0]), secure=secure, max_age=key[2])
+            found = _flows[key] = FlowCookies(policy=policy)
         return found
 
 
 def _flow_context(session_key: str | None) -> str:
-    return token_cookie_context("django", "flow", session_key) if session_key else ""
+    return _flow_cookies().policy.context(session_key) if session_key else ""
 
 
 class FlowCookieMiddleware:

@@ -56,7 +56,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, Signer
 from werkzeug.datastructures import CallbackDict
 
-from ._native import TOKEN_COOKIE_NAME, SessionTokenError, derive_cookie_keys, token_cookie_context
+from ._native import TOKEN_COOKIE_NAME, CookiePolicy, SessionTokenError
 from .azure import _CURRENT
 from .flow_cookie import FlowCookies, UserFlow
 from .state import SessionStateStore, TokenCookie
@@ -98,22 +98,26 @@ class CosmosSessionInterface(SessionInterface):
         self,
         connection_string: str | None = None,
         *,
-        database: str = "sessions",
-        container: str = "SessionStore",
-        consistency: str = "",
-        compression: bool = True,
+        database: str | None = None,
+        container: str | None = None,
+        consistency: str | None = None,
+        compression: bool | None = None,
         token_flow: bool = False,
         token_cookie_secure: bool = True,
         store: SessionStateStore | None = None,
+        **options: Any,
     ) -> None:
+        # Every store option (these and any other of state_option_table(): lock_ttl,
+        # preferred_regions, ...) goes to the engine as given; None keeps the engine's default.
+        given = dict(database=database, container=container, consistency=consistency, compression=compression, **options)
+        self._options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         if store is None:
             # The options are checked now, by the engine's one set of rules (a missing connection
             # string is invalid_connection_string): a bad configuration fails at start-up.
-            SessionStateStore(connection_string or "", database=database, container=container, consistency=consistency)
-        self._connection = (connection_string, database, container, consistency, compression)
+            SessionStateStore(connection_string or "", **self._options)
+        self._connection_string = connection_string
         self._store = store
-        self._app_id = f"{database}/{container}"
-        self._hook: tuple[list[bytes], TokenCookie] | None = None
+        self._hook: tuple[list[Any], TokenCookie] | None = None
         self.token_flow = token_flow
         self.token_cookie_secure = token_cookie_secure
 
@@ -138,15 +142,8 @@ class CosmosSessionInterface(SessionInterface):
     def store(self, app: Flask) -> SessionStateStore:
         """The store (created on first use, with PERMANENT_SESSION_LIFETIME as the timeout)."""
         if self._store is None:
-            connection_string, database, container, consistency, compression = self._connection
-            self._store = SessionStateStore(
-                connection_string or "",
-                database=database,
-                container=container,
-                timeout=app.permanent_session_lifetime.total_seconds(),
-                compression=compression,
-                consistency=consistency,
-            )
+            options = {"timeout": app.permanent_session_lifetime.total_seconds(), **self._options}
+            self._store = SessionStateStore(self._connection_string or "", **options)
         return self._store
 
     def _signer(self, app: Flask) -> Signer:
@@ -157,9 +154,16 @@ class CosmosSessionInterface(SessionInterface):
         SECRET_KEY_FALLBACKS (bytes or str; a secret under 16 bytes raises here, before any
         request depends on it)."""
         secrets_in = [app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or [])]
-        raw = [s if isinstance(s, bytes) else str(s).encode("utf-8") for s in secrets_in]
-        if self._hook is None or self._hook[0] != raw:
-            self._hook = (raw, TokenCookie(raw, "flask", self._app_id, secure=self.token_cookie_secure))
+        if self._hook is None or self._hook[0] != secrets_in:
+            policy = CookiePolicy(
+                "state_token",
+                "flask",
+                secrets_in,
+                database=self._options.get("database") or "",
+                container=self._options.get("container") or "",
+                secure=self.token_cookie_secure,
+            )
+            self._hook = (secrets_in, TokenCookie(policy))
         return self._hook[1]
 
     def open_session(self, app: Flask, request: Request) -> CosmosSession:
@@ -275,22 +279,22 @@ class CosmosFlow:
         secrets_in = [app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or [])]
         if not secrets_in[0]:
             raise RuntimeError("CosmosFlow seals its cookie with keys derived from app.secret_key: set it")
-        raw = [s if isinstance(s, bytes) else str(s).encode("utf-8") for s in secrets_in]
-        cookies = FlowCookies(
-            derive_cookie_keys(raw), secure=bool(app.config.get("COSMOS_FLOW_COOKIE_SECURE", True))
-        )
+        policy = CookiePolicy("flow", "flask", secrets_in, secure=bool(app.config.get("COSMOS_FLOW_COOKIE_SECURE", True)))
+        cookies = FlowCookies(policy=policy)
         app.extensions["cosmos_session_token.flow"] = cookies
         app.before_request(self._open)
         app.after_request(self._seal)
         app.teardown_request(self._leave)
 
     def _context(self) -> str:
-        from flask import session
+        from flask import current_app, session
 
         if self.context is not None:
             return self.context()
         bound = session.get(FLOW_USER_KEY)
-        return token_cookie_context("flask", "flow", bound) if isinstance(bound, str) and bound else ""
+        if not (isinstance(bound, str) and bound):
+            return ""
+        return CosmosFlow.cookies(current_app).policy.context(bound)
 
     @staticmethod
     def cookies(app: Flask) -> FlowCookies:

@@ -35,7 +35,7 @@ import logging
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Awaitable, Callable, Dict, Iterable, MutableMapping, Optional, Sequence
 
-from ._native import DEFAULT_SEAL_BUDGET, FLOW_COOKIE_NAME, token_cookie_header
+from ._native import FLOW_COOKIE_NAME, CookiePolicy, token_cookie_header
 from ._native import CookieFlow as _CookieFlow
 from ._native import FlowCookies as _NativeFlowCookies
 from .azure import _CURRENT, SessionFlow
@@ -77,23 +77,37 @@ class UserFlow:
 
 class FlowCookies:
     """A web node's flow cookies: the keys (bytes, at least 16 each; the first seals, all
-    open, for rotation), the cookie's name, budget and attributes, and the node's routing
-    knowledge shared by every user's flow. One per node (per process)."""
+    open, for rotation) or a ``CookiePolicy("flow", ...)`` with keys derived from a framework's
+    secrets, the cookie's name, budget and attributes (the policy's unless given; ``max_bytes``
+    0: the policy's), and the node's routing knowledge shared by every user's flow. One per
+    node (per process)."""
 
     def __init__(
         self,
-        keys: Sequence[bytes],
+        keys: Optional[Sequence[bytes]] = None,
         *,
-        cookie_name: str = FLOW_COOKIE_NAME,
-        max_bytes: int = DEFAULT_SEAL_BUDGET,
+        policy: Optional[CookiePolicy] = None,
+        cookie_name: Optional[str] = None,
+        max_bytes: int = 0,
         secure: bool = True,
         max_age: Optional[int] = None,
     ) -> None:
-        # Checks the keys once, at start-up: no keys or a weak key raise here.
-        self._native = _NativeFlowCookies(list(keys), max_bytes=max_bytes)
-        self.cookie_name = cookie_name
-        self.secure = secure
-        self.max_age = max_age
+        # Checks the keys once, at start-up: no keys or a weak key raise here. The name, the
+        # budget and the attributes are the core's CookiePolicy ("flow"); ``keys`` are seal keys
+        # used as they are, ``policy`` one with keys derived from a framework's secrets.
+        if policy is None:
+            if keys is None:
+                raise TypeError("FlowCookies needs keys or a policy")
+            policy = CookiePolicy.from_seal_keys(
+                "flow", list(keys), max_bytes=max_bytes, secure=secure, max_age=max_age
+            )
+        elif policy.kind != "flow":
+            raise ValueError(f"FlowCookies needs a flow cookie policy, not {policy.kind}")
+        self.policy = policy
+        self._native = _NativeFlowCookies(policy.keys, max_bytes=policy.max_bytes)
+        self.cookie_name = cookie_name or policy.name
+        self.secure = policy.secure
+        self.max_age = policy.max_age
 
     def open(self, context: str, cookie: Optional[str]) -> UserFlow:
         """The user's flow from the cookie the request brought (never raises); a refused
@@ -111,6 +125,8 @@ class FlowCookies:
             log.warning("flow cookie not written: the user's progress is over the cookie budget")
         if value is None:
             return None
+        if self.cookie_name == self.policy.name:
+            return self.policy.header(value)
         return token_cookie_header(self.cookie_name, value, max_age=self.max_age, secure=self.secure)
 
     def cookie_from_header(self, header: Optional[str]) -> Optional[str]:
@@ -118,10 +134,13 @@ class FlowCookies:
         if not header:
             return None
         try:
-            morsel = SimpleCookie(header).get(self.cookie_name)
+            jar = SimpleCookie(header)
         except CookieError:
             return None
-        return None if morsel is None else morsel.value
+        if self.cookie_name != self.policy.name:
+            morsel = jar.get(self.cookie_name)
+            return None if morsel is None else morsel.value
+        return self.policy.pick({name: morsel.value for name, morsel in jar.items()})
 
     def stats(self) -> Dict[str, int]:
         """Cookies met by verdict and written back (sealed, over_budget) since start-up."""
@@ -145,8 +164,8 @@ class FlowCookieMiddleware:
         keys: Sequence[bytes],
         *,
         context: Callable[[dict], str],
-        cookie_name: str = FLOW_COOKIE_NAME,
-        max_bytes: int = DEFAULT_SEAL_BUDGET,
+        cookie_name: Optional[str] = None,
+        max_bytes: int = 0,
         secure: bool = True,
         max_age: Optional[int] = None,
     ) -> None:
@@ -189,8 +208,8 @@ class FlowCookieASGIMiddleware:
         keys: Sequence[bytes],
         *,
         context: Callable[[Scope], str],
-        cookie_name: str = FLOW_COOKIE_NAME,
-        max_bytes: int = DEFAULT_SEAL_BUDGET,
+        cookie_name: Optional[str] = None,
+        max_bytes: int = 0,
         secure: bool = True,
         max_age: Optional[int] = None,
     ) -> None:

@@ -10,8 +10,9 @@ write. The middleware makes every node see the user's token:
 * the application reports the token of each write with ``environ["cosmos.report_session_token"](token)``;
 * on the response, if a report changed the token, it sets the cookie to ``carrier.sealed()``.
 
-The policy (union merge, first key seals, the budget of the sealed text, the cookie's attributes)
-is the core's ``SessionCarrier`` and ``token_cookie_header``, the same as the .NET
+The policy (union merge, first key seals, the budget of the sealed text, the cookie's name —
+``cosmos_token``; ``cosmos_session``, its name before, is still read for one release — and its
+attributes) is the core's ``SessionCarrier`` and ``CookiePolicy``, the same as the .NET
 ``SessionTokenCookie``; this module only adapts it to WSGI.
 
 ``context`` is required: it binds the sealed value to its user (return the user's session id, or
@@ -30,7 +31,7 @@ import logging
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Callable, Iterable, Sequence
 
-from ._native import DEFAULT_COOKIE_NAME, DEFAULT_SEAL_BUDGET, SessionCarrier, token_cookie_header
+from ._native import CookiePolicy, SessionCarrier, token_cookie_header
 
 __all__ = ["SessionTokenMiddleware"]
 
@@ -51,25 +52,30 @@ class SessionTokenMiddleware:
         keys: Sequence[bytes],
         *,
         context: Callable[[dict], str],
-        cookie_name: str = DEFAULT_COOKIE_NAME,
-        max_bytes: int = DEFAULT_SEAL_BUDGET,
+        cookie_name: str | None = None,
+        max_bytes: int = 0,
         secure: bool = True,
     ) -> None:
-        # Checks the keys once, at start-up (no keys or a weak key raise here).
-        SessionCarrier(list(keys), "", max_bytes=max_bytes)
+        # The core's cookie policy ("token"): its name (cosmos_token; the earlier cosmos_session
+        # is still read), budget (max_bytes 0: the policy's) and attributes. The keys are checked
+        # once, at start-up (no keys or a weak key raise here).
+        self.policy = CookiePolicy.from_seal_keys("token", list(keys), max_bytes=max_bytes, secure=secure)
         self.app = app
-        self.keys = list(keys)
-        self.cookie_name = cookie_name
+        self.keys = self.policy.keys
+        self.cookie_name = cookie_name or self.policy.name
         self.context = context
-        self.max_bytes = max_bytes
+        self.max_bytes = self.policy.max_bytes
         self.secure = secure
 
     def _cookie(self, environ: dict) -> str | None:
         try:
-            morsel = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(self.cookie_name)
+            jar = SimpleCookie(environ.get("HTTP_COOKIE", ""))
         except CookieError:
             return None
-        return None if morsel is None else morsel.value
+        if self.cookie_name != self.policy.name:
+            morsel = jar.get(self.cookie_name)
+            return None if morsel is None else morsel.value
+        return self.policy.pick({name: morsel.value for name, morsel in jar.items()})
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         context = self.context(environ)
@@ -86,7 +92,10 @@ class SessionTokenMiddleware:
             if carrier.changed and context:
                 value = carrier.sealed()
                 if value is not None:
-                    cookie = token_cookie_header(self.cookie_name, value, secure=self.secure)
+                    if self.cookie_name == self.policy.name:
+                        cookie = self.policy.header(value)
+                    else:
+                        cookie = token_cookie_header(self.cookie_name, value, secure=self.secure)
                     headers = list(headers) + [("Set-Cookie", cookie)]
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
