@@ -19,7 +19,7 @@ namespace CosmosSessionToken.AspNet
     /// <list type="bullet">
     /// <item>opens the user's <c>cosmos_flow</c> cookie at <c>PostAcquireRequestState</c> (when the session id and the
     /// authenticated user are known), bound to the ASP.NET session id (or, with <c>binding=user</c>, the authenticated
-    /// user's name) through <see cref="WebSessionPolicy.TokenCookieContext"/>; a refused cookie (another user's, forged,
+    /// user's name) through the cookie policy's context (<see cref="CookiePolicy.Context"/>); a refused cookie (another user's, forged,
     /// an unknown key …) is no progress, never an error: its verdict — never its value — is traced as a warning and
     /// counted in <see cref="Cookies"/>' <see cref="FlowCookies.Stats"/>;</item>
     /// <item>puts the user's flow in <c>HttpContext.Items["cosmos.flow"]</c> (<see cref="FlowOf"/>) and makes it
