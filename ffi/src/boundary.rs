@@ -77,6 +77,7 @@ failure_from_core!(
 );
 
 /// Session-state errors: their table code and its category's status.
+#[cfg(feature = "state")]
 impl From<cosmos_session_state::StateError> for Failure {
     fn from(e: cosmos_session_state::StateError) -> Self {
         Failure {

@@ -77,14 +77,47 @@ pub unsafe extern "C" fn cst_cookie_policy_new(
                 )?,
             )
         };
-        let inner =
-            cosmos_session_state::cookie_policy(kind, framework, database, container, &secrets)?
-                .with_secure(secure)
-                .with_max_age(u64::try_from(max_age).ok())
-                .with_max_bytes(max_bytes);
+        let inner = build_policy(kind, framework, database, container, &secrets)?
+            .with_secure(secure)
+            .with_max_age(u64::try_from(max_age).ok())
+            .with_max_bytes(max_bytes);
         // SAFETY: checked non-NULL.
         unsafe { put(out, new_boxed(cst_cookie_policy { inner }), "out") }
     })
+}
+
+/// The policy, empty store names being the session store's defaults.
+#[cfg(feature = "state")]
+fn build_policy(
+    kind: CookieKind,
+    framework: &str,
+    database: &str,
+    container: &str,
+    secrets: &[&[u8]],
+) -> Result<CookiePolicy, Failure> {
+    Ok(cosmos_session_state::cookie_policy(
+        kind, framework, database, container, secrets,
+    )?)
+}
+
+/// The policy of a token-only build: it has no session store, so no store defaults to stand in
+/// for empty names (a flow cookie's application is its own and needs none).
+#[cfg(not(feature = "state"))]
+fn build_policy(
+    kind: CookieKind,
+    framework: &str,
+    database: &str,
+    container: &str,
+    secrets: &[&[u8]],
+) -> Result<CookiePolicy, Failure> {
+    if kind != CookieKind::Flow && (database.is_empty() || container.is_empty()) {
+        return Err(Failure::invalid(
+            "this libcstoken has no session store (built without the state feature): name the database and container",
+        ));
+    }
+    Ok(CookiePolicy::new(
+        kind, framework, database, container, secrets,
+    )?)
 }
 
 /// Releases a policy (what was built from it lives on). NULL is ignored.

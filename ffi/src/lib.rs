@@ -41,20 +41,28 @@ mod flow;
 
 mod flow_cookies;
 
+#[cfg(feature = "state")]
 mod state_options;
 
+#[cfg(feature = "state")]
 mod state;
 
+#[cfg(feature = "state")]
 mod state_results;
 
+#[cfg(feature = "state")]
 mod state_writes;
 
+#[cfg(feature = "state")]
 mod state_token_flow;
 
+#[cfg(feature = "state")]
 mod state_admin;
 
+#[cfg(feature = "state")]
 mod state_token_cookie;
 
+#[cfg(feature = "state")]
 mod state_hooks;
 
 pub use status::*;
@@ -81,18 +89,26 @@ pub use container::*;
 
 pub use flow::*;
 
+#[cfg(feature = "state")]
 pub use state_options::*;
 
+#[cfg(feature = "state")]
 pub use state::*;
 
+#[cfg(feature = "state")]
 pub use state_results::*;
 
+#[cfg(feature = "state")]
 pub use state_writes::*;
 
+#[cfg(feature = "state")]
 pub use state_token_flow::*;
 
+#[cfg(feature = "state")]
 pub use state_admin::*;
 
+#[cfg(feature = "state")]
 pub use state_token_cookie::*;
 
+#[cfg(feature = "state")]
 pub use state_hooks::*;

@@ -1,6 +1,7 @@
 //! cst_state_open_with_hooks through its C signature: Entra ID tokens from a C callback and
 //! every request reported to a C observer, against the test server in Entra-only mode (the
 //! state crate's harness). The C test program covers the rest of the ABI without a server.
+#![cfg(feature = "state")] // the state exports exist only with the state feature
 
 #[path = "../../state/tests/support/mod.rs"]
 mod support;
