@@ -50,8 +50,8 @@ ROWS = [
     ("cosmos_session_token-*_x86_64.whl", "wheel", "Python abi3 wheel, x86_64 (manylinux2014, glibc 2.17)"),
     ("cosmos_session_token-*.tar.gz", "sdist", "Python sdist (README, LICENSE, metadata)"),
     ("*.nupkg", "nuget", "NuGet package: two net461 assemblies + libcstoken.so (linux-x64, linux-arm64) + both cstoken.dll"),
-    ("cosmos-session-token-*.tgz", "inspector", "the npm package (bindings/js/build.sh --pack; only when named)"),
-    ("inspector/inspector.js", "inspector", "the token inspector's script, the .wasm inlined (with index.html, inspector.css; only when named)"),
+    ("cosmos-session-token-*.tgz", "npm", "the npm package: the core as WebAssembly (npm install <tgz>; no Rust needed)"),
+    ("inspector/inspector.js", "inspector", "the token inspector's script, the .wasm inlined (with index.html, inspector.css)"),
 ]
 
 
