@@ -13,7 +13,7 @@
 //! ([`verdict`](SessionCarrier::verdict): another key, another user, tampered …) without showing
 //! it; `cst1` values sealed by earlier versions are still read.
 //!
-//! The WSGI middleware, the .NET `SessionTokenCookie` and the message helpers only adapt this type
+//! The WSGI middleware, the .NET `SessionCarrier` and the message helpers only adapt this type
 //! to their framework.
 
 use crate::envelope::Keyring;

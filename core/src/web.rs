@@ -111,7 +111,7 @@ pub fn token_cookie_header(name: &str, value: &str, max_age: Option<u64>, secure
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CookieKind {
     /// A Cosmos DB session token for the application's own reads ([`SessionCarrier`]: the WSGI
-    /// `SessionTokenMiddleware`, the .NET `SessionTokenCookie`): `cosmos_token`.
+    /// `SessionTokenMiddleware`, the .NET `SessionCarrier`): `cosmos_token`.
     Token,
     /// A session-state store's token for the session's own item (the state engine's
     /// `TokenCookie`: Django, Flask, ASP.NET): `cosmos_state_token`.
@@ -264,7 +264,7 @@ impl CookiePolicy {
     }
 
     /// A policy whose seal keys are given as they are, not derived from a framework secret
-    /// (the WSGI `SessionTokenMiddleware` and the .NET `SessionTokenCookie` take seal keys): the
+    /// (the WSGI `SessionTokenMiddleware` and the .NET `SessionCarrier` take seal keys): the
     /// seal's rules apply (`no_keys`, `too_many_items`, `weak_key`).
     pub fn from_seal_keys(
         kind: CookieKind,

@@ -352,11 +352,29 @@ public class SealTests
     }
 
     [Test]
+    public static void TheCarriersEarlierNameStillWorks()
+    {
+#pragma warning disable 618 // SessionTokenCookie is obsolete: this test is about the old name
+        using (var old = new SessionTokenCookie(new[] { Key }, "user-42"))
+        using (var carrier = new SessionCarrier(new[] { Key }, "user-42"))
+        {
+            old.Read(null);
+            old.Merge("0:1#7");
+            Assert.IsTrue(old.Changed);
+            Assert.AreEqual(SessionCarrier.DefaultName, SessionTokenCookie.DefaultName);
+            carrier.Read(old.CookieValue);
+            Assert.AreEqual("0:1#7", carrier.Token.ToString());
+            Assert.AreEqual("0:1#7", old.ForRange("0"));
+        }
+#pragma warning restore 618
+    }
+
+    [Test]
     public static void CookieFlowBetweenTwoNodes()
     {
         var keys = new[] { Key };
         // Node A: no cookie yet; a write returns a token; the response sets the cookie.
-        var a = new SessionTokenCookie(keys, "user-42");
+        var a = new SessionCarrier(keys, "user-42");
         a.Read(null);
         Assert.IsTrue(a.Token == null);
         a.Merge("0:1#100#1=20");
@@ -364,28 +382,28 @@ public class SealTests
         Assert.IsTrue(a.Changed);
         string cookie = a.CookieValue;
         // Node B: the next request lands elsewhere; it reads the cookie and scopes per partition.
-        var b = new SessionTokenCookie(keys, "user-42");
+        var b = new SessionCarrier(keys, "user-42");
         b.Read(cookie);
         Assert.AreEqual("1:-1#42", b.ForRange("1"));
         Assert.AreEqual("2:1#100#1=20", b.ForRange("2", "0"));
         Assert.IsTrue(b.ForRange("9") == null && !b.Changed);
         // A forged or foreign cookie counts as no token.
-        var c = new SessionTokenCookie(keys, "user-43");
+        var c = new SessionCarrier(keys, "user-43");
         c.Read(cookie);
         Assert.IsTrue(c.Token == null);
         c.Read("cst1.garbage");
         Assert.IsTrue(c.Token == null);
-        Assert.AreEqual("no_keys", Assert.Catch<SessionTokenArgumentException>(() => new SessionTokenCookie(new byte[0][], "x")).Kind);
-        Assert.AreEqual("weak_key", Assert.Catch<SessionTokenArgumentException>(() => new SessionTokenCookie(new[] { new byte[3] }, "x")).Kind);
-        Assert.AreEqual("cosmos_token", SessionTokenCookie.DefaultName);
+        Assert.AreEqual("no_keys", Assert.Catch<SessionTokenArgumentException>(() => new SessionCarrier(new byte[0][], "x")).Kind);
+        Assert.AreEqual("weak_key", Assert.Catch<SessionTokenArgumentException>(() => new SessionCarrier(new[] { new byte[3] }, "x")).Kind);
+        Assert.AreEqual("cosmos_token", SessionCarrier.DefaultName);
         // Same version, other regions: the carrier's union merge never fails a report; an empty header is no token.
-        var d = new SessionTokenCookie(keys, "user-42");
+        var d = new SessionCarrier(keys, "user-42");
         d.Merge("0:1#5#1=1");
         d.Merge(SessionToken.Parse("0:1#5#2=1"));
         d.Merge("");
         Assert.AreEqual("0:1#5#1=1#2=1", d.Token.ToString());
         Assert.Catch<SessionTokenFormatException>(() => d.Merge("0:x"));
-        var tiny = new SessionTokenCookie(keys, "user-42", 10);
+        var tiny = new SessionCarrier(keys, "user-42", 10);
         tiny.Merge("0:1#5");
         Assert.AreEqual("seal_too_large", Assert.Catch<SessionTokenLimitException>(() => { var v = tiny.CookieValue; }).Kind);
         d.Dispose();
@@ -545,7 +563,7 @@ public class VectorTests
                 {
                     int n = int.Parse(a[0]);
                     var keys = Enumerable.Range(0, n).Select(i => HexBytes(a[1 + i])).ToList();
-                    call = () => new SessionTokenCookie(keys, "");
+                    call = () => new SessionCarrier(keys, "");
                     break;
                 }
             case "state_open": call = () => SessionStateStore.Open(Unhex(a[0]), null); break;

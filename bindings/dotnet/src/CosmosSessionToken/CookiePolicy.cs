@@ -7,7 +7,7 @@ namespace CosmosSessionToken
     /// <c>cosmos_&lt;what&gt;</c>, the same in every adapter.</summary>
     public enum CookieKind
     {
-        /// <summary>A Cosmos DB session token for the application's reads (<see cref="SessionTokenCookie"/>):
+        /// <summary>A Cosmos DB session token for the application's reads (<see cref="SessionCarrier"/>):
         /// <c>cosmos_token</c>.</summary>
         Token = 0,
         /// <summary>A session-state store's token (<see cref="StateTokenCookie"/>): <c>cosmos_state_token</c>.</summary>

@@ -83,11 +83,11 @@ namespace CosmosSessionToken
     /// <c>SessionToken</c>; in <c>EndRequest</c>, if <see cref="Changed"/>, write <see cref="CookieValue"/> back.
     /// </summary>
     /// <example><code>
-    /// var cookie = new SessionTokenCookie(keys, userId);
-    /// cookie.Read(Request.Cookies[SessionTokenCookie.DefaultName]?.Value);
+    /// var cookie = new SessionCarrier(keys, userId);
+    /// cookie.Read(Request.Cookies[SessionCarrier.DefaultName]?.Value);
     /// var options = new RequestOptions { SessionToken = cookie.ForRange(pkRangeId) };
     /// </code></example>
-    public sealed class SessionTokenCookie : IDisposable
+    public sealed class SessionCarrier : IDisposable
     {
         private readonly CarrierHandle handle;
 
@@ -104,7 +104,7 @@ namespace CosmosSessionToken
 
         /// <summary>Creates a helper for one request. <paramref name="keys"/>: the first seals, all are accepted.
         /// Throws <see cref="SessionTokenArgumentException"/> for no keys or a key shorter than 16 bytes.</summary>
-        public SessionTokenCookie(IList<byte[]> keys, string context, int maxBytes = 0)
+        public SessionCarrier(IList<byte[]> keys, string context, int maxBytes = 0)
         {
             if (keys == null) throw new ArgumentNullException("keys");
             Native.EnsureLoaded();
@@ -120,7 +120,7 @@ namespace CosmosSessionToken
         {
             get
             {
-                if (handle.IsClosed) throw new ObjectDisposedException("SessionTokenCookie");
+                if (handle.IsClosed) throw new ObjectDisposedException("SessionCarrier");
                 return handle;
             }
         }
@@ -205,5 +205,46 @@ namespace CosmosSessionToken
         {
             handle.Dispose();
         }
+    }
+
+    /// <summary>The earlier name of <see cref="SessionCarrier"/> (the carrier is named <c>SessionCarrier</c> on every
+    /// surface); kept for one release.</summary>
+    [Obsolete("renamed SessionCarrier")]
+    public sealed class SessionTokenCookie : IDisposable
+    {
+        private readonly SessionCarrier inner;
+
+        /// <summary>See <see cref="SessionCarrier.DefaultName"/>.</summary>
+        public static string DefaultName { get { return SessionCarrier.DefaultName; } }
+
+        /// <summary>See <see cref="SessionCarrier"/>'s constructor.</summary>
+        public SessionTokenCookie(IList<byte[]> keys, string context, int maxBytes = 0)
+        {
+            inner = new SessionCarrier(keys, context, maxBytes);
+        }
+
+        /// <summary>See <see cref="SessionCarrier.Token"/>.</summary>
+        public SessionToken Token { get { return inner.Token; } }
+
+        /// <summary>See <see cref="SessionCarrier.Changed"/>.</summary>
+        public bool Changed { get { return inner.Changed; } }
+
+        /// <summary>See <see cref="SessionCarrier.Read"/>.</summary>
+        public void Read(string cookieValue) { inner.Read(cookieValue); }
+
+        /// <summary>See <see cref="SessionCarrier.Merge(string)"/>.</summary>
+        public void Merge(string responseSessionToken) { inner.Merge(responseSessionToken); }
+
+        /// <summary>See <see cref="SessionCarrier.Merge(SessionToken)"/>.</summary>
+        public void Merge(SessionToken written) { inner.Merge(written); }
+
+        /// <summary>See <see cref="SessionCarrier.ForRange"/>.</summary>
+        public string ForRange(string pkRangeId, params string[] parents) { return inner.ForRange(pkRangeId, parents); }
+
+        /// <summary>See <see cref="SessionCarrier.CookieValue"/>.</summary>
+        public string CookieValue { get { return inner.CookieValue; } }
+
+        /// <summary>See <see cref="SessionCarrier.Dispose"/>.</summary>
+        public void Dispose() { inner.Dispose(); }
     }
 }

@@ -373,12 +373,12 @@ namespace CosmosSessionToken.AspNet.Tests
             var e = Assert.Throws<SessionTokenArgumentException>(() => WebSessionPolicy.DeriveCookieKeys(new[] { new byte[8] }));
             Assert.AreEqual("weak_key", e.Kind);
             string sealedValue;
-            using (var mine = new SessionTokenCookie(keys, WebSessionPolicy.TokenCookieContext("aspnet", "db/c", "sid-a")))
+            using (var mine = new SessionCarrier(keys, WebSessionPolicy.TokenCookieContext("aspnet", "db/c", "sid-a")))
             {
                 mine.Merge("0:1#5");
                 sealedValue = mine.CookieValue;
             }
-            using (var theirs = new SessionTokenCookie(keys, WebSessionPolicy.TokenCookieContext("aspnet", "db/c", "sid-b")))
+            using (var theirs = new SessionCarrier(keys, WebSessionPolicy.TokenCookieContext("aspnet", "db/c", "sid-b")))
             {
                 theirs.Read(sealedValue);
                 Assert.IsNull(theirs.Token, "an envelope moved to another session unseals to nothing");

@@ -13,7 +13,7 @@ write. The middleware makes every node see the user's token:
 The policy (union merge, first key seals, the budget of the sealed text, the cookie's name —
 ``cosmos_token``; ``cosmos_session``, its name before, is still read for one release — and its
 attributes) is the core's ``SessionCarrier`` and ``CookiePolicy``, the same as the .NET
-``SessionTokenCookie``; this module only adapts it to WSGI.
+``SessionCarrier``; this module only adapts it to WSGI.
 
 ``context`` is required: it binds the sealed value to its user (return the user's session id, or
 use ``token_cookie_context``), so one user's cookie is never accepted for another. When it returns
