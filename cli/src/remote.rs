@@ -7,7 +7,7 @@ use cosmos_session_state::{ConnectionString, Settings};
 use cosmos_session_token::{PartitionKeyDefinition, RoutingMap};
 
 use crate::failure::Invalid;
-use crate::state::{connect, set_options, state_err};
+use crate::state::{Connection, connect, state_err};
 
 /// Where the container is and how to sign in (with `--container`).
 #[derive(Args)]
@@ -17,27 +17,8 @@ pub struct Account {
     /// in shell history and `ps`).
     #[arg(long, requires = "container", value_name = "CS")]
     connection_string: Option<String>,
-    /// With --container: how to sign in: Key (the connection string's AccountKey),
-    /// ManagedIdentity or ClientSecret (Entra ID, from the environment, as for cst state).
-    #[arg(long)]
-    authentication: Option<String>,
-    /// With --authentication ManagedIdentity: a user-assigned identity's client id.
-    #[arg(long)]
-    managed_identity_client_id: Option<String>,
-    /// With --container: seconds one HTTP request may take (default: the option table's, see
-    /// `cst state options`).
-    #[arg(long, value_name = "SECONDS")]
-    request_timeout: Option<String>,
-    /// With --container: retries of a throttled or failed request.
-    #[arg(long, value_name = "COUNT")]
-    max_retries: Option<String>,
-    /// With --container: seconds each of the two reads (the container, its ranges) may take in
-    /// all, retries included.
-    #[arg(long, value_name = "SECONDS")]
-    operation_timeout: Option<String>,
-    /// With --container: regions the reads prefer, comma-separated.
-    #[arg(long, env = "COSMOS_PREFERRED_REGIONS")]
-    preferred_regions: Option<String>,
+    #[command(flatten)]
+    connection: Connection,
 }
 
 /// `dbs/{db}/colls/{coll}` (a leading or trailing `/` allowed) as (database, container).
@@ -83,20 +64,7 @@ impl Account {
             create_if_missing: false,
             ..Settings::default()
         };
-        set_options(
-            &mut settings,
-            [
-                ("request_timeout", &self.request_timeout),
-                ("max_retries", &self.max_retries),
-                ("operation_timeout", &self.operation_timeout),
-                ("preferred_regions", &self.preferred_regions),
-                ("authentication", &self.authentication),
-                (
-                    "managed_identity_client_id",
-                    &self.managed_identity_client_id,
-                ),
-            ],
-        )?;
+        self.connection.apply(&mut settings)?;
         let (_, store) = connect(&connection_string, &settings)?;
         // Errors name the account (its endpoint holds no secret: the store refuses a user name
         // or password in it) and the container; never the key.

@@ -26,6 +26,18 @@ pub struct Target {
     /// or AccountDefault to send none).
     #[arg(long)]
     consistency: Option<String>,
+    #[command(flatten)]
+    connection: Connection,
+    /// Run on an account with several write regions (refused by default).
+    #[arg(long)]
+    allow_multi_write: bool,
+}
+
+/// How requests reach the account: the sign-in and request options `cst state` and
+/// `cst route --container` share, passed to the state crate's option table by name (its
+/// defaults, types and ranges apply; see `cst state options`).
+#[derive(Args)]
+pub struct Connection {
     /// Seconds one HTTP request may take.
     #[arg(long, value_name = "SECONDS")]
     request_timeout: Option<String>,
@@ -33,7 +45,8 @@ pub struct Target {
     /// backoff for about 9 s at the default; 0 fails at once).
     #[arg(long, value_name = "COUNT")]
     max_retries: Option<String>,
-    /// Seconds one operation may take in all, retries and region changes included.
+    /// Seconds one operation may take in all, retries and region changes included (for
+    /// `cst route`: each of its two reads).
     #[arg(long, value_name = "SECONDS")]
     operation_timeout: Option<String>,
     /// Regions reads prefer, comma-separated ("East US, West US"); reads go to the write region
@@ -48,9 +61,26 @@ pub struct Target {
     /// A user-assigned managed identity's client id (with --authentication ManagedIdentity).
     #[arg(long)]
     managed_identity_client_id: Option<String>,
-    /// Run on an account with several write regions (refused by default).
-    #[arg(long)]
-    allow_multi_write: bool,
+}
+
+impl Connection {
+    /// Sets the options given on the command line, leaving the rest.
+    pub fn apply(&self, settings: &mut Settings) -> Result<(), Invalid> {
+        set_options(
+            settings,
+            [
+                ("request_timeout", &self.request_timeout),
+                ("max_retries", &self.max_retries),
+                ("operation_timeout", &self.operation_timeout),
+                ("preferred_regions", &self.preferred_regions),
+                ("authentication", &self.authentication),
+                (
+                    "managed_identity_client_id",
+                    &self.managed_identity_client_id,
+                ),
+            ],
+        )
+    }
 }
 
 #[derive(Subcommand)]
@@ -115,14 +145,9 @@ fn open(t: &Target) -> Result<SessionStateStore, Invalid> {
             ("database", &t.database),
             ("container", &t.container),
             ("consistency", &t.consistency),
-            ("request_timeout", &t.request_timeout),
-            ("max_retries", &t.max_retries),
-            ("operation_timeout", &t.operation_timeout),
-            ("preferred_regions", &t.preferred_regions),
-            ("authentication", &t.authentication),
-            ("managed_identity_client_id", &t.managed_identity_client_id),
         ],
     )?;
+    t.connection.apply(&mut settings)?;
     let (options, store) = connect(&t.connection_string, &settings)?;
     SessionStateStore::new(store, options).map_err(state_err)
 }
