@@ -1084,6 +1084,9 @@ public class StoreHooksTests
         // A name/value pair and a typed property reach the same option; the property wins.
         var options = new SessionStateOptions { MaxRetries = 3 }.Set("max_retries", "200").Set("lock_ttl", "12.5");
         CollectionAssert.Contains(options.Pairs(), new KeyValuePair<string, string>("lock_ttl", "12.5"));
+        Assert.AreEqual("3", options.Get("max_retries"));
+        Assert.AreEqual("12.5", options.Get("lock_ttl"));
+        Assert.AreEqual("sessions", options.Get("database"));
         using (SessionStateStore.OpenInMemory(options)) { }
         // One refusal for a negative count everywhere (no unsigned wrap-around), naming the option.
         foreach (var bad in new[] { new SessionStateOptions { MaxRetries = -1 }, new SessionStateOptions().Set("max_retries", "-1"),

@@ -118,7 +118,8 @@ namespace CosmosSessionToken.AspNet
             {
                 throw new ProviderException("unknown session-state provider attribute '" + settings.GetKey(0) + "'");
             }
-            string database = Option(options, "database"), container = Option(options, "container");
+            // Empty names are the store's defaults to the core's cookie policy as to the store.
+            string database = options.Get("database"), container = options.Get("container");
             if (tokenCookie)
             {
                 tokenCookieHook = TokenCookieHook(keyText, fallbackText, database, container, tokenCookieSecure);
@@ -171,17 +172,6 @@ namespace CosmosSessionToken.AspNet
             new KeyValuePair<string, string>("authentication", "authentication"),
             new KeyValuePair<string, string>("managedIdentityClientId", "managed_identity_client_id"),
         };
-
-        /// <summary>The option's value as the store will see it: the last one set, else the library's default.</summary>
-        private static string Option(SessionStateOptions options, string name)
-        {
-            string value = null;
-            foreach (var pair in options.Pairs())
-            {
-                if (pair.Key == name) value = pair.Value;
-            }
-            return string.IsNullOrEmpty(value) ? SessionStateOptions.Default(name) : value;
-        }
 
         private static string Take(NameValueCollection settings, string key)
         {

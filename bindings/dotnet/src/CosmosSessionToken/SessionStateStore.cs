@@ -38,6 +38,18 @@ namespace CosmosSessionToken
             }
         }
 
+        /// <summary>The option <paramref name="name"/> as the store will see it (text, as the library reads it back): the
+        /// last value set, or the library's default. <see cref="SessionTokenArgumentException"/> (<c>invalid_option</c>)
+        /// for an unknown name or a value set that the library refuses.</summary>
+        public string Get(string name)
+        {
+            Native.EnsureLoaded();
+            using (var handle = ToNative())
+            {
+                return GetOption(handle, name);
+            }
+        }
+
         /// <summary>The library's option table as JSON: an array of <c>{"name", "type", "default", "range", "doc"}</c>.</summary>
         public static string TableJson()
         {
